@@ -1,0 +1,52 @@
+# dvc-hub: `make run` (the demo) and `make test` do every set-up step on a fresh machine.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DVCHUB := $(VENV)/bin/dvchub
+PYTEST_ARGS ?=
+
+.PHONY: run test install system-deps stack-up stop lint bench clean
+
+run: install stack-up
+	$(DVCHUB) demo run
+
+test: install stack-up lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+install: system-deps $(VENV)/.installed
+
+# Python packages: a venv of our own, the project installed editable with its test extras.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev,signing]'
+	touch $@
+
+# OS packages: Java and Maven run the stack; SoftHSM2 is the PKCS#11 token of the signing tests.
+system-deps:
+	@missing=""; \
+	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
+	command -v softhsm2-util >/dev/null || missing="$$missing softhsm2"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing OS packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+stack-up: install
+	$(DVCHUB) stack up
+
+stop:
+	@if [ -x $(DVCHUB) ]; then $(DVCHUB) stack down; fi
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: install stack-up
+	$(PY) bench/serde.py
+	$(PY) bench/produce.py
+
+clean: stop
+	rm -rf .cache $(VENV)

@@ -1,0 +1,72 @@
+"""``dvchub stack up|down|status|logs``."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.settings import get_settings
+from hub.stack import ComponentStatus, LocalStack, StackError, tail
+
+app = typer.Typer(help="The local Kafka (KRaft) + schema registry, from Maven Central jars.")
+console = Console()
+
+
+def _stack() -> LocalStack:
+    return LocalStack(get_settings())
+
+
+def _print(statuses: list[ComponentStatus]) -> None:
+    table = Table("component", "state", "pid", "address", "started in", "log")
+    for s in statuses:
+        state = "[green]ready" if s.ready else ("[yellow]starting" if s.running else "[red]stopped")
+        took = f"{s.started_in_s:.1f} s" if s.started_in_s is not None else "-"
+        table.add_row(s.name, state, str(s.pid or "-"), s.address, took, s.log_file)
+    console.print(table)
+
+
+@app.command()
+def up() -> None:
+    """Fetch (first time only), start and wait for Kafka and the registry; a no-op if running."""
+    started = time.monotonic()
+    try:
+        statuses = _stack().up(on_progress=lambda msg: console.print(f"[dim]{msg}"))
+    except StackError as exc:
+        console.print(f"[red]stack up failed:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    _print(statuses)
+    if any(s.started_in_s is not None for s in statuses):
+        console.print(f"stack up in {time.monotonic() - started:.1f} s")
+    else:
+        console.print("stack already running")
+
+
+@app.command()
+def down() -> None:
+    """Stop the stack (SIGTERM, then SIGKILL after 30 s)."""
+    stopped = _stack().down()
+    console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@app.command()
+def status() -> None:
+    """Show each component's state; exit 1 unless all are ready."""
+    statuses = _stack().status()
+    _print(statuses)
+    if not all(s.ready for s in statuses):
+        raise typer.Exit(1)
+
+
+@app.command()
+def logs(component: str = typer.Argument(..., help="kafka or registry"), lines: int = 40) -> None:
+    """Print the tail of a component's log."""
+    for s in _stack().status():
+        if s.name == component:
+            from pathlib import Path
+
+            console.print(tail(Path(s.log_file), lines), markup=False, highlight=False)
+            return
+    raise typer.BadParameter(f"unknown component {component!r}")

@@ -1,0 +1,125 @@
+"""A small client for the Confluent schema-registry REST API (served by Apicurio's ccompat layer).
+
+Only what the hub needs: register a schema under a subject with a compatibility rule, look a
+schema up by id, read a subject's versions. Ids are cached: a registered schema's id and an
+id's schema never change.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, NoReturn
+
+import httpx
+
+from hub.serde._exceptions import (
+    IncompatibleSchema,
+    RegistryError,
+    RegistryUnavailable,
+    SchemaNotFound,
+)
+from hub.serde._schemas import Schema, canonical_json
+
+COMPATIBILITY = "BACKWARD_TRANSITIVE"
+_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+
+
+class RegistryClient:
+    """Talks to one registry; safe to share between threads."""
+
+    def __init__(self, url: str, *, timeout_s: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.url, timeout=timeout_s, headers={"Content-Type": _CONTENT_TYPE}
+        )
+        self._ids_by_subject_schema: dict[tuple[str, str], int] = {}
+        self._schemas_by_id: dict[int, Schema] = {}
+        self._configured_subjects: set[str] = set()
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- calls -------------------------------------------------------------------------------
+    def register(self, subject: str, schema: Schema, *, compatibility: str = COMPATIBILITY) -> int:
+        """Register ``schema`` under ``subject`` (idempotent) and return its id.
+
+        The subject's compatibility rule is set first, so the registry checks this version
+        against every version it already holds (BACKWARD_TRANSITIVE by default).
+        """
+        text = canonical_json(schema)
+        cache_key = (subject, text)
+        if cache_key in self._ids_by_subject_schema:
+            return self._ids_by_subject_schema[cache_key]
+        if subject not in self._configured_subjects:
+            self.set_compatibility(subject, compatibility)
+        body = self._call("POST", f"/subjects/{subject}/versions", {"schema": text, "schemaType": "AVRO"})
+        schema_id = int(body["id"])
+        with self._lock:
+            self._ids_by_subject_schema[cache_key] = schema_id
+            self._schemas_by_id.setdefault(schema_id, schema)
+        return schema_id
+
+    def set_compatibility(self, subject: str, level: str) -> None:
+        self._call("PUT", f"/config/{subject}", {"compatibility": level})
+        with self._lock:
+            self._configured_subjects.add(subject)
+
+    def compatibility(self, subject: str) -> str:
+        body = self._call("GET", f"/config/{subject}")
+        return str(body.get("compatibilityLevel") or body.get("compatibility"))
+
+    def schema_by_id(self, schema_id: int) -> Schema:
+        """The schema registered with ``schema_id`` (cached forever: ids are immutable)."""
+        cached = self._schemas_by_id.get(schema_id)
+        if cached is not None:
+            return cached
+        body = self._call("GET", f"/schemas/ids/{schema_id}")
+        schema: Schema = json.loads(body["schema"])
+        with self._lock:
+            self._schemas_by_id[schema_id] = schema
+        return schema
+
+    def versions(self, subject: str) -> list[int]:
+        body = self._call("GET", f"/subjects/{subject}/versions")
+        return [int(v) for v in body]
+
+    def latest(self, subject: str) -> tuple[int, Schema]:
+        """Id and schema of the latest version under ``subject``."""
+        body = self._call("GET", f"/subjects/{subject}/versions/latest")
+        return int(body["id"]), json.loads(body["schema"])
+
+    def subjects(self) -> list[str]:
+        return [str(s) for s in self._call("GET", "/subjects")]
+
+    # -- transport ---------------------------------------------------------------------------
+    def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        try:
+            response = self._http.request(method, path, json=payload)
+        except httpx.HTTPError as exc:
+            raise RegistryUnavailable(f"{method} {self.url}{path}: {exc}") from exc
+        if response.is_success:
+            return response.json()
+        _raise_for(method, self.url + path, response)
+
+
+def _raise_for(method: str, url: str, response: httpx.Response) -> NoReturn:
+    try:
+        message = str(response.json().get("message", response.text))
+    except ValueError:
+        message = response.text
+    detail = f"{method} {url} -> {response.status_code}: {message[:500]}"
+    if response.status_code == 404:
+        raise SchemaNotFound(detail)
+    if response.status_code == 409:
+        raise IncompatibleSchema(detail)
+    if response.status_code >= 500:
+        raise RegistryUnavailable(detail)
+    raise RegistryError(detail)

@@ -1,0 +1,99 @@
+"""Confluent wire format: magic byte, 4-byte schema id, Avro binary body."""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Mapping
+from typing import Any
+
+import fastavro
+
+from hub.serde._exceptions import DecodeError, EncodeError, RegistryError, SchemaNotFound
+from hub.serde._registry import RegistryClient
+from hub.serde._schemas import Schema
+
+MAGIC_BYTE = 0
+_HEADER = struct.Struct(">bI")
+
+
+def frame(schema_id: int, body: bytes) -> bytes:
+    """Prefix an Avro body with the Confluent header."""
+    return _HEADER.pack(MAGIC_BYTE, schema_id) + body
+
+
+def unframe(data: bytes) -> tuple[int, memoryview]:
+    """Split a framed message into (schema id, Avro body); ``DecodeError`` if it is not framed."""
+    if len(data) < _HEADER.size:
+        raise DecodeError(f"{len(data)} bytes is shorter than the 5-byte Confluent header", data)
+    magic, schema_id = _HEADER.unpack_from(data)
+    if magic != MAGIC_BYTE:
+        raise DecodeError(f"magic byte is {magic}, expected {MAGIC_BYTE}", data)
+    return schema_id, memoryview(data)[_HEADER.size :]
+
+
+class AvroSerde:
+    """Encode/decode one subject's records.
+
+    Encoding writes with the local schema, registered under ``subject`` on first use. Decoding
+    reads with the writer schema named by the message's id and resolves it to the local schema,
+    so a consumer understands every backward-compatible version of the topic.
+
+    Records are plain dicts; a union of several records (a ``payload``) is written and read as a
+    ``(full record name, dict)`` tuple so the branch is explicit, never guessed.
+    """
+
+    def __init__(self, registry: RegistryClient, subject: str, schema: Schema) -> None:
+        self.registry = registry
+        self.subject = subject
+        self.schema = schema
+        self._parsed = fastavro.parse_schema(schema)
+        self._schema_id: int | None = None
+        self._writers: dict[int, Any] = {}
+
+    @property
+    def schema_id(self) -> int:
+        """The registry id of the local schema (registers it on first use)."""
+        if self._schema_id is None:
+            self._schema_id = self.registry.register(self.subject, self.schema)
+        return self._schema_id
+
+    def encode(self, record: Mapping[str, Any]) -> bytes:
+        buffer = io.BytesIO()
+        buffer.write(_HEADER.pack(MAGIC_BYTE, self.schema_id))
+        try:
+            fastavro.schemaless_writer(buffer, self._parsed, record)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise EncodeError(f"record does not match {self.schema.get('name')}: {exc}") from exc
+        return buffer.getvalue()
+
+    def decode(self, data: bytes) -> dict[str, Any]:
+        schema_id, body = unframe(data)
+        writer = self._writer_schema(schema_id, data)
+        try:
+            record = fastavro.schemaless_reader(
+                io.BytesIO(body),
+                writer,
+                self._parsed,
+                return_record_name=True,
+                return_record_name_override=True,
+            )
+        except (ValueError, TypeError, KeyError, IndexError, EOFError, UnicodeDecodeError) as exc:
+            raise DecodeError(f"Avro body does not decode with schema id {schema_id}: {exc}", data) from exc
+        except fastavro.read.SchemaResolutionError as exc:
+            raise DecodeError(f"writer schema {schema_id} does not resolve: {exc}", data) from exc
+        if not isinstance(record, dict):
+            raise DecodeError(f"schema id {schema_id} does not describe a record", data)
+        return record
+
+    def _writer_schema(self, schema_id: int, data: bytes) -> Any:
+        parsed = self._writers.get(schema_id)
+        if parsed is None:
+            try:
+                parsed = fastavro.parse_schema(self.registry.schema_by_id(schema_id))
+            except SchemaNotFound as exc:
+                raise DecodeError(f"schema id {schema_id} is unknown to the registry", data) from exc
+            except RegistryError:
+                raise  # the registry is down: not the message's fault, so no dead-letter
+            self._writers[schema_id] = parsed
+        return parsed

@@ -1,0 +1,111 @@
+"""The local stack: a real Kafka broker (KRaft) and a real schema registry, without Docker.
+
+Both come from Maven Central through the machine's ``mvn`` and run as background JVMs whose
+jars, data, pid files and logs live under ``DVC_STACK_HOME`` (default ``.cache/stack``).
+``up`` is idempotent: a component that is already running and ready is left alone.
+
+Exceptions::
+
+    StackError
+    ├── ToolMissing   java or mvn is not installed
+    ├── FetchFailed   Maven could not fetch a component
+    ├── PortInUse     another process holds a port a component needs
+    └── NotReady      a component did not become ready in time (the message carries its log tail)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from hub.settings import Settings
+from hub.stack._apicurio import ApicurioRegistry
+from hub.stack._exceptions import FetchFailed, NotReady, PortInUse, StackError, ToolMissing
+from hub.stack._kafka import KafkaNode
+from hub.stack._process import ManagedProcess, tail
+
+__all__ = [
+    "ApicurioRegistry",
+    "ComponentStatus",
+    "FetchFailed",
+    "KafkaNode",
+    "LocalStack",
+    "NotReady",
+    "PortInUse",
+    "StackError",
+    "ToolMissing",
+    "tail",
+]
+
+
+class Component(Protocol):
+    @property
+    def process(self) -> ManagedProcess: ...
+    @property
+    def address(self) -> str: ...
+    def fetch(self) -> object: ...
+    def start(self) -> None: ...
+    def is_ready(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    running: bool
+    ready: bool
+    pid: int | None
+    address: str
+    log_file: str
+    started_in_s: float | None = None
+
+
+class LocalStack:
+    """Kafka first (the registry does not need it with in-memory storage, but the hub does)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.components: list[Component] = [KafkaNode(settings), ApicurioRegistry(settings)]
+
+    def fetch(self) -> None:
+        for component in self.components:
+            component.fetch()
+
+    def up(self, on_progress: Callable[[str], None] = lambda _: None) -> list[ComponentStatus]:
+        """Start what is not running, in parallel, and wait until everything is ready."""
+        self.fetch()
+        started_at = time.monotonic()
+        started: list[Component] = []
+        for component in self.components:
+            if component.process.pid() is None:
+                on_progress(f"starting {component.process.name}")
+                component.start()
+                started.append(component)
+        timings: dict[str, float] = {}
+        for component in self.components:
+            component.process.wait_ready(component.is_ready, self.settings.stack_start_timeout_s)
+            if component in started:
+                timings[component.process.name] = time.monotonic() - started_at
+                on_progress(f"{component.process.name} ready at {component.address}")
+        return [self._status(c, timings.get(c.process.name)) for c in self.components]
+
+    def down(self) -> list[str]:
+        """Stop every component; returns the names of those that were running."""
+        return [c.process.name for c in reversed(self.components) if c.process.stop()]
+
+    def status(self) -> list[ComponentStatus]:
+        return [self._status(c) for c in self.components]
+
+    @staticmethod
+    def _status(component: Component, started_in_s: float | None = None) -> ComponentStatus:
+        pid = component.process.pid()
+        return ComponentStatus(
+            name=component.process.name,
+            running=pid is not None,
+            ready=pid is not None and component.is_ready(),
+            pid=pid,
+            address=component.address,
+            log_file=str(component.process.log_file),
+            started_in_s=started_in_s,
+        )

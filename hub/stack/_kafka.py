@@ -1,0 +1,98 @@
+"""One Apache Kafka node in KRaft combined mode (broker + controller), run from Maven jars."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
+
+from hub.settings import REPO_ROOT, Settings
+from hub.stack._exceptions import NotReady
+from hub.stack._maven import copy_dependencies
+from hub.stack._process import ManagedProcess, port_open
+
+INFRA = REPO_ROOT / "infra" / "kafka"
+_JVM_OPTS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true"]
+
+
+@dataclass(frozen=True)
+class KafkaNode:
+    settings: Settings
+
+    @property
+    def home(self) -> Path:
+        return self.settings.stack_home / "kafka"
+
+    @property
+    def process(self) -> ManagedProcess:
+        return ManagedProcess("kafka", self.home)
+
+    @property
+    def address(self) -> str:
+        return f"{self.settings.kafka_host}:{self.settings.kafka_port}"
+
+    def fetch(self) -> Path:
+        return copy_dependencies(INFRA / "pom.xml", self.home / "libs", marker=".fetched-3.9.1")
+
+    def _write_config(self) -> Path:
+        config = self.home / "server.properties"
+        text = Template((INFRA / "server.properties.template").read_text()).substitute(
+            host=self.settings.kafka_host,
+            port=self.settings.kafka_port,
+            controller_port=self.settings.kafka_controller_port,
+            data_dir=self.home / "data",
+        )
+        config.write_text(text)
+        return config
+
+    def _java(self, main_class: str, *args: str) -> list[str]:
+        return [
+            "java", *_JVM_OPTS,
+            f"-Dlog4j.configuration=file:{INFRA / 'log4j.properties'}",
+            "-cp", f"{self.home / 'libs'}/*", main_class, *args,
+        ]  # fmt: skip
+
+    def _format_storage(self, config: Path) -> None:
+        """Format the log directory once; a formatted directory keeps its cluster id."""
+        if (self.home / "data" / "meta.properties").exists():
+            return
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        result = subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise NotReady(f"kafka storage format failed:\n{(result.stdout + result.stderr)[-2000:]}")
+
+    def start(self) -> None:
+        self.fetch()
+        config = self._write_config()
+        self._format_storage(config)
+        self.process.start(
+            self._java("kafka.Kafka", str(config)),
+            cwd=self.home,
+            ports=[(self.settings.kafka_host, self.settings.kafka_port),
+                   ("127.0.0.1", self.settings.kafka_controller_port)],
+        )  # fmt: skip
+
+    def is_ready(self) -> bool:
+        if not port_open(self.settings.kafka_host, self.settings.kafka_port):
+            return False
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=self.address, request_timeout_ms=3000, client_id="dvchub-stack"
+            )
+        except KafkaError:
+            return False
+        try:
+            return bool(admin.describe_cluster().get("brokers"))
+        except KafkaError:
+            return False
+        finally:
+            admin.close()

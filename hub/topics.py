@@ -1,0 +1,50 @@
+"""Topic names, their value schemas and their Kafka configuration (ARCHITECTURE.md, "Topics")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Retention(Enum):
+    """Append-only logs keep history; compacted topics keep the latest value per key."""
+
+    LOG = "delete"
+    COMPACTED = "compact"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One hub topic: its suffix after the prefix, value schema and cleanup policy."""
+
+    suffix: str
+    value_schema: str
+    retention: Retention
+    keyed_by: str
+
+    def name(self, prefix: str) -> str:
+        return f"{prefix}{self.suffix}"
+
+
+DOSSIER_EVENTS = TopicSpec("dossier.events", "DossierEvent", Retention.LOG, "dossier id")
+DOSSIER_STATE = TopicSpec("dossier.state", "DossierState", Retention.COMPACTED, "dossier id")
+CATALOG_PROCEDURES = TopicSpec("catalog.procedures", "Procedure", Retention.COMPACTED, "procedure code")
+PARTNER_COMMANDS = TopicSpec("partner.commands", "PartnerCommand", Retention.LOG, "dossier id")
+SLA_ALERTS = TopicSpec("sla.alerts", "SlaAlert", Retention.LOG, "dossier id")
+KPI = TopicSpec("kpi", "KpiSnapshot", Retention.COMPACTED, "agency|period")
+DEADLETTER = TopicSpec("deadletter", "DeadLetter", Retention.LOG, "original key")
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    DOSSIER_EVENTS,
+    DOSSIER_STATE,
+    CATALOG_PROCEDURES,
+    PARTNER_COMMANDS,
+    SLA_ALERTS,
+    KPI,
+    DEADLETTER,
+)
+
+
+def subject_for(topic_name: str) -> str:
+    """Confluent TopicNameStrategy: the value schema of ``topic`` lives under ``<topic>-value``."""
+    return f"{topic_name}-value"
