@@ -1,0 +1,50 @@
+"""Shared fixtures: the real local stack, and per-test uuid-named topics.
+
+Every test that touches Kafka gets its own topic prefix (``test.<uuid>.``), hence its own
+topics, subjects and consumer groups, so tests never see each other's messages.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from hub.kafka import ensure_topics
+from hub.serde import RegistryClient
+from hub.settings import Settings
+from hub.stack import LocalStack
+
+
+@pytest.fixture(scope="session")
+def stack_settings() -> Settings:
+    """Settings of the running local stack (started here if ``make test`` did not)."""
+    settings = Settings()
+    if not settings.bootstrap_servers_override:
+        LocalStack(settings).up()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def registry(stack_settings: Settings) -> Iterator[RegistryClient]:
+    with RegistryClient(stack_settings.schema_registry_url) as client:
+        yield client
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    return f"test.{uuid.uuid4().hex[:12]}."
+
+
+@pytest.fixture
+def settings(stack_settings: Settings, topic_prefix: str) -> Settings:
+    """Stack settings with this test's own topic prefix and 3 partitions."""
+    return stack_settings.model_copy(update={"topic_prefix": topic_prefix, "partitions": 3})
+
+
+@pytest.fixture
+def hub_topics(settings: Settings) -> Settings:
+    """``settings`` after creating every hub topic under this test's prefix."""
+    ensure_topics(settings)
+    return settings
