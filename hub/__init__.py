@@ -1,8 +1,9 @@
 """dvc-hub: the event-sourced integration hub for provincial public-service dossiers.
 
-Public sub-packages: ``hub.settings`` (typed ``DVC_`` configuration), ``hub.topics`` (topic names and
-their value schemas), ``hub.serde`` (Avro in the Confluent wire format), ``hub.stack`` (the local
-Kafka + schema registry), ``hub.events`` (building canonical events) and ``hub.cli`` (``dvchub``).
+Public modules: ``hub.settings`` (typed ``DVC_`` configuration), ``hub.topics`` (topic names
+and their value schemas), ``hub.serde`` (Avro in the Confluent wire format), ``hub.stack`` (the
+local Kafka + schema registry), ``hub.events`` (building canonical events), ``hub.deadletter``
+and ``hub.cli`` (``dvchub``).
 """
 
 __version__ = "0.1.0"

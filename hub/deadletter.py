@@ -18,10 +18,16 @@ from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DEADLETTER
 
-REASON_CODES = frozenset({
-    "UNDECODABLE", "SCHEMA_NOT_FOUND", "INVALID_TRANSITION", "UNKNOWN_PROCEDURE",
-    "VALIDATION_FAILED", "PROCESSING_ERROR",
-})  # fmt: skip
+REASON_CODES = frozenset(
+    {
+        "UNDECODABLE",
+        "SCHEMA_NOT_FOUND",
+        "INVALID_TRANSITION",
+        "UNKNOWN_PROCEDURE",
+        "VALIDATION_FAILED",
+        "PROCESSING_ERROR",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -61,22 +67,24 @@ class DeadLetterInput:
 class DeadLetterWriter:
     """Produces DeadLetter records (synchronously acknowledged) to the dead-letter topic."""
 
-    def __init__(self, settings: Settings, producer: KafkaProducer, registry: RegistryClient) -> None:
+    def __init__(
+        self, settings: Settings, producer: KafkaProducer, registry: RegistryClient
+    ) -> None:
         self.topic = DEADLETTER.name(settings.topic_prefix)
         self._producer = producer
         self._serde: AvroSerde = serde_for(DEADLETTER, settings.topic_prefix, registry)
 
     def send(self, letter: DeadLetterInput, *, timeout_s: float = 30.0) -> None:
         """Write ``letter`` and wait for the broker's acknowledgement."""
-        future = self._producer.send(
-            self.topic, key=letter.original_key, value=self._serde.encode(letter.to_record())
-        )
-        future.get(timeout=timeout_s)
+        self.send_all([letter], timeout_s=timeout_s)
 
     def send_all(self, letters: Iterable[DeadLetterInput], *, timeout_s: float = 30.0) -> int:
+        """Write every letter, then wait until the broker acknowledged all of them."""
         futures = [
-            self._producer.send(self.topic, key=l.original_key, value=self._serde.encode(l.to_record()))
-            for l in letters
+            self._producer.send(
+                self.topic, key=letter.original_key, value=self._serde.encode(letter.to_record())
+            )
+            for letter in letters
         ]
         for future in futures:
             future.get(timeout=timeout_s)

@@ -27,10 +27,12 @@ def payload_name_of(event: Mapping[str, Any]) -> str:
     return str(full_name).rsplit(".", 1)[-1]
 
 
-def require_aware(moment: datetime, field: str) -> datetime:
+def wire_time(moment: datetime, field: str) -> datetime:
+    """``moment`` in UTC at millisecond precision, as timestamp-millis will carry it."""
     if moment.tzinfo is None:
         raise ValueError(f"{field} must be timezone-aware (got a naive datetime)")
-    return moment.astimezone(UTC)
+    utc = moment.astimezone(UTC)
+    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
 
 
 def new_event(
@@ -52,8 +54,8 @@ def new_event(
         "event_id": event_id or str(uuid.uuid4()),
         "event_type": event_type_of(payload_name),
         "dossier_id": dossier_id,
-        "occurred_at": require_aware(occurred_at, "occurred_at"),
-        "recorded_at": require_aware(recorded_at or datetime.now(UTC), "recorded_at"),
+        "occurred_at": wire_time(occurred_at, "occurred_at"),
+        "recorded_at": wire_time(recorded_at or datetime.now(UTC), "recorded_at"),
         "source": source,
         "source_event_id": source_event_id,
         "actor": dict(actor) if actor is not None else None,

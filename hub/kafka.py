@@ -6,6 +6,7 @@ acknowledged to a partner before every in-sync replica has it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,7 +33,9 @@ def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
     return KafkaProducer(**config)
 
 
-def make_consumer(settings: Settings, *topics: str, group_id: str | None, **overrides: Any) -> KafkaConsumer:
+def make_consumer(
+    settings: Settings, *topics: str, group_id: str | None, **overrides: Any
+) -> KafkaConsumer:
     config: dict[str, Any] = {
         "bootstrap_servers": settings.bootstrap_servers,
         "group_id": group_id,
@@ -77,11 +80,10 @@ def ensure_topics(
             for spec in specs
             if spec.name(prefix) not in existing
         ]
+        # Another process may create a topic between list and create: the same outcome.
         if wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(wanted, timeout_ms=30_000)
-            except TopicAlreadyExistsError:
-                pass  # another process created it between list and create: same outcome
         return [t.name for t in wanted]
     finally:
         admin.close()

@@ -22,19 +22,25 @@ class Settings(BaseSettings):
 
     kafka_host: str = Field("127.0.0.1", description="Address the local broker listens on.")
     kafka_port: int = Field(19092, description="Broker listener port of the local stack.")
-    kafka_controller_port: int = Field(19093, description="KRaft controller port of the local stack.")
+    kafka_controller_port: int = Field(
+        19093, description="KRaft controller port of the local stack."
+    )
     registry_port: int = Field(18081, description="HTTP port of the local schema registry.")
     bootstrap_servers_override: str | None = Field(
         None, alias="DVC_BOOTSTRAP_SERVERS", description="Use another Kafka cluster."
     )
     registry_url_override: str | None = Field(
-        None, alias="DVC_SCHEMA_REGISTRY_URL", description="Use another Confluent-compatible registry."
+        None,
+        alias="DVC_SCHEMA_REGISTRY_URL",
+        description="Use another Confluent-compatible registry.",
     )
     topic_prefix: str = Field("dvc.", description="Prefix of every topic name.")
     partitions: int = Field(12, ge=1, description="Partitions of the keyed hub topics.")
     replication_factor: int = Field(1, ge=1, description="Replication factor of hub topics.")
     stack_home: Path = Field(REPO_ROOT / ".cache" / "stack", description="Jars, data and logs.")
-    stack_start_timeout_s: float = Field(120.0, description="How long a component may take to be ready.")
+    stack_start_timeout_s: float = Field(
+        120.0, description="How long a component may take to be ready."
+    )
 
     @property
     def bootstrap_servers(self) -> str:
@@ -42,7 +48,9 @@ class Settings(BaseSettings):
 
     @property
     def schema_registry_url(self) -> str:
-        return self.registry_url_override or f"http://127.0.0.1:{self.registry_port}/apis/ccompat/v7"
+        return (
+            self.registry_url_override or f"http://127.0.0.1:{self.registry_port}/apis/ccompat/v7"
+        )
 
 
 @lru_cache(maxsize=1)

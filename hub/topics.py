@@ -28,7 +28,9 @@ class TopicSpec:
 
 DOSSIER_EVENTS = TopicSpec("dossier.events", "DossierEvent", Retention.LOG, "dossier id")
 DOSSIER_STATE = TopicSpec("dossier.state", "DossierState", Retention.COMPACTED, "dossier id")
-CATALOG_PROCEDURES = TopicSpec("catalog.procedures", "Procedure", Retention.COMPACTED, "procedure code")
+CATALOG_PROCEDURES = TopicSpec(
+    "catalog.procedures", "Procedure", Retention.COMPACTED, "procedure code"
+)
 PARTNER_COMMANDS = TopicSpec("partner.commands", "PartnerCommand", Retention.LOG, "dossier id")
 SLA_ALERTS = TopicSpec("sla.alerts", "SlaAlert", Retention.LOG, "dossier id")
 KPI = TopicSpec("kpi", "KpiSnapshot", Retention.COMPACTED, "agency|period")

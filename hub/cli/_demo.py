@@ -31,8 +31,12 @@ def run(dossiers: int = typer.Option(5, help="How many sample dossiers to drive.
     ids = register_topic_schemas(registry, settings.topic_prefix)
     table = Table("topic", "partitions", "value schema id", "compat")
     for topic, schema_id in ids.items():
-        table.add_row(topic, str(settings.partitions), str(schema_id),
-                      registry.compatibility(f"{topic}-value"))  # fmt: skip
+        table.add_row(
+            topic,
+            str(settings.partitions),
+            str(schema_id),
+            registry.compatibility(f"{topic}-value"),
+        )
     console.print(table)
     if created:
         console.print(f"created {len(created)} topics")
@@ -46,16 +50,22 @@ def run(dossiers: int = typer.Option(5, help="How many sample dossiers to drive.
         event["dossier_id"] = f"{event['dossier_id']}-{run_id}"
     producer = make_producer(settings)
     started = time.monotonic()
-    futures = [producer.send(topic, key=e["dossier_id"].encode(), value=serde.encode(e)) for e in events]
+    futures = [
+        producer.send(topic, key=e["dossier_id"].encode(), value=serde.encode(e)) for e in events
+    ]
     producer.flush()
     offsets = [f.get(timeout=30) for f in futures]
     producer.close()
-    console.print(f"{len(events)} events of {dossiers} dossiers acknowledged by the broker in "
-                  f"{(time.monotonic() - started) * 1000:.0f} ms "
-                  f"({len({(m.partition) for m in offsets})} partitions)")  # fmt: skip
+    console.print(
+        f"{len(events)} events of {dossiers} dossiers acknowledged by the broker in "
+        f"{(time.monotonic() - started) * 1000:.0f} ms "
+        f"({len({(m.partition) for m in offsets})} partitions)"
+    )
 
     console.rule("[bold]3. Read back and decoded (Confluent wire format)")
-    consumer = make_consumer(settings, topic, group_id=f"dvchub-demo-{run_id}", consumer_timeout_ms=5000)
+    consumer = make_consumer(
+        settings, topic, group_id=f"dvchub-demo-{run_id}", consumer_timeout_ms=5000
+    )
     wanted = {e["event_id"] for e in events}
     table = Table("dossier", "event", "occurred (Asia/Ho_Chi_Minh)", "source", "actor", "p/offset")
     seen: Counter[str] = Counter()
@@ -64,18 +74,26 @@ def run(dossiers: int = typer.Option(5, help="How many sample dossiers to drive.
         if str(record["event_id"]) not in wanted:
             continue
         actor = record["actor"] or {}
-        table.add_row(record["dossier_id"], payload_name_of(record),
-                      record["occurred_at"].astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M"),
-                      record["source"], actor.get("official_name") or "-",
-                      f"{message.partition}/{message.offset}")  # fmt: skip
+        table.add_row(
+            record["dossier_id"],
+            payload_name_of(record),
+            record["occurred_at"].astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M"),
+            record["source"],
+            actor.get("official_name") or "-",
+            f"{message.partition}/{message.offset}",
+        )
         seen[payload_name_of(record)] += 1
         if sum(seen.values()) == len(wanted):
             break
     consumer.close()
     console.print(table)
-    console.print(f"decoded {sum(seen.values())}/{len(wanted)} events: "
-                  + ", ".join(f"{k} {v}" for k, v in sorted(seen.items())))  # fmt: skip
+    console.print(
+        f"decoded {sum(seen.values())}/{len(wanted)} events: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(seen.items()))
+    )
     console.rule("[bold]Not built yet")
-    console.print("portal connector and lifecycle state (#3), SLA timers, KPIs, partner connectors, "
-                  "signing (#4): see the open issues.")  # fmt: skip
+    console.print(
+        "portal connector and lifecycle state (#3), SLA timers, KPIs, partner connectors, "
+        "signing (#4): see the open issues."
+    )
     registry.close()

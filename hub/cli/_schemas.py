@@ -9,9 +9,14 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.kafka import ensure_topics
-from hub.serde import TOP_LEVEL_SCHEMAS, RegistryClient, SerdeError, register_topic_schemas
+from hub.serde import (
+    TOP_LEVEL_SCHEMAS,
+    RegistryClient,
+    SerdeError,
+    load_schema,
+    register_topic_schemas,
+)
 from hub.serde._schemas import release_current
-from hub.serde import load_schema
 from hub.settings import get_settings
 
 app = typer.Typer(help="The Avro contract in schemas/ and its registration.")

@@ -39,8 +39,8 @@ from hub.serde._schemas import (
     load_schema,
     released_versions,
 )
-from hub.serde._wire import MAGIC_BYTE, AvroSerde, frame, unframe
 from hub.serde._topics import register_topic_schemas, serde_for
+from hub.serde._wire import MAGIC_BYTE, AvroSerde, frame, unframe
 
 __all__ = [
     "COMPATIBILITY",

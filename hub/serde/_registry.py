@@ -60,7 +60,9 @@ class RegistryClient:
             return self._ids_by_subject_schema[cache_key]
         if subject not in self._configured_subjects:
             self.set_compatibility(subject, compatibility)
-        body = self._call("POST", f"/subjects/{subject}/versions", {"schema": text, "schemaType": "AVRO"})
+        body = self._call(
+            "POST", f"/subjects/{subject}/versions", {"schema": text, "schemaType": "AVRO"}
+        )
         schema_id = int(body["id"])
         with self._lock:
             self._ids_by_subject_schema[cache_key] = schema_id
@@ -105,9 +107,9 @@ class RegistryClient:
             response = self._http.request(method, path, json=payload)
         except httpx.HTTPError as exc:
             raise RegistryUnavailable(f"{method} {self.url}{path}: {exc}") from exc
-        if response.is_success:
-            return response.json()
-        _raise_for(method, self.url + path, response)
+        if not response.is_success:
+            _raise_for(method, self.url + path, response)
+        return response.json()
 
 
 def _raise_for(method: str, url: str, response: httpx.Response) -> NoReturn:

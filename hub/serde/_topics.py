@@ -15,6 +15,4 @@ def serde_for(spec: TopicSpec, prefix: str, registry: RegistryClient) -> AvroSer
 
 def register_topic_schemas(registry: RegistryClient, prefix: str) -> dict[str, int]:
     """Register every topic's value schema (BACKWARD_TRANSITIVE); returns topic -> schema id."""
-    return {
-        spec.name(prefix): serde_for(spec, prefix, registry).schema_id for spec in ALL_TOPICS
-    }
+    return {spec.name(prefix): serde_for(spec, prefix, registry).schema_id for spec in ALL_TOPICS}

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import fastavro
+import fastavro.schema
 
 from hub.serde._exceptions import DecodeError, EncodeError, RegistryError, SchemaNotFound
 from hub.serde._registry import RegistryClient
@@ -48,8 +49,10 @@ class AvroSerde:
         self.subject = subject
         self.schema = schema
         self._parsed = fastavro.parse_schema(schema)
+        self._canonical = fastavro.schema.to_parsing_canonical_form(self._parsed)
         self._schema_id: int | None = None
-        self._writers: dict[int, Any] = {}
+        # schema id -> (parsed writer schema, reader schema or None when they are the same)
+        self._writers: dict[int, tuple[Any, Any]] = {}
 
     @property
     def schema_id(self) -> int:
@@ -69,31 +72,39 @@ class AvroSerde:
 
     def decode(self, data: bytes) -> dict[str, Any]:
         schema_id, body = unframe(data)
-        writer = self._writer_schema(schema_id, data)
+        writer, reader = self._resolution(schema_id, data)
         try:
             record = fastavro.schemaless_reader(
                 io.BytesIO(body),
                 writer,
-                self._parsed,
+                reader,
                 return_record_name=True,
                 return_record_name_override=True,
             )
         except (ValueError, TypeError, KeyError, IndexError, EOFError, UnicodeDecodeError) as exc:
-            raise DecodeError(f"Avro body does not decode with schema id {schema_id}: {exc}", data) from exc
+            raise DecodeError(
+                f"Avro body does not decode with schema id {schema_id}: {exc}", data
+            ) from exc
         except fastavro.read.SchemaResolutionError as exc:
             raise DecodeError(f"writer schema {schema_id} does not resolve: {exc}", data) from exc
         if not isinstance(record, dict):
             raise DecodeError(f"schema id {schema_id} does not describe a record", data)
         return record
 
-    def _writer_schema(self, schema_id: int, data: bytes) -> Any:
-        parsed = self._writers.get(schema_id)
-        if parsed is None:
+    def _resolution(self, schema_id: int, data: bytes) -> tuple[Any, Any]:
+        """Writer and reader schema for ``schema_id``; reader is None when both are the same,
+        which spares fastavro a per-record schema resolution (about twice as fast)."""
+        cached = self._writers.get(schema_id)
+        if cached is None:
             try:
-                parsed = fastavro.parse_schema(self.registry.schema_by_id(schema_id))
+                writer = fastavro.parse_schema(self.registry.schema_by_id(schema_id))
             except SchemaNotFound as exc:
-                raise DecodeError(f"schema id {schema_id} is unknown to the registry", data) from exc
+                raise DecodeError(
+                    f"schema id {schema_id} is unknown to the registry", data
+                ) from exc
             except RegistryError:
                 raise  # the registry is down: not the message's fault, so no dead-letter
-            self._writers[schema_id] = parsed
-        return parsed
+            same = fastavro.schema.to_parsing_canonical_form(writer) == self._canonical
+            cached = (writer, None if same else self._parsed)
+            self._writers[schema_id] = cached
+        return cached

@@ -47,11 +47,19 @@ class ApicurioRegistry:
         runner = self.fetch()
         port = self.settings.registry_port
         self.process.start(
-            ["java", "-Xms128m", "-Xmx512m", f"-Dquarkus.http.port={port}",
-             "-Dquarkus.http.host=127.0.0.1", f"-Dregistry.home={self.home}", "-jar", str(runner)],
+            [
+                "java",
+                "-Xms128m",
+                "-Xmx512m",
+                f"-Dquarkus.http.port={port}",
+                "-Dquarkus.http.host=127.0.0.1",
+                f"-Dregistry.home={self.home}",
+                "-jar",
+                str(runner),
+            ],
             cwd=self.home,
             ports=[("127.0.0.1", port)],
-        )  # fmt: skip
+        )
 
     def is_ready(self) -> bool:
         try:

@@ -53,10 +53,14 @@ class KafkaNode:
 
     def _java(self, main_class: str, *args: str) -> list[str]:
         return [
-            "java", *_JVM_OPTS,
+            "java",
+            *_JVM_OPTS,
             f"-Dlog4j.configuration=file:{INFRA / 'log4j.properties'}",
-            "-cp", f"{self.home / 'libs'}/*", main_class, *args,
-        ]  # fmt: skip
+            "-cp",
+            f"{self.home / 'libs'}/*",
+            main_class,
+            *args,
+        ]
 
     def _format_storage(self, config: Path) -> None:
         """Format the log directory once; a formatted directory keeps its cluster id."""
@@ -65,10 +69,14 @@ class KafkaNode:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = subprocess.run(
             self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
-            raise NotReady(f"kafka storage format failed:\n{(result.stdout + result.stderr)[-2000:]}")
+            raise NotReady(
+                f"kafka storage format failed:\n{(result.stdout + result.stderr)[-2000:]}"
+            )
 
     def start(self) -> None:
         self.fetch()
@@ -77,9 +85,11 @@ class KafkaNode:
         self.process.start(
             self._java("kafka.Kafka", str(config)),
             cwd=self.home,
-            ports=[(self.settings.kafka_host, self.settings.kafka_port),
-                   ("127.0.0.1", self.settings.kafka_controller_port)],
-        )  # fmt: skip
+            ports=[
+                (self.settings.kafka_host, self.settings.kafka_port),
+                ("127.0.0.1", self.settings.kafka_controller_port),
+            ],
+        )
 
     def is_ready(self) -> bool:
         if not port_open(self.settings.kafka_host, self.settings.kafka_port):

@@ -24,8 +24,15 @@ def copy_dependencies(pom: Path, output_dir: Path, *, marker: str) -> Path:
     require_tool("java", "install Java 17 (apt-get install -y openjdk-17-jre-headless)")
     output_dir.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [mvn, "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
-         f"-DoutputDirectory={output_dir}"],
+        [
+            mvn,
+            "-B",
+            "-q",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={output_dir}",
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -91,11 +92,14 @@ class ManagedProcess:
         return process.pid
 
     def wait_ready(self, is_ready: Callable[[], bool], timeout_s: float) -> float:
-        """Poll ``is_ready`` until it holds; returns seconds waited. ``NotReady`` with the log tail."""
+        """Poll ``is_ready`` until it holds; returns seconds waited. Raises ``NotReady``
+        carrying the log tail."""
         started = time.monotonic()
         while time.monotonic() - started < timeout_s:
             if self.pid() is None:
-                raise NotReady(f"{self.name} exited while starting. Last log lines:\n{tail(self.log_file)}")
+                raise NotReady(
+                    f"{self.name} exited while starting. Last log lines:\n{tail(self.log_file)}"
+                )
             if is_ready():
                 return time.monotonic() - started
             time.sleep(0.25)
@@ -120,10 +124,8 @@ class ManagedProcess:
 
 
 def _alive(pid: int) -> bool:
-    try:
+    with contextlib.suppress(ChildProcessError):  # reap it if it is our own child
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

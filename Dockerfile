@@ -1,0 +1,13 @@
+# The hub's processes and connectors (the same image runs each with a different command).
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY hub ./hub
+COPY connectors ./connectors
+COPY signing ./signing
+COPY schemas ./schemas
+RUN pip install --no-cache-dir -e '.[signing]'
+ENV DVC_BOOTSTRAP_SERVERS=kafka:9092 \
+    DVC_SCHEMA_REGISTRY_URL=http://registry:8080/apis/ccompat/v7
+ENTRYPOINT ["dvchub"]
+CMD ["--help"]

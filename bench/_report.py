@@ -1,0 +1,20 @@
+"""Small helpers the benchmarks share: percentiles and resident memory."""
+
+from __future__ import annotations
+
+import resource
+import statistics
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    """``pct``-th percentile (0-100) by the inclusive method; 0.0 for no samples."""
+    if not samples:
+        return 0.0
+    if len(samples) == 1:
+        return samples[0]
+    return statistics.quantiles(samples, n=100, method="inclusive")[int(pct) - 1]
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
