@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kafka import KafkaProducer
+from prometheus_client import Counter
 
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings
@@ -27,6 +28,13 @@ REASON_CODES = frozenset(
         "VALIDATION_FAILED",
         "PROCESSING_ERROR",
     }
+)
+
+
+DEADLETTERS = Counter(
+    "dvchub_deadletters",
+    "Messages set aside on the dead-letter topic, by processor and reason.",
+    ["processor", "reason_code"],
 )
 
 
@@ -80,12 +88,15 @@ class DeadLetterWriter:
 
     def send_all(self, letters: Iterable[DeadLetterInput], *, timeout_s: float = 30.0) -> int:
         """Write every letter, then wait until the broker acknowledged all of them."""
+        sent = list(letters)
         futures = [
             self._producer.send(
                 self.topic, key=letter.original_key, value=self._serde.encode(letter.to_record())
             )
-            for letter in letters
+            for letter in sent
         ]
         for future in futures:
             future.get(timeout=timeout_s)
+        for letter in sent:
+            DEADLETTERS.labels(letter.processor, letter.reason_code).inc()
         return len(futures)

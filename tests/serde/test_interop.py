@@ -22,11 +22,13 @@ from hub.topics import DOSSIER_EVENTS
 
 
 def _confluent_consumer(settings: Settings, topic: str) -> Consumer:
-    consumer = Consumer({
-        "bootstrap.servers": settings.bootstrap_servers,
-        "group.id": f"test-{uuid.uuid4().hex}",
-        "auto.offset.reset": "earliest",
-    })  # fmt: skip
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.bootstrap_servers,
+            "group.id": f"test-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+        }
+    )
     consumer.subscribe([topic])
     return consumer
 
@@ -88,8 +90,9 @@ def test_hub_reads_what_the_confluent_client_writes(
     assert producer.flush(30) == 0
 
     serde = serde_for(DOSSIER_EVENTS, hub_topics.topic_prefix, registry)
-    consumer = make_consumer(hub_topics, topic, group_id=f"test-{uuid.uuid4().hex}",
-                             consumer_timeout_ms=20_000)  # fmt: skip
+    consumer = make_consumer(
+        hub_topics, topic, group_id=f"test-{uuid.uuid4().hex}", consumer_timeout_ms=20_000
+    )
     received: dict[str, dict[str, Any]] = {}
     for message in consumer:
         record = serde.decode(message.value)
