@@ -1,10 +1,12 @@
-"""``dvchub``: run the local stack, manage the Avro contract, show what the hub does."""
+"""``dvchub``: run the local stack, manage the Avro contract, run the hub's processes."""
 
 from __future__ import annotations
 
 import typer
 
-from hub.cli import _demo, _schemas, _stack
+from connectors.portal._cli import register as register_portal
+from hub.cli import _demo, _schemas, _signing, _stack
+from signing._cli import register as register_signing
 
 app = typer.Typer(
     name="dvchub",
@@ -15,6 +17,9 @@ app = typer.Typer(
 app.add_typer(_stack.app, name="stack")
 app.add_typer(_schemas.app, name="schemas")
 app.add_typer(_demo.app, name="demo")
+app.add_typer(_signing.app, name="signing")
+register_signing(app)  # dvchub verify FILE, dvchub sign FILE
+register_portal(app)  # dvchub portal serve|openapi
 
 
 def main() -> None:

@@ -51,21 +51,17 @@ class ManagedProcess:
         return self.home / f"{self.name}.log"
 
     def pid(self) -> int | None:
-        """The pid of our running process, or None (a stale pid file is removed)."""
+        """The pid of our running process, or None (a stale pid file is removed).
+
+        The pid file holds the pid and the process's start time, so a pid the kernel has
+        since given to another process is not mistaken for ours.
+        """
         try:
-            pid = int(self.pid_file.read_text().strip())
+            pid_text, _, started = self.pid_file.read_text().strip().partition(" ")
+            pid = int(pid_text)
         except (FileNotFoundError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            self.pid_file.unlink(missing_ok=True)
-            return None
-        except PermissionError:
-            return pid
-        # A reused pid belongs to someone else unless its command line names our home.
-        cmdline = Path(f"/proc/{pid}/cmdline")
-        if cmdline.exists() and str(self.home) not in cmdline.read_bytes().decode(errors="replace"):
+        if not _alive(pid) or (started and _start_time(pid) != started):
             self.pid_file.unlink(missing_ok=True)
             return None
         return pid
@@ -88,7 +84,7 @@ class ManagedProcess:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        self.pid_file.write_text(str(process.pid))
+        self.pid_file.write_text(f"{process.pid} {_start_time(process.pid) or ''}".strip())
         return process.pid
 
     def wait_ready(self, is_ready: Callable[[], bool], timeout_s: float) -> float:
@@ -123,6 +119,15 @@ class ManagedProcess:
         return True
 
 
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
 def _alive(pid: int) -> bool:
     with contextlib.suppress(ChildProcessError):  # reap it if it is our own child
         os.waitpid(pid, os.WNOHANG)
@@ -130,6 +135,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except PermissionError:
+        return True  # alive, owned by another user
     stat = Path(f"/proc/{pid}/stat")
     # A zombie has exited; only its parent has not reaped it yet.
     return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from collections.abc import Iterator
@@ -78,3 +79,12 @@ def test_missing_maven_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ToolMissing, match="`mvn` is not on PATH"):
         copy_dependencies(tmp_path / "pom.xml", tmp_path / "out", marker=".fetched")
+
+
+def test_a_recycled_pid_is_not_taken_for_ours(tmp_path: Path) -> None:
+    process = ManagedProcess("kafka", tmp_path)
+    tmp_path.mkdir(exist_ok=True)
+    # Our own pytest process is alive, but it did not start at the recorded time.
+    process.pid_file.write_text(f"{os.getpid()} 1")
+    assert process.pid() is None
+    assert not process.pid_file.exists()

@@ -1,0 +1,305 @@
+"""The FastAPI app: routes, the order of checks, and the resources built at start-up.
+
+Every write is checked in this order, each refusal before any later work: API key (401/403),
+content type (415), size while streaming (413), JSON syntax (400), contract (422, whole batch),
+reused event id (409), then produce and wait for the broker (503 on timeout) before 202/200.
+Blocking Kafka and registry calls run in a thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+from fastapi import FastAPI, Request, Security
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import APIKeyHeader
+
+from connectors.portal import _openapi
+from connectors.portal._auth import ApiKeyAuthenticator, AuthError, Endpoint
+from connectors.portal._body import RequestRefused, read_capped, require_json
+from connectors.portal._config import PortalConfig
+from connectors.portal._dedupe import (
+    AcceptedIds,
+    Claim,
+    EventIdConflict,
+    Marker,
+    ensure_accepted_ids_topic,
+    load_accepted_ids,
+)
+from connectors.portal._mapping import to_dossier_event, to_procedure
+from connectors.portal._metrics import CONTENT_TYPE_LATEST, PortalMetrics, RequestCounter
+from connectors.portal._models import BatchAccepted, EventOutcome, Health, ProcedureStored
+from connectors.portal._producer import Keyed, NotAcknowledged, Publisher
+from connectors.portal._validation import (
+    InvalidBody,
+    MalformedBody,
+    ValidEvent,
+    parse_json,
+    validate_batch,
+    validate_procedure,
+)
+from hub.serde import RegistryClient
+from hub.settings import Settings
+from hub.topics import DOSSIER_EVENTS
+
+log = logging.getLogger("connectors.portal")
+T = TypeVar("T")
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="Key of a source system.")
+
+
+@dataclass
+class Runtime:
+    """Resources that exist between start-up and shutdown."""
+
+    publisher: Publisher
+    accepted: AcceptedIds
+    executor: ThreadPoolExecutor
+    registry: RegistryClient
+    owns_registry: bool
+
+
+class PortalApp:
+    """Holds configuration, metrics and the runtime; its methods are the route handlers."""
+
+    def __init__(
+        self, settings: Settings, config: PortalConfig, registry: RegistryClient | None
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.auth = ApiKeyAuthenticator(config.api_keys.get_secret_value())
+        self.metrics = PortalMetrics()
+        self._registry = registry
+        self._runtime: Runtime | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        executor = ThreadPoolExecutor(
+            self.config.produce_threads, thread_name_prefix="portal-kafka"
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            self._runtime = await loop.run_in_executor(executor, self._start, executor)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        try:
+            yield
+        finally:
+            runtime, self._runtime = self._runtime, None
+            await loop.run_in_executor(executor, runtime.publisher.close)
+            if runtime.owns_registry:
+                runtime.registry.close()
+            executor.shutdown(wait=True)
+
+    def _start(self, executor: ThreadPoolExecutor) -> Runtime:
+        if self.config.uses_dev_keys:
+            log.warning("using the local stack's development API key; set DVC_PORTAL_API_KEYS")
+        owns_registry = self._registry is None
+        registry = self._registry or RegistryClient(self.settings.schema_registry_url)
+        ensure_accepted_ids_topic(self.settings, self.config.dedupe_retention_days)
+        accepted = AcceptedIds(self.config.dedupe_capacity)
+        count = load_accepted_ids(self.settings, accepted)
+        publisher = Publisher(self.settings, registry, ack_timeout_s=self.config.ack_timeout_s)
+        publisher.warm_up()
+        log.info(
+            "portal connector ready: %d accepted ids loaded, writers %s",
+            count,
+            ", ".join(sorted(self.auth.sources)),
+        )
+        return Runtime(publisher, accepted, executor, registry, owns_registry)
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            raise NotAcknowledged("the connector is not started")
+        return self._runtime
+
+    async def _blocking(self, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.runtime.executor, call, *args)
+
+    # -- routes ------------------------------------------------------------------------------
+    async def post_events(self, request: Request, api_key: str | None) -> JSONResponse:
+        caller = self.auth.authenticate(api_key, Endpoint.EVENTS)
+        require_json(request)
+        document = parse_json(await read_capped(request, self.config.max_body_bytes))
+        batch = validate_batch(
+            document, max_events=self.config.max_batch_events, source=caller.source
+        )
+        accepted = self.runtime.accepted
+        claim = await accepted.claim([v.marker for v in batch])
+        try:
+            await self._produce(claim, batch, caller.source)
+        except BaseException:
+            accepted.settle(claim, accepted=False)
+            raise
+        accepted.settle(claim, accepted=True)
+        await self._write_markers(claim.fresh)
+        return self._batch_accepted(claim, batch, caller.source)
+
+    async def _produce(self, claim: Claim, batch: list[ValidEvent], source: str) -> None:
+        """Produce the claimed events (each id once, in batch order) and wait for the acks."""
+        first_by_id: dict[str, ValidEvent] = {}
+        for valid in batch:
+            first_by_id.setdefault(valid.event_id, valid)
+        recorded_at = datetime.now(UTC)  # one batch, one recording time
+        keyed = [
+            Keyed(
+                m.dossier_id,
+                to_dossier_event(
+                    first_by_id[m.event_id].event, source=source, recorded_at=recorded_at
+                ),
+            )
+            for m in claim.fresh
+        ]
+        if keyed:
+            with self.metrics.produce_seconds.labels("events").time():
+                await self._blocking(self.runtime.publisher.publish_events, keyed)
+
+    def _batch_accepted(self, claim: Claim, batch: list[ValidEvent], source: str) -> JSONResponse:
+        """202 with each event's outcome in request order; counts it in the metrics."""
+        not_yet_answered = {m.event_id for m in claim.fresh}
+        outcomes = []
+        for valid in batch:
+            fresh = valid.event_id in not_yet_answered
+            not_yet_answered.discard(valid.event_id)
+            status: Literal["accepted", "duplicate"] = "accepted" if fresh else "duplicate"
+            outcomes.append(EventOutcome(event_id=valid.event.event_id, status=status))
+            if fresh:
+                self.metrics.events_accepted.labels(valid.event.event_type, source).inc()
+            else:
+                self.metrics.duplicates.labels(source).inc()
+        duplicates = len(batch) - len(claim.fresh)
+        log.info("accepted %d events, %d duplicates, from %s", len(claim.fresh), duplicates, source)
+        body = BatchAccepted(accepted=len(claim.fresh), duplicates=duplicates, events=outcomes)
+        return JSONResponse(body.model_dump(mode="json"), status_code=202)
+
+    async def _write_markers(self, markers: tuple[Marker, ...]) -> None:
+        if not markers:
+            return
+        try:
+            with self.metrics.produce_seconds.labels("markers").time():
+                await self._blocking(self.runtime.publisher.publish_markers, markers)
+        except NotAcknowledged as exc:
+            # The events are durable; only restart-proof dedupe of these ids is lost, and the
+            # lifecycle processor still drops a resend. Failing the request would invite one.
+            self.metrics.marker_failures.inc()
+            log.warning("accepted-id markers not acknowledged: %s", exc)
+
+    async def put_procedure(self, code: str, request: Request, api_key: str | None) -> JSONResponse:
+        caller = self.auth.authenticate(api_key, Endpoint.PROCEDURES)
+        require_json(request)
+        document = parse_json(await read_capped(request, self.config.max_body_bytes))
+        entry = validate_procedure(code, document)
+        record = to_procedure(code, entry)
+        with self.metrics.produce_seconds.labels("procedures").time():
+            await self._blocking(self.runtime.publisher.publish_procedure, Keyed(code, record))
+        self.metrics.procedures.labels(caller.source).inc()
+        log.info("procedure %s stored by %s", code, caller.source)
+        stored = ProcedureStored(procedure_code=code, updated_at=record["updated_at"].isoformat())
+        return JSONResponse(stored.model_dump(mode="json"), status_code=200)
+
+    async def healthz(self) -> JSONResponse:
+        topic = DOSSIER_EVENTS.name(self.settings.topic_prefix)
+        try:
+            runtime = self.runtime
+            reachable = await asyncio.wait_for(
+                self._blocking(runtime.publisher.broker_reachable, topic), self.config.ack_timeout_s
+            )
+        except (NotAcknowledged, TimeoutError):
+            reachable = False
+        health = Health(
+            status="ok" if reachable else "unavailable",
+            broker=self.settings.bootstrap_servers,
+            events_topic=topic,
+            broker_reachable=reachable,
+        )
+        return JSONResponse(health.model_dump(), status_code=200 if reachable else 503)
+
+    def metrics_response(self) -> Response:
+        return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def build_app(portal: PortalApp) -> FastAPI:
+    app = FastAPI(
+        title="dvc-hub provincial portal connector",
+        version="1.0.0",
+        description=_openapi.DESCRIPTION,
+        lifespan=portal.lifespan,
+    )
+    app.state.portal = portal
+    retry_after = {"Retry-After": str(portal.config.retry_after_s)}
+
+    @app.exception_handler(AuthError)
+    async def _auth_error(_: Request, exc: AuthError) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if exc.status == 401 else None
+        return _problem(exc.status, exc.message, headers)
+
+    @app.exception_handler(RequestRefused)
+    async def _refused(_: Request, exc: RequestRefused) -> JSONResponse:
+        return _problem(exc.status, exc.detail, exc.headers)
+
+    @app.exception_handler(MalformedBody)
+    async def _malformed(_: Request, exc: MalformedBody) -> JSONResponse:
+        return _problem(400, str(exc))
+
+    @app.exception_handler(InvalidBody)
+    async def _invalid(_: Request, exc: InvalidBody) -> JSONResponse:
+        rules = sorted({e.rule for e in exc.errors})
+        log.info("refused a request with %d invalid field(s): %s", exc.total, ", ".join(rules))
+        errors = [{"path": e.json_path, "rule": e.rule, "message": e.message} for e in exc.errors]
+        listed = f" (the first {len(errors)} are listed)" if exc.total > len(errors) else ""
+        detail = f"{exc.total} invalid field(s){listed}; nothing was produced"
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+
+    @app.exception_handler(EventIdConflict)
+    async def _conflict(_: Request, exc: EventIdConflict) -> JSONResponse:
+        detail = "event id(s) already accepted with different content: " + ", ".join(exc.event_ids)
+        return _problem(409, detail + "; nothing was produced")
+
+    @app.exception_handler(NotAcknowledged)
+    async def _unavailable(_: Request, exc: NotAcknowledged) -> JSONResponse:
+        portal.metrics.not_acknowledged.inc()
+        log.warning("not acknowledged, answering 503: %s", exc)
+        return _problem(
+            503, "Kafka did not acknowledge in time; resend the same request", retry_after
+        )
+
+    @app.post("/v1/events", status_code=202, **_openapi.EVENTS_ROUTE)
+    async def post_events(
+        request: Request, api_key: str | None = Security(API_KEY)
+    ) -> JSONResponse:
+        """Accept a batch of dossier lifecycle events; 202 once Kafka acknowledged them all."""
+        return await portal.post_events(request, api_key)
+
+    @app.put("/v1/procedures/{code}", status_code=200, **_openapi.PROCEDURE_ROUTE)
+    async def put_procedure(
+        code: str, request: Request, api_key: str | None = Security(API_KEY)
+    ) -> JSONResponse:
+        """Store one procedure catalogue entry (an upsert; 200 once Kafka acknowledged it)."""
+        return await portal.put_procedure(code, request, api_key)
+
+    @app.get("/healthz", **_openapi.HEALTH_ROUTE)
+    async def healthz() -> JSONResponse:
+        """200 when the broker answers with metadata for the events topic, else 503."""
+        return await portal.healthz()
+
+    @app.get("/metrics", response_class=Response, **_openapi.METRICS_ROUTE)
+    async def metrics() -> Response:
+        """Prometheus metrics of this connector."""
+        return portal.metrics_response()
+
+    app.add_middleware(RequestCounter, metrics=portal.metrics)
+    _openapi.install(app)
+    return app

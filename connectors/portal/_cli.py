@@ -1,0 +1,58 @@
+"""``dvchub portal serve|openapi``: run the connector, refresh its committed OpenAPI document."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from connectors.portal import OPENAPI_PATH, PortalConfig, create_app, openapi_document
+from hub.settings import get_settings
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``portal`` command group to the ``dvchub`` CLI."""
+    portal = typer.Typer(
+        help="The provincial portal connector (HTTP -> Kafka).", no_args_is_help=True
+    )
+
+    @portal.command()
+    def serve(
+        host: str | None = typer.Option(
+            None, help="Bind address [default: DVC_PORTAL_HOST or 127.0.0.1]."
+        ),
+        port: int | None = typer.Option(None, help="Port [default: DVC_PORTAL_PORT or 8088]."),
+        log_level: str = typer.Option("info", help="uvicorn log level."),
+    ) -> None:
+        """Serve POST /v1/events and PUT /v1/procedures/{code} until interrupted."""
+        import uvicorn
+
+        config = PortalConfig()
+        logging.basicConfig(
+            level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+        if log_level.lower() != "debug":
+            logging.getLogger("kafka").setLevel(logging.WARNING)  # connection chatter per client
+        uvicorn.run(
+            create_app(get_settings(), config),
+            host=host or config.host,
+            port=port or config.port,
+            log_level=log_level,
+        )
+
+    @portal.command()
+    def openapi(
+        check: bool = typer.Option(False, "--check", help="Exit 1 if the committed copy is stale."),
+    ) -> None:
+        """Write the OpenAPI document to connectors/portal/openapi.json."""
+        document = openapi_document()
+        current = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.exists() else ""
+        if check:
+            if current != document:
+                typer.echo(f"{OPENAPI_PATH} is out of date; run `dvchub portal openapi`", err=True)
+                raise typer.Exit(1)
+            return
+        OPENAPI_PATH.write_text(document, encoding="utf-8")
+        typer.echo(f"wrote {OPENAPI_PATH}")
+
+    app.add_typer(portal, name="portal")

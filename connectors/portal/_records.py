@@ -1,0 +1,82 @@
+"""Shared records of the portal's JSON, field for field the vn.dvchub Avro records.
+
+Field names are the Avro names; a field with an Avro default may be left out of the JSON and
+takes that default, except enum fields, which must name a real symbol (see ``_types``).
+Unknown fields are rejected, so a misspelt optional field cannot silently become null.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from connectors.portal._types import (
+    AgencyCode,
+    AmountVnd,
+    ApplicantKindSymbol,
+    Code,
+    Email,
+    ExternalId,
+    FeeKindSymbol,
+    IdNumber,
+    MediaType,
+    Name,
+    Phone,
+    Sha256Hex,
+    ShortText,
+    SizeBytes,
+)
+
+
+class StrictModel(BaseModel):
+    """Base of every input model: unknown fields rejected, validated values immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Actor(StrictModel):
+    """vn.dvchub.Actor: the official, department and agency that acted."""
+
+    official_id: ExternalId | None = None
+    official_name: Name | None = None
+    title: ShortText | None = None
+    department: ShortText | None = None
+    agency_code: AgencyCode | None = None
+
+
+class PostalAddress(StrictModel):
+    """vn.dvchub.PostalAddress. Personal data: never logged."""
+
+    line: ShortText
+    ward: Name | None = None
+    district: Name | None = None
+    province: Name
+
+
+class Applicant(StrictModel):
+    """vn.dvchub.Applicant (ChuHoSo). id_number, phone, email and address are never logged."""
+
+    kind: ApplicantKindSymbol
+    full_name: Name
+    id_number: IdNumber | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    address: PostalAddress | None = None
+
+
+class Document(StrictModel):
+    """vn.dvchub.Document: content-addressed by its lowercase hex SHA-256."""
+
+    document_id: Code
+    name: ShortText
+    media_type: MediaType
+    sha256: Sha256Hex
+    size_bytes: SizeBytes
+
+
+class FeeLine(StrictModel):
+    """vn.dvchub.FeeLine: one fee (phí) or charge (lệ phí) in VND."""
+
+    code: Code
+    name: ShortText
+    kind: FeeKindSymbol
+    amount_vnd: AmountVnd
