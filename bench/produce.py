@@ -12,6 +12,7 @@ import argparse
 import sys
 import time
 import uuid
+from itertools import islice
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -52,11 +53,8 @@ def main() -> None:
     topic = DOSSIER_EVENTS.name(settings.topic_prefix)
     registry = RegistryClient(settings.schema_registry_url)
     serde = serde_for(DOSSIER_EVENTS, settings.topic_prefix, registry)
-    events = []
-    for event in sample_events(args.events):
-        events.append(event)
-        if len(events) == args.events:
-            break
+    # ~5 events a dossier: args.events dossiers give more than enough events.
+    events = list(islice(sample_events(args.events), args.events))
     pre_encoded = [(e["dossier_id"].encode(), serde.encode(e)) for e in events]
 
     producer = make_producer(settings, linger_ms=5, batch_size=256 * 1024)
