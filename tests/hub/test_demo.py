@@ -1,0 +1,33 @@
+"""``make run``'s demo works end to end (in its own process and topics)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from hub.settings import Settings
+
+DVCHUB = Path(sys.executable).with_name("dvchub")
+
+
+def test_demo_runs_and_signs_every_result(settings: Settings) -> None:
+    env = {**os.environ, "DVC_TOPIC_PREFIX": settings.topic_prefix, "DVC_PARTITIONS": "3"}
+    result = subprocess.run(
+        [str(DVCHUB), "demo", "run", "--dossiers", "6"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    decoded = re.search(r"decoded (\d+)/(\d+) events", result.stdout)
+    assert decoded, result.stdout[-2000:]
+    assert decoded.group(1) == decoded.group(2)
+    signed = re.search(r"(\d+) result documents signed and reported", result.stdout)
+    assert signed, result.stdout[-2000:]
+    assert result.stdout.count("valid") == int(signed.group(1))
+    assert "INVALID" not in result.stdout
