@@ -59,3 +59,21 @@ def process(
     finally:
         processor.close()
         registry.close()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8089,
+) -> None:
+    """Serve POST /v1/verify (trust anchors from DVC_SIGNING_TRUST_ANCHORS) and /metrics."""
+    import uvicorn
+    from fastapi import FastAPI
+    from prometheus_client import make_asgi_app
+
+    from signing._http import router
+
+    api = FastAPI(title="dvc-hub signature verification", version="1")
+    api.include_router(router)
+    api.mount("/metrics", make_asgi_app())
+    uvicorn.run(api, host=host, port=port, log_level="warning")
