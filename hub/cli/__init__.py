@@ -6,6 +6,7 @@ import typer
 
 from connectors.portal._cli import register as register_portal
 from hub.cli import _demo, _schemas, _signing, _stack
+from hub.lifecycle._cli import register as register_lifecycle
 from signing._cli import register as register_signing
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app.add_typer(_demo.app, name="demo")
 app.add_typer(_signing.app, name="signing")
 register_signing(app)  # dvchub verify FILE, dvchub sign FILE
 register_portal(app)  # dvchub portal serve|openapi
+register_lifecycle(app)  # dvchub lifecycle worker, api serve, replay, replay-check
 
 
 def main() -> None:

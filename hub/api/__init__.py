@@ -1,0 +1,19 @@
+"""Query API for integrators: ``GET /v1/dossiers/{id}``, ``/v1/dossiers/{id}/events``,
+``/v1/dossiers?agency=X&status=Y``.
+
+Design: the API process materialises the compacted ``<prefix>dossier.state`` topic into memory
+with its own consumer (no consumer group: every replica reads every partition). It needs no
+access to the processor's tables, scales by adding replicas, and is rebuilt from the topic on
+restart. Reads are eventually consistent (milliseconds behind the processor). The event history
+is the state's ``history`` (every applied event, oldest first), so ``/events`` needs no log scan.
+Memory grows with the number of dossiers (~2 KB each); a province-scale multi-year archive would
+want a database sink instead, fed by the same topic.
+
+This package raises nothing of its own: HTTP errors are 404 (unknown dossier), 422 (bad query)
+and 503 (state not loaded yet).
+"""
+
+from hub.api._app import create_api, serve
+from hub.api._store import StateStore
+
+__all__ = ["StateStore", "create_api", "serve"]

@@ -1,0 +1,3 @@
+from hub.lifecycle._worker import main
+
+main()

@@ -1,0 +1,87 @@
+"""``dvchub`` commands of the lifecycle: ``lifecycle worker``, ``api serve``, ``replay``,
+``replay-check``. Mount with ``register(app)``."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from hub.lifecycle._app import AppOptions
+from hub.lifecycle._errors import LifecycleError
+from hub.lifecycle._replay import replay, replay_check, replay_topic_name
+from hub.lifecycle._worker import run_worker
+from hub.serde import RegistryClient
+from hub.settings import get_settings
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``lifecycle worker``, ``api serve``, ``replay`` and ``replay-check`` to ``app``."""
+    lifecycle = typer.Typer(help="The dossier lifecycle processor (faust).", no_args_is_help=True)
+    api = typer.Typer(help="The query API for integrators.", no_args_is_help=True)
+
+    @lifecycle.command("worker")
+    def worker(
+        web_port: int = typer.Option(6066, help="Port of the worker's web server (/metrics)."),
+        no_web: bool = typer.Option(False, "--no-web", help="Run without the web server."),
+        catalog_grace: float = typer.Option(
+            2.0, help="Seconds a submission waits for its procedure."
+        ),
+        loglevel: str = typer.Option("info"),
+    ) -> None:
+        """Run one lifecycle worker; start several to share the partitions."""
+        options = AppOptions(
+            web_port=web_port, web_enabled=not no_web, catalog_grace_s=catalog_grace
+        )
+        run_worker(get_settings(), options, loglevel=loglevel)
+
+    @api.command("serve")
+    def serve_api(host: str = "127.0.0.1", port: int = 8080) -> None:
+        """Serve GET /v1/dossiers… from the materialised dossier.state topic."""
+        from hub.api import serve
+
+        serve(get_settings(), host=host, port=port)
+
+    @app.command("replay")
+    def replay_cmd(
+        suffix: str = typer.Option(None, help="State topic suffix (default replay-<UTC time>)."),
+    ) -> None:
+        """Rebuild every dossier's state from offset 0 into <prefix>dossier.state.<suffix>."""
+        settings = get_settings()
+        with RegistryClient(settings.schema_registry_url) as registry:
+            result = replay(settings, registry, target_topic=replay_topic_name(settings, suffix))
+        console.print(
+            f"{result.events} events -> {len(result.states)} dossiers in {result.seconds:.1f}s "
+            f"({result.events_per_s:,.0f} events/s); duplicates {result.duplicates}; "
+            f"dead letters {dict(result.dead_letters)}; written to {result.target_topic}"
+        )
+
+    @app.command("replay-check")
+    def replay_check_cmd(
+        topic: str = typer.Option(
+            None, help="A replayed state topic (default: replay now, in memory)."
+        ),
+        wait: float = typer.Option(
+            60.0, help="Seconds to wait for the live processor to catch up."
+        ),
+    ) -> None:
+        """Compare the live dossier.state with a replay; exit 1 and print differences if any."""
+        settings = get_settings()
+        try:
+            with RegistryClient(settings.schema_registry_url) as registry:
+                differences = replay_check(
+                    settings, registry, replayed_topic=topic, wait_s=wait, progress=True
+                )
+        except LifecycleError as exc:
+            console.print(f"[red]replay check failed:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        for diff in differences[:200]:
+            console.print(f"[yellow]{diff.dossier_id}[/yellow] {diff.what}")
+        if differences:
+            console.print(f"[red]{len(differences)} differences[/red]")
+            raise typer.Exit(1)
+        console.print("[green]live state equals the replay[/green]")
+
+    app.add_typer(lifecycle, name="lifecycle")
+    app.add_typer(api, name="api")

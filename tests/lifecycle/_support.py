@@ -1,0 +1,268 @@
+"""Helpers of the lifecycle tests: real producers, real consumers, real worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from kafka import TopicPartition
+
+from hub.events import new_event
+from hub.kafka import make_consumer, make_producer
+from hub.sample import PROCEDURES
+from hub.serde import RegistryClient, serde_for
+from hub.settings import REPO_ROOT, Settings
+from hub.topics import CATALOG_PROCEDURES, DEADLETTER, DOSSIER_EVENTS, DOSSIER_STATE
+
+
+def procedure_record(code: str, agency: str = "STP", level: str = "FULL_ONLINE") -> dict[str, Any]:
+    return {
+        "procedure_code": code, "name": f"Thủ tục {code}", "agency_code": agency,
+        "agency_name": None, "agency_type": "UNKNOWN", "level": level, "deadline_working_days": 5,
+        "fee_lines": [], "fee_before_processing": False, "postal_allowed": True,
+        "supplement_clock_policy": None, "valid_from": None, "valid_to": None,
+        "updated_at": datetime(2025, 1, 1, tzinfo=UTC),
+    }  # fmt: skip
+
+
+def publish_catalog(
+    settings: Settings, registry: RegistryClient, extra: Iterable[str] = ()
+) -> None:
+    """The sample procedures (and ``extra`` codes) on the catalogue topic."""
+    serde = serde_for(CATALOG_PROCEDURES, settings.topic_prefix, registry)
+    producer = make_producer(settings)
+    records = [procedure_record(p.code, p.agency_code, p.level) for p in PROCEDURES]
+    records += [procedure_record(code) for code in extra]
+    for record in records:
+        topic = CATALOG_PROCEDURES.name(settings.topic_prefix)
+        producer.send(topic, key=record["procedure_code"].encode(), value=serde.encode(record))
+    producer.flush()
+    producer.close()
+
+
+class EventProducer:
+    """Produces DossierEvents (or raw bytes) keyed by dossier id."""
+
+    def __init__(self, settings: Settings, registry: RegistryClient) -> None:
+        self.topic = DOSSIER_EVENTS.name(settings.topic_prefix)
+        self.serde = serde_for(DOSSIER_EVENTS, settings.topic_prefix, registry)
+        self.producer = make_producer(settings)
+
+    def send(self, events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        sent = list(events)
+        for event in sent:
+            self.send_raw(str(event["dossier_id"]), self.serde.encode(event))
+        self.producer.flush()
+        return sent
+
+    def send_raw(self, dossier_id: str, value: bytes) -> None:
+        self.producer.send(self.topic, key=dossier_id.encode(), value=value)
+
+    def flush(self) -> None:
+        self.producer.flush()
+
+    def close(self) -> None:
+        self.producer.close()
+
+
+T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
+DESK = {"official_id": "cb-1", "official_name": "Lâm Thị Thu", "title": "Chuyên viên",
+        "department": "Bộ phận Một cửa", "agency_code": "STP"}  # fmt: skip
+
+
+def payload_for(event_type: str, procedure_code: str = "1.004227") -> tuple[str, dict[str, Any]]:
+    """A minimal valid payload of every event type (name, record)."""
+    doc = {"document_id": "kq", "name": "KQ.pdf", "media_type": "application/pdf",
+           "sha256": "ab" * 32, "size_bytes": 10}  # fmt: skip
+    payloads: dict[str, tuple[str, dict[str, Any]]] = {
+        "DOSSIER_SUBMITTED": ("DossierSubmitted", {
+            "procedure_code": procedure_code, "procedure_name": None, "agency_code": "STP",
+            "channel": "ONLINE", "applicant": {"kind": "CITIZEN", "full_name": "Nguyễn Văn An",
+            "id_number": "001090000001", "phone": "0900000000", "email": None, "address": None},
+            "postal_intake": False, "postal_return": True, "from_national_portal": False,
+            "national_dossier_code": None, "documents": []}),
+        "DOSSIER_ACCEPTED": ("DossierAccepted", {"appointment_at": None,
+                             "deadline_working_days": 5, "level": "PARTIAL_ONLINE"}),
+        "DOSSIER_REFUSED": ("DossierRefused", {"reason": "Không thuộc thẩm quyền"}),
+        "PROCESSING_STEP_RECORDED": ("ProcessingStepRecorded", {"kind": "TRANSFERRED",
+            "content": "Chuyển phòng", "to_department": "Phòng Hộ tịch", "to_agency_code": None,
+            "step_due_at": None}),
+        "SUPPLEMENT_REQUESTED": ("SupplementRequested", {"reason": "Thiếu giấy tờ",
+                                 "requested_documents": ["Bản sao"], "respond_by": None}),
+        "SUPPLEMENT_RECEIVED": ("SupplementReceived", {"documents": [doc]}),
+        "FEE_REQUESTED": ("FeeRequested", {"fee_lines": [{"code": "LP", "name": "Lệ phí",
+                          "kind": "CHARGE", "amount_vnd": 200_000}], "total_vnd": 200_000,
+                          "due_at": None}),
+        "FEE_PAID": ("FeePaid", {"payment_reference": "PAY-1", "amount_vnd": 200_000,
+                     "method": "ONLINE_BANK", "provider": "VCB", "provider_transaction_id": "t1"}),
+        "DOSSIER_WITHDRAWN": ("DossierWithdrawn", {"reason": "Rút hồ sơ"}),
+        "PROCESSING_STOPPED": ("ProcessingStopped", {"reason": "Dừng"}),
+        "RESULT_READY": ("ResultReady", {"decision_number": "12/QĐ", "documents": [doc],
+                         "return_channel": "POSTAL"}),
+        "RESULT_SIGNED": ("ResultSigned", {"document_id": "kq", "original_sha256": "ab" * 32,
+            "signed_sha256": "cd" * 32, "signer_certificate_sha256": "ef" * 32,
+            "signer_subject": "CN=STP", "signature_level": "UNKNOWN", "timestamp_at": None}),
+        "RESULT_SIGNING_FAILED": ("ResultSigningFailed", {"document_id": "kq",
+                                  "reason_code": "TSA_UNAVAILABLE", "reason": "TSA down"}),
+        "RESULT_RETURNED": ("ResultReturned", {"return_channel": "POSTAL",
+                            "waybill_number": "EE123456785VN"}),
+        "APOLOGY_ISSUED": ("ApologyIssued", {"reason": "Quá tải",
+                           "new_appointment_at": datetime(2025, 3, 20, 2, tzinfo=UTC),
+                           "letter": None}),
+        "POSTAL_ORDER_CREATED": ("PostalOrderCreated", {"direction": "RESULT_DELIVERY",
+            "order_number": "HS1", "waybill_number": "EE123456785VN", "cod_amount_vnd": 0}),
+        "POSTAL_STATUS_CHANGED": ("PostalStatusChanged", {"direction": "RESULT_DELIVERY",
+            "waybill_number": "EE123456785VN", "status": "IN_TRANSIT", "location": "BC Long Xuyên",
+            "note": None}),
+        "PAYMENT_REQUEST_CREATED": ("PaymentRequestCreated", {"payment_reference": "PAY-1",
+            "amount_vnd": 200_000, "payment_url": "https://pay.example/1", "provider": "VCB"}),
+        "PAYMENT_FAILED": ("PaymentFailed", {"payment_reference": "PAY-1",
+                           "reason_code": "DECLINED", "reason": "Declined"}),
+        "NATIONAL_SYNC_COMPLETED": ("NationalSyncCompleted", {"service": "UNKNOWN",
+                                    "status_synced": "SUBMITTED", "attempts": 1}),
+        "NATIONAL_SYNC_FAILED": ("NationalSyncFailed", {"service": "UNKNOWN", "reason": "timeout",
+                                 "attempts": 3, "will_retry": True}),
+    }  # fmt: skip
+    return payloads[event_type]
+
+
+def make_event(dossier_id: str, event_type: str, n: int = 0, **kw: Any) -> dict[str, Any]:
+    name, payload = payload_for(event_type, kw.pop("procedure_code", "1.004227"))
+    source = kw.pop("source", "PROVINCIAL_PORTAL")
+    actor = kw.pop("actor", DESK)
+    at = T0 + timedelta(minutes=n)
+    return new_event(dossier_id, name, payload, source=source, occurred_at=at, actor=actor, **kw)
+
+
+def chain(dossier_id: str, *event_types: str, **kw: Any) -> list[dict[str, Any]]:
+    return [make_event(dossier_id, t, i, **kw) for i, t in enumerate(event_types)]
+
+
+def read_all(settings: Settings, topic: str, *, idle_s: float = 1.0) -> list[Any]:
+    """Every record of ``topic`` up to its current end (kafka-python ConsumerRecords)."""
+    consumer = make_consumer(settings, group_id=None)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        end = consumer.end_offsets(tps)
+        out: list[Any] = []
+        deadline = time.monotonic() + 30
+        while any(consumer.position(tp) < end[tp] for tp in tps) and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=int(idle_s * 1000)).values():
+                out.extend(records)
+        return out
+    finally:
+        consumer.close()
+
+
+def wait_until(check: Callable[[], Any], timeout_s: float = 60.0, every_s: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s}s: {check}")
+        time.sleep(every_s)
+
+
+class StateReader:
+    """Latest decoded DossierState per dossier id from ``dossier.state``."""
+
+    def __init__(
+        self, settings: Settings, registry: RegistryClient, topic: str | None = None
+    ) -> None:
+        self.settings = settings
+        self.topic = topic or DOSSIER_STATE.name(settings.topic_prefix)
+        self.serde = serde_for(DOSSIER_STATE, settings.topic_prefix, registry)
+
+    def latest(self) -> dict[str, dict[str, Any]]:
+        return {
+            r.key.decode(): self.serde.decode(r.value) for r in read_all(self.settings, self.topic)
+        }
+
+    def all_records(self) -> list[dict[str, Any]]:
+        return [self.serde.decode(r.value) for r in read_all(self.settings, self.topic)]
+
+
+def dead_letters(settings: Settings, registry: RegistryClient) -> list[dict[str, Any]]:
+    serde = serde_for(DEADLETTER, settings.topic_prefix, registry)
+    return [
+        serde.decode(r.value) for r in read_all(settings, DEADLETTER.name(settings.topic_prefix))
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class WorkerProcess:
+    """``python -m hub.lifecycle worker`` as a real OS process."""
+
+    def __init__(self, settings: Settings, log_dir: Path, name: str = "w1") -> None:
+        self.port = free_port()
+        self.log_path = log_dir / f"{name}.log"
+        env = {**os.environ, "DVC_TOPIC_PREFIX": settings.topic_prefix,
+               "DVC_PARTITIONS": str(settings.partitions), "PYTHONUNBUFFERED": "1"}  # fmt: skip
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hub.lifecycle", "worker", "--web-port", str(self.port),
+             "--session-timeout", "6", "--catalog-grace", "1.5"],
+            cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
+            return str(r.read().decode())
+
+    def metric(self, name: str) -> float:
+        total = 0.0
+        for line in self.metrics().splitlines():
+            if line.startswith(name) and not line.startswith("#"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def status(self) -> dict[str, Any]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=2) as r:
+                return dict(json.loads(r.read()))
+        except OSError:
+            return {}
+
+    def ready(self) -> bool:
+        """Catalogue loaded, partitions assigned, no rebalance or recovery under way."""
+        s = self.status()
+        busy = s.get("rebalancing") or s.get("in_recovery")
+        return bool(s.get("catalog_ready") and s.get("partitions") and not busy)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.alive():
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self._log.close()
+
+    def stop(self) -> None:
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()
