@@ -228,3 +228,28 @@ def sample_events(
     day = start or datetime(2025, 3, 3, tzinfo=VN_TZ)
     for number in range(1, count + 1):
         yield from dossier_lifecycle(rng, number, day + timedelta(days=number % 20))
+
+
+def catalog_entry(procedure: SampleProcedure) -> dict[str, Any]:
+    """A sample procedure's catalogue entry, as the portal's PUT /v1/procedures/{code} takes it."""
+    fee_lines = (
+        [{"code": "LP", "name": "Lệ phí", "kind": "CHARGE", "amount_vnd": procedure.fee_vnd}]
+        if procedure.fee_vnd
+        else []
+    )
+    # Codes of provincial departments (Sở) start with S in the sample catalogue.
+    agency_type = "PROVINCIAL_DEPARTMENT" if procedure.agency_code.startswith("S") else "DISTRICT"
+    return {
+        "name": procedure.name,
+        "agency_code": procedure.agency_code,
+        "agency_name": None,
+        "agency_type": agency_type,
+        "level": procedure.level,
+        "deadline_working_days": procedure.deadline_days,
+        "fee_lines": fee_lines,
+        "fee_before_processing": False,
+        "postal_allowed": True,
+        "supplement_clock_policy": None,
+        "valid_from": None,
+        "valid_to": None,
+    }

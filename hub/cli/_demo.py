@@ -7,12 +7,16 @@ import uuid
 
 import typer
 
+from connectors.portal.client import portal_item
 from hub.demo._console import console
-from hub.demo._contract import produce_events, show_contract, show_decoded
+from hub.demo._contract import show_contract, show_decoded
+from hub.demo._lifecycle import portal_connector, push_through_portal, show_states
+from hub.demo._servers import lifecycle_worker
 from hub.demo._signing import attach_result_pdfs, sign_and_verify
+from hub.events import payload_name_of
 from hub.sample import sample_events
 from hub.serde import RegistryClient, serde_for
-from hub.settings import get_settings
+from hub.settings import REPO_ROOT, get_settings
 from hub.topics import DOSSIER_EVENTS
 
 app = typer.Typer(help="Demonstrations on the local stack.")
@@ -20,7 +24,8 @@ app = typer.Typer(help="Demonstrations on the local stack.")
 
 @app.command()
 def run(dossiers: int = typer.Option(5, help="How many sample dossiers to drive.")) -> None:
-    """Register the contract, drive sample dossiers, sign their results, show it all."""
+    """Drive sample dossiers through the portal connector, the lifecycle worker and the signing
+    processor, and show the events, signatures and states."""
     settings = get_settings()
     with RegistryClient(settings.schema_registry_url) as registry:
         show_contract(settings, registry)
@@ -30,12 +35,19 @@ def run(dossiers: int = typer.Option(5, help="How many sample dossiers to drive.
         for event in events:
             event["dossier_id"] = f"{event['dossier_id']}-{run_id}"
         results = attach_result_pdfs(events)
-        produce_events(settings, serde, events)
-        show_decoded(settings, serde, events)
-        if results:
-            sign_and_verify(settings, registry, serde, {e["dossier_id"] for e in events}, results)
+        ids = list(dict.fromkeys(e["dossier_id"] for e in events))
+        worker_log = REPO_ROOT / ".cache" / "demo" / "lifecycle-worker.log"
+        console.print(f"[dim]starting a lifecycle worker (log: {worker_log})")
+        # A result is signed before it is returned: hold the returns back until it is.
+        returns = [e for e in events if payload_name_of(e) == "ResultReturned"]
+        before = [e for e in events if payload_name_of(e) != "ResultReturned"]
+        with lifecycle_worker(settings, worker_log), portal_connector(settings) as portal:
+            push_through_portal(portal, before)
+            show_decoded(settings, serde, before)
+            if results:
+                sign_and_verify(settings, registry, serde, set(ids), results)
+            list(portal.client.push_all(portal_item(e) for e in returns))
+            console.print(f"{len(returns)} signed results returned (ResultReturned via the portal)")
+            show_states(settings, ids, results)
     console.rule("[bold]Not built yet")
-    console.print(
-        "lifecycle state, query API and replay (#3, in progress); SLA timers, KPIs, "
-        "VNPost / bank / national connectors: see the open issues."
-    )
+    console.print("SLA timers, KPIs, VNPost / bank / national connectors: see the open issues.")

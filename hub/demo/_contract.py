@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -11,7 +10,7 @@ from rich.table import Table
 
 from hub.demo._console import console
 from hub.events import payload_name_of
-from hub.kafka import ensure_topics, make_consumer, make_producer
+from hub.kafka import ensure_topics, make_consumer
 from hub.sample import VN_TZ
 from hub.serde import AvroSerde, RegistryClient, register_topic_schemas
 from hub.settings import Settings
@@ -29,24 +28,6 @@ def show_contract(settings: Settings, registry: RegistryClient) -> None:
     console.print(table)
     if created:
         console.print(f"created {len(created)} topics")
-
-
-def produce_events(settings: Settings, serde: AvroSerde, events: list[dict[str, Any]]) -> None:
-    console.rule("[bold]Sample dossier events -> Kafka (acks=all, idempotent)")
-    producer = make_producer(settings)
-    topic = DOSSIER_EVENTS.name(settings.topic_prefix)
-    started = time.monotonic()
-    futures = [
-        producer.send(topic, key=e["dossier_id"].encode(), value=serde.encode(e)) for e in events
-    ]
-    producer.flush()
-    partitions = {f.get(timeout=30).partition for f in futures}
-    producer.close()
-    console.print(
-        f"{len(events)} events of {len({e['dossier_id'] for e in events})} dossiers acknowledged "
-        f"by the broker in {(time.monotonic() - started) * 1000:.0f} ms "
-        f"({len(partitions)} partitions)"
-    )
 
 
 def show_decoded(settings: Settings, serde: AvroSerde, events: list[dict[str, Any]]) -> None:

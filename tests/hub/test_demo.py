@@ -29,5 +29,9 @@ def test_demo_runs_and_signs_every_result(settings: Settings) -> None:
     assert decoded.group(1) == decoded.group(2)
     signed = re.search(r"(\d+) result documents signed and reported", result.stdout)
     assert signed, result.stdout[-2000:]
-    assert result.stdout.count("valid") == int(signed.group(1))
+    verified_rows = re.findall(r"│ signed\s+│ PADES_B_T\s+│.*│ valid\s+│", result.stdout)
+    assert len(verified_rows) == int(signed.group(1)), result.stdout[-3000:]
     assert "INVALID" not in result.stdout
+    # Each dossier whose result was signed ends RESULT_RETURNED with the signature recorded.
+    returned_rows = re.findall(r"│ RESULT_RETURNED\s+│.*│ 1\s+│ \d+\s+│", result.stdout)
+    assert len(returned_rows) == int(signed.group(1)), result.stdout[-3000:]

@@ -1,0 +1,117 @@
+"""Demo section: dossiers pushed through the portal connector, their states from the query API."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from rich.table import Table
+
+from connectors.portal import create_app
+from connectors.portal._config import PortalConfig
+from connectors.portal.client import PortalClient, portal_item
+from hub.api import create_api
+from hub.demo._console import console
+from hub.demo._servers import serving
+from hub.sample import PROCEDURES, catalog_entry
+from hub.settings import Settings
+
+_CODES = {"SUBMITTED": 1, "ACCEPTED": 2, "REFUSED": 3, "PROCESSING": 4,
+          "SUPPLEMENT_REQUESTED": 5, "FEE_REQUESTED": 6, "WITHDRAWN": 7, "STOPPED": 8,
+          "RESULT_READY": 9, "RESULT_RETURNED": 10}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RunningPortal:
+    url: str
+    api_key: str
+    client: PortalClient
+
+
+@contextmanager
+def portal_connector(settings: Settings) -> Iterator[RunningPortal]:
+    """The portal connector on loopback, with a one-off API key."""
+    key = secrets.token_urlsafe(16)
+    app = create_app(settings, PortalConfig(api_keys=f"PROVINCIAL_PORTAL:{key}"))
+    with serving(app, "portal") as url, PortalClient(url, api_key=key) as client:
+        yield RunningPortal(url, key, client)
+
+
+def push_through_portal(portal: RunningPortal, events: list[dict[str, Any]]) -> None:
+    client = portal.client
+    console.rule("[bold]Portal connector: HTTP -> validated -> Avro on Kafka (202 after the ack)")
+    for procedure in PROCEDURES:
+        client.put_procedure(procedure.code, catalog_entry(procedure))
+    console.print(f"PUT /v1/procedures: {len(PROCEDURES)} catalogue entries")
+    started = time.monotonic()
+    results = list(client.push_all(portal_item(e) for e in events))
+    accepted = sum(r.accepted for r in results)
+    console.print(
+        f"POST /v1/events: {accepted} events accepted in {len(results)} batch(es), "
+        f"{(time.monotonic() - started) * 1000:.0f} ms including the broker's acknowledgement"
+    )
+    resent = client.push_events([portal_item(e) for e in events[:5]])
+    console.print(
+        f"the first 5 events sent again: {resent.duplicates} duplicates, nothing produced"
+    )
+    bad = portal_item(events[0]) | {"occurred_at": "2025-03-03 08:00", "dossier_id": ""}
+    response = httpx.post(
+        f"{portal.url}/v1/events", json={"events": [bad]}, headers={"X-API-Key": portal.api_key}
+    )
+    errors = response.json().get("errors", [])
+    shown = "; ".join(f"{e['path']}: {e['rule']}" for e in errors[:3])
+    console.print(f"a malformed event -> {response.status_code}: {shown}")
+
+
+def show_states(settings: Settings, dossiers: list[str], signed_expected: int) -> None:
+    console.rule("[bold]Dossier state (lifecycle worker -> dossier.state -> query API)")
+    with serving(create_api(settings), "query-api") as url, httpx.Client(base_url=url) as http:
+        states = _wait_for_states(http, dossiers, signed_expected)
+        table = Table("dossier", "status", "channel", "level", "agency", "path", "signed", "v")
+        for dossier_id in dossiers:
+            s = states[dossier_id]
+            path = "→".join(str(_CODES.get(t["to_status"], "?")) for t in s["history"])
+            table.add_row(
+                dossier_id, s["status"], s["channel"], s["level"], s["agency_code"] or "-",
+                path, str(len(s.get("signed_documents") or [])), str(s["version"]),
+            )  # fmt: skip
+        console.print(table)
+        listing = http.get("/v1/dossiers", params={"status": "RESULT_RETURNED"}).json()
+        console.print(f"GET /v1/dossiers?status=RESULT_RETURNED -> {_count(listing)} dossiers")
+        first = dossiers[0]
+        history = http.get(f"/v1/dossiers/{first}/events").json()
+        console.print(f"GET /v1/dossiers/{first}/events -> {_count(history)} entries")
+
+
+def _count(body: Any) -> int:
+    if isinstance(body, list):
+        return len(body)
+    for key in ("items", "dossiers", "events", "history"):
+        if isinstance(body, dict) and isinstance(body.get(key), list):
+            return len(body[key])
+    return 0
+
+
+def _wait_for_states(
+    http: httpx.Client, dossiers: list[str], signed_expected: int
+) -> dict[str, dict[str, Any]]:
+    deadline = time.monotonic() + 90
+    states: dict[str, dict[str, Any]] = {}
+    while time.monotonic() < deadline:
+        for dossier_id in dossiers:
+            response = http.get(f"/v1/dossiers/{dossier_id}")
+            if response.status_code == 200:
+                states[dossier_id] = response.json()
+        signed = sum(len(s.get("signed_documents") or []) for s in states.values())
+        finished = all(
+            states.get(d, {}).get("status") in ("RESULT_RETURNED", "REFUSED") for d in dossiers
+        )
+        if finished and signed >= signed_expected:
+            break
+        time.sleep(0.5)
+    return states
