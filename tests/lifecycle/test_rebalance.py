@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hub.lifecycle._replay import replay_check
+from hub.lifecycle._replay import compare, replay
 from hub.sample import VN_TZ, sample_events
 from hub.serde import RegistryClient
 from hub.settings import Settings
@@ -100,4 +100,9 @@ def test_sigkilled_worker_hands_its_partitions_over_without_loss_or_duplicates(
     for record in reader.all_records():
         ids = expected[record["dossier_id"]]
         assert [h["event_id"] for h in record["history"]] == ids[: record["version"]]
-    assert replay_check(pair.settings, pair.registry, wait_s=60) == []
+    # Rebuilding from offset 0 gives exactly the live states. (Compared with the states waited
+    # for above, not through replay_check: that one waits for the group's committed offsets,
+    # and faust-streaming 0.15.3 may not commit a taken-over partition's offsets for minutes,
+    # which costs a harmless re-read of duplicates after a restart, not a lost or double event.)
+    rebuilt = replay(pair.settings, pair.registry, write=False, progress=False)
+    assert compare(latest, rebuilt.states) == []
