@@ -7,10 +7,12 @@ acknowledged to a partner before every in-sync replica has it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -87,3 +89,41 @@ def ensure_topics(
         return [t.name for t in wanted]
     finally:
         admin.close()
+
+
+def follow_topic(
+    settings: Settings,
+    topic: str,
+    on_record: Callable[[bytes | None, bytes | None], None],
+    *,
+    loaded: threading.Event,
+    stop: threading.Event,
+    on_loaded: Callable[[], None] = lambda: None,
+    max_poll_records: int = 500,
+) -> None:
+    """Read ``topic`` from offset 0 and keep following it, in the calling thread, until ``stop``.
+
+    ``on_record(key, value)`` sees every record. Once every partition has reached the end offset
+    it had at the start, ``on_loaded()`` runs and ``loaded`` is set: a compacted topic is then
+    fully materialised. No consumer group: nothing is committed, every start reads it all.
+    """
+    consumer = make_consumer(settings, group_id=None, max_poll_records=max_poll_records)
+    try:
+        partitions = None
+        while not partitions and not stop.is_set():
+            partitions = consumer.partitions_for_topic(topic)
+            if not partitions:
+                time.sleep(0.2)
+        tps = [TopicPartition(topic, p) for p in sorted(partitions or ())]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        end = consumer.end_offsets(tps)
+        while not stop.is_set():
+            for records in consumer.poll(timeout_ms=200).values():
+                for record in records:
+                    on_record(record.key, record.value)
+            if not loaded.is_set() and all(consumer.position(tp) >= end[tp] for tp in tps):
+                on_loaded()
+                loaded.set()
+    finally:
+        consumer.close()

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
-from kafka import TopicPartition
-
-from hub.kafka import make_consumer
+from hub.kafka import follow_topic
 from hub.serde import AvroSerde, DecodeError
 from hub.settings import Settings
 
@@ -64,26 +61,17 @@ class StateStore:
         return self._ready.wait(timeout_s)
 
     def _run(self) -> None:
-        consumer = make_consumer(self._settings, group_id=None, max_poll_records=2000)
-        try:
-            parts = None
-            while not parts and not self._stop.is_set():
-                parts = consumer.partitions_for_topic(self.topic)
-                if not parts:
-                    time.sleep(0.2)
-            tps = [TopicPartition(self.topic, p) for p in sorted(parts or ())]
-            consumer.assign(tps)
-            consumer.seek_to_beginning(*tps)
-            end = consumer.end_offsets(tps)
-            while not self._stop.is_set():
-                for records in consumer.poll(timeout_ms=200).values():
-                    for record in records:
-                        self._put(record.key, record.value)
-                if not self._ready.is_set() and all(consumer.position(tp) >= end[tp] for tp in tps):
-                    log.info("state topic %s loaded: %d dossiers", self.topic, len(self._states))
-                    self._ready.set()
-        finally:
-            consumer.close()
+        follow_topic(
+            self._settings,
+            self.topic,
+            self._put,
+            loaded=self._ready,
+            stop=self._stop,
+            on_loaded=lambda: log.info(
+                "state topic %s loaded: %d dossiers", self.topic, len(self._states)
+            ),
+            max_poll_records=2000,
+        )
 
     def _put(self, key: bytes | None, value: bytes | None) -> None:
         if key is None:

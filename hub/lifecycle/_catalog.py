@@ -17,9 +17,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from kafka import TopicPartition
-
-from hub.kafka import make_consumer
+from hub.kafka import follow_topic
 from hub.lifecycle._errors import CatalogNotReady
 from hub.serde import AvroSerde, DecodeError
 from hub.settings import Settings
@@ -78,28 +76,16 @@ class CatalogView:
         return found
 
     def _run(self) -> None:
-        consumer = make_consumer(self._settings, group_id=None, consumer_timeout_ms=200)
-        try:
-            partitions = None
-            while not partitions and not self._stop.is_set():
-                partitions = consumer.partitions_for_topic(self.topic)
-                if not partitions:
-                    time.sleep(0.2)
-            tps = [TopicPartition(self.topic, p) for p in sorted(partitions or ())]
-            consumer.assign(tps)
-            consumer.seek_to_beginning(*tps)
-            end = consumer.end_offsets(tps)
-            while not self._stop.is_set():
-                for records in consumer.poll(timeout_ms=200).values():
-                    for record in records:
-                        self._put(record.key, record.value)
-                if not self._ready.is_set() and all(consumer.position(tp) >= end[tp] for tp in tps):
-                    log.info(
-                        "catalogue %s loaded: %d procedures", self.topic, len(self._procedures)
-                    )
-                    self._ready.set()
-        finally:
-            consumer.close()
+        follow_topic(
+            self._settings,
+            self.topic,
+            self._put,
+            loaded=self._ready,
+            stop=self._stop,
+            on_loaded=lambda: log.info(
+                "catalogue %s loaded: %d procedures", self.topic, len(self._procedures)
+            ),
+        )
 
     def _put(self, key: bytes | None, value: bytes | None) -> None:
         if value is None:  # tombstone: the procedure left the catalogue
