@@ -97,7 +97,7 @@ def replay(
     )
     catalog = CatalogView(settings, serde_for(CATALOG_PROCEDURES, prefix, registry)).start()
     try:
-        catalog.wait_ready()
+        catalog.require_ready()
     finally:
         catalog.stop()
     started = time.perf_counter()

@@ -1,0 +1,102 @@
+"""A compacted topic materialised in memory: key -> decoded record, kept current by a thread.
+
+The thread reads every partition from offset 0 with no consumer group (each process holds
+everything) and keeps following (``hub.kafka.follow_topic``). ``ready`` says the topic as of
+start-up has been loaded. A tombstone removes its key; an undecodable record is counted and
+skipped, never fatal. The query API's state store and the lifecycle's catalogue are both this.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any, Self
+
+from hub.kafka import follow_topic
+from hub.serde import AvroSerde, DecodeError
+from hub.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class MaterializedTopic:
+    """key -> decoded record of ``topic``; subclasses may key records by a field instead."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        serde: AvroSerde,
+        topic: str,
+        *,
+        what: str,
+        max_poll_records: int = 500,
+    ) -> None:
+        self.topic = topic
+        self.undecodable = 0
+        self._settings = settings
+        self._serde = serde
+        self._what = what
+        self._max_poll_records = max_poll_records
+        self._records: dict[str, dict[str, Any]] = {}
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self._records.get(key)
+
+    def values(self) -> Iterator[dict[str, Any]]:
+        return iter(list(self._records.values()))
+
+    def start(self) -> Self:
+        if self._thread is None:
+            name = f"{self._what}-view"
+            self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def wait_ready(self, timeout_s: float = 60.0) -> bool:
+        return self._ready.wait(timeout_s)
+
+    def key_of(self, key: bytes | None, record: dict[str, Any]) -> str | None:
+        """Where ``record`` is kept; None drops it. By default the Kafka key."""
+        return key.decode() if key is not None else None
+
+    def _run(self) -> None:
+        follow_topic(
+            self._settings,
+            self.topic,
+            self._put,
+            loaded=self._ready,
+            stop=self._stop,
+            on_loaded=lambda: log.info("%s loaded: %d %s", self.topic, len(self), self._what),
+            max_poll_records=self._max_poll_records,
+        )
+
+    def _put(self, key: bytes | None, value: bytes | None) -> None:
+        if value is None:  # tombstone: the key left the topic
+            if key is not None:
+                self._records.pop(key.decode(), None)
+            return
+        try:
+            record = self._serde.decode(value)
+        except DecodeError as exc:
+            self.undecodable += 1
+            log.warning("skipping undecodable record of %s: %s", self.topic, exc)
+            return
+        where = self.key_of(key, record)
+        if where is not None:
+            self._records[where] = record
