@@ -21,6 +21,18 @@ INFRA = REPO_ROOT / "infra" / "kafka"
 _JVM_OPTS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true"]
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id: a random UUID in URL-safe base64 without padding.
+
+    Like Kafka's own ``Uuid.randomUuid()``, it never starts with '-': the storage tool's
+    argument parser would take such an id for an option (about 1 start in 64).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 @dataclass(frozen=True)
 class KafkaNode:
     settings: Settings
@@ -66,7 +78,7 @@ class KafkaNode:
         """Format the log directory once; a formatted directory keeps its cluster id."""
         if (self.home / "data" / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         result = subprocess.run(
             self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
             capture_output=True,

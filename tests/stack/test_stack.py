@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from hub.cli import app
 from hub.settings import Settings
 from hub.stack import LocalStack, NotReady, PortInUse, ToolMissing
+from hub.stack._kafka import new_cluster_id
 from hub.stack._maven import copy_dependencies
 from hub.stack._process import ManagedProcess
 
@@ -88,3 +89,9 @@ def test_a_recycled_pid_is_not_taken_for_ours(tmp_path: Path) -> None:
     process.pid_file.write_text(f"{os.getpid()} 1")
     assert process.pid() is None
     assert not process.pid_file.exists()
+
+
+def test_cluster_ids_never_look_like_an_option() -> None:
+    ids = [new_cluster_id() for _ in range(5000)]  # ~78 would start with '-' unguarded
+    assert all(not i.startswith("-") and len(i) == 22 for i in ids)
+    assert len(set(ids)) == len(ids)
