@@ -5,6 +5,7 @@ COPY pyproject.toml README.md ./
 COPY hub ./hub
 COPY connectors ./connectors
 COPY signing ./signing
+COPY dvchub ./dvchub
 COPY schemas ./schemas
 RUN pip install --no-cache-dir -e '.[signing]'
 ENV DVC_BOOTSTRAP_SERVERS=kafka:9092 \

@@ -18,8 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._report import peak_rss_mib
 from hub.sample import sample_events
-from hub.serde import RegistryClient, load_schema
-from hub.serde._wire import AvroSerde
+from hub.serde import AvroSerde, RegistryClient, load_schema
 from hub.settings import get_settings
 
 

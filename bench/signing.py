@@ -30,10 +30,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa  # noqa: 
 
 from signing import KeySourceConfig, KeySourceError, SignatureLevel, SigningConfig, TimestampConfig  # noqa: E402
 from signing._keys import open_key_source  # noqa: E402
-from signing._pki_testing import TestPKI, running_test_pki, sample_pdf  # noqa: E402
 from signing._signer import async_sign_with_key  # noqa: E402
-from signing._softhsm import provision_softhsm_token  # noqa: E402
 from signing._trust import ensure_certificate_usable  # noqa: E402
+from signing.testing import (  # noqa: E402
+    TestPKI,
+    provision_softhsm_token,
+    running_test_pki,
+    sample_pdf,
+)
 
 MAX_ITERATIONS = 20_000
 

@@ -6,14 +6,14 @@ acknowledged to a partner before every in-sync replica has it.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
+from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import TopicAlreadyExistsError
 
 from hub.settings import Settings
@@ -21,6 +21,10 @@ from hub.topics import ALL_TOPICS, DEADLETTER, DOSSIER_EVENTS, Retention, TopicS
 
 # The event log is the source of truth and the dead-letter topic must lose nothing: keep forever.
 _KEEP_FOREVER = {DOSSIER_EVENTS.suffix, DEADLETTER.suffix}
+
+
+class TopicNotFound(LookupError):
+    """A topic the call needs does not exist (or has no metadata yet)."""
 
 
 def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
@@ -69,26 +73,13 @@ def ensure_topics(
 ) -> list[str]:
     """Create the hub topics that do not exist yet; returns the names created."""
     prefix = settings.topic_prefix if prefix is None else prefix
-    admin = make_admin(settings)
-    try:
-        existing = set(admin.list_topics())
-        wanted = [
-            NewTopic(
-                name=spec.name(prefix),
-                num_partitions=partitions or settings.partitions,
-                replication_factor=settings.replication_factor,
-                topic_configs=topic_config(spec),
-            )
-            for spec in specs
-            if spec.name(prefix) not in existing
-        ]
-        # Another process may create a topic between list and create: the same outcome.
-        if wanted:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(wanted, timeout_ms=30_000)
-        return [t.name for t in wanted]
-    finally:
-        admin.close()
+    return [
+        spec.name(prefix)
+        for spec in specs
+        if create_topic(
+            settings, spec.name(prefix), config=topic_config(spec), partitions=partitions
+        )
+    ]
 
 
 def follow_topic(
@@ -127,3 +118,93 @@ def follow_topic(
                 loaded.set()
     finally:
         consumer.close()
+
+
+def create_topic(
+    settings: Settings,
+    name: str,
+    *,
+    config: Mapping[str, str] | None = None,
+    partitions: int | None = None,
+) -> bool:
+    """Create one topic unless it exists; True if this call created it."""
+    admin = make_admin(settings)
+    try:
+        if name in set(admin.list_topics()):
+            return False
+        spec = NewTopic(name, partitions or settings.partitions, settings.replication_factor,
+                        topic_configs=dict(config or {}))  # fmt: skip
+        # Another process may create it between list and create: the same outcome.
+        try:
+            admin.create_topics([spec], timeout_ms=30_000)
+        except TopicAlreadyExistsError:
+            return False
+        return True
+    finally:
+        admin.close()
+
+
+def offsets(settings: Settings, topic: str) -> dict[int, tuple[int, int]]:
+    """partition -> (log start offset, end offset) of every partition of ``topic``."""
+    consumer = make_consumer(settings, group_id=None)
+    try:
+        tps = _partitions_of(consumer, topic, timeout_s=10.0)
+        begin, end = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
+        return {tp.partition: (int(begin[tp]), int(end[tp])) for tp in tps}
+    finally:
+        consumer.close()
+
+
+def read_to_end(
+    settings: Settings,
+    topic: str,
+    *,
+    start: Mapping[int, int] | None = None,
+    stop: Mapping[int, int] | None = None,
+    timeout_s: float = 60.0,
+    max_poll_records: int = 5000,
+) -> Iterator[ConsumerRecord]:
+    """Every record of ``topic`` from ``start`` (default: the beginning) up to ``stop`` (default:
+    the end offsets when the call began), in offset order within each partition.
+
+    Only the partitions named in ``start``/``stop`` are read when either is given. No consumer
+    group, nothing committed. ``TimeoutError`` if the range cannot be read within ``timeout_s``.
+    """
+    consumer = make_consumer(
+        settings, group_id=None, max_poll_records=max_poll_records, fetch_max_bytes=52_428_800
+    )
+    try:
+        tps = _partitions_of(consumer, topic, timeout_s=timeout_s)
+        named = set(start or ()) | set(stop or ())
+        if named:
+            tps = [tp for tp in tps if tp.partition in named]
+        ends = consumer.end_offsets(tps)
+        until = {tp: (stop or {}).get(tp.partition, int(ends[tp])) for tp in tps}
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        for tp in tps:
+            if start and tp.partition in start:
+                consumer.seek(tp, start[tp.partition])
+        remaining = {tp for tp in tps if consumer.position(tp) < until[tp]}
+        deadline = time.monotonic() + timeout_s
+        while remaining:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {topic} to {until} within {timeout_s}s")
+            for tp, records in consumer.poll(timeout_ms=200).items():
+                for record in records:
+                    if record.offset < until[tp]:
+                        yield record
+            remaining = {tp for tp in remaining if consumer.position(tp) < until[tp]}
+    finally:
+        consumer.close()
+
+
+def _partitions_of(
+    consumer: KafkaConsumer, topic: str, *, timeout_s: float
+) -> list[TopicPartition]:
+    deadline = time.monotonic() + timeout_s
+    while not (partitions := consumer.partitions_for_topic(topic)):
+        if time.monotonic() > deadline:
+            raise TopicNotFound(f"topic {topic} does not exist")
+        time.sleep(0.1)
+    return [TopicPartition(topic, p) for p in sorted(partitions)]

@@ -10,11 +10,15 @@ import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.events import new_event
+from hub.kafka import make_producer
+from hub.serde import RegistryClient, serde_for
+from hub.settings import Settings
+from hub.topics import CATALOG_PROCEDURES
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -253,3 +257,27 @@ def catalog_entry(procedure: SampleProcedure) -> dict[str, Any]:
         "valid_from": None,
         "valid_to": None,
     }
+
+
+def procedure_record(procedure: SampleProcedure) -> dict[str, Any]:
+    """A sample procedure as the Procedure record on ``catalog.procedures``."""
+    return {
+        "procedure_code": procedure.code,
+        **catalog_entry(procedure),
+        "updated_at": datetime(2025, 1, 1, tzinfo=UTC),
+    }
+
+
+def publish_catalog(settings: Settings, registry: RegistryClient) -> dict[str, dict[str, Any]]:
+    """Publish the sample procedures to ``catalog.procedures``; returns them by code."""
+    serde = serde_for(CATALOG_PROCEDURES, settings.topic_prefix, registry)
+    topic = CATALOG_PROCEDURES.name(settings.topic_prefix)
+    records = {p.code: procedure_record(p) for p in PROCEDURES}
+    producer = make_producer(settings)
+    try:
+        for code, record in records.items():
+            producer.send(topic, key=code.encode(), value=serde.encode(record))
+        producer.flush()
+    finally:
+        producer.close()
+    return records

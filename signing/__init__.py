@@ -29,6 +29,11 @@ Exception hierarchy (``reason_code`` in brackets, as it appears in
 
 Errors of the underlying libraries are translated into this hierarchy in one
 place (``signing._errors.translated_errors``) and chained with ``from``.
+
+Also here: the Kafka processor (``SigningProcessor``), configuration from
+``DVC_SIGNING_*`` (``signing_config_from_env``), the ``POST /v1/verify`` router
+(``verification_router``) and report rendering. ``signing.testing`` holds the
+throwaway test PKI and SoftHSM tokens of the tests, bench and demo.
 """
 
 from ._errors import (
@@ -44,6 +49,8 @@ from ._errors import (
     TimestampError,
     UnsupportedDocument,
 )
+from ._http import MAX_UPLOAD_BYTES, get_trust_config
+from ._http import router as verification_router
 from ._models import (
     VIETNAM_TZ,
     Check,
@@ -60,12 +67,23 @@ from ._models import (
     TrustConfig,
     VerificationReport,
 )
+from ._processor import ProcessorOptions, SigningProcessor, outcome_event_id
+from ._report import render_report, report_as_dict
 from ._service import SigningService
-from ._signer import SignedDocument, async_sign_document, sign_document
+from ._settings import (
+    ENV_PREFIX,
+    key_source_from_env,
+    signing_config_from_env,
+    trust_config_from_env,
+)
+from ._signer import PDF_MEDIA_TYPE, SignedDocument, async_sign_document, sign_document
 from ._store import DocumentStore, LocalDocumentStore
 from ._verify import async_verify, detect_media_type, verify
 
 __all__ = [
+    "ENV_PREFIX",
+    "MAX_UPLOAD_BYTES",
+    "PDF_MEDIA_TYPE",
     "VIETNAM_TZ",
     "CertificateExpired",
     "CertificateNotUsable",
@@ -79,6 +97,7 @@ __all__ = [
     "KeySourceConfig",
     "KeySourceError",
     "LocalDocumentStore",
+    "ProcessorOptions",
     "SignOutcome",
     "SignRequest",
     "SignatureLevel",
@@ -89,6 +108,7 @@ __all__ = [
     "SigningConfig",
     "SigningError",
     "SigningFailed",
+    "SigningProcessor",
     "SigningService",
     "TimestampConfig",
     "TimestampError",
@@ -98,6 +118,14 @@ __all__ = [
     "async_sign_document",
     "async_verify",
     "detect_media_type",
+    "get_trust_config",
+    "key_source_from_env",
+    "outcome_event_id",
+    "render_report",
+    "report_as_dict",
     "sign_document",
+    "signing_config_from_env",
+    "trust_config_from_env",
+    "verification_router",
     "verify",
 ]

@@ -22,7 +22,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from connectors.portal._app import PortalApp, build_app
-from connectors.portal._auth import Caller, Endpoint
+from connectors.portal._auth import ApiKeyAuthenticator, AuthError, Caller, Endpoint
 from connectors.portal._config import DEV_API_KEYS, PortalConfig
 from connectors.portal._dedupe import ACCEPTED_IDS_SUFFIX, accepted_ids_topic
 from connectors.portal._models import EVENT_TYPES
@@ -35,6 +35,8 @@ __all__ = [
     "DEV_API_KEYS",
     "EVENT_TYPES",
     "OPENAPI_PATH",
+    "ApiKeyAuthenticator",
+    "AuthError",
     "Caller",
     "Endpoint",
     "PortalConfig",

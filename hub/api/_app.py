@@ -10,16 +10,13 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi.encoders import jsonable_encoder
 
 from hub.api._store import StateStore
+from hub.lifecycle import STATUS_CODES
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DOSSIER_STATE
 
 #: The national portal's TrangThai codes, accepted in ``status=`` as well as the symbols.
-_CODES = {
-    "1": "SUBMITTED", "2": "ACCEPTED", "3": "REFUSED", "4": "PROCESSING",
-    "5": "SUPPLEMENT_REQUESTED", "6": "FEE_REQUESTED", "7": "WITHDRAWN", "8": "STOPPED",
-    "9": "RESULT_READY", "10": "RESULT_RETURNED",
-}  # fmt: skip
+_CODES = {str(code): status for status, code in STATUS_CODES.items()}
 _SUMMARY = (
     "dossier_id", "status", "procedure_code", "agency_code", "channel", "level", "submitted_at",
     "accepted_at", "resolved_at", "returned_at", "version", "updated_at",
@@ -105,4 +102,5 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8080) -> N
     """Run the query API with uvicorn (blocks)."""
     import uvicorn
 
-    uvicorn.run(create_api(settings), host=host, port=port, log_level="info")
+    # log_config=None: uvicorn's records go to the process's hub.logs handler, redacted.
+    uvicorn.run(create_api(settings), host=host, port=port, log_config=None)

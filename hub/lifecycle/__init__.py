@@ -1,8 +1,8 @@
 """The event-sourced dossier lifecycle: status machine, state table, replay.
 
-``dossier.events`` -> faust agent -> ``dossiers`` table (changelog-backed) -> ``dossier.state``.
-The status machine (``TRANSITIONS``, ``apply``) is pure and shared by the live agent and the
-replay, so rebuilding from offset 0 gives the same states the live processor published.
+``dossier.events`` -> ``LifecycleProcessor`` (a ``hub.processing`` fold) -> ``dossiers`` table
+(changelog-backed) -> ``dossier.state``. The faust runner runs the fold live; replay runs the
+same fold on the in-memory runner, so rebuilding from offset 0 gives the states published live.
 
 Exceptions (everything raised from this package is a ``LifecycleError``)::
 
@@ -12,12 +12,11 @@ Exceptions (everything raised from this package is a ``LifecycleError``)::
         └── LiveStateLagging   the live processor has not caught up with the event log
 
 A message that cannot be applied is not an exception but a value: ``Rejection`` from the machine,
-a ``DeadLetterInput`` from the core, written to ``<prefix>deadletter``.
+``hub.processing.Reject`` from the fold, a dead letter on ``<prefix>deadletter`` from the runner.
 """
 
-from hub.lifecycle._app import AppOptions, app_id_for, create_app
+from hub.lifecycle._app import AppOptions, app_id_for, create_app, live_processor
 from hub.lifecycle._catalog import CatalogView
-from hub.lifecycle._core import Applied, Duplicate, LifecycleCore, Pending, RawMessage
 from hub.lifecycle._errors import CatalogNotReady, LifecycleError, LiveStateLagging, ReplayError
 from hub.lifecycle._machine import (
     EVENT_TYPES,
@@ -32,6 +31,18 @@ from hub.lifecycle._machine import (
     is_duplicate,
     target_status,
 )
+from hub.lifecycle._processor import LifecycleProcessor, procedure_code
+from hub.lifecycle._replay import (
+    Difference,
+    ReplayResult,
+    compare,
+    live_lag,
+    read_states,
+    replay,
+    replay_check,
+    replay_topic_name,
+    wait_caught_up,
+)
 from hub.lifecycle._worker import run_worker
 
 __all__ = [
@@ -43,21 +54,28 @@ __all__ = [
     "TERMINAL",
     "TRANSITIONS",
     "AppOptions",
-    "Applied",
     "CatalogNotReady",
     "CatalogView",
-    "Duplicate",
-    "LifecycleCore",
+    "Difference",
     "LifecycleError",
+    "LifecycleProcessor",
     "LiveStateLagging",
-    "Pending",
-    "RawMessage",
     "Rejection",
     "ReplayError",
+    "ReplayResult",
     "app_id_for",
     "apply",
+    "compare",
     "create_app",
     "is_duplicate",
+    "live_lag",
+    "live_processor",
+    "procedure_code",
+    "read_states",
+    "replay",
+    "replay_check",
+    "replay_topic_name",
     "run_worker",
     "target_status",
+    "wait_caught_up",
 ]

@@ -10,26 +10,21 @@ dead-lettered because its procedure arrived late is applied here: the check then
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kafka import TopicPartition
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from hub.deadletter import DeadLetterInput
-from hub.kafka import make_admin, make_consumer, make_producer
+from hub import kafka
 from hub.lifecycle._app import app_id_for
 from hub.lifecycle._catalog import CatalogView
-from hub.lifecycle._core import LifecycleCore, RawMessage
 from hub.lifecycle._errors import LiveStateLagging, ReplayError
-from hub.lifecycle._machine import Rejection, apply, is_duplicate
+from hub.lifecycle._processor import LifecycleProcessor
+from hub.processing import InMemoryRunner, Message, is_mark
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import CATALOG_PROCEDURES, DOSSIER_EVENTS, DOSSIER_STATE
@@ -63,23 +58,20 @@ def replay_topic_name(settings: Settings, suffix: str | None = None) -> str:
     return f"{DOSSIER_STATE.name(settings.topic_prefix)}.{suffix}"
 
 
-def _ensure_compacted(settings: Settings, topic: str) -> None:
-    admin = make_admin(settings)
-    try:
-        if topic not in set(admin.list_topics()):
-            spec = NewTopic(topic, settings.partitions, settings.replication_factor,
-                            topic_configs={"cleanup.policy": "compact"})  # fmt: skip
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics([spec], timeout_ms=30_000)
-    finally:
-        admin.close()
+def _messages(settings: Settings, topic: str) -> Iterator[Message]:
+    for r in kafka.read_to_end(settings, topic, timeout_s=3600):
+        yield Message(r.value or b"", r.key, r.topic, r.partition, r.offset)
 
 
-def _partitions(consumer: Any, topic: str) -> list[TopicPartition]:
-    parts = consumer.partitions_for_topic(topic)
-    if not parts:
-        raise ReplayError(f"topic {topic} does not exist")
-    return [TopicPartition(topic, p) for p in sorted(parts)]
+def _with_progress(messages: Iterable[Message], total: int, shown: bool) -> Iterator[Message]:
+    columns = (TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, disable=not shown) as bar:
+        task = bar.add_task("events", total=total)
+        for n, message in enumerate(messages, 1):
+            yield message
+            if n % 5000 == 0:
+                bar.update(task, completed=n)
+        bar.update(task, completed=total)
 
 
 def replay(
@@ -90,88 +82,45 @@ def replay(
     write: bool = True,
     progress: bool = True,
 ) -> ReplayResult:
-    """Rebuild every dossier's state from offset 0; write it to ``target_topic`` if ``write``."""
+    """Rebuild every dossier's state from offset 0; write it to ``target_topic`` if ``write``.
+
+    The same fold as the live worker, on the in-memory runner; the catalogue is read in full
+    first, so nothing is deferred. Dead letters are counted, not written (live wrote them).
+    """
     prefix = settings.topic_prefix
-    core = LifecycleCore(
-        serde_for(DOSSIER_EVENTS, prefix, registry), serde_for(DOSSIER_STATE, prefix, registry)
-    )
     catalog = CatalogView(settings, serde_for(CATALOG_PROCEDURES, prefix, registry)).start()
     try:
         catalog.require_ready()
     finally:
         catalog.stop()
-    started = time.perf_counter()
-    states: dict[str, dict[str, Any]] = {}
-    letters: Counter[str] = Counter()
-    events = applied = duplicates = 0
-    topic = DOSSIER_EVENTS.name(prefix)
-    consumer = make_consumer(
-        settings, group_id=None, max_poll_records=5000, fetch_max_bytes=52_428_800
+    processor = LifecycleProcessor(
+        serde_for(DOSSIER_EVENTS, prefix, registry),
+        serde_for(DOSSIER_STATE, prefix, registry),
+        catalog.get,
     )
+    started = time.perf_counter()
+    topic = DOSSIER_EVENTS.name(prefix)
     try:
-        tps = _partitions(consumer, topic)
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        begin, end = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
-        total = sum(end[tp] - begin[tp] for tp in tps)
-        columns = (TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, disable=not progress) as bar:
-            task = bar.add_task("events", total=total)
-            remaining = {tp for tp in tps if end[tp] > begin[tp]}
-            while remaining:
-                for tp, records in consumer.poll(timeout_ms=500).items():
-                    for record in records:
-                        if record.offset >= end[tp]:
-                            continue
-                        events += 1
-                        message = RawMessage(record.value or b"", record.key, record.topic,
-                                             record.partition, record.offset)  # fmt: skip
-                        event = core.decode(message)
-                        if isinstance(event, DeadLetterInput):
-                            letters[event.reason_code] += 1
-                            continue
-                        dossier_id = str(event["dossier_id"])
-                        state = states.get(dossier_id)
-                        if is_duplicate(state, event["event_id"]):
-                            duplicates += 1
-                            continue
-                        code = _procedure_code(event, state)
-                        result = apply(state, event, None if code is None else catalog.get(code))
-                        if isinstance(result, Rejection):
-                            letters[result.reason_code] += 1
-                            continue
-                        states[dossier_id] = result
-                        applied += 1
-                    bar.update(task, advance=len(records))
-                    if consumer.position(tp) >= end[tp]:
-                        remaining.discard(tp)
-    finally:
-        consumer.close()
+        ranges = kafka.offsets(settings, topic)
+    except kafka.TopicNotFound as exc:
+        raise ReplayError(f"topic {topic} does not exist") from exc
+    total = sum(end - begin for begin, end in ranges.values())
+    run = InMemoryRunner(processor).run(_with_progress(_messages(settings, topic), total, progress))
     if write:
-        encoded = {k: core.states.encode(v) for k, v in states.items()}
         target_topic = target_topic or replay_topic_name(settings)
-        _ensure_compacted(settings, target_topic)
-        producer = make_producer(
+        kafka.create_topic(settings, target_topic, config={"cleanup.policy": "compact"})
+        producer = kafka.make_producer(
             settings, client_id="lifecycle-replay", linger_ms=50, batch_size=262_144
         )
-        for key, value in encoded.items():
-            producer.send(target_topic, key=key.encode(), value=value)
+        for key, value in run.encoded_states():
+            producer.send(target_topic, key=key, value=value)
         producer.flush()
         producer.close()
-    return ReplayResult(events, applied, duplicates, dict(letters), time.perf_counter() - started,
+    letters = Counter(letter.reason_code for letter in run.letters)
+    states = {key.decode(): state for key, state in run.states.items()}
+    return ReplayResult(run.messages, run.outcomes["applied"], run.outcomes["duplicate"],
+                        dict(letters), time.perf_counter() - started,
                         target_topic if write else None, states)  # fmt: skip
-
-
-def _procedure_code(event: Mapping[str, Any], state: Mapping[str, Any] | None) -> str | None:
-    if event["event_type"] == "DOSSIER_SUBMITTED":
-        return str(event["payload"][1]["procedure_code"])
-    if (
-        event["event_type"] == "DOSSIER_ACCEPTED"
-        and state is not None
-        and state.get("procedure_code")
-    ):
-        return str(state["procedure_code"])
-    return None
 
 
 def read_states(
@@ -179,36 +128,44 @@ def read_states(
 ) -> dict[str, dict[str, Any]]:
     """The latest decoded state per dossier on a state topic (live or replayed)."""
     serde = serde_for(DOSSIER_STATE, settings.topic_prefix, registry)
-    consumer = make_consumer(settings, group_id=None, max_poll_records=5000)
     latest: dict[str, bytes] = {}
     try:
-        tps = _partitions(consumer, topic)
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        end = consumer.end_offsets(tps)
-        while any(consumer.position(tp) < end[tp] for tp in tps):
-            for records in consumer.poll(timeout_ms=500).values():
-                for record in records:
-                    if record.value is None:
-                        latest.pop(record.key.decode(), None)
-                    else:
-                        latest[record.key.decode()] = record.value
-    finally:
-        consumer.close()
+        for record in kafka.read_to_end(settings, topic, timeout_s=600):
+            if record.value is None:
+                latest.pop(record.key.decode(), None)
+            else:
+                latest[record.key.decode()] = record.value
+    except kafka.TopicNotFound as exc:
+        raise ReplayError(f"topic {topic} does not exist") from exc
     return {k: serde.decode(v) for k, v in latest.items()}
 
 
-def live_lag(settings: Settings, group_id: str | None = None) -> int:
-    """Events of the log the live processor has not committed yet (its consumer group lag)."""
-    topic = DOSSIER_EVENTS.name(settings.topic_prefix)
-    # A consumer of the group that never subscribes: it only fetches the committed offsets.
-    consumer = make_consumer(settings, group_id=group_id or app_id_for(settings))
+def changelog_topic(settings: Settings) -> str:
+    """The live table's changelog (faust: ``<app id>-<table>-changelog``)."""
+    return f"{app_id_for(settings)}-{LifecycleProcessor.table}-changelog"
+
+
+def live_marks(settings: Settings) -> dict[int, int]:
+    """partition -> next offset the live workers will apply, read from the table's changelog."""
+    marks: dict[int, int] = {}
+    for record in kafka.read_to_end(settings, changelog_topic(settings), timeout_s=600):
+        if record.key is not None and is_mark(record.key) and record.value is not None:
+            marks[int(record.key.rsplit(b".", 1)[1])] = int(record.value)
+    return marks
+
+
+def live_lag(settings: Settings) -> int:
+    """Events of the log the live processor has not applied yet, by its own offset marks.
+
+    Not the consumer group's committed offsets: faust-streaming may leave a taken-over
+    partition's offsets uncommitted for minutes while its events are long applied.
+    """
+    ranges = kafka.offsets(settings, DOSSIER_EVENTS.name(settings.topic_prefix))
     try:
-        tps = _partitions(consumer, topic)
-        end = consumer.end_offsets(tps)
-        return sum(end[tp] - (consumer.committed(tp) or 0) for tp in tps)
-    finally:
-        consumer.close()
+        marks = live_marks(settings)
+    except kafka.TopicNotFound:
+        marks = {}
+    return sum(max(0, end - marks.get(p, begin)) for p, (begin, end) in ranges.items())
 
 
 def wait_caught_up(settings: Settings, timeout_s: float = 60.0) -> None:

@@ -1,20 +1,16 @@
-"""Running the lifecycle app as a worker process (``python -m hub.lifecycle worker``)."""
+"""Running the lifecycle as a worker process (``python -m hub.lifecycle worker``)."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 from collections.abc import Sequence
 
-import faust
-
-from hub.kafka import ensure_topics
-from hub.lifecycle._app import AppOptions, create_app
+from hub import processing
+from hub.lifecycle._app import AppOptions, live_processor
+from hub.serde import RegistryClient
 from hub.settings import Settings, get_settings
-from hub.topics import CATALOG_PROCEDURES, DEADLETTER, DOSSIER_EVENTS, DOSSIER_STATE
-
-LIFECYCLE_TOPICS = (DOSSIER_EVENTS, DOSSIER_STATE, CATALOG_PROCEDURES, DEADLETTER)
+from hub.topics import CATALOG_PROCEDURES
 
 
 def run_worker(
@@ -25,11 +21,10 @@ def run_worker(
 ) -> None:
     """Run one lifecycle worker in this process until SIGTERM/SIGINT (blocks; exits the process)."""
     settings = settings or get_settings()
-    ensure_topics(settings, LIFECYCLE_TOPICS)
-    app = create_app(settings, options)
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per registry call otherwise
-    worker.execute_from_commandline()
+    processor = live_processor(settings, RegistryClient(settings.schema_registry_url))
+    processing.run_worker(
+        processor, settings, options, extra_topics=(CATALOG_PROCEDURES,), loglevel=loglevel
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -45,11 +40,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     worker.add_argument(
         "--commit-interval", type=float, default=5.0, help="seconds between commits"
     )
+    worker.add_argument("--batch-max", type=int, default=1000, help="messages per batch at most")
+    worker.add_argument(
+        "--store",
+        default=os.environ.get("DVC_STATE_STORE", "memory://"),
+        help="faust table store: memory:// or rocksdb:// (DVC_STATE_STORE)",
+    )
+    worker.add_argument(
+        "--datadir", default=os.environ.get("DVC_STATE_DIR"), help="table data (DVC_STATE_DIR)"
+    )
     worker.add_argument("--loglevel", default="info")
     args = parser.parse_args(argv)
     options = AppOptions(
-        web_port=args.web_port, web_enabled=not args.no_web,
-        catalog_grace_s=args.catalog_grace, session_timeout_s=args.session_timeout,
-        commit_interval_s=args.commit_interval,
+        web_port=args.web_port, web_enabled=not args.no_web, grace_s=args.catalog_grace,
+        session_timeout_s=args.session_timeout, commit_interval_s=args.commit_interval,
+        batch_max=args.batch_max, store=args.store, datadir=args.datadir,
     )  # fmt: skip
     run_worker(options=options, loglevel=args.loglevel)

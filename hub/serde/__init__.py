@@ -37,6 +37,7 @@ from hub.serde._schemas import (
     TOP_LEVEL_SCHEMAS,
     canonical_json,
     load_schema,
+    release_current,
     released_versions,
 )
 from hub.serde._topics import register_topic_schemas, serde_for
@@ -61,6 +62,7 @@ __all__ = [
     "frame",
     "load_schema",
     "register_topic_schemas",
+    "release_current",
     "released_versions",
     "serde_for",
     "unframe",

@@ -97,6 +97,15 @@ class LocalStack:
     def status(self) -> list[ComponentStatus]:
         return [self._status(c) for c in self.components]
 
+    def restart(self, name: str, *, down_s: float = 0.0) -> None:
+        """Stop one component (``kafka`` or ``registry``), keep it down ``down_s``, start it again
+        on its existing data, and wait until it is ready: a fault the hub must ride out."""
+        component = next(c for c in self.components if c.process.name == name)
+        component.process.stop()
+        time.sleep(down_s)
+        component.start()
+        component.process.wait_ready(component.is_ready, self.settings.stack_start_timeout_s)
+
     @staticmethod
     def _status(component: Component, started_in_s: float | None = None) -> ComponentStatus:
         pid = component.process.pid()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from hub.stack._exceptions import FetchFailed, ToolMissing
@@ -16,12 +17,32 @@ def require_tool(name: str, hint: str) -> str:
     return path
 
 
-def copy_dependencies(pom: Path, output_dir: Path, *, marker: str) -> Path:
-    """Copy ``pom``'s dependencies into ``output_dir`` once; ``marker`` names a file proving it."""
+def pom_property(pom: Path, name: str) -> str:
+    """The value of ``<properties><name>`` in ``pom`` (e.g. ``kafka.version``), as written."""
+    try:
+        root = ET.parse(pom).getroot()  # noqa: S314 (the repository's own pom)
+    except (OSError, ET.ParseError) as exc:
+        raise FetchFailed(f"cannot read {pom}: {exc}") from exc
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    value = root.findtext(f"{ns}properties/{ns}{name}")
+    if not value or not value.strip():
+        raise FetchFailed(f"{pom} has no <properties><{name}>")
+    return value.strip()
+
+
+def copy_dependencies(pom: Path, output_dir: Path, *, marker: str, clean: bool = False) -> Path:
+    """Copy ``pom``'s dependencies into ``output_dir`` once; ``marker`` names a file proving it.
+
+    With ``clean``, a fetch first removes the jars of an earlier fetch (another marker, e.g. an
+    older version), so one folder never puts two versions of a jar on a ``dir/*`` classpath.
+    """
     if (output_dir / marker).exists():
         return output_dir
     mvn = require_tool("mvn", "install Maven (apt-get install -y maven)")
     require_tool("java", "install Java 17 (apt-get install -y openjdk-17-jre-headless)")
+    if clean and output_dir.is_dir():
+        for stale in [*output_dir.glob("*.jar"), *output_dir.glob(".fetched*")]:
+            stale.unlink()
     output_dir.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [

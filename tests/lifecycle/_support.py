@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kafka import TopicPartition
-
+from hub import processing
 from hub.events import new_event
-from hub.kafka import make_consumer, make_producer
+from hub.kafka import make_producer, read_to_end
 from hub.sample import PROCEDURES
 from hub.serde import RegistryClient, serde_for
-from hub.settings import REPO_ROOT, Settings
+from hub.settings import Settings
 from hub.topics import CATALOG_PROCEDURES, DEADLETTER, DOSSIER_EVENTS, DOSSIER_STATE
 
 
@@ -148,22 +140,9 @@ def chain(dossier_id: str, *event_types: str, **kw: Any) -> list[dict[str, Any]]
     return [make_event(dossier_id, t, i, **kw) for i, t in enumerate(event_types)]
 
 
-def read_all(settings: Settings, topic: str, *, idle_s: float = 1.0) -> list[Any]:
+def read_all(settings: Settings, topic: str) -> list[Any]:
     """Every record of ``topic`` up to its current end (kafka-python ConsumerRecords)."""
-    consumer = make_consumer(settings, group_id=None)
-    try:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        end = consumer.end_offsets(tps)
-        out: list[Any] = []
-        deadline = time.monotonic() + 30
-        while any(consumer.position(tp) < end[tp] for tp in tps) and time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=int(idle_s * 1000)).values():
-                out.extend(records)
-        return out
-    finally:
-        consumer.close()
+    return list(read_to_end(settings, topic, timeout_s=30))
 
 
 def wait_until(check: Callable[[], Any], timeout_s: float = 60.0, every_s: float = 0.5) -> Any:
@@ -203,66 +182,49 @@ def dead_letters(settings: Settings, registry: RegistryClient) -> list[dict[str,
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class WorkerProcess:
+class WorkerProcess(processing.WorkerProcess):
     """``python -m hub.lifecycle worker`` as a real OS process."""
 
     def __init__(self, settings: Settings, log_dir: Path, name: str = "w1") -> None:
-        self.port = free_port()
-        self.log_path = log_dir / f"{name}.log"
-        env = {**os.environ, "DVC_TOPIC_PREFIX": settings.topic_prefix,
-               "DVC_PARTITIONS": str(settings.partitions), "PYTHONUNBUFFERED": "1"}  # fmt: skip
-        self._log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.lifecycle", "worker", "--web-port", str(self.port),
-             "--session-timeout", "6", "--catalog-grace", "1.5"],
-            cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        super().__init__(
+            "hub.lifecycle", settings, log_dir / f"{name}.log",
+            args=("--session-timeout", "6", "--catalog-grace", "1.5"),
         )  # fmt: skip
 
-    def metrics(self) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
-            return str(r.read().decode())
 
-    def metric(self, name: str) -> float:
-        total = 0.0
-        for line in self.metrics().splitlines():
-            if line.startswith(name) and not line.startswith("#"):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+_LIFECYCLE = 'processor="lifecycle"'
+EVENTS = f"dvchub_processor_events_total{{{_LIFECYCLE}}}"
+APPLIED = f'dvchub_processor_events_total{{{_LIFECYCLE},outcome="applied"}}'
+DUPLICATES = f'dvchub_processor_events_total{{{_LIFECYCLE},outcome="duplicate"}}'
+REFETCHED = f"dvchub_processor_refetched_total{{{_LIFECYCLE}}}"
 
-    def status(self) -> dict[str, Any]:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=2) as r:
-                return dict(json.loads(r.read()))
-        except OSError:
-            return {}
 
-    def ready(self) -> bool:
-        """Catalogue loaded, partitions assigned, no rebalance or recovery under way."""
-        s = self.status()
-        busy = s.get("rebalancing") or s.get("in_recovery")
-        return bool(s.get("catalog_ready") and s.get("partitions") and not busy)
+def event_ids_by_dossier(events: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for event in events:
+        out.setdefault(str(event["dossier_id"]), []).append(str(event["event_id"]))
+    return out
 
-    def alive(self) -> bool:
-        return self.proc.poll() is None
 
-    def kill(self) -> None:
-        if self.alive():
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        self._log.close()
+def assert_exactly_applied(
+    reader: StateReader, expected: Mapping[str, list[str]], timeout_s: float = 120.0
+) -> dict[str, dict[str, Any]]:
+    """Wait until every dossier has its events, then check: each applied once, in order, and
+    every state record ever published is a prefix of that history (no fork, no rewind)."""
 
-    def stop(self) -> None:
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
+    def all_done() -> dict[str, dict[str, Any]] | None:
+        latest = reader.latest()
+        done = all(
+            (s := latest.get(d)) is not None and s["version"] >= len(ids)
+            for d, ids in expected.items()
+        )
+        return latest if done else None
+
+    latest: dict[str, dict[str, Any]] = wait_until(all_done, timeout_s=timeout_s, every_s=1.0)
+    for dossier_id, ids in expected.items():
+        assert [h["event_id"] for h in latest[dossier_id]["history"]] == ids, dossier_id
+        assert latest[dossier_id]["version"] == len(ids)
+    for record in reader.all_records():
+        ids = expected[record["dossier_id"]]
+        assert [h["event_id"] for h in record["history"]] == ids[: record["version"]]
+    return latest

@@ -13,11 +13,14 @@ from kafka.structs import OffsetAndMetadata
 
 from hub.api import create_api
 from hub.kafka import make_consumer
-from hub.lifecycle import app_id_for
-from hub.lifecycle._replay import read_states, replay, replay_check
+from hub.lifecycle import app_id_for, read_states, replay, replay_check
 from hub.serde import serde_for
 from hub.topics import DOSSIER_EVENTS, DOSSIER_STATE
 from tests.lifecycle._support import (
+    APPLIED,
+    DUPLICATES,
+    EVENTS,
+    REFETCHED,
     StateReader,
     chain,
     dead_letters,
@@ -85,7 +88,7 @@ def test_illegal_transition_is_dead_lettered_with_reason(harness: Harness) -> No
 
 
 def test_duplicates_are_ignored_and_counted(harness: Harness) -> None:
-    before = harness.worker.metric("dvchub_lifecycle_duplicate_events_total")
+    before = harness.worker.metric(DUPLICATES)
     events = chain("HS-DUP", "DOSSIER_SUBMITTED", "DOSSIER_ACCEPTED")
     harness.producer.send([events[0], events[0], events[1], events[0], events[1]])
     harness.producer.send([make_event("HS-DUP", "PROCESSING_STEP_RECORDED", 5)])
@@ -94,10 +97,8 @@ def test_duplicates_are_ignored_and_counted(harness: Harness) -> None:
     assert [h["event_type"] for h in state["history"]] == [
         "DOSSIER_SUBMITTED", "DOSSIER_ACCEPTED", "PROCESSING_STEP_RECORDED",
     ]  # fmt: skip
-    assert wait_until(
-        lambda: harness.worker.metric("dvchub_lifecycle_duplicate_events_total") - before >= 3
-    )
-    assert harness.worker.metric("dvchub_lifecycle_duplicate_events_total") - before == 3
+    assert wait_until(lambda: harness.worker.metric(DUPLICATES) - before >= 3)
+    assert harness.worker.metric(DUPLICATES) - before == 3
     assert not [
         d
         for d in dead_letters(harness.settings, harness.registry)
@@ -237,14 +238,14 @@ def test_restart_recovers_state_from_the_changelog(harness: Harness) -> None:
     ).get(timeout=10)
     skip_past(harness, TopicPartition(topic, meta.partition), meta.offset + 1)
     worker = harness.start_worker("w1-restarted")
-    assert worker.metric("dvchub_lifecycle_events_total") == 0
+    assert worker.metric(EVENTS) == 0
     # old event ids replayed after the restart: recognised from the recovered table
     harness.producer.send([events[1], events[2], events[4]])
     state = state_of(harness, "HS-RESTART", 5)
     assert [h["event_id"] for h in state["history"]] == [e["event_id"] for e in events]
-    assert wait_until(lambda: worker.metric("dvchub_lifecycle_duplicate_events_total") == 2)
-    assert worker.metric('dvchub_lifecycle_events_total{outcome="applied"}') == 2
-    assert worker.metric("dvchub_lifecycle_refetched_total") == 1
+    assert wait_until(lambda: worker.metric(DUPLICATES) == 2)
+    assert worker.metric(APPLIED) == 2
+    assert worker.metric(REFETCHED) == 1
 
 
 def skip_past(harness: Harness, tp: TopicPartition, offset: int) -> None:
@@ -270,7 +271,7 @@ def test_cli_commands(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None
     import typer
     from typer.testing import CliRunner
 
-    from hub.lifecycle._cli import register
+    from dvchub.cli._lifecycle import register
     from hub.settings import get_settings
 
     app = typer.Typer()

@@ -8,18 +8,23 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from hub.lifecycle._replay import compare, replay
+from hub.lifecycle import compare, replay
 from hub.sample import VN_TZ, sample_events
 from hub.serde import RegistryClient
 from hub.settings import Settings
-from tests.lifecycle._support import StateReader, dead_letters, publish_catalog, wait_until
+from tests.lifecycle._support import (
+    APPLIED,
+    StateReader,
+    assert_exactly_applied,
+    dead_letters,
+    event_ids_by_dossier,
+    publish_catalog,
+    wait_until,
+)
 from tests.lifecycle.conftest import Harness, lifecycle_settings
-
-APPLIED = 'dvchub_lifecycle_events_total{outcome="applied"}'
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +43,6 @@ def pair(stack_settings: Settings, registry: RegistryClient) -> Iterator[Harness
     wait_until(split, timeout_s=60)
     yield stack
     stack.close()
-
-
-def by_dossier(events: list[dict[str, Any]]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for event in events:
-        out.setdefault(event["dossier_id"], []).append(str(event["event_id"]))
-    return out
 
 
 @pytest.mark.slow
@@ -78,28 +76,10 @@ def test_sigkilled_worker_hands_its_partitions_over_without_loss_or_duplicates(
     assert before_kill > 0
     assert a.alive()
 
-    expected = by_dossier(warmup + stream)
+    expected = event_ids_by_dossier(warmup + stream)
     assert len(expected) == 340
-    reader = StateReader(pair.settings, pair.registry)
-
-    def all_done() -> dict[str, dict[str, Any]] | None:
-        latest = reader.latest()
-        done = all(
-            (s := latest.get(d)) is not None and s["version"] >= len(ids)
-            for d, ids in expected.items()
-        )
-        return latest if done else None
-
-    latest: dict[str, dict[str, Any]] = wait_until(all_done, timeout_s=120, every_s=1.0)
-    for dossier_id, ids in expected.items():
-        history = [h["event_id"] for h in latest[dossier_id]["history"]]
-        assert history == ids, dossier_id  # nothing lost, nothing applied twice, in order
-        assert latest[dossier_id]["version"] == len(ids)
+    latest = assert_exactly_applied(StateReader(pair.settings, pair.registry), expected)
     assert dead_letters(pair.settings, pair.registry) == []
-    # every published state of a dossier is a prefix of its history: no forks, no rewinds
-    for record in reader.all_records():
-        ids = expected[record["dossier_id"]]
-        assert [h["event_id"] for h in record["history"]] == ids[: record["version"]]
     # Rebuilding from offset 0 gives exactly the live states. (Compared with the states waited
     # for above, not through replay_check: that one waits for the group's committed offsets,
     # and faust-streaming 0.15.3 may not commit a taken-over partition's offsets for minutes,

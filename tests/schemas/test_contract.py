@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from hub.serde import (
+    SCHEMA_DIR,
     TOP_LEVEL_SCHEMAS,
     IncompatibleSchema,
     RegistryClient,
@@ -17,7 +18,6 @@ from hub.serde import (
     load_schema,
     released_versions,
 )
-from hub.serde._schemas import SCHEMA_DIR
 from hub.topics import ALL_TOPICS
 
 

@@ -14,8 +14,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from signing import KeySourceError, LocalDocumentStore, SigningConfig, TimestampConfig
-from signing._pki_testing import TestPKI, running_test_pki, sample_pdf
-from signing._softhsm import SoftHSMToken, find_softhsm_library, provision_softhsm_token
+from signing.testing import (
+    SoftHSMToken,
+    TestPKI,
+    find_softhsm_library,
+    provision_softhsm_token,
+    running_test_pki,
+    sample_pdf,
+)
 
 SAMPLE_XML = (
     "<?xml version='1.0' encoding='UTF-8'?>"

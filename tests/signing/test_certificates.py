@@ -25,8 +25,8 @@ from signing import (
     verify,
 )
 from signing._keys import open_key_source
-from signing._pki_testing import TestPKI
 from signing._signer import SignedDocument, async_sign_with_key
+from signing.testing import TestPKI
 
 REFUSED = [
     ("agency-expired", CertificateExpired, "certificate_expired"),

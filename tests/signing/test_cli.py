@@ -9,16 +9,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from dvchub.cli import app as dvchub_app
 from signing import SignatureLevel, SigningConfig, sign_document
-from signing._cli import register
-from signing._pki_testing import TestPKI
+from signing.testing import TestPKI
 
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    application = typer.Typer()
-    register(application)
-    return application
+    return dvchub_app
 
 
 @pytest.fixture
@@ -66,7 +64,7 @@ def test_verify_tampered_document_exits_1(
 def test_verify_json_output(app: typer.Typer, env: dict[str, str], signed_pdf: Path) -> None:
     result = CliRunner().invoke(app, ["verify", "--json", str(signed_pdf)], env=env)
     assert result.exit_code == 0, result.output
-    body = json.loads(result.output)
+    body = json.loads(result.stdout)
     assert body["valid"] is True
     assert body["signatures"][0]["format"] == "PADES_B_T"
     assert body["signatures"][0]["timestamp_time"].endswith("+00:00")

@@ -20,7 +20,7 @@ from signing import (
     sign_document,
     verify,
 )
-from signing._pki_testing import TestPKI
+from signing.testing import TestPKI
 
 FAILURES = [
     (b"%PDF-1.7\n1 0 obj garbage", "application/pdf", SignatureLevel.PADES_B_B, "corrupt_document"),

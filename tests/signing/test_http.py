@@ -6,9 +6,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from signing import SignatureLevel, SigningConfig, sign_document
-from signing._http import get_trust_config, router
-from signing._pki_testing import TestPKI
+from signing import SignatureLevel, SigningConfig, get_trust_config, sign_document
+from signing import verification_router as router
+from signing.testing import TestPKI
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def client(pki: TestPKI) -> TestClient:
 @pytest.fixture(scope="module")
 def signed_pdf(pki: TestPKI) -> bytes:
     from signing import TimestampConfig
-    from signing._pki_testing import sample_pdf
+    from signing.testing import sample_pdf
 
     config = SigningConfig(
         pki.pkcs12_key_source(), pki.trust_config(), TimestampConfig(pki.tsa_url)

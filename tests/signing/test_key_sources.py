@@ -25,8 +25,7 @@ from signing import (
     TimestampConfig,
     verify,
 )
-from signing._pki_testing import TestPKI
-from signing._softhsm import SoftHSMToken
+from signing.testing import SoftHSMToken, TestPKI
 
 PDF_LEVELS = [SignatureLevel.PADES_B_B, SignatureLevel.PADES_B_T, SignatureLevel.PADES_B_LT]
 

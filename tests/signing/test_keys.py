@@ -15,8 +15,7 @@ from signing import (
     SigningConfig,
     sign_document,
 )
-from signing._pki_testing import TestPKI
-from signing._softhsm import SoftHSMToken
+from signing.testing import SoftHSMToken, TestPKI
 
 
 def test_config_requires_fields_for_its_kind() -> None:

@@ -14,7 +14,7 @@ from signing import (
     sign_document,
     verify,
 )
-from signing._pki_testing import running_test_pki, sample_pdf
+from signing.testing import running_test_pki, sample_pdf
 
 
 @dataclass(frozen=True)

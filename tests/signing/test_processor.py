@@ -14,9 +14,16 @@ from hub.kafka import make_consumer, make_producer
 from hub.serde import DecodeError, RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DOSSIER_EVENTS
-from signing import LocalDocumentStore, SigningConfig, SigningService, verify
-from signing._pki_testing import TestPKI
-from signing._processor import ProcessorOptions, SigningProcessor, outcome_event_id
+from signing import (
+    LocalDocumentStore,
+    ProcessorOptions,
+    SigningConfig,
+    SigningProcessor,
+    SigningService,
+    outcome_event_id,
+    verify,
+)
+from signing.testing import TestPKI
 
 
 def _document(document_id: str, media_type: str, content: bytes) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from signing import (
     sign_document,
     verify,
 )
-from signing._pki_testing import TestPKI, closed_loopback_url
+from signing.testing import TestPKI, closed_loopback_url
 
 
 @pytest.fixture

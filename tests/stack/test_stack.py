@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hub.cli import app
+from dvchub.cli import app
 from hub.settings import Settings
 from hub.stack import LocalStack, NotReady, PortInUse, ToolMissing
 from hub.stack._kafka import new_cluster_id

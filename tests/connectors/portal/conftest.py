@@ -3,7 +3,6 @@ helpers that read back what reached the real Kafka broker."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -18,6 +17,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from connectors.portal import PortalConfig, create_app
 from hub.kafka import make_consumer
+from hub.processing import free_port
 from hub.serde import AvroSerde, RegistryClient
 from hub.settings import Settings
 
@@ -35,13 +35,6 @@ def make_config(**overrides: Any) -> PortalConfig:
     values: dict[str, Any] = {"api_keys": API_KEYS, "ack_timeout_s": 5.0, "retry_after_s": 2}
     values.update(overrides)
     return PortalConfig(**values)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -66,7 +59,7 @@ def start_portal(
     settings: Settings, registry: RegistryClient, config: PortalConfig
 ) -> RunningPortal:
     app = create_app(settings, config, registry=registry)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name=f"portal-{port}", daemon=True)
     thread.start()

@@ -6,15 +6,18 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from connectors.portal import DEV_API_KEYS, Endpoint, PortalConfig
-from connectors.portal._auth import ApiKeyAuthenticator, AuthError
-from connectors.portal._cli import register
+from connectors.portal import (
+    DEV_API_KEYS,
+    ApiKeyAuthenticator,
+    AuthError,
+    Endpoint,
+    PortalConfig,
+)
+from dvchub.cli import app as dvchub_app
 
 
 def _cli() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
+    return dvchub_app
 
 
 def test_portal_group_offers_serve_and_a_stale_openapi_check() -> None:

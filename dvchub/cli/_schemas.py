@@ -15,8 +15,8 @@ from hub.serde import (
     SerdeError,
     load_schema,
     register_topic_schemas,
+    release_current,
 )
-from hub.serde._schemas import release_current
 from hub.settings import get_settings
 
 app = typer.Typer(help="The Avro contract in schemas/ and its registration.")

@@ -1,12 +1,13 @@
-"""``dvchub portal serve|openapi``: run the connector, refresh its committed OpenAPI document."""
+"""``dvchub portal serve|openapi``: run the connector, refresh its committed OpenAPI document.
+
+The connector (its FastAPI app, Kafka clients) is imported inside the commands.
+"""
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
-from connectors.portal import OPENAPI_PATH, PortalConfig, create_app, openapi_document
+from hub.logs import configure_logging
 from hub.settings import get_settings
 
 
@@ -22,22 +23,24 @@ def register(app: typer.Typer) -> None:
             None, help="Bind address [default: DVC_PORTAL_HOST or 127.0.0.1]."
         ),
         port: int | None = typer.Option(None, help="Port [default: DVC_PORTAL_PORT or 8088]."),
-        log_level: str = typer.Option("info", help="uvicorn log level."),
+        log_level: str | None = typer.Option(
+            None, help="Log level [default: DVC_LOG_LEVEL or INFO]."
+        ),
     ) -> None:
         """Serve POST /v1/events and PUT /v1/procedures/{code} until interrupted."""
         import uvicorn
 
+        from connectors.portal import PortalConfig, create_app
+
+        if log_level is not None:
+            configure_logging(log_level)
         config = PortalConfig()
-        logging.basicConfig(
-            level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
-        if log_level.lower() != "debug":
-            logging.getLogger("kafka").setLevel(logging.WARNING)  # connection chatter per client
+        # log_config=None: uvicorn's records go through hub.logs, redacted, at its level.
         uvicorn.run(
             create_app(get_settings(), config),
             host=host or config.host,
             port=port or config.port,
-            log_level=log_level,
+            log_config=None,
         )
 
     @portal.command()
@@ -45,6 +48,8 @@ def register(app: typer.Typer) -> None:
         check: bool = typer.Option(False, "--check", help="Exit 1 if the committed copy is stale."),
     ) -> None:
         """Write the OpenAPI document to connectors/portal/openapi.json."""
+        from connectors.portal import OPENAPI_PATH, openapi_document
+
         document = openapi_document()
         current = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.exists() else ""
         if check:

@@ -1,26 +1,20 @@
-"""``dvchub verify`` and ``dvchub sign``; mounted by the hub's typer app via :func:`register`."""
+"""``dvchub verify`` and ``dvchub sign``: signatures on one file (the ``signing`` extra).
+
+``signing`` is imported inside the commands: the rest of ``dvchub`` works without the extra.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from ._errors import SigningError
-from ._models import VIETNAM_TZ, SignatureLevel
-from ._report import render_report, report_as_dict
-from ._settings import (
-    ENV_PREFIX,
-    key_source_from_env,
-    signing_config_from_env,
-    trust_config_from_env,
-)
-from ._signer import PDF_MEDIA_TYPE, sign_document
-from ._verify import detect_media_type, verify
+if TYPE_CHECKING:
+    from signing import SignatureLevel
 
 __all__ = ["register"]
 
@@ -31,15 +25,29 @@ TrustAnchorOption = Annotated[
         "-t",
         exists=True,
         dir_okay=False,
-        help=f"Root CA certificate (PEM/DER); repeatable. Adds to {ENV_PREFIX}TRUST_ANCHORS.",
+        help="Root CA certificate (PEM/DER); repeatable. Adds to DVC_SIGNING_TRUST_ANCHORS.",
     ),
 ]
 
 
 def _default_output(path: Path, level: SignatureLevel) -> Path:
+    from signing import SignatureLevel
+
     if level is SignatureLevel.CMS_DETACHED:
         return path.with_name(path.name + ".p7s")
     return path.with_name(f"{path.stem}.signed{path.suffix}")
+
+
+def _signature_level(name: str) -> SignatureLevel:
+    from signing import SignatureLevel
+
+    try:
+        return SignatureLevel(name.upper())
+    except ValueError:
+        choices = ", ".join(level.value for level in SignatureLevel)
+        raise typer.BadParameter(
+            f"{name!r} is not one of {choices}", param_hint="--level"
+        ) from None
 
 
 def verify_command(
@@ -58,6 +66,8 @@ def verify_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Verify the signatures on FILE; exit code 0 if valid, 1 if not."""
+    from signing import SigningError, render_report, report_as_dict, trust_config_from_env, verify
+
     console = Console()
     try:
         trust = trust_config_from_env(extra_anchors=tuple(trust_anchor or ()))
@@ -83,11 +93,11 @@ def verify_command(
 def sign_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Document to sign.")],
     level: Annotated[
-        SignatureLevel | None,
+        str | None,
         typer.Option(
             "--level",
             "-l",
-            help="Default: PADES_B_T for PDF (B_B without TSA), "
+            help="A signing.SignatureLevel. Default: PADES_B_T for PDF (B_B without TSA), "
             "XMLDSIG_ENVELOPED for XML, CMS_DETACHED otherwise.",
         ),
     ] = None,
@@ -97,7 +107,7 @@ def sign_command(
         typer.Option(
             exists=True,
             dir_okay=False,
-            help=f"PKCS#12 key file (password from {ENV_PREFIX}PKCS12_PASSWORD).",
+            help="PKCS#12 key file (password from DVC_SIGNING_PKCS12_PASSWORD).",
         ),
     ] = None,
     tsa_url: Annotated[str | None, typer.Option(help="RFC 3161 time-stamping URL.")] = None,
@@ -107,6 +117,20 @@ def sign_command(
     trust_anchor: TrustAnchorOption = None,
 ) -> None:
     """Sign FILE with the configured agency key (PKCS#12 or PKCS#11 token)."""
+    from signing import (
+        ENV_PREFIX,
+        PDF_MEDIA_TYPE,
+        VIETNAM_TZ,
+        SignatureLevel,
+        SigningError,
+        detect_media_type,
+        key_source_from_env,
+        sign_document,
+        signing_config_from_env,
+        trust_config_from_env,
+    )
+
+    chosen = None if level is None else _signature_level(level)
     console = Console()
     data = file.read_bytes()
     media_type = detect_media_type(data)
@@ -122,14 +146,14 @@ def sign_command(
             tsa_url=tsa_url,
             tsa_fallback_to_bb=fallback_to_bb or None,
         )
-        if level is None:
+        if chosen is None:
             if media_type == PDF_MEDIA_TYPE:
-                level = SignatureLevel.PADES_B_T if config.tsa else SignatureLevel.PADES_B_B
+                chosen = SignatureLevel.PADES_B_T if config.tsa else SignatureLevel.PADES_B_B
             elif media_type == "application/xml":
-                level = SignatureLevel.XMLDSIG_ENVELOPED
+                chosen = SignatureLevel.XMLDSIG_ENVELOPED
             else:
-                level = SignatureLevel.CMS_DETACHED
-        signed = sign_document(data, media_type=media_type, level=level, config=config)
+                chosen = SignatureLevel.CMS_DETACHED
+        signed = sign_document(data, media_type=media_type, level=chosen, config=config)
     except SigningError as exc:
         console.print(f"[red]signing refused ({exc.reason_code}):[/] {exc}")
         raise typer.Exit(1) from exc

@@ -1,31 +1,26 @@
-"""``dvchub demo run``: what works today, shown on the real local stack."""
+"""The whole demo: sample dossiers through the portal connector, the lifecycle worker and the
+signing processor, then their events, signatures and states."""
 
 from __future__ import annotations
 
 import time
 import uuid
 
-import typer
-
 from connectors.portal.client import portal_item
-from hub.demo._console import console
-from hub.demo._contract import show_contract, show_decoded
-from hub.demo._lifecycle import portal_connector, push_through_portal, show_states
-from hub.demo._servers import lifecycle_worker
-from hub.demo._signing import attach_result_pdfs, sign_and_verify
+from dvchub.demo._console import console
+from dvchub.demo._contract import show_contract, show_decoded
+from dvchub.demo._lifecycle import portal_connector, push_through_portal, show_states
+from dvchub.demo._servers import lifecycle_worker
+from dvchub.demo._signing import attach_result_pdfs, sign_and_verify
 from hub.events import payload_name_of
 from hub.sample import sample_events
 from hub.serde import RegistryClient, serde_for
 from hub.settings import REPO_ROOT, get_settings
 from hub.topics import DOSSIER_EVENTS
 
-app = typer.Typer(help="Demonstrations on the local stack.")
 
-
-@app.command()
-def run(dossiers: int = typer.Option(5, help="How many sample dossiers to drive.")) -> None:
-    """Drive sample dossiers through the portal connector, the lifecycle worker and the signing
-    processor, and show the events, signatures and states."""
+def run_demo(dossiers: int = 5) -> None:
+    """Drive ``dossiers`` sample dossiers through the hub on the local stack and show them."""
     settings = get_settings()
     with RegistryClient(settings.schema_registry_url) as registry:
         show_contract(settings, registry)

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
-from hub.demo._console import console
+from dvchub.demo._console import console
 from hub.events import payload_name_of
 from hub.kafka import ensure_topics, make_consumer
 from hub.sample import VN_TZ

@@ -1,15 +1,14 @@
 """``dvchub`` commands of the lifecycle: ``lifecycle worker``, ``api serve``, ``replay``,
-``replay-check``. Mount with ``register(app)``."""
+``replay-check``. Mount with ``register(app)``.
+
+``hub.lifecycle`` (faust) and ``hub.api`` are imported inside the commands.
+"""
 
 from __future__ import annotations
 
 import typer
 from rich.console import Console
 
-from hub.lifecycle._app import AppOptions
-from hub.lifecycle._errors import LifecycleError
-from hub.lifecycle._replay import replay, replay_check, replay_topic_name
-from hub.lifecycle._worker import run_worker
 from hub.serde import RegistryClient
 from hub.settings import get_settings
 
@@ -28,12 +27,12 @@ def register(app: typer.Typer) -> None:
         catalog_grace: float = typer.Option(
             2.0, help="Seconds a submission waits for its procedure."
         ),
-        loglevel: str = typer.Option("info"),
+        loglevel: str = typer.Option("info", envvar="DVC_LOG_LEVEL", help="Log level."),
     ) -> None:
         """Run one lifecycle worker; start several to share the partitions."""
-        options = AppOptions(
-            web_port=web_port, web_enabled=not no_web, catalog_grace_s=catalog_grace
-        )
+        from hub.lifecycle import AppOptions, run_worker
+
+        options = AppOptions(web_port=web_port, web_enabled=not no_web, grace_s=catalog_grace)
         run_worker(get_settings(), options, loglevel=loglevel)
 
     @api.command("serve")
@@ -48,6 +47,8 @@ def register(app: typer.Typer) -> None:
         suffix: str = typer.Option(None, help="State topic suffix (default replay-<UTC time>)."),
     ) -> None:
         """Rebuild every dossier's state from offset 0 into <prefix>dossier.state.<suffix>."""
+        from hub.lifecycle import replay, replay_topic_name
+
         settings = get_settings()
         with RegistryClient(settings.schema_registry_url) as registry:
             result = replay(settings, registry, target_topic=replay_topic_name(settings, suffix))
@@ -67,6 +68,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Compare the live dossier.state with a replay; exit 1 and print differences if any."""
+        from hub.lifecycle import LifecycleError, replay_check
+
         settings = get_settings()
         try:
             with RegistryClient(settings.schema_registry_url) as registry:

@@ -12,18 +12,14 @@ from typing import Any
 import httpx
 from rich.table import Table
 
-from connectors.portal import create_app
-from connectors.portal._config import PortalConfig
+from connectors.portal import PortalConfig, create_app
 from connectors.portal.client import PortalClient, portal_item
+from dvchub.demo._console import console
+from dvchub.demo._servers import serving
 from hub.api import create_api
-from hub.demo._console import console
-from hub.demo._servers import serving
+from hub.lifecycle import STATUS_CODES
 from hub.sample import PROCEDURES, catalog_entry
 from hub.settings import Settings
-
-_CODES = {"SUBMITTED": 1, "ACCEPTED": 2, "REFUSED": 3, "PROCESSING": 4,
-          "SUPPLEMENT_REQUESTED": 5, "FEE_REQUESTED": 6, "WITHDRAWN": 7, "STOPPED": 8,
-          "RESULT_READY": 9, "RESULT_RETURNED": 10}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,7 +71,7 @@ def show_states(settings: Settings, dossiers: list[str], signed_expected: int) -
         table = Table("dossier", "status", "channel", "level", "agency", "path", "signed", "v")
         for dossier_id in dossiers:
             s = states[dossier_id]
-            path = "→".join(str(_CODES.get(t["to_status"], "?")) for t in s["history"])
+            path = "→".join(str(STATUS_CODES.get(t["to_status"], "?")) for t in s["history"])
             table.add_row(
                 dossier_id, s["status"], s["channel"], s["level"], s["agency_code"] or "-",
                 path, str(len(s.get("signed_documents") or [])), str(s["version"]),

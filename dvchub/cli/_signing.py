@@ -1,4 +1,6 @@
-"""``dvchub signing process``: run the signing processor against the event log."""
+"""``dvchub signing process|serve``: the signing processor and the verification endpoint.
+
+``signing`` (an optional extra) is imported inside the commands."""
 
 from __future__ import annotations
 
@@ -30,9 +32,14 @@ def process(
 
     Keys, trust anchors and the TSA come from DVC_SIGNING_* variables (see signing/README.md).
     """
-    from signing import LocalDocumentStore, SigningError, SigningService
-    from signing._processor import ProcessorOptions, SigningProcessor
-    from signing._settings import signing_config_from_env
+    from signing import (
+        LocalDocumentStore,
+        ProcessorOptions,
+        SigningError,
+        SigningProcessor,
+        SigningService,
+        signing_config_from_env,
+    )
 
     try:
         config = signing_config_from_env()
@@ -71,9 +78,10 @@ def serve(
     from fastapi import FastAPI
     from prometheus_client import make_asgi_app
 
-    from signing._http import router
+    from signing import verification_router
 
     api = FastAPI(title="dvc-hub signature verification", version="1")
-    api.include_router(router)
+    api.include_router(verification_router)
     api.mount("/metrics", make_asgi_app())
-    uvicorn.run(api, host=host, port=port, log_level="warning")
+    # log_config=None: uvicorn's records go through hub.logs (redacted, DVC_LOG_LEVEL).
+    uvicorn.run(api, host=host, port=port, log_config=None)

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.table import Table
 
-from hub.demo._console import console
+from dvchub.demo._console import console
 from hub.events import payload_name_of
 from hub.kafka import make_consumer
 from hub.sample import VN_TZ
@@ -28,7 +28,7 @@ STORE_DIR = REPO_ROOT / ".cache" / "documents"
 def attach_result_pdfs(events: list[dict[str, Any]]) -> int:
     """Give every ResultReady a real PDF in the document store; returns how many."""
     from signing import LocalDocumentStore
-    from signing._pki_testing import sample_pdf
+    from signing.testing import sample_pdf
 
     store = LocalDocumentStore(STORE_DIR)
     count = 0
@@ -57,10 +57,16 @@ def sign_and_verify(
     dossiers: set[str],
     expected: int,
 ) -> None:
-    from signing import LocalDocumentStore, SigningConfig, SigningService, TimestampConfig, verify
-    from signing._pki_testing import running_test_pki
-    from signing._processor import ProcessorOptions, SigningProcessor
-    from signing._softhsm import provision_softhsm_token
+    from signing import (
+        LocalDocumentStore,
+        ProcessorOptions,
+        SigningConfig,
+        SigningProcessor,
+        SigningService,
+        TimestampConfig,
+        verify,
+    )
+    from signing.testing import provision_softhsm_token, running_test_pki
 
     console.rule("[bold]Signing: ResultReady -> signing processor -> ResultSigned, verified")
     work = STORE_DIR.parent / f"demo-pki-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,41 @@
+"""``dvchub``: run the local stack, manage the Avro contract, run the hub's processes.
+
+Importing this package builds the whole command tree but imports neither ``signing`` (an optional
+extra), nor faust, nor a connector's app: each command imports what it runs, so ``dvchub stack
+up`` works on an installation without the signing extra.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from dvchub.cli import _demo, _lifecycle, _portal, _schemas, _signing, _stack, _verify
+from hub.logs import configure_logging
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="dvchub",
+    help="dvc-hub: the event-sourced integration hub for public-service dossiers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _logging() -> None:
+    # Every dvchub process logs through hub.logs: DVC_LOG_LEVEL, DVC_LOG_FORMAT, redacted.
+    configure_logging()
+
+
+app.add_typer(_stack.app, name="stack")
+app.add_typer(_schemas.app, name="schemas")
+app.add_typer(_demo.app, name="demo")
+app.add_typer(_signing.app, name="signing")
+_verify.register(app)  # dvchub verify FILE, dvchub sign FILE
+_portal.register(app)  # dvchub portal serve|openapi
+_lifecycle.register(app)  # dvchub lifecycle worker, api serve, replay, replay-check
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,47 @@
+"""The demo's moving parts: HTTP apps on loopback threads, the lifecycle worker as a process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from hub.processing import WorkerProcess, free_port
+from hub.settings import Settings
+
+
+@contextmanager
+def serving(app: FastAPI, name: str) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread; yields its base URL."""
+    port = free_port()
+    # log_config=None: uvicorn's records go to the process's hub.logs handler, redacted.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level=None)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@contextmanager
+def lifecycle_worker(settings: Settings, log_path: Path) -> Iterator[int]:
+    """``python -m hub.lifecycle worker`` as a separate OS process; yields its web port."""
+    worker = WorkerProcess("hub.lifecycle", settings, log_path)
+    try:
+        worker.wait_ready(120)
+        yield worker.port
+    finally:
+        worker.stop()

@@ -1,0 +1,65 @@
+"""The one way a stateful stream processor runs.
+
+A processor (``Processor``) is a pure fold: it declares its input topic, state table, state
+topic and output topics, and maps (current state, message) to an outcome:
+
+    Changed(state, emits)      the key's new state, and records to produce
+    Unchanged(republish=...)   nothing to change (a duplicate); optionally publish the state again
+    Reject(code, reason)       a dead letter, with the original bytes, set aside by the runner
+    Deferred(give_up)          waits for a side input; after the runner's grace, ``give_up``
+
+Two runners drive the same fold (``Fold``), so what a test or a replay computes is what runs live:
+
+* ``InMemoryRunner``: from an iterable of messages, a plain dict as the table (tests, replay);
+* ``create_app`` / ``run_worker``: faust-streaming, in batches, with per-partition next-offset
+  marks in the table's changelog, refetch of offsets the consumer skipped, a stall watchdog,
+  registry-outage retry, dead letters, Prometheus metrics, ``/ready``, ``/metrics``.
+
+``WorkerProcess`` starts a worker as an OS process and reads its ``/ready`` and ``/metrics``.
+
+Exceptions: the runners raise none of their own; a message that cannot be handled is a value
+(``Reject``, then a ``hub.deadletter.DeadLetterInput``); a schema registry outage
+(``hub.serde.RegistryError``) is retried by the faust runner and propagates from the in-memory one.
+"""
+
+from hub.processing._faust import RunnerOptions, app_id_for, create_app
+from hub.processing._fold import Batch, Fold, is_mark, mark_key
+from hub.processing._memory import InMemoryRunner, RunResult
+from hub.processing._process import WorkerProcess, free_port
+from hub.processing._types import (
+    Changed,
+    Deferred,
+    Emit,
+    Headers,
+    Message,
+    Outcome,
+    Processor,
+    Reject,
+    Unchanged,
+)
+from hub.processing._worker import run_worker, topics_of
+
+__all__ = [
+    "Batch",
+    "Changed",
+    "Deferred",
+    "Emit",
+    "Fold",
+    "Headers",
+    "InMemoryRunner",
+    "Message",
+    "Outcome",
+    "Processor",
+    "Reject",
+    "RunResult",
+    "RunnerOptions",
+    "Unchanged",
+    "WorkerProcess",
+    "app_id_for",
+    "create_app",
+    "free_port",
+    "is_mark",
+    "mark_key",
+    "run_worker",
+    "topics_of",
+]

@@ -1,0 +1,197 @@
+"""The runners' shared core: fold messages into states, a batch at a time, Kafka-free.
+
+Both runners drive this class, so the in-memory runner (unit tests, replay) computes exactly what
+the faust runner computes live. Within a batch, a key's state is kept decoded and encoded once
+when the batch is drained, however many messages changed it: one table write and one state
+publication per key per batch. Per input partition the fold keeps a *next-offset mark*, written
+to the table after the batch's states: whoever owns the partition next knows exactly where the
+previous owner stopped, whatever offset the consumer group committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Generic, Protocol
+
+from hub.deadletter import DeadLetterInput
+from hub.processing._types import (
+    Changed,
+    Deferred,
+    Emit,
+    Message,
+    Processor,
+    Reject,
+    S,
+    Unchanged,
+)
+from hub.serde import RegistryError
+
+log = logging.getLogger(__name__)
+
+#: Table key of the next-offset mark of an input partition; starts with NUL, so no state key.
+MARK_PREFIX = b"\x00next-offset."
+
+
+def mark_key(partition: int) -> bytes:
+    return MARK_PREFIX + str(partition).encode()
+
+
+def is_mark(key: bytes) -> bool:
+    return key.startswith(MARK_PREFIX)
+
+
+class StateStore(Protocol):
+    """What the fold reads committed states from: a faust table, or a plain dict."""
+
+    def get(self, key: bytes, default: None = None) -> bytes | None: ...
+
+
+@dataclass
+class Batch:
+    """What one drained batch writes, in the order a runner must write it."""
+
+    #: input partition -> key -> encoded state (the table, by the partition the key lives in)
+    writes: dict[int | None, dict[bytes, bytes]] = field(default_factory=dict)
+    #: key -> encoded state, for the state topic (changed and republished keys)
+    publish: dict[bytes, bytes] = field(default_factory=dict)
+    emits: list[Emit] = field(default_factory=list)
+    letters: list[DeadLetterInput] = field(default_factory=list)
+    #: input partition -> next offset to apply (written after everything above)
+    marks: dict[int, int] = field(default_factory=dict)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    #: timestamps (ms) of the messages folded, for the end-to-end latency metric
+    timestamps: list[int] = field(default_factory=list)
+
+    @property
+    def messages(self) -> int:
+        return sum(self.outcomes.values())
+
+
+class Fold(Generic[S]):
+    """Folds messages with ``processor`` over ``store``; ``drain()`` hands the batch over."""
+
+    def __init__(
+        self, processor: Processor[S], store: StateStore, *, cache_size: int = 100_000
+    ) -> None:
+        self.processor = processor
+        self.store = store
+        # key -> (encoded, decoded) of the last state written: decoding the table's bytes again
+        # costs more than most folds, so skip it while the stored bytes are the same object.
+        self._cache: OrderedDict[bytes, tuple[bytes, S]] = OrderedDict()
+        self._cache_size = cache_size
+        self._pending: dict[bytes, tuple[int | None, S]] = {}
+        self._republish: set[bytes] = set()
+        self._batch = Batch()
+
+    # -- offsets ---------------------------------------------------------------------------------
+
+    def next_offset(self, partition: int) -> int | None:
+        """The first offset of ``partition`` not applied yet (None: the partition is new)."""
+        pending = self._batch.marks.get(partition)
+        if pending is not None:
+            return pending
+        stored = self.store.get(mark_key(partition))
+        return None if stored is None else int(stored)
+
+    # -- folding ---------------------------------------------------------------------------------
+
+    def step(self, message: Message, *, final: bool = True) -> Deferred | None:
+        """Fold one message into the batch. Returns the ``Deferred`` outcome (and changes
+        nothing) when the message waits for a side input and ``final`` is False.
+
+        ``hub.serde.RegistryError`` propagates: the registry is down, not the message bad; the
+        caller retries. Any other exception is a bug on this message: it is dead-lettered.
+        """
+        key = message.key
+        try:
+            outcome = self.processor.fold(None if key is None else self._current(key), message)
+        except RegistryError:
+            raise
+        except Exception as exc:
+            log.exception("processing error at %s[%s]@%s", message.topic, message.partition,
+                          message.offset)  # fmt: skip
+            outcome = Reject("PROCESSING_ERROR", f"{type(exc).__name__}: {exc}")
+        if isinstance(outcome, Deferred):
+            if not final:
+                return outcome
+            outcome = outcome.give_up
+        batch = self._batch
+        if isinstance(outcome, Changed):
+            if key is None:
+                outcome = Reject("VALIDATION_FAILED", "a message without a key changes no state")
+            else:
+                self._pending[key] = (message.partition, outcome.state)
+                self._republish.discard(key)
+                batch.emits.extend(outcome.emits)
+        elif isinstance(outcome, Unchanged):
+            if outcome.republish and key is not None and key not in self._pending:
+                self._republish.add(key)
+            batch.emits.extend(outcome.emits)
+        if isinstance(outcome, Reject):
+            batch.letters.append(self.letter(message, outcome))
+            batch.outcomes["dead_lettered"] += 1
+        else:
+            batch.outcomes[outcome.outcome] += 1
+        self.advance(message)
+        return None
+
+    def advance(self, message: Message) -> None:
+        """Move the partition's mark past ``message`` (handled, or skipped as redelivered)."""
+        if message.partition is not None and message.offset is not None:
+            self._batch.marks[message.partition] = message.offset + 1
+        if message.timestamp_ms is not None:
+            self._batch.timestamps.append(message.timestamp_ms)
+
+    def letter(self, message: Message, reject: Reject) -> DeadLetterInput:
+        return DeadLetterInput(
+            processor=self.processor.name, reason_code=reject.reason_code, reason=reject.reason,
+            original_value=message.value, source_topic=message.topic,
+            source_partition=message.partition, source_offset=message.offset,
+            original_key=message.key, headers=message.headers,
+        )  # fmt: skip
+
+    def drain(self) -> Batch:
+        """The batch so far, each changed state encoded once; the fold starts a new batch."""
+        batch, self._batch = self._batch, Batch()
+        publishing = self.processor.state_topic is not None
+        for key, (partition, state) in self._pending.items():
+            encoded = self.processor.encode_state(state)
+            batch.writes.setdefault(partition, {})[key] = encoded
+            if publishing:
+                batch.publish[key] = encoded
+            self._remember(key, encoded, state)
+        if publishing:
+            for key in self._republish:
+                stored = self.store.get(key)
+                if stored is not None:
+                    batch.publish[key] = stored
+        self._pending.clear()
+        self._republish.clear()
+        return batch
+
+    def states(self) -> Mapping[bytes, S]:
+        """Decoded states of the keys changed in the current (undrained) batch."""
+        return {key: state for key, (_, state) in self._pending.items()}
+
+    def _current(self, key: bytes) -> S | None:
+        pending = self._pending.get(key)
+        if pending is not None:
+            return pending[1]
+        stored = self.store.get(key)
+        if stored is None:
+            return None
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] is stored:
+            return cached[1]
+        state = self.processor.decode_state(stored)
+        self._remember(key, stored, state)
+        return state
+
+    def _remember(self, key: bytes, encoded: bytes, state: S) -> None:
+        self._cache[key] = (encoded, state)
+        self._cache.move_to_end(key)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)

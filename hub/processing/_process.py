@@ -1,0 +1,128 @@
+"""A processor worker as a real OS process: start it, read ``/ready`` and ``/metrics``, stop it.
+
+The demo, the tests and the benchmarks all start workers this way (``python -m <module> worker
+--web-port N``), so readiness and metrics are read in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hub.settings import REPO_ROOT, Settings
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class WorkerProcess:
+    """``python -m <module> worker --web-port <port> <args>`` for ``settings``' prefix."""
+
+    def __init__(
+        self,
+        module: str,
+        settings: Settings,
+        log_path: Path,
+        *,
+        args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.log_path = log_path
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        environment = {
+            **os.environ, "DVC_TOPIC_PREFIX": settings.topic_prefix,
+            "DVC_PARTITIONS": str(settings.partitions), "PYTHONUNBUFFERED": "1", **(env or {}),
+        }  # fmt: skip
+        self._log = log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", module, "worker", "--web-port", str(self.port), *args],
+            cwd=REPO_ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _get(self, path: str, timeout_s: float) -> bytes:
+        url = f"http://127.0.0.1:{self.port}{path}"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout_s) as response:
+                return bytes(response.read())
+        except urllib.error.HTTPError as exc:  # /ready answers 503 with the same document
+            return bytes(exc.read())
+
+    def status(self) -> dict[str, Any]:
+        """The ``/ready`` document; empty while the web server does not answer."""
+        try:
+            return dict(json.loads(self._get("/ready", 2.0)))
+        except (OSError, ValueError):
+            return {}
+
+    def ready(self) -> bool:
+        return bool(self.status().get("ready"))
+
+    def wait_ready(self, timeout_s: float = 120.0) -> None:
+        """Block until ``/ready`` says ready; ``RuntimeError`` (with the log's tail) otherwise."""
+        deadline = time.monotonic() + timeout_s
+        while not self.ready():
+            if not self.alive() or time.monotonic() > deadline:
+                tail = self.log_path.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"worker on port {self.port} did not become ready:\n{tail}")
+            time.sleep(0.25)
+
+    def metrics(self) -> str:
+        """The ``/metrics`` page; empty while the web server does not answer."""
+        try:
+            return self._get("/metrics", 5.0).decode()
+        except OSError:
+            return ""
+
+    def metric(self, name: str) -> float:
+        """Sum of the samples of ``name`` (a metric name, optionally with some ``{labels}``)."""
+        base, _, labels = name.partition("{")
+        wanted = [part for part in labels.rstrip("}").split(",") if part]
+        total = 0.0
+        for line in self.metrics().splitlines():
+            if line.startswith("#"):
+                continue
+            sample, _, value = line.rpartition(" ")
+            metric, _, have = sample.partition("{")
+            if metric == base and all(label in have for label in wanted):
+                total += float(value)
+        return total
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no leave-group, no flush, no commit."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self._log.close()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """SIGTERM and wait (SIGKILL after ``timeout_s``)."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()

@@ -1,0 +1,59 @@
+"""A minimal processor for the runner contract: per key, the ordered list of applied ids.
+
+Values are ``<id>`` (apply), ``poison`` (rejected as UNDECODABLE) or ``boom`` (the fold raises:
+a bug, dead-lettered as PROCESSING_ERROR). Run live with ``python -m tests.processing.ledger
+worker --web-port N`` (topics under ``DVC_TOPIC_PREFIX``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+
+from hub import processing
+from hub.processing import Changed, Message, Outcome, Processor, Reject, Unchanged
+from hub.settings import get_settings
+from hub.topics import Retention, TopicSpec
+
+LEDGER_IN = TopicSpec("ledger.in", "none (utf-8 ids)", Retention.LOG, "ledger key")
+LEDGER_STATE = TopicSpec("ledger.state", "none (JSON list)", Retention.COMPACTED, "ledger key")
+
+
+class Ledger(Processor[list[str]]):
+    name = "ledger"
+    source = LEDGER_IN
+    table = "ledgers"
+    state_topic = LEDGER_STATE
+
+    def fold(self, state: list[str] | None, message: Message) -> Outcome[list[str]]:
+        value = message.value.decode("utf-8", "replace")
+        if value == "poison":
+            return Reject("UNDECODABLE", "poison record")
+        if value == "boom":
+            raise RuntimeError("a bug in the fold")
+        if state is not None and value in state:
+            return Unchanged("duplicate", republish=True)
+        return Changed([*(state or []), value])
+
+    def encode_state(self, state: list[str]) -> bytes:
+        return json.dumps(state).encode()
+
+    def decode_state(self, data: bytes) -> list[str]:
+        return list(json.loads(data))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.processing.ledger")
+    parser.add_argument("command", choices=["worker"])
+    parser.add_argument("--web-port", type=int, required=True)
+    parser.add_argument("--batch-max", type=int, default=1000)
+    args = parser.parse_args(argv)
+    options = processing.RunnerOptions(
+        web_port=args.web_port, session_timeout_s=6.0, batch_max=args.batch_max
+    )
+    processing.run_worker(Ledger(), get_settings(), options)
+
+
+if __name__ == "__main__":
+    main()
