@@ -19,7 +19,7 @@ install: system-deps $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev,signing]'
+	$(VENV)/bin/pip install -q -e '.[dev,signing,rocksdb]'
 	touch $@
 
 # OS packages: Java and Maven run the stack; SoftHSM2 is the PKCS#11 token of the signing tests.
