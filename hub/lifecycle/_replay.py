@@ -24,7 +24,7 @@ from hub.lifecycle._app import app_id_for
 from hub.lifecycle._catalog import CatalogView
 from hub.lifecycle._errors import LiveStateLagging, ReplayError
 from hub.lifecycle._processor import LifecycleProcessor
-from hub.processing import InMemoryRunner, Message, is_mark
+from hub.processing import InMemoryRunner, Message, is_mark, partition_of_mark
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import CATALOG_PROCEDURES, DOSSIER_EVENTS, DOSSIER_STATE
@@ -59,8 +59,8 @@ def replay_topic_name(settings: Settings, suffix: str | None = None) -> str:
 
 
 def _messages(settings: Settings, topic: str) -> Iterator[Message]:
-    for r in kafka.read_to_end(settings, topic, timeout_s=3600):
-        yield Message(r.value or b"", r.key, r.topic, r.partition, r.offset)
+    for record in kafka.read_to_end(settings, topic, timeout_s=3600):
+        yield Message.of_record(record)
 
 
 def _with_progress(messages: Iterable[Message], total: int, shown: bool) -> Iterator[Message]:
@@ -150,7 +150,7 @@ def live_marks(settings: Settings) -> dict[int, int]:
     marks: dict[int, int] = {}
     for record in kafka.read_to_end(settings, changelog_topic(settings), timeout_s=600):
         if record.key is not None and is_mark(record.key) and record.value is not None:
-            marks[int(record.key.rsplit(b".", 1)[1])] = int(record.value)
+            marks[partition_of_mark(record.key)] = int(record.value)
     return marks
 
 

@@ -23,7 +23,7 @@ Exceptions: the runners raise none of their own; a message that cannot be handle
 """
 
 from hub.processing._faust import RunnerOptions, app_id_for, create_app
-from hub.processing._fold import Batch, Fold, is_mark, mark_key
+from hub.processing._fold import Batch, Fold, is_mark, mark_key, partition_of_mark
 from hub.processing._memory import InMemoryRunner, RunResult
 from hub.processing._process import WorkerProcess, free_port
 from hub.processing._types import (
@@ -60,6 +60,7 @@ __all__ = [
     "free_port",
     "is_mark",
     "mark_key",
+    "partition_of_mark",
     "run_worker",
     "topics_of",
 ]

@@ -208,15 +208,15 @@ class _Runtime:
         for partition, writes in batch.writes.items():
             assert partition is not None
             changelog += await self._put(last_of[partition], partition, writes)
-        await asyncio.gather(*acks, *(ack for _, ack in changelog))
+        written = await asyncio.gather(*(ack for _, ack in changelog), *acks)
         # Only now: a mark never covers a state, emit or dead letter the broker does not have.
         marks: list[tuple[int, Any]] = []
         for partition, offset in batch.marks.items():
             marks += await self._put(
                 last_of[partition], partition, {mark_key(partition): str(offset).encode()}
             )
-        persisted = await asyncio.gather(*(ack for _, ack in changelog + marks))
-        self._persisted(changelog + marks, persisted)
+        marked = await asyncio.gather(*(ack for _, ack in marks))
+        self._persisted(changelog + marks, [*written[: len(changelog)], *marked])
         for outcome, count in batch.outcomes.items():
             metrics.EVENTS.labels(self.name, outcome).inc(count)
         if batch.timestamps:
@@ -262,11 +262,7 @@ class _Runtime:
             records = kafka.read_to_end(
                 self.settings, self.source, start={partition: start}, stop={partition: stop}
             )
-            return [
-                Message(r.value or b"", r.key, r.topic, r.partition, r.offset,
-                        tuple((str(k), v) for k, v in (r.headers or ())), r.timestamp)
-                for r in records
-            ]  # fmt: skip
+            return [Message.of_record(r) for r in records]
 
         missed = await asyncio.to_thread(read)
         log.warning("partition %s: offsets %s..%s were not delivered; refetched %s",

@@ -43,6 +43,11 @@ def is_mark(key: bytes) -> bool:
     return key.startswith(MARK_PREFIX)
 
 
+def partition_of_mark(key: bytes) -> int:
+    """The input partition a mark key (``mark_key(partition)``) belongs to."""
+    return int(key[len(MARK_PREFIX) :])
+
+
 class StateStore(Protocol):
     """What the fold reads committed states from: a faust table, or a plain dict."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from hub.topics import TopicSpec
 
@@ -25,6 +25,14 @@ class Message:
     offset: int | None = None
     headers: Headers = field(default_factory=tuple)
     timestamp_ms: int | None = None
+
+    @classmethod
+    def of_record(cls, record: Any) -> Message:
+        """From a kafka-python ``ConsumerRecord`` (read back by the runner, or by a replay)."""
+        return cls(
+            record.value or b"", record.key, record.topic, record.partition, record.offset,
+            tuple((str(k), v) for k, v in (record.headers or ())), record.timestamp,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
