@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
 from bench._kafka_limit import KafkaLimit, measure_kafka_limit
-from bench._report import percentile
+from bench._report import percentile, process_memory_mib
 from hub import kafka
 from hub.lifecycle import LifecycleProcessor, replay
 from hub.processing import InMemoryRunner, Message, WorkerProcess
@@ -133,13 +133,6 @@ def pure_fold(
     return len(records) / seconds
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def wait_for(watcher: StateWatcher, ids: list[str], timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while any(i not in watcher.seen for i in ids[-200:]) or len(watcher.seen) < len(ids):
@@ -188,7 +181,7 @@ def main() -> None:
         wait_for(watcher, ids, timeout_s=900)
         stamps = [watcher.seen[i] for i in ids]
         live_rate = len(ids) / max(1e-3, (max(stamps) - min(stamps)) / 1000)
-        rss = rss_mib(worker.pid)
+        rss, _ = process_memory_mib(worker.pid)
 
         # 3. paced: other dossiers at the offered rate
         paced = encoded_events(settings, registry, int(args.rate * args.paced_seconds), seed=12,

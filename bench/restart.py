@@ -27,17 +27,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,20 +45,18 @@ from kafka.partitioner.default import murmur2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._report import process_memory_mib
 from hub.events import new_event
 from hub.kafka import ensure_topics, make_admin, make_consumer, make_producer
-from hub.lifecycle import Rejection, app_id_for, apply
-from hub.sample import PROCEDURES, catalog_entry, sample_events
+from hub.lifecycle import Rejection, app_id_for, apply, changelog_topic, procedure_code
+from hub.processing import WorkerProcess
+from hub.sample import publish_catalog, sample_events
 from hub.serde import AvroSerde, RegistryClient, serde_for
-from hub.settings import REPO_ROOT, Settings, get_settings
-from hub.topics import CATALOG_PROCEDURES, DOSSIER_EVENTS, DOSSIER_STATE
+from hub.settings import Settings, get_settings
+from hub.topics import DOSSIER_EVENTS, DOSSIER_STATE
 
 STORES = {"memory": "memory://", "rocksdb": "rocksdb://"}
 _ROCKSDB_FILES = ("CURRENT", "*.sst", "MANIFEST-*")
-
-
-def changelog_topic(settings: Settings) -> str:
-    return f"{app_id_for(settings)}-dossiers-changelog"
 
 
 def kafka_partition(key: bytes, partitions: int) -> int:
@@ -100,34 +91,6 @@ class Template:
         return new_id, self.encoded.replace(_avro_string(self.dossier_id), _avro_string(new_id))
 
 
-def publish_catalog(settings: Settings, registry: RegistryClient) -> dict[str, dict[str, Any]]:
-    """The sample procedures on the catalogue topic; returns them as a worker decodes them."""
-    serde = serde_for(CATALOG_PROCEDURES, settings.topic_prefix, registry)
-    producer = make_producer(settings, client_id="bench-restart")
-    decoded: dict[str, dict[str, Any]] = {}
-    for p in PROCEDURES:
-        record = {"procedure_code": p.code, **catalog_entry(p),
-                  "updated_at": datetime(2025, 1, 1, tzinfo=UTC)}  # fmt: skip
-        value = serde.encode(record)
-        producer.send(CATALOG_PROCEDURES.name(settings.topic_prefix), key=p.code.encode(),
-                      value=value)  # fmt: skip
-        decoded[p.code] = serde.decode(value)
-    producer.flush()
-    producer.close()
-    return decoded
-
-
-def _procedure_for(
-    event: dict[str, Any], state: dict[str, Any] | None, catalog: dict[str, dict[str, Any]]
-) -> dict[str, Any] | None:
-    """The catalogue entry an event needs (the submission's, or the level at acceptance)."""
-    if event["event_type"] == "DOSSIER_SUBMITTED":
-        return catalog.get(str(event["payload"][1]["procedure_code"]))
-    if event["event_type"] == "DOSSIER_ACCEPTED" and state is not None:
-        return catalog.get(str(state.get("procedure_code")))
-    return None
-
-
 def make_templates(
     count: int, events: AvroSerde, states: AvroSerde, catalog: dict[str, dict[str, Any]]
 ) -> list[Template]:
@@ -138,7 +101,8 @@ def make_templates(
         event = events.decode(events.encode(sample))
         event["event_id"] = str(event["event_id"])
         state = final.get(event["dossier_id"])
-        result = apply(state, event, _procedure_for(event, state, catalog))
+        code = procedure_code(event, state)
+        result = apply(state, event, None if code is None else catalog.get(code))
         if isinstance(result, Rejection):
             raise SystemExit(f"a sample event was not applied: {result}")
         final[event["dossier_id"]] = result
@@ -263,20 +227,6 @@ def states_published(
     return seen
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def memory_kib(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) of ``pid`` in KiB, from /proc."""
-    fields = dict(
-        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-    )
-    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
-
-
 @dataclass(frozen=True)
 class Start:
     """One worker start, in seconds from process start; memory at ready in MiB."""
@@ -289,68 +239,35 @@ class Start:
     peak_rss_mib: float
 
 
-class Worker:
-    """``python -m hub.lifecycle worker`` with the state store given by its environment."""
+class Worker(WorkerProcess):
+    """``python -m hub.lifecycle worker`` with the state store given by its environment, timed
+    from its start."""
 
     def __init__(self, settings: Settings, store: str, state_dir: Path, log: Path) -> None:
-        self.port = free_port()
-        env = {**os.environ, "DVC_TOPIC_PREFIX": settings.topic_prefix,
-               "DVC_PARTITIONS": str(settings.partitions), "DVC_STATE_STORE": store,
-               "DVC_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1"}  # fmt: skip
-        self.log_path = log
-        self._log = log.open("ab")
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.lifecycle", "worker", "--web-port", str(self.port),
-             "--loglevel", "info"],
-            cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        env = {"DVC_STATE_STORE": store, "DVC_STATE_DIR": str(state_dir)}
+        super().__init__("hub.lifecycle", settings, log, args=("--loglevel", "info"), env=env)
 
-    def status(self) -> dict[str, Any] | None:
-        """The /ready document (answered with 200 or 503), or None while nothing answers."""
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=1) as r:
-                return dict(json.loads(r.read()))
-        except urllib.error.HTTPError as exc:
-            with contextlib.suppress(ValueError):
-                return dict(json.loads(exc.read()))
-            return {}
-        except (OSError, ValueError):
-            return None
-
-    @staticmethod
-    def is_ready(status: dict[str, Any]) -> bool:
-        busy = status.get("rebalancing") or status.get("in_recovery")
-        ready = bool(status.get("catalog_ready") and status.get("partitions") and not busy)
-        return ready and bool(status.get("ready", True))
-
-    def wait_ready(self, timeout_s: float) -> tuple[float, float]:
+    def timed_ready(self, timeout_s: float) -> tuple[float, float]:
         """(seconds to the first /ready answer, seconds to ready)."""
         web: float | None = None
         deadline = self.started + timeout_s
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if not self.alive():
                 raise SystemExit(f"worker exited with {self.proc.returncode}; log {self.log_path}")
-            status = self.status()
+            status = self.status()  # {} while nothing answers; 503 answers the same document
             now = time.monotonic() - self.started
-            if status is not None:
+            if status:
                 web = now if web is None else web
-                if self.is_ready(status):
+                if status.get("ready"):
                     return web, now
             time.sleep(0.1)
         raise SystemExit(f"worker not ready after {timeout_s:.0f} s; log {self.log_path}")
 
-    def stop(self) -> float:
+    def timed_stop(self) -> float:
         """SIGTERM and wait; returns the seconds the worker took to exit."""
         began = time.monotonic()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
+        self.stop(timeout_s=120)
         return time.monotonic() - began
 
 
@@ -389,15 +306,15 @@ def run_store(
         expected = {dossier_id: versions[dossier_id] + 1 for dossier_id in probes}
         worker = Worker(settings, STORES[name], state_dir, work_dir / f"{name}-{attempt}.log")
         try:
-            web_s, ready_s = worker.wait_ready(timeout_s)
-            rss, peak = memory_kib(worker.proc.pid)
+            web_s, ready_s = worker.timed_ready(timeout_s)
+            rss, peak = process_memory_mib(worker.pid)
             states_published(settings, states, since, expected, worker.started + timeout_s)
             serving_s = time.monotonic() - worker.started
         finally:
-            stop_s = worker.stop()
+            stop_s = worker.timed_stop()
         versions.update(expected)
         on_disk = rocksdb_bytes(state_dir)
-        starts.append(Start(web_s, ready_s, serving_s, stop_s, rss / 1024, peak / 1024))
+        starts.append(Start(web_s, ready_s, serving_s, stop_s, rss, peak))
     shutil.rmtree(state_dir, ignore_errors=True)
     return StoreRun(name, STORES[name], tuple(starts), on_disk)
 

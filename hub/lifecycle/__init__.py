@@ -35,6 +35,7 @@ from hub.lifecycle._processor import LifecycleProcessor, procedure_code
 from hub.lifecycle._replay import (
     Difference,
     ReplayResult,
+    changelog_topic,
     compare,
     live_lag,
     read_states,
@@ -65,6 +66,7 @@ __all__ = [
     "ReplayResult",
     "app_id_for",
     "apply",
+    "changelog_topic",
     "compare",
     "create_app",
     "is_duplicate",
