@@ -27,6 +27,7 @@ REASON_CODES = frozenset(
         "UNKNOWN_PROCEDURE",
         "VALIDATION_FAILED",
         "PROCESSING_ERROR",
+        "REAPPOINTMENT_REFUSED",
     }
 )
 

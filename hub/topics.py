@@ -33,6 +33,7 @@ CATALOG_PROCEDURES = TopicSpec(
 )
 PARTNER_COMMANDS = TopicSpec("partner.commands", "PartnerCommand", Retention.LOG, "dossier id")
 SLA_ALERTS = TopicSpec("sla.alerts", "SlaAlert", Retention.LOG, "dossier id")
+SLA_DEADLINES = TopicSpec("sla.deadlines", "DossierDeadline", Retention.COMPACTED, "dossier id")
 KPI = TopicSpec("kpi", "KpiSnapshot", Retention.COMPACTED, "agency|period")
 DEADLETTER = TopicSpec("deadletter", "DeadLetter", Retention.LOG, "original key")
 
@@ -42,6 +43,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CATALOG_PROCEDURES,
     PARTNER_COMMANDS,
     SLA_ALERTS,
+    SLA_DEADLINES,
     KPI,
     DEADLETTER,
 )

@@ -1,5 +1,6 @@
 """Query API for integrators: ``GET /v1/dossiers/{id}``, ``/v1/dossiers/{id}/events``,
-``/v1/dossiers?agency=X&status=Y``.
+``/v1/dossiers?agency=X&status=Y``, ``/v1/reports/late?month=2025-03[&format=csv|xlsx]``,
+``/metrics`` (with ``dvchub_sla_overdue_dossiers{agency}``).
 
 Design: the API process materialises the compacted ``<prefix>dossier.state`` topic into memory
 with its own consumer (no consumer group: every replica reads every partition). It needs no
@@ -13,7 +14,7 @@ This package raises nothing of its own: HTTP errors are 404 (unknown dossier), 4
 and 503 (state not loaded yet).
 """
 
-from hub.api._app import create_api, serve
-from hub.api._store import StateStore
+from hub.api._app import OverdueCollector, create_api, is_overdue, serve
+from hub.api._store import DeadlineStore, StateStore
 
-__all__ = ["StateStore", "create_api", "serve"]
+__all__ = ["DeadlineStore", "OverdueCollector", "StateStore", "create_api", "is_overdue", "serve"]

@@ -1,19 +1,39 @@
-"""FastAPI query endpoints for integrators, served from the materialised state topic."""
+"""FastAPI query endpoints for integrators, served from the materialised state topics."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import io
+import os
+import tempfile
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException, Query, Response
 from fastapi.encoders import jsonable_encoder
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
-from hub.api._store import StateStore
+from hub.api._store import DeadlineStore, StateStore
 from hub.lifecycle import STATUS_CODES
+from hub.processing import Clock, clock_from_spec
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
-from hub.topics import DOSSIER_STATE
+from hub.sla import (
+    Period,
+    SlaSettings,
+    as_json,
+    deadline_view,
+    late_counts,
+    late_dossiers,
+    write_csv,
+    write_xlsx,
+)
+from hub.topics import DOSSIER_STATE, SLA_DEADLINES
 
 #: The national portal's TrangThai codes, accepted in ``status=`` as well as the symbols.
 _CODES = {str(code): status for status, code in STATUS_CODES.items()}
@@ -34,23 +54,74 @@ def _summary(state: Mapping[str, Any]) -> dict[str, Any]:
     return {name: state.get(name) for name in _SUMMARY}
 
 
+def is_overdue(record: Mapping[str, Any], now: datetime) -> bool:
+    """Handling not ended and the appointment passed (cheap: no calendar needed)."""
+    if record["clock"] == "RUNNING":
+        return bool(record["appointment_at"] is not None and record["appointment_at"] < now)
+    if record["clock"] == "PAUSED":
+        return int(record["working_ms_left"] or 0) < 0
+    return False
+
+
+class OverdueCollector(Collector):
+    """``dvchub_sla_overdue_dossiers{agency}``, counted at scrape time from the deadlines view:
+    this process holds every dossier, so the gauge is whole whichever worker owns what."""
+
+    def __init__(self, deadlines: DeadlineStore, clock: Clock) -> None:
+        self.deadlines = deadlines
+        self.clock = clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "dvchub_sla_overdue_dossiers",
+            "Dossiers past their appointment and not handled yet, by responsible agency.",
+            labels=["agency"],
+        )
+        now = self.clock.now()
+        counts = Counter(
+            str(r["agency_code"] or "") for r in self.deadlines.values() if is_overdue(r, now)
+        )
+        for agency, count in sorted(counts.items()):
+            gauge.add_metric([agency], count)
+        yield gauge
+
+
 def create_api(
-    settings: Settings, store: StateStore | None = None, *, state_topic: str | None = None
+    settings: Settings,
+    store: StateStore | None = None,
+    *,
+    state_topic: str | None = None,
+    deadlines: DeadlineStore | None = None,
+    sla: SlaSettings | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
-    """The query API; it materialises ``state_topic`` (default ``<prefix>dossier.state``)."""
+    """The query API; it materialises ``state_topic`` (default ``<prefix>dossier.state``) and
+    ``<prefix>sla.deadlines``, and judges deadlines on ``clock`` (default: ``$DVC_CLOCK``)."""
+    registry = RegistryClient(settings.schema_registry_url)
     if store is None:
-        registry = RegistryClient(settings.schema_registry_url)
         serde = serde_for(DOSSIER_STATE, settings.topic_prefix, registry)
         store = StateStore(
             settings, serde, state_topic or DOSSIER_STATE.name(settings.topic_prefix)
         )
     states = store
+    if deadlines is None:
+        deadlines = DeadlineStore(
+            settings, serde_for(SLA_DEADLINES, settings.topic_prefix, registry)
+        )
+    views = deadlines
+    clock = clock or clock_from_spec(os.environ.get("DVC_CLOCK"))
+    now = clock.now
+    calendar = (sla or SlaSettings()).calendar()
+    metrics = CollectorRegistry()
+    metrics.register(OverdueCollector(views, clock))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         states.start()
+        views.start()
         yield
         states.stop()
+        views.stop()
 
     api = FastAPI(title="dvc-hub dossier query API", version="1", lifespan=lifespan)
 
@@ -64,11 +135,47 @@ def create_api(
 
     @api.get("/healthz")
     def healthz() -> dict[str, Any]:
-        return {"ready": states.ready, "dossiers": len(states), "topic": states.topic}
+        return {"ready": states.ready and views.ready, "dossiers": len(states),
+                "deadlines": len(views), "topic": states.topic}  # fmt: skip
 
     @api.get("/v1/dossiers/{dossier_id}")
     def get_dossier(dossier_id: str) -> Any:
-        return jsonable_encoder(found(dossier_id))
+        """The dossier's state; its ``deadline`` as the SLA processor keeps it, judged now."""
+        state = dict(found(dossier_id))
+        record = views.get(dossier_id)
+        if record is not None:
+            state["deadline"] = deadline_view(record, now(), calendar)
+        return jsonable_encoder(state)
+
+    @api.get("/v1/reports/late")
+    def late_report(
+        month: str = Query(..., description="The period, e.g. 2025-03."),
+        format: Literal["json", "csv", "xlsx"] = "json",
+    ) -> Any:
+        """Overdue and late-returned dossiers of a month, per agency, department and official."""
+        try:
+            period = Period.month(month)
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        if not views.ready:
+            raise HTTPException(status_code=503, detail="deadlines not loaded yet")
+        entries = late_dossiers(views.values(), period, as_of=now(), calendar=calendar)
+        counts = late_counts(entries)
+        name = f"late-{period.label}"
+        if format == "csv":
+            text = io.StringIO()
+            write_csv(entries, text)
+            return Response(text.getvalue(), media_type="text/csv; charset=utf-8",
+                            headers=_attachment(f"{name}.csv"))  # fmt: skip
+        if format == "xlsx":
+            return Response(_xlsx(entries, counts, period), media_type=_XLSX,
+                            headers=_attachment(f"{name}.xlsx"))  # fmt: skip
+        return jsonable_encoder(as_json(entries, counts, period))
+
+    @api.get("/metrics")
+    def prometheus() -> Response:
+        body = generate_latest(REGISTRY) + generate_latest(metrics)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     @api.get("/v1/dossiers/{dossier_id}/events")
     def get_events(dossier_id: str) -> Any:
@@ -96,6 +203,20 @@ def create_api(
         )
 
     return api
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+def _xlsx(entries: Iterable[Any], counts: Iterable[Any], period: Period) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "late.xlsx"
+        write_xlsx(list(entries), list(counts), path, title=f"Hồ sơ trễ hạn {period.label}")
+        return path.read_bytes()
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8080) -> None:

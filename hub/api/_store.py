@@ -11,6 +11,7 @@ from __future__ import annotations
 from hub.materialized import MaterializedTopic
 from hub.serde import AvroSerde
 from hub.settings import Settings
+from hub.topics import SLA_DEADLINES
 
 
 class StateStore(MaterializedTopic):
@@ -18,3 +19,11 @@ class StateStore(MaterializedTopic):
 
     def __init__(self, settings: Settings, serde: AvroSerde, topic: str) -> None:
         super().__init__(settings, serde, topic, what="dossiers", max_poll_records=2000)
+
+
+class DeadlineStore(MaterializedTopic):
+    """dossier id -> decoded DossierDeadline, following ``<prefix>sla.deadlines``."""
+
+    def __init__(self, settings: Settings, serde: AvroSerde) -> None:
+        topic = SLA_DEADLINES.name(settings.topic_prefix)
+        super().__init__(settings, serde, topic, what="deadlines", max_poll_records=2000)

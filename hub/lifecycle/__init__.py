@@ -31,7 +31,7 @@ from hub.lifecycle._machine import (
     is_duplicate,
     target_status,
 )
-from hub.lifecycle._processor import LifecycleProcessor, procedure_code
+from hub.lifecycle._processor import LifecycleProcessor, decode_event, procedure_code
 from hub.lifecycle._replay import (
     Difference,
     ReplayResult,
@@ -69,6 +69,7 @@ __all__ = [
     "changelog_topic",
     "compare",
     "create_app",
+    "decode_event",
     "is_duplicate",
     "live_lag",
     "live_processor",

@@ -30,6 +30,20 @@ def procedure_code(event: Mapping[str, Any], state: Mapping[str, Any] | None) ->
     return None
 
 
+def decode_event(events: AvroSerde, message: Message) -> State | Reject:
+    """The decoded DossierEvent of ``message``, or why it cannot be read (a dead letter)."""
+    try:
+        event = events.decode(message.value)
+    except DecodeError as exc:
+        missing = isinstance(exc.__cause__, SchemaNotFound)
+        return Reject("SCHEMA_NOT_FOUND" if missing else "UNDECODABLE", str(exc))
+    key = None if message.key is None else message.key.decode("utf-8", "replace")
+    if key != event["dossier_id"]:
+        return Reject("VALIDATION_FAILED", "message key is not the dossier id")
+    event["event_id"] = str(event["event_id"])
+    return event
+
+
 class LifecycleProcessor(Processor[State]):
     """``dossier.events`` -> ``dossiers`` table -> ``dossier.state``."""
 
@@ -72,21 +86,8 @@ class LifecycleProcessor(Processor[State]):
     def decode_state(self, data: bytes) -> State:
         return self.states.decode(data)
 
-    def decode(self, message: Message) -> State | Reject:
-        """The decoded DossierEvent, or why it cannot be read."""
-        try:
-            event = self.events.decode(message.value)
-        except DecodeError as exc:
-            missing = isinstance(exc.__cause__, SchemaNotFound)
-            return Reject("SCHEMA_NOT_FOUND" if missing else "UNDECODABLE", str(exc))
-        key = None if message.key is None else message.key.decode("utf-8", "replace")
-        if key != event["dossier_id"]:
-            return Reject("VALIDATION_FAILED", "message key is not the dossier id")
-        event["event_id"] = str(event["event_id"])
-        return event
-
     def fold(self, state: State | None, message: Message) -> Outcome[State]:
-        event = self.decode(message)
+        event = decode_event(self.events, message)
         if isinstance(event, Reject):
             return event
         if is_duplicate(state, event["event_id"]):

@@ -8,6 +8,11 @@ topic and output topics, and maps (current state, message) to an outcome:
     Reject(code, reason)       a dead letter, with the original bytes, set aside by the runner
     Deferred(give_up)          waits for a side input; after the runner's grace, ``give_up``
 
+A processor with ``timers`` also says when each state is next due (``next_due``) and folds a
+timer that came due (``on_timer``): durable timers, kept in the table, rebuilt after restarts and
+rebalances, fired on an injected ``Clock`` (wall time, or accelerated / file-set for tests and
+the demo: ``clock_from_spec``, ``DVC_CLOCK``).
+
 Two runners drive the same fold (``Fold``), so what a test or a replay computes is what runs live:
 
 * ``InMemoryRunner``: from an iterable of messages, a plain dict as the table (tests, replay);
@@ -22,8 +27,9 @@ Exceptions: the runners raise none of their own; a message that cannot be handle
 (``hub.serde.RegistryError``) is retried by the faust runner and propagates from the in-memory one.
 """
 
+from hub.processing._clock import AcceleratedClock, Clock, FileClock, WallClock, clock_from_spec
 from hub.processing._faust import RunnerOptions, app_id_for, create_app
-from hub.processing._fold import Batch, Fold, is_mark, mark_key, partition_of_mark
+from hub.processing._fold import Batch, Fold, is_internal, is_mark, mark_key, partition_of_mark
 from hub.processing._memory import InMemoryRunner, RunResult
 from hub.processing._process import WorkerProcess, free_port
 from hub.processing._types import (
@@ -37,13 +43,16 @@ from hub.processing._types import (
     Reject,
     Unchanged,
 )
-from hub.processing._worker import run_worker, topics_of
+from hub.processing._worker import add_runner_arguments, run_worker, runner_options, topics_of
 
 __all__ = [
+    "AcceleratedClock",
     "Batch",
     "Changed",
+    "Clock",
     "Deferred",
     "Emit",
+    "FileClock",
     "Fold",
     "Headers",
     "InMemoryRunner",
@@ -54,13 +63,18 @@ __all__ = [
     "RunResult",
     "RunnerOptions",
     "Unchanged",
+    "WallClock",
     "WorkerProcess",
+    "add_runner_arguments",
     "app_id_for",
+    "clock_from_spec",
     "create_app",
     "free_port",
+    "is_internal",
     "is_mark",
     "mark_key",
     "partition_of_mark",
     "run_worker",
+    "runner_options",
     "topics_of",
 ]

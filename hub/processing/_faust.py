@@ -15,6 +15,11 @@ faust-streaming 0.15.3 needs three workarounds, all here and nowhere else:
   backlog and no progress for two checks back to its mark (``..._partition_stalls``);
 * a promoted standby can hang recovery, so standby replicas are off, and a 1 s commit interval
   stalled the agent, so it is 5 s (the marks, not the commits, say what was applied).
+
+Durable timers (processors with ``timers``): a scan every ``timer_interval_s`` (under the same
+lock as the batches, so a firing never interleaves with a batch) builds the due-index of newly
+assigned, recovered partitions from the table's timer entries, forgets revoked ones, and folds
+``on_timer`` for every key due on the injected clock. Its outcome is written like a batch's.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +42,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from hub import kafka
 from hub.deadletter import DeadLetterWriter
 from hub.processing import _metrics as metrics
+from hub.processing._clock import Clock, clock_from_spec
 from hub.processing._fold import Batch, Fold, mark_key
+from hub.processing._timers import decode_due, is_timer, parse_timer_key
 from hub.processing._types import Message, Processor
 from hub.serde import RegistryClient, RegistryError
 from hub.settings import Settings
@@ -62,19 +70,32 @@ class RunnerOptions:
     store: str = "memory://"
     datadir: str | None = None
     standby_replicas: int = 0
+    clock: str | None = None  # a ``clock_from_spec`` spec; default: $DVC_CLOCK, else wall time
+    timer_interval_s: float = 0.2  # how often due timers are looked for
 
 
 def app_id_for(processor: Processor[Any], settings: Settings) -> str:
     return f"{settings.topic_prefix}{processor.name}"
 
 
+class _Pinned:
+    """Stands for an event of ``partition`` where there is none (a timer, a batch's writes)."""
+
+    __slots__ = ("__weakref__", "message")
+
+    def __init__(self, partition: int) -> None:
+        self.message = _PinnedMessage(partition)
+
+
+@dataclass(frozen=True)
+class _PinnedMessage:
+    partition: int
+
+
 @contextlib.contextmanager
 def _in_partition(event: Any) -> Iterator[None]:
-    """Make ``event`` faust's current event: table writes (and RocksDB reads) go to its partition.
-
-    faust's table picks the changelog partition of a write from the current event; in a batch
-    that is the *last* event consumed, which may belong to another partition.
-    """
+    """Make ``event`` faust's current event: a RocksDB store reads and writes the database of
+    its partition (faust's notion of "current" would be the *last* event of a batch)."""
     token = _current_event.set(weakref.ref(event))
     try:
         yield
@@ -119,6 +140,9 @@ class _Runtime:
         self._lock = asyncio.Lock()
         self._stalls: dict[int, tuple[int, int]] = {}
         self._lagging: set[int] = set()
+        self.clock: Clock = clock_from_spec(options.clock or os.environ.get("DVC_CLOCK"))
+        # one batch or one timer scan at a time: both fold and write through the same Fold
+        self._busy = asyncio.Lock()
 
     @property
     def started(self) -> bool:
@@ -133,7 +157,7 @@ class _Runtime:
             producer = await asyncio.to_thread(
                 kafka.make_producer, self.settings, client_id=f"{self.name}-dlq"
             )
-            self.fold = Fold(self.processor, self.table)
+            self.fold = Fold(self.processor, self.table, complete_timers=False)
             self._letters = DeadLetterWriter(self.settings, producer, self._registry)
             log.info("%s processor started on %s", self.name, self.source)
 
@@ -145,15 +169,17 @@ class _Runtime:
     # -- one batch -------------------------------------------------------------------------------
 
     async def process(self, events: Sequence[Any]) -> None:
+        async with self._busy:
+            await self._process(events)
+
+    async def _process(self, events: Sequence[Any]) -> None:
         started = time.perf_counter()
         assert self.fold is not None
         fold = self.fold
-        last_of: dict[int, Any] = {}
         for event in events:
             message = _message(event)
             assert message.partition is not None
             assert message.offset is not None
-            last_of[message.partition] = event
             with _in_partition(event):
                 expected = fold.next_offset(message.partition)
                 if expected is None:
@@ -165,7 +191,7 @@ class _Runtime:
                     for lost in await self._refetch(message.partition, expected, message.offset):
                         await self._step(lost)
                 await self._step(message)
-        await self._write(fold.drain(), last_of)
+        await self._write(fold.drain())
         metrics.BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
         metrics.BATCH_SIZE.labels(self.name).observe(len(events))
 
@@ -188,7 +214,7 @@ class _Runtime:
                 deadline = time.monotonic() + self.options.grace_s
             await asyncio.sleep(0.05)
 
-    async def _write(self, batch: Batch, last_of: dict[int, Any]) -> None:
+    async def _write(self, batch: Batch) -> None:
         if batch.letters:
             assert self._letters is not None
             await asyncio.to_thread(self._letters.send_all, batch.letters)
@@ -207,16 +233,23 @@ class _Runtime:
         changelog: list[tuple[int, Any]] = []
         for partition, writes in batch.writes.items():
             assert partition is not None
-            changelog += await self._put(last_of[partition], partition, writes)
+            changelog += await self._put(partition, writes)
         written = await asyncio.gather(*(ack for _, ack in changelog), *acks)
-        # Only now: a mark never covers a state, emit or dead letter the broker does not have.
+        # Then the timer entries: one never points past a state the broker does not have.
+        timers: list[tuple[int, Any]] = []
+        for partition, entries in batch.timers.items():
+            timers += await self._put(partition, entries)
+        timed = await asyncio.gather(*(ack for _, ack in timers))
+        # Only now: a mark never covers a state, timer, emit or dead letter the broker lacks.
         marks: list[tuple[int, Any]] = []
         for partition, offset in batch.marks.items():
-            marks += await self._put(
-                last_of[partition], partition, {mark_key(partition): str(offset).encode()}
-            )
+            marks += await self._put(partition, {mark_key(partition): str(offset).encode()})
         marked = await asyncio.gather(*(ack for _, ack in marks))
-        self._persisted(changelog + marks, [*written[: len(changelog)], *marked])
+        self._persisted(changelog + timers + marks, [*written[: len(changelog)], *timed, *marked])
+        for lag in batch.timer_lags:
+            metrics.TIMER_LAG.labels(self.name).observe(max(0.0, lag) / self.clock.rate)
+        if batch.timer_lags:
+            metrics.TIMERS_FIRED.labels(self.name).inc(len(batch.timer_lags))
         for outcome, count in batch.outcomes.items():
             metrics.EVENTS.labels(self.name, outcome).inc(count)
         if batch.timestamps:
@@ -225,18 +258,22 @@ class _Runtime:
             for timestamp in batch.timestamps:
                 latency.observe(max(0.0, now_ms - timestamp) / 1000)
 
-    async def _put(self, event: Any, partition: int, writes: dict[bytes, bytes]) -> list[Any]:
-        """Write table entries of ``partition``: the store, and the changelog partition of the
-        same number (co-partitioned), straight through the producer in one go.
+    async def _put(self, partition: int, writes: Mapping[bytes, bytes | None]) -> list[Any]:
+        """Write table entries of ``partition`` (None: delete): the store, and the changelog
+        partition of the same number (co-partitioned), straight through the producer in one go.
 
         Not ``table[key] = value``: that queues each write in faust's 100-message producer
         buffer, sent one by one by a background task ("producer buffer full" under load).
         """
         store = self.table.data
         producer = self.app.producer
-        with _in_partition(event):  # a RocksDB store picks its per-partition database from it
+        with _in_partition(_Pinned(partition)):  # RocksDB: the database of the partition
             for key, value in writes.items():
-                store[key] = value
+                if value is None:
+                    with contextlib.suppress(KeyError):
+                        del store[key]
+                else:
+                    store[key] = value
         return [
             (partition, await producer.send(self.changelog, key, value, partition, None, None))
             for key, value in writes.items()
@@ -269,6 +306,66 @@ class _Runtime:
                     partition, start, stop - 1, len(missed))  # fmt: skip
         metrics.REFETCHED.labels(self.name).inc(len(missed))
         return missed
+
+    # -- durable timers --------------------------------------------------------------------------
+
+    async def scan_timers(self) -> None:
+        """Fire what is due on the clock, in batches of at most ``batch_max`` keys."""
+        if not self.started or self.app.rebalancing or self.app.in_recovery:
+            return
+        assert self.fold is not None
+        timers = self.fold.timers
+        if timers is None:
+            return
+        async with self._busy:
+            assigned = set(self.assigned())
+            for gone in timers.partitions - assigned:
+                timers.drop(gone)
+            missing = assigned - timers.partitions
+            if missing:
+                await self._build_timers(missing)
+            metrics.TIMERS_ACTIVE.labels(self.name).set(len(timers))
+            while True:
+                now = self.clock.now()
+                now_ms = int(now.timestamp() * 1000)
+                due = timers.pop_due(now_ms, assigned, self.options.batch_max)
+                if not due:
+                    return
+                started = time.perf_counter()
+                try:
+                    for partition, key, due_ms in due:
+                        with _in_partition(_Pinned(partition)):
+                            self.fold.fire(partition, key, due_ms, now)
+                except RegistryError as exc:  # the timer was put back: the next scan retries
+                    metrics.REGISTRY_RETRIES.labels(self.name).inc()
+                    log.warning("schema registry unavailable while firing timers: %s", exc)
+                    await self._write(self.fold.drain())
+                    return
+                await self._write(self.fold.drain())
+                metrics.BATCH_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+
+    async def _build_timers(self, partitions: set[int]) -> None:
+        """The due-index of newly assigned partitions, from their timer entries in the table."""
+        assert self.fold is not None
+        timers = self.fold.timers
+        assert timers is not None
+        store = self.table.data
+
+        def read() -> dict[int, list[tuple[bytes, int]]]:
+            found: dict[int, list[tuple[bytes, int]]] = {p: [] for p in partitions}
+            for key, value in store.items():
+                if is_timer(key) and value is not None:
+                    partition, state_key = parse_timer_key(key)
+                    if partition in found:
+                        found[partition].append((state_key, decode_due(value)))
+            return found
+
+        started = time.perf_counter()
+        for partition, entries in (await asyncio.to_thread(read)).items():
+            timers.build(partition, entries)
+        took = time.perf_counter() - started
+        log.info("timers of partitions %s rebuilt from the table: %s in %.2f s",
+                 sorted(partitions), len(timers), took)  # fmt: skip
 
     # -- watchdog, readiness ---------------------------------------------------------------------
 
@@ -322,8 +419,16 @@ class _Runtime:
         return {
             "ready": ready, "processor": self.name, "started": self.started,
             "partitions": partitions, "rebalancing": bool(self.app.rebalancing),
-            "in_recovery": bool(self.app.in_recovery), **self.processor.status(),
+            "in_recovery": bool(self.app.in_recovery), **self._timer_status(),
+            **self.processor.status(),
         }  # fmt: skip
+
+    def _timer_status(self) -> dict[str, Any]:
+        timers = None if self.fold is None else self.fold.timers
+        if timers is None:
+            return {}
+        return {"timers": len(timers), "timer_partitions": sorted(timers.partitions),
+                "clock": self.clock.now().isoformat()}  # fmt: skip
 
 
 def create_app(
@@ -373,6 +478,12 @@ def create_app(
     @app.timer(interval=opts.watchdog_s)  # type: ignore[untyped-decorator]
     async def watchdog() -> None:
         await runtime.watch()
+
+    if processor.timers:
+
+        @app.timer(interval=opts.timer_interval_s)  # type: ignore[untyped-decorator]
+        async def timer_scan() -> None:
+            await runtime.scan_timers()
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:

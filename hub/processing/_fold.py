@@ -6,6 +6,10 @@ when the batch is drained, however many messages changed it: one table write and
 publication per key per batch. Per input partition the fold keeps a *next-offset mark*, written
 to the table after the batch's states: whoever owns the partition next knows exactly where the
 previous owner stopped, whatever offset the consumer group committed.
+
+For a processor with timers the fold also keeps the due-index (``hub.processing._timers``): each
+changed state's next due instant becomes a timer entry of the batch, written after the states and
+before the marks, and ``fire`` folds a timer that came due like a message.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ import logging
 from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Generic, Protocol
 
 from hub.deadletter import DeadLetterInput
+from hub.processing._timers import DueIndex, encode_due, timer_key
 from hub.processing._types import (
     Changed,
     Deferred,
@@ -43,6 +49,11 @@ def is_mark(key: bytes) -> bool:
     return key.startswith(MARK_PREFIX)
 
 
+def is_internal(key: bytes) -> bool:
+    """Whether a table key is the runner's (offset mark, timer entry), not a state's."""
+    return key.startswith(b"\x00")
+
+
 def partition_of_mark(key: bytes) -> int:
     """The input partition a mark key (``mark_key(partition)``) belongs to."""
     return int(key[len(MARK_PREFIX) :])
@@ -64,6 +75,10 @@ class Batch:
     publish: dict[bytes, bytes] = field(default_factory=dict)
     emits: list[Emit] = field(default_factory=list)
     letters: list[DeadLetterInput] = field(default_factory=list)
+    #: partition -> timer key -> encoded due instant, or None to delete (after the states)
+    timers: dict[int, dict[bytes, bytes | None]] = field(default_factory=dict)
+    #: (clock - due) of every timer fired in the batch, in clock seconds
+    timer_lags: list[float] = field(default_factory=list)
     #: input partition -> next offset to apply (written after everything above)
     marks: dict[int, int] = field(default_factory=dict)
     outcomes: Counter[str] = field(default_factory=Counter)
@@ -79,7 +94,12 @@ class Fold(Generic[S]):
     """Folds messages with ``processor`` over ``store``; ``drain()`` hands the batch over."""
 
     def __init__(
-        self, processor: Processor[S], store: StateStore, *, cache_size: int = 100_000
+        self,
+        processor: Processor[S],
+        store: StateStore,
+        *,
+        cache_size: int = 100_000,
+        complete_timers: bool = True,
     ) -> None:
         self.processor = processor
         self.store = store
@@ -90,6 +110,12 @@ class Fold(Generic[S]):
         self._pending: dict[bytes, tuple[int | None, S]] = {}
         self._republish: set[bytes] = set()
         self._batch = Batch()
+        #: the due-index (timer processors only); the faust runner builds it per partition
+        self.timers = DueIndex(complete=complete_timers) if processor.timers else None
+        #: key -> (partition, firing instant ms, or None) of keys whose timer is re-derived from
+        #: the stored state: fired with no change, or a redelivered message (a crash may have
+        #: persisted the state but not its timer entry)
+        self._retime: dict[bytes, tuple[int, int | None]] = {}
 
     # -- offsets ---------------------------------------------------------------------------------
 
@@ -134,6 +160,8 @@ class Fold(Generic[S]):
         elif isinstance(outcome, Unchanged):
             if outcome.republish and key is not None and key not in self._pending:
                 self._republish.add(key)
+            if self.timers is not None and key is not None:
+                self._retime.setdefault(key, (message.partition or 0, None))
             batch.emits.extend(outcome.emits)
         if isinstance(outcome, Reject):
             batch.letters.append(self.letter(message, outcome))
@@ -149,6 +177,38 @@ class Fold(Generic[S]):
             self._batch.marks[message.partition] = message.offset + 1
         if message.timestamp_ms is not None:
             self._batch.timestamps.append(message.timestamp_ms)
+
+    def fire(self, partition: int, key: bytes, due_ms: int, now: datetime) -> None:
+        """Fold the timer of ``key`` (popped from the due-index, due at ``due_ms``) at ``now``.
+
+        ``hub.serde.RegistryError`` propagates after the timer is put back; any other exception
+        is logged and the timer dropped (a bug must not fire in a loop).
+        """
+        assert self.timers is not None
+        state = self._current(key)
+        batch = self._batch
+        now_ms = _epoch_ms(now)
+        if state is None:  # the state is gone: so is its timer
+            batch.timers.setdefault(partition, {})[timer_key(partition, key)] = None
+            self.timers.set(partition, key, None)
+            return
+        try:
+            outcome = self.processor.on_timer(key, state, now)
+        except RegistryError:
+            self.timers.set(partition, key, due_ms)
+            raise
+        except Exception:
+            log.exception("timer of %r failed; dropped", key)
+            outcome = Unchanged("timer_failed")
+        batch.timer_lags.append((now_ms - due_ms) / 1000)
+        if isinstance(outcome, Changed):
+            self._pending[key] = (partition, outcome.state)
+            self._republish.discard(key)
+            batch.emits.extend(outcome.emits)
+        else:
+            batch.emits.extend(outcome.emits)
+            self._retime[key] = (partition, now_ms)
+        batch.outcomes[outcome.outcome] += 1
 
     def letter(self, message: Message, reject: Reject) -> DeadLetterInput:
         return DeadLetterInput(
@@ -168,6 +228,8 @@ class Fold(Generic[S]):
             if publishing:
                 batch.publish[key] = encoded
             self._remember(key, encoded, state)
+        if self.timers is not None:
+            self._schedule_timers(batch)
         if publishing:
             for key in self._republish:
                 stored = self.store.get(key)
@@ -176,6 +238,33 @@ class Fold(Generic[S]):
         self._pending.clear()
         self._republish.clear()
         return batch
+
+    def _schedule_timers(self, batch: Batch) -> None:
+        """Timer entries of the batch: each changed state's next due, if it moved."""
+        assert self.timers is not None
+        due_of: dict[bytes, tuple[int, int | None]] = {}
+        for key, (partition, state) in self._pending.items():
+            due = self.processor.next_due(state)
+            due_of[key] = (partition or 0, None if due is None else _epoch_ms(due))
+        for key, (partition, fired_ms) in self._retime.items():
+            if key in due_of:
+                continue
+            current = self._current(key)
+            due = None if current is None else self.processor.next_due(current)
+            due_ms = None if due is None else _epoch_ms(due)
+            if fired_ms is not None and due_ms is not None and due_ms <= fired_ms:
+                # it would fire again at once, forever
+                log.warning("timer of %r fired without moving its due instant; dropped", key)
+                due_ms = None
+            due_of[key] = (partition, due_ms)
+        self._retime.clear()
+        for key, (partition, due_ms) in due_of.items():
+            known = self.timers.known(partition)
+            if known and self.timers.get(partition, key) == due_ms:
+                continue
+            value = None if due_ms is None else encode_due(due_ms)
+            batch.timers.setdefault(partition, {})[timer_key(partition, key)] = value
+            self.timers.set(partition, key, due_ms)
 
     def states(self) -> Mapping[bytes, S]:
         """Decoded states of the keys changed in the current (undrained) batch."""
@@ -200,3 +289,7 @@ class Fold(Generic[S]):
         self._cache.move_to_end(key)
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)

@@ -62,3 +62,19 @@ READY = Gauge(
     "1 when the worker processes: side inputs loaded, partitions assigned and recovered.",
     ["processor"],
 )
+TIMERS_ACTIVE = Gauge(
+    "dvchub_processor_timers_active",
+    "Durable timers scheduled in the partitions this worker owns.",
+    ["processor"],
+)
+TIMERS_FIRED = Counter(
+    "dvchub_processor_timers_fired_total",
+    "Durable timers fired (their fold's outcome counted in dvchub_processor_events_total).",
+    ["processor"],
+)
+TIMER_LAG = Histogram(
+    "dvchub_processor_timer_lag_seconds",
+    "From a timer's due instant to its firing, in real seconds (clock lag / clock rate).",
+    ["processor"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)

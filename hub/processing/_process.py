@@ -46,7 +46,9 @@ class WorkerProcess:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         environment = {
             **os.environ, "DVC_TOPIC_PREFIX": settings.topic_prefix,
-            "DVC_PARTITIONS": str(settings.partitions), "PYTHONUNBUFFERED": "1", **(env or {}),
+            "DVC_PARTITIONS": str(settings.partitions), "PYTHONUNBUFFERED": "1",
+            # the table's local data next to the log, not in the working directory
+            "DVC_STATE_DIR": str(log_path.parent / f"{log_path.stem}-state"), **(env or {}),
         }  # fmt: skip
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
 
 from hub.topics import TopicSpec
 
@@ -105,6 +106,9 @@ class Processor(ABC, Generic[S]):
     state_topic: TopicSpec | None = None
     #: Other topics ``Emit``s may name.
     outputs: tuple[TopicSpec, ...] = ()
+    #: Whether states carry durable timers (``next_due`` / ``on_timer``): the runner then keeps
+    #: a due-index per partition and folds ``on_timer`` when a key's instant has come.
+    timers: ClassVar[bool] = False
 
     @abstractmethod
     def fold(self, state: S | None, message: Message) -> Outcome[S]:
@@ -117,6 +121,17 @@ class Processor(ABC, Generic[S]):
     @abstractmethod
     def decode_state(self, data: bytes) -> S:
         """The inverse of ``encode_state``."""
+
+    def next_due(self, state: S) -> datetime | None:
+        """When ``state`` next needs ``on_timer`` (None: no timer). Timer processors override it."""
+        return None
+
+    def on_timer(self, key: bytes, state: S, now: datetime) -> Changed[S] | Unchanged:
+        """The fold of a timer that came due: a new state whose ``next_due`` is later than
+        ``now`` (or None), and the records to emit. Pure, like ``fold``: a crash before its
+        outcome is persisted calls it again with the same state, so emitted records must carry
+        ids derived from the state (the same alert, the same id)."""
+        return Unchanged("timer_ignored")
 
     def open(self) -> None:
         """Blocking set-up before the first message (load side inputs, fetch schema ids)."""

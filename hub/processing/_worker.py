@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,3 +40,38 @@ def run_worker(
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, override_logging=False)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per registry call otherwise
     worker.execute_from_commandline()
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``worker`` options every processor shares (``runner_options`` reads them)."""
+    env = os.environ.get
+    parser.add_argument("--web-port", type=int, default=int(env("DVC_WEB_PORT", "6066")))
+    parser.add_argument("--no-web", action="store_true", help="run without the web server")
+    parser.add_argument(
+        "--catalog-grace", type=float, default=2.0, help="seconds a message waits for a side input"
+    )
+    parser.add_argument("--session-timeout", type=float, default=10.0)
+    parser.add_argument(
+        "--commit-interval", type=float, default=5.0, help="seconds between commits"
+    )
+    parser.add_argument("--batch-max", type=int, default=1000, help="messages per batch at most")
+    parser.add_argument(
+        "--store",
+        default=env("DVC_STATE_STORE", "memory://"),
+        help="faust table store: memory:// or rocksdb:// (DVC_STATE_STORE)",
+    )
+    parser.add_argument(
+        "--datadir", default=env("DVC_STATE_DIR"), help="table data (DVC_STATE_DIR)"
+    )
+    parser.add_argument(
+        "--clock", default=env("DVC_CLOCK"), help="wall, accelerated:... or file:... (DVC_CLOCK)"
+    )
+    parser.add_argument("--loglevel", default="info")
+
+
+def runner_options(args: argparse.Namespace) -> RunnerOptions:
+    return RunnerOptions(
+        web_port=args.web_port, web_enabled=not args.no_web, grace_s=args.catalog_grace,
+        session_timeout_s=args.session_timeout, commit_interval_s=args.commit_interval,
+        batch_max=args.batch_max, store=args.store, datadir=args.datadir, clock=args.clock,
+    )  # fmt: skip

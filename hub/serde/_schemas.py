@@ -25,6 +25,7 @@ TOP_LEVEL_SCHEMAS: tuple[str, ...] = (
     "Procedure",
     "PartnerCommand",
     "SlaAlert",
+    "DossierDeadline",
     "KpiSnapshot",
     "DeadLetter",
 )

@@ -1,0 +1,112 @@
+"""``dvchub report late --month 2025-03``: the province's published list of late dossiers.
+
+Read from ``<prefix>sla.deadlines`` (what the SLA workers keep), judged at the clock's now
+(``DVC_CLOCK``, wall time by default); shown in the terminal, or written as CSV or XLSX.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.serde import RegistryClient, serde_for
+from hub.settings import get_settings
+from hub.topics import SLA_DEADLINES
+
+if TYPE_CHECKING:
+    from hub.sla import LateCount, LateDossier
+
+console = Console()
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report late`` to ``app``."""
+    report = typer.Typer(help="Reports the province publishes.", no_args_is_help=True)
+
+    @report.command("late")
+    def late(
+        month: str = typer.Option(..., help="The period, e.g. 2025-03."),
+        format: Annotated[Format, typer.Option("--format", help="table, csv or xlsx.")] = (
+            Format.TABLE
+        ),
+        output: Annotated[Path | None, typer.Option(help="File to write (csv, xlsx).")] = None,
+    ) -> None:
+        """Overdue and late-returned dossiers of MONTH, per agency, department and official."""
+        from hub.processing import clock_from_spec
+        from hub.sla import (
+            Period,
+            SlaSettings,
+            late_counts,
+            late_dossiers,
+            read_deadlines,
+            write_csv,
+            write_xlsx,
+        )
+
+        settings = get_settings()
+        try:
+            period = Period.month(month)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--month") from exc
+        with RegistryClient(settings.schema_registry_url) as registry:
+            serde = serde_for(SLA_DEADLINES, settings.topic_prefix, registry)
+            records = read_deadlines(settings, serde)
+        as_of = clock_from_spec(os.environ.get("DVC_CLOCK")).now()
+        calendar = SlaSettings().calendar()
+        entries = late_dossiers(records.values(), period, as_of=as_of, calendar=calendar)
+        counts = late_counts(entries)
+        if format is Format.CSV:
+            target = output or Path(f"late-{period.label}.csv")
+            with target.open("w", encoding="utf-8", newline="") as out:
+                write_csv(entries, out)
+            console.print(f"{len(entries)} late dossiers written to {target}")
+        elif format is Format.XLSX:
+            target = output or Path(f"late-{period.label}.xlsx")
+            write_xlsx(entries, counts, target, title=f"Hồ sơ trễ hạn {period.label}")
+            console.print(f"{len(entries)} late dossiers written to {target}")
+        else:
+            console.print(late_table(entries, period.label))
+            console.print(count_table(counts))
+
+    app.add_typer(report, name="report")
+
+
+def late_table(entries: Sequence[LateDossier], label: str) -> Table:
+    table = Table("agency", "department", "official", "dossier", "kind", "appointment",
+                  "finished", "days late", "apology", title=f"Late dossiers {label}")  # fmt: skip
+    for e in entries:
+        table.add_row(
+            e.agency_code or "-", e.department or "-", e.official_name or "-", e.dossier_id,
+            e.kind, _local(e.appointment_at), _local(e.finished_at), f"{e.working_days_late:.1f}",
+            e.apology,
+        )  # fmt: skip
+    return table
+
+
+def count_table(counts: Sequence[LateCount]) -> Table:
+    table = Table("level", "agency", "department", "official", "overdue", "late returned",
+                  "without apology", title="Who was late")  # fmt: skip
+    for c in counts:
+        table.add_row(c.level, c.agency_code, c.department or "", c.official or "",
+                      str(c.overdue), str(c.late_returned), str(c.without_apology))  # fmt: skip
+    return table
+
+
+def _local(moment: datetime | None) -> str:
+    from hub.sla import TZ
+
+    return "-" if moment is None else moment.astimezone(TZ).strftime("%d/%m/%Y %H:%M")

@@ -1,0 +1,78 @@
+"""The SLA engine: working calendar, deadlines, durable timers, alerts and late lists.
+
+``dossier.events`` -> ``SlaProcessor`` (a ``hub.processing`` fold with timers) -> ``deadlines``
+table -> ``sla.deadlines`` (each dossier's DossierDeadline) and ``sla.alerts`` (SlaAlert). The
+calendar is Vietnam's (``holidays``) with the province's overrides; the clock is the runner's
+(wall time live, accelerated or file-set in tests and the demo).
+
+* ``WorkingCalendar``: working days and office hours; working-time arithmetic.
+* ``apply_event`` / ``raise_due_alerts``: the rules (DOMAIN.md §3), pure.
+* ``SlaProcessor``: the fold; ``live_processor`` / ``run_worker``: it live.
+* ``deadline_view`` / ``read_deadlines``: a deadline as of now, from the topic.
+* ``late_dossiers`` / ``late_counts`` / ``write_csv`` / ``write_xlsx``: the published late lists.
+
+Exceptions: configuration errors are ``ValueError`` (bad office hours, bad override file);
+an event the rules refuse is a value (``Refusal``), dead-lettered by the runner.
+"""
+
+from hub.sla._app import ALERTS, live_processor
+from hub.sla._calendar import TZ, CalendarOverrides, OfficeHours, WorkingCalendar
+from hub.sla._config import SlaSettings
+from hub.sla._deadline import (
+    ALERT_KINDS,
+    Refusal,
+    SlaPolicy,
+    alert_id,
+    apply_event,
+    new_record,
+    next_due,
+    raise_due_alerts,
+    scheduled_alerts,
+)
+from hub.sla._late import (
+    CSV_COLUMNS,
+    LateCount,
+    LateDossier,
+    Period,
+    as_json,
+    late_counts,
+    late_dossiers,
+    write_csv,
+    write_xlsx,
+)
+from hub.sla._processor import SlaProcessor
+from hub.sla._view import DeadlineView, deadline_view, read_deadlines
+from hub.sla._worker import run_worker
+
+__all__ = [
+    "ALERTS",
+    "ALERT_KINDS",
+    "CSV_COLUMNS",
+    "TZ",
+    "CalendarOverrides",
+    "DeadlineView",
+    "LateCount",
+    "LateDossier",
+    "OfficeHours",
+    "Period",
+    "Refusal",
+    "SlaPolicy",
+    "SlaProcessor",
+    "SlaSettings",
+    "WorkingCalendar",
+    "alert_id",
+    "apply_event",
+    "as_json",
+    "deadline_view",
+    "late_counts",
+    "late_dossiers",
+    "live_processor",
+    "new_record",
+    "next_due",
+    "raise_due_alerts",
+    "read_deadlines",
+    "run_worker",
+    "scheduled_alerts",
+    "write_csv",
+    "write_xlsx",
+]

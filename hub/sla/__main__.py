@@ -1,0 +1,3 @@
+from hub.sla._worker import main
+
+main()

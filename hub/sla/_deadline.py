@@ -1,0 +1,353 @@
+"""The deadline rules (DOMAIN.md §3), pure: a DossierDeadline record folded over events and time.
+
+The record (``schemas/vn.dvchub.DossierDeadline.avsc``, as the Avro-shaped dict) is changed by:
+
+* the transition into ACCEPTED (DossierAccepted, or FeePaid of a fee asked before acceptance):
+  the clock starts; the appointment is the acceptance plus the procedure's working days on the
+  working calendar (after closing, that counts from the next working morning);
+* SupplementRequested and FeeRequested: the clock pauses, keeping the working time left;
+* SupplementReceived: the clock resumes under the supplement policy (PAUSE: the time left;
+  RESTART: the full deadline again); FeePaid resumes with the time left;
+* ApologyIssued: the appointment moves to the new date, once; a second one is refused;
+* ResultReady: handling ends, late or not; refusal, withdrawal and stop end it without judgement.
+
+Alerts are raised by time, not events (``raise_due_alerts``), each once per instant it is about:
+
+    DUE_SOON                 ``due_soon`` working time before the current appointment
+    APOLOGY_DUE              one working day before it, while no apology was issued
+    OVERDUE                  the (pre-apology) appointment passed, handling not ended
+    OVERDUE_WITHOUT_APOLOGY  ... and no apology was issued
+    REAPPOINTMENT_MISSED     the apology's new date passed too
+
+A dossier with an apology is late (it ends after its pre-apology appointment, which
+``original_appointment_at`` keeps); a pause shifts both until the apology, only the new date after.
+Events the status machine would refuse are not this processor's to judge: the lifecycle
+dead-letters them, the SLA ignores them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from hub.lifecycle import FEE_RETURN, TRANSITIONS
+from hub.sla._calendar import WorkingCalendar
+
+Record = dict[str, Any]
+
+ALERT_NAMESPACE: Final = uuid.UUID("5d7a1c9e-8f3b-4c2a-9e61-0b7f3d2a4c15")
+ALERT_KINDS: Final = (
+    "DUE_SOON", "APOLOGY_DUE", "OVERDUE", "OVERDUE_WITHOUT_APOLOGY", "REAPPOINTMENT_MISSED",
+)  # fmt: skip
+#: Statuses that end handling; only RESULT_READY is judged on time or late.
+ENDING: Final = frozenset({"RESULT_READY", "REFUSED", "WITHDRAWN", "STOPPED"})
+_ADVANCE_NOTICE: Final = frozenset({"DUE_SOON", "APOLOGY_DUE"})
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """The province's deadline configuration."""
+
+    calendar: WorkingCalendar
+    #: working time before the appointment at which DUE_SOON is raised
+    due_soon: timedelta
+    #: supplement policy where the procedure states none: "PAUSE" or "RESTART"
+    supplement_policy: str = "PAUSE"
+
+    @property
+    def apology_notice(self) -> timedelta:
+        """An apology is due one working day before the appointment (DOMAIN.md §3)."""
+        return self.calendar.hours.day_length
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an event cannot be applied to the deadline; ``reason_code`` is a dead-letter code."""
+
+    reason_code: str
+    reason: str
+
+
+def new_record(dossier_id: str) -> Record:
+    return {
+        "dossier_id": dossier_id, "procedure_code": None, "agency_code": None,
+        "agency_name": None, "department": None, "handler": None, "status": "UNKNOWN",
+        "status_before_fee": None, "deadline_working_days": None,
+        "supplement_policy": "UNKNOWN", "accepted_at": None, "clock_started_at": None,
+        "original_appointment_at": None, "appointment_at": None, "apology_issued_at": None,
+        "apology_reason": None, "clock": "NOT_STARTED", "pause_reason": "NONE",
+        "paused_since": None, "working_ms_left": None, "due_soon_at": None,
+        "apology_due_at": None, "finished_at": None, "finished_status": None,
+        "returned_at": None, "late": False, "working_ms_late": None, "alerts_raised": [],
+        "seen_events": b"", "last_event_id": "", "version": 0, "updated_at": None,
+    }  # fmt: skip
+
+
+def event_digest(event_id: str) -> bytes:
+    return hashlib.blake2b(event_id.encode(), digest_size=8).digest()
+
+
+def is_duplicate(record: Mapping[str, Any] | None, event_id: str) -> bool:
+    if record is None:
+        return False
+    seen: bytes = record["seen_events"]
+    digest = event_digest(event_id)
+    return any(seen[i : i + 8] == digest for i in range(0, len(seen), 8))
+
+
+def apply_event(
+    record: Mapping[str, Any] | None,
+    event: Mapping[str, Any],
+    procedure: Mapping[str, Any] | None,
+    policy: SlaPolicy,
+) -> Record | Refusal | None:
+    """The record after ``event``; None when the event is not the SLA's to track (an unknown
+    dossier, a transition the status machine refuses). ``procedure`` is the catalogue entry of
+    a DossierSubmitted's procedure."""
+    event_type = str(event["event_type"])
+    before = "UNKNOWN" if record is None else str(record["status"])
+    target = TRANSITIONS.get((event_type, None if record is None else before))
+    if target is None:
+        return None
+    r = new_record(str(event["dossier_id"])) if record is None else dict(record)
+    if target == FEE_RETURN:
+        target = str(r["status_before_fee"] or "ACCEPTED")
+    at: datetime = event["occurred_at"]
+    payload: Mapping[str, Any] = event["payload"][1]
+    if event_type == "APOLOGY_ISSUED":
+        refused = _apologise(r, payload, at, policy)
+        if refused is not None:
+            return refused
+    elif event_type == "DOSSIER_SUBMITTED":
+        _submitted(r, payload, procedure, policy)
+    elif event_type == "PROCESSING_STEP_RECORDED":
+        r["department"] = payload.get("to_department") or r["department"]
+        r["agency_code"] = payload.get("to_agency_code") or r["agency_code"]
+    elif event_type == "DOSSIER_ACCEPTED" and payload.get("deadline_working_days") is not None:
+        r["deadline_working_days"] = int(payload["deadline_working_days"])
+    elif event_type == "RESULT_RETURNED":
+        r["returned_at"] = at
+    if target == "FEE_REQUESTED" and before != "FEE_REQUESTED":
+        r["status_before_fee"] = "ACCEPTED" if before == "SUBMITTED" else before
+    _move_clock(r, before, target, event_type, at, policy)
+    actor = event.get("actor")
+    if actor is not None:
+        r["handler"] = dict(actor)
+        r["department"] = actor.get("department") or r["department"]
+    r["status"] = target
+    r["seen_events"] = bytes(r["seen_events"]) + event_digest(str(event["event_id"]))
+    r["last_event_id"] = str(event["event_id"])
+    r["version"] = int(r["version"]) + 1
+    r["updated_at"] = at
+    return r
+
+
+def _submitted(
+    r: Record, payload: Mapping[str, Any], procedure: Mapping[str, Any] | None, policy: SlaPolicy
+) -> None:
+    r["procedure_code"] = payload["procedure_code"]
+    r["agency_code"] = payload["agency_code"]
+    if procedure is not None:
+        r["agency_name"] = procedure.get("agency_name")
+        r["deadline_working_days"] = int(procedure["deadline_working_days"])
+        stated = procedure.get("supplement_clock_policy")
+        r["supplement_policy"] = stated if stated in ("PAUSE", "RESTART") else None
+    if r["supplement_policy"] not in ("PAUSE", "RESTART"):
+        r["supplement_policy"] = policy.supplement_policy
+
+
+def _move_clock(
+    r: Record, before: str, target: str, event_type: str, at: datetime, policy: SlaPolicy
+) -> None:
+    clock = r["clock"]
+    if target == "ACCEPTED" and clock == "NOT_STARTED":
+        _start(r, at, policy)
+    elif target in ("SUPPLEMENT_REQUESTED", "FEE_REQUESTED") and clock == "RUNNING":
+        _pause(r, at, "SUPPLEMENT" if target == "SUPPLEMENT_REQUESTED" else "FEE", policy)
+    elif (
+        clock == "PAUSED"
+        and before in ("SUPPLEMENT_REQUESTED", "FEE_REQUESTED")
+        and target not in ENDING
+        and target != before
+    ):
+        restart = event_type == "SUPPLEMENT_RECEIVED" and r["supplement_policy"] == "RESTART"
+        _resume(r, at, policy, restart=restart)
+    if target in ENDING and r["finished_at"] is None:
+        _finish(r, at, target, policy)
+
+
+def _start(r: Record, at: datetime, policy: SlaPolicy) -> None:
+    calendar = policy.calendar
+    days = int(r["deadline_working_days"] or 0)
+    r["accepted_at"] = r["accepted_at"] or at
+    r["clock_started_at"] = calendar.next_working_instant(at)
+    r["clock"] = "RUNNING"
+    _appoint(r, calendar.add_working_days(at, days), policy, original=True)
+
+
+def _pause(r: Record, at: datetime, reason: str, policy: SlaPolicy) -> None:
+    r["working_ms_left"] = _ms(policy.calendar.working_time_between(at, r["appointment_at"]))
+    r["clock"] = "PAUSED"
+    r["pause_reason"] = reason
+    r["paused_since"] = at
+
+
+def _resume(r: Record, at: datetime, policy: SlaPolicy, *, restart: bool) -> None:
+    calendar = policy.calendar
+    if restart:
+        appointment = calendar.add_working_days(at, int(r["deadline_working_days"] or 0))
+        r["late"] = False
+    else:
+        left = timedelta(milliseconds=int(r["working_ms_left"] or 0))
+        if left >= timedelta(0):
+            appointment = calendar.add_working_time(at, left)
+        else:  # paused while overdue: still as far past the appointment
+            appointment = calendar.subtract_working_time(calendar.next_working_instant(at), -left)
+    r["clock"] = "RUNNING"
+    r["pause_reason"] = "NONE"
+    r["paused_since"] = None
+    r["working_ms_left"] = None
+    _appoint(r, appointment, policy, original=r["apology_issued_at"] is None)
+
+
+def _apologise(
+    r: Record, payload: Mapping[str, Any], at: datetime, policy: SlaPolicy
+) -> Refusal | None:
+    if r["apology_issued_at"] is not None:
+        return Refusal(
+            "REAPPOINTMENT_REFUSED",
+            f"an apology already set a new date ({_iso(r['appointment_at'])}, issued "
+            f"{_iso(r['apology_issued_at'])}); a new date may be set only once",
+        )
+    new_date: datetime = payload["new_appointment_at"]
+    if r["appointment_at"] is not None and new_date <= r["appointment_at"]:
+        return Refusal(
+            "REAPPOINTMENT_REFUSED",
+            f"the new date {_iso(new_date)} is not after the appointment "
+            f"{_iso(r['appointment_at'])}",
+        )
+    r["apology_issued_at"] = at
+    r["apology_reason"] = payload.get("reason")
+    if r["clock"] == "PAUSED":
+        r["working_ms_left"] = _ms(
+            policy.calendar.working_time_between(r["paused_since"], new_date)
+        )
+    _appoint(r, new_date, policy, original=r["original_appointment_at"] is None)
+    return None
+
+
+def _appoint(r: Record, appointment: datetime, policy: SlaPolicy, *, original: bool) -> None:
+    calendar = policy.calendar
+    r["appointment_at"] = appointment
+    if original:
+        r["original_appointment_at"] = appointment
+    r["due_soon_at"] = calendar.subtract_working_time(appointment, policy.due_soon)
+    r["apology_due_at"] = (
+        None
+        if r["apology_issued_at"] is not None
+        else calendar.subtract_working_time(appointment, policy.apology_notice)
+    )
+
+
+def _finish(r: Record, at: datetime, target: str, policy: SlaPolicy) -> None:
+    r["finished_at"] = at
+    r["finished_status"] = target
+    if r["clock"] in ("RUNNING", "PAUSED") and target == "RESULT_READY":
+        deadline = r["original_appointment_at"] or r["appointment_at"]
+        if r["clock"] == "PAUSED":  # ready during a pause: judged on the time left then
+            late_by = -timedelta(milliseconds=int(r["working_ms_left"] or 0))
+        else:
+            late_by = policy.calendar.working_time_between(deadline, at)
+        r["late"] = late_by > timedelta(0)
+        r["working_ms_late"] = _ms(late_by) if r["late"] else None
+    r["clock"] = "STOPPED" if r["clock"] != "NOT_STARTED" else "NOT_STARTED"
+    r["pause_reason"] = "NONE"
+    r["paused_since"] = None
+
+
+# -- alerts ----------------------------------------------------------------------------------
+
+
+def scheduled_alerts(r: Mapping[str, Any]) -> list[tuple[datetime, str, datetime]]:
+    """(when, kind, the instant it is about) of every alert of the record's current promise
+    that was not raised yet; none unless the clock runs."""
+    if r["clock"] != "RUNNING" or r["appointment_at"] is None:
+        return []
+    appointment: datetime = r["appointment_at"]
+    original: datetime = r["original_appointment_at"] or appointment
+    apologised = r["apology_issued_at"] is not None
+    plan: list[tuple[datetime, str, datetime]] = []
+    if r["due_soon_at"] is not None:
+        plan.append((r["due_soon_at"], "DUE_SOON", appointment))
+    if not apologised and r["apology_due_at"] is not None:
+        plan.append((r["apology_due_at"], "APOLOGY_DUE", appointment))
+    plan.append((original, "OVERDUE", original))
+    if not apologised:
+        plan.append((original, "OVERDUE_WITHOUT_APOLOGY", original))
+    else:
+        plan.append((appointment, "REAPPOINTMENT_MISSED", appointment))
+    raised = set(r["alerts_raised"])
+    return [item for item in plan if alert_tag(item[1], item[2]) not in raised]
+
+
+def next_due(r: Mapping[str, Any]) -> datetime | None:
+    plan = scheduled_alerts(r)
+    return min(when for when, _, _ in plan) if plan else None
+
+
+def alert_tag(kind: str, about: datetime) -> str:
+    return f"{kind}@{_ms(about - _EPOCH)}"
+
+
+def alert_id(dossier_id: str, kind: str, about: datetime) -> str:
+    """The same alert always has the same id: a re-fired timer is a duplicate consumers drop."""
+    return str(uuid.uuid5(ALERT_NAMESPACE, f"{dossier_id}|{alert_tag(kind, about)}"))
+
+
+def raise_due_alerts(
+    r: Mapping[str, Any], now: datetime, policy: SlaPolicy
+) -> tuple[Record, list[Record]]:
+    """The record with every alert due at ``now`` raised, and the SlaAlert records to emit.
+
+    Advance notices (due soon, apology due) whose appointment already passed are recorded as
+    raised but not emitted: after downtime, "overdue" says it all.
+    """
+    due = [item for item in scheduled_alerts(r) if item[0] <= now]
+    if not due:
+        return dict(r), []
+    new = dict(r)
+    raised = list(r["alerts_raised"])
+    alerts: list[Record] = []
+    left = policy.calendar.working_time_between(now, r["appointment_at"])
+    for _, kind, about in sorted(due, key=lambda item: (item[0], ALERT_KINDS.index(item[1]))):
+        raised.append(alert_tag(kind, about))
+        if kind in _ADVANCE_NOTICE and r["appointment_at"] <= now:
+            continue
+        if kind in ("OVERDUE", "REAPPOINTMENT_MISSED"):
+            new["late"] = True
+        alerts.append({
+            "alert_id": alert_id(str(r["dossier_id"]), kind, about),
+            "dossier_id": r["dossier_id"], "kind": kind,
+            "agency_code": r["agency_code"] or "", "procedure_code": r["procedure_code"] or "",
+            "due_at": about, "raised_at": now,
+            "working_minutes_left": int(left.total_seconds() // 60),
+            "handler": r["handler"],
+        })  # fmt: skip
+    new["alerts_raised"] = raised
+    new["version"] = int(r["version"]) + 1
+    return new, alerts
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _ms(delta: timedelta) -> int:
+    return int(delta / timedelta(milliseconds=1))
+
+
+def _iso(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.isoformat()

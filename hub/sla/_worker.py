@@ -1,0 +1,34 @@
+"""Running the SLA as a worker process (``python -m hub.sla worker``)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from hub import processing
+from hub.serde import RegistryClient
+from hub.settings import Settings, get_settings
+from hub.sla._app import live_processor
+from hub.topics import CATALOG_PROCEDURES
+
+
+def run_worker(
+    settings: Settings | None = None,
+    options: processing.RunnerOptions | None = None,
+    *,
+    loglevel: str = "info",
+) -> None:
+    """Run one SLA worker in this process until SIGTERM/SIGINT (blocks; exits the process)."""
+    settings = settings or get_settings()
+    processor = live_processor(settings, RegistryClient(settings.schema_registry_url))
+    processing.run_worker(
+        processor, settings, options, extra_topics=(CATALOG_PROCEDURES,), loglevel=loglevel
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m hub.sla")
+    commands = parser.add_subparsers(dest="command", required=True)
+    processing.add_runner_arguments(commands.add_parser("worker", help="run an SLA worker"))
+    args = parser.parse_args(argv)
+    run_worker(options=processing.runner_options(args), loglevel=args.loglevel)
