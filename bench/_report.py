@@ -1,10 +1,19 @@
-"""Small helpers the benchmarks share: percentiles and resident memory."""
+"""Small helpers the benchmarks share: percentiles, resident memory, Kafka placement and
+clean-up, Avro string bytes."""
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import statistics
+from collections.abc import Iterable
 from pathlib import Path
+
+from kafka.errors import KafkaError
+from kafka.partitioner.default import murmur2
+
+from hub.kafka import make_admin
+from hub.settings import Settings
 
 
 def percentile(samples: list[float], pct: float) -> float:
@@ -27,3 +36,29 @@ def process_memory_mib(pid: int) -> tuple[float, float]:
         line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
     )
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def kafka_partition(key: bytes, partitions: int) -> int:
+    """The partition of ``key`` under Kafka's default partitioner (murmur2, as the Java one)."""
+    return (int(murmur2(key)) & 0x7FFFFFFF) % partitions
+
+
+def avro_string(text: str) -> bytes:
+    """``text`` as Avro encodes a string: zigzag-varint length, then UTF-8 (short strings)."""
+    data = text.encode()
+    if len(data) >= 64:  # the length takes one varint byte only below 64
+        raise ValueError(f"id too long for an in-place substitution: {text!r}")
+    return bytes([2 * len(data)]) + data
+
+
+def delete_topics(settings: Settings, groups: Iterable[str]) -> None:
+    """Delete every topic under ``settings``' prefix, and the consumer ``groups``."""
+    admin = make_admin(settings)
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(settings.topic_prefix)]
+        with contextlib.suppress(KafkaError):
+            admin.delete_topics(mine, timeout_ms=60_000)
+        with contextlib.suppress(KafkaError):
+            admin.delete_groups(list(groups))
+    finally:
+        admin.close()

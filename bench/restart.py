@@ -26,7 +26,6 @@ in effect is read from the state directory (RocksDB files in it, or none), not a
 from __future__ import annotations
 
 import argparse
-import contextlib
 import shutil
 import sys
 import tempfile
@@ -40,12 +39,10 @@ from typing import Any
 
 from kafka import TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError
-from kafka.partitioner.default import murmur2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._report import process_memory_mib
+from bench._report import avro_string, delete_topics, kafka_partition, process_memory_mib
 from hub.events import new_event
 from hub.kafka import ensure_topics, make_admin, make_consumer, make_producer
 from hub.lifecycle import Rejection, app_id_for, apply, changelog_topic, procedure_code
@@ -57,19 +54,6 @@ from hub.topics import DOSSIER_EVENTS, DOSSIER_STATE
 
 STORES = {"memory": "memory://", "rocksdb": "rocksdb://"}
 _ROCKSDB_FILES = ("CURRENT", "*.sst", "MANIFEST-*")
-
-
-def kafka_partition(key: bytes, partitions: int) -> int:
-    """The partition of ``key`` under Kafka's default partitioner (murmur2, as the Java one)."""
-    return (int(murmur2(key)) & 0x7FFFFFFF) % partitions
-
-
-def _avro_string(text: str) -> bytes:
-    """``text`` as Avro encodes a string: zigzag-varint length, then UTF-8 (short strings)."""
-    data = text.encode()
-    if len(data) >= 64:  # the length takes one varint byte only below 64
-        raise ValueError(f"id too long for an in-place substitution: {text!r}")
-    return bytes([2 * len(data)]) + data
 
 
 @dataclass(frozen=True)
@@ -88,7 +72,7 @@ class Template:
     def copy(self, number: int) -> tuple[str, bytes]:
         """A new dossier id and this state's bytes carrying it in every place it occurs."""
         new_id = f"{self.stem}-{number:07d}"
-        return new_id, self.encoded.replace(_avro_string(self.dossier_id), _avro_string(new_id))
+        return new_id, self.encoded.replace(avro_string(self.dossier_id), avro_string(new_id))
 
 
 def make_templates(
@@ -319,19 +303,6 @@ def run_store(
     return StoreRun(name, STORES[name], tuple(starts), on_disk)
 
 
-def delete_topics(settings: Settings) -> None:
-    admin = make_admin(settings)
-    try:
-        mine = [t for t in admin.list_topics() if t.startswith(settings.topic_prefix)]
-        with contextlib.suppress(KafkaError):
-            admin.delete_topics(mine, timeout_ms=60_000)
-        groups = [app_id_for(settings)]
-        with contextlib.suppress(KafkaError):
-            admin.delete_groups(groups)
-    finally:
-        admin.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -388,7 +359,7 @@ def main() -> None:
                           f"{s.peak_rss_mib:>6,.0f} MiB")  # fmt: skip
     finally:
         if not args.keep_topics:
-            delete_topics(settings)
+            delete_topics(settings, [app_id_for(settings)])
 
 
 if __name__ == "__main__":

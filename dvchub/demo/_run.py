@@ -1,5 +1,6 @@
 """The whole demo: sample dossiers through the portal connector, the lifecycle worker and the
-signing processor, then their events, signatures and states."""
+signing processor, then their events, signatures and states; then deadlines on a simulated clock
+(the SLA worker's alerts and the late list)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dvchub.demo._contract import show_contract, show_decoded
 from dvchub.demo._lifecycle import portal_connector, push_through_portal, show_states
 from dvchub.demo._servers import lifecycle_worker
 from dvchub.demo._signing import attach_result_pdfs, sign_and_verify
+from dvchub.demo._sla import show_sla
 from hub.events import payload_name_of
 from hub.sample import sample_events
 from hub.serde import RegistryClient, serde_for
@@ -44,5 +46,6 @@ def run_demo(dossiers: int = 5) -> None:
             list(portal.client.push_all(portal_item(e) for e in returns))
             console.print(f"{len(returns)} signed results returned (ResultReturned via the portal)")
             show_states(settings, ids, results)
+            show_sla(settings, registry, portal, run_id)
     console.rule("[bold]Not built yet")
-    console.print("SLA timers, KPIs, VNPost / bank / national connectors: see the open issues.")
+    console.print("KPIs and reports, VNPost / bank / national connectors: see the open issues.")

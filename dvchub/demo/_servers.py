@@ -1,10 +1,10 @@
-"""The demo's moving parts: HTTP apps on loopback threads, the lifecycle worker as a process."""
+"""The demo's moving parts: HTTP apps on loopback threads, processor workers as processes."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,11 +37,20 @@ def serving(app: FastAPI, name: str) -> Iterator[str]:
 
 
 @contextmanager
-def lifecycle_worker(settings: Settings, log_path: Path) -> Iterator[int]:
-    """``python -m hub.lifecycle worker`` as a separate OS process; yields its web port."""
-    worker = WorkerProcess("hub.lifecycle", settings, log_path)
+def worker(
+    module: str, settings: Settings, log_path: Path, *, env: Mapping[str, str] | None = None
+) -> Iterator[WorkerProcess]:
+    """``python -m <module> worker`` as a separate OS process, ready; stopped at the end."""
+    process = WorkerProcess(module, settings, log_path, env=env)
     try:
-        worker.wait_ready(120)
-        yield worker.port
+        process.wait_ready(120)
+        yield process
     finally:
-        worker.stop()
+        process.stop()
+
+
+@contextmanager
+def lifecycle_worker(settings: Settings, log_path: Path) -> Iterator[int]:
+    """``python -m hub.lifecycle worker``; yields its web port."""
+    with worker("hub.lifecycle", settings, log_path) as process:
+        yield process.port

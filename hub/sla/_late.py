@@ -439,6 +439,8 @@ def as_json(
             value = getattr(entry, field.name)
             data[field.name] = _iso(value) if isinstance(value, datetime) else value
         data["apology"] = entry.apology
+        data["due_at"] = _iso(entry.due_at)
+        data["reappointed_at"] = _iso(entry.reappointed_at)
         return data
 
     return {

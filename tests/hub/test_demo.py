@@ -35,3 +35,17 @@ def test_demo_runs_and_signs_every_result(settings: Settings) -> None:
     # Each dossier whose result was signed ends RESULT_RETURNED with the signature recorded.
     returned_rows = re.findall(r"│ RESULT_RETURNED\s+│.*│ 1\s+│ \d+\s+│", result.stdout)
     assert len(returned_rows) == int(signed.group(1)), result.stdout[-3000:]
+    # Deadlines on the simulated clock: every awaited alert fired, once per dossier and kind.
+    assert "alerts still missing" not in result.stdout, result.stdout[-3000:]
+    alerts = re.findall(
+        r"│ \w{3} \d\d/\d\d \d\d:\d\d\s+│ ([A-Z_]+)\s+│ (SLA-\w+-\d)", result.stdout
+    )
+    story = {(kind, dossier[-1]) for kind, dossier in alerts}
+    assert len(alerts) == len(story), alerts
+    assert {("OVERDUE", "1"), ("OVERDUE_WITHOUT_APOLOGY", "1")} <= story, alerts
+    assert {("OVERDUE", "2"), ("REAPPOINTMENT_MISSED", "2")} <= story, alerts
+    assert not {s for s in story if s[1] in "34"}, alerts  # paused, finished on time
+    late = re.search(r"(\d+) late dossiers of this run in the list of 2025-06", result.stdout)
+    assert late, result.stdout[-3000:]
+    assert late.group(1) == "2"
+    assert re.search(r'dvchub_sla_overdue_dossiers\{agency="UBND-PX-MX"\} [2-9]', result.stdout)

@@ -1,0 +1,515 @@
+"""The SLA engine's durable timers with N active deadlines on one worker.
+
+    .venv/bin/python bench/sla.py                       # 1,000,000 deadlines, 10,000 due at once
+    .venv/bin/python bench/sla.py --deadlines 100000 --due 2000 --live 5000 --fold 10000
+
+On a fresh topic prefix (hub topics, the sample catalogue), it prints:
+
+1. schedule rate in the fold core: ``--fold`` dossiers (DossierSubmitted + DossierAccepted, encoded
+   as the worker receives them) folded by the real ``SlaProcessor`` on the in-memory runner, in
+   batches of 1,000 as the worker drains them (decode, rules, encode, due-index), deadlines/s;
+2. restart-to-ready with N deadlines: the table's changelog (``<prefix>sla-deadlines-changelog``)
+   filled directly with what a worker would have written: N encoded DossierDeadline states and
+   their timer entries, each to the partition of its key (Kafka's default partitioner on the
+   dossier id, the input's partition). The states are real: dossiers folded by the SLA fold,
+   one per acceptance instant, of which copies differ only by the dossier id. Then ONE worker
+   process (``python -m hub.sla worker --clock file:...``) is timed from process start to
+   ``/ready`` 200, and to its due-index holding all N timers (``timers`` in ``/ready``; fewer is a
+   failure); its resident memory is read from /proc then;
+3. firing lag: ``--due`` of the deadlines share one acceptance instant, hence one next due
+   instant T; the others are accepted later, one template per minute, so are due later. The file
+   clock starts at the common acceptance and is then moved to T; per timer (dossier) the lag is
+   the Kafka timestamp of its last alert on ``sla.alerts`` minus the wall time the clock moved.
+   Every dossier due must alert, with exactly the alerts the rules raise at T, and nobody else;
+4. schedule rate live: ``--live`` more dossiers produced to ``dossier.events`` while the worker
+   holds the N deadlines, timed from the first send until the worker's events metric counts every
+   event applied and its due-index holds N + live timers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import NewTopic
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
+
+from bench._report import (
+    avro_string,
+    delete_topics,
+    kafka_partition,
+    percentile,
+    process_memory_mib,
+)
+from hub.events import new_event
+from hub.kafka import ensure_topics, make_admin, make_consumer, make_producer
+from hub.processing import FileClock, InMemoryRunner, Message, WorkerProcess, app_id_for
+from hub.processing._timers import encode_due, timer_key
+from hub.sample import VN_TZ, publish_catalog
+from hub.serde import AvroSerde, RegistryClient, serde_for
+from hub.settings import Settings, get_settings
+from hub.sla import SlaPolicy, SlaProcessor, SlaSettings, raise_due_alerts
+from hub.topics import DOSSIER_EVENTS, SLA_ALERTS, SLA_DEADLINES
+
+PROCEDURE = "1.004227"  # a sample procedure with a 10 working-day deadline
+#: when the dossiers that come due together are accepted (a Monday morning, Vietnam time)
+ACCEPTED = datetime(2025, 3, 3, 9, 0, tzinfo=VN_TZ)
+APPLIED = 'dvchub_processor_events_total{processor="sla",outcome="applied"}'
+FIRED = 'dvchub_processor_timers_fired_total{processor="sla"}'
+DESK = {"official_id": "cb-0012", "official_name": "Lâm Thị Thu", "title": "Chuyên viên",
+        "department": "Bộ phận Một cửa", "agency_code": "STP"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Serdes:
+    events: AvroSerde
+    deadlines: AvroSerde
+    alerts: AvroSerde
+
+
+def dossier_events(dossier_id: str, accepted_at: datetime) -> list[dict[str, Any]]:
+    """Submitted a minute before ``accepted_at``, accepted then (days from the catalogue)."""
+    submitted: dict[str, Any] = {
+        "procedure_code": PROCEDURE, "procedure_name": None, "agency_code": "STP",
+        "channel": "ONLINE", "postal_intake": False, "postal_return": False,
+        "from_national_portal": False, "national_dossier_code": None, "documents": [],
+        "applicant": {"kind": "CITIZEN", "full_name": "Nguyễn Văn An", "id_number": "001090000001",
+                      "phone": "0900000000", "email": None, "address": None},
+    }  # fmt: skip
+    accepted = {"appointment_at": None, "deadline_working_days": None, "level": "FULL_ONLINE"}
+    return [
+        new_event(dossier_id, "DossierSubmitted", submitted, source="PROVINCIAL_PORTAL",
+                  occurred_at=accepted_at - timedelta(minutes=1), actor=DESK),
+        new_event(dossier_id, "DossierAccepted", accepted, source="PROVINCIAL_PORTAL",
+                  occurred_at=accepted_at, actor=DESK),
+    ]  # fmt: skip
+
+
+def encoded_messages(
+    serde: AvroSerde, dossiers: list[tuple[str, datetime]], partitions: int
+) -> list[Message]:
+    """The events of ``dossiers`` (id, acceptance) as the worker receives them, offsets per
+    partition in order."""
+    offsets: Counter[int] = Counter()
+    messages: list[Message] = []
+    for dossier_id, accepted_at in dossiers:
+        key = dossier_id.encode()
+        partition = kafka_partition(key, partitions)
+        for event in dossier_events(dossier_id, accepted_at):
+            value = serde.encode(event)
+            messages.append(Message(value, key, DOSSIER_EVENTS.suffix, partition,
+                                    offsets[partition]))  # fmt: skip
+            offsets[partition] += 1
+    return messages
+
+
+def make_processor(serdes: Serdes, catalog: dict[str, dict[str, Any]]) -> SlaProcessor:
+    """The worker's fold, on the same serdes, catalogue and (environment's) policy."""
+    return SlaProcessor(
+        serdes.events, serdes.deadlines, serdes.alerts, catalog.get, SlaSettings().policy()
+    )
+
+
+# -- 1. the fold core ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FoldRate:
+    dossiers: int
+    events: int
+    seconds: float
+    timers: int
+
+
+def fold_rate(processor: SlaProcessor, count: int, partitions: int) -> FoldRate:
+    """Fold ``count`` dossiers' events in batches of 1,000, as the worker does."""
+    dossiers = [(f"SLAFOLD-{n:08d}", ACCEPTED + timedelta(minutes=n % 600)) for n in range(count)]
+    messages = encoded_messages(processor.events, dossiers, partitions)
+    runner: InMemoryRunner[dict[str, Any]] = InMemoryRunner(processor, batch_size=1000)
+    started = time.perf_counter()
+    result = runner.run(messages)
+    seconds = time.perf_counter() - started
+    if result.outcomes["applied"] != len(messages):
+        raise SystemExit(f"the fold did not apply every event: {dict(result.outcomes)}")
+    return FoldRate(count, len(messages), seconds, len(runner.due()))
+
+
+# -- 2. the changelog, filled --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Template:
+    """One real encoded state, due at ``due_ms``; copies differ only by the dossier id."""
+
+    dossier_id: str
+    encoded: bytes
+    due_ms: int
+    state: dict[str, Any]
+
+    def copy(self, new_id: str) -> bytes:
+        return self.encoded.replace(avro_string(self.dossier_id), avro_string(new_id))
+
+
+def copy_id(number: int) -> str:
+    return f"SLABENCH-{number:08d}"
+
+
+def make_templates(processor: SlaProcessor, later: int, partitions: int) -> list[Template]:
+    """The state of a dossier accepted at ``ACCEPTED`` (first), then of ``later`` dossiers
+    accepted one minute after another, each folded by the SLA fold and encoded as it stores it."""
+    dossiers = [(f"SLATMPL-{n:08d}", ACCEPTED + timedelta(minutes=n)) for n in range(later + 1)]
+    runner: InMemoryRunner[dict[str, Any]] = InMemoryRunner(processor)
+    result = runner.run(encoded_messages(processor.events, dossiers, partitions))
+    due = runner.due()
+    templates = []
+    for dossier_id, _ in dossiers:
+        key = dossier_id.encode()
+        due_at = due.get(key)
+        if due_at is None:
+            raise SystemExit(f"template {dossier_id} has no timer: {dict(result.outcomes)}")
+        encoded = result.table[key]
+        templates.append(
+            Template(dossier_id, encoded, _ms(due_at), processor.decode_state(encoded))
+        )
+    first = templates[0].due_ms
+    if any(t.due_ms <= first for t in templates[1:]):
+        raise SystemExit("a later template is due no later than the first: no single instant")
+    for t in templates:  # the substitution must change the id and nothing else
+        copied = processor.decode_state(t.copy(copy_id(0)))
+        if copied["dossier_id"] != copy_id(0) or {**copied, "dossier_id": t.dossier_id} != t.state:
+            raise SystemExit(f"copying the state of {t.dossier_id} changed more than its id")
+    return templates
+
+
+def copies(templates: list[Template], count: int, due: int) -> Iterator[tuple[str, Template]]:
+    """(dossier id, template): the first ``due`` copies of the first template, the rest spread
+    over the later ones."""
+    later = templates[1:]
+    for number in range(count):
+        template = templates[0] if number < due else later[(number - due) % len(later)]
+        yield copy_id(number), template
+
+
+@dataclass(frozen=True)
+class Fill:
+    records: int
+    value_bytes: int
+    seconds: float
+
+
+def changelog_topic(processor: SlaProcessor, settings: Settings) -> str:
+    """The worker's table changelog: faust names it ``<app id>-<table>-changelog``."""
+    return f"{app_id_for(processor, settings)}-{processor.table}-changelog"
+
+
+def fill_changelog(
+    settings: Settings, topic: str, templates: list[Template], count: int, due: int
+) -> Fill:
+    """Create the changelog (compacted, as many partitions as the events) and write each copy's
+    state, then its timer entry, to the partition of its key."""
+    admin = make_admin(settings)
+    try:
+        admin.create_topics(
+            [NewTopic(topic, settings.partitions, settings.replication_factor,
+                      topic_configs={"cleanup.policy": "compact"})],
+            timeout_ms=30_000,
+        )  # fmt: skip
+    finally:
+        admin.close()
+    producer = make_producer(settings, client_id="bench-sla-fill", linger_ms=50,
+                             batch_size=524_288)  # fmt: skip
+    started = time.perf_counter()
+    total = 0
+    for dossier_id, template in copies(templates, count, due):
+        key = dossier_id.encode()
+        partition = kafka_partition(key, settings.partitions)
+        value = template.copy(dossier_id)
+        producer.send(topic, key=key, value=value, partition=partition)
+        producer.send(topic, key=timer_key(partition, key), value=encode_due(template.due_ms),
+                      partition=partition)  # fmt: skip
+        total += len(value)
+    producer.flush()
+    seconds = time.perf_counter() - started
+    producer.close()
+    return Fill(2 * count, total, seconds)
+
+
+# -- 3. the worker -------------------------------------------------------------------------------
+
+
+class Worker(WorkerProcess):
+    """``python -m hub.sla worker`` on the file clock, timed from its start."""
+
+    def __init__(self, settings: Settings, clock: FileClock, log: Path) -> None:
+        self.started = time.monotonic()
+        args = ("--clock", clock.spec, "--loglevel", "info")
+        super().__init__("hub.sla", settings, log, args=args)
+
+    def wait_for(
+        self, what: str, test: Callable[[dict[str, Any]], bool], timeout_s: float
+    ) -> float:
+        """Seconds from the process start until ``test`` holds of ``/ready``'s document."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise SystemExit(f"worker exited with {self.proc.returncode}; log {self.log_path}")
+            status = self.status()
+            if status and test(status):
+                return time.monotonic() - self.started
+            time.sleep(0.1)
+        raise SystemExit(f"worker: {what} not reached in {timeout_s:.0f} s "
+                         f"(last /ready {self.status()}); log {self.log_path}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Restart:
+    ready_s: float
+    timers_s: float
+    timers: int
+    rss_mib: float
+
+
+def restart(worker: Worker, count: int, timeout_s: float) -> Restart:
+    ready_s = worker.wait_for("/ready 200", lambda s: bool(s.get("ready")), timeout_s)
+    timers_s = worker.wait_for(
+        f"{count:,} timers", lambda s: bool(s.get("ready")) and s.get("timers") == count, timeout_s
+    )
+    rss, _ = process_memory_mib(worker.pid)
+    timers = int(worker.status()["timers"])
+    if timers != count:
+        raise SystemExit(f"the worker holds {timers:,} timers, not {count:,}")
+    return Restart(ready_s, timers_s, timers, rss)
+
+
+# -- 4. firing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Firing:
+    timers: int
+    alerts: int
+    kinds: tuple[str, ...]
+    lags: list[float]  # per timer (dossier): its last alert's timestamp - the clock move
+    alert_lags: list[float]
+    read_s: float  # from the clock move to the last alert read
+    persisted_s: float  # ... to the worker's fired-timers metric counting them all
+
+
+def alerts_consumer(settings: Settings) -> KafkaConsumer:
+    """A consumer of ``sla.alerts`` positioned at its end."""
+    topic = SLA_ALERTS.name(settings.topic_prefix)
+    consumer = make_consumer(settings, group_id=None)
+    tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
+    consumer.assign(tps)
+    consumer.seek_to_end(*tps)
+    for tp in tps:
+        consumer.position(tp)  # resolve the end now, not at the first poll
+    return consumer
+
+
+def fire(
+    worker: Worker, settings: Settings, serde: AvroSerde, clock: FileClock,
+    template: Template, due: int, policy: SlaPolicy, timeout_s: float,
+) -> Firing:  # fmt: skip
+    """Move the clock to the template's due instant; read and check every alert that follows."""
+    at = datetime.fromtimestamp(template.due_ms / 1000, VN_TZ)
+    _, expected = raise_due_alerts(template.state, at, policy)
+    kinds = tuple(sorted(str(a["kind"]) for a in expected))
+    want = {copy_id(n) for n in range(due)}
+    consumer = alerts_consumer(settings)
+    last: dict[str, float] = {}
+    alert_lags: list[float] = []
+    seen: dict[str, list[str]] = {}
+    try:
+        moved = time.time()
+        clock.set(at)
+        deadline = time.monotonic() + timeout_s
+        while len(alert_lags) < due * len(kinds) and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=200, max_records=5000).values():
+                for record in records:
+                    alert = serde.decode(record.value)
+                    lag = record.timestamp / 1000 - moved
+                    alert_lags.append(lag)
+                    dossier = str(alert["dossier_id"])
+                    last[dossier] = max(last.get(dossier, lag), lag)
+                    seen.setdefault(dossier, []).append(f"{alert['kind']}:{alert['alert_id']}")
+        read_s = time.time() - moved
+        persisted_s = _wait_metric(worker, FIRED, due, deadline) - moved
+        for records in consumer.poll(timeout_ms=2000).values():  # anything more would show now
+            alert_lags.extend(r.timestamp / 1000 - moved for r in records)
+    finally:
+        consumer.close()
+    _check_alerts(seen, want, kinds, len(alert_lags))
+    return Firing(due, len(alert_lags), kinds, list(last.values()), alert_lags, read_s, persisted_s)
+
+
+def _check_alerts(seen: dict[str, list[str]], want: set[str], kinds: tuple[str, ...],
+                  total: int) -> None:  # fmt: skip
+    if set(seen) != want:
+        missing, extra = len(want - set(seen)), len(set(seen) - want)
+        raise SystemExit(f"alerts of the wrong dossiers: {missing:,} missing, {extra:,} extra")
+    ids = {entry for entries in seen.values() for entry in entries}
+    if total != len(want) * len(kinds) or len(ids) != total:
+        raise SystemExit(f"{total:,} alerts ({len(ids):,} distinct), expected "
+                         f"{len(want) * len(kinds):,}: {kinds} per dossier")  # fmt: skip
+    wrong = [d for d, entries in seen.items()
+             if tuple(sorted(e.split(":")[0] for e in entries)) != kinds]  # fmt: skip
+    if wrong:
+        raise SystemExit(f"{len(wrong):,} dossiers alerted other kinds than {kinds}: {wrong[:3]}")
+
+
+def _wait_metric(worker: Worker, name: str, value: float, deadline: float) -> float:
+    """Wall time at which ``name`` on the worker's /metrics reached ``value``."""
+    while worker.metric(name) < value:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{name} stayed below {value:,} ({worker.metric(name):,})")
+        time.sleep(0.05)
+    return time.time()
+
+
+# -- 5. live scheduling --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Live:
+    dossiers: int
+    produce_s: float
+    seconds: float
+
+
+def live_schedule(
+    worker: Worker, settings: Settings, serde: AvroSerde, count: int, after: datetime,
+    timers_before: int, timeout_s: float,
+) -> Live:  # fmt: skip
+    """``count`` dossiers accepted after ``after`` (not due yet), produced, until scheduled."""
+    applied_before = worker.metric(APPLIED)
+    dossiers = [(f"SLALIVE-{n:08d}", after + timedelta(minutes=n % 600)) for n in range(count)]
+    values = [(m.key, m.value) for m in encoded_messages(serde, dossiers, settings.partitions)]
+    topic = DOSSIER_EVENTS.name(settings.topic_prefix)
+    producer = make_producer(settings, client_id="bench-sla-live", linger_ms=20)
+    started = time.time()
+    for key, value in values:
+        producer.send(topic, key=key, value=value)
+    producer.flush()
+    produce_s = time.time() - started
+    producer.close()
+    deadline = time.monotonic() + timeout_s
+    done = _wait_metric(worker, APPLIED, applied_before + len(values), deadline)
+    worker.wait_for(f"{timers_before + count:,} timers",
+                    lambda s: s.get("timers") == timers_before + count, timeout_s)  # fmt: skip
+    return Live(count, produce_s, done - started)
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def report_firing(firing: Firing, due: int) -> None:
+    lags = firing.lags
+    print(f"firing lag of {due:,} timers due in one second: p50 {percentile(lags, 50):.3f} s, "
+          f"p99 {percentile(lags, 99):.3f} s, max {max(lags):.3f} s (target p99 < 1 s)\n"
+          f"  {firing.alerts:,} alerts ({'+'.join(firing.kinds)} per dossier), per alert p50 "
+          f"{percentile(firing.alert_lags, 50):.3f} s, p99 {percentile(firing.alert_lags, 99):.3f}"
+          f" s; last alert read {firing.read_s:.3f} s and all {due:,} firings persisted "
+          f"(fired-timers metric) {firing.persisted_s:.3f} s after the clock moved")  # fmt: skip
+
+
+def run(args: argparse.Namespace, settings: Settings, work_dir: Path) -> None:
+    with RegistryClient(settings.schema_registry_url) as registry:
+        catalog = publish_catalog(settings, registry)
+        prefix = settings.topic_prefix
+        serdes = Serdes(serde_for(DOSSIER_EVENTS, prefix, registry),
+                        serde_for(SLA_DEADLINES, prefix, registry),
+                        serde_for(SLA_ALERTS, prefix, registry))  # fmt: skip
+        processor = make_processor(serdes, catalog)
+        print(f"prefix {prefix}  partitions {settings.partitions}  logs {work_dir}")
+        core = fold_rate(processor, args.fold, settings.partitions)
+        print(f"schedule (fold core): {core.timers / core.seconds:,.0f} deadlines/s "
+              f"({core.dossiers:,} dossiers, {core.events:,} events in {core.seconds:.1f} s, "
+              f"{core.timers:,} timers)")  # fmt: skip
+        templates = make_templates(processor, args.templates, settings.partitions)
+        topic = changelog_topic(processor, settings)
+        fill = fill_changelog(settings, topic, templates, args.deadlines, args.due)
+        print(
+            f"changelog {topic}: {args.deadlines:,} deadlines ({fill.records:,} records: "
+            f"states and timer entries) from {len(templates)} folded states, mean state "
+            f"{fill.value_bytes / args.deadlines:,.0f} B, written in {fill.seconds:.1f} s"
+        )
+        clock = FileClock(work_dir / "clock")
+        clock.set(ACCEPTED)
+        worker = Worker(settings, clock, work_dir / "sla-worker.log")
+        try:
+            measure_worker(args, settings, serdes, processor.policy, clock, templates, worker)
+        finally:
+            worker.stop(timeout_s=120)
+
+
+def measure_worker(
+    args: argparse.Namespace, settings: Settings, serdes: Serdes, policy: SlaPolicy,
+    clock: FileClock, templates: list[Template], worker: Worker,
+) -> None:  # fmt: skip
+    started = restart(worker, args.deadlines, args.timeout)
+    print(
+        f"restart-to-ready with {args.deadlines:,} deadlines: {started.ready_s:.1f} s "
+        f"(/ready 200); due-index of all {started.timers:,} timers at {started.timers_s:.1f} s"
+    )
+    print(f"RSS: {started.rss_mib:,.0f} MiB (target < 1536 MiB)")  # fmt: skip
+    firing = fire(worker, settings, serdes.alerts, clock, templates[0], args.due, policy,
+                  args.timeout)  # fmt: skip
+    report_firing(firing, args.due)
+    after = datetime.fromtimestamp(templates[-1].due_ms / 1000, VN_TZ) + timedelta(days=7)
+    live = live_schedule(worker, settings, serdes.events, args.live, after, args.deadlines,
+                         args.timeout)  # fmt: skip
+    print(f"schedule (live worker holding {args.deadlines:,}): "
+          f"{live.dossiers / live.seconds:,.0f} deadlines/s ({live.dossiers:,} dossiers, "
+          f"{2 * live.dossiers:,} events, produced in {live.produce_s:.1f} s, all scheduled "
+          f"{live.seconds:.1f} s after the first send)")  # fmt: skip
+    rss, peak = process_memory_mib(worker.pid)
+    print(f"RSS at the end: {rss:,.0f} MiB, peak {peak:,.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--deadlines", type=int, default=1_000_000, help="active deadlines")
+    parser.add_argument("--due", type=int, default=10_000, help="of which due at one instant")
+    parser.add_argument("--live", type=int, default=20_000, help="dossiers scheduled live")
+    parser.add_argument("--fold", type=int, default=50_000, help="dossiers in the fold core")
+    parser.add_argument("--templates", type=int, default=600, help="later acceptance instants")
+    parser.add_argument("--partitions", type=int, default=get_settings().partitions)
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per wait")
+    parser.add_argument("--keep-topics", action="store_true", help="do not delete the topics")
+    args = parser.parse_args()
+    if not 0 < args.due < args.deadlines:
+        parser.error("--due must be between 0 and --deadlines")
+    settings = get_settings().model_copy(update={
+        "topic_prefix": f"bench.sla.{uuid.uuid4().hex[:8]}.", "partitions": args.partitions,
+    })  # fmt: skip
+    ensure_topics(settings)
+    work_dir = Path(tempfile.mkdtemp(prefix="dvchub-sla-"))
+    began = time.monotonic()
+    try:
+        run(args, settings, work_dir)
+    finally:
+        if not args.keep_topics:
+            delete_topics(settings, [f"{settings.topic_prefix}{SlaProcessor.name}"])
+    print(f"total {time.monotonic() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

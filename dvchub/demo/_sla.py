@@ -1,0 +1,271 @@
+"""Demo section: deadlines on an accelerated clock. Alerts fire, a late list is published.
+
+An SLA worker (``python -m hub.sla worker``) and the query API share one simulated clock
+(``DVC_CLOCK=accelerated:...``): it starts on a Monday morning after the sample history and runs
+``RATE`` times faster than real time, so a one-working-day deadline passes in seconds. Four
+dossiers, accepted "now" on that clock through the portal connector, each tell one rule: no
+action (due soon, apology due, overdue, overdue without apology), an apology with a new date
+that is missed too, a supplement request that pauses the clock, a result ready on time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from rich.table import Table
+
+from connectors.portal.client import portal_item
+from dvchub.demo._console import console
+from dvchub.demo._lifecycle import RunningPortal
+from dvchub.demo._servers import serving, worker
+from hub import kafka
+from hub.api import create_api
+from hub.events import new_event
+from hub.processing import AcceleratedClock, Clock
+from hub.sample import PROCEDURES, VN_TZ, SampleProcedure
+from hub.serde import RegistryClient, serde_for
+from hub.settings import REPO_ROOT, Settings
+from hub.sla import TZ, SlaSettings, WorkingCalendar
+from hub.topics import SLA_ALERTS
+
+#: Simulated seconds per real second: the 24 hours to the next working day pass in 16 s.
+RATE = 5400.0
+#: Where the simulated clock starts: a Monday morning after the sample history (March-April).
+START = datetime(2025, 6, 2, 7, 0, tzinfo=VN_TZ)
+DEMO_DIR = REPO_ROOT / ".cache" / "demo"
+
+_ONE_DAY = next(p for p in PROCEDURES if p.deadline_days == 1)
+_THREE_DAYS = next(p for p in PROCEDURES if p.deadline_days == 3)
+_DESK = {"official_id": "cb-0012", "official_name": "Lâm Thị Thu", "title": "Chuyên viên",
+         "department": "Bộ phận Một cửa"}  # fmt: skip
+_HANDLER = {"official_id": "cb-0311", "official_name": "Tô Văn Khải",
+            "title": "Phó Trưởng phòng", "department": "Phòng Tư pháp - Hộ tịch"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Story:
+    """One dossier of the section: what happens to it, and the alerts that must come of it."""
+
+    dossier_id: str
+    events: tuple[dict[str, Any], ...]
+    told: str
+    awaited: frozenset[str]
+
+
+def stories(run_id: str, now: datetime, calendar: WorkingCalendar) -> list[Story]:
+    """The four dossiers, accepted at ``now`` on the simulated clock."""
+    one = calendar.add_working_days(now, _ONE_DAY.deadline_days)
+    new_date = calendar.add_working_time(one, timedelta(hours=2))
+    minute = timedelta(minutes=1)
+
+    def dossier(
+        number: int, procedure: SampleProcedure, *after: tuple[str, dict[str, Any]]
+    ) -> tuple[str, tuple[dict[str, Any], ...]]:
+        dossier_id = f"SLA-{run_id}-{number}"
+        agency = procedure.agency_code
+        events = [
+            _event(dossier_id, "DossierSubmitted", now - minute, _submitted(procedure), None),
+            _event(dossier_id, "DossierAccepted", now, {
+                "appointment_at": None, "deadline_working_days": procedure.deadline_days,
+                "level": procedure.level}, {**_DESK, "agency_code": agency}),
+        ]  # fmt: skip
+        for n, (name, payload) in enumerate(after, start=1):
+            at = now + n * minute
+            events.append(
+                _event(dossier_id, name, at, payload, {**_HANDLER, "agency_code": agency})
+            )
+        return dossier_id, tuple(events)
+
+    apology = ("ApologyIssued", {"reason": "Cần xác minh thêm với cơ quan liên quan",
+                                 "new_appointment_at": new_date, "letter": None})  # fmt: skip
+    supplement = ("SupplementRequested", {"reason": "Thiếu bản sao giấy tờ tùy thân",
+                                          "requested_documents": ["Bản sao CCCD"],
+                                          "respond_by": None})  # fmt: skip
+    result = {"document_id": "trich-luc", "name": "Trích lục khai sinh.pdf",
+              "media_type": "application/pdf", "sha256": hashlib.sha256(b"demo").hexdigest(),
+              "size_bytes": 4}  # fmt: skip
+    started = ("ProcessingStepRecorded", {"kind": "STARTED", "content": "Thụ lý hồ sơ",
+                                          "to_department": _HANDLER["department"],
+                                          "to_agency_code": None, "step_due_at": None})  # fmt: skip
+    ready = ("ResultReady", {"decision_number": "15/QĐ-UBND", "documents": [result],
+                             "return_channel": "ONLINE"})  # fmt: skip
+    overdue = frozenset({"OVERDUE", "OVERDUE_WITHOUT_APOLOGY"})
+    return [
+        Story(*dossier(1, _ONE_DAY), "no action: the deadline passes without an apology", overdue),
+        Story(*dossier(2, _ONE_DAY, apology),
+              "an apology with a new date, which is missed too",
+              frozenset({"OVERDUE", "REAPPOINTMENT_MISSED"})),
+        Story(*dossier(3, _THREE_DAYS, started, supplement),
+              "a supplement requested: the clock stops", frozenset()),
+        Story(*dossier(4, _THREE_DAYS, started, ready), "the result is ready on time", frozenset()),
+    ]  # fmt: skip
+
+
+def show_sla(
+    settings: Settings, registry: RegistryClient, portal: RunningPortal, run_id: str
+) -> None:
+    console.rule("[bold]SLA: working-day deadlines, durable timers, alerts, the late list")
+    clock = AcceleratedClock.starting(START, RATE)
+    sla = SlaSettings()
+    calendar = sla.calendar()
+    log_path = DEMO_DIR / "sla-worker.log"
+    console.print(
+        f"simulated clock from {_local(START)} (Asia/Ho_Chi_Minh), {RATE:,.0f}x real time; "
+        f"office hours {calendar.hours}; an SLA worker on it (log: {log_path})"
+    )
+    with worker("hub.sla", settings, log_path, env={"DVC_CLOCK": clock.spec}) as sla_worker:
+        told = stories(run_id, clock.now(), calendar)
+        accepted = list(portal.client.push_all(portal_item(e) for s in told for e in s.events))
+        console.print(
+            f"{sum(r.accepted for r in accepted)} events of {len(told)} dossiers accepted at "
+            f"{_local(clock.now())} through the portal connector"
+        )
+        alerts = _await_alerts(settings, registry, told, clock)
+        fired = sla_worker.metric("dvchub_processor_timers_fired_total")
+        console.print(_alert_table(alerts, told))
+        console.print(f"{len(alerts)} alerts on {SLA_ALERTS.name(settings.topic_prefix)}; "
+                      f"the worker fired {fired:.0f} timers")  # fmt: skip
+        api = create_api(settings, clock=clock, sla=sla)
+        with serving(api, "query-api-sla") as url, httpx.Client(base_url=url) as http:
+            _show_deadlines(http, told)
+            _show_late_list(http, clock, {s.dossier_id for s in told})
+
+
+def _await_alerts(
+    settings: Settings, registry: RegistryClient, told: list[Story], clock: Clock
+) -> list[dict[str, Any]]:
+    """The alerts of ``told`` on ``sla.alerts``, once every awaited kind came (or 120 s)."""
+    serde = serde_for(SLA_ALERTS, settings.topic_prefix, registry)
+    ours = {s.dossier_id for s in told}
+    awaited = {(s.dossier_id, kind) for s in told for kind in s.awaited}
+    deadline = time.monotonic() + 120
+    found: list[dict[str, Any]] = []
+    while True:
+        records = kafka.read_to_end(settings, SLA_ALERTS.name(settings.topic_prefix))
+        found = [a for a in (serde.decode(r.value) for r in records) if a["dossier_id"] in ours]
+        if awaited <= {(a["dossier_id"], a["kind"]) for a in found}:
+            return found
+        if time.monotonic() > deadline:
+            console.print(f"[red]alerts still missing at {_local(clock.now())}")
+            return found
+        time.sleep(1.0)
+
+
+def _alert_table(alerts: Iterable[Mapping[str, Any]], told: list[Story]) -> Table:
+    number = {s.dossier_id: n for n, s in enumerate(told, start=1)}
+    table = Table("raised (simulated)", "alert", "dossier", "about", "working min left",
+                  "agency", title="Alerts fired by the durable timers")  # fmt: skip
+    for alert in sorted(alerts, key=lambda a: (a["raised_at"], number[a["dossier_id"]])):
+        table.add_row(
+            _local(alert["raised_at"]), str(alert["kind"]), alert["dossier_id"],
+            _local(alert["due_at"]), str(alert["working_minutes_left"]), alert["agency_code"],
+        )  # fmt: skip
+    return table
+
+
+def _show_deadlines(http: httpx.Client, told: list[Story]) -> None:
+    states = _wait(lambda: _deadlines(http, told), timeout_s=60)
+    table = Table("dossier", "story", "status", "appointment", "clock", "left (min)", "late",
+                  "apology", title="GET /v1/dossiers/{id}: the deadline, judged now")  # fmt: skip
+    for story in told:
+        state = states.get(story.dossier_id, {})
+        d = state.get("deadline") or {}
+        table.add_row(
+            story.dossier_id, story.told, str(state.get("status", "?")),
+            _local(d.get("appointment_at")), str(d.get("clock", "?")),
+            str(d.get("working_minutes_left")), "yes" if d.get("late") else "no",
+            "yes" if d.get("apology_issued_at") else "no",
+        )  # fmt: skip
+    console.print(table)
+
+
+def _deadlines(http: httpx.Client, told: list[Story]) -> dict[str, dict[str, Any]] | None:
+    """Every dossier's state with its deadline, or None while one is not there yet."""
+    states = {}
+    for story in told:
+        response = http.get(f"/v1/dossiers/{story.dossier_id}")
+        if response.status_code != 200 or "deadline" not in response.json():
+            return None
+        states[story.dossier_id] = response.json()
+    return states
+
+
+def _show_late_list(http: httpx.Client, clock: Clock, ours: set[str]) -> None:
+    month = clock.now().astimezone(TZ).strftime("%Y-%m")
+    report = _wait(lambda: _late_report(http, month, ours), timeout_s=60)
+    listed = [d for d in report.get("dossiers", []) if d["dossier_id"] in ours]
+    title = f"Late list {month} (GET /v1/reports/late)"
+    table = Table("agency", "department", "official", "dossier", "kind", "due", "days late",
+                  "apology", "new date", title=title)  # fmt: skip
+    for d in listed:
+        table.add_row(
+            d["agency_code"] or "-", d["department"] or "-", d["official_name"] or "-",
+            d["dossier_id"], d["kind"], _local(d["due_at"]), f"{d['working_days_late']:.1f}",
+            d["apology"], _local(d["reappointed_at"]),
+        )  # fmt: skip
+    console.print(table)
+    console.print(f"{len(listed)} late dossiers of this run in the list of {month} "
+                  f"({len(report.get('dossiers', []))} in all, earlier runs included)")  # fmt: skip
+    for fmt in ("csv", "xlsx"):
+        response = http.get("/v1/reports/late", params={"month": month, "format": fmt})
+        path = DEMO_DIR / f"late-{month}.{fmt}"
+        path.write_bytes(response.content)
+        console.print(f"GET /v1/reports/late?month={month}&format={fmt} -> {path}")
+    overdue = [line for line in http.get("/metrics").text.splitlines()
+               if line.startswith("dvchub_sla_overdue_dossiers{")]  # fmt: skip
+    console.print("query API /metrics: " + ("; ".join(overdue) or "no overdue dossiers"))
+
+
+def _late_report(http: httpx.Client, month: str, ours: set[str]) -> dict[str, Any] | None:
+    response = http.get("/v1/reports/late", params={"month": month})
+    if response.status_code != 200:
+        return None
+    body: dict[str, Any] = response.json()
+    listed = {d["dossier_id"] for d in body.get("dossiers", [])}
+    return body if len(listed & ours) >= 2 else None
+
+
+T = TypeVar("T")
+
+
+def _wait(probe: Callable[[], T | None], *, timeout_s: float) -> T:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = probe()
+        if found is not None:
+            return found
+        if time.monotonic() > deadline:
+            raise RuntimeError("the query API did not answer in time")
+        time.sleep(0.5)
+
+
+def _event(
+    dossier_id: str, name: str, at: datetime, payload: dict[str, Any], actor: Any
+) -> dict[str, Any]:
+    return new_event(dossier_id, name, payload, source="PROVINCIAL_PORTAL", occurred_at=at,
+                     actor=actor)  # fmt: skip
+
+
+def _submitted(procedure: SampleProcedure) -> dict[str, Any]:
+    return {
+        "procedure_code": procedure.code, "procedure_name": procedure.name,
+        "agency_code": procedure.agency_code, "channel": "ONLINE", "postal_intake": False,
+        "postal_return": False, "from_national_portal": False, "national_dossier_code": None,
+        "applicant": {"kind": "CITIZEN", "full_name": "Nguyễn Thị Mai", "id_number": "001190000123",
+                      "phone": "0912000123", "email": None, "address": None},
+        "documents": [],
+    }  # fmt: skip
+
+
+def _local(moment: Any) -> str:
+    if moment is None:
+        return "-"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return str(moment.astimezone(TZ).strftime("%a %d/%m %H:%M"))
