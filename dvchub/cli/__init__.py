@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import typer
 
-from dvchub.cli import _demo, _lifecycle, _portal, _report, _schemas, _signing, _stack, _verify
+from dvchub.cli import (
+    _demo,
+    _lifecycle,
+    _portal,
+    _report,
+    _schemas,
+    _signing,
+    _sla,
+    _stack,
+    _verify,
+)
 from hub.logs import configure_logging
 
 __all__ = ["app", "main"]
@@ -35,6 +45,7 @@ app.add_typer(_signing.app, name="signing")
 _verify.register(app)  # dvchub verify FILE, dvchub sign FILE
 _portal.register(app)  # dvchub portal serve|openapi
 _lifecycle.register(app)  # dvchub lifecycle worker, api serve, replay, replay-check
+_sla.register(app)  # dvchub sla worker
 _report.register(app)  # dvchub report late
 
 
