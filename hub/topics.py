@@ -35,6 +35,11 @@ PARTNER_COMMANDS = TopicSpec("partner.commands", "PartnerCommand", Retention.LOG
 SLA_ALERTS = TopicSpec("sla.alerts", "SlaAlert", Retention.LOG, "dossier id")
 SLA_DEADLINES = TopicSpec("sla.deadlines", "DossierDeadline", Retention.COMPACTED, "dossier id")
 KPI = TopicSpec("kpi", "KpiSnapshot", Retention.COMPACTED, "agency|period")
+KPI_DOSSIERS = TopicSpec("kpi.dossiers", "KpiDossier", Retention.COMPACTED, "dossier id")
+KPI_FACTS = TopicSpec("kpi.facts", "KpiFact", Retention.LOG, "agency|period")
+KPI_PROCEDURES = TopicSpec(
+    "kpi.procedures", "ProcedureHistory", Retention.COMPACTED, "procedure code"
+)
 DEADLETTER = TopicSpec("deadletter", "DeadLetter", Retention.LOG, "original key")
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
@@ -45,6 +50,9 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     SLA_ALERTS,
     SLA_DEADLINES,
     KPI,
+    KPI_DOSSIERS,
+    KPI_FACTS,
+    KPI_PROCEDURES,
     DEADLETTER,
 )
 

@@ -11,6 +11,7 @@ import typer
 
 from dvchub.cli import (
     _demo,
+    _kpi,
     _lifecycle,
     _portal,
     _report,
@@ -46,7 +47,8 @@ _verify.register(app)  # dvchub verify FILE, dvchub sign FILE
 _portal.register(app)  # dvchub portal serve|openapi
 _lifecycle.register(app)  # dvchub lifecycle worker, api serve, replay, replay-check
 _sla.register(app)  # dvchub sla worker
-_report.register(app)  # dvchub report late
+_kpi.register(app)  # dvchub kpi worker, kpi replay-check
+_report.register(app)  # dvchub report late, full-online, 766, online
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""``dvchub report late --month 2025-03``: the province's published list of late dossiers.
+"""``dvchub report late --month 2025-03``: the province's published list of late dossiers
+(the KPI reports of the same group are ``_kpi``'s).
 
 Read from ``<prefix>sla.deadlines`` (what the SLA workers keep), judged at the clock's now
 (``DVC_CLOCK``, wall time by default); shown in the terminal, or written as CSV or XLSX.
@@ -17,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dvchub.cli import _kpi
 from hub.serde import RegistryClient, serde_for
 from hub.settings import get_settings
 from hub.topics import SLA_DEADLINES
@@ -82,6 +84,7 @@ def register(app: typer.Typer) -> None:
             console.print(late_table(entries, period.label))
             console.print(count_table(counts))
 
+    _kpi.add_reports(report)  # full-online, 766, online
     app.add_typer(report, name="report")
 
 

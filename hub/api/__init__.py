@@ -1,6 +1,8 @@
 """Query API for integrators: ``GET /v1/dossiers/{id}``, ``/v1/dossiers/{id}/events``,
 ``/v1/dossiers?agency=X&status=Y``, ``/v1/reports/late?month=2025-03[&format=csv|xlsx]``,
-``/metrics`` (with ``dvchub_sla_overdue_dossiers{agency}``).
+``/v1/reports/full-online?year=2024``, ``/v1/reports/766?month=2025-03``,
+``/v1/reports/online-submissions?quarter=2025-Q1``, ``/metrics`` (with
+``dvchub_sla_overdue_dossiers{agency}`` and the KPI gauges).
 
 Design: the API process materialises the compacted ``<prefix>dossier.state`` topic into memory
 with its own consumer (no consumer group: every replica reads every partition). It needs no
@@ -15,6 +17,16 @@ and 503 (state not loaded yet).
 """
 
 from hub.api._app import OverdueCollector, create_api, is_overdue, serve
+from hub.api._kpi import KpiCollector, KpiViews
 from hub.api._store import DeadlineStore, StateStore
 
-__all__ = ["DeadlineStore", "OverdueCollector", "StateStore", "create_api", "is_overdue", "serve"]
+__all__ = [
+    "DeadlineStore",
+    "KpiCollector",
+    "KpiViews",
+    "OverdueCollector",
+    "StateStore",
+    "create_api",
+    "is_overdue",
+    "serve",
+]

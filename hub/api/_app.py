@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import os
-import tempfile
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Response
@@ -18,7 +15,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from hub.api._files import csv_download, xlsx_download
+from hub.api._kpi import KpiCollector, KpiViews, kpi_routes
 from hub.api._store import DeadlineStore, StateStore
+from hub.kpi import KpiSettings
 from hub.lifecycle import STATUS_CODES
 from hub.processing import Clock, clock_from_spec
 from hub.serde import RegistryClient, serde_for
@@ -94,6 +94,8 @@ def create_api(
     deadlines: DeadlineStore | None = None,
     sla: SlaSettings | None = None,
     clock: Clock | None = None,
+    kpis: KpiViews | None = None,
+    kpi: KpiSettings | None = None,
 ) -> FastAPI:
     """The query API; it materialises ``state_topic`` (default ``<prefix>dossier.state``) and
     ``<prefix>sla.deadlines``, and judges deadlines on ``clock`` (default: ``$DVC_CLOCK``)."""
@@ -114,16 +116,21 @@ def create_api(
     calendar = (sla or SlaSettings()).calendar()
     metrics = CollectorRegistry()
     metrics.register(OverdueCollector(views, clock))
+    figures = kpis or KpiViews(settings, registry)
+    metrics.register(KpiCollector(figures))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         states.start()
         views.start()
+        figures.start()
         yield
         states.stop()
         views.stop()
+        figures.stop()
 
     api = FastAPI(title="dvc-hub dossier query API", version="1", lifespan=lifespan)
+    api.include_router(kpi_routes(figures, kpi))
 
     def found(dossier_id: str) -> dict[str, Any]:
         state = states.get(dossier_id)
@@ -136,7 +143,8 @@ def create_api(
     @api.get("/healthz")
     def healthz() -> dict[str, Any]:
         return {"ready": states.ready and views.ready, "dossiers": len(states),
-                "deadlines": len(views), "topic": states.topic}  # fmt: skip
+                "deadlines": len(views), "kpis_ready": figures.ready,
+                "topic": states.topic}  # fmt: skip
 
     @api.get("/v1/dossiers/{dossier_id}")
     def get_dossier(dossier_id: str) -> Any:
@@ -163,13 +171,12 @@ def create_api(
         counts = late_counts(entries)
         name = f"late-{period.label}"
         if format == "csv":
-            text = io.StringIO()
-            write_csv(entries, text)
-            return Response(text.getvalue(), media_type="text/csv; charset=utf-8",
-                            headers=_attachment(f"{name}.csv"))  # fmt: skip
+            return csv_download(lambda out: write_csv(entries, out), f"{name}.csv")
         if format == "xlsx":
-            return Response(_xlsx(entries, counts, period), media_type=_XLSX,
-                            headers=_attachment(f"{name}.xlsx"))  # fmt: skip
+            title = f"Hồ sơ trễ hạn {period.label}"
+            return xlsx_download(
+                lambda path: write_xlsx(entries, counts, path, title=title), f"{name}.xlsx"
+            )
         return jsonable_encoder(as_json(entries, counts, period))
 
     @api.get("/metrics")
@@ -203,20 +210,6 @@ def create_api(
         )
 
     return api
-
-
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}
-
-
-def _xlsx(entries: Iterable[Any], counts: Iterable[Any], period: Period) -> bytes:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "late.xlsx"
-        write_xlsx(list(entries), list(counts), path, title=f"Hồ sơ trễ hạn {period.label}")
-        return path.read_bytes()
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8080) -> None:

@@ -27,6 +27,9 @@ TOP_LEVEL_SCHEMAS: tuple[str, ...] = (
     "SlaAlert",
     "DossierDeadline",
     "KpiSnapshot",
+    "KpiDossier",
+    "KpiFact",
+    "ProcedureHistory",
     "DeadLetter",
 )
 

@@ -1,0 +1,195 @@
+"""``dvchub report full-online|766|online`` (the province's KPI tables) and ``dvchub kpi worker``
+/ ``kpi replay-check``. Read from the ``kpi`` and ``kpi.procedures`` topics; ``hub.kpi`` (faust
+for the workers) is imported inside the commands."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.serde import RegistryClient
+from hub.settings import get_settings
+
+if TYPE_CHECKING:
+    from hub.kpi import FullOnlineTable, IndicatorsRow, Kpis
+
+console = Console()
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", help="table, csv or xlsx.")]
+OutputOption = Annotated[Path | None, typer.Option(help="File to write (csv, xlsx).")]
+
+
+def _kpis() -> Kpis:
+    from hub.kpi import read_kpis
+
+    settings = get_settings()
+    with RegistryClient(settings.schema_registry_url) as registry:
+        return read_kpis(settings, registry)
+
+
+def add_reports(report: typer.Typer) -> None:
+    """Add ``full-online``, ``766`` and ``online`` to the ``report`` group."""
+
+    @report.command("full-online")
+    def full_online(
+        year: int = typer.Option(..., help="The year, e.g. 2024."),
+        format: FormatOption = Format.TABLE,
+        output: OutputOption = None,
+    ) -> None:
+        """The yearly full-online table: HSTN and TTHC per category, ratio, verdict per agency."""
+        from hub.kpi import (
+            FULL_ONLINE_TITLES,
+            KpiSettings,
+            full_online_rows,
+            full_online_table,
+            write_full_online_csv,
+            write_xlsx,
+        )
+
+        table = full_online_table(_kpis(), year, KpiSettings().parsed_targets())
+        name = f"full-online-{year}"
+        if format is Format.CSV:
+            target = output or Path(f"{name}.csv")
+            with target.open("w", encoding="utf-8", newline="") as out:
+                write_full_online_csv(table, out)
+            console.print(f"{len(table.rows)} agencies written to {target}")
+        elif format is Format.XLSX:
+            target = output or Path(f"{name}.xlsx")
+            title = f"Tỷ lệ hồ sơ trực tuyến toàn trình {year}"
+            write_xlsx(title, FULL_ONLINE_TITLES, full_online_rows(table), target)
+            console.print(f"{len(table.rows)} agencies written to {target}")
+        else:
+            console.print(full_online_view(table))
+
+    @report.command("766")
+    def indicators(
+        month: str = typer.Option(..., help="The month, e.g. 2025-03."),
+        format: FormatOption = Format.TABLE,
+        output: OutputOption = None,
+    ) -> None:
+        """The QĐ 766 indicators per agency for MONTH."""
+        from hub.kpi import (
+            INDICATOR_TITLES,
+            Period,
+            indicator_rows,
+            indicators_766,
+            write_indicators_csv,
+            write_xlsx,
+        )
+
+        try:
+            label = Period.parse(month).label
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--month") from exc
+        rows = indicators_766(_kpis(), label)
+        if format is Format.CSV:
+            target = output or Path(f"766-{label}.csv")
+            with target.open("w", encoding="utf-8", newline="") as out:
+                write_indicators_csv(rows, out)
+            console.print(f"{len(rows)} agencies written to {target}")
+        elif format is Format.XLSX:
+            target = output or Path(f"766-{label}.xlsx")
+            write_xlsx(f"Chỉ số QĐ 766 {label}", INDICATOR_TITLES, indicator_rows(rows), target)
+            console.print(f"{len(rows)} agencies written to {target}")
+        else:
+            console.print(indicators_view(rows, label))
+
+    @report.command("online")
+    def online(
+        quarter: str = typer.Option(..., help="The quarter, e.g. 2025-Q1."),
+        target: float = typer.Option(20.0, help="Minimum share received online, percent."),
+    ) -> None:
+        """The share of each agency's dossiers received online in QUARTER, against TARGET."""
+        from hub.kpi import online_submissions
+
+        try:
+            rows = online_submissions(_kpis(), quarter, Decimal(str(target)))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--quarter") from exc
+        view = Table("agency", "received online", f"≥ {target:g}%", title=f"Online {quarter}")
+        for r in rows:
+            view.add_row(r.agency_code, str(r.online), "yes" if r.reaches_target else "no")
+        console.print(view)
+
+
+def full_online_view(table: FullOnlineTable) -> Table:
+    from hub.kpi import percent_text
+
+    view = Table("agency", "name", "HSTN", "TTHC", "MP(TT) HSTN", "MP(TT) TTHC",
+                 "MP(TTu) trực tiếp", "MP(TTu) trực tuyến", "MP(TTu) TTHC", "TT trực tiếp",
+                 "TT trực tuyến", "TT TTHC", "ratio", "verdict",
+                 title=f"Tỷ lệ hồ sơ trực tuyến toàn trình {table.period.label}")  # fmt: skip
+    for r in (*table.rows, table.total):
+        view.add_row(
+            r.agency_code, r.agency_name, str(r.hstn_total), str(r.tthc_total),
+            str(r.partial_direct_hstn), str(r.partial_direct_tthc),
+            str(r.partial_online_hstn_direct), str(r.partial_online_hstn_online),
+            str(r.partial_online_tthc), str(r.full_hstn_direct), str(r.full_hstn_online),
+            str(r.full_tthc), percent_text(r.ratio), r.verdict_label,
+            end_section=r is table.rows[-1] if table.rows else False,
+        )  # fmt: skip
+    return view
+
+
+def indicators_view(rows: list[IndicatorsRow], label: str) -> Table:
+    view = Table("agency", "HSTN", "on time", "online (partial)", "online (full)",
+                 "online filing", "intake digitised", "results digitised", "paid online",
+                 title=f"QĐ 766 indicators {label}")  # fmt: skip
+    for r in rows:
+        view.add_row(
+            r.agency_code, str(r.received), str(r.on_time), str(r.online_partial),
+            str(r.online_full), str(r.online_filing), str(r.intake_digitisation),
+            str(r.result_digitisation), str(r.online_payment),
+        )  # fmt: skip
+    return view
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``kpi worker`` and ``kpi replay-check`` to ``app``."""
+    kpi = typer.Typer(help="The KPI folds.", no_args_is_help=True)
+
+    @kpi.command("worker")
+    def worker(
+        processor: str = typer.Option(..., help="kpi-dossiers, kpi or kpi-procedures."),
+        web_port: int = typer.Option(6068, help="Port of the worker's web server."),
+        loglevel: str = typer.Option("info", envvar="DVC_LOG_LEVEL", help="Log level."),
+    ) -> None:
+        """Run one worker of a KPI fold; start several to share its partitions."""
+        from hub.kpi import run_worker
+        from hub.processing import RunnerOptions
+
+        run_worker(processor, get_settings(), RunnerOptions(web_port=web_port), loglevel=loglevel)
+
+    @kpi.command("replay-check")
+    def replay_check() -> None:
+        """Compute every KPI again from offset 0 and compare with what the workers published."""
+        from hub.kpi import compare, read_kpis, replay_kpis
+
+        settings = get_settings()
+        with RegistryClient(settings.schema_registry_url) as registry:
+            replayed = replay_kpis(settings, registry)
+            differences = compare(read_kpis(settings, registry), replayed)
+        console.print(
+            f"replayed {replayed.events} events, {replayed.facts} facts in "
+            f"{replayed.seconds:.1f} s: {len(replayed.snapshots)} snapshots"
+        )
+        for line in differences[:50]:
+            console.print(f"[red]{line}")
+        if differences:
+            raise typer.Exit(1)
+        console.print("identical to the live KPIs")
+
+    app.add_typer(kpi, name="kpi")

@@ -1,0 +1,3 @@
+from hub.kpi._worker import main
+
+main()

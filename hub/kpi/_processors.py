@@ -1,0 +1,179 @@
+"""The KPIs as three ``hub.processing`` folds, Kafka-free.
+
+    dossier.events     -> KpiDossierProcessor  (kpi-dossiers)   -> kpi.dossiers, kpi.facts
+    kpi.facts          -> KpiProcessor         (kpi)            -> kpi
+    catalog.procedures -> ProcedureHistoryProcessor (kpi-procedures) -> kpi.procedures
+
+``kpi.facts`` re-keys each dossier's contributions by ``agency|period``, so one snapshot lives in
+one partition of the second fold, whichever worker owns the dossiers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hub.kpi._config import Targets
+from hub.kpi._dossier import Position, apply, fact_key, is_duplicate
+from hub.kpi._procedures import add_version
+from hub.kpi._snapshot import apply_fact, is_applied
+from hub.lifecycle import decode_event, procedure_code
+from hub.processing import (
+    Changed,
+    Deferred,
+    Emit,
+    Message,
+    Outcome,
+    Processor,
+    Reject,
+    Unchanged,
+)
+from hub.serde import AvroSerde, DecodeError, SchemaNotFound
+from hub.sla import SlaPolicy
+from hub.topics import (
+    CATALOG_PROCEDURES,
+    DOSSIER_EVENTS,
+    KPI,
+    KPI_DOSSIERS,
+    KPI_FACTS,
+    KPI_PROCEDURES,
+)
+
+Record = dict[str, Any]
+#: procedure code -> Procedure record, or None while it is not in the catalogue
+ProcedureLookup = Callable[[str], Mapping[str, Any] | None]
+
+
+def decode_record(serde: AvroSerde, message: Message) -> Record | Reject:
+    """The decoded value of ``message``, or why it cannot be read (a dead letter)."""
+    try:
+        return serde.decode(message.value)
+    except DecodeError as exc:
+        missing = isinstance(exc.__cause__, SchemaNotFound)
+        return Reject("SCHEMA_NOT_FOUND" if missing else "UNDECODABLE", str(exc))
+
+
+class _AvroState(Processor[Record]):
+    """A processor whose state is the Avro record of its state topic."""
+
+    state_serde: AvroSerde
+
+    def encode_state(self, state: Record) -> bytes:
+        return self.state_serde.encode(state)
+
+    def decode_state(self, data: bytes) -> Record:
+        return self.state_serde.decode(data)
+
+
+class KpiDossierProcessor(_AvroState):
+    """How each dossier counts, and its KpiFacts."""
+
+    name = "kpi-dossiers"
+    source = DOSSIER_EVENTS
+    table = "dossiers"
+    state_topic = KPI_DOSSIERS
+    outputs = (KPI_FACTS,)
+
+    def __init__(
+        self,
+        events: AvroSerde,
+        dossiers: AvroSerde,
+        facts: AvroSerde,
+        procedures: ProcedureLookup,
+        policy: SlaPolicy,
+        *,
+        postal_counts_as: str = "DIRECT",
+        on_open: Callable[[], None] = lambda: None,
+        is_ready: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.events = events
+        self.state_serde = dossiers
+        self.facts = facts
+        self.policy = policy
+        self.postal_counts_as = postal_counts_as
+        self._procedures = procedures
+        self._on_open = on_open
+        self._is_ready = is_ready
+
+    def open(self) -> None:
+        _ = self.events.schema_id, self.state_serde.schema_id, self.facts.schema_id
+        self._on_open()
+
+    @property
+    def ready(self) -> bool:
+        return self._is_ready()
+
+    def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
+        event = decode_event(self.events, message)
+        if isinstance(event, Reject):
+            return event
+        if is_duplicate(state, event["event_id"]):
+            return Unchanged("duplicate", republish=True)
+        code = procedure_code(event, state)
+        if code is None and state is not None and state["procedure_code"] is not None:
+            code = str(state["procedure_code"])
+        procedure = None if code is None else self._procedures(code)
+        if procedure is None and event["event_type"] == "DOSSIER_SUBMITTED":
+            reject = Reject("UNKNOWN_PROCEDURE", f"procedure {code} is not in the catalogue")
+            return Deferred(reject, waiting_for=f"procedure {code}")
+        position = Position(message.partition or 0, message.offset or 0)
+        new, facts = apply(state, event, procedure, position, self.policy,
+                           postal_counts_as=self.postal_counts_as)  # fmt: skip
+        emits = tuple(Emit(KPI_FACTS, fact_key(f), self.facts.encode(f)) for f in facts)
+        return Changed(new, emits, outcome="counted" if facts else "applied")
+
+
+class KpiProcessor(_AvroState):
+    """Each agency's figures per month, quarter and year: the sum of its facts."""
+
+    name = "kpi"
+    source = KPI_FACTS
+    table = "snapshots"
+    state_topic = KPI
+
+    def __init__(self, facts: AvroSerde, snapshots: AvroSerde, targets: Targets) -> None:
+        self.facts = facts
+        self.state_serde = snapshots
+        self.targets = targets
+
+    def open(self) -> None:
+        _ = self.facts.schema_id, self.state_serde.schema_id
+
+    def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
+        fact = decode_record(self.facts, message)
+        if isinstance(fact, Reject):
+            return fact
+        if message.key != fact_key(fact):
+            return Reject("VALIDATION_FAILED", "message key is not the fact's agency|period")
+        if is_applied(state, fact):
+            return Unchanged("duplicate", republish=True)
+        return Changed(apply_fact(state, fact, self.targets))
+
+
+class ProcedureHistoryProcessor(_AvroState):
+    """Every version of each catalogue entry."""
+
+    name = "kpi-procedures"
+    source = CATALOG_PROCEDURES
+    table = "histories"
+    state_topic = KPI_PROCEDURES
+
+    def __init__(self, procedures: AvroSerde, histories: AvroSerde) -> None:
+        self.procedures = procedures
+        self.state_serde = histories
+
+    def open(self) -> None:
+        _ = self.procedures.schema_id, self.state_serde.schema_id
+
+    def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
+        if not message.value:  # a tombstone: the entry is withdrawn, its history stays
+            return Unchanged("tombstone")
+        procedure = decode_record(self.procedures, message)
+        if isinstance(procedure, Reject):
+            return procedure
+        if message.key != str(procedure["procedure_code"]).encode():
+            return Reject("VALIDATION_FAILED", "message key is not the procedure code")
+        history = add_version(state, procedure)
+        if history is None:
+            return Unchanged("duplicate", republish=True)
+        return Changed(history)
