@@ -13,11 +13,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dvchub.tables import full_online_view, indicators_view
 from hub.serde import RegistryClient
 from hub.settings import get_settings
 
 if TYPE_CHECKING:
-    from hub.kpi import FullOnlineTable, IndicatorsRow, Kpis
+    from hub.kpi import Kpis
 
 console = Console()
 
@@ -123,38 +124,6 @@ def add_reports(report: typer.Typer) -> None:
         for r in rows:
             view.add_row(r.agency_code, str(r.online), "yes" if r.reaches_target else "no")
         console.print(view)
-
-
-def full_online_view(table: FullOnlineTable) -> Table:
-    from hub.kpi import percent_text
-
-    view = Table("agency", "name", "HSTN", "TTHC", "MP(TT) HSTN", "MP(TT) TTHC",
-                 "MP(TTu) trực tiếp", "MP(TTu) trực tuyến", "MP(TTu) TTHC", "TT trực tiếp",
-                 "TT trực tuyến", "TT TTHC", "ratio", "verdict",
-                 title=f"Tỷ lệ hồ sơ trực tuyến toàn trình {table.period.label}")  # fmt: skip
-    for r in (*table.rows, table.total):
-        view.add_row(
-            r.agency_code, r.agency_name, str(r.hstn_total), str(r.tthc_total),
-            str(r.partial_direct_hstn), str(r.partial_direct_tthc),
-            str(r.partial_online_hstn_direct), str(r.partial_online_hstn_online),
-            str(r.partial_online_tthc), str(r.full_hstn_direct), str(r.full_hstn_online),
-            str(r.full_tthc), percent_text(r.ratio), r.verdict_label,
-            end_section=r is table.rows[-1] if table.rows else False,
-        )  # fmt: skip
-    return view
-
-
-def indicators_view(rows: list[IndicatorsRow], label: str) -> Table:
-    view = Table("agency", "HSTN", "on time", "online (partial)", "online (full)",
-                 "online filing", "intake digitised", "results digitised", "paid online",
-                 title=f"QĐ 766 indicators {label}")  # fmt: skip
-    for r in rows:
-        view.add_row(
-            r.agency_code, str(r.received), str(r.on_time), str(r.online_partial),
-            str(r.online_full), str(r.online_filing), str(r.intake_digitisation),
-            str(r.result_digitisation), str(r.online_payment),
-        )  # fmt: skip
-    return view
 
 
 def register(app: typer.Typer) -> None:

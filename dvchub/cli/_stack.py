@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,12 +13,25 @@ from rich.table import Table
 from hub.settings import get_settings
 from hub.stack import ComponentStatus, LocalStack, StackError, tail
 
-app = typer.Typer(help="The local Kafka (KRaft) + schema registry, from Maven Central jars.")
+app = typer.Typer(
+    help="The local Kafka (KRaft) + schema registry, from Maven Central jars; optionally a "
+    "Prometheus server from the OS package (DVC_PROMETHEUS_PORT, default 19090)."
+)
 console = Console()
+WithPrometheus = Annotated[
+    bool,
+    typer.Option(
+        "--with-prometheus",
+        help="Also run Prometheus (/usr/bin/prometheus; `make system-deps` installs it).",
+    ),
+]
 
 
-def _stack() -> LocalStack:
-    return LocalStack(get_settings())
+def _stack(with_prometheus: bool = False) -> LocalStack:
+    """The stack; Prometheus is part of it when asked for or already running."""
+    settings = get_settings()
+    running = LocalStack(settings).prometheus.process.pid() is not None
+    return LocalStack(settings, with_prometheus=with_prometheus or running)
 
 
 def _print(statuses: list[ComponentStatus]) -> None:
@@ -29,11 +44,11 @@ def _print(statuses: list[ComponentStatus]) -> None:
 
 
 @app.command()
-def up() -> None:
+def up(with_prometheus: WithPrometheus = False) -> None:
     """Fetch (first time only), start and wait for Kafka and the registry; a no-op if running."""
     started = time.monotonic()
     try:
-        statuses = _stack().up(on_progress=lambda msg: console.print(f"[dim]{msg}"))
+        statuses = _stack(with_prometheus).up(on_progress=lambda msg: console.print(f"[dim]{msg}"))
     except StackError as exc:
         console.print(f"[red]stack up failed:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -46,27 +61,28 @@ def up() -> None:
 
 @app.command()
 def down() -> None:
-    """Stop the stack (SIGTERM, then SIGKILL after 30 s)."""
+    """Stop the stack, Prometheus included (SIGTERM, then SIGKILL after 30 s)."""
     stopped = _stack().down()
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
 @app.command()
-def status() -> None:
-    """Show each component's state; exit 1 unless all are ready."""
-    statuses = _stack().status()
+def status(with_prometheus: WithPrometheus = False) -> None:
+    """Show each component's state (Prometheus if running or asked for); exit 1 unless all
+    are ready."""
+    statuses = _stack(with_prometheus).status()
     _print(statuses)
     if not all(s.ready for s in statuses):
         raise typer.Exit(1)
 
 
 @app.command()
-def logs(component: str = typer.Argument(..., help="kafka or registry"), lines: int = 40) -> None:
+def logs(
+    component: str = typer.Argument(..., help="kafka, registry or prometheus"), lines: int = 40
+) -> None:
     """Print the tail of a component's log."""
-    for s in _stack().status():
+    for s in _stack(with_prometheus=True).status():
         if s.name == component:
-            from pathlib import Path
-
             console.print(tail(Path(s.log_file), lines), markup=False, highlight=False)
             return
     raise typer.BadParameter(f"unknown component {component!r}")

@@ -37,9 +37,13 @@ def show_decoded(settings: Settings, serde: AvroSerde, events: list[dict[str, An
         settings, topic, group_id=f"dvchub-demo-{uuid.uuid4().hex}", consumer_timeout_ms=5000
     )
     wanted = {e["event_id"] for e in events}
+    # only this run's dossiers: earlier runs' records may carry ids of a registry since restarted
+    keys = {str(e["dossier_id"]).encode() for e in events}
     table = Table("dossier", "event", "occurred (Asia/Ho_Chi_Minh)", "source", "actor", "p/offset")
     seen: Counter[str] = Counter()
     for message in consumer:
+        if message.key not in keys:
+            continue
         record = serde.decode(message.value)
         if str(record["event_id"]) not in wanted:
             continue

@@ -10,6 +10,7 @@ import uuid
 from connectors.portal.client import portal_item
 from dvchub.demo._console import console
 from dvchub.demo._contract import show_contract, show_decoded
+from dvchub.demo._kpi import show_kpis
 from dvchub.demo._lifecycle import portal_connector, push_through_portal, show_states
 from dvchub.demo._servers import lifecycle_worker
 from dvchub.demo._signing import attach_result_pdfs, sign_and_verify
@@ -47,5 +48,6 @@ def run_demo(dossiers: int = 5) -> None:
             console.print(f"{len(returns)} signed results returned (ResultReturned via the portal)")
             show_states(settings, ids, results)
             show_sla(settings, registry, portal, run_id)
+            show_kpis(settings, registry, portal, run_id)
     console.rule("[bold]Not built yet")
-    console.print("KPIs and reports, VNPost / bank / national connectors: see the open issues.")
+    console.print("VNPost / bank / national connectors: see the open issues.")

@@ -148,7 +148,7 @@ def _await_alerts(
     found: list[dict[str, Any]] = []
     while True:
         records = kafka.read_to_end(settings, SLA_ALERTS.name(settings.topic_prefix))
-        found = [a for a in (serde.decode(r.value) for r in records) if a["dossier_id"] in ours]
+        found = [serde.decode(r.value) for r in records if r.key.decode() in ours]
         if awaited <= {(a["dossier_id"], a["kind"]) for a in found}:
             return found
         if time.monotonic() > deadline:

@@ -20,7 +20,7 @@ def test_demo_runs_and_signs_every_result(settings: Settings) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=480,
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -49,3 +49,10 @@ def test_demo_runs_and_signs_every_result(settings: Settings) -> None:
     assert late, result.stdout[-3000:]
     assert late.group(1) == "2"
     assert re.search(r'dvchub_sla_overdue_dossiers\{agency="UBND-PX-MX"\} [2-9]', result.stdout)
+    # KPIs of the sample year, from the live folds, equal to a replay from offset 0.
+    assert re.search(r"every dossier counted after [\d.]+ s", result.stdout), result.stdout[-3000:]
+    assert "identical to the live KPIs" in result.stdout, result.stdout[-3000:]
+    total = re.search(r"│\s+│ Tổng cộng\s+│ (\d+)\s+│ (\d+)\s+│", result.stdout)
+    assert total, result.stdout[-3000:]
+    assert int(total.group(1)) > 0
+    assert int(total.group(2)) == 6  # the sample catalogue's procedures

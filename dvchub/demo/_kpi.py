@@ -1,0 +1,124 @@
+"""Demo section: the province's published numbers, straight from the event log.
+
+A year of sample dossiers (a hundred a month, 2025) goes through the portal connector;
+the three KPI folds run as worker processes; once every dossier is counted, the full-online
+table for 2025 and the QĐ 766 indicators of March are read back from the ``kpi`` topics, and
+a replay from offset 0 is compared with them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import datetime
+from typing import Any
+
+from connectors.portal.client import portal_item
+from dvchub.demo._console import console
+from dvchub.demo._lifecycle import RunningPortal
+from dvchub.demo._sla import DEMO_DIR
+from dvchub.tables import full_online_view, indicators_view
+from hub.kpi import (
+    PROCESSORS,
+    KpiSettings,
+    compare,
+    full_online_table,
+    indicators_766,
+    read_kpis,
+    read_latest,
+    received,
+    replay_kpis,
+)
+from hub.processing import WorkerProcess
+from hub.sample import VN_TZ, sample_events
+from hub.serde import RegistryClient, serde_for
+from hub.settings import Settings
+from hub.topics import KPI_DOSSIERS
+
+#: Sample dossiers per month of the year: enough for every agency and category to show.
+PER_MONTH = 100
+YEAR = 2025
+
+
+@contextmanager
+def kpi_workers(settings: Settings) -> Iterator[dict[str, WorkerProcess]]:
+    """One worker process per KPI fold, started together, ready; stopped at the end."""
+    with ExitStack() as stack:
+        workers: dict[str, WorkerProcess] = {}
+        for name in PROCESSORS:
+            worker = WorkerProcess("hub.kpi", settings, DEMO_DIR / f"{name}-worker.log",
+                                   args=("--processor", name))  # fmt: skip
+            stack.callback(worker.stop)
+            workers[name] = worker
+        for worker in workers.values():
+            worker.wait_ready(120)
+        yield workers
+
+
+def show_kpis(
+    settings: Settings, registry: RegistryClient, portal: RunningPortal, run_id: str
+) -> None:
+    console.rule("[bold]KPIs: the province's numbers from the event log (kpi folds -> dvc.kpi)")
+    events = [
+        event
+        for month in range(1, 13)
+        for event in sample_events(
+            PER_MONTH, seed=month, start=datetime(YEAR, month, 1, tzinfo=VN_TZ)
+        )
+    ]
+    for event in events:
+        event["dossier_id"] = f"{event['dossier_id']}-{run_id}"
+    with kpi_workers(settings) as workers:
+        console.print(
+            f"kpi workers ready: {', '.join(f'{n} :{w.port}' for n, w in workers.items())}"
+        )
+        started = time.monotonic()
+        pushed = list(portal.client.push_all(portal_item(e) for e in events))
+        console.print(f"{sum(r.accepted for r in pushed)} events of {12 * PER_MONTH} dossiers "
+                      f"of {YEAR} through the portal connector")  # fmt: skip
+        versions = Counter(str(e["dossier_id"]) for e in events)
+        counted = _wait_counted(settings, registry, versions)
+        console.print(f"every dossier counted after {time.monotonic() - started:.1f} s "
+                      f"({counted} received in {YEAR}, all runs)")  # fmt: skip
+        kpis = read_kpis(settings, registry)
+        config = KpiSettings()
+        console.print(full_online_view(full_online_table(kpis, YEAR, config.parsed_targets())))
+        console.print(indicators_view(indicators_766(kpis, f"{YEAR}-03"), f"{YEAR}-03"))
+        replayed = replay_kpis(settings, registry)
+        differences = compare(read_kpis(settings, registry), replayed)
+        console.print(
+            f"replay from offset 0: {replayed.events} events, {replayed.facts} facts in "
+            f"{replayed.seconds:.1f} s -> {len(replayed.snapshots)} snapshots, "
+            + ("identical to the live KPIs" if not differences else f"{len(differences)} differ")
+        )
+        for line in differences[:5]:
+            console.print(f"[red]{line}")
+        port = workers["kpi"].port
+        console.print(f"metrics: each worker's /metrics (kpi: http://127.0.0.1:{port}/metrics); "
+                      "the query API's /metrics has dvchub_kpi_full_online_ratio{agency,period}; "
+                      "`dvchub stack up --with-prometheus` scrapes them")  # fmt: skip
+
+
+def _wait_counted(settings: Settings, registry: RegistryClient, ours: Counter[str]) -> int:
+    """Wait until every event of ``ours`` (dossier id -> events) is counted and the year's
+    snapshots sum what ``kpi.dossiers`` says was received; returns that sum."""
+    serde = serde_for(KPI_DOSSIERS, settings.topic_prefix, registry)
+    deadline = time.monotonic() + 240
+    while True:
+        dossiers = read_latest(settings, KPI_DOSSIERS, serde)
+        expected = sum(1 for d in dossiers.values() if _received_in(d, YEAR))
+        summed = sum(received(s) for s in read_kpis(settings, registry).snapshots.values()
+                     if s["period"] == str(YEAR))  # fmt: skip
+        done = all(dossiers.get(d, {}).get("version") == n for d, n in ours.items())
+        if done and summed == expected:
+            return summed
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"KPIs not settled: {summed} summed, {expected} received")
+        time.sleep(1.0)
+
+
+def _received_in(dossier: dict[str, Any], year: int) -> bool:
+    at = dossier["received_at"]
+    return at is not None and at.astimezone(VN_TZ).year == year
