@@ -22,7 +22,8 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev,signing,rocksdb]'
 	touch $@
 
-# OS packages: Java and Maven run the stack; SoftHSM2 is the PKCS#11 token of the signing tests.
+# OS packages: Java and Maven run the stack; SoftHSM2 is the PKCS#11 token of the signing tests;
+# Prometheus (its server and promtool) is the monitoring tests' and `stack up --with-prometheus`'s.
 system-deps:
 	@missing=""; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
@@ -31,6 +32,21 @@ system-deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing OS packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@# Prometheus and promtool (monitoring tests, `stack up --with-prometheus`). Debian's package
+	@# would start its own server on :9090: a policy-rc.d denying starts keeps it off (honoured by
+	@# invoke-rc.d and deb-systemd-invoke alike), and on a systemd host it is disabled too.
+	@# --no-install-recommends keeps out the node exporter (another service, on :9100).
+	@if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; then \
+	  echo "installing OS packages: prometheus"; \
+	  if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    trap 'rm -f /usr/sbin/policy-rc.d' EXIT; \
+	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d; \
+	  fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends prometheus >/dev/null || exit 1; \
+	  if [ -d /run/systemd/system ]; then systemctl disable --now prometheus >/dev/null 2>&1; fi; \
+	  /usr/bin/promtool --version | head -1; \
 	fi
 
 stack-up: install

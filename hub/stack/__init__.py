@@ -4,10 +4,14 @@ Both come from Maven Central through the machine's ``mvn`` and run as background
 jars, data, pid files and logs live under ``DVC_STACK_HOME`` (default ``.cache/stack``).
 ``up`` is idempotent: a component that is already running and ready is left alone.
 
+Optionally (``LocalStack(settings, with_prometheus=True)``, ``dvchub stack up
+--with-prometheus``) a real Prometheus server from the OS package, scraping whatever processes
+registered themselves with ``register_scrape_target``; ``down`` stops it whether asked for or not.
+
 Exceptions::
 
     StackError
-    ├── ToolMissing   java or mvn is not installed
+    ├── ToolMissing   java, mvn or /usr/bin/prometheus is not installed
     ├── FetchFailed   Maven could not fetch a component
     ├── PortInUse     another process holds a port a component needs
     └── NotReady      a component did not become ready in time (the message carries its log tail)
@@ -25,6 +29,14 @@ from hub.stack._apicurio import ApicurioRegistry
 from hub.stack._exceptions import FetchFailed, NotReady, PortInUse, StackError, ToolMissing
 from hub.stack._kafka import KafkaNode
 from hub.stack._process import ManagedProcess, tail
+from hub.stack._prometheus import (
+    PrometheusServer,
+    PrometheusSettings,
+    register_scrape_target,
+    scrape_target,
+    targets_dir,
+    unregister_scrape_target,
+)
 
 __all__ = [
     "ApicurioRegistry",
@@ -34,9 +46,15 @@ __all__ = [
     "LocalStack",
     "NotReady",
     "PortInUse",
+    "PrometheusServer",
+    "PrometheusSettings",
     "StackError",
     "ToolMissing",
+    "register_scrape_target",
+    "scrape_target",
     "tail",
+    "targets_dir",
+    "unregister_scrape_target",
 ]
 
 
@@ -62,11 +80,15 @@ class ComponentStatus:
 
 
 class LocalStack:
-    """Kafka first (the registry does not need it with in-memory storage, but the hub does)."""
+    """Kafka first (the registry does not need it with in-memory storage, but the hub does);
+    Prometheus last, and only ``with_prometheus`` (it needs an OS package the hub does not)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, with_prometheus: bool = False) -> None:
         self.settings = settings
+        self.prometheus = PrometheusServer(settings)
         self.components: list[Component] = [KafkaNode(settings), ApicurioRegistry(settings)]
+        if with_prometheus:
+            self.components.append(self.prometheus)
 
     def fetch(self) -> None:
         for component in self.components:
@@ -91,8 +113,12 @@ class LocalStack:
         return [self._status(c, timings.get(c.process.name)) for c in self.components]
 
     def down(self) -> list[str]:
-        """Stop every component; returns the names of those that were running."""
-        return [c.process.name for c in reversed(self.components) if c.process.stop()]
+        """Stop every component, Prometheus too even if not asked for (``make stop`` stops
+        everything); returns the names of those that were running."""
+        every = [*self.components]
+        if self.prometheus not in every:
+            every.append(self.prometheus)
+        return [c.process.name for c in reversed(every) if c.process.stop()]
 
     def status(self) -> list[ComponentStatus]:
         return [self._status(c) for c in self.components]
