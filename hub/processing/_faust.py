@@ -31,7 +31,7 @@ import os
 import time
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
@@ -59,6 +59,8 @@ class RunnerOptions:
     app_id: str | None = None  # default "<topic prefix><processor name>"
     state_topic: str | None = None  # default: the processor's state topic under the prefix
     web_port: int = 6066
+    #: where /ready and /metrics listen (DVC_WEB_HOST; 0.0.0.0 in a container)
+    web_host: str = field(default_factory=lambda: os.environ.get("DVC_WEB_HOST", "127.0.0.1"))
     web_enabled: bool = True
     grace_s: float = 2.0  # how long a Deferred message waits for its side input
     session_timeout_s: float = 10.0
@@ -446,7 +448,7 @@ def create_app(
         topic_replication_factor=settings.replication_factor,
         web_enabled=opts.web_enabled,
         web_port=opts.web_port,
-        web_host="127.0.0.1",
+        web_host=opts.web_host,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=opts.session_timeout_s,

@@ -86,7 +86,9 @@ class LocalStack:
     def __init__(self, settings: Settings, *, with_prometheus: bool = False) -> None:
         self.settings = settings
         self.prometheus = PrometheusServer(settings)
-        self.components: list[Component] = [KafkaNode(settings), ApicurioRegistry(settings)]
+        self.kafka = KafkaNode(settings)
+        self.registry = ApicurioRegistry(settings)
+        self.components: list[Component] = [self.kafka, self.registry]
         if with_prometheus:
             self.components.append(self.prometheus)
 
@@ -95,8 +97,16 @@ class LocalStack:
             component.fetch()
 
     def up(self, on_progress: Callable[[str], None] = lambda _: None) -> list[ComponentStatus]:
-        """Start what is not running, in parallel, and wait until everything is ready."""
+        """Start what is not running, in parallel, and wait until everything is ready.
+
+        A cold start (neither Kafka nor the registry running) begins with an empty broker: the
+        registry keeps its schemas in memory, so records written under the previous registry
+        would carry schema ids the new one does not know, or knows as other schemas.
+        """
         self.fetch()
+        cold = self.kafka.process.pid() is None and self.registry.process.pid() is None
+        if cold and self.kafka.reset():
+            on_progress("kafka: a new registry, so an empty broker (its old log removed)")
         started_at = time.monotonic()
         started: list[Component] = []
         for component in self.components:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 import subprocess
 import uuid
 from dataclasses import dataclass
@@ -89,6 +90,14 @@ class KafkaNode:
             raise NotReady(
                 f"kafka storage format failed:\n{(result.stdout + result.stderr)[-2000:]}"
             )
+
+    def reset(self) -> bool:
+        """Remove the log directory (the node must be stopped); whether there was one."""
+        data = self.home / "data"
+        if not data.exists():
+            return False
+        shutil.rmtree(data)
+        return True
 
     def start(self) -> None:
         self.fetch()
