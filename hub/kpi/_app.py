@@ -7,6 +7,7 @@ from typing import Any
 from hub.kpi._config import KpiSettings
 from hub.kpi._processors import KpiDossierProcessor, KpiProcessor, ProcedureHistoryProcessor
 from hub.lifecycle import CatalogView
+from hub.materialized import MaterializedTopic
 from hub.processing import Processor
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
@@ -43,14 +44,22 @@ def live_processor(
     if name != KpiDossierProcessor.name:
         raise ValueError(f"no KPI processor {name!r}; one of {', '.join(PROCESSORS)}")
     catalog = CatalogView(settings, serde_for(CATALOG_PROCEDURES, prefix, registry))
+    # the catalogue's history, for the level at acceptance; the latest entry stands in for a
+    # procedure whose history the kpi-procedures fold has not published yet (a new one)
+    histories = MaterializedTopic(
+        settings, serde_for(KPI_PROCEDURES, prefix, registry), KPI_PROCEDURES.name(prefix),
+        what="procedure histories",
+    )  # fmt: skip
 
     def open_catalog() -> None:
         catalog.start()
+        histories.start()
         catalog.require_ready()
+        histories.wait_ready(60)
 
     return KpiDossierProcessor(
         serde_for(DOSSIER_EVENTS, prefix, registry), serde_for(KPI_DOSSIERS, prefix, registry),
         serde_for(KPI_FACTS, prefix, registry), catalog.get, (sla or SlaSettings()).policy(),
-        postal_counts_as=kpi.postal_counts_as, on_open=open_catalog,
-        is_ready=lambda: catalog.ready,
+        postal_counts_as=kpi.postal_counts_as, histories=histories.get, on_open=open_catalog,
+        is_ready=lambda: catalog.ready and histories.ready,
     )  # fmt: skip

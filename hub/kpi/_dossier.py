@@ -4,8 +4,9 @@ A dossier counts once, for the agency competent at acceptance:
 
 * **received** (HSTN) at acceptance (status 2, or the fee payment that accepts it), in the
   category of its procedure's level *at acceptance* (the DossierAccepted's ``level``, else the
-  catalogue's) and in the column of its channel: online, or direct (a dossier carried by VNPost
-  counts as ``postal_counts_as`` says); its intake is digitised when it came with documents;
+  catalogue version in effect at acceptance, from the catalogue's history) and in the column
+  of its channel: online, or direct (a dossier carried by VNPost counts as
+  ``postal_counts_as`` says); its intake is digitised when it came with documents;
 * **resolved** when its result is ready (status 9): on time or late as the SLA judges it (the
   same rules and calendar, ``hub.sla.apply_event``, kept inside the record), with an electronic
   result when the result carried documents;
@@ -20,7 +21,7 @@ sums them into ``KpiSnapshot``s. A fact carries the position of the event that c
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -29,6 +30,8 @@ from hub.kpi._periods import periods_of
 from hub.sla import Refusal, SlaPolicy, apply_event, new_record
 
 Record = dict[str, Any]
+#: instant -> the dossier's procedure version in effect then, if known
+VersionLookup = Callable[[datetime], Mapping[str, Any] | None]
 
 ONLINE_PAYMENT: Final = frozenset({"ONLINE_BANK", "NATIONAL_PAYMENT_PLATFORM"})
 _LEVELS: Final = frozenset({"DIRECT_ONLY", "PARTIAL_ONLINE", "FULL_ONLINE"})
@@ -73,9 +76,13 @@ def apply(
     policy: SlaPolicy,
     *,
     postal_counts_as: str = "DIRECT",
+    version_at: VersionLookup = lambda at: None,
 ) -> tuple[Record, list[Record]]:
     """The record after ``event`` and the KpiFacts it causes. ``procedure`` is the catalogue
-    entry of the dossier's procedure (of the submission's, for a DossierSubmitted), if known."""
+    entry of the dossier's procedure (of the submission's, for a DossierSubmitted), if known;
+    ``version_at(instant)`` its catalogue version in effect then (``ProcedureVersion``), if
+    known: the level at acceptance is that version's, whenever the event is folded (live, or
+    replayed after the level changed)."""
     r = new_dossier(str(event["dossier_id"])) if record is None else dict(record)
     event_type = str(event["event_type"])
     payload: Mapping[str, Any] = event["payload"][1]
@@ -90,7 +97,8 @@ def apply(
     accepted_at: datetime | None = r["deadline"]["accepted_at"]
     if r["received_at"] is None and accepted_at is not None:
         r["received_at"] = accepted_at
-        r["level"] = _level(payload if event_type == "DOSSIER_ACCEPTED" else {}, procedure)
+        stated = payload if event_type == "DOSSIER_ACCEPTED" else {}
+        r["level"] = _level(stated, version_at(accepted_at) or procedure)
         facts.append(("RECEIVED", accepted_at, {
             "level": r["level"], "online": r["counted_online"],
             "digitised": r["intake_digitised"]}))  # fmt: skip

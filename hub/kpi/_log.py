@@ -98,12 +98,14 @@ def compute(
     kpi: KpiProcessor,
     histories: ProcedureHistoryProcessor,
 ) -> KpiReplay:
-    """The three folds over ``events`` and ``catalog`` (messages of the two input topics)."""
+    """The three folds over ``events`` and ``catalog`` (messages of the two input topics): the
+    catalogue's history first, so each dossier counts at its procedure's level at acceptance."""
     started = time.perf_counter()
-    counted = InMemoryRunner(dossiers).run(events)
+    kept = InMemoryRunner(histories).run(catalog)
+    by_code = {k.decode(): h for k, h in kept.states.items()}
+    counted = InMemoryRunner(dossiers.with_histories(by_code.get)).run(events)
     facts = [Message(e.value or b"", e.key, KPI_FACTS.suffix) for e in counted.emits]
     summed = InMemoryRunner(kpi).run(facts)
-    kept = InMemoryRunner(histories).run(catalog)
     return KpiReplay(
         snapshots={k.decode(): s for k, s in summed.states.items()},
         histories={k.decode(): h for k, h in kept.states.items()},

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from hub.kpi._periods import Period
@@ -49,6 +50,15 @@ def _replace(history: Mapping[str, Any] | None, versions: list[Any], version: Re
     kept = [v for v in versions if v["updated_at"] != version["updated_at"]]
     return {"procedure_code": history["procedure_code"],
             "versions": sorted([*kept, version], key=lambda v: v["updated_at"])}  # fmt: skip
+
+
+def version_at(history: Mapping[str, Any], at: datetime) -> Record | None:
+    """The version in effect at ``at``: the latest taken effect by then, else the first."""
+    versions = history["versions"]
+    if not versions:
+        return None
+    in_effect = [v for n, v in enumerate(versions) if n == 0 or v["updated_at"] <= at]
+    return dict(in_effect[-1])
 
 
 @dataclass(frozen=True)

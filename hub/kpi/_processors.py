@@ -10,12 +10,13 @@ one partition of the second fold, whichever worker owns the dossiers.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from hub.kpi._config import Targets
 from hub.kpi._dossier import Position, apply, fact_key, is_duplicate
-from hub.kpi._procedures import add_version
+from hub.kpi._procedures import add_version, version_at
 from hub.kpi._snapshot import apply_fact, is_applied
 from hub.lifecycle import decode_event, procedure_code
 from hub.processing import (
@@ -42,6 +43,8 @@ from hub.topics import (
 Record = dict[str, Any]
 #: procedure code -> Procedure record, or None while it is not in the catalogue
 ProcedureLookup = Callable[[str], Mapping[str, Any] | None]
+#: procedure code -> ProcedureHistory record (kpi.procedures), or None while it has none
+HistoryLookup = Callable[[str], Mapping[str, Any] | None]
 
 
 def decode_record(serde: AvroSerde, message: Message) -> Record | Reject:
@@ -83,6 +86,7 @@ class KpiDossierProcessor(_AvroState):
         policy: SlaPolicy,
         *,
         postal_counts_as: str = "DIRECT",
+        histories: HistoryLookup = lambda code: None,
         on_open: Callable[[], None] = lambda: None,
         is_ready: Callable[[], bool] = lambda: True,
     ) -> None:
@@ -92,6 +96,7 @@ class KpiDossierProcessor(_AvroState):
         self.policy = policy
         self.postal_counts_as = postal_counts_as
         self._procedures = procedures
+        self._histories = histories
         self._on_open = on_open
         self._is_ready = is_ready
 
@@ -102,6 +107,12 @@ class KpiDossierProcessor(_AvroState):
     @property
     def ready(self) -> bool:
         return self._is_ready()
+
+    def with_histories(self, histories: HistoryLookup) -> KpiDossierProcessor:
+        """This fold, reading procedure versions from ``histories`` (a replay's, say)."""
+        clone = copy.copy(self)
+        clone._histories = histories
+        return clone
 
     def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
         event = decode_event(self.events, message)
@@ -117,8 +128,12 @@ class KpiDossierProcessor(_AvroState):
             reject = Reject("UNKNOWN_PROCEDURE", f"procedure {code} is not in the catalogue")
             return Deferred(reject, waiting_for=f"procedure {code}")
         position = Position(message.partition or 0, message.offset or 0)
-        new, facts = apply(state, event, procedure, position, self.policy,
-                           postal_counts_as=self.postal_counts_as)  # fmt: skip
+        history = None if code is None else self._histories(code)
+        new, facts = apply(
+            state, event, procedure, position, self.policy,
+            postal_counts_as=self.postal_counts_as,
+            version_at=lambda at: None if history is None else version_at(history, at),
+        )  # fmt: skip
         emits = tuple(Emit(KPI_FACTS, fact_key(f), self.facts.encode(f)) for f in facts)
         return Changed(new, emits, outcome="counted" if facts else "applied")
 

@@ -1,0 +1,76 @@
+"""The live KPI workers against a replay and against the hand-computed province.
+
+One worker of each fold on a per-test prefix; the synthetic province of ``test_province``
+(catalogue on ``catalog.procedures``, events on ``dossier.events``); what the workers publish
+on ``kpi`` / ``kpi.procedures`` must equal a replay from offset 0 and the numbers by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.kafka import ensure_topics
+from hub.kpi import compare, full_online_rows, full_online_table, replay_kpis
+from hub.serde import RegistryClient
+from hub.settings import Settings
+from tests.kpi._live import FOLDS, LiveRig
+from tests.kpi._support import TARGETS, dossier, procedure, vn
+from tests.kpi.test_province import EXPECTED_2025, VERSIONS, province_events
+from tests.lifecycle._support import wait_until
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def live(settings: Settings, registry: RegistryClient, tmp_path: Path) -> Iterator[LiveRig]:
+    ensure_topics(settings)
+    rig = LiveRig(settings, registry, tmp_path)
+    yield rig
+    rig.close()
+
+
+def test_the_live_kpis_equal_the_replay_and_the_hand_computed_table(live: LiveRig) -> None:
+    live.publish_catalog(VERSIONS)
+    for fold in FOLDS:
+        live.start(fold)
+    live.wait_ready()
+    live.events.send(province_events())
+    published, replayed = live.settled()
+    assert compare(published, replayed) == []
+    assert full_online_rows(full_online_table(published, 2025, TARGETS)) == EXPECTED_2025
+    lx = published.snapshots["UBND-LX|2025-03"]
+    assert (lx["resolved"], lx["resolved_on_time"], lx["with_fee"], lx["paid_online"]) == (
+        5, 4, 3, 2,
+    )  # fmt: skip
+    assert published.snapshots["UBND-LX|2025"]["facts_applied"] == 10 + 5 + 3 + 2
+    assert [v["level"] for v in published.histories["CD-X"]["versions"]] == [
+        "PARTIAL_ONLINE", "FULL_ONLINE",
+    ]  # fmt: skip
+
+
+def test_a_replay_after_a_level_change_keeps_the_level_at_acceptance(live: LiveRig) -> None:
+    """A dossier whose acceptance does not state the level counts at the catalogue's level at
+    acceptance (``hub.kpi._dossier``); after the procedure becomes full online, a replay must
+    still count it as partial online, as the live worker did."""
+    before = procedure("BUG-X", "UBND-LX", "UBND TP Long Xuyên", "PARTIAL_ONLINE")
+    live.publish_catalog([before])
+    for fold in FOLDS:
+        live.start(fold)
+    live.wait_ready()
+    live.events.send(dossier("BUG-1", {"BUG-X": before}, "BUG-X", "ONLINE", vn(2025, 3, 3)))
+    key = "UBND-LX|2025-03"
+    wait_until(lambda: key in live.kpis().snapshots, timeout_s=60)
+    assert live.kpis().snapshots[key]["received_partial_online"] == 1  # live: partial
+    after = procedure("BUG-X", "UBND-LX", "UBND TP Long Xuyên", "FULL_ONLINE",
+                      updated_at=vn(2025, 7, 1, 0))  # fmt: skip
+    live.publish_catalog([after])
+    wait_until(lambda: len(live.kpis().histories["BUG-X"]["versions"]) == 2, timeout_s=60)
+    replayed = replay_kpis(live.settings, live.registry)
+    assert replayed.snapshots[key]["received_partial_online"] == 1, (
+        "the replay counts a dossier accepted in March 2025, under the partial-online version, "
+        "at the level of the latest catalogue entry (full online, from July)"
+    )
+    assert compare(live.kpis(), replayed) == []
