@@ -6,6 +6,7 @@ derived from it, so the two can never disagree.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -64,3 +65,22 @@ def new_event(
         "schema_version": SCHEMA_VERSION,
         "payload": (f"{EVENT_NAMESPACE}.{payload_name}", dict(payload)),
     }
+
+
+# -- dedupe by event id, in a state -----------------------------------------------------------
+# A processor that keeps no history of its own keeps the ids it applied as 8-byte BLAKE2b
+# digests, concatenated in one ``bytes`` field of its state (``seen_events``): compact in the
+# changelog, and one collision in 2**64 is no concern at a province's scale.
+
+_DIGEST = 8
+
+
+def event_digest(event_id: str) -> bytes:
+    """The 8-byte digest ``seen_events`` keeps of ``event_id``."""
+    return hashlib.blake2b(event_id.encode(), digest_size=_DIGEST).digest()
+
+
+def has_seen(seen: bytes, event_id: str) -> bool:
+    """Whether the digests ``seen`` hold ``event_id``'s."""
+    digest = event_digest(event_id)
+    return any(seen[i : i + _DIGEST] == digest for i in range(0, len(seen), _DIGEST))

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any, Self
 
-from hub.kafka import follow_topic
+from hub.kafka import follow_topic, read_to_end
 from hub.serde import AvroSerde, DecodeError
 from hub.settings import Settings
 
@@ -100,3 +100,23 @@ class MaterializedTopic:
         where = self.key_of(key, record)
         if where is not None:
             self._records[where] = record
+
+
+def read_compacted(
+    settings: Settings, topic: str, serde: AvroSerde, *, timeout_s: float = 120.0
+) -> dict[str, dict[str, Any]]:
+    """Key -> latest decoded value of compacted ``topic``, read once to its current end (no
+    thread): a tombstone removes its key, an undecodable record is skipped."""
+    latest: dict[str, dict[str, Any]] = {}
+    for record in read_to_end(settings, topic, timeout_s=timeout_s):
+        if record.key is None:
+            continue
+        key = record.key.decode("utf-8", "replace")
+        if record.value is None:
+            latest.pop(key, None)
+            continue
+        try:
+            latest[key] = serde.decode(record.value)
+        except DecodeError:
+            continue
+    return latest

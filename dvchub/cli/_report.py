@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from dvchub.cli import _kpi
+from dvchub.cli._kpi import Format, FormatOption, OutputOption
 from hub.serde import RegistryClient, serde_for
 from hub.settings import get_settings
 from hub.topics import SLA_DEADLINES
@@ -29,12 +29,6 @@ if TYPE_CHECKING:
 console = Console()
 
 
-class Format(StrEnum):
-    TABLE = "table"
-    CSV = "csv"
-    XLSX = "xlsx"
-
-
 def register(app: typer.Typer) -> None:
     """Add ``report late`` to ``app``."""
     report = typer.Typer(help="Reports the province publishes.", no_args_is_help=True)
@@ -42,10 +36,8 @@ def register(app: typer.Typer) -> None:
     @report.command("late")
     def late(
         month: str = typer.Option(..., help="The period, e.g. 2025-03."),
-        format: Annotated[Format, typer.Option("--format", help="table, csv or xlsx.")] = (
-            Format.TABLE
-        ),
-        output: Annotated[Path | None, typer.Option(help="File to write (csv, xlsx).")] = None,
+        format: FormatOption = Format.TABLE,
+        output: OutputOption = None,
     ) -> None:
         """Overdue and late-returned dossiers of MONTH, per agency, department and official."""
         from hub.processing import clock_from_spec

@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from hub.api._files import csv_download, xlsx_download
+from hub.api._files import download
 from hub.api._kpi import KpiCollector, KpiViews, kpi_routes
 from hub.api._store import DeadlineStore, StateStore
 from hub.kpi import KpiSettings
@@ -170,13 +170,13 @@ def create_api(
         entries = late_dossiers(views.values(), period, as_of=now(), calendar=calendar)
         counts = late_counts(entries)
         name = f"late-{period.label}"
-        if format == "csv":
-            return csv_download(lambda out: write_csv(entries, out), f"{name}.csv")
-        if format == "xlsx":
-            title = f"Hồ sơ trễ hạn {period.label}"
-            return xlsx_download(
-                lambda path: write_xlsx(entries, counts, path, title=title), f"{name}.xlsx"
-            )
+        title = f"Hồ sơ trễ hạn {period.label}"
+        file = download(
+            format, name, csv=lambda out: write_csv(entries, out),
+            xlsx=lambda path: write_xlsx(entries, counts, path, title=title),
+        )  # fmt: skip
+        if file is not None:
+            return file
         return jsonable_encoder(as_json(entries, counts, period))
 
     @api.get("/metrics")

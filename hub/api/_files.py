@@ -29,5 +29,20 @@ def xlsx_download(write: Callable[[Path], None], filename: str) -> Response:
         return Response(path.read_bytes(), media_type=XLSX, headers=_attachment(filename))
 
 
+def download(
+    format: str,
+    name: str,
+    *,
+    csv: Callable[[TextIO], None],
+    xlsx: Callable[[Path], None],
+) -> Response | None:
+    """The report as ``<name>.csv`` or ``<name>.xlsx`` for those formats; None for JSON."""
+    if format == "csv":
+        return csv_download(csv, f"{name}.csv")
+    if format == "xlsx":
+        return xlsx_download(xlsx, f"{name}.xlsx")
+    return None
+
+
 def _attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"'}

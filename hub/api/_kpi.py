@@ -20,7 +20,7 @@ from fastapi.encoders import jsonable_encoder
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from hub.api._files import csv_download, xlsx_download
+from hub.api._files import download
 from hub.kpi import (
     FULL_ONLINE_TITLES,
     INDICATOR_TITLES,
@@ -127,14 +127,14 @@ def kpi_routes(views: KpiViews, config: KpiSettings | None = None) -> APIRouter:
         label = period(year, "year").label
         table = full_online_table(views.kpis(), int(label), targets)
         name = f"full-online-{label}"
-        if format == "csv":
-            return csv_download(lambda out: write_full_online_csv(table, out), f"{name}.csv")
-        if format == "xlsx":
-            rows = full_online_rows(table)
-            title = f"Tỷ lệ hồ sơ trực tuyến toàn trình {label}"
-            return xlsx_download(
-                lambda path: write_xlsx(title, FULL_ONLINE_TITLES, rows, path), f"{name}.xlsx"
-            )
+        rows = full_online_rows(table)
+        title = f"Tỷ lệ hồ sơ trực tuyến toàn trình {label}"
+        file = download(
+            format, name, csv=lambda out: write_full_online_csv(table, out),
+            xlsx=lambda path: write_xlsx(title, FULL_ONLINE_TITLES, rows, path),
+        )  # fmt: skip
+        if file is not None:
+            return file
         return jsonable_encoder({
             "period": label, "rows": [_row(r) for r in table.rows], "total": _row(table.total),
         })  # fmt: skip
@@ -148,14 +148,14 @@ def kpi_routes(views: KpiViews, config: KpiSettings | None = None) -> APIRouter:
         label = period(month, "month").label
         rows = indicators_766(views.kpis(), label)
         name = f"766-{label}"
-        if format == "csv":
-            return csv_download(lambda out: write_indicators_csv(rows, out), f"{name}.csv")
-        if format == "xlsx":
-            cells = indicator_rows(rows)
-            title = f"Chỉ số QĐ 766 {label}"
-            return xlsx_download(
-                lambda path: write_xlsx(title, INDICATOR_TITLES, cells, path), f"{name}.xlsx"
-            )
+        cells = indicator_rows(rows)
+        title = f"Chỉ số QĐ 766 {label}"
+        file = download(
+            format, name, csv=lambda out: write_indicators_csv(rows, out),
+            xlsx=lambda path: write_xlsx(title, INDICATOR_TITLES, cells, path),
+        )  # fmt: skip
+        if file is not None:
+            return file
         return jsonable_encoder({"period": label, "rows": [_indicators(r) for r in rows]})
 
     @router.get("/v1/reports/online-submissions")

@@ -20,12 +20,12 @@ sums them into ``KpiSnapshot``s. A fact carries the position of the event that c
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from hub.events import event_digest, has_seen
 from hub.kpi._periods import periods_of
 from hub.sla import Refusal, SlaPolicy, apply_event, new_record
 
@@ -56,16 +56,8 @@ def new_dossier(dossier_id: str) -> Record:
     }  # fmt: skip
 
 
-def event_digest(event_id: str) -> bytes:
-    return hashlib.blake2b(event_id.encode(), digest_size=8).digest()
-
-
 def is_duplicate(record: Mapping[str, Any] | None, event_id: str) -> bool:
-    if record is None:
-        return False
-    seen: bytes = record["seen_events"]
-    digest = event_digest(event_id)
-    return any(seen[i : i + 8] == digest for i in range(0, len(seen), 8))
+    return record is not None and has_seen(record["seen_events"], event_id)
 
 
 def apply(

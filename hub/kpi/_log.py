@@ -17,8 +17,9 @@ from hub import kafka
 from hub.kpi._config import KpiSettings
 from hub.kpi._processors import KpiDossierProcessor, KpiProcessor, ProcedureHistoryProcessor
 from hub.lifecycle import CatalogView
+from hub.materialized import read_compacted
 from hub.processing import InMemoryRunner, Message
-from hub.serde import AvroSerde, DecodeError, RegistryClient, serde_for
+from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings
 from hub.sla import SlaSettings
 from hub.topics import (
@@ -60,21 +61,7 @@ def read_latest(
     settings: Settings, spec: TopicSpec, serde: AvroSerde, *, timeout_s: float = 120.0
 ) -> dict[str, Record]:
     """key -> latest decoded value of the compacted ``spec`` (tombstones remove their key)."""
-    latest: dict[str, Record] = {}
-    for record in kafka.read_to_end(
-        settings, spec.name(settings.topic_prefix), timeout_s=timeout_s
-    ):
-        if record.key is None:
-            continue
-        key = record.key.decode("utf-8", "replace")
-        if record.value is None:
-            latest.pop(key, None)
-            continue
-        try:
-            latest[key] = serde.decode(record.value)
-        except DecodeError:
-            continue
-    return latest
+    return read_compacted(settings, spec.name(settings.topic_prefix), serde, timeout_s=timeout_s)
 
 
 def read_kpis(settings: Settings, registry: RegistryClient) -> Kpis:

@@ -27,13 +27,13 @@ dead-letters them, the SLA ignores them.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from hub.events import event_digest, has_seen
 from hub.lifecycle import FEE_RETURN, TRANSITIONS
 from hub.sla._calendar import WorkingCalendar
 
@@ -87,16 +87,8 @@ def new_record(dossier_id: str) -> Record:
     }  # fmt: skip
 
 
-def event_digest(event_id: str) -> bytes:
-    return hashlib.blake2b(event_id.encode(), digest_size=8).digest()
-
-
 def is_duplicate(record: Mapping[str, Any] | None, event_id: str) -> bool:
-    if record is None:
-        return False
-    seen: bytes = record["seen_events"]
-    digest = event_digest(event_id)
-    return any(seen[i : i + 8] == digest for i in range(0, len(seen), 8))
+    return record is not None and has_seen(record["seen_events"], event_id)
 
 
 def apply_event(

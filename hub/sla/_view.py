@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
-from hub import kafka
-from hub.serde import AvroSerde, DecodeError
+from hub.materialized import read_compacted
+from hub.serde import AvroSerde
 from hub.settings import Settings
 from hub.sla._calendar import WorkingCalendar
 from hub.topics import SLA_DEADLINES
@@ -61,17 +61,5 @@ def read_deadlines(
     settings: Settings, serde: AvroSerde, *, timeout_s: float = 60.0
 ) -> dict[str, dict[str, Any]]:
     """dossier id -> latest DossierDeadline on ``sla.deadlines`` (read to its current end)."""
-    latest: dict[str, dict[str, Any]] = {}
     topic = SLA_DEADLINES.name(settings.topic_prefix)
-    for record in kafka.read_to_end(settings, topic, timeout_s=timeout_s):
-        if record.key is None:
-            continue
-        key = record.key.decode("utf-8", "replace")
-        if record.value is None:
-            latest.pop(key, None)
-            continue
-        try:
-            latest[key] = serde.decode(record.value)
-        except DecodeError:
-            continue
-    return latest
+    return read_compacted(settings, topic, serde, timeout_s=timeout_s)
