@@ -8,11 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from hub.settings import Settings
 
 DVCHUB = Path(sys.executable).with_name("dvchub")
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)  # the whole of make run: worker starts, a simulated SLA week, a KPI year
 def test_demo_runs_and_signs_every_result(settings: Settings) -> None:
     env = {**os.environ, "DVC_TOPIC_PREFIX": settings.topic_prefix, "DVC_PARTITIONS": "3"}
     result = subprocess.run(
