@@ -20,10 +20,13 @@ On a fresh topic prefix (hub topics, the sample catalogue), it prints:
    instant T; the others are accepted later, one template per minute, so are due later. The file
    clock starts at the common acceptance and is then moved to T; per timer (dossier) the lag is
    the Kafka timestamp of its last alert on ``sla.alerts`` minus the wall time the clock moved.
-   Every dossier due must alert, with exactly the alerts the rules raise at T, and nobody else;
+   Every dossier due must alert, with exactly the alerts the rules raise at T, and nobody else.
+   For comparison, the same firings on the in-memory runner from a table holding the same
+   entries (nothing decoded yet, as after a restart): the fold's own cost, no broker, which
+   bounds the lag from below;
 4. schedule rate live: ``--live`` more dossiers produced to ``dossier.events`` while the worker
-   holds the N deadlines, timed from the first send until the worker's events metric counts every
-   event applied and its due-index holds N + live timers.
+   holds the N deadlines, timed from the first send until its due-index holds N + live timers
+   (``/ready``) and its events metric counts every event applied (written and acknowledged).
 """
 
 from __future__ import annotations
@@ -245,6 +248,33 @@ def fill_changelog(
     return Fill(2 * count, total, seconds)
 
 
+@dataclass(frozen=True)
+class FireRate:
+    timers: int
+    alerts: int
+    seconds: float
+
+
+def fire_rate(processor: SlaProcessor, template: Template, due: int, partitions: int) -> FireRate:
+    """Fire ``due`` copies of ``template`` at its due instant on the in-memory runner, from a
+    table holding what the changelog holds (states and timer entries; nothing decoded yet, as
+    after a restart): the fold's own cost of firing them, no broker involved."""
+    table: dict[bytes, bytes] = {}
+    for number in range(due):
+        key = copy_id(number).encode()
+        partition = kafka_partition(key, partitions)
+        table[key] = template.copy(copy_id(number))
+        table[timer_key(partition, key)] = encode_due(template.due_ms)
+    runner: InMemoryRunner[dict[str, Any]] = InMemoryRunner(processor, table)
+    at = datetime.fromtimestamp(template.due_ms / 1000, VN_TZ)
+    started = time.perf_counter()
+    result = runner.fire_due(at)
+    seconds = time.perf_counter() - started
+    if sum(result.outcomes.values()) != due:
+        raise SystemExit(f"{due:,} timers due, {dict(result.outcomes)} fired")
+    return FireRate(due, len(result.emits), seconds)
+
+
 # -- 3. the worker -------------------------------------------------------------------------------
 
 
@@ -370,11 +400,12 @@ def _check_alerts(seen: dict[str, list[str]], want: set[str], kinds: tuple[str, 
 
 
 def _wait_metric(worker: Worker, name: str, value: float, deadline: float) -> float:
-    """Wall time at which ``name`` on the worker's /metrics reached ``value``."""
+    """Wall time at which ``name`` on the worker's /metrics reached ``value`` (polled 4 times a
+    second: rendering /metrics takes the worker's event loop, so polling costs it time)."""
     while worker.metric(name) < value:
         if time.monotonic() > deadline:
             raise SystemExit(f"{name} stayed below {value:,} ({worker.metric(name):,})")
-        time.sleep(0.05)
+        time.sleep(0.25)
     return time.time()
 
 
@@ -404,10 +435,10 @@ def live_schedule(
     producer.flush()
     produce_s = time.time() - started
     producer.close()
-    deadline = time.monotonic() + timeout_s
-    done = _wait_metric(worker, APPLIED, applied_before + len(values), deadline)
     worker.wait_for(f"{timers_before + count:,} timers",
                     lambda s: s.get("timers") == timers_before + count, timeout_s)  # fmt: skip
+    deadline = time.monotonic() + timeout_s
+    done = _wait_metric(worker, APPLIED, applied_before + len(values), deadline)
     return Live(count, produce_s, done - started)
 
 
@@ -442,6 +473,12 @@ def run(args: argparse.Namespace, settings: Settings, work_dir: Path) -> None:
               f"({core.dossiers:,} dossiers, {core.events:,} events in {core.seconds:.1f} s, "
               f"{core.timers:,} timers)")  # fmt: skip
         templates = make_templates(processor, args.templates, settings.partitions)
+        core_fire = fire_rate(processor, templates[0], args.due, settings.partitions)
+        print(
+            f"firing (fold core): {core_fire.timers / core_fire.seconds:,.0f} timers/s "
+            f"({core_fire.timers:,} timers, {core_fire.alerts:,} alerts in "
+            f"{core_fire.seconds:.2f} s: the least a worker needs to fire them)"
+        )
         topic = changelog_topic(processor, settings)
         fill = fill_changelog(settings, topic, templates, args.deadlines, args.due)
         print(

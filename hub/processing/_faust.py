@@ -416,7 +416,10 @@ class _Runtime:
     def readiness(self) -> dict[str, Any]:
         partitions = sorted(self.assigned())
         busy = bool(self.app.rebalancing) or bool(self.app.in_recovery)
-        ready = self.started and self.processor.ready and bool(partitions) and not busy
+        timers = None if self.fold is None else self.fold.timers
+        # a timer processor serves once the due-index of every partition it owns is built
+        indexed = timers is None or set(partitions) <= timers.partitions
+        ready = self.started and self.processor.ready and bool(partitions) and not busy and indexed
         metrics.READY.labels(self.name).set(1 if ready else 0)
         return {
             "ready": ready, "processor": self.name, "started": self.started,
