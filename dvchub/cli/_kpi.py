@@ -13,7 +13,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dvchub.tables import full_online_view, indicators_view
 from hub.serde import RegistryClient
 from hub.settings import get_settings
 
@@ -73,6 +72,8 @@ def add_reports(report: typer.Typer) -> None:
             write_xlsx(title, FULL_ONLINE_TITLES, full_online_rows(table), target)
             console.print(f"{len(table.rows)} agencies written to {target}")
         else:
+            from dvchub.tables import full_online_view
+
             console.print(full_online_view(table))
 
     @report.command("766")
@@ -106,6 +107,8 @@ def add_reports(report: typer.Typer) -> None:
             write_xlsx(f"Chỉ số QĐ 766 {label}", INDICATOR_TITLES, indicator_rows(rows), target)
             console.print(f"{len(rows)} agencies written to {target}")
         else:
+            from dvchub.tables import indicators_view
+
             console.print(indicators_view(rows, label))
 
     @report.command("online")
