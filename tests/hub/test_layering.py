@@ -91,7 +91,9 @@ def test_the_cli_builds_without_the_optional_parts() -> None:
         runner = CliRunner()
         for args in (["--help"], ["stack", "--help"], ["sign", "--help"],
                      ["signing", "process", "--help"], ["portal", "serve", "--help"],
-                     ["lifecycle", "worker", "--help"], ["demo", "run", "--help"]):
+                     ["lifecycle", "worker", "--help"], ["demo", "run", "--help"],
+                     ["sla", "worker", "--help"], ["kpi", "worker", "--help"],
+                     ["report", "late", "--help"], ["report", "full-online", "--help"]):
             result = runner.invoke(app, args)
             assert result.exit_code == 0, (args, result.output, result.exception)
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in {BLOCKED!r}
