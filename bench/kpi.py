@@ -161,12 +161,9 @@ class Portal:
         self._log.close()
 
 
-def ingest(portal: Portal, events: Iterator[dict[str, Any]], clients: int) -> tuple[int, float]:
-    """Push every event through the connector from ``clients`` threads; (accepted, seconds).
-
-    One dossier's two events go in the same batch, in order, so no acceptance overtakes its
-    submission (the portal connector produces a batch in order)."""
-    started = time.perf_counter()
+def batches_of(events: Iterator[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The portal JSON items in batches of 500. One dossier's two events go in the same batch,
+    in order, so no acceptance overtakes its submission (a batch is produced in order)."""
     batches: list[list[dict[str, Any]]] = []
     batch: list[dict[str, Any]] = []
     for event in events:
@@ -176,6 +173,12 @@ def ingest(portal: Portal, events: Iterator[dict[str, Any]], clients: int) -> tu
             batch = []
     if batch:
         batches.append(batch)
+    return batches
+
+
+def ingest(portal: Portal, batches: list[list[dict[str, Any]]], clients: int) -> tuple[int, float]:
+    """Push every batch through the connector from ``clients`` threads; (accepted, seconds)."""
+    started = time.perf_counter()
     with PortalClient(portal.url, api_key=portal.key, timeout_s=120) as client:
 
         def push(items: list[dict[str, Any]]) -> int:
@@ -197,8 +200,9 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
             for procedure in procedures:
                 client.put_procedure(procedure.code, catalog_entry(procedure))
         print(f"catalogue: {len(procedures)} procedures of {args.agencies} agencies")
-        events = dossier_events(args.dossiers, procedures, weights, args.seed)
-        accepted, took = ingest(portal, events, args.clients)
+        batches = batches_of(dossier_events(args.dossiers, procedures, weights, args.seed))
+        accepted, took = ingest(portal, batches, args.clients)
+        del batches
     finally:
         portal.stop()
     rate = accepted / took
