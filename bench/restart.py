@@ -38,13 +38,13 @@ from pathlib import Path
 from typing import Any
 
 from kafka import TopicPartition
-from kafka.admin import NewTopic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._report import avro_string, delete_topics, kafka_partition, process_memory_mib
+from hub import kafka
 from hub.events import new_event
-from hub.kafka import ensure_topics, make_admin, make_consumer, make_producer
+from hub.kafka import ensure_topics, make_consumer, make_producer
 from hub.lifecycle import Rejection, app_id_for, apply, changelog_topic, procedure_code
 from hub.processing import WorkerProcess
 from hub.sample import publish_catalog, sample_events
@@ -121,15 +121,7 @@ class Fill:
 def fill_changelog(settings: Settings, templates: list[Template], count: int) -> Fill:
     """Create the table's changelog (compacted, as many partitions as the events) and fill it."""
     topic = changelog_topic(settings)
-    admin = make_admin(settings)
-    try:
-        admin.create_topics(
-            [NewTopic(topic, settings.partitions, settings.replication_factor,
-                      topic_configs={"cleanup.policy": "compact"})],
-            timeout_ms=30_000,
-        )  # fmt: skip
-    finally:
-        admin.close()
+    kafka.create_topic(settings, topic, config={"cleanup.policy": "compact"})
     producer = make_producer(
         settings, client_id="bench-restart-fill", linger_ms=50, batch_size=524_288
     )

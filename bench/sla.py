@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
-from kafka.admin import NewTopic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
@@ -55,10 +54,18 @@ from bench._report import (
     percentile,
     process_memory_mib,
 )
+from hub import kafka
 from hub.events import new_event
-from hub.kafka import ensure_topics, make_admin, make_consumer, make_producer
-from hub.processing import FileClock, InMemoryRunner, Message, WorkerProcess, app_id_for
-from hub.processing._timers import encode_due, timer_key
+from hub.kafka import ensure_topics, make_consumer, make_producer
+from hub.processing import (
+    FileClock,
+    InMemoryRunner,
+    Message,
+    WorkerProcess,
+    app_id_for,
+    encode_due,
+    timer_key,
+)
 from hub.sample import VN_TZ, publish_catalog
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings, get_settings
@@ -221,15 +228,7 @@ def fill_changelog(
 ) -> Fill:
     """Create the changelog (compacted, as many partitions as the events) and write each copy's
     state, then its timer entry, to the partition of its key."""
-    admin = make_admin(settings)
-    try:
-        admin.create_topics(
-            [NewTopic(topic, settings.partitions, settings.replication_factor,
-                      topic_configs={"cleanup.policy": "compact"})],
-            timeout_ms=30_000,
-        )  # fmt: skip
-    finally:
-        admin.close()
+    kafka.create_topic(settings, topic, config={"cleanup.policy": "compact"})
     producer = make_producer(settings, client_id="bench-sla-fill", linger_ms=50,
                              batch_size=524_288)  # fmt: skip
     started = time.perf_counter()

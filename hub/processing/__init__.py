@@ -32,6 +32,7 @@ from hub.processing._faust import RunnerOptions, app_id_for, create_app
 from hub.processing._fold import Batch, Fold, is_internal, is_mark, mark_key, partition_of_mark
 from hub.processing._memory import InMemoryRunner, RunResult
 from hub.processing._process import WorkerProcess, free_port
+from hub.processing._timers import encode_due, timer_key
 from hub.processing._types import (
     Changed,
     Deferred,
@@ -69,6 +70,7 @@ __all__ = [
     "app_id_for",
     "clock_from_spec",
     "create_app",
+    "encode_due",
     "free_port",
     "is_internal",
     "is_mark",
@@ -76,5 +78,6 @@ __all__ = [
     "partition_of_mark",
     "run_worker",
     "runner_options",
+    "timer_key",
     "topics_of",
 ]
