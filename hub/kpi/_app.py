@@ -6,7 +6,7 @@ from typing import Any
 
 from hub.kpi._config import KpiSettings
 from hub.kpi._processors import KpiDossierProcessor, KpiProcessor, ProcedureHistoryProcessor
-from hub.lifecycle import CatalogView
+from hub.lifecycle import CatalogView, catalog_input
 from hub.materialized import MaterializedTopic
 from hub.processing import Processor
 from hub.serde import RegistryClient, serde_for
@@ -51,15 +51,9 @@ def live_processor(
         what="procedure histories",
     )  # fmt: skip
 
-    def open_catalog() -> None:
-        catalog.start()
-        histories.start()
-        catalog.require_ready()
-        histories.wait_ready(60)
-
     return KpiDossierProcessor(
         serde_for(DOSSIER_EVENTS, prefix, registry), serde_for(KPI_DOSSIERS, prefix, registry),
         serde_for(KPI_FACTS, prefix, registry), catalog.get, (sla or SlaSettings()).policy(),
-        postal_counts_as=kpi.postal_counts_as, histories=histories.get, on_open=open_catalog,
-        is_ready=lambda: catalog.ready and histories.ready,
+        postal_counts_as=kpi.postal_counts_as, histories=histories.get,
+        side_inputs=catalog_input(catalog, histories),
     )  # fmt: skip

@@ -20,6 +20,7 @@ from hub.kpi._procedures import add_version, version_at
 from hub.kpi._snapshot import apply_fact, is_applied
 from hub.lifecycle import decode_event, procedure_code
 from hub.processing import (
+    NO_SIDE_INPUTS,
     Changed,
     Deferred,
     Emit,
@@ -27,6 +28,7 @@ from hub.processing import (
     Outcome,
     Processor,
     Reject,
+    SideInputs,
     Unchanged,
 )
 from hub.serde import AvroSerde, DecodeError, SchemaNotFound
@@ -87,8 +89,7 @@ class KpiDossierProcessor(_AvroState):
         *,
         postal_counts_as: str = "DIRECT",
         histories: HistoryLookup = lambda code: None,
-        on_open: Callable[[], None] = lambda: None,
-        is_ready: Callable[[], bool] = lambda: True,
+        side_inputs: SideInputs = NO_SIDE_INPUTS,
     ) -> None:
         self.events = events
         self.state_serde = dossiers
@@ -97,16 +98,11 @@ class KpiDossierProcessor(_AvroState):
         self.postal_counts_as = postal_counts_as
         self._procedures = procedures
         self._histories = histories
-        self._on_open = on_open
-        self._is_ready = is_ready
+        self.side_inputs = side_inputs
 
     def open(self) -> None:
         _ = self.events.schema_id, self.state_serde.schema_id, self.facts.schema_id
-        self._on_open()
-
-    @property
-    def ready(self) -> bool:
-        return self._is_ready()
+        super().open()
 
     def with_histories(self, histories: HistoryLookup) -> KpiDossierProcessor:
         """This fold, reading procedure versions from ``histories`` (a replay's, say)."""
@@ -153,6 +149,7 @@ class KpiProcessor(_AvroState):
 
     def open(self) -> None:
         _ = self.facts.schema_id, self.state_serde.schema_id
+        super().open()
 
     def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
         fact = decode_record(self.facts, message)
@@ -179,6 +176,7 @@ class ProcedureHistoryProcessor(_AvroState):
 
     def open(self) -> None:
         _ = self.procedures.schema_id, self.state_serde.schema_id
+        super().open()
 
     def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
         if not message.value:  # a tombstone: the entry is withdrawn, its history stays

@@ -16,7 +16,7 @@ A message that cannot be applied is not an exception but a value: ``Rejection`` 
 """
 
 from hub.lifecycle._app import AppOptions, app_id_for, create_app, live_processor
-from hub.lifecycle._catalog import CatalogView
+from hub.lifecycle._catalog import CatalogView, catalog_input
 from hub.lifecycle._errors import CatalogNotReady, LifecycleError, LiveStateLagging, ReplayError
 from hub.lifecycle._machine import (
     EVENT_TYPES,
@@ -66,6 +66,7 @@ __all__ = [
     "ReplayResult",
     "app_id_for",
     "apply",
+    "catalog_input",
     "changelog_topic",
     "compare",
     "create_app",

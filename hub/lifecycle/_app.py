@@ -10,7 +10,7 @@ from __future__ import annotations
 import faust
 
 from hub import processing
-from hub.lifecycle._catalog import CatalogView
+from hub.lifecycle._catalog import CatalogView, catalog_input
 from hub.lifecycle._processor import LifecycleProcessor
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
@@ -30,18 +30,11 @@ def live_processor(settings: Settings, registry: RegistryClient) -> LifecyclePro
     """The fold with a catalogue that follows ``catalog.procedures`` (loaded on ``open``)."""
     prefix = settings.topic_prefix
     catalog = CatalogView(settings, serde_for(CATALOG_PROCEDURES, prefix, registry))
-
-    def open_catalog() -> None:
-        catalog.start()
-        catalog.require_ready()
-
     return LifecycleProcessor(
         serde_for(DOSSIER_EVENTS, prefix, registry),
         serde_for(DOSSIER_STATE, prefix, registry),
         catalog.get,
-        on_open=open_catalog,
-        is_ready=lambda: catalog.ready,
-        status=lambda: {"catalog_ready": catalog.ready, "procedures": len(catalog)},
+        side_inputs=catalog_input(catalog),
     )
 
 

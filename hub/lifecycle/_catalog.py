@@ -16,6 +16,7 @@ from typing import Any
 
 from hub.lifecycle._errors import CatalogNotReady
 from hub.materialized import MaterializedTopic
+from hub.processing import SideInputs
 from hub.serde import AvroSerde
 from hub.settings import Settings
 from hub.topics import CATALOG_PROCEDURES
@@ -45,3 +46,22 @@ class CatalogView(MaterializedTopic):
         while (found := self._records.get(code)) is None and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         return found
+
+
+def catalog_input(catalog: CatalogView, *others: MaterializedTopic) -> SideInputs:
+    """``catalog`` as a processor's side input (loaded before the first message, or the worker
+    fails to start), with ``others`` followed beside it (waited for up to a minute)."""
+
+    def start() -> None:
+        catalog.start()
+        for other in others:
+            other.start()
+        catalog.require_ready()
+        for other in others:
+            other.wait_ready(60)
+
+    return SideInputs(
+        start,
+        lambda: catalog.ready and all(other.ready for other in others),
+        lambda: {"catalog_ready": catalog.ready, "procedures": len(catalog)},
+    )

@@ -11,7 +11,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hub.lifecycle._machine import Rejection, apply, is_duplicate
-from hub.processing import Changed, Deferred, Message, Outcome, Processor, Reject, Unchanged
+from hub.processing import (
+    NO_SIDE_INPUTS,
+    Changed,
+    Deferred,
+    Message,
+    Outcome,
+    Processor,
+    Reject,
+    SideInputs,
+    Unchanged,
+)
 from hub.serde import AvroSerde, DecodeError, SchemaNotFound
 from hub.topics import DOSSIER_EVENTS, DOSSIER_STATE
 
@@ -58,27 +68,16 @@ class LifecycleProcessor(Processor[State]):
         states: AvroSerde,
         procedures: ProcedureLookup,
         *,
-        on_open: Callable[[], None] = lambda: None,
-        is_ready: Callable[[], bool] = lambda: True,
-        status: Callable[[], Mapping[str, object]] = dict,
+        side_inputs: SideInputs = NO_SIDE_INPUTS,
     ) -> None:
         self.events = events
         self.states = states
         self._procedures = procedures
-        self._on_open = on_open
-        self._is_ready = is_ready
-        self._status = status
+        self.side_inputs = side_inputs
 
     def open(self) -> None:
         _ = self.events.schema_id, self.states.schema_id  # fetch (or register) them before work
-        self._on_open()
-
-    @property
-    def ready(self) -> bool:
-        return self._is_ready()
-
-    def status(self) -> Mapping[str, object]:
-        return self._status()
+        super().open()
 
     def encode_state(self, state: State) -> bytes:
         return self.states.encode(state)

@@ -34,6 +34,7 @@ from hub.processing._memory import InMemoryRunner, RunResult
 from hub.processing._process import WorkerProcess, free_port
 from hub.processing._timers import encode_due, timer_key
 from hub.processing._types import (
+    NO_SIDE_INPUTS,
     Changed,
     Deferred,
     Emit,
@@ -42,11 +43,13 @@ from hub.processing._types import (
     Outcome,
     Processor,
     Reject,
+    SideInputs,
     Unchanged,
 )
 from hub.processing._worker import add_runner_arguments, run_worker, runner_options, topics_of
 
 __all__ = [
+    "NO_SIDE_INPUTS",
     "AcceleratedClock",
     "Batch",
     "Changed",
@@ -63,6 +66,7 @@ __all__ = [
     "Reject",
     "RunResult",
     "RunnerOptions",
+    "SideInputs",
     "Unchanged",
     "WallClock",
     "WorkerProcess",

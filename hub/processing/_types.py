@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -87,6 +87,20 @@ class Deferred:
 Outcome = Changed[S] | Unchanged | Reject | Deferred
 
 
+@dataclass(frozen=True)
+class SideInputs:
+    """What a processor reads besides its input (a catalogue followed in memory, say): started
+    by ``open`` before the first message, part of the worker's readiness and ``/ready``."""
+
+    start: Callable[[], None] = lambda: None
+    ready: Callable[[], bool] = lambda: True
+    status: Callable[[], Mapping[str, object]] = dict
+
+
+#: A processor that reads nothing but its input.
+NO_SIDE_INPUTS = SideInputs()
+
+
 class Processor(ABC, Generic[S]):
     """A stateful stream processor, with no Kafka or faust inside.
 
@@ -109,6 +123,8 @@ class Processor(ABC, Generic[S]):
     #: Whether states carry durable timers (``next_due`` / ``on_timer``): the runner then keeps
     #: a due-index per partition and folds ``on_timer`` when a key's instant has come.
     timers: ClassVar[bool] = False
+    #: Side inputs (``open`` starts them; ``ready`` and ``status`` report them).
+    side_inputs: SideInputs = NO_SIDE_INPUTS
 
     @abstractmethod
     def fold(self, state: S | None, message: Message) -> Outcome[S]:
@@ -134,7 +150,9 @@ class Processor(ABC, Generic[S]):
         return Unchanged("timer_ignored")
 
     def open(self) -> None:
-        """Blocking set-up before the first message (load side inputs, fetch schema ids)."""
+        """Blocking set-up before the first message: the side inputs (an override also fetches
+        its schema ids, then calls this)."""
+        self.side_inputs.start()
 
     def close(self) -> None:
         """Release what ``open`` acquired."""
@@ -142,8 +160,8 @@ class Processor(ABC, Generic[S]):
     @property
     def ready(self) -> bool:
         """Whether side inputs are loaded (part of the worker's readiness)."""
-        return True
+        return self.side_inputs.ready()
 
     def status(self) -> Mapping[str, object]:
         """Extra fields for the worker's ``/ready`` document."""
-        return {}
+        return self.side_inputs.status()

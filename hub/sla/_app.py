@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter
 
-from hub.lifecycle import CatalogView
+from hub.lifecycle import CatalogView, catalog_input
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.sla._config import SlaSettings
@@ -22,10 +22,6 @@ def live_processor(
     prefix = settings.topic_prefix
     catalog = CatalogView(settings, serde_for(CATALOG_PROCEDURES, prefix, registry))
 
-    def open_catalog() -> None:
-        catalog.start()
-        catalog.require_ready()
-
     def count(alert: Record) -> None:
         ALERTS.labels(str(alert["kind"])).inc()
 
@@ -35,7 +31,6 @@ def live_processor(
         serde_for(SLA_ALERTS, prefix, registry),
         catalog.get,
         (sla or SlaSettings()).policy(),
-        on_open=open_catalog,
-        is_ready=lambda: catalog.ready,
+        side_inputs=catalog_input(catalog),
         on_alert=count,
     )

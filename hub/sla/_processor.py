@@ -14,6 +14,7 @@ from typing import Any
 
 from hub.lifecycle import decode_event
 from hub.processing import (
+    NO_SIDE_INPUTS,
     Changed,
     Deferred,
     Emit,
@@ -21,6 +22,7 @@ from hub.processing import (
     Outcome,
     Processor,
     Reject,
+    SideInputs,
     Unchanged,
 )
 from hub.serde import AvroSerde
@@ -57,8 +59,7 @@ class SlaProcessor(Processor[Record]):
         procedures: ProcedureLookup,
         policy: SlaPolicy,
         *,
-        on_open: Callable[[], None] = lambda: None,
-        is_ready: Callable[[], bool] = lambda: True,
+        side_inputs: SideInputs = NO_SIDE_INPUTS,
         on_alert: Callable[[Record], None] = lambda alert: None,
     ) -> None:
         self.events = events
@@ -66,17 +67,12 @@ class SlaProcessor(Processor[Record]):
         self.alerts = alerts
         self.policy = policy
         self._procedures = procedures
-        self._on_open = on_open
-        self._is_ready = is_ready
+        self.side_inputs = side_inputs
         self._on_alert = on_alert
 
     def open(self) -> None:
         _ = self.events.schema_id, self.deadlines.schema_id, self.alerts.schema_id
-        self._on_open()
-
-    @property
-    def ready(self) -> bool:
-        return self._is_ready()
+        super().open()
 
     def encode_state(self, state: Record) -> bytes:
         return self.deadlines.encode(state)
