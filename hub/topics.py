@@ -32,6 +32,8 @@ CATALOG_PROCEDURES = TopicSpec(
     "catalog.procedures", "Procedure", Retention.COMPACTED, "procedure code"
 )
 PARTNER_COMMANDS = TopicSpec("partner.commands", "PartnerCommand", Retention.LOG, "dossier id")
+PARTNER_OUTCOMES = TopicSpec("partner.outcomes", "PartnerOutcome", Retention.LOG, "dossier id")
+PAYMENTS = TopicSpec("payments", "PaymentState", Retention.COMPACTED, "dossier id")
 SLA_ALERTS = TopicSpec("sla.alerts", "SlaAlert", Retention.LOG, "dossier id")
 SLA_DEADLINES = TopicSpec("sla.deadlines", "DossierDeadline", Retention.COMPACTED, "dossier id")
 KPI = TopicSpec("kpi", "KpiSnapshot", Retention.COMPACTED, "agency|period")
@@ -47,6 +49,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     DOSSIER_STATE,
     CATALOG_PROCEDURES,
     PARTNER_COMMANDS,
+    PARTNER_OUTCOMES,
+    PAYMENTS,
     SLA_ALERTS,
     SLA_DEADLINES,
     KPI,

@@ -21,9 +21,9 @@ from fastapi import FastAPI, Request, Security
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 
+from connectors.common import RequestRefused, read_capped, require_json
 from connectors.portal import _openapi
 from connectors.portal._auth import ApiKeyAuthenticator, AuthError, Endpoint
-from connectors.portal._body import RequestRefused, read_capped, require_json
 from connectors.portal._config import PortalConfig
 from connectors.portal._dedupe import (
     AcceptedIds,

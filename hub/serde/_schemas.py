@@ -24,6 +24,8 @@ TOP_LEVEL_SCHEMAS: tuple[str, ...] = (
     "DossierState",
     "Procedure",
     "PartnerCommand",
+    "PartnerOutcome",
+    "PaymentState",
     "SlaAlert",
     "DossierDeadline",
     "KpiSnapshot",
