@@ -1,0 +1,3 @@
+from hub.payments._worker import main
+
+main()

@@ -1,0 +1,36 @@
+"""The payments worker, declared: its fold on real serdes, the configuration, command metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from prometheus_client import Counter
+
+from hub.payments._config import PaymentSettings
+from hub.payments._processor import PaymentsProcessor
+from hub.serde import RegistryClient, serde_for
+from hub.settings import Settings
+from hub.topics import DOSSIER_EVENTS, PARTNER_COMMANDS, PAYMENTS
+
+COMMANDS = Counter(
+    "dvchub_payment_commands_total", "Payment commands issued, by command type.", ["type"]
+)
+
+
+def live_processor(
+    settings: Settings, registry: RegistryClient, payments: PaymentSettings | None = None
+) -> PaymentsProcessor:
+    """The fold with the configuration of ``payments`` (``DVC_PAYMENT_*`` by default)."""
+    prefix = settings.topic_prefix
+
+    def count(command: Mapping[str, Any]) -> None:
+        COMMANDS.labels(str(command["command_type"])).inc()
+
+    return PaymentsProcessor(
+        serde_for(DOSSIER_EVENTS, prefix, registry),
+        serde_for(PAYMENTS, prefix, registry),
+        serde_for(PARTNER_COMMANDS, prefix, registry),
+        (payments or PaymentSettings()).policy(),
+        on_command=count,
+    )

@@ -1,0 +1,84 @@
+"""The payments as a ``hub.processing`` fold with durable timers, Kafka-free.
+
+``dossier.events`` (key: dossier id) -> ``payments`` table -> ``payments`` (each dossier's
+PaymentState, compacted: the bank connector's callbacks look requests up there); the
+PaymentRequest / PaymentRefund commands an event causes, and the PaymentStatusQuery commands
+``on_timer`` sends, go to ``partner.commands``. The fold dedupes by event id (digests in the
+state) and applies ``_rules``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from hub.lifecycle import decode_event
+from hub.payments._config import PaymentPolicy
+from hub.payments._rules import Applied, Record, apply_event, is_duplicate, next_due, query_due
+from hub.processing import Changed, Emit, Message, Outcome, Processor, Reject, Unchanged
+from hub.serde import AvroSerde
+from hub.topics import DOSSIER_EVENTS, PARTNER_COMMANDS, PAYMENTS
+
+
+class PaymentsProcessor(Processor[Record]):
+    """Fee payments of every dossier: requests, callbacks' outcomes, status queries, refunds."""
+
+    name = "payments"
+    source = DOSSIER_EVENTS
+    table = "payments"
+    state_topic = PAYMENTS
+    outputs = (PARTNER_COMMANDS,)
+    timers = True
+
+    def __init__(
+        self,
+        events: AvroSerde,
+        states: AvroSerde,
+        commands: AvroSerde,
+        policy: PaymentPolicy | None = None,
+        *,
+        on_command: Callable[[Mapping[str, Any]], None] = lambda command: None,
+    ) -> None:
+        self.events = events
+        self.states = states
+        self.commands = commands
+        self.policy = policy or PaymentPolicy()
+        self._on_command = on_command
+
+    def open(self) -> None:
+        _ = self.events.schema_id, self.states.schema_id, self.commands.schema_id
+        super().open()
+
+    def encode_state(self, state: Record) -> bytes:
+        return self.states.encode(state)
+
+    def decode_state(self, data: bytes) -> Record:
+        return self.states.decode(data)
+
+    def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
+        event = decode_event(self.events, message)
+        if isinstance(event, Reject):
+            return event
+        if is_duplicate(state, event["event_id"]):
+            return Unchanged("duplicate", republish=True)
+        applied = apply_event(state, event, self.policy)
+        if applied is None:
+            return Unchanged("not_tracked")
+        return self._changed(message.key, applied)
+
+    def next_due(self, state: Record) -> datetime | None:
+        return next_due(state)
+
+    def on_timer(self, key: bytes, state: Record, now: datetime) -> Changed[Record] | Unchanged:
+        applied = query_due(state, now, self.policy)
+        if applied is None:
+            return Unchanged("timer_ignored")
+        return self._changed(key, applied)
+
+    def _changed(self, key: bytes | None, applied: Applied) -> Changed[Record]:
+        emits = []
+        for command in applied.commands:
+            self._on_command(command)
+            emits.append(Emit(PARTNER_COMMANDS, key, self.commands.encode(command)))
+        return Changed(applied.state, tuple(emits), outcome=applied.outcome)

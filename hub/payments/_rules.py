@@ -1,0 +1,411 @@
+"""The payment rules, pure: a dossier's PaymentState folded over its events and over time.
+
+The state (``schemas/vn.dvchub.PaymentState.avsc``, as the Avro-shaped dict) is changed by:
+
+* DossierSubmitted / ProcessingStepRecorded: the agency the fees are collected for;
+* every status-changing event: ``dossier_status`` (a terminal status is never left again);
+* FeeRequested (status 6): a new Payment (REQUESTED) and a PaymentRequest command;
+* PaymentRequestCreated: CREATED, with the payment URL; PaymentFailed: FAILED;
+* FeePaid: PAID (a second provider transaction for the same reference: ``paid_count`` 2, "paid
+  twice"); the dossier returns to the status before its fee step;
+* DossierRefused / ProcessingStopped / DossierWithdrawn after a payment was PAID (or a FeePaid
+  that arrives after them): REFUND_REQUESTED and a PaymentRefund command; PaymentRefunded:
+  REFUNDED;
+* time (``query_due``): a payment REQUESTED or CREATED with no FeePaid ``after`` its request gets
+  a PaymentStatusQuery command, then more with backoff, up to ``max_queries``.
+
+Every id is derived, never random: the payment reference from the dossier and the FeeRequested
+event id; a command's id from the causing event (or, for status queries, from the payment
+reference and the query number), so a redelivered event or a re-fired timer gives the same
+command and the outbox's dedupe sees one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from hub.events import event_digest, has_seen, wire_time
+from hub.lifecycle import TERMINAL
+from hub.payments._config import PaymentPolicy
+
+Record = dict[str, Any]
+
+COMMAND_NAMESPACE: Final = uuid.UUID("0c6f4f1e-5a2b-4e7d-9b1c-3d8e2a6f7b90")
+COMMAND_RECORD_NAMESPACE: Final = "vn.dvchub.command"
+#: Payments still waiting for the payer: status queries are due for these.
+OPEN: Final = frozenset({"REQUESTED", "CREATED"})
+#: Dossier statuses after which a paid fee is refunded.
+REFUNDABLE_AFTER: Final = frozenset({"REFUSED", "STOPPED", "WITHDRAWN"})
+#: The status each status-changing event leads to (FeePaid: see ``_fee_paid``).
+STATUS_OF: Final[Mapping[str, str]] = {
+    "DOSSIER_SUBMITTED": "SUBMITTED", "DOSSIER_ACCEPTED": "ACCEPTED",
+    "DOSSIER_REFUSED": "REFUSED", "PROCESSING_STEP_RECORDED": "PROCESSING",
+    "SUPPLEMENT_REQUESTED": "SUPPLEMENT_REQUESTED", "SUPPLEMENT_RECEIVED": "PROCESSING",
+    "FEE_REQUESTED": "FEE_REQUESTED", "DOSSIER_WITHDRAWN": "WITHDRAWN",
+    "PROCESSING_STOPPED": "STOPPED", "RESULT_READY": "RESULT_READY",
+    "RESULT_RETURNED": "RESULT_RETURNED",
+}  # fmt: skip
+PAYMENT_EVENTS: Final = frozenset(
+    {"PAYMENT_REQUEST_CREATED", "PAYMENT_FAILED", "FEE_PAID", "PAYMENT_REFUNDED"}
+)
+#: Longest payment reference (VNPAY's vnp_TxnRef and the national platform's both take it).
+MAX_REFERENCE: Final = 34
+REFERENCE_PATTERN: Final = re.compile(r"^[A-Za-z0-9-]{1,34}$")
+_NOT_REFERENCE = re.compile(r"[^A-Za-z0-9]")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A changed state, the PartnerCommand records it causes, and the outcome to count."""
+
+    state: Record
+    commands: tuple[Record, ...] = ()
+    outcome: str = "applied"
+
+
+# -- references and ids ----------------------------------------------------------------------
+
+
+def reference(dossier_id: str, seed: str, prefix: str = "") -> str:
+    """``<prefix><dossier tail>-<16 hex>``: ASCII letters, digits and '-', at most 34 chars.
+
+    The hex is a digest of (dossier id, seed), so it is the same for the same inputs and, at 64
+    bits, unique in practice; the dossier tail (its letters and digits) is only for people."""
+    digest = hashlib.blake2b(f"{dossier_id}\x1f{seed}".encode(), digest_size=8).hexdigest()
+    room = MAX_REFERENCE - len(prefix) - 1 - len(digest)
+    tail = _NOT_REFERENCE.sub("", dossier_id)[-room:] if room > 0 else ""
+    return f"{prefix}{tail or 'HS'}-{digest.upper()}"
+
+
+def payment_reference(dossier_id: str, fee_request_event_id: str) -> str:
+    """The payment reference of the FeeRequested event ``fee_request_event_id``."""
+    return reference(dossier_id, f"fee:{fee_request_event_id}")
+
+
+def refund_reference(dossier_id: str, payment_ref: str) -> str:
+    """The reference of the refund of ``payment_ref`` (one refund per payment)."""
+    return reference(dossier_id, f"refund:{payment_ref}", prefix="RF")
+
+
+def command_id(cause: str, kind: str, detail: str = "") -> str:
+    """uuid5 of the cause (an event id, or a payment reference), the command kind and detail."""
+    return str(uuid.uuid5(COMMAND_NAMESPACE, f"{cause}|{kind}|{detail}"))
+
+
+def status_query_id(payment_ref: str, query_number: int) -> str:
+    """The command id of the ``query_number``-th status query of ``payment_ref``."""
+    return command_id(payment_ref, "PAYMENT_STATUS_QUERY", str(query_number))
+
+
+# -- the fold --------------------------------------------------------------------------------
+
+
+def new_state(dossier_id: str, at: datetime) -> Record:
+    return {
+        "dossier_id": dossier_id, "agency_code": None, "payments": [],
+        "dossier_status": "UNKNOWN", "status_before_fee": None, "seen_events": b"",
+        "version": 0, "updated_at": at,
+    }  # fmt: skip
+
+
+def is_duplicate(state: Mapping[str, Any] | None, event_id: str) -> bool:
+    return state is not None and has_seen(state["seen_events"], event_id)
+
+
+def is_tracked(event_type: str) -> bool:
+    return event_type in STATUS_OF or event_type in PAYMENT_EVENTS
+
+
+def apply_event(
+    state: Mapping[str, Any] | None, event: Mapping[str, Any], policy: PaymentPolicy
+) -> Applied | None:
+    """The state after ``event`` and the commands it causes; None when nothing changes (an
+    event that is not about payments or status, a payment event for a reference the dossier
+    does not have)."""
+    event_type = str(event["event_type"])
+    if not is_tracked(event_type):
+        return None
+    at = wire_time(event["occurred_at"], "occurred_at")
+    s = new_state(str(event["dossier_id"]), at) if state is None else _copy(state)
+    payload: Mapping[str, Any] = event["payload"][1]
+    commands: list[Record] = []
+    outcome = "status"
+    if event_type == "DOSSIER_SUBMITTED":
+        s["agency_code"] = payload.get("agency_code") or s["agency_code"]
+    elif event_type == "PROCESSING_STEP_RECORDED":
+        s["agency_code"] = payload.get("to_agency_code") or s["agency_code"]
+    elif event_type == "FEE_REQUESTED":
+        outcome = _fee_requested(s, event, payload, policy, commands)
+    elif event_type == "PAYMENT_REQUEST_CREATED":
+        outcome = _request_created(s, payload)
+    elif event_type == "PAYMENT_FAILED":
+        outcome = _failed(s, payload)
+    elif event_type == "FEE_PAID":
+        outcome = _fee_paid(s, event, payload, at, commands)
+    elif event_type == "PAYMENT_REFUNDED":
+        outcome = _refunded(s, payload, at)
+    if outcome == "unknown_payment":
+        return None
+    _move_status(s, event_type)
+    if event_type in ("DOSSIER_REFUSED", "PROCESSING_STOPPED", "DOSSIER_WITHDRAWN"):
+        reason = str(payload.get("reason") or event_type.replace("_", " ").lower())
+        if _refund_paid(s, event, reason, commands):
+            outcome = "refund_requested"
+    s["seen_events"] = bytes(s["seen_events"]) + event_digest(str(event["event_id"]))
+    s["version"] = int(s["version"]) + 1
+    s["updated_at"] = at
+    return Applied(s, tuple(commands), outcome)
+
+
+def next_due(state: Mapping[str, Any]) -> datetime | None:
+    """The earliest status query due of the dossier's open payments (None: none)."""
+    due = [p["next_query_at"] for p in state["payments"]
+           if p["status"] in OPEN and p["next_query_at"] is not None]  # fmt: skip
+    return min(due, default=None)
+
+
+def query_due(state: Mapping[str, Any], now: datetime, policy: PaymentPolicy) -> Applied | None:
+    """The state after the status queries due at ``now`` (and the commands); None: none due.
+
+    Each query's command id is ``status_query_id(reference, n)``: a timer fired again after a
+    crash (the same state, a later ``now``) sends the same commands."""
+    now = wire_time(now, "now")
+    s = _copy(state)
+    commands: list[Record] = []
+    for payment in s["payments"]:
+        due = payment["next_query_at"]
+        if payment["status"] not in OPEN or due is None or due > now:
+            continue
+        number = int(payment["status_queries"]) + 1
+        if number > policy.queries.max_queries:
+            payment["next_query_at"] = None
+            continue
+        payment["status_queries"] = number
+        more = number < policy.queries.max_queries
+        payment["next_query_at"] = now + policy.queries.interval(number) if more else None
+        ref = str(payment["payment_reference"])
+        commands.append(_command(
+            s, "PAYMENT_STATUS_QUERY", "PaymentStatusQuery",
+            {"payment_reference": ref, "provider": _provider(payment, policy),
+             "query_number": number},
+            command_id=status_query_id(ref, number), idempotency_key=f"{ref}-Q{number}",
+            causation_id=str(payment["fee_request_event_id"]), created_at=now,
+            correlation_id=str(s["dossier_id"]),
+        ))  # fmt: skip
+    if not commands and next_due(s) == next_due(state):
+        return None
+    s["updated_at"] = now
+    return Applied(s, tuple(commands), "status_queried" if commands else "queries_exhausted")
+
+
+def find_payment(state: Mapping[str, Any], ref: str) -> Record | None:
+    """The payment of ``state`` with reference ``ref`` (the state's own dict: changing it
+    changes the state)."""
+    for payment in state["payments"]:
+        if payment["payment_reference"] == ref:
+            found: Record = payment
+            return found
+    return None
+
+
+# -- one event type each ---------------------------------------------------------------------
+
+
+def _fee_requested(
+    s: Record,
+    event: Mapping[str, Any],
+    payload: Mapping[str, Any],
+    policy: PaymentPolicy,
+    commands: list[Record],
+) -> str:
+    total = int(payload["total_vnd"])
+    if total <= 0:
+        return "no_fee"
+    event_id = str(event["event_id"])
+    dossier_id = str(s["dossier_id"])
+    ref = payment_reference(dossier_id, event_id)
+    if find_payment(s, ref) is not None:  # cannot happen after the event-id dedupe; be safe
+        return "status"
+    requested_at = wire_time(event["occurred_at"], "occurred_at")
+    beneficiary = policy.accounts.beneficiary(s["agency_code"])
+    lines = [dict(line) for line in payload["fee_lines"]]
+    queries = policy.queries
+    s["payments"].append({
+        "payment_reference": ref, "fee_request_event_id": event_id, "amount_vnd": total,
+        "fee_lines": lines, "provider": beneficiary.provider,
+        "beneficiary_account": beneficiary.account, "status": "REQUESTED", "payment_url": None,
+        "provider_transaction_id": None, "requested_at": requested_at, "paid_at": None,
+        "paid_amount_vnd": None, "paid_count": 0, "paid_transactions": [],
+        "refund_reference": None, "refunded_at": None, "status_queries": 0,
+        "next_query_at": requested_at + queries.after if queries.max_queries > 0 else None,
+    })  # fmt: skip
+    commands.append(_command(
+        s, "PAYMENT_REQUEST", "PaymentRequest",
+        {"payment_reference": ref, "amount_vnd": total, "fee_lines": lines,
+         "beneficiary_account": beneficiary.account,
+         "description": f"Thanh toan phi le phi ho so {dossier_id}"[:255],
+         "provider": beneficiary.provider, "agency_code": s["agency_code"]},
+        command_id=command_id(event_id, "PAYMENT_REQUEST"), idempotency_key=ref,
+        causation_id=event_id, created_at=_recorded_at(event), correlation_id=_correlation(event),
+    ))  # fmt: skip
+    return "requested"
+
+
+def _request_created(s: Record, payload: Mapping[str, Any]) -> str:
+    payment = find_payment(s, str(payload["payment_reference"]))
+    if payment is None:
+        return "unknown_payment"
+    if payment["status"] == "REQUESTED":
+        payment["status"] = "CREATED"
+    payment["payment_url"] = payment["payment_url"] or payload.get("payment_url")
+    payment["provider"] = payload.get("provider") or payment["provider"]
+    return "created"
+
+
+def _failed(s: Record, payload: Mapping[str, Any]) -> str:
+    payment = find_payment(s, str(payload["payment_reference"]))
+    if payment is None:
+        return "unknown_payment"
+    if payment["status"] in OPEN:
+        payment["status"] = "FAILED"
+        payment["next_query_at"] = None
+    return "failed"
+
+
+def _fee_paid(
+    s: Record,
+    event: Mapping[str, Any],
+    payload: Mapping[str, Any],
+    at: datetime,
+    commands: list[Record],
+) -> str:
+    payment = find_payment(s, str(payload["payment_reference"]))
+    if payment is None:  # paid at the desk, or a reference of no request of the hub's
+        return "paid_elsewhere"
+    transaction = str(payload.get("provider_transaction_id") or f"event:{event['event_id']}")
+    if transaction in payment["paid_transactions"]:
+        return "same_transaction"
+    payment["paid_transactions"] = [*payment["paid_transactions"], transaction]
+    payment["paid_count"] = int(payment["paid_count"]) + 1
+    if payment["paid_count"] > 1:
+        return "paid_twice"
+    if payment["status"] not in ("REFUND_REQUESTED", "REFUNDED"):
+        payment["status"] = "PAID"
+    payment["paid_at"] = at
+    payment["paid_amount_vnd"] = int(payload["amount_vnd"])
+    payment["provider_transaction_id"] = payload.get("provider_transaction_id")
+    payment["provider"] = payload.get("provider") or payment["provider"]
+    payment["next_query_at"] = None
+    if s["dossier_status"] in REFUNDABLE_AFTER:  # paid after the dossier ended: refund at once
+        reason = f"paid after the dossier was {str(s['dossier_status']).lower()}"
+        _refund(s, payment, event, reason, commands)
+        return "refund_requested"
+    return "paid"
+
+
+def _refunded(s: Record, payload: Mapping[str, Any], at: datetime) -> str:
+    payment = find_payment(s, str(payload["payment_reference"]))
+    if payment is None:
+        return "unknown_payment"
+    payment["status"] = "REFUNDED"
+    payment["refunded_at"] = at
+    payment["refund_reference"] = payment["refund_reference"] or payload.get("refund_reference")
+    payment["next_query_at"] = None
+    return "refunded"
+
+
+def _refund_paid(s: Record, event: Mapping[str, Any], reason: str, commands: list[Record]) -> bool:
+    paid = [p for p in s["payments"] if p["status"] == "PAID"]
+    for payment in paid:
+        _refund(s, payment, event, reason, commands)
+    return bool(paid)
+
+
+def _refund(
+    s: Record, payment: Record, event: Mapping[str, Any], reason: str, commands: list[Record]
+) -> None:
+    ref = str(payment["payment_reference"])
+    refund_ref = refund_reference(str(s["dossier_id"]), ref)
+    payment["status"] = "REFUND_REQUESTED"
+    payment["refund_reference"] = refund_ref
+    event_id = str(event["event_id"])
+    amount = payment["paid_amount_vnd"]
+    commands.append(_command(
+        s, "PAYMENT_REFUND", "PaymentRefund",
+        {"payment_reference": ref, "refund_reference": refund_ref,
+         "provider": str(payment["provider"] or "paygov"),
+         "provider_transaction_id": payment["provider_transaction_id"],
+         "amount_vnd": int(payment["amount_vnd"] if amount is None else amount),
+         "reason": reason[:500]},
+        command_id=command_id(event_id, "PAYMENT_REFUND", ref), idempotency_key=refund_ref,
+        causation_id=event_id, created_at=_recorded_at(event), correlation_id=_correlation(event),
+    ))  # fmt: skip
+
+
+def _move_status(s: Record, event_type: str) -> None:
+    before = str(s["dossier_status"])
+    if before in TERMINAL:
+        return
+    if event_type == "FEE_PAID":
+        if before == "FEE_REQUESTED":
+            s["dossier_status"] = s["status_before_fee"] or "ACCEPTED"
+            s["status_before_fee"] = None
+        return
+    target = STATUS_OF.get(event_type)
+    if target is None:
+        return
+    if target == "FEE_REQUESTED" and before != "FEE_REQUESTED":
+        # where a FeePaid returns it (the lifecycle's FEE_RETURN: 1 or 2 -> 2, 4 -> 4)
+        s["status_before_fee"] = "PROCESSING" if before == "PROCESSING" else "ACCEPTED"
+    s["dossier_status"] = target
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _command(
+    s: Mapping[str, Any],
+    command_type: str,
+    payload_name: str,
+    payload: Mapping[str, Any],
+    *,
+    command_id: str,
+    idempotency_key: str,
+    causation_id: str | None,
+    created_at: datetime,
+    correlation_id: str,
+) -> Record:
+    """A PartnerCommand record (``vn.dvchub.PartnerCommand``)."""
+    return {
+        "command_id": command_id, "command_type": command_type,
+        "dossier_id": str(s["dossier_id"]), "idempotency_key": idempotency_key,
+        "created_at": created_at, "correlation_id": correlation_id,
+        "causation_id": causation_id,
+        "payload": (f"{COMMAND_RECORD_NAMESPACE}.{payload_name}", dict(payload)),
+    }  # fmt: skip
+
+
+def _provider(payment: Mapping[str, Any], policy: PaymentPolicy) -> str:
+    return str(payment["provider"] or policy.accounts.default_provider)
+
+
+def _recorded_at(event: Mapping[str, Any]) -> datetime:
+    moment = event.get("recorded_at") or event["occurred_at"]
+    return wire_time(moment, "recorded_at")
+
+
+def _correlation(event: Mapping[str, Any]) -> str:
+    return str(event.get("correlation_id") or event["dossier_id"])
+
+
+def _copy(state: Mapping[str, Any]) -> Record:
+    """A copy deep enough that changing a payment leaves ``state`` as it was."""
+    s = dict(state)
+    s["payments"] = [dict(p) for p in state["payments"]]
+    return s
