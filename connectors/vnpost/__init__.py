@@ -1,0 +1,104 @@
+"""The VNPost connector: the public postal service of QĐ 45/2016 over SOAP 1.1 (``vnpost.wsdl``).
+
+Outbound, ``VnpostClient`` (zeep) creates pickup orders (collect a dossier from the citizen)
+and delivery orders (return the result, with cash on delivery for fees), cancels and tracks
+them; it is the outbox's ``PartnerClient`` for partner ``vnpost`` (POSTAL_ORDER, POSTAL_CANCEL).
+Inbound, ``create_callback_app`` serves ``POST /vnpost/callback`` for VNPost's NotifyStatus
+callbacks (WS-Security UsernameToken, safe XML) and turns them into PostalStatusChanged (and
+ResultReturned) dossier events. ``VnpostSimulator`` is a real SOAP server of the same WSDL.
+
+Private modules::
+
+    _waybill     UPU S10 check digit, validation, generation
+    _config      VnpostConfig (DVC_VNPOST_* environment variables), the WSDL's path
+    _types       frozen dataclasses of orders, replies, tracking; status/direction mappings
+    _soap        server-side SOAP 1.1 with lxml: safe parsing, the inline XSD, envelopes, faults
+    _wsse        UsernameToken PasswordDigest: building, verifying, the nonce replay cache
+    _client      VnpostClient (zeep) and the translation of zeep/requests errors
+    _callbacks   NotifyStatus -> a StatusNotice -> DossierEvent records (event ids, mapping)
+    _dedupe      callback ids already produced, rebuilt from a compacted topic at start-up
+    _metrics     Prometheus metrics of the callback app
+    _app         the callback app: routes and the order of checks
+    _simulator   VnpostSimulator
+
+Exceptions at the boundaries::
+
+    outbound (VnpostClient)       connectors.outbox CallFailed
+                                  ├── Transient   5xx, Server/wsse faults, timeouts,
+                                  │               connection errors, malformed replies
+                                  └── Permanent   Client faults, requests the schema refuses
+    inbound (callback app)        SoapFault -> a SOAP 1.1 Fault reply (faultcode Client,
+                                  Server, VersionMismatch or wsse:...), nothing produced
+"""
+
+from __future__ import annotations
+
+from connectors.vnpost._client import (
+    PARTNER,
+    POSTAL_CANCEL,
+    POSTAL_ORDER,
+    PostalPort,
+    VnpostClient,
+)
+from connectors.vnpost._config import WSDL_PATH, VnpostConfig
+from connectors.vnpost._simulator import (
+    CallbackResult,
+    ReceivedRequest,
+    SentCallback,
+    SimOrder,
+    VnpostSimulator,
+)
+from connectors.vnpost._soap import ParsedFault, SoapFault, read_fault, wsdl_document
+from connectors.vnpost._types import (
+    HUB_STATUS,
+    VNPOST_STATUSES,
+    Address,
+    OrderCancelled,
+    OrderCreated,
+    OrderRequest,
+    Party,
+    Tracking,
+    TrackingEvent,
+)
+from connectors.vnpost._waybill import (
+    is_valid_waybill,
+    new_waybill,
+    s10_check_digit,
+    waybill_problem,
+)
+from connectors.vnpost._wsse import UsernameTokenVerifier, password_digest, security_header
+
+__all__ = [
+    "HUB_STATUS",
+    "PARTNER",
+    "POSTAL_CANCEL",
+    "POSTAL_ORDER",
+    "VNPOST_STATUSES",
+    "WSDL_PATH",
+    "Address",
+    "CallbackResult",
+    "OrderCancelled",
+    "OrderCreated",
+    "OrderRequest",
+    "ParsedFault",
+    "Party",
+    "PostalPort",
+    "ReceivedRequest",
+    "SentCallback",
+    "SimOrder",
+    "SoapFault",
+    "Tracking",
+    "TrackingEvent",
+    "UsernameTokenVerifier",
+    "VnpostClient",
+    "VnpostConfig",
+    "VnpostSimulator",
+    "is_valid_waybill",
+    "new_waybill",
+    "password_digest",
+    "read_fault",
+    "s10_check_digit",
+    "security_header",
+    "waybill_problem",
+    "wsdl_document",
+]

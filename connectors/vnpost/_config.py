@@ -1,0 +1,83 @@
+"""Connector configuration, read once from ``DVC_VNPOST_``-prefixed environment variables.
+
+Outbound (the hub calls VNPost): ``DVC_VNPOST_URL``, ``DVC_VNPOST_USERNAME``,
+``DVC_VNPOST_PASSWORD`` and the timeouts. Inbound (VNPost calls the hub back):
+``DVC_VNPOST_CALLBACK_USERS`` (who may call, with their passwords), the WS-Security replay
+window, the body cap and the dedupe memory. Kafka and the registry come from
+``hub.settings.Settings``. Defaults suit the local stack and its simulator; the development
+secrets are logged as a warning when in use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WSDL_PATH = Path(__file__).resolve().parent / "vnpost.wsdl"
+
+# The local stack's credentials (the simulator's defaults). Never use them elsewhere.
+DEV_PASSWORD = "dev-vnpost-password"  # noqa: S105
+DEV_CALLBACK_USERS = "vnpost:dev-vnpost-callback-password"
+
+
+class VnpostConfig(BaseSettings):
+    """What the VNPost connector needs besides Kafka and the registry."""
+
+    model_config = SettingsConfigDict(env_prefix="DVC_VNPOST_", frozen=True, extra="ignore")
+
+    # -- outbound -----------------------------------------------------------------------------
+    url: str = Field(
+        "http://127.0.0.1:8089/vnpost/soap", description="VNPost's PostalService endpoint."
+    )
+    username: str = Field("dvchub", min_length=1, description="The hub's UsernameToken user.")
+    password: SecretStr = Field(SecretStr(DEV_PASSWORD), description="... and its password.")
+    operation_timeout_s: float = Field(
+        10.0, gt=0, description="Connect and read timeout of one SOAP call."
+    )
+    wsdl_path: Path = Field(WSDL_PATH, description="The WSDL the client is built from.")
+
+    # -- inbound (status callbacks) -------------------------------------------------------------
+    callback_users: SecretStr = Field(
+        SecretStr(DEV_CALLBACK_USERS),
+        description=(
+            "Comma-separated user:password pairs VNPost signs its callbacks with; several "
+            "passwords for one user are allowed (rotation)."
+        ),
+    )
+    host: str = Field("127.0.0.1", description="Address `dvchub vnpost serve` binds to.")
+    port: int = Field(8090, ge=1, le=65535, description="Port of the callback endpoint.")
+    replay_window_s: float = Field(
+        300.0, gt=0, description="How old a UsernameToken's Created may be (and nonces are kept)."
+    )
+    clock_skew_s: float = Field(
+        30.0, ge=0, description="How far in the future a Created may be (the partner's clock)."
+    )
+    nonce_capacity: int = Field(
+        200_000, ge=1, description="Nonces remembered within the replay window (then: retry)."
+    )
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest callback body read.")
+    ack_timeout_s: float = Field(10.0, gt=0, description="Wait for the broker before a fault.")
+    dedupe_capacity: int = Field(200_000, ge=1, description="Callback ids remembered.")
+    dedupe_retention_days: float = Field(
+        30.0, gt=0, description="How long the callback-ids topic keeps an id."
+    )
+    produce_threads: int = Field(4, ge=1, description="Threads running blocking Kafka calls.")
+
+    @property
+    def uses_dev_secrets(self) -> bool:
+        return (
+            self.password.get_secret_value() == DEV_PASSWORD
+            or self.callback_users.get_secret_value() == DEV_CALLBACK_USERS
+        )
+
+    def callback_credentials(self) -> dict[str, tuple[str, ...]]:
+        """user -> accepted passwords; ``ValueError`` on a malformed ``callback_users``."""
+        users: dict[str, tuple[str, ...]] = {}
+        for pair in self.callback_users.get_secret_value().split(","):
+            user, sep, password = pair.strip().partition(":")
+            if not sep or not user or not password:
+                raise ValueError("DVC_VNPOST_CALLBACK_USERS must be user:password[,user:password]")
+            users[user] = (*users.get(user, ()), password)
+        return users
