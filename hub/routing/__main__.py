@@ -1,0 +1,3 @@
+from hub.routing._worker import main
+
+main()

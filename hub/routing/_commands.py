@@ -1,0 +1,157 @@
+"""PartnerCommand records of routed events, pure and deterministic.
+
+A command is named by its causing event and its kind: ``command_id`` is
+``uuid5(COMMAND_NAMESPACE, f"{event_id}:{kind}")``, ``idempotency_key`` is ``f"{event_id}:{kind}"``,
+``causation_id`` the event id, ``correlation_id`` the event's, ``created_at`` the event's
+``recorded_at`` (when the hub recorded the fact that caused it). A redelivered event therefore
+gives byte-identical commands, and a partner that dedupes on the key applies each once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from hub.lifecycle import STATUS_CODES
+
+#: Namespace of routing command ids (uuid5 of the causing event id and the command kind).
+COMMAND_NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, "urn:dvchub:routing:command")
+_PAYLOAD_NAMESPACE: Final = "vn.dvchub.command"
+
+#: kind -> (CommandType symbol, payload record name)
+KINDS: Final[Mapping[str, tuple[str, str]]] = {
+    "postal-pickup": ("POSTAL_ORDER", "PostalOrder"),
+    "postal-delivery": ("POSTAL_ORDER", "PostalOrder"),
+    "postal-cancel-pickup": ("POSTAL_CANCEL", "PostalCancel"),
+    "national-sync": ("NATIONAL_DOSSIER_SYNC", "NationalDossierSync"),
+    "national-progress": ("NATIONAL_PROGRESS_UPDATE", "NationalProgressUpdate"),
+    "emc": ("EMC_TRACKING_RECORD", "EmcTrackingRecord"),
+}
+
+#: NoiDungXuLy of a status change whose event carries no content of its own.
+_CONTENT: Final[Mapping[str, str]] = {
+    "DOSSIER_SUBMITTED": "Đăng ký hồ sơ",
+    "DOSSIER_ACCEPTED": "Tiếp nhận hồ sơ",
+    "DOSSIER_REFUSED": "Không tiếp nhận hồ sơ",
+    "PROCESSING_STEP_RECORDED": "Xử lý hồ sơ",
+    "SUPPLEMENT_REQUESTED": "Yêu cầu bổ sung hồ sơ",
+    "SUPPLEMENT_RECEIVED": "Tiếp nhận hồ sơ bổ sung",
+    "FEE_REQUESTED": "Yêu cầu thực hiện nghĩa vụ tài chính",
+    "FEE_PAID": "Đã thực hiện nghĩa vụ tài chính",
+    "DOSSIER_WITHDRAWN": "Công dân rút hồ sơ",
+    "PROCESSING_STOPPED": "Dừng xử lý hồ sơ",
+    "RESULT_READY": "Đã xử lý xong",
+    "RESULT_RETURNED": "Đã trả kết quả",
+}
+_REASONED: Final = frozenset({"DOSSIER_REFUSED", "SUPPLEMENT_REQUESTED", "PROCESSING_STOPPED",
+                              "DOSSIER_WITHDRAWN"})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command to emit: its kind and payload (the envelope comes from the event)."""
+
+    kind: str
+    payload: Mapping[str, Any]
+
+
+def command_id(event_id: str, kind: str) -> str:
+    return str(uuid.uuid5(COMMAND_NAMESPACE, f"{event_id}:{kind}"))
+
+
+def idempotency_key(event_id: str, kind: str) -> str:
+    return f"{event_id}:{kind}"
+
+
+def envelope(event: Mapping[str, Any], command: Command) -> dict[str, Any]:
+    """The PartnerCommand record of ``command``, caused by ``event``."""
+    event_id = str(event["event_id"])
+    command_type, payload_name = KINDS[command.kind]
+    return {
+        "command_id": command_id(event_id, command.kind), "command_type": command_type,
+        "dossier_id": event["dossier_id"],
+        "idempotency_key": idempotency_key(event_id, command.kind),
+        "created_at": event["recorded_at"], "correlation_id": event["correlation_id"],
+        "causation_id": event_id,
+        "payload": (f"{_PAYLOAD_NAMESPACE}.{payload_name}", dict(command.payload)),
+    }  # fmt: skip
+
+
+def applicant_party(state: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The applicant as a postal party, or None without an address and a phone."""
+    if state["applicant_address"] is None or not state["applicant_phone"]:
+        return None
+    return {"name": state["applicant_name"], "address": dict(state["applicant_address"]),
+            "phone": state["applicant_phone"], "email": state["applicant_email"]}  # fmt: skip
+
+
+def postal_order(
+    state: Mapping[str, Any],
+    direction: str,
+    sender: Mapping[str, Any],
+    receiver: Mapping[str, Any],
+    cod_amount_vnd: int = 0,
+) -> dict[str, Any]:
+    note = "Thu hồ sơ TTHC" if direction == "INTAKE_PICKUP" else "Phát kết quả TTHC"
+    return {"direction": direction, "order_number": state["dossier_id"], "sender": dict(sender),
+            "receiver": dict(receiver), "cod_amount_vnd": cod_amount_vnd,
+            "note": f"{note} {state['procedure_code']}"}  # fmt: skip
+
+
+def postal_cancel(state: Mapping[str, Any], reason: str) -> dict[str, Any]:
+    return {"direction": "INTAKE_PICKUP", "order_number": state["dossier_id"], "reason": reason}
+
+
+def fee_lines(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The dossier's fees: those requested, else the catalogue's fees paid at the return."""
+    lines = state["fee_lines"] or state["return_fee_lines"]
+    return [dict(line) for line in lines]
+
+
+def fees_due(state: Mapping[str, Any]) -> int:
+    """Fees still to collect: requested (or due at the return) minus paid, never below 0."""
+    requested = int(state["fees_requested_vnd"])
+    if requested == 0:
+        requested = sum(int(line["amount_vnd"]) for line in state["return_fee_lines"])
+    return max(0, requested - int(state["fees_paid_vnd"]))
+
+
+def national_sync(state: Mapping[str, Any]) -> dict[str, Any]:
+    """DongBoHoSoMC of ``state`` (after the event)."""
+    return {
+        "procedure_code": state["procedure_code"], "procedure_name": state["procedure_name"],
+        "agency_code": state["agency_code"], "applicant_name": state["applicant_name"],
+        "received_at": state["accepted_at"] or state["submitted_at"],
+        "appointment_at": state["appointment_at"], "returned_at": state["returned_at"],
+        "status_code": STATUS_CODES[str(state["status"])],
+        "postal": bool(state["postal_intake"] or state["postal_return"]),
+        "fee_lines": fee_lines(state),
+        "result_documents": [dict(doc) for doc in state["result_documents"]],
+    }  # fmt: skip
+
+
+def has_handler(event: Mapping[str, Any]) -> bool:
+    actor = event.get("actor") or {}
+    return bool(actor.get("official_name") or actor.get("official_id"))
+
+
+def progress_update(state: Mapping[str, Any], event: Mapping[str, Any]) -> dict[str, Any]:
+    """CapNhatTienDoHoSoMC of ``event`` applied to ``state`` (after it)."""
+    event_type = str(event["event_type"])
+    _, payload = event["payload"]
+    actor = event.get("actor") or {}
+    content = payload.get("content") if event_type == "PROCESSING_STEP_RECORDED" else None
+    if not content:
+        content = _CONTENT.get(event_type)
+        reason = payload.get("reason")
+        if event_type in _REASONED and reason:
+            content = f"{content}: {reason}"
+    department = actor.get("department") or payload.get("to_department")
+    return {
+        "handler_name": actor.get("official_name"), "handler_title": actor.get("title"),
+        "handled_at": event["occurred_at"], "department": department, "content": content,
+        "status_code": STATUS_CODES[str(state["status"])], "started_at": event["occurred_at"],
+        "due_at": payload.get("step_due_at") or state["appointment_at"],
+    }  # fmt: skip

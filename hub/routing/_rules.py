@@ -1,0 +1,321 @@
+"""The routing rules: one dossier event on a RoutingState -> the new state and its commands.
+
+Pure: no Kafka, no clock, no I/O. The status follows the lifecycle's machine
+(``hub.lifecycle.TRANSITIONS``), so an event the lifecycle refuses is refused here too, with the
+same reason code. Which commands an event causes (in this order):
+
+* postal: DossierSubmitted with ``postal_intake`` -> a pickup (PostalOrder INTAKE_PICKUP, the
+  applicant sends to the agency); refusal, withdrawal or stop while that pickup is still open
+  (not collected, cancelled or returned by VNPost) -> PostalCancel; the result returned by post
+  (ResultReady's return channel POSTAL, or UNKNOWN and ``postal_return`` asked at submission) ->
+  a delivery (PostalOrder RESULT_DELIVERY, the agency sends to the applicant, cash on delivery =
+  the fees still due) once every result document is signed (at ResultReady for a result with no
+  electronic document); at most one of each per dossier;
+* national portal: DongBoHoSoMC on every status change (and when an apology moves the
+  appointment date); CapNhatTienDoHoSoMC on every processing step and on every other status
+  change that names a handler (an actor with an official);
+* EMC: one tracking record per status change and processing step (codes in ``_emc``).
+
+A postal order needs the applicant's address and phone; without them it is not commanded and
+the outcome says so (``postal_unaddressed``), the other commands still flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from hub.events import event_digest, event_type_of, has_seen, payload_name_of
+from hub.lifecycle import FEE_RETURN, TRANSITIONS
+from hub.routing._agencies import AgencyDirectory
+from hub.routing._commands import (
+    Command,
+    applicant_party,
+    fees_due,
+    has_handler,
+    national_sync,
+    postal_cancel,
+    postal_order,
+    progress_update,
+)
+from hub.routing._emc import tracking_record
+
+State = dict[str, Any]
+
+#: Events routing records nothing of (partner feedback, payments: another processor's).
+NOT_ROUTED: Final = frozenset({
+    "POSTAL_ORDER_CREATED", "PAYMENT_REQUEST_CREATED", "PAYMENT_FAILED", "PAYMENT_REFUNDED",
+    "NATIONAL_SYNC_COMPLETED", "NATIONAL_SYNC_FAILED", "RESULT_SIGNING_FAILED",
+})  # fmt: skip
+#: A pickup VNPost reports in one of these statuses can no longer be cancelled.
+_PICKUP_CLOSED: Final = frozenset({"COLLECTED", "IN_TRANSIT", "DELIVERED", "CANCELLED",
+                                   "RETURNED"})  # fmt: skip
+_CANCELLING: Final = frozenset({"DOSSIER_REFUSED", "DOSSIER_WITHDRAWN", "PROCESSING_STOPPED"})
+_ONLINE_PAYMENT: Final = frozenset({"ONLINE_BANK", "NATIONAL_PAYMENT_PLATFORM"})
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why an event cannot be applied; ``reason_code`` is a DeadLetterReason symbol."""
+
+    reason_code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Routed:
+    """The state after an event, the commands it causes, and the fold outcome's name."""
+
+    state: State
+    commands: tuple[Command, ...] = ()
+    outcome: str = "routed"
+    notes: tuple[str, ...] = field(default=())
+
+
+def is_duplicate(state: Mapping[str, Any] | None, event_id: str) -> bool:
+    if state is None:
+        return False
+    return has_seen(bytes(state["seen_events"]), event_id)
+
+
+def new_state(event: Mapping[str, Any], procedure: Mapping[str, Any]) -> State:
+    """The state a DossierSubmitted starts (``procedure``: its catalogue entry)."""
+    _, p = event["payload"]
+    applicant = p["applicant"]
+    paid_at_return = not procedure.get("fee_before_processing", False)
+    return {
+        "dossier_id": event["dossier_id"], "status": "UNKNOWN", "fee_return_status": "UNKNOWN",
+        "procedure_code": p["procedure_code"],
+        "procedure_name": procedure.get("name") or p.get("procedure_name"),
+        "agency_code": p["agency_code"], "agency_name": procedure.get("agency_name"),
+        "level": procedure.get("level") or "UNKNOWN", "channel": p.get("channel", "UNKNOWN"),
+        "applicant_name": applicant["full_name"], "applicant_phone": applicant.get("phone"),
+        "applicant_email": applicant.get("email"), "applicant_address": applicant.get("address"),
+        "postal_intake": bool(p.get("postal_intake")),
+        "postal_return": bool(p.get("postal_return")),
+        "from_national_portal": bool(p.get("from_national_portal")),
+        "submitted_at": event["occurred_at"], "accepted_at": None, "appointment_at": None,
+        "returned_at": None, "fee_lines": [], "fees_requested_vnd": 0,
+        "return_fee_lines": [dict(x) for x in procedure.get("fee_lines", ())] if paid_at_return
+        else [],
+        "fees_paid_vnd": 0, "paid_online": False, "paid_direct": False,
+        "return_channel": "UNKNOWN", "result_documents": [], "signed_document_ids": [],
+        "pickup_ordered": False, "pickup_open": False, "delivery_ordered": False,
+        "seen_events": b"", "recent": [], "version": 0, "updated_at": None,
+    }  # fmt: skip
+
+
+class Rules:
+    """The routing rules with their configuration (agency directory, EMC's postal form)."""
+
+    def __init__(
+        self, directory: AgencyDirectory | None = None, *, postal_counts_as: str = "DIRECT"
+    ) -> None:
+        if postal_counts_as not in ("DIRECT", "ONLINE"):
+            raise ValueError(f"postal_counts_as must be DIRECT or ONLINE, not {postal_counts_as}")
+        self.directory = directory or AgencyDirectory()
+        self.postal_counts_as = postal_counts_as
+
+    def route(
+        self,
+        state: Mapping[str, Any] | None,
+        event: Mapping[str, Any],
+        procedure: Mapping[str, Any] | None,
+    ) -> Routed | Refused | None:
+        """Apply ``event`` (not a duplicate) to ``state``: the result, why it is refused, or
+        None when routing records nothing of it. ``procedure`` is the catalogue entry of the
+        dossier's procedure (required for DossierSubmitted; its level at acceptance)."""
+        event_type = str(event["event_type"])
+        payload_name = payload_name_of(event)
+        if event_type_of(payload_name) != event_type:
+            reason = f"event_type {event_type} but payload {payload_name}"
+            return Refused("VALIDATION_FAILED", reason)
+        if state is not None and state["dossier_id"] != event["dossier_id"]:
+            return Refused("VALIDATION_FAILED", "event belongs to another dossier")
+        if state is None and event_type != "DOSSIER_SUBMITTED":
+            reason = f"{event_type} is not allowed for a dossier the hub does not know"
+            return Refused("INVALID_TRANSITION", reason)
+        if event_type in NOT_ROUTED:
+            return None
+        if event_type == "POSTAL_STATUS_CHANGED":
+            assert state is not None
+            return _postal_status(state, event)
+        if event_type == "DOSSIER_SUBMITTED":
+            if state is not None:
+                return Refused("INVALID_TRANSITION",
+                               f"DOSSIER_SUBMITTED is not allowed for an existing dossier "
+                               f"(status {state['status']})")  # fmt: skip
+            if procedure is None:
+                code = event["payload"][1]["procedure_code"]
+                return Refused("UNKNOWN_PROCEDURE", f"procedure {code} is not in the catalogue")
+            before: State = new_state(event, procedure)
+            current: str | None = None
+        else:
+            assert state is not None
+            before = _copy(state)
+            current = str(state["status"])
+        target = TRANSITIONS.get((event_type, current))
+        if target is None:
+            return Refused("INVALID_TRANSITION",
+                           f"{event_type} is not allowed for status {current}")  # fmt: skip
+        if target == FEE_RETURN:
+            returns_to = str(before["fee_return_status"])
+            target = "ACCEPTED" if returns_to == "UNKNOWN" else returns_to
+        new = before
+        _EFFECTS.get(event_type, _nothing)(new, event, procedure)
+        changed = current != target
+        new["status"] = target
+        new["seen_events"] = bytes(new["seen_events"]) + event_digest(str(event["event_id"]))
+        new["version"] = int(new["version"]) + 1
+        new["updated_at"] = event["occurred_at"]
+        return self._commands(new, event, current, changed)
+
+    # -- which commands ------------------------------------------------------------------------
+
+    def _commands(
+        self, new: State, event: Mapping[str, Any], before: str | None, changed: bool
+    ) -> Routed:
+        event_type = str(event["event_type"])
+        _, payload = event["payload"]
+        commands: list[Command] = []
+        notes: list[str] = []
+        postal = self._postal(new, event)
+        if isinstance(postal, str):
+            notes.append(postal)
+        elif postal is not None:
+            commands.append(postal)
+        step = event_type == "PROCESSING_STEP_RECORDED"
+        if changed or event_type == "APOLOGY_ISSUED":
+            commands.append(Command("national-sync", national_sync(new)))
+        if step or (changed and has_handler(event)):
+            commands.append(Command("national-progress", progress_update(new, event)))
+        if changed or step:
+            record = tracking_record(new, event_type, payload, self.postal_counts_as)
+            commands.append(Command("emc", record))
+        outcome = "postal_unaddressed" if notes else ("routed" if commands else "applied")
+        return Routed(new, tuple(commands), outcome, tuple(notes))
+
+    def _postal(self, new: State, event: Mapping[str, Any]) -> Command | str | None:
+        """The postal command of the event, "postal_unaddressed" if it cannot be made, or None."""
+        event_type = str(event["event_type"])
+        agency = self.directory.contact(str(new["agency_code"]))
+        agency_party = agency.party(new["agency_name"])
+        if event_type == "DOSSIER_SUBMITTED" and new["postal_intake"]:
+            applicant = applicant_party(new)
+            if applicant is None:
+                return "postal_unaddressed"
+            new["pickup_ordered"] = new["pickup_open"] = True
+            return Command("postal-pickup",
+                           postal_order(new, "INTAKE_PICKUP", applicant, agency_party))  # fmt: skip
+        if event_type in _CANCELLING and new["pickup_open"]:
+            new["pickup_open"] = False
+            reason = {"DOSSIER_REFUSED": "Hồ sơ không được tiếp nhận",
+                      "DOSSIER_WITHDRAWN": "Công dân rút hồ sơ",
+                      "PROCESSING_STOPPED": "Dừng xử lý hồ sơ"}[event_type]  # fmt: skip
+            return Command("postal-cancel-pickup", postal_cancel(new, reason))
+        if event_type in ("RESULT_READY", "RESULT_SIGNED") and _delivery_due(new):
+            applicant = applicant_party(new)
+            if applicant is None:
+                return "postal_unaddressed"
+            new["delivery_ordered"] = True
+            order = postal_order(new, "RESULT_DELIVERY", agency_party, applicant, fees_due(new))
+            return Command("postal-delivery", order)
+        return None
+
+
+def _delivery_due(state: Mapping[str, Any]) -> bool:
+    if state["delivery_ordered"] or str(state["status"]) != "RESULT_READY":
+        return False
+    channel = state["return_channel"]
+    if not (channel == "POSTAL" or (channel == "UNKNOWN" and state["postal_return"])):
+        return False
+    signed = set(state["signed_document_ids"])
+    return all(doc["document_id"] in signed for doc in state["result_documents"])
+
+
+def _postal_status(state: Mapping[str, Any], event: Mapping[str, Any]) -> Routed | None:
+    _, p = event["payload"]
+    if p.get("direction") != "INTAKE_PICKUP" or not state["pickup_open"]:
+        return None
+    if p.get("status") not in _PICKUP_CLOSED:
+        return None
+    new = _copy(state)
+    new["pickup_open"] = False
+    new["seen_events"] = bytes(new["seen_events"]) + event_digest(str(event["event_id"]))
+    new["version"] = int(new["version"]) + 1
+    new["updated_at"] = event["occurred_at"]
+    return Routed(new, (), "applied")
+
+
+def _copy(state: Mapping[str, Any]) -> State:
+    """A copy whose lists can be extended without touching ``state``."""
+    return {k: list(v) if isinstance(v, list) else v for k, v in state.items()}
+
+
+Effect = Callable[[State, Mapping[str, Any], Mapping[str, Any] | None], None]
+
+
+def _nothing(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
+    return None
+
+
+def _accepted(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
+    _, p = e["payload"]
+    s["accepted_at"] = e["occurred_at"]
+    # as the lifecycle records it: the catalogue's level at acceptance, else the event's
+    s["level"] = (proc or {}).get("level") or p.get("level") or s["level"]
+    if p.get("appointment_at") is not None:
+        s["appointment_at"] = p["appointment_at"]
+
+
+def _fee_requested(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
+    _, p = e["payload"]
+    if s["status"] != "FEE_REQUESTED":
+        s["fee_return_status"] = "PROCESSING" if s["status"] == "PROCESSING" else "ACCEPTED"
+    s["fee_lines"] = [*s["fee_lines"], *(dict(line) for line in p["fee_lines"])]
+    s["fees_requested_vnd"] = int(s["fees_requested_vnd"]) + int(p["total_vnd"])
+
+
+def _fee_paid(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
+    _, p = e["payload"]
+    s["fees_paid_vnd"] = int(s["fees_paid_vnd"]) + int(p["amount_vnd"])
+    if p.get("method") in _ONLINE_PAYMENT:
+        s["paid_online"] = True
+    else:
+        s["paid_direct"] = True
+    s["fee_return_status"] = "UNKNOWN"
+
+
+def _result_ready(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
+    _, p = e["payload"]
+    s["result_documents"] = [dict(doc) for doc in p["documents"]]
+    s["return_channel"] = p.get("return_channel", "UNKNOWN")
+
+
+def _result_signed(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
+    _, p = e["payload"]
+    if p["document_id"] not in s["signed_document_ids"]:
+        s["signed_document_ids"] = [*s["signed_document_ids"], p["document_id"]]
+
+
+def _result_returned(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
+    _, p = e["payload"]
+    s["returned_at"] = e["occurred_at"]
+    if p.get("return_channel", "UNKNOWN") != "UNKNOWN":
+        s["return_channel"] = p["return_channel"]
+
+
+def _apology(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
+    s["appointment_at"] = e["payload"][1]["new_appointment_at"]
+
+
+_EFFECTS: Final[Mapping[str, Effect]] = {
+    "DOSSIER_ACCEPTED": _accepted,
+    "FEE_REQUESTED": _fee_requested,
+    "FEE_PAID": _fee_paid,
+    "RESULT_READY": _result_ready,
+    "RESULT_SIGNED": _result_signed,
+    "RESULT_RETURNED": _result_returned,
+    "APOLOGY_ISSUED": _apology,
+}
