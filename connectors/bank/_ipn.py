@@ -1,0 +1,414 @@
+"""The IPN endpoints: ``POST /v1/ipn/paygov``, ``GET``/``POST /v1/ipn/vnpay``, ``/ready``,
+``/metrics``.
+
+Every callback is checked in this order, each refusal before any later work:
+
+1. size (413 body / 414 query) and parse: a flat object of strings (malformed)
+2. checksum, in constant time (invalid signature)
+3. timestamp within ``max_callback_age_s`` in the past and ``max_callback_future_s`` ahead
+   (refused); a transaction id already confirmed — a replay — is "already confirmed"
+4. the payment reference in ``dvc.payments`` (order not found: the provider retries, which
+   also covers a callback that beat the hub to storing the request), for this provider
+5. the amount equals the request's (invalid amount; one PaymentFailed WRONG_AMOUNT)
+6. under a lock per payment reference: already confirmed -> "already confirmed"; a declined
+   payment -> one PaymentFailed DECLINED; else FeePaid to dossier.events (key = dossier id,
+   event id ``fee_paid_event_id``) and then the confirmation marker, each acknowledged by the
+   broker, and only then "confirmed". No acknowledgement -> the provider's retry code.
+
+Blocking Kafka calls run in a thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from connectors.bank._config import BankConfig
+from connectors.bank._dialect import Dialect
+from connectors.bank._errors import BadSignature, MalformedMessage
+from connectors.bank._facts import (
+    SOURCE,
+    callback_fee_paid,
+    fee_paid_event_id,
+    payment_failed_event_id,
+    payment_failed_payload,
+)
+from connectors.bank._locks import KeyedLocks
+from connectors.bank._messages import Callback, Outcome, Status
+from connectors.bank._metrics import CONTENT_TYPE_LATEST, IpnMetrics
+from connectors.bank._protocols import dialects
+from connectors.bank._requests import PaymentRequests, RequestedPayment
+from connectors.bank._settled import Marker, SettledMarkers, ensure_settled_topic, failure_key
+from connectors.common import AckedPublisher, NotAcknowledged, RequestRefused, read_capped
+from hub.events import new_event
+from hub.kafka import ensure_topics
+from hub.serde import RegistryClient, serde_for
+from hub.settings import Settings, get_settings
+from hub.topics import DOSSIER_EVENTS, PAYMENTS
+
+log = logging.getLogger("connectors.bank")
+T = TypeVar("T")
+
+
+@dataclass
+class Runtime:
+    publisher: AckedPublisher
+    requests: PaymentRequests
+    settled: SettledMarkers
+    executor: ThreadPoolExecutor
+    registry: RegistryClient
+    owns_registry: bool
+
+    @property
+    def loaded(self) -> bool:
+        return self.requests.ready and self.settled.ready
+
+
+class IpnApp:
+    """Configuration, metrics and runtime of the IPN endpoints; its methods are the handlers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        config: BankConfig,
+        registry: RegistryClient | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.dialects = dialects(config)
+        self.metrics = IpnMetrics()
+        self.locks = KeyedLocks()
+        self._clock = clock
+        self._registry = registry
+        self._runtime: Runtime | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    @asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        executor = ThreadPoolExecutor(self.config.produce_threads, thread_name_prefix="bank-ipn")
+        loop = asyncio.get_running_loop()
+        try:
+            self._runtime = await loop.run_in_executor(executor, self._start, executor)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        try:
+            yield
+        finally:
+            runtime, self._runtime = self._runtime, None
+            runtime.requests.stop()
+            runtime.settled.stop()
+            await loop.run_in_executor(executor, runtime.publisher.close)
+            if runtime.owns_registry:
+                runtime.registry.close()
+            executor.shutdown(wait=True)
+
+    def _start(self, executor: ThreadPoolExecutor) -> Runtime:
+        for dialect in self.dialects.values():
+            if dialect.settings.uses_dev_secret:
+                log.warning("%s uses the local stack's development secret", dialect.name)
+        owns_registry = self._registry is None
+        registry = self._registry or RegistryClient(self.settings.schema_registry_url)
+        ensure_topics(self.settings, [DOSSIER_EVENTS, PAYMENTS])
+        ensure_settled_topic(self.settings)
+        publisher = AckedPublisher(
+            self.settings,
+            registry,
+            client_id="dvchub-bank-ipn",
+            ack_timeout_s=self.config.ack_timeout_s,
+        )
+        try:
+            publisher.warm_up(DOSSIER_EVENTS)
+            requests = PaymentRequests(
+                self.settings, serde_for(PAYMENTS, self.settings.topic_prefix, registry)
+            )
+            settled = SettledMarkers(self.settings)
+            requests.start()
+            settled.start()
+            timeout = self.config.start_timeout_s
+            if not settled.wait_loaded(timeout) or not requests.wait_loaded(timeout):
+                requests.stop()
+                settled.stop()
+                raise TimeoutError(f"the payments or settled topic did not load in {timeout} s")
+        except BaseException:
+            publisher.close()
+            raise
+        log.info(
+            "bank IPN ready: %d payment requests, %d settled markers", len(requests), len(settled)
+        )
+        return Runtime(publisher, requests, settled, executor, registry, owns_registry)
+
+    async def _blocking(self, runtime: Runtime, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(runtime.executor, call, *args)
+
+    # -- callbacks -----------------------------------------------------------------------------
+    async def callback(self, provider: str, request: Request) -> JSONResponse:
+        dialect = self.dialects[provider]
+        started = time.perf_counter()
+        try:
+            outcome = await self._decide(dialect, request)
+        except RequestRefused as exc:
+            _, body = dialect.ipn_reply(Outcome.MALFORMED)
+            self.metrics.callbacks.labels(provider, Outcome.MALFORMED.value).inc()
+            return JSONResponse(body, status_code=exc.status)
+        except NotAcknowledged as exc:
+            self.metrics.not_acknowledged.inc()
+            log.warning("%s callback not recorded, answering retry: %s", provider, exc)
+            outcome = Outcome.RETRY
+        self.metrics.callbacks.labels(provider, outcome.value).inc()
+        self.metrics.callback_seconds.labels(provider).observe(time.perf_counter() - started)
+        status, body = dialect.ipn_reply(outcome)
+        return JSONResponse(body, status_code=status)
+
+    async def _decide(self, dialect: Dialect, request: Request) -> Outcome:
+        try:
+            params = await self._params(dialect, request)
+            callback = dialect.decode(Callback, params)
+        except BadSignature:
+            log.info("%s callback with an invalid checksum", dialect.name)
+            return Outcome.INVALID_SIGNATURE
+        except MalformedMessage as exc:
+            log.info("malformed %s callback: %s", dialect.name, exc)
+            return Outcome.MALFORMED
+        if not self._fresh(dialect, callback):
+            log.info(
+                "%s callback for %s refused: stale or future",
+                dialect.name,
+                callback.payment_reference,
+            )
+            return Outcome.REFUSED
+        runtime = self._runtime
+        if runtime is None or not runtime.loaded:
+            return Outcome.RETRY
+        if runtime.settled.transaction_confirmed(dialect.name, callback.transaction_id):
+            return await self._already(runtime, callback.payment_reference)
+        requested = runtime.requests.get(callback.payment_reference)
+        if requested is None or (requested.provider not in (None, dialect.name)):
+            return Outcome.ORDER_NOT_FOUND
+        async with self.locks.hold(callback.payment_reference):
+            requested = runtime.requests.get(callback.payment_reference) or requested
+            settled = requested.settled or bool(
+                runtime.settled.confirmed(requested.payment_reference)
+            )
+            if callback.amount_vnd != requested.amount_vnd:
+                if not settled:
+                    await self._record_failure(
+                        runtime, dialect, callback, requested, "WRONG_AMOUNT",
+                        f"{dialect.name} reported {callback.amount_vnd} VND, "
+                        f"the request is for {requested.amount_vnd} VND",
+                    )  # fmt: skip
+                return Outcome.INVALID_AMOUNT
+            if settled:
+                return await self._already(runtime, callback.payment_reference)
+            if callback.status is not Status.PAID:
+                await self._record_failure(
+                    runtime, dialect, callback, requested, "DECLINED", f"{dialect.name}: declined"
+                )
+                return Outcome.CONFIRMED
+            await self._confirm(runtime, dialect, callback, requested)
+            return Outcome.CONFIRMED
+
+    async def _params(self, dialect: Dialect, request: Request) -> dict[str, str]:
+        limit = self.config.max_body_bytes
+        query = request.url.query
+        if len(query) > limit:
+            raise RequestRefused(414, "query string too long")
+        body = await read_capped(request, limit) if request.method == "POST" else b""
+        if dialect.name == "paygov":
+            try:
+                document = json.loads(body)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise MalformedMessage("paygov: the body is not JSON") from exc
+            if not isinstance(document, dict):
+                raise MalformedMessage("paygov: the body is not an object")
+            return document
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if body:
+            media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media_type == "application/json":
+                try:
+                    document = json.loads(body)
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    raise MalformedMessage("vnpay: the body is not JSON") from exc
+                if not isinstance(document, dict):
+                    raise MalformedMessage("vnpay: the body is not an object")
+                pairs += list(document.items())
+            else:
+                try:
+                    pairs += parse_qsl(body.decode(), keep_blank_values=True)
+                except UnicodeDecodeError as exc:
+                    raise MalformedMessage("vnpay: the body is not UTF-8") from exc
+        params: dict[str, str] = {}
+        for key, value in pairs:
+            if key in params:
+                raise MalformedMessage("vnpay: a parameter is repeated")
+            params[key] = value
+        return params
+
+    def _fresh(self, dialect: Dialect, callback: Callback) -> bool:
+        now = self._clock()
+        oldest = now - timedelta(seconds=dialect.settings.max_callback_age_s)
+        newest = now + timedelta(seconds=self.config.max_callback_future_s)
+        return oldest <= callback.timestamp <= newest
+
+    async def _already(self, runtime: Runtime, reference: str) -> Outcome:
+        """ "Already confirmed", once the confirmation's marker is on the broker."""
+        unwritten = runtime.settled.unwritten(reference)
+        if unwritten is not None:
+            await self._write_marker(runtime, unwritten)
+        return Outcome.ALREADY_CONFIRMED
+
+    async def _confirm(
+        self, runtime: Runtime, dialect: Dialect, callback: Callback, requested: RequestedPayment
+    ) -> None:
+        reference, transaction = callback.payment_reference, callback.transaction_id
+        event_id = fee_paid_event_id(reference, transaction)
+        event = new_event(
+            requested.dossier_id,
+            "FeePaid",
+            callback_fee_paid(dialect, callback),
+            source=SOURCE,
+            occurred_at=callback.paid_at,
+            event_id=event_id,
+        )
+        await self._blocking(
+            runtime, runtime.publisher.publish, DOSSIER_EVENTS, [(requested.dossier_id, event)]
+        )
+        self.metrics.events.labels(dialect.name, "FeePaid").inc()
+        marker = Marker.paid(dialect.name, reference, transaction, requested.dossier_id, event_id)
+        runtime.settled.remember(marker, written=False)
+        log.info(
+            "%s payment %s confirmed (dossier %s)", dialect.name, reference, requested.dossier_id
+        )
+        await self._write_marker(runtime, marker)
+
+    async def _write_marker(self, runtime: Runtime, marker: Marker) -> None:
+        await self._blocking(
+            runtime,
+            runtime.publisher.publish_bytes,
+            runtime.settled.topic,
+            [(marker.key, marker.to_value())],
+        )
+        runtime.settled.remember(marker, written=True)
+
+    async def _record_failure(
+        self,
+        runtime: Runtime,
+        dialect: Dialect,
+        callback: Callback,
+        requested: RequestedPayment,
+        reason_code: str,
+        reason: str,
+    ) -> None:
+        """One PaymentFailed per (reference, transaction, reason), however often it is sent."""
+        reference, transaction = callback.payment_reference, callback.transaction_id
+        if runtime.settled.failure_recorded(failure_key(reference, transaction, reason_code)):
+            return
+        event_id = payment_failed_event_id(reference, transaction, reason_code)
+        event = new_event(
+            requested.dossier_id,
+            "PaymentFailed",
+            payment_failed_payload(reference, reason_code, reason),
+            source=SOURCE,
+            occurred_at=self._clock(),
+            event_id=event_id,
+        )
+        await self._blocking(
+            runtime, runtime.publisher.publish, DOSSIER_EVENTS, [(requested.dossier_id, event)]
+        )
+        self.metrics.events.labels(dialect.name, "PaymentFailed").inc()
+        marker = Marker.failed(
+            reason_code, dialect.name, reference, transaction, requested.dossier_id, event_id
+        )
+        runtime.settled.remember(marker, written=False)
+        try:
+            await self._write_marker(runtime, marker)
+        except NotAcknowledged as exc:  # the event id still dedupes a second one downstream
+            log.warning("failure marker not acknowledged: %s", exc)
+
+    # -- readiness and metrics -----------------------------------------------------------------
+    async def ready(self) -> JSONResponse:
+        runtime = self._runtime
+        topic = DOSSIER_EVENTS.name(self.settings.topic_prefix)
+        reachable = False
+        if runtime is not None:
+            try:
+                reachable = await asyncio.wait_for(
+                    self._blocking(runtime, runtime.publisher.broker_reachable, topic),
+                    self.config.ack_timeout_s,
+                )
+            except TimeoutError:
+                reachable = False
+        body = {
+            "status": "ready" if runtime and runtime.loaded and reachable else "unavailable",
+            "payment_requests_loaded": bool(runtime and runtime.requests.ready),
+            "settled_loaded": bool(runtime and runtime.settled.ready),
+            "broker_reachable": reachable,
+        }
+        return JSONResponse(body, status_code=200 if body["status"] == "ready" else 503)
+
+    def metrics_response(self) -> Response:
+        runtime = self._runtime
+        if runtime is not None:
+            self.metrics.requests_known.set(len(runtime.requests))
+        return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+def build_app(ipn: IpnApp) -> FastAPI:
+    app = FastAPI(
+        title="dvc-hub payment callbacks (IPN)",
+        version="1.0.0",
+        description="Payment notifications from paygov and vnpay; see connectors.bank.",
+        lifespan=ipn.lifespan,
+    )
+    app.state.ipn = ipn
+
+    @app.post("/v1/ipn/paygov")
+    async def paygov(request: Request) -> JSONResponse:
+        """A paygov payment notification (JSON); answered with paygov's codes."""
+        return await ipn.callback("paygov", request)
+
+    @app.api_route("/v1/ipn/vnpay", methods=["GET", "POST"])
+    async def vnpay(request: Request) -> JSONResponse:
+        """A VNPAY payment notification (query string, or form / JSON body)."""
+        return await ipn.callback("vnpay", request)
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:
+        """200 once both topics are loaded and the broker answers, else 503."""
+        return await ipn.ready()
+
+    @app.get("/metrics", response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus metrics of the IPN endpoints."""
+        return ipn.metrics_response()
+
+    return app
+
+
+def create_ipn_app(
+    settings: Settings | None = None,
+    config: BankConfig | None = None,
+    *,
+    registry: RegistryClient | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    """The IPN app; Kafka and the registry are first used at start-up (the lifespan).
+
+    ``registry`` lets a caller share its registry client (it is then not closed at shutdown);
+    ``clock`` judges callback staleness.
+    """
+    return build_app(IpnApp(settings or get_settings(), config or BankConfig(), registry, clock))

@@ -1,0 +1,541 @@
+"""Provider simulators: real HTTP servers (FastAPI + uvicorn in a thread, a free loopback port)
+speaking ``paygov`` or ``vnpay`` exactly as the client and the IPN endpoints do.
+
+API (``Dialect.api_path``): create (deduped by request id, duplicates counted), status query,
+refund. Payment page: ``GET /pay/{payment_id}`` shows it, ``POST /pay/{payment_id}`` with
+``action=pay`` (or ``cancel``) is the payer paying; the simulator then sends the signed
+callback to ``ipn_url`` (``pay()`` does the same from a test and returns the deliveries).
+``GET /reconciliation/{yyyy-mm-dd}`` is the day's reconciliation file.
+
+Faults (``SimulatorFaults``, switchable at any time): callback copies (optionally concurrent),
+delay, wrong signature, wrong amount, shifted timestamp (stale / future), a callback sent at
+creation (before the hub stored the request) with retries on "order not found"; API latency,
+failures with a status, hangs (timeouts), garbled replies. Ledger disagreements for
+reconciliation: ``add_unknown_payment``, ``misreport_amount``, ``pay_twice``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+from connectors.bank._config import BankConfig, ProviderSettings
+from connectors.bank._dialect import Dialect
+from connectors.bank._errors import BadSignature, InvalidMessage
+from connectors.bank._ledger import CallbackDelivery, Ledger, SimPayment, Transaction
+from connectors.bank._messages import (
+    Callback,
+    CreatePayment,
+    CreateReply,
+    Outcome,
+    QueryPayment,
+    QueryReply,
+    RefundPayment,
+    RefundReply,
+    Result,
+    Status,
+)
+from connectors.bank._protocols import dialect_for
+
+log = logging.getLogger("connectors.bank.sim")
+RETRIED = frozenset({Outcome.ORDER_NOT_FOUND, Outcome.RETRY})
+
+
+@dataclass
+class SimulatorFaults:
+    """What goes wrong; change fields at any time (read at each use)."""
+
+    callback_copies: int = 1
+    callback_concurrent: bool = False
+    callback_delay_s: float = 0.0
+    callback_wrong_signature: bool = False
+    callback_amount_delta_vnd: int = 0
+    callback_time_offset_s: float = 0.0
+    #: Pay and notify right at creation: the callback may beat the hub storing the request.
+    callback_on_create: bool = False
+    #: Resends of one copy on "order not found", "retry", 5xx or no answer.
+    callback_retries: int = 5
+    callback_backoff_s: float = 0.1
+    #: How a vnpay callback is sent: GET with a query string (VNPAY's way) or POST form.
+    vnpay_callback_method: str = "GET"
+    api_latency_s: float = 0.0
+    api_fail_next: int = 0
+    api_fail_status: int = 503
+    api_hang_next: int = 0
+    api_hang_s: float = 5.0
+    api_garble_next: int = 0
+
+
+class BankSimulator:
+    """One provider's simulator; ``with BankSimulator(...) as sim:`` starts and stops it."""
+
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        *,
+        ipn_url: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.settings = settings
+        self.dialect: Dialect = dialect_for(settings)
+        self.provider = settings.name
+        self.ipn_url = ipn_url
+        self.faults = SimulatorFaults()
+        self.ledger = Ledger(self.provider)
+        self._clock = clock
+        self._sock = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, 0))
+        self.port = int(self._sock.getsockname()[1])
+        self.url = f"http://{host}:{self.port}"
+        self._http = httpx.Client(timeout=10.0)
+        self._senders = ThreadPoolExecutor(64, thread_name_prefix=f"{self.provider}-sim-ipn")
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.app = self._build_app()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> BankSimulator:
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True,
+            name=f"{self.provider}-sim",
+        )  # fmt: skip
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the {self.provider} simulator did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._senders.shutdown(wait=False, cancel_futures=True)
+        self._http.close()
+        self._sock.close()
+
+    def __enter__(self) -> BankSimulator:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def configure(self, config: BankConfig) -> BankConfig:
+        """``config`` with this provider's base URL pointing at the simulator."""
+        return config.model_copy(update={f"{self.provider}_base_url": self.url})
+
+    # -- the payer and the test's levers ---------------------------------------------------------
+    def pay(
+        self, payment_reference: str, *, success: bool = True, notify: bool = True
+    ) -> list[CallbackDelivery]:
+        """The payer pays (or the payment fails): record it, then send the callback(s) and
+        return how the hub answered each (after retries). Paying a paid payment resends."""
+        with self.ledger.lock:
+            payment = self.ledger.payment(payment_reference)
+            if payment.status is Status.PENDING:
+                self._settle(payment, success)
+            tx = payment.last_payment
+        if not notify or tx is None:
+            return []
+        return self.notify(payment_reference, tx.transaction_id)
+
+    def notify(
+        self, payment_reference: str, transaction_id: str | None = None
+    ) -> list[CallbackDelivery]:
+        """Send the callback of a transaction (default: the last) again, with the faults."""
+        with self.ledger.lock:
+            payment = self.ledger.payment(payment_reference)
+            tx = next(
+                (t for t in payment.payments if t.transaction_id == transaction_id),
+                payment.last_payment,
+            )
+            status = Status.FAILED if payment.status is Status.FAILED else Status.PAID
+        if tx is None:
+            raise ValueError(f"{payment_reference} has no transaction to notify")
+        faults = replace(self.faults)
+        if faults.callback_delay_s:
+            time.sleep(faults.callback_delay_s)
+        copies = max(faults.callback_copies, 1)
+        if faults.callback_concurrent and copies > 1:
+            barrier = threading.Barrier(copies)
+            futures = [
+                self._senders.submit(self._deliver, payment, tx, status, faults, n, barrier)
+                for n in range(1, copies + 1)
+            ]
+            results = [f.result() for f in futures]
+        else:
+            results = [self._deliver(payment, tx, status, faults, n) for n in range(1, copies + 1)]
+        return [delivery for result in results for delivery in result]
+
+    def pay_twice(self, payment_reference: str, *, notify: bool = False) -> list[CallbackDelivery]:
+        """A second, distinct transaction paying the same payment (the payer paid twice)."""
+        with self.ledger.lock:
+            payment = self.ledger.payment(payment_reference)
+            tx = self._new_transaction(payment.amount_vnd)
+            payment.payments.append(tx)
+            payment.status = Status.PAID
+        return self.notify(payment_reference, tx.transaction_id) if notify else []
+
+    def add_unknown_payment(self, payment_reference: str, amount_vnd: int) -> str:
+        """A payment paid at the provider that the hub never asked for; its transaction id."""
+        with self.ledger.lock:
+            number = self.ledger.next_number()
+            payment = SimPayment(
+                self._payment_id(number), payment_reference, amount_vnd, "unknown",
+                f"foreign-{number}", self._clock(), requested=False,
+            )  # fmt: skip
+            tx = self._new_transaction(amount_vnd)
+            payment.payments.append(tx)
+            payment.status = Status.PAID
+            self.ledger.payments[payment_reference] = payment
+            self.ledger.by_payment_id[payment.payment_id] = payment
+            return tx.transaction_id
+
+    def misreport_amount(self, payment_reference: str, amount_vnd: int) -> None:
+        """The reconciliation file shows ``amount_vnd`` for the payment's last transaction."""
+        with self.ledger.lock:
+            tx = self.ledger.payment(payment_reference).last_payment
+            if tx is None:
+                raise ValueError(f"{payment_reference} is not paid")
+            tx.reported_amount_vnd = amount_vnd
+
+    def reconciliation_csv(self, day: date) -> str:
+        return self.ledger.reconciliation_csv(day)
+
+    def write_reconciliation(self, day: date, directory: Path) -> Path:
+        return self.ledger.write_reconciliation(day, directory)
+
+    def wait_for_deliveries(
+        self, payment_reference: str, predicate: Callable[[list[CallbackDelivery]], bool],
+        timeout_s: float = 30.0,
+    ) -> list[CallbackDelivery]:  # fmt: skip
+        """Wait until the deliveries for a reference satisfy ``predicate`` (background sends)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = self.ledger.delivered(payment_reference)
+            if predicate(found):
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"deliveries for {payment_reference}: {found}")
+            time.sleep(0.02)
+
+    # -- ledger changes ----------------------------------------------------------------------------
+    def _payment_id(self, number: int) -> str:
+        return f"{'PGP' if self.provider == 'paygov' else 'VNP'}{number:010d}"
+
+    def _new_transaction(self, amount_vnd: int) -> Transaction:
+        number = self.ledger.next_number()
+        tx_id = f"PG{number:012d}" if self.provider == "paygov" else f"{14_000_000 + number}"
+        return Transaction(tx_id, amount_vnd, self._clock())
+
+    def _settle(self, payment: SimPayment, success: bool) -> None:
+        amount = payment.amount_vnd + self.faults.callback_amount_delta_vnd
+        payment.payments.append(self._new_transaction(amount))
+        payment.status = Status.PAID if success else Status.FAILED
+
+    # -- callbacks ---------------------------------------------------------------------------------
+    def _callback_wire(
+        self, payment: SimPayment, tx: Transaction, status: Status, faults: SimulatorFaults
+    ) -> dict[str, str]:
+        shift = timedelta(seconds=faults.callback_time_offset_s)
+        now = self._clock()
+        callback = Callback(
+            payment_reference=payment.payment_reference,
+            payment_id=payment.payment_id,
+            transaction_id=tx.transaction_id,
+            amount_vnd=tx.amount_vnd,
+            status=status,
+            paid_at=(tx.occurred_at + shift) if self.provider == "vnpay" else tx.occurred_at,
+            sent_at=now + shift,
+        )
+        wire = self.dialect.encode(callback)
+        if faults.callback_wrong_signature:
+            field = self.dialect.signature_field
+            wire[field] = ("0" if wire[field][0] != "0" else "1") + wire[field][1:]
+        return wire
+
+    def _deliver(
+        self, payment: SimPayment, tx: Transaction, status: Status, faults: SimulatorFaults,
+        copy: int, barrier: threading.Barrier | None = None,
+    ) -> list[CallbackDelivery]:  # fmt: skip
+        if self.ipn_url is None:
+            raise RuntimeError("the simulator has no ipn_url")
+        deliveries: list[CallbackDelivery] = []
+        for attempt in range(1, faults.callback_retries + 2):
+            wire = self._callback_wire(payment, tx, status, faults)
+            if barrier is not None and attempt == 1:
+                barrier.wait(timeout=10)
+            http_status, outcome, body = self._send(wire, faults)
+            delivery = CallbackDelivery(
+                payment.payment_reference,
+                tx.transaction_id,
+                copy,
+                attempt,
+                http_status,
+                outcome,
+                body,
+            )
+            deliveries.append(delivery)
+            with self.ledger.lock:
+                self.ledger.deliveries.append(delivery)
+            retried = outcome is None or outcome in RETRIED or (http_status or 500) >= 500
+            if not retried or attempt > faults.callback_retries:
+                break
+            time.sleep(min(faults.callback_backoff_s * 2 ** (attempt - 1), 2.0))
+        return deliveries
+
+    def _send(
+        self, wire: dict[str, str], faults: SimulatorFaults
+    ) -> tuple[int | None, Outcome | None, dict[str, Any]]:
+        assert self.ipn_url is not None
+        try:
+            if self.provider == "paygov":
+                response = self._http.post(self.ipn_url, json=wire)
+            elif faults.vnpay_callback_method.upper() == "POST":
+                response = self._http.post(self.ipn_url, data=wire)
+            else:
+                response = self._http.get(self.ipn_url, params=wire)
+        except httpx.HTTPError as exc:
+            return None, None, {"error": type(exc).__name__}
+        try:
+            body = response.json()
+        except ValueError:
+            return response.status_code, None, {}
+        body = body if isinstance(body, dict) else {}
+        return (
+            response.status_code,
+            self.dialect.ipn_reply_outcome(response.status_code, body),
+            body,
+        )
+
+    # -- the API -----------------------------------------------------------------------------------
+    def _create(self, request: CreatePayment) -> CreateReply:
+        ledger = self.ledger
+        with ledger.lock:
+            fingerprint = (request.payment_reference, request.amount_vnd)
+            seen = self._seen(request.request_id, "create", fingerprint)
+            if seen is not None:
+                return seen  # type: ignore[no-any-return]
+            if request.amount_vnd <= 0:
+                return CreateReply(Result.INVALID_AMOUNT, request.payment_reference)
+            if request.payment_reference in ledger.payments:
+                return CreateReply(Result.DUPLICATE, request.payment_reference)
+            payment_id = self._payment_id(ledger.next_number())
+            payment = SimPayment(
+                payment_id, request.payment_reference, request.amount_vnd, request.description,
+                request.request_id, self._clock(),
+            )  # fmt: skip
+            ledger.payments[payment.payment_reference] = payment
+            ledger.by_payment_id[payment_id] = payment
+            reply = CreateReply(
+                Result.OK, request.payment_reference, payment_id, f"{self.url}/pay/{payment_id}"
+            )
+            ledger.requests[request.request_id] = ("create", fingerprint, reply)
+        if self.faults.callback_on_create and self.ipn_url:
+            self._senders.submit(self.pay, request.payment_reference)
+        return reply
+
+    def _query(self, request: QueryPayment) -> QueryReply:
+        with self.ledger.lock:
+            payment = self.ledger.payments.get(request.payment_reference)
+            if payment is None:
+                return QueryReply(Result.NOT_FOUND, request.payment_reference)
+            tx = payment.last_payment
+            return QueryReply(
+                Result.OK,
+                payment.payment_reference,
+                payment.status,
+                payment.payment_id,
+                tx.transaction_id if tx else None,
+                tx.amount_vnd if tx else None,
+                tx.occurred_at if tx else None,
+            )
+
+    def _refund(self, request: RefundPayment) -> RefundReply:
+        ledger = self.ledger
+        reference = request.payment_reference
+        with ledger.lock:
+            fingerprint = (reference, request.refund_reference, request.amount_vnd)
+            seen = self._seen(request.request_id, "refund", fingerprint)
+            if seen is not None:
+                return seen  # type: ignore[no-any-return]
+            payment = ledger.payments.get(reference)
+            if payment is None:
+                return RefundReply(Result.NOT_FOUND, reference, request.refund_reference)
+            done = next(
+                (r for r in payment.refunds if r.refund_reference == request.refund_reference), None
+            )
+            if done is not None:
+                return RefundReply(
+                    Result.OK,
+                    reference,
+                    request.refund_reference,
+                    done.transaction_id,
+                    done.amount_vnd,
+                )
+            if payment.status is Status.REFUNDED:
+                return RefundReply(Result.ALREADY_REFUNDED, reference, request.refund_reference)
+            paid = payment.last_payment
+            if payment.status is not Status.PAID or paid is None:
+                return RefundReply(Result.NOT_PAID, reference, request.refund_reference)
+            if not 0 < request.amount_vnd <= paid.amount_vnd:
+                return RefundReply(Result.INVALID_AMOUNT, reference, request.refund_reference)
+            tx = self._new_transaction(request.amount_vnd)
+            tx.refund_reference = request.refund_reference
+            payment.refunds.append(tx)
+            payment.status = Status.REFUNDED
+            reply = RefundReply(
+                Result.OK, reference, request.refund_reference, tx.transaction_id, tx.amount_vnd
+            )
+            ledger.requests[request.request_id] = ("refund", fingerprint, reply)
+            return reply
+
+    def _seen(self, request_id: str, operation: str, fingerprint: tuple[Any, ...]) -> Any:
+        """The first reply to this request id (counted as a duplicate), or None if it is new;
+        a request id reused for other content is refused."""
+        known = self.ledger.requests.get(request_id)
+        if known is None:
+            return None
+        self.ledger.duplicates[request_id] = self.ledger.duplicates.get(request_id, 0) + 1
+        known_operation, known_fingerprint, reply = known
+        if (known_operation, known_fingerprint) != (operation, fingerprint):
+            reference = fingerprint[0]
+            if operation == "create":
+                return CreateReply(Result.DUPLICATE, reference)
+            return RefundReply(Result.DUPLICATE, reference, str(fingerprint[1]))
+        return reply
+
+    async def _api(self, request: Request) -> Response:
+        faults = self.faults
+        path = request.url.path
+        with self.ledger.lock:
+            self.ledger.api_calls[path] = self.ledger.api_calls.get(path, 0) + 1
+        if faults.api_latency_s:
+            await asyncio.sleep(faults.api_latency_s)
+        if faults.api_hang_next > 0:
+            faults.api_hang_next -= 1
+            await asyncio.sleep(faults.api_hang_s)
+        if faults.api_fail_next > 0:
+            faults.api_fail_next -= 1
+            return JSONResponse(
+                {"code": "99", "message": "injected failure"}, faults.api_fail_status
+            )
+        if faults.api_garble_next > 0:
+            faults.api_garble_next -= 1
+            return PlainTextResponse("<html>gateway error</html>", 200)
+        try:
+            raw = json.loads(await request.body())
+            operation = self.dialect.operation_of(path, raw)
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"code": "98", "message": "malformed request"}, 400)
+        try:
+            message: Any = self.dialect.decode(operation, raw)
+        except BadSignature:
+            return self._refusal(operation, raw, Result.BAD_SIGNATURE, 401)
+        except InvalidMessage:
+            return self._refusal(operation, raw, Result.INVALID_REQUEST, 400)
+        if isinstance(message, CreatePayment):
+            reply: Any = self._create(message)
+        elif isinstance(message, QueryPayment):
+            reply = self._query(message)
+        else:
+            reply = self._refund(message)
+        return JSONResponse(self.dialect.encode(reply))
+
+    def _refusal(
+        self, operation: type, raw: Any, result: Result, paygov_status: int
+    ) -> JSONResponse:
+        """paygov refuses with a 4xx; VNPAY answers 200 with the code (signed)."""
+        if self.provider == "paygov":
+            code = self.dialect.result_codes[result]
+            return JSONResponse({"code": code, "message": result.value}, paygov_status)
+        reference = str(raw.get("vnp_TxnRef", "-")) if isinstance(raw, dict) else "-"
+        refund = str(raw.get("vnp_RefundRef", "-")) if isinstance(raw, dict) else "-"
+        reply: Any
+        if operation is CreatePayment:
+            reply = CreateReply(result, reference)
+        elif operation is QueryPayment:
+            reply = QueryReply(result, reference)
+        else:
+            reply = RefundReply(result, reference, refund)
+        return JSONResponse(self.dialect.encode(reply))
+
+    # -- the app -----------------------------------------------------------------------------------
+    def _build_app(self) -> FastAPI:
+        app = FastAPI(title=f"{self.provider} simulator", openapi_url=None, docs_url=None)
+        paths = sorted(
+            {self.dialect.api_path(t) for t in (CreatePayment, QueryPayment, RefundPayment)}
+        )
+        for path in paths:
+            app.add_api_route(path, self._api, methods=["POST"])
+
+        @app.get("/pay/{payment_id}", response_class=HTMLResponse)
+        async def page(payment_id: str) -> HTMLResponse:
+            payment = self.ledger.by_payment_id.get(payment_id)
+            if payment is None:
+                return HTMLResponse("<h1>Unknown payment</h1>", 404)
+            reference = html.escape(payment.payment_reference)
+            body = (
+                f"<h1>{self.provider}: pay {payment.amount_vnd:,} VND</h1>"
+                f"<p>{html.escape(payment.description)} ({reference}): {payment.status.value}</p>"
+                f'<form method="post"><button name="action" value="pay">Pay</button>'
+                f'<button name="action" value="cancel">Cancel</button></form>'
+            )
+            return HTMLResponse(body)
+
+        @app.post("/pay/{payment_id}", response_class=HTMLResponse)
+        async def pay(payment_id: str, request: Request) -> HTMLResponse:
+            payment = self.ledger.by_payment_id.get(payment_id)
+            if payment is None:
+                return HTMLResponse("<h1>Unknown payment</h1>", 404)
+            form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+            success = form.get("action", "pay") != "cancel"  # any card fields are ignored
+            self._senders.submit(self.pay, payment.payment_reference, success=success)
+            return HTMLResponse(f"<h1>{'Paid' if success else 'Cancelled'}</h1>")
+
+        @app.get("/reconciliation/{day}")
+        async def reconciliation(day: str) -> Response:
+            try:
+                when = date.fromisoformat(day)
+            except ValueError:
+                return PlainTextResponse("day must be yyyy-mm-dd", 400)
+            return Response(self.reconciliation_csv(when), media_type="text/csv; charset=utf-8")
+
+        return app
+
+
+class PaygovSimulator(BankSimulator):
+    """The national payment platform simulator (``paygov``)."""
+
+    def __init__(self, config: BankConfig | None = None, **kwargs: Any) -> None:
+        super().__init__((config or BankConfig()).provider("paygov"), **kwargs)
+
+
+class VnpaySimulator(BankSimulator):
+    """The VNPAY simulator (``vnpay``)."""
+
+    def __init__(self, config: BankConfig | None = None, **kwargs: Any) -> None:
+        super().__init__((config or BankConfig()).provider("vnpay"), **kwargs)
