@@ -116,7 +116,7 @@ class NationalPortalSimulator:
         self._last: dict[tuple[str, str], Any] = {}
         self._expected: dict[str, tuple[int, ...]] = {}
         self._position: dict[tuple[str, str], int] = {}
-        self._filed: list[dict[str, Any]] = []
+        self._filed: list[Any] = []
         self._receipts = itertools.count(1)
         self.app = self._build_app()
         self._server = ServerThread(self.app, name="national-sim", port=port)
@@ -145,11 +145,11 @@ class NationalPortalSimulator:
         with self._lock:
             self._tokens.clear()
 
-    def file_dossier(self, item: Mapping[str, Any]) -> None:
+    def file_dossier(self, item: Mapping[str, Any] | object) -> None:
         """A dossier filed on the national portal, listed by LayDanhSachHoSoMoi (kept as given,
         so tests can file unknown states or malformed items)."""
         with self._lock:
-            self._filed.append(dict(item))
+            self._filed.append(dict(item) if isinstance(item, Mapping) else item)
 
     def expect_order(self, ma_ho_so: str, codes: Sequence[int]) -> None:
         with self._lock:
