@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from tests.lifecycle._support import DESK, payload_for
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VN)
+DAY = date(2026, 3, 2)
 ACCOUNTS = AccountBook(
     {"STP": Beneficiary("3511.0.1000001", "vnpay")}, Beneficiary("3511.0.9999999", "paygov")
 )
