@@ -33,6 +33,8 @@ Exceptions at the boundaries::
 
 from __future__ import annotations
 
+from connectors.vnpost._app import CALLBACK_PATH, create_callback_app
+from connectors.vnpost._callbacks import EVENT_ID_NAMESPACE, StatusNotice
 from connectors.vnpost._client import (
     PARTNER,
     POSTAL_CANCEL,
@@ -41,6 +43,8 @@ from connectors.vnpost._client import (
     VnpostClient,
 )
 from connectors.vnpost._config import WSDL_PATH, VnpostConfig
+from connectors.vnpost._dedupe import CALLBACK_IDS_SUFFIX, callback_ids_topic
+from connectors.vnpost._metrics import OUTCOMES as CALLBACK_OUTCOMES
 from connectors.vnpost._simulator import (
     CallbackResult,
     ReceivedRequest,
@@ -69,6 +73,10 @@ from connectors.vnpost._waybill import (
 from connectors.vnpost._wsse import UsernameTokenVerifier, password_digest, security_header
 
 __all__ = [
+    "CALLBACK_IDS_SUFFIX",
+    "CALLBACK_OUTCOMES",
+    "CALLBACK_PATH",
+    "EVENT_ID_NAMESPACE",
     "HUB_STATUS",
     "PARTNER",
     "POSTAL_CANCEL",
@@ -87,12 +95,15 @@ __all__ = [
     "SentCallback",
     "SimOrder",
     "SoapFault",
+    "StatusNotice",
     "Tracking",
     "TrackingEvent",
     "UsernameTokenVerifier",
     "VnpostClient",
     "VnpostConfig",
     "VnpostSimulator",
+    "callback_ids_topic",
+    "create_callback_app",
     "is_valid_waybill",
     "new_waybill",
     "password_digest",

@@ -440,6 +440,30 @@ class VnpostSimulator:
             )
 
     # -- callbacks to the hub ----------------------------------------------------------------
+    def move(
+        self,
+        waybill_number: str,
+        status: str,
+        *,
+        event_time: datetime | None = None,
+        location: str | None = None,
+        note: str | None = None,
+    ) -> SimOrder | None:
+        """Record a status of an order without notifying anyone; None for an unknown waybill.
+
+        The order's current status becomes ``status`` unless an event later than
+        ``event_time`` is already recorded (an out-of-order notification).
+        """
+        moment = event_time or datetime.now(UTC).replace(microsecond=0)
+        with self._lock:
+            order = self._orders.get(waybill_number)
+            if order is not None:
+                if order.history[-1][1] <= moment:
+                    order.status = status
+                order.history.append((status, moment, location, note))
+                order.history.sort(key=lambda entry: entry[1])
+        return order
+
     def deliver(
         self,
         waybill_number: str,
@@ -450,6 +474,7 @@ class VnpostSimulator:
         note: str | None = None,
         callback_id: str | None = None,
         order_number: str | None = None,
+        service_type: str | None = None,
     ) -> CallbackResult:
         """Set the order's status (recording it) and notify the hub; the hub's answer.
 
@@ -457,16 +482,11 @@ class VnpostSimulator:
         simulator never created, e.g. a bad waybill).
         """
         moment = event_time or datetime.now(UTC).replace(microsecond=0)
-        with self._lock:
-            order = self._orders.get(waybill_number)
-            if order is not None:
-                order.status = status if order.history[-1][1] <= moment else order.status
-                order.history.append((status, moment, location, note))
-                order.history.sort(key=lambda entry: entry[1])
+        order = self.move(waybill_number, status, event_time=moment, location=location, note=note)
         number = order_number or (order.order_number if order else None)
         if number is None:
             raise KeyError(f"no order {waybill_number}; pass order_number")
-        service_type = order.service_type if order else "DELIVERY"
+        service_type = service_type or (order.service_type if order else "DELIVERY")
         sent = self._send_callback(
             callback_id or str(uuid.uuid4()), waybill_number, number, service_type, status,
             moment, location, note,

@@ -95,11 +95,30 @@ def _parser() -> etree.XMLParser:
     )
 
 
+_DOCTYPE = b"<!DOCTYPE"
+_ENTITY = b"<!ENTITY"
+
+
+def _doctype_refused() -> SoapFault:
+    return SoapFault(
+        "Client",
+        "a DOCTYPE is not allowed in a SOAP message (no DTDs, no entities)",
+        outcome="unsafe_xml",
+        http_status=400,
+    )
+
+
 def parse_envelope(body: bytes) -> Envelope:
     """A SOAP 1.1 envelope from ``body``, or ``SoapFault``; nothing in it is expanded or fetched."""
     if not body.strip():
         raise SoapFault("Client", "empty body; send a SOAP 1.1 envelope", outcome="malformed",
                         http_status=400)  # fmt: skip
+    # Before parsing, so that libxml2 never even reads the entity declarations (it would
+    # refuse a bomb itself, but as "not well-formed"); after parsing, for encodings that
+    # hide the marker from a byte search (UTF-16). Text that merely mentions "<!DOCTYPE" in
+    # a comment or CDATA is refused too: no partner has reason to send it.
+    if _DOCTYPE in body or _ENTITY in body:
+        raise _doctype_refused()
     try:
         root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
@@ -107,12 +126,7 @@ def parse_envelope(body: bytes) -> Envelope:
                         http_status=400) from exc  # fmt: skip
     docinfo: Any = root.getroottree().docinfo  # lxml-stubs lack doctype
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise SoapFault(
-            "Client",
-            "a DOCTYPE is not allowed in a SOAP message (no DTDs, no entities)",
-            outcome="unsafe_xml",
-            http_status=400,
-        )
+        raise _doctype_refused()
     qname = etree.QName(root)
     if qname.namespace == SOAP12_ENV:
         raise SoapFault("VersionMismatch", "SOAP 1.2 envelope; this service speaks SOAP 1.1",

@@ -1,0 +1,318 @@
+"""The callback app: VNPost's NotifyStatus callbacks in, PostalStatusChanged events out.
+
+``POST /vnpost/callback`` checks, in this order, each refusal a SOAP 1.1 Fault before any later
+work and nothing produced: content type text/xml (415), size while streaming (413), XML that
+is a SOAP 1.1 envelope with no DOCTYPE (400), the WS-Security UsernameToken (500, wsse:...),
+the operation and the schema (500, Client), the waybill's S10 check digit and the notice's
+coherence (500, Client), a callback id reused with other content (500, Client); then it
+produces the events, waits for the broker (500 Server "retry" on timeout) and only then
+answers ACCEPTED. A callback id already produced is answered DUPLICATE without producing.
+``GET /vnpost/callback?wsdl`` serves the WSDL with this endpoint's address; ``/ready`` and
+``/metrics`` as every hub process. Logs carry outcomes, waybills and order numbers only:
+never addresses, phones, names, notes or secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from connectors.common import AckedPublisher, NotAcknowledged, RequestRefused, read_capped
+from connectors.vnpost._callbacks import StatusNotice, read_notice, to_events
+from connectors.vnpost._config import VnpostConfig
+from connectors.vnpost._dedupe import (
+    CallbackIds,
+    Claim,
+    Seen,
+    callback_ids_topic,
+    ensure_callback_ids_topic,
+    load_callback_ids,
+)
+from connectors.vnpost._metrics import CONTENT_TYPE_LATEST, CallbackMetrics
+from connectors.vnpost._soap import (
+    CONTENT_TYPE,
+    SoapFault,
+    client_fault,
+    element,
+    envelope,
+    fault_envelope,
+    parse_envelope,
+    tns,
+    validate,
+    wsdl_document,
+)
+from connectors.vnpost._waybill import waybill_problem
+from connectors.vnpost._wsse import Clock, UsernameTokenVerifier
+from hub.serde import RegistryClient
+from hub.settings import Settings
+from hub.topics import DOSSIER_EVENTS
+
+log = logging.getLogger("connectors.vnpost.callbacks")
+T = TypeVar("T")
+CALLBACK_PATH = "/vnpost/callback"
+
+
+@dataclass
+class Runtime:
+    publisher: AckedPublisher
+    ids: CallbackIds
+    executor: ThreadPoolExecutor
+    registry: RegistryClient
+    owns_registry: bool
+
+
+class CallbackApp:
+    """Configuration, verifier, metrics and runtime; its methods are the route handlers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        config: VnpostConfig,
+        registry: RegistryClient | None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.verifier = UsernameTokenVerifier(
+            config.callback_credentials(),
+            window_s=config.replay_window_s,
+            skew_s=config.clock_skew_s,
+            nonce_capacity=config.nonce_capacity,
+            **({"clock": clock} if clock is not None else {}),
+        )
+        self.metrics = CallbackMetrics()
+        self._registry = registry
+        self._runtime: Runtime | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        executor = ThreadPoolExecutor(self.config.produce_threads, thread_name_prefix="vnpost")
+        loop = asyncio.get_running_loop()
+        try:
+            self._runtime = await loop.run_in_executor(executor, self._start, executor)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        try:
+            yield
+        finally:
+            runtime, self._runtime = self._runtime, None
+            await loop.run_in_executor(executor, runtime.publisher.close)
+            if runtime.owns_registry:
+                runtime.registry.close()
+            executor.shutdown(wait=True)
+
+    def _start(self, executor: ThreadPoolExecutor) -> Runtime:
+        if self.config.uses_dev_secrets:
+            log.warning("using the local stack's VNPost credentials; set DVC_VNPOST_* secrets")
+        owns_registry = self._registry is None
+        registry = self._registry or RegistryClient(self.settings.schema_registry_url)
+        ensure_callback_ids_topic(self.settings, self.config.dedupe_retention_days)
+        ids = CallbackIds(self.config.dedupe_capacity)
+        count = load_callback_ids(self.settings, ids)
+        publisher = AckedPublisher(
+            self.settings, registry, client_id="dvchub-vnpost-callbacks",
+            ack_timeout_s=self.config.ack_timeout_s,
+        )  # fmt: skip
+        publisher.warm_up(DOSSIER_EVENTS)
+        log.info("vnpost callback endpoint ready: %d callback ids loaded", count)
+        return Runtime(publisher, ids, executor, registry, owns_registry)
+
+    async def _blocking(self, runtime: Runtime, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(runtime.executor, call, *args)
+
+    # -- POST /vnpost/callback ---------------------------------------------------------------
+    async def callback(self, request: Request) -> Response:
+        try:
+            result, notice = await self._callback(request)
+        except SoapFault as fault:
+            self.metrics.callbacks.labels(fault.outcome).inc()
+            log.info("callback refused (%s): %s", fault.outcome, fault.code)
+            return Response(fault_envelope(fault), fault.http_status, media_type=CONTENT_TYPE)
+        self.metrics.callbacks.labels(result.lower()).inc()
+        if result == "ACCEPTED":
+            self.metrics.statuses.labels(notice.status).inc()
+        log.info(
+            "callback %s %s for %s: %s", notice.waybill_number, notice.status,
+            notice.order_number, result.lower(),
+        )  # fmt: skip
+        reply = element(
+            "NotifyStatusResponse",
+            element("CallbackId", text=notice.callback_id),
+            element("Result", text=result),
+        )
+        return Response(envelope(reply), 200, media_type=CONTENT_TYPE)
+
+    async def _callback(self, request: Request) -> tuple[str, StatusNotice]:
+        _require_soap_media_type(request)
+        try:
+            body = await read_capped(request, self.config.max_body_bytes)
+        except RequestRefused as exc:
+            outcome = "too_large" if exc.status == 413 else "malformed"
+            raise SoapFault("Client", exc.detail, outcome=outcome, http_status=exc.status) from exc
+        parsed = parse_envelope(body)
+        self.verifier.verify(parsed.header)
+        if parsed.payload.tag != tns("NotifyStatusRequest"):
+            raise client_fault(
+                f"no operation {parsed.operation} at this endpoint; it serves NotifyStatus",
+                error_code="UNKNOWN_OPERATION",
+            )
+        validate(parsed.payload)
+        notice = read_notice(parsed.payload)
+        problem = waybill_problem(notice.waybill_number)
+        if problem is not None:
+            raise client_fault(
+                f"WaybillNumber {notice.waybill_number}: {problem}",
+                outcome="bad_waybill",
+                error_code="INVALID_WAYBILL",
+            )
+        runtime = self._require_runtime()
+        claim = await runtime.ids.claim(notice.callback_id, notice.fingerprint, notice.dossier_id)
+        if claim.seen is Seen.CONFLICT:
+            raise client_fault(
+                f"CallbackId {notice.callback_id} was used before with other content",
+                outcome="conflict",
+                error_code="IDEMPOTENCY_CONFLICT",
+            )
+        if claim.seen is Seen.DUPLICATE:
+            return "DUPLICATE", notice
+        try:
+            await self._produce(runtime, notice)
+        except BaseException:
+            runtime.ids.settle(claim, produced=False)
+            raise
+        runtime.ids.settle(claim, produced=True)
+        await self._write_marker(runtime, claim)
+        return "ACCEPTED", notice
+
+    def _require_runtime(self) -> Runtime:
+        if self._runtime is None:
+            raise SoapFault("Server", "the endpoint is starting; retry", outcome="not_acknowledged")
+        return self._runtime
+
+    async def _produce(self, runtime: Runtime, notice: StatusNotice) -> None:
+        events = to_events(notice, recorded_at=datetime.now(UTC))
+        keyed = [(notice.dossier_id, event) for event in events]
+        try:
+            with self.metrics.produce_seconds.time():
+                await self._blocking(runtime, runtime.publisher.publish, DOSSIER_EVENTS, keyed)
+        except NotAcknowledged as exc:
+            log.warning("callback events not acknowledged, answering a Server fault: %s", exc)
+            raise SoapFault(
+                "Server",
+                "the hub could not store the notification in time; send it again",
+                outcome="not_acknowledged",
+            ) from exc
+
+    async def _write_marker(self, runtime: Runtime, claim: Claim) -> None:
+        topic = callback_ids_topic(self.settings)
+        try:
+            await self._blocking(
+                runtime,
+                runtime.publisher.publish_bytes,
+                topic,
+                [(claim.callback_id, claim.marker())],
+            )
+        except NotAcknowledged as exc:
+            # The events are durable; only restart-proof dedupe of this id is lost, and the
+            # event ids (derived from the callback) let downstream dedupe drop a resend.
+            self.metrics.marker_failures.inc()
+            log.warning("callback-id marker not acknowledged: %s", exc)
+
+    # -- the rest ----------------------------------------------------------------------------
+    def wsdl(self, request: Request) -> Response:
+        address = str(request.url.replace(query=None))
+        document = wsdl_document(address, service="PostalCallbackService")
+        return Response(document, media_type=CONTENT_TYPE)
+
+    async def ready(self) -> JSONResponse:
+        runtime = self._runtime
+        reachable = False
+        if runtime is not None:
+            topic = DOSSIER_EVENTS.name(self.settings.topic_prefix)
+            try:
+                reachable = await asyncio.wait_for(
+                    self._blocking(runtime, runtime.publisher.broker_reachable, topic),
+                    self.config.ack_timeout_s,
+                )
+            except TimeoutError:
+                reachable = False
+        body = {
+            "status": "ready" if reachable else "not ready",
+            "started": runtime is not None,
+            "broker_reachable": reachable,
+            "callback_ids": len(runtime.ids) if runtime is not None else 0,
+        }
+        return JSONResponse(body, status_code=200 if reachable else 503)
+
+
+def _require_soap_media_type(request: Request) -> None:
+    declared = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if declared != "text/xml":
+        raise SoapFault(
+            "Client",
+            f"unsupported Content-Type {declared or 'none'!r}; SOAP 1.1 is sent as text/xml",
+            outcome="unsupported_media_type",
+            http_status=415,
+        )
+
+
+def build_app(callbacks: CallbackApp) -> FastAPI:
+    app = FastAPI(
+        title="dvc-hub VNPost callback endpoint",
+        version="1.0.0",
+        lifespan=callbacks.lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.callbacks = callbacks
+
+    @app.post(CALLBACK_PATH)
+    async def notify_status(request: Request) -> Response:
+        return await callbacks.callback(request)
+
+    @app.get(CALLBACK_PATH)
+    async def wsdl(request: Request) -> Response:
+        if "wsdl" not in {key.lower() for key in request.query_params}:
+            return Response("GET ?wsdl for the WSDL", status_code=404)
+        return callbacks.wsdl(request)
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:
+        return await callbacks.ready()
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(callbacks.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def create_callback_app(
+    settings: Settings | None = None,
+    config: VnpostConfig | None = None,
+    *,
+    registry: RegistryClient | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The callback endpoint app; Kafka and the registry are first used at start-up.
+
+    ``registry`` shares a registry client (not closed at shutdown); ``clock`` replaces the
+    verifier's clock (tests). ``ValueError`` for a malformed DVC_VNPOST_CALLBACK_USERS.
+    """
+    from hub.settings import get_settings
+
+    return build_app(
+        CallbackApp(settings or get_settings(), config or VnpostConfig(), registry, clock)
+    )

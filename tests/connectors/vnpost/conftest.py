@@ -1,0 +1,128 @@
+"""Fixtures: the VNPost simulator on a free port, the zeep client bound to it, and the hub's
+callback endpoint served by uvicorn in a thread over the real Kafka and registry."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from connectors.vnpost import (
+    CALLBACK_PATH,
+    VnpostClient,
+    VnpostConfig,
+    VnpostSimulator,
+    create_callback_app,
+)
+from hub.kafka import read_to_end
+from hub.processing import free_port
+from hub.serde import RegistryClient, serde_for
+from hub.settings import Settings
+from hub.topics import DOSSIER_EVENTS
+
+HUB_USER, HUB_PASSWORD = "dvchub-test", "hub-secret-for-vnpost-1"
+CALLBACK_USER, CALLBACK_PASSWORD = "vnpost-test", "vnpost-secret-for-hub-1"
+#: The client gives up after this; the simulator's "timeout" sleeps longer.
+CLIENT_TIMEOUT_S = 1.0
+
+
+def client_config(url: str, **overrides: Any) -> VnpostConfig:
+    values: dict[str, Any] = {
+        "url": url,
+        "username": HUB_USER,
+        "password": HUB_PASSWORD,
+        "operation_timeout_s": CLIENT_TIMEOUT_S,
+        "callback_users": f"{CALLBACK_USER}:{CALLBACK_PASSWORD}",
+        "ack_timeout_s": 5.0,
+    }
+    values.update(overrides)
+    return VnpostConfig(**values)
+
+
+@pytest.fixture
+def sim() -> Iterator[VnpostSimulator]:
+    simulator = VnpostSimulator(
+        username=HUB_USER,
+        password=HUB_PASSWORD,
+        callback_username=CALLBACK_USER,
+        callback_password=CALLBACK_PASSWORD,
+        timeout_sleep_s=CLIENT_TIMEOUT_S + 1.5,
+    )
+    with simulator:
+        yield simulator
+
+
+@pytest.fixture
+def client(sim: VnpostSimulator) -> Iterator[VnpostClient]:
+    vnpost = VnpostClient(client_config(sim.url))
+    yield vnpost
+    vnpost.close()
+
+
+@dataclass
+class RunningEndpoint:
+    """The callback app served by uvicorn in a background thread."""
+
+    base_url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+    app: Any
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}{CALLBACK_PATH}"
+
+    def post(self, body: bytes, content_type: str = "text/xml; charset=utf-8") -> httpx.Response:
+        return httpx.post(self.url, content=body, headers={"Content-Type": content_type},
+                          timeout=30.0)  # fmt: skip
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive(), "uvicorn did not stop"
+
+
+def start_endpoint(
+    settings: Settings, registry: RegistryClient, config: VnpostConfig
+) -> RunningEndpoint:
+    app = create_callback_app(settings, config, registry=registry)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name=f"vnpost-callbacks-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the callback endpoint failed to start")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise TimeoutError("the callback endpoint did not start in 60 s")
+        time.sleep(0.02)
+    return RunningEndpoint(f"http://127.0.0.1:{port}", server, thread, app)
+
+
+@pytest.fixture
+def endpoint(hub_topics: Settings, registry: RegistryClient) -> Iterator[RunningEndpoint]:
+    running = start_endpoint(hub_topics, registry, client_config("http://unused.invalid"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def hub_sim(sim: VnpostSimulator, endpoint: RunningEndpoint) -> VnpostSimulator:
+    """The simulator, sending its callbacks to the running endpoint."""
+    sim.callback_url = endpoint.url
+    return sim
+
+
+def dossier_events(settings: Settings, registry: RegistryClient) -> list[dict[str, Any]]:
+    """Every record on this test's dossier.events, decoded, in offset order per partition."""
+    serde = serde_for(DOSSIER_EVENTS, settings.topic_prefix, registry)
+    topic = DOSSIER_EVENTS.name(settings.topic_prefix)
+    return [serde.decode(r.value) for r in read_to_end(settings, topic, timeout_s=30)]
