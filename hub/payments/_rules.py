@@ -3,14 +3,16 @@
 The state (``schemas/vn.dvchub.PaymentState.avsc``, as the Avro-shaped dict) is changed by:
 
 * DossierSubmitted / ProcessingStepRecorded: the agency the fees are collected for;
-* every status-changing event: ``dossier_status`` (a terminal status is never left again);
+* every status-changing event the lifecycle's machine allows: ``dossier_status`` (one it
+  refuses is ignored, as the lifecycle dead-letters it);
 * FeeRequested (status 6): a new Payment (REQUESTED) and a PaymentRequest command;
 * PaymentRequestCreated: CREATED, with the payment URL; PaymentFailed: FAILED;
 * FeePaid: PAID (a second provider transaction for the same reference: ``paid_count`` 2, "paid
   twice"); the dossier returns to the status before its fee step;
 * DossierRefused / ProcessingStopped / DossierWithdrawn after a payment was PAID (or a FeePaid
   that arrives after them): REFUND_REQUESTED and a PaymentRefund command; PaymentRefunded:
-  REFUNDED;
+  REFUNDED. (Today's machine refuses only from status 1, before any fee is paid, so of the three
+  only a stop or a withdrawal can follow a payment.)
 * time (``query_due``): a payment REQUESTED or CREATED with no FeePaid ``after`` its request gets
   a PaymentStatusQuery command, then more with backoff, up to ``max_queries``.
 
@@ -31,7 +33,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from hub.events import event_digest, has_seen, wire_time
-from hub.lifecycle import TERMINAL
+from hub.lifecycle import FEE_RETURN, RECORDED_IN, TRANSITIONS
 from hub.payments._config import PaymentPolicy
 
 Record = dict[str, Any]
@@ -42,15 +44,8 @@ COMMAND_RECORD_NAMESPACE: Final = "vn.dvchub.command"
 OPEN: Final = frozenset({"REQUESTED", "CREATED"})
 #: Dossier statuses after which a paid fee is refunded.
 REFUNDABLE_AFTER: Final = frozenset({"REFUSED", "STOPPED", "WITHDRAWN"})
-#: The status each status-changing event leads to (FeePaid: see ``_fee_paid``).
-STATUS_OF: Final[Mapping[str, str]] = {
-    "DOSSIER_SUBMITTED": "SUBMITTED", "DOSSIER_ACCEPTED": "ACCEPTED",
-    "DOSSIER_REFUSED": "REFUSED", "PROCESSING_STEP_RECORDED": "PROCESSING",
-    "SUPPLEMENT_REQUESTED": "SUPPLEMENT_REQUESTED", "SUPPLEMENT_RECEIVED": "PROCESSING",
-    "FEE_REQUESTED": "FEE_REQUESTED", "DOSSIER_WITHDRAWN": "WITHDRAWN",
-    "PROCESSING_STOPPED": "STOPPED", "RESULT_READY": "RESULT_READY",
-    "RESULT_RETURNED": "RESULT_RETURNED",
-}  # fmt: skip
+#: Events that move a dossier's status (the lifecycle's machine, less the facts it only records).
+STATUS_EVENTS: Final = frozenset(e for e, _ in TRANSITIONS if e not in RECORDED_IN)
 PAYMENT_EVENTS: Final = frozenset(
     {"PAYMENT_REQUEST_CREATED", "PAYMENT_FAILED", "FEE_PAID", "PAYMENT_REFUNDED"}
 )
@@ -119,7 +114,7 @@ def is_duplicate(state: Mapping[str, Any] | None, event_id: str) -> bool:
 
 
 def is_tracked(event_type: str) -> bool:
-    return event_type in STATUS_OF or event_type in PAYMENT_EVENTS
+    return event_type in STATUS_EVENTS or event_type in PAYMENT_EVENTS
 
 
 def apply_event(
@@ -127,10 +122,20 @@ def apply_event(
 ) -> Applied | None:
     """The state after ``event`` and the commands it causes; None when nothing changes (an
     event that is not about payments or status, a payment event for a reference the dossier
-    does not have)."""
+    does not have).
+
+    The dossier's status follows the lifecycle's machine (``hub.lifecycle.TRANSITIONS``): a
+    status event the machine refuses is dead-lettered by the lifecycle and ignored here (so no
+    payment is asked for by a FeeRequested it refuses), but a payment fact (created, failed,
+    paid, refunded) is applied to its payment in any status: money moved whatever the dossier
+    did (a FeePaid after a withdrawal is refunded, a second one is "paid twice")."""
     event_type = str(event["event_type"])
     if not is_tracked(event_type):
         return None
+    status = None if state is None else str(state["dossier_status"])
+    target = TRANSITIONS.get((event_type, None if status == "UNKNOWN" else status))
+    if target is None and event_type not in PAYMENT_EVENTS:
+        return None  # refused by the status machine: not the payments' to judge
     at = wire_time(event["occurred_at"], "occurred_at")
     s = new_state(str(event["dossier_id"]), at) if state is None else _copy(state)
     payload: Mapping[str, Any] = event["payload"][1]
@@ -150,9 +155,9 @@ def apply_event(
         outcome = _fee_paid(s, event, payload, at, commands)
     elif event_type == "PAYMENT_REFUNDED":
         outcome = _refunded(s, payload, at)
-    if outcome == "unknown_payment":
+    if outcome == "unknown_payment" or (outcome == "paid_elsewhere" and target is None):
         return None
-    _move_status(s, event_type)
+    _move_status(s, target)
     if event_type in ("DOSSIER_REFUSED", "PROCESSING_STOPPED", "DOSSIER_WITHDRAWN"):
         reason = str(payload.get("reason") or event_type.replace("_", " ").lower())
         if _refund_paid(s, event, reason, commands):
@@ -348,17 +353,14 @@ def _refund(
     ))  # fmt: skip
 
 
-def _move_status(s: Record, event_type: str) -> None:
-    before = str(s["dossier_status"])
-    if before in TERMINAL:
-        return
-    if event_type == "FEE_PAID":
-        if before == "FEE_REQUESTED":
-            s["dossier_status"] = s["status_before_fee"] or "ACCEPTED"
-            s["status_before_fee"] = None
-        return
-    target = STATUS_OF.get(event_type)
+def _move_status(s: Record, target: str | None) -> None:
+    """The status after a move the machine allows to ``target`` (None: no move)."""
     if target is None:
+        return
+    before = str(s["dossier_status"])
+    if target == FEE_RETURN:  # FeePaid: back to where the fee step came from
+        s["dossier_status"] = s["status_before_fee"] or "ACCEPTED"
+        s["status_before_fee"] = None
         return
     if target == "FEE_REQUESTED" and before != "FEE_REQUESTED":
         # where a FeePaid returns it (the lifecycle's FEE_RETURN: 1 or 2 -> 2, 4 -> 4)

@@ -206,14 +206,36 @@ def test_stopped_after_payment_asks_for_a_refund(rig: Rig) -> None:
     assert payment["refunded_at"] == utc(at(90))
 
 
-@pytest.mark.parametrize("ending", ["DOSSIER_REFUSED", "DOSSIER_WITHDRAWN"])
-def test_refused_or_withdrawn_after_payment_asks_for_a_refund(rig: Rig, ending: str) -> None:
+def test_withdrawn_after_payment_asks_for_a_refund(rig: Rig) -> None:
+    fee = requested(rig)
+    ref = payment_reference("HS-1", fee["event_id"])
+    rig.feed(fee_paid("HS-1", ref, at(9)), event("HS-1", "PROCESSING_STEP_RECORDED", at(20)),
+             event("HS-1", "SUPPLEMENT_REQUESTED", at(30)))  # fmt: skip
+    withdrawn = event("HS-1", "DOSSIER_WITHDRAWN", at(60), reason=None)
+    [command] = rig.feed(withdrawn)
+    assert command["command_type"] == "PAYMENT_REFUND"
+    assert payload(command)["reason"] == "dossier withdrawn"
+    assert rig.state("HS-1")["dossier_status"] == "WITHDRAWN"
+
+
+def test_a_refusal_the_status_machine_refuses_asks_for_no_refund(rig: Rig) -> None:
+    """Refusal is legal only from status 1 (the lifecycle dead-letters it after a payment):
+    refunding on it would pay back a dossier that goes on being processed."""
     fee = requested(rig)
     ref = payment_reference("HS-1", fee["event_id"])
     rig.feed(fee_paid("HS-1", ref, at(9)))
-    [command] = rig.feed(event("HS-1", ending, at(60)))
-    assert command["command_type"] == "PAYMENT_REFUND"
-    assert rig.state("HS-1")["dossier_status"] in ("REFUSED", "WITHDRAWN")
+    assert rig.feed(event("HS-1", "DOSSIER_REFUSED", at(60))) == []
+    assert rig.outcomes()["not_tracked"] == 1
+    assert rig.state("HS-1")["dossier_status"] == "ACCEPTED"
+    assert rig.payment("HS-1")["status"] == "PAID"
+
+
+def test_a_fee_request_the_status_machine_refuses_asks_for_no_payment(rig: Rig) -> None:
+    requested(rig)
+    assert rig.feed(fee_requested("HS-1", at(7))) == []  # already in status 6
+    assert len(rig.state("HS-1")["payments"]) == 1
+    assert rig.feed(fee_requested("HS-X", at(7))) == []  # a dossier the hub does not know
+    assert rig.runner.state(b"HS-X") is None
 
 
 def test_ending_without_a_payment_asks_for_no_refund(rig: Rig) -> None:
@@ -289,15 +311,22 @@ def test_no_query_after_payment(rig: Rig) -> None:
     assert rig.fire(at(10_000)) == []
 
 
-def test_two_fee_requests_are_two_payments_queried_separately(rig: Rig) -> None:
+def test_a_second_fee_request_in_processing_is_a_second_payment(rig: Rig) -> None:
     first = requested(rig)
-    second = fee_requested("HS-1", at(10), total=50_000)
+    rig.feed(fee_paid("HS-1", payment_reference("HS-1", first["event_id"]), at(9)),
+             event("HS-1", "PROCESSING_STEP_RECORDED", at(20)))  # fmt: skip
+    second = fee_requested("HS-1", at(30), total=50_000)
     [command] = rig.feed(second)
     refs = [payment_reference("HS-1", e["event_id"]) for e in (first, second)]
     assert payload(command)["payment_reference"] == refs[1]
-    assert [p["payment_reference"] for p in rig.state("HS-1")["payments"]] == refs
-    queries = rig.fire(at(25))
-    assert sorted(payload(q)["payment_reference"] for q in queries) == sorted(refs)
+    assert payload(command)["amount_vnd"] == 50_000
+    state = rig.state("HS-1")
+    assert [p["payment_reference"] for p in state["payments"]] == refs
+    assert state["status_before_fee"] == "PROCESSING"
+    [query] = rig.fire(at(45))  # only the open one is queried
+    assert payload(query)["payment_reference"] == refs[1]
+    rig.feed(fee_paid("HS-1", refs[1], at(50), transaction="VNP-9", amount=50_000))
+    assert rig.state("HS-1")["dossier_status"] == "PROCESSING"
 
 
 def test_events_that_are_not_about_payments_change_nothing(rig: Rig) -> None:

@@ -60,14 +60,15 @@ def test_requests_callbacks_queries_and_reconciliation_live(live: LiveRig) -> No
     states = wait_until(lambda: (s := live.states()) and len(s) == 6 and s, timeout_s=30)
     assert {s["payments"][0]["payment_reference"] for s in states.values()} == set(refs.values())
 
-    # the bank connector's events: created for all, paid for 0-2; 0 withdrawn after payment
+    # the bank connector's events: created for all, paid for 0-2; 0 stopped after payment
     paid = dossiers[:3]
     live.events.send([created(d, refs[d], at(6)) for d in dossiers])
     live.events.send([fee_paid(d, refs[d], at(9), transaction=f"VNP-{d}") for d in paid])
-    live.events.send([event(dossiers[0], "DOSSIER_WITHDRAWN", at(12))])
+    live.events.send([event(dossiers[0], "PROCESSING_STEP_RECORDED", at(11)),
+                      event(dossiers[0], "PROCESSING_STOPPED", at(12))])  # fmt: skip
     [refund] = wait_until(lambda: live.commands("PAYMENT_REFUND"), timeout_s=30)
-    withdrawn = dossiers[0]
-    assert refund["payload"][1]["refund_reference"] == refund_reference(withdrawn, refs[withdrawn])
+    stopped = dossiers[0]
+    assert refund["payload"][1]["refund_reference"] == refund_reference(stopped, refs[stopped])
 
     def statuses() -> dict[str, str]:
         return {d: s["payments"][0]["status"] for d, s in live.states().items()}
