@@ -155,6 +155,8 @@ def _note(event_type: str, p: Mapping[str, Any]) -> str | None:
         return f"{p['amount_vnd']} VND {p.get('method', 'UNKNOWN')} ref {p['payment_reference']}"
     if event_type == "PAYMENT_REQUEST_CREATED":
         return f"{p['amount_vnd']} VND ref {p['payment_reference']}"
+    if event_type == "PAYMENT_REFUNDED":
+        return f"{p['amount_vnd']} VND refunded, ref {p['payment_reference']}"
     if event_type == "RESULT_SIGNED":
         return f"{p['document_id']} {p.get('signature_level', 'UNKNOWN')}"
     if event_type == "POSTAL_ORDER_CREATED":

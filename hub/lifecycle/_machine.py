@@ -47,7 +47,7 @@ EVENT_TYPES: Final = (
     "DOSSIER_WITHDRAWN", "PROCESSING_STOPPED", "RESULT_READY", "RESULT_SIGNED",
     "RESULT_SIGNING_FAILED", "RESULT_RETURNED", "APOLOGY_ISSUED", "POSTAL_ORDER_CREATED",
     "POSTAL_STATUS_CHANGED", "PAYMENT_REQUEST_CREATED", "PAYMENT_FAILED",
-    "NATIONAL_SYNC_COMPLETED", "NATIONAL_SYNC_FAILED",
+    "NATIONAL_SYNC_COMPLETED", "NATIONAL_SYNC_FAILED", "PAYMENT_REFUNDED",
 )  # fmt: skip
 
 _MOVES: Final[dict[tuple[str, str | None], str]] = {
@@ -73,15 +73,18 @@ _MOVES: Final[dict[tuple[str, str | None], str]] = {
 
 #: Events that record a fact without changing the status, and the statuses where they make sense.
 #: National-sync outcomes are legal in every status, terminal ones included: the portal must be
-#: told about statuses 3, 7, 8 and 10 too, so their sync necessarily arrives after them.
+#: told about statuses 3, 7, 8 and 10 too, so their sync necessarily arrives after them. Partner
+#: facts are too: a postal callback can arrive after the result was returned (or out of order),
+#: a payment callback before the request's creation was recorded, a refund after a refusal.
 RECORDED_IN: Final[Mapping[str, frozenset[str]]] = {
     "RESULT_SIGNED": frozenset({RESULT_READY}),
     "RESULT_SIGNING_FAILED": frozenset({RESULT_READY}),
     "APOLOGY_ISSUED": frozenset({ACCEPTED, PROCESSING, SUPPLEMENT_REQUESTED, FEE_REQUESTED}),
-    "POSTAL_ORDER_CREATED": frozenset(NON_TERMINAL),
-    "POSTAL_STATUS_CHANGED": frozenset(NON_TERMINAL),
-    "PAYMENT_REQUEST_CREATED": frozenset({FEE_REQUESTED}),
-    "PAYMENT_FAILED": frozenset({FEE_REQUESTED}),
+    "POSTAL_ORDER_CREATED": frozenset(STATUSES),
+    "POSTAL_STATUS_CHANGED": frozenset(STATUSES),
+    "PAYMENT_REQUEST_CREATED": frozenset(STATUSES),
+    "PAYMENT_FAILED": frozenset(STATUSES),
+    "PAYMENT_REFUNDED": frozenset(STATUSES),
     "NATIONAL_SYNC_COMPLETED": frozenset(STATUSES),
     "NATIONAL_SYNC_FAILED": frozenset(STATUSES),
 }

@@ -124,6 +124,9 @@ def payload_for(event_type: str, procedure_code: str = "1.004227") -> tuple[str,
                                     "status_synced": "SUBMITTED", "attempts": 1}),
         "NATIONAL_SYNC_FAILED": ("NationalSyncFailed", {"service": "UNKNOWN", "reason": "timeout",
                                  "attempts": 3, "will_retry": True}),
+        "PAYMENT_REFUNDED": ("PaymentRefunded", {"payment_reference": "PAY-1",
+                             "refund_reference": "PAY-1-R", "amount_vnd": 200_000,
+                             "provider": "paygov", "provider_transaction_id": "T-9"}),
     }  # fmt: skip
     return payloads[event_type]
 
