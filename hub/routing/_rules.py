@@ -23,7 +23,7 @@ the outcome says so (``postal_unaddressed``), the other commands still flow.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from hub.events import event_digest, event_type_of, has_seen, payload_name_of
@@ -70,7 +70,6 @@ class Routed:
     state: State
     commands: tuple[Command, ...] = ()
     outcome: str = "routed"
-    notes: tuple[str, ...] = field(default=())
 
 
 def is_duplicate(state: Mapping[str, Any] | None, event_id: str) -> bool:
@@ -169,21 +168,16 @@ class Rules:
         new["seen_events"] = bytes(new["seen_events"]) + event_digest(str(event["event_id"]))
         new["version"] = int(new["version"]) + 1
         new["updated_at"] = event["occurred_at"]
-        return self._commands(new, event, current, changed)
+        return self._commands(new, event, changed)
 
     # -- which commands ------------------------------------------------------------------------
 
-    def _commands(
-        self, new: State, event: Mapping[str, Any], before: str | None, changed: bool
-    ) -> Routed:
+    def _commands(self, new: State, event: Mapping[str, Any], changed: bool) -> Routed:
         event_type = str(event["event_type"])
         _, payload = event["payload"]
         commands: list[Command] = []
-        notes: list[str] = []
         postal = self._postal(new, event)
-        if isinstance(postal, str):
-            notes.append(postal)
-        elif postal is not None:
+        if isinstance(postal, Command):
             commands.append(postal)
         step = event_type == "PROCESSING_STEP_RECORDED"
         if changed or event_type == "APOLOGY_ISSUED":
@@ -193,8 +187,9 @@ class Rules:
         if changed or step:
             record = tracking_record(new, event_type, payload, self.postal_counts_as)
             commands.append(Command("emc", record))
-        outcome = "postal_unaddressed" if notes else ("routed" if commands else "applied")
-        return Routed(new, tuple(commands), outcome, tuple(notes))
+        if isinstance(postal, str):
+            return Routed(new, tuple(commands), postal)
+        return Routed(new, tuple(commands), "routed" if commands else "applied")
 
     def _postal(self, new: State, event: Mapping[str, Any]) -> Command | str | None:
         """The postal command of the event, "postal_unaddressed" if it cannot be made, or None."""

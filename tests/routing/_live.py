@@ -34,10 +34,12 @@ EVENTS = 'dvchub_processor_events_total{processor="routing"}'
 
 
 class RoutingWorker(processing.WorkerProcess):
-    def __init__(self, settings: Settings, log_dir: Path, name: str, directory: Path) -> None:
+    def __init__(
+        self, settings: Settings, log_dir: Path, name: str, directory: Path, *extra: str
+    ) -> None:
         super().__init__(
             "hub.routing", settings, log_dir / f"{name}.log",
-            args=("--session-timeout", "6", "--catalog-grace", "1.5"),
+            args=("--session-timeout", "6", "--catalog-grace", "1.5", *extra),
             env={"DVC_AGENCY_DIRECTORY": str(directory)},
         )  # fmt: skip
 
@@ -97,8 +99,8 @@ class LiveRig:
         finally:
             producer.close()
 
-    def start(self, name: str) -> RoutingWorker:
-        worker = RoutingWorker(self.settings, self.log_dir, name, self.directory)
+    def start(self, name: str, *extra: str) -> RoutingWorker:
+        worker = RoutingWorker(self.settings, self.log_dir, name, self.directory, *extra)
         self.workers.append(worker)
         return worker
 
