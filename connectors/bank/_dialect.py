@@ -156,6 +156,16 @@ class Dialect(ABC):
                 raise MalformedMessage(f"{self.name}: {spec.wire}: {exc}") from exc
         return self.refine(message_type(**values), wire)
 
+    def unverified_result(self, message_type: type, raw: Mapping[str, Any]) -> Result | None:
+        """The result code of a reply read without verifying it (to explain a refusal only)."""
+        for spec in self.specs[message_type]:
+            if spec.kind == "result" and isinstance(raw, Mapping):
+                code = raw.get(spec.wire)
+                for result, known in self.result_codes.items():
+                    if known == code:
+                        return result
+        return None
+
     def _strings(self, raw: Mapping[str, Any]) -> dict[str, str]:
         if not isinstance(raw, Mapping):
             raise MalformedMessage(f"{self.name}: not an object")

@@ -356,6 +356,7 @@ class IpnApp:
             "status": "ready" if runtime and runtime.loaded and reachable else "unavailable",
             "payment_requests_loaded": bool(runtime and runtime.requests.ready),
             "settled_loaded": bool(runtime and runtime.settled.ready),
+            "payment_requests": len(runtime.requests) if runtime else 0,
             "broker_reachable": reachable,
         }
         return JSONResponse(body, status_code=200 if body["status"] == "ready" else 503)

@@ -3,7 +3,7 @@ errors become the outbox's ``Transient`` / ``Permanent``:
 
     timeout, connection error, 5xx, 429, a reply that is not JSON, is malformed or does not
     verify                                   -> Transient (the same request id may be resent)
-    any other 4xx                            -> Permanent
+    any other 4xx, or a refusal of our checksum -> Permanent
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import httpx
 
 from connectors.bank._dialect import Dialect
 from connectors.bank._errors import BadSignature, InvalidMessage
-from connectors.bank._messages import Message
+from connectors.bank._messages import Message, Result
 from connectors.outbox._types import Permanent, Transient
 
 R = TypeVar("R", bound=Message)
@@ -60,6 +60,9 @@ class ProviderTransport:
         try:
             return self.dialect.decode(reply_type, body)
         except BadSignature as exc:
+            if self.dialect.unverified_result(reply_type, body) is Result.BAD_SIGNATURE:
+                # It refuses our checksum and we cannot verify its: the secrets differ.
+                raise Permanent("BAD_SIGNATURE", f"{name}: checksums disagree (secret?)") from exc
             raise Transient("BAD_REPLY_SIGNATURE", str(exc)) from exc
         except InvalidMessage as exc:
             raise Transient("MALFORMED_REPLY", str(exc)) from exc
