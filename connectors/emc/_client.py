@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from connectors.emc._config import EmcConfig
 from connectors.emc._wire import OK, TRACKING_PATH, Reply, TrackingRecord
 from connectors.national import IDEMPOTENCY_HEADER, to_portal
-from connectors.outbox._types import Accepted, CallFailed, Command, EventDraft, Permanent, Transient
+from connectors.outbox import Accepted, CallFailed, Command, EventDraft, Permanent, Transient
 
 PARTNER = "emc"
 EMC_TRACKING_RECORD = "EMC_TRACKING_RECORD"

@@ -24,7 +24,7 @@ from connectors.national._mapping import dossier_sync, progress_update
 from connectors.national._states import status_of_code
 from connectors.national._transport import PortalTransport
 from connectors.national._wire import SERVICE_DOSSIER_SYNC, SERVICE_PROGRESS
-from connectors.outbox._types import Accepted, CallFailed, Command, EventDraft, Permanent, Transient
+from connectors.outbox import Accepted, CallFailed, Command, EventDraft, Permanent, Transient
 
 PARTNER = "national"
 NATIONAL_DOSSIER_SYNC = "NATIONAL_DOSSIER_SYNC"

@@ -21,7 +21,7 @@ from connectors.emc import (
     render_openapi,
 )
 from connectors.national import IDEMPOTENCY_HEADER
-from connectors.outbox._types import Command, PartnerClient, Permanent, Transient
+from connectors.outbox import Command, PartnerClient, Permanent, Transient
 
 DOSSIER = "000.00.22.H01-260302-0001"
 CREATED = datetime(2026, 3, 2, 1, 15, 30, 250_000, tzinfo=UTC)

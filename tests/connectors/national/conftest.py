@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from connectors.national import NationalConfig, NationalPortalSimulator
-from connectors.outbox._types import Command
+from connectors.outbox import Command
 
 RECEIVED = datetime(2026, 3, 2, 1, 15, 30, 250_000, tzinfo=UTC)  # 08:15:30 in Vietnam
 APPOINTED = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)  # 17:00 in Vietnam

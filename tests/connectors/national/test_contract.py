@@ -26,7 +26,7 @@ from connectors.national import (
     render_openapi,
     to_call_failed,
 )
-from connectors.outbox._types import Accepted, PartnerClient, Permanent, Transient
+from connectors.outbox import Accepted, PartnerClient, Permanent, Transient
 from tests.connectors.national.conftest import command, progress, sync, sync_payload
 
 MA_HO_SO = "000.00.22.H01-260302-0001"
