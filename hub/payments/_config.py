@@ -13,6 +13,10 @@ JSON has the same shape (``{"default": {...}, "agencies": {"STP": {...}}}``). Wi
 for an agency neither named nor covered by ``[default]``, a fee is collected through
 ``DVC_PAYMENT_DEFAULT_PROVIDER`` (``paygov``) into the placeholder account ``KBNN-<agency>``
 (the agency's State Treasury account, to be configured before going live).
+
+Status queries: ``DVC_PAYMENT_QUERY_AFTER`` (default ``PT15M``; an ISO 8601 duration or
+seconds) after the request, then each wait ``DVC_PAYMENT_QUERY_BACKOFF`` (2) times the last,
+at most ``DVC_PAYMENT_QUERY_MAX_INTERVAL`` (``PT4H``), ``DVC_PAYMENT_QUERY_MAX`` (6) queries.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.payments._errors import ConfigError
@@ -153,6 +157,14 @@ class PaymentSettings(BaseSettings):
         timedelta(hours=4), description="Longest wait between two status queries."
     )
     query_max: int = Field(6, ge=0, description="Status queries per payment at most.")
+
+    @field_validator("query_after", "query_max_interval", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        """A plain number of seconds ("900") as well as an ISO 8601 duration ("PT15M")."""
+        if isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
+            return timedelta(seconds=float(value))
+        return value
 
     def policy(self) -> PaymentPolicy:
         if self.default_provider not in PROVIDERS:

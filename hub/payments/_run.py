@@ -19,7 +19,8 @@ from kafka.errors import KafkaError
 
 from hub.kafka import TopicNotFound, ensure_topics, make_producer
 from hub.materialized import read_compacted
-from hub.payments._errors import ReconciliationFailed
+from hub.payments._config import PROVIDERS
+from hub.payments._errors import ConfigError, ReconciliationFailed
 from hub.payments._reconcile import ReconciliationReport, reconcile
 from hub.payments._statement import read_statement
 from hub.serde import RegistryClient, RegistryError, SerdeError, serde_for
@@ -59,8 +60,11 @@ def run_reconciliation(
     """Reconcile ``provider``'s file ``csv_path`` for ``day``; publish its mismatches (unless
     ``publish`` is False) and return the report.
 
-    ``StatementError`` if the file cannot be read at all (its bad rows are in the report);
+    ``ConfigError`` for a provider the hub does not know; ``StatementError`` if the file cannot
+    be read at all (its bad rows are in the report);
     ``ReconciliationFailed`` if the states cannot be read or a mismatch is not acknowledged."""
+    if provider not in PROVIDERS:
+        raise ConfigError(f"provider must be one of {', '.join(PROVIDERS)}, not {provider!r}")
     statement = read_statement(csv_path)
     own = registry is None
     client = RegistryClient(settings.schema_registry_url) if registry is None else registry

@@ -374,3 +374,20 @@ def test_configuration(tmp_path: Any) -> None:
     with pytest.raises(ConfigError):
         QueryPolicy(after=timedelta(0))
     assert PaymentPolicy().accounts.beneficiary(None).account == "KBNN-UNKNOWN"
+
+
+def test_query_times_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DVC_PAYMENT_QUERY_AFTER", "900")
+    monkeypatch.setenv("DVC_PAYMENT_QUERY_MAX_INTERVAL", "PT2H")
+    monkeypatch.setenv("DVC_PAYMENT_QUERY_MAX", "3")
+    queries = PaymentSettings().policy().queries
+    assert (queries.after, queries.max_interval, queries.max_queries) == (
+        timedelta(minutes=15),
+        timedelta(hours=2),
+        3,
+    )
+    assert [queries.interval(n) for n in range(4)] == [timedelta(minutes=m)
+                                                        for m in (15, 30, 60, 120)]  # fmt: skip
+    monkeypatch.setenv("DVC_PAYMENT_DEFAULT_PROVIDER", "momo")
+    with pytest.raises(ConfigError, match="DEFAULT_PROVIDER"):
+        PaymentSettings().policy()

@@ -17,6 +17,7 @@ import pytest
 
 from hub.payments import (
     COLUMNS,
+    ConfigError,
     ReconciliationReport,
     StatementError,
     mismatch_id,
@@ -24,6 +25,7 @@ from hub.payments import (
     read_statement,
     reconcile,
     render_report,
+    run_reconciliation,
 )
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -248,6 +250,15 @@ def test_a_bom_and_crlf_are_accepted(tmp_path: Any) -> None:
     assert statement.rows[2].day == DAY  # 03:40Z is 10:40 in Vietnam
     with pytest.raises(StatementError):
         read_statement(tmp_path / "missing.csv")
+
+
+def test_a_provider_the_hub_does_not_know_is_refused_before_anything_is_read(
+    tmp_path: Any,
+) -> None:
+    from hub.settings import Settings
+
+    with pytest.raises(ConfigError, match="provider"):
+        run_reconciliation(Settings(), DAY, "momo", tmp_path / "missing.csv")
 
 
 def test_the_report_as_csv_json_and_table() -> None:
