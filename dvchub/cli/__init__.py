@@ -13,6 +13,7 @@ from dvchub.cli import (
     _demo,
     _kpi,
     _lifecycle,
+    _partners,
     _portal,
     _report,
     _schemas,
@@ -49,6 +50,7 @@ _lifecycle.register(app)  # dvchub lifecycle worker, api serve, replay, replay-c
 _sla.register(app)  # dvchub sla worker
 _kpi.register(app)  # dvchub kpi worker, kpi replay-check
 _report.register(app)  # dvchub report late, full-online, 766, online
+_partners.register(app)  # dvchub outbox worker --partner P
 
 
 def main() -> None:

@@ -1,0 +1,116 @@
+"""An outbox worker for one partner, composed from outside the core: ``connectors.outbox`` drives
+the partner's client (``connectors.<partner>``), each configured from its ``DVC_*`` variables.
+
+    python -m dvchub.outbox worker --partner national --web-port 6070
+
+(``dvchub outbox worker`` is the same command.) SIGTERM or Ctrl-C stops it cleanly: the calls in
+flight finish their attempt, finished commands are committed, the rest are redelivered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+from connectors.outbox import (
+    BreakerPolicy,
+    OutboxOptions,
+    OutboxWorker,
+    PartnerClient,
+    RetryPolicy,
+)
+from hub.logs import configure_logging
+from hub.settings import Settings, get_settings
+
+
+def _vnpost() -> PartnerClient:
+    from connectors.vnpost import VnpostClient
+
+    return VnpostClient()
+
+
+def _national() -> PartnerClient:
+    from connectors.national import NationalPortalClient
+
+    return NationalPortalClient()
+
+
+def _emc() -> PartnerClient:
+    from connectors.emc import EmcClient
+
+    return EmcClient()
+
+
+def _bank() -> PartnerClient:
+    from connectors.bank import BankClient
+
+    return BankClient()
+
+
+#: Partner name -> its outbound client, from its own configuration.
+CLIENTS: dict[str, Callable[[], PartnerClient]] = {
+    "vnpost": _vnpost,
+    "national": _national,
+    "emc": _emc,
+    "bank": _bank,
+}
+
+
+def options_from(args: argparse.Namespace) -> OutboxOptions:
+    return OutboxOptions(
+        concurrency=args.concurrency,
+        max_pending=args.max_pending,
+        retry=RetryPolicy(
+            base_s=args.retry_base, cap_s=args.retry_cap, max_attempts=args.max_attempts
+        ),
+        breaker=BreakerPolicy(
+            failure_threshold=args.breaker_threshold,
+            cooldown_s=args.breaker_cooldown,
+            max_cooldown_s=max(args.breaker_cooldown, args.breaker_max_cooldown),
+        ),
+        web_host=args.web_host,
+        web_port=None if args.no_web else args.web_port,
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--partner", choices=sorted(CLIENTS), required=True)
+    parser.add_argument("--web-port", type=int, default=6070)
+    parser.add_argument("--web-host", default="127.0.0.1")
+    parser.add_argument("--no-web", action="store_true")
+    parser.add_argument("--concurrency", type=int, default=16, help="Dossiers called at once.")
+    parser.add_argument("--max-pending", type=int, default=5000, help="Pause consuming above.")
+    parser.add_argument("--retry-base", type=float, default=0.2, help="First backoff ceiling, s.")
+    parser.add_argument("--retry-cap", type=float, default=30.0, help="Backoff ceiling cap, s.")
+    parser.add_argument("--max-attempts", type=int, default=None, help="Default: for ever.")
+    parser.add_argument("--breaker-threshold", type=int, default=5)
+    parser.add_argument("--breaker-cooldown", type=float, default=1.0)
+    parser.add_argument("--breaker-max-cooldown", type=float, default=30.0)
+
+
+def run(partner: str, options: OutboxOptions, settings: Settings | None = None) -> None:
+    """Run ``partner``'s outbox worker until SIGTERM / SIGINT."""
+    worker = OutboxWorker(settings or get_settings(), CLIENTS[partner](), options)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker.run()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m dvchub.outbox")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_arguments(commands.add_parser("worker", help="Run one partner's outbox worker."))
+    args = parser.parse_args(argv)
+    configure_logging()
+    run(args.partner, options_from(args))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
