@@ -559,8 +559,11 @@ class VnpostSimulator:
     def out_of_order(
         self, waybill_number: str, statuses: Iterable[str], *, start: datetime | None = None
     ) -> list[CallbackResult]:
-        """Statuses happening a minute apart from ``start``, notified newest first."""
-        begin = start or datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+        """Statuses a minute apart from ``start`` (default: a second after the order's latest
+        event), notified newest first."""
+        if start is None:
+            start = self.order(waybill_number).history[-1][1] + timedelta(seconds=1)
+        begin = start
         timed = [(s, begin + timedelta(minutes=i)) for i, s in enumerate(statuses)]
         return [self.deliver(waybill_number, s, event_time=t) for s, t in reversed(timed)]
 

@@ -20,7 +20,7 @@ from connectors.vnpost import (
     VnpostSimulator,
     create_callback_app,
 )
-from hub.kafka import read_to_end
+from hub.kafka import ensure_topics, read_to_end
 from hub.processing import free_port
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
@@ -108,8 +108,15 @@ def start_endpoint(
 
 
 @pytest.fixture
-def endpoint(hub_topics: Settings, registry: RegistryClient) -> Iterator[RunningEndpoint]:
-    running = start_endpoint(hub_topics, registry, client_config("http://unused.invalid"))
+def event_topic(settings: Settings) -> Settings:
+    """``settings`` after creating this test's dossier.events (the only topic produced to)."""
+    ensure_topics(settings, [DOSSIER_EVENTS])
+    return settings
+
+
+@pytest.fixture
+def endpoint(event_topic: Settings, registry: RegistryClient) -> Iterator[RunningEndpoint]:
+    running = start_endpoint(event_topic, registry, client_config("http://unused.invalid"))
     yield running
     running.stop()
 

@@ -1,0 +1,355 @@
+"""The callback endpoint over the real Kafka and registry, driven by the simulator's signed
+callbacks and by hand-made hostile ones. "Nothing produced" is read back from the topic."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import zeep
+from lxml import etree
+from zeep.wsse.username import UsernameToken
+
+from connectors.vnpost import (
+    EVENT_ID_NAMESPACE,
+    VnpostClient,
+    VnpostSimulator,
+    new_waybill,
+    read_fault,
+    security_header,
+)
+from connectors.vnpost._soap import element, envelope, optional
+from hub.events import payload_name_of
+from hub.serde import RegistryClient
+from hub.settings import Settings
+from tests.connectors.vnpost import samples
+from tests.connectors.vnpost.conftest import (
+    CALLBACK_PASSWORD,
+    CALLBACK_USER,
+    RunningEndpoint,
+    client_config,
+    dossier_events,
+    start_endpoint,
+)
+
+
+def create(sim: VnpostSimulator, direction: str = "RESULT_DELIVERY") -> tuple[str, str]:
+    """A real order at the simulator, through the zeep client: (waybill, order number)."""
+    client = VnpostClient(client_config(sim.url))
+    try:
+        order = samples.order(direction)
+        created = client.create_order(order, f"cmd-{uuid.uuid4()}")
+    finally:
+        client.close()
+    return created.waybill_number, order.order_number
+
+
+def notify(
+    waybill: str = "EE123456785VN",
+    status: str = "COLLECTED",
+    *,
+    order_number: str = "000.00.01.H29-260302-0001",
+    service_type: str = "DELIVERY",
+    event_time: str = "2026-03-02T09:15:00+07:00",
+    callback_id: str | None = None,
+    user: str = CALLBACK_USER,
+    password: str = CALLBACK_PASSWORD,
+    created: datetime | None = None,
+    location: str | None = "Bưu cục Bến Thành",
+) -> bytes:
+    payload = element(
+        "NotifyStatusRequest",
+        element("CallbackId", text=callback_id or str(uuid.uuid4())),
+        element("WaybillNumber", text=waybill),
+        element("OrderNumber", text=order_number),
+        element("ServiceType", text=service_type),
+        element("Status", text=status),
+        element("EventTime", text=event_time),
+        optional("Location", location),
+    )
+    return envelope(payload, [security_header(user, password, created=created)])
+
+
+def fault_of(answer: httpx.Response) -> tuple[int, str, str]:
+    fault = read_fault(answer.content)
+    assert fault is not None, answer.text
+    return answer.status_code, fault.code, fault.message
+
+
+def metric(endpoint: RunningEndpoint, outcome: str) -> float:
+    text = httpx.get(f"{endpoint.base_url}/metrics").text
+    line = f'dvchub_vnpost_callbacks_total{{outcome="{outcome}"}} '
+    return float(next(row for row in text.splitlines() if row.startswith(line)).split()[-1])
+
+
+# -- valid callbacks ---------------------------------------------------------------------------
+def test_a_callback_becomes_one_postal_status_changed(
+    hub_sim: VnpostSimulator,
+    endpoint: RunningEndpoint,
+    event_topic: Settings,
+    registry: RegistryClient,
+) -> None:
+    waybill, order_number = create(hub_sim)
+    at = datetime(2026, 3, 2, 2, 30, tzinfo=UTC)
+    result = hub_sim.deliver(waybill, "COLLECTED", event_time=at, callback_id="cb-0001")
+    assert (result.http_status, result.result) == (200, "ACCEPTED")
+    [event] = dossier_events(event_topic, registry)
+    assert payload_name_of(event) == "PostalStatusChanged"
+    assert event["dossier_id"] == order_number
+    assert event["source"] == "VNPOST"
+    assert event["source_event_id"] == "cb-0001"
+    assert event["occurred_at"] == at
+    assert str(event["event_id"]) == str(
+        uuid.uuid5(EVENT_ID_NAMESPACE, f"{waybill}|COLLECTED|cb-0001")
+    )
+    assert event["payload"][1] == {
+        "direction": "RESULT_DELIVERY",
+        "waybill_number": waybill,
+        "status": "COLLECTED",
+        "location": "Bưu cục trung tâm",
+        "note": None,
+    }
+    assert metric(endpoint, "accepted") == 1
+
+
+def test_a_duplicate_callback_is_acknowledged_and_not_produced_again(
+    hub_sim: VnpostSimulator,
+    endpoint: RunningEndpoint,
+    event_topic: Settings,
+    registry: RegistryClient,
+) -> None:
+    waybill, _ = create(hub_sim)
+    hub_sim.duplicate_callbacks = True  # every callback is sent twice, re-signed
+    assert hub_sim.deliver(waybill, "COLLECTED").result == "ACCEPTED"
+    sent = hub_sim.callbacks[-1]
+    assert sent.result.result == "DUPLICATE"
+    assert hub_sim.resend(sent).result == "DUPLICATE"
+    assert len(dossier_events(event_topic, registry)) == 1
+    assert metric(endpoint, "duplicate") == 2
+    # The same callback id with other content is a partner bug, refused.
+    answer = endpoint.post(notify(waybill, "IN_TRANSIT", callback_id=sent.callback_id))
+    assert fault_of(answer)[:2] == (500, "soap:Client")
+    assert "used before with other content" in fault_of(answer)[2]
+    assert len(dossier_events(event_topic, registry)) == 1
+
+
+def test_a_duplicate_after_a_restart_is_still_a_duplicate(
+    hub_sim: VnpostSimulator,
+    endpoint: RunningEndpoint,
+    event_topic: Settings,
+    registry: RegistryClient,
+) -> None:
+    waybill, _ = create(hub_sim)
+    hub_sim.deliver(waybill, "COLLECTED")
+    endpoint.stop()
+    restarted = start_endpoint(event_topic, registry, client_config("http://unused.invalid"))
+    try:
+        hub_sim.callback_url = restarted.url
+        assert hub_sim.resend(hub_sim.callbacks[-1]).result == "DUPLICATE"
+    finally:
+        restarted.stop()
+    assert len(dossier_events(event_topic, registry)) == 1
+
+
+def test_out_of_order_callbacks_are_each_recorded_at_their_own_time(
+    hub_sim: VnpostSimulator, event_topic: Settings, registry: RegistryClient
+) -> None:
+    waybill, _ = create(hub_sim, "INTAKE_PICKUP")
+    start = hub_sim.order(waybill).created_at + timedelta(seconds=1)
+    results = hub_sim.out_of_order(waybill, ["COLLECTING", "COLLECTED", "IN_TRANSIT"])
+    assert [r.result for r in results] == ["ACCEPTED"] * 3
+    events = dossier_events(event_topic, registry)
+    assert [e["payload"][1]["status"] for e in events] == ["IN_TRANSIT", "COLLECTED", "COLLECTING"]
+    assert [e["occurred_at"] for e in events] == [start + timedelta(minutes=m) for m in (2, 1, 0)]
+    assert {e["payload"][1]["direction"] for e in events} == {"INTAKE_PICKUP"}
+    assert hub_sim.order(waybill).status == "IN_TRANSIT"  # the simulator's view: the newest
+
+
+def test_delivery_to_the_citizen_also_returns_the_result(
+    hub_sim: VnpostSimulator, event_topic: Settings, registry: RegistryClient
+) -> None:
+    waybill, order_number = create(hub_sim, "RESULT_DELIVERY")
+    results = hub_sim.advance_all(until_final=True)
+    assert [r.result for r in results] == ["ACCEPTED"] * 3
+    events = dossier_events(event_topic, registry)
+    names = [(payload_name_of(e), e["payload"][1].get("status")) for e in events]
+    assert names == [
+        ("PostalStatusChanged", "COLLECTED"),
+        ("PostalStatusChanged", "IN_TRANSIT"),
+        ("PostalStatusChanged", "DELIVERED"),
+        ("ResultReturned", None),
+    ]
+    returned = events[-1]
+    assert returned["payload"][1] == {"return_channel": "POSTAL", "waybill_number": waybill}
+    assert returned["dossier_id"] == order_number
+    assert returned["occurred_at"] == events[-2]["occurred_at"]
+    assert hub_sim.order(waybill).status == "DELIVERED_TO_CITIZEN"
+
+
+def test_a_pickup_ends_delivered_to_the_agency_without_a_result(
+    hub_sim: VnpostSimulator, event_topic: Settings, registry: RegistryClient
+) -> None:
+    waybill, _ = create(hub_sim, "INTAKE_PICKUP")
+    hub_sim.advance_all(until_final=True)
+    events = dossier_events(event_topic, registry)
+    assert [e["payload"][1]["status"] for e in events] == [
+        "COLLECTING", "COLLECTED", "IN_TRANSIT", "DELIVERED",
+    ]  # fmt: skip
+    assert {payload_name_of(e) for e in events} == {"PostalStatusChanged"}
+    hub_sim.deliver(waybill, "RETURNED")
+    hub_sim.deliver(waybill, "FAILED")
+    statuses = [e["payload"][1]["status"] for e in dossier_events(event_topic, registry)]
+    assert statuses[-2:] == ["RETURNED", "DELIVERY_FAILED"]
+
+
+def test_zeep_can_call_the_endpoint_from_the_wsdl_it_serves(
+    endpoint: RunningEndpoint, event_topic: Settings, registry: RegistryClient
+) -> None:
+    wsdl = httpx.get(f"{endpoint.url}?wsdl")
+    assert wsdl.status_code == 200
+    assert f'location="{endpoint.url}"' in wsdl.text
+    token = UsernameToken(  # type: ignore[no-untyped-call]
+        CALLBACK_USER, CALLBACK_PASSWORD, use_digest=True, zulu_timestamp=True
+    )
+    caller = zeep.Client(f"{endpoint.url}?wsdl", wsse=token)  # type: ignore[no-untyped-call]
+    service = caller.bind("PostalCallbackService", "PostalCallbackPort")
+    reply = service.NotifyStatus(
+        CallbackId="zeep-1", WaybillNumber=new_waybill(42), OrderNumber="DOSSIER-1",
+        ServiceType="DELIVERY", Status="IN_TRANSIT",
+        EventTime=datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+    )  # fmt: skip
+    assert (reply.CallbackId, reply.Result) == ("zeep-1", "ACCEPTED")
+    [event] = dossier_events(event_topic, registry)
+    assert event["dossier_id"] == "DOSSIER-1"
+
+
+def test_ready_and_metrics(endpoint: RunningEndpoint) -> None:
+    ready = httpx.get(f"{endpoint.base_url}/ready")
+    assert ready.status_code == 200
+    assert ready.json()["broker_reachable"] is True
+    metrics = httpx.get(f"{endpoint.base_url}/metrics").text
+    assert 'dvchub_vnpost_callbacks_total{outcome="accepted"} 0.0' in metrics
+
+
+# -- refusals: a fault, and nothing on the topic -----------------------------------------------
+def test_forged_expired_replayed_and_unknown_are_refused(
+    hub_sim: VnpostSimulator,
+    endpoint: RunningEndpoint,
+    event_topic: Settings,
+    registry: RegistryClient,
+) -> None:
+    waybill, number = create(hub_sim)
+    valid_once = notify(waybill, order_number=number)
+    assert endpoint.post(valid_once).status_code == 200
+    before = len(dossier_events(event_topic, registry))
+    stale = datetime.now(UTC) - timedelta(minutes=6)
+    ahead = datetime.now(UTC) + timedelta(minutes=2)
+    cases: list[tuple[str, bytes, str, str]] = [
+        ("forged digest", notify(waybill, order_number=number, password="guess"),
+         "wsse:FailedAuthentication", "unknown user or wrong password digest"),
+        ("unknown user", notify(waybill, order_number=number, user="mallory"),
+         "wsse:FailedAuthentication", "unknown user or wrong password digest"),
+        ("expired Created", notify(waybill, order_number=number, created=stale),
+         "wsse:MessageExpired", "older than the replay window"),
+        ("Created ahead", notify(waybill, order_number=number, created=ahead),
+         "wsse:InvalidSecurityToken", "in the future"),
+        ("replayed nonce", valid_once, "wsse:FailedAuthentication", "nonce was already used"),
+        ("no header", envelope(etree.fromstring(valid_once)[1][0]),
+         "wsse:InvalidSecurity", "no wsse:Security header"),
+    ]  # fmt: skip
+    for name, body, code, message in cases:
+        status, got_code, got_message = fault_of(endpoint.post(body))
+        assert (status, got_code) == (500, code), name
+        assert message in got_message, name
+    # The simulator's own knobs: a wrong password and a slow clock.
+    hub_sim.callback_password = "not-it"
+    assert hub_sim.deliver(waybill, "IN_TRANSIT").fault.code == "wsse:FailedAuthentication"  # type: ignore[union-attr]
+    hub_sim.callback_password, hub_sim.callback_clock_offset_s = CALLBACK_PASSWORD, -600
+    assert hub_sim.deliver(waybill, "IN_TRANSIT").fault.code == "wsse:MessageExpired"  # type: ignore[union-attr]
+    hub_sim.callback_clock_offset_s = 0
+    assert hub_sim.deliver(waybill, "IN_TRANSIT").result == "ACCEPTED"
+    replayed = hub_sim.resend(hub_sim.callbacks[-1], replay=True)  # the same bytes, nonce and all
+    assert replayed.fault is not None
+    assert replayed.fault.code == "wsse:FailedAuthentication"
+    assert len(dossier_events(event_topic, registry)) == before + 1
+    assert metric(endpoint, "unauthenticated") == 4
+    assert metric(endpoint, "expired") == 3
+    assert metric(endpoint, "replayed") == 2
+
+
+XXE = (
+    '<?xml version="1.0"?>\n<!DOCTYPE soap:Envelope [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+    '<NotifyStatusRequest xmlns="urn:vn:vnpost:dvc:postal:v1"><CallbackId>&xxe;</CallbackId>'
+    "</NotifyStatusRequest></soap:Body></soap:Envelope>"
+)
+LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i > 1 else "&lol;" * 10}">'
+        for i in range(1, 10)
+    )
+    + ']>\n<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+    "<soap:Body><x>&lol9;</x></soap:Body></soap:Envelope>"
+)
+
+
+def test_hostile_and_broken_xml_is_refused(
+    endpoint: RunningEndpoint, event_topic: Settings, registry: RegistryClient
+) -> None:
+    signed = notify()
+    doctype = signed.replace(b"?>", b"?><!DOCTYPE soap:Envelope>", 1)
+    huge = signed.replace(b"</soap:Envelope>", b"<!--" + b"x" * 70_000 + b"--></soap:Envelope>")
+    soap12 = b'<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body/></e:Envelope>'
+    cases: list[tuple[str, bytes, str, int, str]] = [
+        ("xxe", XXE.encode(), "text/xml", 400, "DOCTYPE is not allowed"),
+        ("billion laughs", LAUGHS.encode(), "text/xml", 400, "DOCTYPE is not allowed"),
+        ("doctype", doctype, "text/xml", 400, "DOCTYPE is not allowed"),
+        ("oversize", huge, "text/xml", 413, "exceeds the limit of 65536 bytes"),
+        ("not xml", b"hello", "text/xml", 400, "not well-formed XML"),
+        ("json", b"{}", "application/json", 415, "SOAP 1.1 is sent as text/xml"),
+        ("soap 1.2", soap12, "text/xml", 500, "SOAP 1.2 envelope"),
+    ]
+    for name, body, content_type, status, message in cases:
+        answer = endpoint.post(body, content_type)
+        got_status, code, got_message = fault_of(answer)
+        assert (got_status, code.startswith("soap:")) == (status, True), name
+        assert message in got_message, name
+        assert "root:" not in answer.text, name  # /etc/passwd was never read
+    assert dossier_events(event_topic, registry) == []
+    assert metric(endpoint, "unsafe_xml") == 3
+    assert metric(endpoint, "too_large") == 1
+
+
+def test_invalid_notices_are_refused(
+    endpoint: RunningEndpoint, event_topic: Settings, registry: RegistryClient
+) -> None:
+    good = new_waybill(12345678)
+    bad = f"{good[:10]}{(int(good[10]) + 1) % 10}VN"
+    wrong_operation = envelope(
+        element("TrackOrderRequest", element("WaybillNumber", text=good)),
+        [security_header(CALLBACK_USER, CALLBACK_PASSWORD)],
+    )
+    cases: list[tuple[str, bytes, str, str]] = [
+        ("bad check digit", notify(bad), "INVALID_WAYBILL", "wrong S10 check digit"),
+        ("not s10", notify("EE1234VN"), "INVALID_REQUEST", "WaybillNumber"),
+        ("unknown status", notify(good, "LOST"), "INVALID_REQUEST", "Status"),
+        ("naive time", notify(good, event_time="2026-03-02T09:15:00"), "INVALID_REQUEST",
+         "time-zone offset"),
+        ("pickup at citizen", notify(good, "DELIVERED_TO_CITIZEN", service_type="PICKUP"),
+         "INCOHERENT_STATUS", "cannot happen to a PICKUP order"),
+        ("other operation", wrong_operation, "UNKNOWN_OPERATION", "serves NotifyStatus"),
+    ]  # fmt: skip
+    for name, body, error_code, message in cases:
+        answer = endpoint.post(body)
+        fault = read_fault(answer.content)
+        assert fault is not None, name
+        assert (answer.status_code, fault.code, fault.error_code) == (
+            500,
+            "soap:Client",
+            error_code,
+        ), name
+        assert message in fault.message, name
+    assert dossier_events(event_topic, registry) == []
+    assert metric(endpoint, "bad_waybill") == 1
