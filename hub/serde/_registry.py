@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any, NoReturn
 
 import httpx
@@ -23,6 +24,7 @@ from hub.serde._schemas import Schema, canonical_json
 
 COMPATIBILITY = "BACKWARD_TRANSITIVE"
 _CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+_CREATE_RACE_RETRIES = 3
 
 
 class RegistryClient:
@@ -60,14 +62,27 @@ class RegistryClient:
             return self._ids_by_subject_schema[cache_key]
         if subject not in self._configured_subjects:
             self.set_compatibility(subject, compatibility)
-        body = self._call(
-            "POST", f"/subjects/{subject}/versions", {"schema": text, "schemaType": "AVRO"}
-        )
+        body = self._post_version(subject, text)
         schema_id = int(body["id"])
         with self._lock:
             self._ids_by_subject_schema[cache_key] = schema_id
             self._schemas_by_id.setdefault(schema_id, schema)
         return schema_id
+
+    def _post_version(self, subject: str, text: str) -> Any:
+        # Two processes registering a new subject at the same moment: the registry creates it
+        # for one and answers the other 409 "already exists" (not an incompatibility); the
+        # subject exists now, so posting again finds or adds the version.
+        for attempt in range(_CREATE_RACE_RETRIES + 1):
+            try:
+                return self._call(
+                    "POST", f"/subjects/{subject}/versions", {"schema": text, "schemaType": "AVRO"}
+                )
+            except IncompatibleSchema as exc:
+                if "already exists" not in str(exc) or attempt == _CREATE_RACE_RETRIES:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def set_compatibility(self, subject: str, level: str) -> None:
         self._call("PUT", f"/config/{subject}", {"compatibility": level})
