@@ -1,10 +1,10 @@
 """A real Prometheus (the stack component) scraping a real, small hub.
 
 The hub, started once for the monitoring tests: lifecycle, SLA and KPI (kpi-dossiers, kpi)
-workers as OS processes, the query API and the portal connector on loopback threads, all on
-this run's own topic prefix and registered as file-discovered scrape targets. The SLA worker and
-the API read one file clock, set past the appointments of the dossiers fed in, so some are
-overdue; their channels make each agency's full-online ratio known.
+workers and an outbox worker (EMC) as OS processes, the query API and the portal connector on
+loopback threads, all on this run's own topic prefix and registered as file-discovered scrape
+targets. The SLA worker and the API read one file clock, set past the appointments of the
+dossiers fed in, so some are overdue; their channels make each agency's full-online ratio known.
 """
 
 from __future__ import annotations
@@ -153,6 +153,8 @@ def hub(
             ("dvchub-sla", "hub.sla", (*WORKER_ARGS, "--clock", clock.spec)),
             ("dvchub-kpi-dossiers", "hub.kpi", (*WORKER_ARGS, "--processor", "kpi-dossiers")),
             ("dvchub-kpi", "hub.kpi", (*WORKER_ARGS, "--processor", "kpi")),
+            # an outbox worker (its partner need not answer: no command is sent to it)
+            ("dvchub-outbox-emc", "dvchub.outbox", ("--partner", "emc")),
         ):
             workers[job] = WorkerProcess(module, settings, logs / f"{job}.log", args=args)
         stack.callback(_stop_all, list(workers.values()))

@@ -39,3 +39,5 @@ def test_each_process_exports_its_own_metrics(hub: Hub) -> None:
     assert "dvchub_sla_overdue_dossiers" in pages["dvchub-api"]
     assert "dvchub_kpi_full_online_ratio" in pages["dvchub-api"]
     assert "dvchub_portal_requests_total" in pages["dvchub-connector-portal"]
+    assert "dvchub_outbox_breaker_state" in pages["dvchub-outbox-emc"]
+    assert "dvchub_outbox_oldest_pending_seconds" in pages["dvchub-outbox-emc"]

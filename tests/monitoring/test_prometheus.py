@@ -56,8 +56,10 @@ def test_worker_metrics_come_back(prometheus: PrometheusApi, hub: Hub) -> None:
     handled = f'sum(dvchub_processor_events_total{{processor="lifecycle", instance="{lifecycle}"}})'
     poll(lambda: prometheus.values(f"{handled} >= {events}", ""), SCRAPED_S, handled)
     for job, worker in hub.workers.items():
-        ready = f'dvchub_processor_ready{{instance="127.0.0.1:{worker.port}"}}'
-        assert list(prometheus.values(ready, "processor").values()) == [1.0], job
+        kind, label = ("outbox", "partner") if "outbox" in job else ("processor", "processor")
+        ready = f'dvchub_{kind}_ready{{instance="127.0.0.1:{worker.port}"}}'
+        poll(lambda q=ready, by=label: prometheus.values(q, by), SCRAPED_S, ready)
+        assert list(prometheus.values(ready, label).values()) == [1.0], job
     dead = f'sum by (reason_code) (dvchub_deadletters_total{{instance="{lifecycle}"}}) > 0'
     poll(lambda: prometheus.values(dead, "reason_code").get("UNDECODABLE"), SCRAPED_S, dead)
     # One series per assigned input partition (the watchdog publishes them every 5 s), all 0
