@@ -9,7 +9,8 @@ Reconciliation file (CSV, UTF-8, header row, one row per transaction)::
 ``kind`` is ``PAYMENT`` or ``REFUND`` (a refund's amount is positive, its transaction id the
 refund's, its payment_reference the refunded payment's); ``occurred_at`` is ISO 8601 with the
 Vietnam offset (``2026-03-02T09:15:00+07:00``); a day's file holds the rows whose Vietnam-time
-date is that day, in time order. No card or account data is kept.
+date is that day, in time order. Declined attempts moved no money and are not listed. No card
+or account data is kept.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class Transaction:
     amount_vnd: int
     occurred_at: datetime
     refund_reference: str | None = None
+    #: False: a declined attempt (it has an id and a callback, but moved no money).
+    succeeded: bool = True
     #: What the reconciliation file says instead of ``amount_vnd`` (a disagreement fault).
     reported_amount_vnd: int | None = None
 
@@ -146,6 +149,8 @@ class Ledger:
         with self.lock:
             for payment in self.payments.values():
                 for tx in payment.payments:
+                    if not tx.succeeded:
+                        continue
                     amount = (
                         tx.reported_amount_vnd
                         if tx.reported_amount_vnd is not None

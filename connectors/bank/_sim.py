@@ -93,6 +93,7 @@ class BankSimulator:
         ipn_url: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.settings = settings
         self.dialect: Dialect = dialect_for(settings)
@@ -103,7 +104,7 @@ class BankSimulator:
         self._clock = clock
         self._sock = socket.socket()
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, 0))
+        self._sock.bind((host, port))
         self.port = int(self._sock.getsockname()[1])
         self.url = f"http://{host}:{self.port}"
         self._http = httpx.Client(timeout=10.0)
@@ -253,7 +254,9 @@ class BankSimulator:
 
     def _settle(self, payment: SimPayment, success: bool) -> None:
         amount = payment.amount_vnd + self.faults.callback_amount_delta_vnd
-        payment.payments.append(self._new_transaction(amount))
+        tx = self._new_transaction(amount)
+        tx.succeeded = success
+        payment.payments.append(tx)
         payment.status = Status.PAID if success else Status.FAILED
 
     # -- callbacks ---------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from tests.connectors.bank.conftest import (
     PaymentsStandIn,
     RunningIpn,
     dossier_events,
+    make_config,
     new_reference,
     start_ipn,
 )
@@ -391,3 +392,34 @@ def test_a_state_already_paid_is_already_confirmed(
     with ipn.client() as http:
         assert http.post("/v1/ipn/paygov", json=wire).json()["code"] == "02"
     assert fee_paid(settings, registry) == []
+
+
+@pytest.mark.parametrize("provider", ["paygov", "vnpay"])
+def test_no_broker_acknowledgement_means_retry(
+    provider: str,
+    payments: PaymentsStandIn,
+    settings: Settings,
+    registry: RegistryClient,
+) -> None:
+    """The broker cannot acknowledge within 1 ms: the provider is told to retry (503 / 99)."""
+    config = make_config(ack_timeout_s=0.001)
+    running = start_ipn(settings, registry, config)
+    try:
+        reference = new_reference()
+        payments.request("HS-NOACK", reference, AMOUNT, provider)
+        running.wait_known(1)
+        now = datetime.now(UTC)
+        wire = dialect_for(config.provider(provider)).encode(
+            Callback(reference, None, "14000001", AMOUNT, Status.PAID, now, now)
+        )
+        with running.client() as http:
+            if provider == "paygov":
+                answer = http.post("/v1/ipn/paygov", json=wire)
+                assert (answer.status_code, answer.json()["code"]) == (503, "99")
+            else:
+                answer = http.get("/v1/ipn/vnpay", params=wire)
+                assert answer.json()["RspCode"] == "99"
+            metrics = http.get("/metrics").text
+        assert "dvchub_bank_not_acknowledged_total 1.0" in metrics
+    finally:
+        running.stop()
