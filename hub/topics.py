@@ -34,6 +34,9 @@ CATALOG_PROCEDURES = TopicSpec(
 PARTNER_COMMANDS = TopicSpec("partner.commands", "PartnerCommand", Retention.LOG, "dossier id")
 PARTNER_OUTCOMES = TopicSpec("partner.outcomes", "PartnerOutcome", Retention.LOG, "dossier id")
 PAYMENTS = TopicSpec("payments", "PaymentState", Retention.COMPACTED, "dossier id")
+PAYMENT_RECONCILIATION = TopicSpec(
+    "payments.reconciliation", "ReconciliationMismatch", Retention.LOG, "payment reference"
+)
 SLA_ALERTS = TopicSpec("sla.alerts", "SlaAlert", Retention.LOG, "dossier id")
 SLA_DEADLINES = TopicSpec("sla.deadlines", "DossierDeadline", Retention.COMPACTED, "dossier id")
 KPI = TopicSpec("kpi", "KpiSnapshot", Retention.COMPACTED, "agency|period")
@@ -51,6 +54,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     PARTNER_COMMANDS,
     PARTNER_OUTCOMES,
     PAYMENTS,
+    PAYMENT_RECONCILIATION,
     SLA_ALERTS,
     SLA_DEADLINES,
     KPI,

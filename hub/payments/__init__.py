@@ -77,7 +77,6 @@ from hub.payments._rules import (
     status_query_id,
 )
 from hub.payments._run import (
-    RECONCILIATION,
     mismatch_records,
     publish_mismatches,
     read_payment_states,
@@ -92,6 +91,7 @@ from hub.payments._statement import (
     read_statement,
 )
 from hub.payments._worker import run_worker
+from hub.topics import PAYMENT_RECONCILIATION as RECONCILIATION
 
 __all__ = [
     "COLUMNS",

@@ -25,12 +25,8 @@ from hub.payments._reconcile import ReconciliationReport, reconcile
 from hub.payments._statement import read_statement
 from hub.serde import RegistryClient, RegistryError, SerdeError, serde_for
 from hub.settings import Settings
-from hub.topics import PAYMENTS, Retention, TopicSpec
-
-#: Mismatches found by reconciliation (log). To move to ``hub.topics`` (and ``ALL_TOPICS``).
-RECONCILIATION = TopicSpec(
-    "payments.reconciliation", "ReconciliationMismatch", Retention.LOG, "payment reference"
-)
+from hub.topics import PAYMENT_RECONCILIATION as RECONCILIATION
+from hub.topics import PAYMENTS
 
 
 def read_payment_states(

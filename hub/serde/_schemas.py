@@ -26,6 +26,8 @@ TOP_LEVEL_SCHEMAS: tuple[str, ...] = (
     "PartnerCommand",
     "PartnerOutcome",
     "PaymentState",
+    "ReconciliationMismatch",
+    "RoutingState",
     "SlaAlert",
     "DossierDeadline",
     "KpiSnapshot",
