@@ -30,6 +30,7 @@ Private modules::
     _ipn        the IPN app and its order of checks
     _ledger     simulator ledger and the reconciliation CSV
     _sim        the simulators
+    __main__    python -m connectors.bank ipn | simulator paygov|vnpay --port N --ipn-url URL
 
 Exceptions::
 
