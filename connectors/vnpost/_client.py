@@ -55,6 +55,14 @@ from connectors.vnpost._waybill import waybill_problem
 
 log = logging.getLogger("connectors.vnpost")
 
+
+def _no_envelopes(record: logging.LogRecord) -> bool:
+    """zeep logs whole envelopes (names, phones, addresses) at DEBUG: never let them out."""
+    return record.levelno > logging.DEBUG
+
+
+logging.getLogger("zeep.transports").addFilter(_no_envelopes)
+
 PARTNER: Final = "vnpost"
 POSTAL_ORDER: Final = "POSTAL_ORDER"
 POSTAL_CANCEL: Final = "POSTAL_CANCEL"

@@ -46,7 +46,9 @@ class VnpostConfig(BaseSettings):
             "passwords for one user are allowed (rotation)."
         ),
     )
-    host: str = Field("127.0.0.1", description="Address `dvchub vnpost serve` binds to.")
+    host: str = Field(
+        "127.0.0.1", description="Address `python -m connectors.vnpost callbacks` binds to."
+    )
     port: int = Field(8090, ge=1, le=65535, description="Port of the callback endpoint.")
     replay_window_s: float = Field(
         300.0, gt=0, description="How old a UsernameToken's Created may be (and nonces are kept)."
