@@ -20,6 +20,7 @@ Private modules::
     _metrics     Prometheus metrics of the callback app
     _app         the callback app: routes and the order of checks
     _simulator   VnpostSimulator
+    __main__     python -m connectors.vnpost callbacks|simulator
 
 Exceptions at the boundaries::
 
