@@ -21,6 +21,7 @@ from dvchub.cli import (
     _sla,
     _stack,
     _verify,
+    _workers,
 )
 from hub.logs import configure_logging
 
@@ -50,7 +51,8 @@ _lifecycle.register(app)  # dvchub lifecycle worker, api serve, replay, replay-c
 _sla.register(app)  # dvchub sla worker
 _kpi.register(app)  # dvchub kpi worker, kpi replay-check
 _report.register(app)  # dvchub report late, full-online, 766, online
-_partners.register(app)  # dvchub outbox worker --partner P
+_partners.register(app)  # dvchub outbox worker, vnpost-callbacks, bank-ipn
+_workers.register(app)  # dvchub routing worker, payments worker
 
 
 def main() -> None:

@@ -36,3 +36,25 @@ def register(app: typer.Typer) -> None:
         run(partner, options, get_settings())
 
     app.add_typer(outbox, name="outbox")
+
+    @app.command("vnpost-callbacks")
+    def vnpost_callbacks() -> None:
+        """Serve VNPost's status callbacks (SOAP, WS-Security) on DVC_VNPOST_HOST:PORT."""
+        import uvicorn
+
+        from connectors.vnpost import VnpostConfig, create_callback_app
+
+        config = VnpostConfig()
+        uvicorn.run(create_callback_app(get_settings(), config), host=config.host,
+                    port=config.port, log_config=None)  # fmt: skip
+
+    @app.command("bank-ipn")
+    def bank_ipn() -> None:
+        """Serve the payment providers' callbacks (IPN) on DVC_BANK_HOST:PORT."""
+        import uvicorn
+
+        from connectors.bank import BankConfig, create_ipn_app
+
+        config = BankConfig()
+        uvicorn.run(create_ipn_app(get_settings(), config), host=config.host, port=config.port,
+                    log_config=None)  # fmt: skip

@@ -76,6 +76,41 @@ def register(app: typer.Typer) -> None:
             console.print(late_table(entries, period.label))
             console.print(count_table(counts))
 
+    @report.command("reconciliation")
+    def reconciliation(
+        day: str = typer.Option(..., help="The day reconciled (Vietnam time), e.g. 2025-03-14."),
+        provider: str = typer.Option(..., help="Provider of the file: paygov, vnpay ..."),
+        file: str = typer.Option(..., help="The provider's CSV file."),
+        format: str = typer.Option("table", help="table, csv or json."),
+        output: OutputOption = None,
+    ) -> None:
+        """Compare a provider's daily reconciliation file (đối soát) with the hub's payments;
+        the mismatches are also produced to <prefix>payments.reconciliation. Exit 1 if any."""
+        import sys
+        from datetime import date
+
+        from hub.payments import PaymentsError, render_report, run_reconciliation
+
+        if format not in ("table", "csv", "json"):
+            raise typer.BadParameter("one of table, csv, json", param_hint="--format")
+        try:
+            reconciled = date.fromisoformat(day)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--day") from exc
+        try:
+            result = run_reconciliation(get_settings(), reconciled, provider, Path(file))
+        except PaymentsError as exc:
+            console.print(f"[red]{exc}")
+            raise typer.Exit(2) from exc
+        if output is not None:
+            with output.open("w", encoding="utf-8", newline="") as out:
+                render_report(result, format, out)  # type: ignore[arg-type]
+            console.print(f"reconciliation of {provider} {day} written to {output}")
+        else:
+            render_report(result, format, sys.stdout)  # type: ignore[arg-type]
+        if not result.clean:
+            raise typer.Exit(1)
+
     _kpi.add_reports(report)  # full-online, 766, online
     app.add_typer(report, name="report")
 
