@@ -37,7 +37,7 @@ import zeep.exceptions
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
-from connectors.outbox._types import Accepted, CallFailed, Command, EventDraft, Permanent, Transient
+from connectors.outbox import Accepted, CallFailed, Command, EventDraft, Permanent, Transient
 from connectors.vnpost._config import VnpostConfig
 from connectors.vnpost._soap import TNS, fault_local_code
 from connectors.vnpost._types import (

@@ -12,7 +12,7 @@ from typing import NoReturn
 import httpx
 from lxml import etree
 
-from connectors.outbox._types import Permanent, Transient
+from connectors.outbox import Permanent, Transient
 from connectors.vnpost import (
     OrderCancelled,
     OrderCreated,

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.outbox._types import Command
+from connectors.outbox import Command
 from connectors.vnpost import OrderRequest
 
 AGENCY = {

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.outbox._types import Permanent, Transient
+from connectors.outbox import Permanent, Transient
 from connectors.vnpost import PostalPort, VnpostClient, VnpostSimulator, is_valid_waybill
 from hub.processing import free_port
 from tests.connectors.vnpost import samples

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connectors.outbox._types import Command, EventDraft, Permanent, Transient
+from connectors.outbox import Command, EventDraft, Permanent, Transient
 from connectors.vnpost import POSTAL_CANCEL, POSTAL_ORDER, VnpostClient, VnpostSimulator
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
