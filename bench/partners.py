@@ -1,0 +1,664 @@
+"""Commands/s per partner through ONE outbox worker against the partner simulators, and the
+partner call latency.
+
+    .venv/bin/python bench/partners.py                          # 2,000 commands per partner
+    .venv/bin/python bench/partners.py --commands 20000 --dossiers 2000 --storm
+    .venv/bin/python bench/partners.py --partners national,emc --concurrency 32
+
+Per partner (vnpost, national, emc, bank), on a fresh topic prefix of its own
+(``bench.partners.<uuid>.<partner>.``) and a fresh simulator each time:
+
+1. the limit, no Kafka: a child process builds the partner's real client (the same
+   ``PartnerClient`` the outbox drives) and calls a fresh simulator directly from
+   ``--concurrency`` threads, one dossier's commands after the other in each thread as the
+   outbox's lanes do: calls/s and per-call latency (perf_counter around ``client.call``);
+2. the outbox: ``--commands`` PartnerCommands of that partner's types, spread over
+   ``--dossiers`` dossiers (several commands each, in an order that matters: a VNPost cancel
+   needs its order created first, the national portal's statuses must arrive in order), are
+   produced to ``<prefix>partner.commands`` (round robin over the dossiers, as a live stream
+   interleaves them) before ONE worker process starts
+   (``python -m dvchub.outbox worker --partner P``, its ``DVC_*`` variables pointing at the
+   simulator, which runs in this process). Timed from the process start until every command
+   has a PartnerOutcome on ``<prefix>partner.outcomes`` (read here). Commands/s is the drain
+   rate: commands / (last outcome's ``completed_at`` - first ``first_attempt_at``); the wall
+   time from the process start (Python start, imports, joining the group) is printed too.
+   Call latency p50/p99 from the outcomes: ``completed_at - first_attempt_at`` of commands
+   done in one attempt (ms precision: the records' timestamp-millis), and the p99 bucket of
+   the worker's ``dvchub_outbox_call_seconds`` histogram. The outbox figure is also given as
+   a ratio of the limit.
+
+CHECK lines: every command has exactly one outcome, all ACCEPTED, and the simulator holds
+exactly one effect per command (duplicates it deduped are printed; the national portal's order
+check must find no violation). Anything else fails the run.
+
+``--storm``: the same outbox run again with the simulator answering ~``--storm-ratio`` (20%) of
+the calls with a 5xx before doing anything (its fault switches, topped up every 10 ms in
+proportion to the effects so far); the worker runs with its default retry policy and circuit
+breaker. Commands/s, the 5xx served (attempts beyond the first) and retries; the same CHECK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from kafka import TopicPartition
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
+
+from bench._report import delete_topics, percentile
+from connectors.bank import BankClient, BankConfig, PaygovSimulator
+from connectors.emc import CODES, EmcClient, EmcConfig, EmcSimulator
+from connectors.national import NationalConfig, NationalPortalClient, NationalPortalSimulator
+from connectors.outbox import CallFailed, Command, PartnerClient, group_for
+from connectors.vnpost import VnpostClient, VnpostConfig, VnpostSimulator
+from hub.kafka import ensure_topics, make_consumer, make_producer
+from hub.processing import WorkerProcess
+from hub.serde import AvroSerde, RegistryClient, serde_for
+from hub.settings import Settings, get_settings
+from hub.topics import DEADLETTER, DOSSIER_EVENTS, PARTNER_COMMANDS, PARTNER_OUTCOMES
+
+PARTNERS = ("vnpost", "national", "emc", "bank")
+STARTED = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam
+#: A dossier's life as the national portal sees it (fee step, supplement round, ways back).
+LIFE = (1, 6, 2, 4, 5, 4, 9, 10)
+AGENCY = {"name": "Bộ phận Một cửa UBND quận 1",
+          "address": {"line": "45-47 Lê Duẩn", "ward": "Bến Nghé", "district": "Quận 1",
+                      "province": "TP Hồ Chí Minh"},
+          "phone": "02838293600", "email": None}  # fmt: skip
+CITIZEN = {"name": "Nguyễn Thị Lan",
+           "address": {"line": "12 Nguyễn Huệ", "ward": None, "district": "Quận 1",
+                       "province": "TP Hồ Chí Minh"},
+           "phone": "0912345678", "email": None}  # fmt: skip
+
+Payload = tuple[str, str, dict[str, Any]]  # (command type, payload record name, payload)
+
+
+# -- the partners: commands, simulator, client, what the simulator holds ------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    effects: int
+    duplicates: int
+    detail: str
+    problems: tuple[str, ...] = ()
+
+
+class Partner:
+    """One partner's side of the bench (subclasses below)."""
+
+    name: str
+    #: Commands per dossier beyond which the payloads would stop making sense.
+    max_per_dossier = 10_000
+
+    def simulator(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def url(self, sim: Any) -> str:
+        return str(sim.url)
+
+    def env(self, url: str) -> dict[str, str]:
+        raise NotImplementedError
+
+    def payload(self, dossier: int, step: int) -> Payload:
+        raise NotImplementedError
+
+    def received(self, sim: Any) -> Received:
+        raise NotImplementedError
+
+    def fail_next(self, sim: Any, count: int) -> None:
+        """The next ``count`` calls get a 5xx, before the simulator does anything."""
+        raise NotImplementedError
+
+
+def make_client(partner: str, url: str) -> PartnerClient:
+    """The partner's real outbound client, pointed at ``url`` (module level: for the child)."""
+    if partner == "vnpost":
+        return VnpostClient(VnpostConfig(url=url))
+    if partner == "national":
+        return NationalPortalClient(NationalConfig(url=url))
+    if partner == "emc":
+        return EmcClient(EmcConfig(url=url))
+    if partner == "bank":
+        return BankClient(BankConfig(paygov_base_url=url, default_provider="paygov"))
+    raise ValueError(partner)
+
+
+def dossier_id(dossier: int) -> str:
+    return f"000.00.22.H01-260302-{dossier:05d}"
+
+
+class Vnpost(Partner):
+    """Per dossier: a pickup order, then its cancellation, again and again (a cancel that
+    overtook its order would be refused: UNKNOWN_ORDER)."""
+
+    name = "vnpost"
+
+    def simulator(self) -> AbstractContextManager[Any]:
+        return VnpostSimulator()
+
+    def env(self, url: str) -> dict[str, str]:
+        return {"DVC_VNPOST_URL": url}
+
+    def payload(self, dossier: int, step: int) -> Payload:
+        number = dossier_id(dossier)
+        if step % 2:
+            cancel = {"direction": "INTAKE_PICKUP", "order_number": number,
+                      "reason": "Công dân rút hồ sơ"}  # fmt: skip
+            return "POSTAL_CANCEL", "PostalCancel", cancel
+        order = {"direction": "INTAKE_PICKUP", "order_number": number, "sender": CITIZEN,
+                 "receiver": AGENCY, "cod_amount_vnd": 0, "note": "Gọi trước khi đến"}  # fmt: skip
+        return "POSTAL_ORDER", "PostalOrder", order
+
+    def received(self, sim: Any) -> Received:
+        created, cancelled = sim.orders_created, sim.count(outcome="cancelled")
+        return Received(created + cancelled, sim.duplicates,
+                        f"{created:,} orders created, {cancelled:,} cancelled")  # fmt: skip
+
+    def fail_next(self, sim: Any, count: int) -> None:
+        sim.inject("unavailable", count)
+
+
+class National(Partner):
+    """Per dossier: DongBoHoSoMC and CapNhatTienDoHoSoMC alternately, the statuses of
+    ``LIFE`` in order; the simulator's order check must stay silent."""
+
+    name = "national"
+    max_per_dossier = 2 * len(LIFE)
+
+    def simulator(self) -> AbstractContextManager[Any]:
+        return NationalPortalSimulator()
+
+    def env(self, url: str) -> dict[str, str]:
+        return {"DVC_NATIONAL_URL": url}
+
+    def payload(self, dossier: int, step: int) -> Payload:
+        code = LIFE[step // 2]
+        at = STARTED + timedelta(minutes=step)
+        if step % 2:
+            progress = {"handler_name": "Trần Thị Bình", "handler_title": "Chuyên viên",
+                        "handled_at": at, "department": "Phòng Quản lý xây dựng",
+                        "content": "Thẩm định hồ sơ", "status_code": code, "started_at": None,
+                        "due_at": None}  # fmt: skip
+            return "NATIONAL_PROGRESS_UPDATE", "NationalProgressUpdate", progress
+        sync = {"procedure_code": "1.001612", "procedure_name": "Cấp giấy phép xây dựng",
+                "agency_code": "SXD", "applicant_name": "Nguyễn Văn An", "received_at": STARTED,
+                "appointment_at": None, "returned_at": None, "status_code": code,
+                "postal": False, "fee_lines": [], "result_documents": []}  # fmt: skip
+        return "NATIONAL_DOSSIER_SYNC", "NationalDossierSync", sync
+
+    def received(self, sim: Any) -> Received:
+        counts = sim.counts()
+        violations = len(sim.order_violations)
+        problems = (f"{violations:,} order violations",) if violations else ()
+        detail = (f"{counts.get('DongBoHoSoMC', 0):,} DongBoHoSoMC, "
+                  f"{counts.get('CapNhatTienDoHoSoMC', 0):,} CapNhatTienDoHoSoMC, "
+                  f"{counts['logins']} logins, {violations} order violations")  # fmt: skip
+        return Received(len(sim.received()), sim.duplicates, detail, problems)
+
+    def fail_next(self, sim: Any, count: int) -> None:
+        sim.faults.arm("error_5xx", count)
+
+
+class Emc(Partner):
+    """Per dossier: one tracking record per status change (EMC's status codes in turn)."""
+
+    name = "emc"
+    STATUSES = sorted(CODES["emc_status"])
+
+    def simulator(self) -> AbstractContextManager[Any]:
+        return EmcSimulator()
+
+    def env(self, url: str) -> dict[str, str]:
+        return {"DVC_EMC_URL": url}
+
+    def payload(self, dossier: int, step: int) -> Payload:
+        record = {"procedure_code": "1.001612",
+                  "emc_status": self.STATUSES[step % len(self.STATUSES)], "reception_form": 1,
+                  "payment_form": 1, "level": 4, "from_national_portal": False,
+                  "postal": 0}  # fmt: skip
+        return "EMC_TRACKING_RECORD", "EmcTrackingRecord", record
+
+    def received(self, sim: Any) -> Received:
+        counts = sim.counts()
+        detail = f"{counts['records']:,} records of {counts['dossiers']:,} dossiers"
+        return Received(counts["records"], counts["duplicates"], detail)
+
+    def fail_next(self, sim: Any, count: int) -> None:
+        sim.faults.arm("error_5xx", count)
+
+
+class Bank(Partner):
+    """Per dossier: one PAYMENT_REQUEST per fee request (paygov), each its own reference."""
+
+    name = "bank"
+
+    def simulator(self) -> AbstractContextManager[Any]:
+        return PaygovSimulator(BankConfig())
+
+    def env(self, url: str) -> dict[str, str]:
+        return {"DVC_BANK_PAYGOV_BASE_URL": url, "DVC_BANK_DEFAULT_PROVIDER": "paygov"}
+
+    def payload(self, dossier: int, step: int) -> Payload:
+        amount = 50_000 + 1_000 * step
+        request = {"payment_reference": f"BP{dossier:05d}-F{step + 1:03d}", "amount_vnd": amount,
+                   "fee_lines": [{"code": "LP-01", "name": "Lệ phí", "kind": "CHARGE",
+                                  "amount_vnd": amount}],
+                   "beneficiary_account": "0123456789", "description": "Lệ phí cấp phép",
+                   "provider": "paygov", "agency_code": None}  # fmt: skip
+        return "PAYMENT_REQUEST", "PaymentRequest", request
+
+    def received(self, sim: Any) -> Received:
+        created, duplicates = len(sim.ledger.payments), sim.ledger.duplicate_count()
+        return Received(created, duplicates, f"{created:,} payments created")
+
+    def fail_next(self, sim: Any, count: int) -> None:
+        sim.faults.api_fail_next += count
+
+
+ADAPTERS: dict[str, Partner] = {p.name: p for p in (Vnpost(), National(), Emc(), Bank())}
+
+
+def command_records(
+    partner: Partner, commands: int, dossiers: int, tag: str
+) -> list[dict[str, Any]]:
+    """``commands`` PartnerCommand records over ``dossiers`` dossiers, round robin: step 0 of
+    every dossier, then step 1 ... (the order a live stream interleaves them in)."""
+    records = []
+    for n in range(commands):
+        dossier, step = n % dossiers, n // dossiers
+        command_type, name, payload = partner.payload(dossier, step)
+        did = dossier_id(dossier)
+        command_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tag}{did}:{step}"))
+        records.append({
+            "command_id": command_id, "command_type": command_type, "dossier_id": did,
+            "idempotency_key": f"{command_id}:{command_type.lower()}",
+            "created_at": STARTED + timedelta(minutes=step), "correlation_id": did,
+            "causation_id": None, "payload": (f"vn.dvchub.command.{name}", payload),
+        })  # fmt: skip
+    return records
+
+
+# -- 1. the limit: the client against the simulator, no Kafka -----------------------------------
+
+
+@dataclass(frozen=True)
+class Direct:
+    calls: int
+    seconds: float
+    latencies: list[float]
+    failures: dict[str, int]
+
+
+def direct_calls(partner: str, url: str, lanes: list[list[Command]], concurrency: int) -> Direct:
+    """In a child process: ``lanes`` (one dossier's commands each, in order) called from
+    ``concurrency`` threads."""
+    client = make_client(partner, url)
+
+    def run_lane(lane: list[Command]) -> tuple[list[float], list[str]]:
+        latencies, failures = [], []
+        for command in lane:
+            started = time.perf_counter()
+            try:
+                client.call(command, 1)
+            except CallFailed as exc:
+                failures.append(exc.code)
+            latencies.append(time.perf_counter() - started)
+        return latencies, failures
+
+    all_latencies: list[float] = []
+    failed: Counter[str] = Counter()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        for latencies, failures in pool.map(run_lane, lanes):
+            all_latencies.extend(latencies)
+            failed.update(failures)
+    seconds = time.perf_counter() - started
+    client.close()
+    return Direct(len(all_latencies), seconds, all_latencies, dict(failed))
+
+
+def limit(partner: Partner, records: list[dict[str, Any]], concurrency: int) -> Direct:
+    lanes: dict[str, list[Command]] = {}
+    for record in records:
+        lanes.setdefault(record["dossier_id"], []).append(Command.of_record(record))
+    context = multiprocessing.get_context("spawn")
+    with partner.simulator() as sim, ProcessPoolExecutor(1, mp_context=context) as pool:
+        direct = pool.submit(
+            direct_calls, partner.name, partner.url(sim), list(lanes.values()), concurrency
+        ).result()
+        received = partner.received(sim)
+    check(f"{partner.name} direct", len(records), received, failures=direct.failures)
+    return direct
+
+
+# -- 2. the outbox ------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    commands: int
+    wall_s: float  # process start -> last outcome read
+    ready_s: float | None  # process start -> /ready (in its group)
+    outcomes: dict[str, dict[str, Any]]
+    outcome_records: int
+    received: Received
+    metrics: str
+    fives: int = 0  # 5xx armed at the simulator (storm)
+
+    @property
+    def first_attempt(self) -> datetime:
+        first: datetime = min(o["first_attempt_at"] for o in self.outcomes.values())
+        return first
+
+    @property
+    def last_completed(self) -> datetime:
+        last: datetime = max(o["completed_at"] for o in self.outcomes.values())
+        return last
+
+    @property
+    def drain_s(self) -> float:
+        return max((self.last_completed - self.first_attempt).total_seconds(), 1e-3)
+
+    @property
+    def rate(self) -> float:
+        return self.commands / self.drain_s
+
+    @property
+    def attempts(self) -> int:
+        return sum(int(o["attempts"]) for o in self.outcomes.values())
+
+    def latencies_ms(self) -> list[float]:
+        return [(o["completed_at"] - o["first_attempt_at"]).total_seconds() * 1000
+                for o in self.outcomes.values() if o["attempts"] == 1]  # fmt: skip
+
+    def kinds(self) -> Counter[str]:
+        return Counter(str(o["outcome"]) for o in self.outcomes.values())
+
+
+@dataclass
+class Storm:
+    """Tops up the simulator's 5xx so that about ``ratio`` of the calls get one."""
+
+    partner: Partner
+    sim: Any
+    ratio: float
+    armed: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        while not self.stop.wait(0.01):
+            effects = self.partner.received(self.sim).effects
+            want = int(effects * self.ratio / (1 - self.ratio)) + 1
+            if want > self.armed:
+                self.partner.fail_next(self.sim, want - self.armed)
+                self.armed = want
+
+
+def produce_commands(settings: Settings, serde: AvroSerde, records: list[dict[str, Any]]) -> None:
+    producer = make_producer(settings, client_id="bench-partners", linger_ms=20)
+    topic = PARTNER_COMMANDS.name(settings.topic_prefix)
+    for record in records:
+        producer.send(topic, key=record["dossier_id"].encode(), value=serde.encode(record))
+    producer.flush()
+    producer.close()
+
+
+def outbox_run(
+    partner: Partner, settings: Settings, registry: RegistryClient, records: list[dict[str, Any]],
+    args: argparse.Namespace, work_dir: Path, *, storm: bool,
+) -> Run:  # fmt: skip
+    ensure_topics(settings, [PARTNER_COMMANDS, PARTNER_OUTCOMES, DOSSIER_EVENTS, DEADLETTER])
+    produce_commands(
+        settings, serde_for(PARTNER_COMMANDS, settings.topic_prefix, registry), records
+    )
+    outcomes_serde = serde_for(PARTNER_OUTCOMES, settings.topic_prefix, registry)
+    with partner.simulator() as sim:
+        flood = Storm(partner, sim, args.storm_ratio) if storm else None
+        dripper = threading.Thread(target=flood.run, daemon=True) if flood else None
+        if dripper:
+            dripper.start()
+        log = work_dir / f"{settings.topic_prefix.rstrip('.')}.log"
+        worker = WorkerProcess(
+            "dvchub.outbox", settings, log,
+            args=("--partner", partner.name, "--concurrency", str(args.concurrency)),
+            env=partner.env(partner.url(sim)),
+        )  # fmt: skip
+        started = time.monotonic()
+        try:
+            run = collect(worker, settings, outcomes_serde, records, started, args.timeout)
+            run.metrics = worker.metrics()
+        finally:
+            worker.stop(timeout_s=60)
+            if flood and dripper:
+                flood.stop.set()
+                dripper.join(5)
+        run.received = partner.received(sim)
+        run.fives = flood.armed if flood else 0
+    kinds = run.kinds()
+    problems = [f"{len(records) - len(run.outcomes):,} commands without an outcome"] if len(
+        run.outcomes) != len(records) else []  # fmt: skip
+    if kinds["ACCEPTED"] != len(records):
+        problems.append(f"outcomes {dict(kinds)}")
+    label = f"{partner.name} outbox{' storm' if storm else ''}"
+    check(label, len(records), run.received, outcomes=run.outcome_records, extra=problems)
+    return run
+
+
+def collect(
+    worker: WorkerProcess, settings: Settings, serde: AvroSerde, records: list[dict[str, Any]],
+    started: float, timeout_s: float,
+) -> Run:  # fmt: skip
+    """Read ``partner.outcomes`` from the beginning until every command has its outcome."""
+    wanted = {r["command_id"] for r in records}
+    topic = PARTNER_OUTCOMES.name(settings.topic_prefix)
+    consumer = make_consumer(settings, group_id=None)
+    tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    outcomes: dict[str, dict[str, Any]] = {}
+    total = 0
+    ready_s: float | None = None
+    next_probe = 0.0
+    deadline = started + timeout_s
+    try:
+        while not wanted <= outcomes.keys():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"FAIL: {len(outcomes):,} of {len(wanted):,} outcomes in "
+                                 f"{timeout_s:.0f} s; log {worker.log_path}")  # fmt: skip
+            if not worker.alive():
+                raise SystemExit(f"FAIL: the worker exited; log {worker.log_path}")
+            if ready_s is None and time.monotonic() >= next_probe:
+                if worker.ready():
+                    ready_s = time.monotonic() - started
+                next_probe = time.monotonic() + 0.25
+            for batch in consumer.poll(timeout_ms=200, max_records=5000).values():
+                for record in batch:
+                    outcome = serde.decode(record.value)
+                    outcomes[str(outcome["command_id"])] = outcome
+                    total += 1
+        wall_s = time.monotonic() - started
+        for batch in consumer.poll(timeout_ms=500).values():  # a second outcome would show now
+            total += len(batch)
+    finally:
+        consumer.close()
+    return Run(len(wanted), wall_s, ready_s, outcomes, total, Received(0, 0, ""), "")
+
+
+def check(
+    label: str, commands: int, received: Received, *, failures: Mapping[str, int] | None = None,
+    outcomes: int | None = None, extra: list[str] | None = None,
+) -> None:  # fmt: skip
+    problems = list(received.problems) + list(extra or ())
+    if received.effects != commands:
+        problems.append(f"{received.effects:,} effects at the simulator for {commands:,} commands")
+    if failures:
+        problems.append(f"failed calls {dict(failures)}")
+    if outcomes is not None and outcomes != commands:
+        problems.append(f"{outcomes:,} outcome records for {commands:,} commands")
+    verdict = "OK" if not problems else "FAIL: " + "; ".join(problems)
+    records = "" if outcomes is None else f"; {outcomes:,} outcome records"
+    print(f"  CHECK {label}: {commands:,} commands -> simulator {received.effects:,} effects "
+          f"({received.detail}), {received.duplicates:,} duplicates deduped{records}: "
+          f"{verdict}")  # fmt: skip
+    if problems:
+        raise SystemExit(f"FAIL: {label}: {'; '.join(problems)}")
+
+
+# -- the worker's metrics -------------------------------------------------------------------------
+
+
+def metric_samples(text: str, name: str) -> Iterator[tuple[str, float]]:
+    for line in text.splitlines():
+        if line.startswith(name):
+            sample, _, value = line.rpartition(" ")
+            yield sample, float(value)
+
+
+def metric(text: str, name: str) -> float:
+    return sum(v for s, v in metric_samples(text, name) if s.partition("{")[0] == name)
+
+
+def histogram_quantile(text: str, name: str, q: float) -> float:
+    """The upper bound of the bucket holding quantile ``q`` of histogram ``name``."""
+    buckets: list[tuple[float, float]] = []
+    for sample, value in metric_samples(text, f"{name}_bucket"):
+        le = sample.split('le="', 1)[1].split('"', 1)[0]
+        buckets.append((float(le), value))
+    buckets.sort()
+    if not buckets or buckets[-1][1] == 0:
+        return 0.0
+    for bound, cumulative in buckets:
+        if cumulative >= q * buckets[-1][1]:
+            return bound
+    return buckets[-1][0]
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    partner: str
+    direct: Direct
+    run: Run
+    storm: Run | None
+
+
+def bench_partner(
+    partner: Partner, base: str, registry: RegistryClient, args: argparse.Namespace,
+    work_dir: Path,
+) -> Row:  # fmt: skip
+    dossiers = max(args.dossiers, -(-args.commands // partner.max_per_dossier))
+    records = command_records(partner, args.commands, dossiers, base)
+    print(f"{partner.name}: {len(records):,} commands over {dossiers:,} dossiers "
+          f"({len(records) / dossiers:.1f} each), concurrency {args.concurrency}")  # fmt: skip
+    direct = limit(partner, records, args.concurrency)
+    print(f"  limit (client -> simulator, no Kafka): {direct.calls / direct.seconds:,.0f} calls/s "
+          f"({direct.calls:,} in {direct.seconds:.1f} s), latency p50 "
+          f"{percentile(direct.latencies, 50) * 1000:.1f} ms, p99 "
+          f"{percentile(direct.latencies, 99) * 1000:.1f} ms")  # fmt: skip
+    runs: list[Run] = []
+    for storm in (False, True) if args.storm else (False,):
+        settings = get_settings().model_copy(update={
+            "topic_prefix": f"{base}{partner.name}{'-storm' if storm else ''}.",
+            "partitions": args.partitions,
+        })  # fmt: skip
+        try:
+            run = outbox_run(partner, settings, registry, records, args, work_dir, storm=storm)
+        finally:
+            if not args.keep_topics:
+                delete_topics(settings, [group_for(settings, partner.name)])
+        report_run(run, direct, storm)
+        runs.append(run)
+    return Row(partner.name, direct, runs[0], runs[1] if len(runs) > 1 else None)
+
+
+def report_run(run: Run, direct: Direct, storm: bool) -> None:
+    latencies = run.latencies_ms()
+    hist_p99 = histogram_quantile(run.metrics, "dvchub_outbox_call_seconds", 0.99)
+    ready = f"{run.ready_s:.1f} s" if run.ready_s is not None else "n/a"
+    limit_rate = direct.calls / direct.seconds
+    print(
+        f"  outbox{' (storm)' if storm else ''}: {run.rate:,.0f} commands/s "
+        f"({run.commands:,} drained in {run.drain_s:.1f} s; {run.wall_s:.1f} s from the "
+        f"process start, in its group at {ready}) = {run.rate / limit_rate:.0%} of the limit"
+    )
+    print(f"    call latency (outcomes, 1 attempt, n={len(latencies):,}): p50 "
+          f"{percentile(latencies, 50):.0f} ms, p99 {percentile(latencies, 99):.0f} ms; "
+          f"histogram p99 <= {hist_p99 * 1000:.0f} ms; outcomes {dict(run.kinds())}")  # fmt: skip
+    retries = metric(run.metrics, "dvchub_outbox_retries_total")
+    opened = metric(run.metrics, "dvchub_outbox_breaker_opened_total")
+    if storm:
+        calls = run.attempts
+        print(f"    storm: {calls:,} calls, {calls - run.commands:,} answered 5xx "
+              f"({(calls - run.commands) / calls:.0%}), {retries:,.0f} retries, breaker opened "
+              f"{opened:,.0f} times")  # fmt: skip
+
+
+def print_table(rows: list[Row]) -> None:
+    print(
+        "\npartner   commands  outbox cmd/s  limit calls/s  ratio  p50 ms  p99 ms  hist p99 ms"
+        "  storm cmd/s  storm 5xx"
+    )
+    for row in rows:
+        lat = row.run.latencies_ms()
+        limit_rate = row.direct.calls / row.direct.seconds
+        hist = histogram_quantile(row.run.metrics, "dvchub_outbox_call_seconds", 0.99) * 1000
+        storm = (f"{row.storm.rate:>11,.0f}  {row.storm.attempts - row.storm.commands:>9,}"
+                 if row.storm else f"{'-':>11}  {'-':>9}")  # fmt: skip
+        print(
+            f"{row.partner:<9} {row.run.commands:>8,}  {row.run.rate:>12,.0f}  "
+            f"{limit_rate:>13,.0f}  {row.run.rate / limit_rate:>5.0%}  "
+            f"{percentile(lat, 50):>6.0f}  {percentile(lat, 99):>6.0f}  {hist:>11,.0f}  {storm}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--partners", default=",".join(PARTNERS), help="comma-separated")
+    parser.add_argument("--commands", type=int, default=2_000, help="commands per partner")
+    parser.add_argument("--dossiers", type=int, default=200, help="dossiers they are spread over")
+    parser.add_argument("--concurrency", type=int, default=16, help="outbox lanes / threads")
+    parser.add_argument("--storm", action="store_true", help="also a run with 5xx injected")
+    parser.add_argument("--storm-ratio", type=float, default=0.2, help="share of calls 5xx")
+    parser.add_argument("--partitions", type=int, default=get_settings().partitions)
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per outbox run")
+    parser.add_argument("--keep-topics", action="store_true", help="do not delete the topics")
+    args = parser.parse_args()
+    names = [n.strip() for n in args.partners.split(",") if n.strip()]
+    unknown = set(names) - set(PARTNERS)
+    if unknown or not names:
+        parser.error(f"--partners: choose from {', '.join(PARTNERS)}")
+    if not 0 < args.storm_ratio < 1 or args.commands < 1 or args.dossiers < 1:
+        parser.error("need 0 < --storm-ratio < 1, --commands >= 1, --dossiers >= 1")
+    base = f"bench.partners.{uuid.uuid4().hex[:8]}."
+    work_dir = Path(tempfile.mkdtemp(prefix="dvchub-partners-"))
+    print(f"prefix {base}<partner>.  partitions {args.partitions}  logs {work_dir}")
+    began = time.monotonic()
+    rows = []
+    with RegistryClient(get_settings().schema_registry_url) as registry:
+        for name in names:
+            rows.append(bench_partner(ADAPTERS[name], base, registry, args, work_dir))
+    print_table(rows)
+    print(f"total {time.monotonic() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
