@@ -46,7 +46,7 @@ from connectors.bank._messages import (
 )
 from connectors.bank._protocols import dialect_for
 from connectors.bank._transport import ProviderTransport
-from connectors.outbox._types import (
+from connectors.outbox import (
     Accepted,
     CallFailed,
     Command,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -118,7 +119,9 @@ class Ledger:
         self.duplicates: dict[str, int] = {}
         self.deliveries: list[CallbackDelivery] = []
         self.api_calls: dict[str, int] = {}
-        self._counter = 0
+        # A real provider never reuses a transaction id: numbering from the clock keeps a
+        # restarted simulator's ids from colliding with what the hub confirmed before.
+        self._counter = time.time_ns() // 10_000_000 % 10**9 * 10
 
     def next_number(self) -> int:
         with self.lock:

@@ -16,7 +16,7 @@ import httpx
 from connectors.bank._dialect import Dialect
 from connectors.bank._errors import BadSignature, InvalidMessage
 from connectors.bank._messages import Message, Result
-from connectors.outbox._types import Permanent, Transient
+from connectors.outbox import Permanent, Transient
 
 R = TypeVar("R", bound=Message)
 

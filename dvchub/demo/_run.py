@@ -12,6 +12,7 @@ from dvchub.demo._console import console
 from dvchub.demo._contract import show_contract, show_decoded
 from dvchub.demo._kpi import show_kpis
 from dvchub.demo._lifecycle import portal_connector, push_through_portal, show_states
+from dvchub.demo._partners import show_partners
 from dvchub.demo._servers import lifecycle_worker
 from dvchub.demo._signing import attach_result_pdfs, sign_and_verify
 from dvchub.demo._sla import show_sla
@@ -49,5 +50,4 @@ def run_demo(dossiers: int = 5) -> None:
             show_states(settings, ids, results)
             show_sla(settings, registry, portal, run_id)
             show_kpis(settings, registry, portal, run_id)
-    console.rule("[bold]Not built yet")
-    console.print("VNPost / bank / national connectors: see the open issues.")
+        show_partners(settings, registry, run_id)

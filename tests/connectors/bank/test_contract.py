@@ -24,7 +24,7 @@ from connectors.bank import (
     fee_paid_event_id,
     payment_failed_event_id,
 )
-from connectors.outbox._types import Command, Permanent, Transient
+from connectors.outbox import Command, Permanent, Transient
 from tests.connectors.bank.conftest import make_config, new_reference
 
 
