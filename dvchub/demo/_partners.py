@@ -1,8 +1,8 @@
 """Demo section: the partners. VNPost, the national portal, EMC and a payment provider, each a
 real simulator speaking its protocol, wired through the hub.
 
-On its own topic prefix (``<prefix>partners-demo.<run>.``, so the other sections' thousands of events
-are not sent to partners): the routing and payments processors and four outbox workers run as
+On its own topic prefix (``<prefix>partners-demo.<run>.``, so the other sections' thousands of
+events are not sent to partners): the routing and payments processors and four outbox workers run as
 processes; VNPost's status callbacks and the provider's IPN come back through the connectors'
 endpoints; a dossier filed on the national portal is taken in. Four dossiers:
 

@@ -7,6 +7,8 @@ evaluated on what they export.
 
 from __future__ import annotations
 
+from functools import partial
+
 from typer.testing import CliRunner
 
 from dvchub.cli import app
@@ -58,7 +60,7 @@ def test_worker_metrics_come_back(prometheus: PrometheusApi, hub: Hub) -> None:
     for job, worker in hub.workers.items():
         kind, label = ("outbox", "partner") if "outbox" in job else ("processor", "processor")
         ready = f'dvchub_{kind}_ready{{instance="127.0.0.1:{worker.port}"}}'
-        poll(lambda q=ready, by=label: prometheus.values(q, by), SCRAPED_S, ready)
+        poll(partial(prometheus.values, ready, label), SCRAPED_S, ready)
         assert list(prometheus.values(ready, label).values()) == [1.0], job
     dead = f'sum by (reason_code) (dvchub_deadletters_total{{instance="{lifecycle}"}}) > 0'
     poll(lambda: prometheus.values(dead, "reason_code").get("UNDECODABLE"), SCRAPED_S, dead)
