@@ -51,7 +51,13 @@ from connectors.bank._metrics import CONTENT_TYPE_LATEST, IpnMetrics
 from connectors.bank._protocols import dialects
 from connectors.bank._requests import PaymentRequests, RequestedPayment
 from connectors.bank._settled import Marker, SettledMarkers, ensure_settled_topic, failure_key
-from connectors.common import AckedPublisher, NotAcknowledged, RequestRefused, read_capped
+from connectors.common import (
+    AckedPublisher,
+    NotAcknowledged,
+    RequestRefused,
+    read_capped,
+    runtime_in_threads,
+)
 from hub.events import new_event
 from hub.kafka import ensure_topics
 from hub.serde import RegistryClient, serde_for
@@ -98,23 +104,20 @@ class IpnApp:
     # -- lifecycle -----------------------------------------------------------------------------
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        executor = ThreadPoolExecutor(self.config.produce_threads, thread_name_prefix="bank-ipn")
-        loop = asyncio.get_running_loop()
-        try:
-            self._runtime = await loop.run_in_executor(executor, self._start, executor)
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
-        try:
-            yield
-        finally:
-            runtime, self._runtime = self._runtime, None
-            runtime.requests.stop()
-            runtime.settled.stop()
-            await loop.run_in_executor(executor, runtime.publisher.close)
-            if runtime.owns_registry:
-                runtime.registry.close()
-            executor.shutdown(wait=True)
+        threads = self.config.produce_threads
+        async with runtime_in_threads(threads, "bank-ipn", self._start, self._stop) as runtime:
+            self._runtime = runtime
+            try:
+                yield
+            finally:
+                self._runtime = None
+
+    def _stop(self, runtime: Runtime) -> None:
+        runtime.requests.stop()
+        runtime.settled.stop()
+        runtime.publisher.close()
+        if runtime.owns_registry:
+            runtime.registry.close()
 
     def _start(self, executor: ThreadPoolExecutor) -> Runtime:
         for dialect in self.dialects.values():

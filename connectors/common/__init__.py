@@ -8,6 +8,14 @@ require_json      415 unless the body is declared application/json
 """
 
 from connectors.common._body import RequestRefused, read_capped, require_json
+from connectors.common._lifespan import runtime_in_threads
 from connectors.common._publisher import AckedPublisher, NotAcknowledged
 
-__all__ = ["AckedPublisher", "NotAcknowledged", "RequestRefused", "read_capped", "require_json"]
+__all__ = [
+    "AckedPublisher",
+    "NotAcknowledged",
+    "RequestRefused",
+    "read_capped",
+    "require_json",
+    "runtime_in_threads",
+]

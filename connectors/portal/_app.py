@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request, Security
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 
-from connectors.common import RequestRefused, read_capped, require_json
+from connectors.common import RequestRefused, read_capped, require_json, runtime_in_threads
 from connectors.portal import _openapi
 from connectors.portal._auth import ApiKeyAuthenticator, AuthError, Endpoint
 from connectors.portal._config import PortalConfig
@@ -81,23 +81,18 @@ class PortalApp:
     # -- lifecycle ---------------------------------------------------------------------------
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        executor = ThreadPoolExecutor(
-            self.config.produce_threads, thread_name_prefix="portal-kafka"
-        )
-        loop = asyncio.get_running_loop()
-        try:
-            self._runtime = await loop.run_in_executor(executor, self._start, executor)
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
-        try:
-            yield
-        finally:
-            runtime, self._runtime = self._runtime, None
-            await loop.run_in_executor(executor, runtime.publisher.close)
-            if runtime.owns_registry:
-                runtime.registry.close()
-            executor.shutdown(wait=True)
+        threads = self.config.produce_threads
+        async with runtime_in_threads(threads, "portal-kafka", self._start, self._stop) as runtime:
+            self._runtime = runtime
+            try:
+                yield
+            finally:
+                self._runtime = None
+
+    def _stop(self, runtime: Runtime) -> None:
+        runtime.publisher.close()
+        if runtime.owns_registry:
+            runtime.registry.close()
 
     def _start(self, executor: ThreadPoolExecutor) -> Runtime:
         if self.config.uses_dev_keys:

@@ -26,7 +26,13 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from connectors.common import AckedPublisher, NotAcknowledged, RequestRefused, read_capped
+from connectors.common import (
+    AckedPublisher,
+    NotAcknowledged,
+    RequestRefused,
+    read_capped,
+    runtime_in_threads,
+)
 from connectors.vnpost._callbacks import StatusNotice, read_notice, to_events
 from connectors.vnpost._config import VnpostConfig
 from connectors.vnpost._dedupe import (
@@ -96,21 +102,18 @@ class CallbackApp:
     # -- lifecycle ---------------------------------------------------------------------------
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        executor = ThreadPoolExecutor(self.config.produce_threads, thread_name_prefix="vnpost")
-        loop = asyncio.get_running_loop()
-        try:
-            self._runtime = await loop.run_in_executor(executor, self._start, executor)
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
-        try:
-            yield
-        finally:
-            runtime, self._runtime = self._runtime, None
-            await loop.run_in_executor(executor, runtime.publisher.close)
-            if runtime.owns_registry:
-                runtime.registry.close()
-            executor.shutdown(wait=True)
+        threads = self.config.produce_threads
+        async with runtime_in_threads(threads, "vnpost", self._start, self._stop) as runtime:
+            self._runtime = runtime
+            try:
+                yield
+            finally:
+                self._runtime = None
+
+    def _stop(self, runtime: Runtime) -> None:
+        runtime.publisher.close()
+        if runtime.owns_registry:
+            runtime.registry.close()
 
     def _start(self, executor: ThreadPoolExecutor) -> Runtime:
         if self.config.uses_dev_secrets:
