@@ -46,7 +46,13 @@ from hub.processing._types import (
     SideInputs,
     Unchanged,
 )
-from hub.processing._worker import add_runner_arguments, run_worker, runner_options, topics_of
+from hub.processing._worker import (
+    add_runner_arguments,
+    run_worker,
+    runner_options,
+    topics_of,
+    worker_main,
+)
 
 __all__ = [
     "NO_SIDE_INPUTS",
@@ -84,4 +90,5 @@ __all__ = [
     "runner_options",
     "timer_key",
     "topics_of",
+    "worker_main",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import faust
@@ -75,3 +75,15 @@ def runner_options(args: argparse.Namespace) -> RunnerOptions:
         session_timeout_s=args.session_timeout, commit_interval_s=args.commit_interval,
         batch_max=args.batch_max, store=args.store, datadir=args.datadir, clock=args.clock,
     )  # fmt: skip
+
+
+def worker_main(
+    prog: str, what: str, run: Callable[..., None], argv: Sequence[str] | None = None
+) -> None:
+    """``python -m <package> worker [options]``: the shared options, then
+    ``run(options=..., loglevel=...)`` (a package's ``run_worker``)."""
+    parser = argparse.ArgumentParser(prog=prog)
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_runner_arguments(commands.add_parser("worker", help=f"run {what}"))
+    args = parser.parse_args(argv)
+    run(options=runner_options(args), loglevel=args.loglevel)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
 from hub import processing
@@ -32,8 +31,4 @@ def run_worker(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m hub.routing")
-    commands = parser.add_subparsers(dest="command", required=True)
-    processing.add_runner_arguments(commands.add_parser("worker", help="run a routing worker"))
-    args = parser.parse_args(argv)
-    run_worker(options=processing.runner_options(args), loglevel=args.loglevel)
+    processing.worker_main("python -m hub.routing", "a routing worker", run_worker, argv)

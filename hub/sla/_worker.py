@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
 from hub import processing
@@ -27,8 +26,4 @@ def run_worker(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m hub.sla")
-    commands = parser.add_subparsers(dest="command", required=True)
-    processing.add_runner_arguments(commands.add_parser("worker", help="run an SLA worker"))
-    args = parser.parse_args(argv)
-    run_worker(options=processing.runner_options(args), loglevel=args.loglevel)
+    processing.worker_main("python -m hub.sla", "an SLA worker", run_worker, argv)
