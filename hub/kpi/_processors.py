@@ -21,12 +21,12 @@ from hub.kpi._snapshot import apply_fact, is_applied
 from hub.lifecycle import decode_event, procedure_code
 from hub.processing import (
     NO_SIDE_INPUTS,
+    AvroStateProcessor,
     Changed,
     Deferred,
     Emit,
     Message,
     Outcome,
-    Processor,
     Reject,
     SideInputs,
     Unchanged,
@@ -58,19 +58,7 @@ def decode_record(serde: AvroSerde, message: Message) -> Record | Reject:
         return Reject("SCHEMA_NOT_FOUND" if missing else "UNDECODABLE", str(exc))
 
 
-class _AvroState(Processor[Record]):
-    """A processor whose state is the Avro record of its state topic."""
-
-    state_serde: AvroSerde
-
-    def encode_state(self, state: Record) -> bytes:
-        return self.state_serde.encode(state)
-
-    def decode_state(self, data: bytes) -> Record:
-        return self.state_serde.decode(data)
-
-
-class KpiDossierProcessor(_AvroState):
+class KpiDossierProcessor(AvroStateProcessor):
     """How each dossier counts, and its KpiFacts."""
 
     name = "kpi-dossiers"
@@ -100,9 +88,8 @@ class KpiDossierProcessor(_AvroState):
         self._histories = histories
         self.side_inputs = side_inputs
 
-    def open(self) -> None:
-        _ = self.events.schema_id, self.state_serde.schema_id, self.facts.schema_id
-        super().open()
+    def serdes(self) -> tuple[AvroSerde, ...]:
+        return (self.events, self.facts)
 
     def with_histories(self, histories: HistoryLookup) -> KpiDossierProcessor:
         """This fold, reading procedure versions from ``histories`` (a replay's, say)."""
@@ -134,7 +121,7 @@ class KpiDossierProcessor(_AvroState):
         return Changed(new, emits, outcome="counted" if facts else "applied")
 
 
-class KpiProcessor(_AvroState):
+class KpiProcessor(AvroStateProcessor):
     """Each agency's figures per month, quarter and year: the sum of its facts."""
 
     name = "kpi"
@@ -147,9 +134,8 @@ class KpiProcessor(_AvroState):
         self.state_serde = snapshots
         self.targets = targets
 
-    def open(self) -> None:
-        _ = self.facts.schema_id, self.state_serde.schema_id
-        super().open()
+    def serdes(self) -> tuple[AvroSerde, ...]:
+        return (self.facts,)
 
     def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
         fact = decode_record(self.facts, message)
@@ -162,7 +148,7 @@ class KpiProcessor(_AvroState):
         return Changed(apply_fact(state, fact, self.targets))
 
 
-class ProcedureHistoryProcessor(_AvroState):
+class ProcedureHistoryProcessor(AvroStateProcessor):
     """Every version of each catalogue entry."""
 
     name = "kpi-procedures"
@@ -174,9 +160,8 @@ class ProcedureHistoryProcessor(_AvroState):
         self.procedures = procedures
         self.state_serde = histories
 
-    def open(self) -> None:
-        _ = self.procedures.schema_id, self.state_serde.schema_id
-        super().open()
+    def serdes(self) -> tuple[AvroSerde, ...]:
+        return (self.procedures,)
 
     def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
         if not message.value:  # a tombstone: the entry is withdrawn, its history stays

@@ -13,11 +13,11 @@ from typing import Any
 from hub.lifecycle._machine import Rejection, apply, is_duplicate
 from hub.processing import (
     NO_SIDE_INPUTS,
+    AvroStateProcessor,
     Changed,
     Deferred,
     Message,
     Outcome,
-    Processor,
     Reject,
     SideInputs,
     Unchanged,
@@ -54,7 +54,7 @@ def decode_event(events: AvroSerde, message: Message) -> State | Reject:
     return event
 
 
-class LifecycleProcessor(Processor[State]):
+class LifecycleProcessor(AvroStateProcessor):
     """``dossier.events`` -> ``dossiers`` table -> ``dossier.state``."""
 
     name = "lifecycle"
@@ -71,19 +71,12 @@ class LifecycleProcessor(Processor[State]):
         side_inputs: SideInputs = NO_SIDE_INPUTS,
     ) -> None:
         self.events = events
-        self.states = states
+        self.states = self.state_serde = states
         self._procedures = procedures
         self.side_inputs = side_inputs
 
-    def open(self) -> None:
-        _ = self.events.schema_id, self.states.schema_id  # fetch (or register) them before work
-        super().open()
-
-    def encode_state(self, state: State) -> bytes:
-        return self.states.encode(state)
-
-    def decode_state(self, data: bytes) -> State:
-        return self.states.decode(data)
+    def serdes(self) -> tuple[AvroSerde, ...]:
+        return (self.events,)
 
     def fold(self, state: State | None, message: Message) -> Outcome[State]:
         event = decode_event(self.events, message)

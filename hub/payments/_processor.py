@@ -16,12 +16,12 @@ from typing import Any
 from hub.lifecycle import decode_event
 from hub.payments._config import PaymentPolicy
 from hub.payments._rules import Applied, Record, apply_event, is_duplicate, next_due, query_due
-from hub.processing import Changed, Emit, Message, Outcome, Processor, Reject, Unchanged
+from hub.processing import AvroStateProcessor, Changed, Emit, Message, Outcome, Reject, Unchanged
 from hub.serde import AvroSerde
 from hub.topics import DOSSIER_EVENTS, PARTNER_COMMANDS, PAYMENTS
 
 
-class PaymentsProcessor(Processor[Record]):
+class PaymentsProcessor(AvroStateProcessor):
     """Fee payments of every dossier: requests, callbacks' outcomes, status queries, refunds."""
 
     name = "payments"
@@ -41,20 +41,16 @@ class PaymentsProcessor(Processor[Record]):
         on_command: Callable[[Mapping[str, Any]], None] = lambda command: None,
     ) -> None:
         self.events = events
-        self.states = states
+        self.states = self.state_serde = states
         self.commands = commands
         self.policy = policy or PaymentPolicy()
         self._on_command = on_command
 
-    def open(self) -> None:
-        _ = self.events.schema_id, self.states.schema_id, self.commands.schema_id
-        super().open()
-
-    def encode_state(self, state: Record) -> bytes:
-        return self.states.encode(state)
-
-    def decode_state(self, data: bytes) -> Record:
-        return self.states.decode(data)
+    def serdes(self) -> tuple[AvroSerde, ...]:
+        return (
+            self.events,
+            self.commands,
+        )
 
     def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
         event = decode_event(self.events, message)

@@ -27,6 +27,7 @@ Exceptions: the runners raise none of their own; a message that cannot be handle
 (``hub.serde.RegistryError``) is retried by the faust runner and propagates from the in-memory one.
 """
 
+from hub.processing._avro import AvroStateProcessor
 from hub.processing._clock import AcceleratedClock, Clock, FileClock, WallClock, clock_from_spec
 from hub.processing._faust import RunnerOptions, app_id_for, create_app
 from hub.processing._fold import Batch, Fold, is_internal, is_mark, mark_key, partition_of_mark
@@ -57,6 +58,7 @@ from hub.processing._worker import (
 __all__ = [
     "NO_SIDE_INPUTS",
     "AcceleratedClock",
+    "AvroStateProcessor",
     "Batch",
     "Changed",
     "Clock",

@@ -24,12 +24,12 @@ from typing import Any
 from hub.lifecycle import decode_event
 from hub.processing import (
     NO_SIDE_INPUTS,
+    AvroStateProcessor,
     Changed,
     Deferred,
     Emit,
     Message,
     Outcome,
-    Processor,
     Reject,
     SideInputs,
     Unchanged,
@@ -45,7 +45,7 @@ ProcedureLookup = Callable[[str], Mapping[str, Any] | None]
 DEFAULT_REDELIVERY_WINDOW = 2000
 
 
-class RoutingProcessor(Processor[State]):
+class RoutingProcessor(AvroStateProcessor):
     """``dossier.events`` -> ``dossiers`` table -> ``partner.commands``."""
 
     name = "routing"
@@ -67,7 +67,7 @@ class RoutingProcessor(Processor[State]):
         on_command: Callable[[str], None] = lambda command_type: None,
     ) -> None:
         self.events = events
-        self.states = states
+        self.states = self.state_serde = states
         self.commands = commands
         self.rules = rules or Rules()
         self.redelivery_window = redelivery_window
@@ -75,15 +75,11 @@ class RoutingProcessor(Processor[State]):
         self._procedures = procedures
         self._on_command = on_command
 
-    def open(self) -> None:
-        _ = self.events.schema_id, self.states.schema_id, self.commands.schema_id
-        super().open()
-
-    def encode_state(self, state: State) -> bytes:
-        return self.states.encode(state)
-
-    def decode_state(self, data: bytes) -> State:
-        return self.states.decode(data)
+    def serdes(self) -> tuple[AvroSerde, ...]:
+        return (
+            self.events,
+            self.commands,
+        )
 
     def fold(self, state: State | None, message: Message) -> Outcome[State]:
         event = decode_event(self.events, message)

@@ -15,12 +15,12 @@ from typing import Any
 from hub.lifecycle import decode_event
 from hub.processing import (
     NO_SIDE_INPUTS,
+    AvroStateProcessor,
     Changed,
     Deferred,
     Emit,
     Message,
     Outcome,
-    Processor,
     Reject,
     SideInputs,
     Unchanged,
@@ -41,7 +41,7 @@ from hub.topics import DOSSIER_EVENTS, SLA_ALERTS, SLA_DEADLINES
 ProcedureLookup = Callable[[str], Mapping[str, Any] | None]
 
 
-class SlaProcessor(Processor[Record]):
+class SlaProcessor(AvroStateProcessor):
     """Deadlines, clocks and alerts of every dossier."""
 
     name = "sla"
@@ -63,22 +63,18 @@ class SlaProcessor(Processor[Record]):
         on_alert: Callable[[Record], None] = lambda alert: None,
     ) -> None:
         self.events = events
-        self.deadlines = deadlines
+        self.deadlines = self.state_serde = deadlines
         self.alerts = alerts
         self.policy = policy
         self._procedures = procedures
         self.side_inputs = side_inputs
         self._on_alert = on_alert
 
-    def open(self) -> None:
-        _ = self.events.schema_id, self.deadlines.schema_id, self.alerts.schema_id
-        super().open()
-
-    def encode_state(self, state: Record) -> bytes:
-        return self.deadlines.encode(state)
-
-    def decode_state(self, data: bytes) -> Record:
-        return self.deadlines.decode(data)
+    def serdes(self) -> tuple[AvroSerde, ...]:
+        return (
+            self.events,
+            self.alerts,
+        )
 
     def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
         event = decode_event(self.events, message)
