@@ -141,6 +141,14 @@ class BankClient:
         if reply.status is Status.PAID:
             if not reply.transaction_id or reply.amount_vnd is None:
                 raise Transient("MALFORMED_REPLY", f"{name}: paid without transaction or amount")
+            asked = payload.get("amount_vnd")
+            if asked is not None and reply.amount_vnd != asked:
+                # as a callback with a wrong amount: not confirmed, reported once
+                reason = f"{name} reports {reply.amount_vnd} VND paid, the request is for {asked}"
+                failed = payment_failed_payload(reference, "WRONG_AMOUNT", reason)
+                event_id = payment_failed_event_id(reference, reply.transaction_id, "WRONG_AMOUNT")
+                draft = EventDraft("PaymentFailed", failed, SOURCE, event_id)
+                return Accepted(reply.payment_id, (draft,))
             paid = fee_paid_payload(
                 provider.dialect, reference, reply.transaction_id, reply.amount_vnd
             )

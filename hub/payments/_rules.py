@@ -198,7 +198,7 @@ def query_due(state: Mapping[str, Any], now: datetime, policy: PaymentPolicy) ->
         commands.append(_command(
             s, "PAYMENT_STATUS_QUERY", "PaymentStatusQuery",
             {"payment_reference": ref, "provider": _provider(payment, policy),
-             "query_number": number},
+             "query_number": number, "amount_vnd": int(payment["amount_vnd"])},
             command_id=status_query_id(ref, number), idempotency_key=f"{ref}-Q{number}",
             causation_id=str(payment["fee_request_event_id"]), created_at=now,
             correlation_id=str(s["dossier_id"]),

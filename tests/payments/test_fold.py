@@ -264,7 +264,8 @@ def test_status_queries_with_backoff_and_deterministic_ids(rig: Rig) -> None:
     assert rig.fire(at(19)) == []  # not yet: due at 20
     [first] = rig.fire(at(20))
     assert first["command_type"] == "PAYMENT_STATUS_QUERY"
-    assert payload(first) == {"payment_reference": ref, "provider": "vnpay", "query_number": 1}
+    assert payload(first) == {"payment_reference": ref, "provider": "vnpay", "query_number": 1,
+                              "amount_vnd": 200_000}  # fmt: skip
     assert str(first["command_id"]) == status_query_id(ref, 1)
     assert first["causation_id"] == fee["event_id"]
     assert first["idempotency_key"] == f"{ref}-Q1"

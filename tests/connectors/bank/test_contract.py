@@ -81,8 +81,9 @@ class ProviderContract:
         payload.update(extra)
         return payload
 
-    def query(self, reference: str) -> Command:
-        payload = {"payment_reference": reference, "provider": self.provider, "query_number": 1}
+    def query(self, reference: str, amount: int | None = 150_000) -> Command:
+        payload = {"payment_reference": reference, "provider": self.provider, "query_number": 1,
+                   "amount_vnd": amount}  # fmt: skip
         return command(PAYMENT_STATUS_QUERY, payload)
 
     def refund(self, reference: str, amount: int = 150_000, key: str | None = None) -> Command:
@@ -180,6 +181,21 @@ class ProviderContract:
         }
 
     method: ClassVar[str]
+
+    def test_a_query_finding_another_amount_paid_confirms_nothing(
+        self, sim: BankSimulator, client: BankClient
+    ) -> None:
+        reference = new_reference()
+        client.call(command(PAYMENT_REQUEST, self.request(reference)), 1)
+        sim.pay(reference, notify=False)
+        (failed,) = client.call(self.query(reference, amount=140_000), 1).events
+        tx = sim.ledger.payment(reference).payments[0].transaction_id
+        assert failed.payload_name == "PaymentFailed"
+        assert failed.payload["reason_code"] == "WRONG_AMOUNT"
+        assert failed.event_id == payment_failed_event_id(reference, tx, "WRONG_AMOUNT")
+        # an older command without the amount is not checked
+        (paid,) = client.call(self.query(reference, amount=None), 1).events
+        assert paid.payload_name == "FeePaid"
 
     def test_status_of_a_declined_payment(self, sim: BankSimulator, client: BankClient) -> None:
         reference = new_reference()
