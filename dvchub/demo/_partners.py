@@ -50,6 +50,8 @@ from hub.settings import REPO_ROOT, Settings
 from hub.topics import DOSSIER_EVENTS, PARTNER_OUTCOMES, PAYMENTS
 
 DEMO_DIR = REPO_ROOT / ".cache" / "demo"
+#: Seconds after a payment request the payments worker asks the provider, if no callback came.
+QUERY_AFTER_S = 15
 T = TypeVar("T")
 
 _BUILDING = next(p for p in PROCEDURES if p.code == "1.001612")  # 75,000 VND, full online
@@ -86,7 +88,7 @@ class Events:
 
     def at(self) -> datetime:
         self.minute += 1
-        return datetime.now(UTC) - timedelta(hours=2) + timedelta(minutes=self.minute)
+        return datetime.now(UTC) - timedelta(minutes=30) + timedelta(seconds=10 * self.minute)
 
     def event(self, n: int, name: str, payload: dict[str, Any], actor: bool = True) -> Any:
         procedure = _BUILDING if n == 1 else _RECORD
@@ -207,7 +209,9 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
                "DVC_EMC_URL": emc.url, "DVC_BANK_PAYGOV_BASE_URL": paygov.url}  # fmt: skip
         workers = [
             stack.enter_context(_process("hub.routing", ps, "routing-worker")),
-            stack.enter_context(_process("hub.payments", ps, "payments-worker")),
+            # status queries QUERY_AFTER_S after a request with no callback (15 min in life)
+            stack.enter_context(_process("hub.payments", ps, "payments-worker", env={
+                "DVC_PAYMENT_QUERY_AFTER": str(QUERY_AFTER_S)})),
             *(stack.enter_context(
                 _process("dvchub.outbox", ps, f"outbox-{p}", ("--partner", p), env))
               for p in ("vnpost", "national", "emc", "bank")),
@@ -259,22 +263,27 @@ def _run_stories(ps: Settings, registry: RegistryClient, run_id: str, portal: An
     _push(portal, ev.submitted(2, "ONLINE", postal=False), ev.accepted(2), ev.fee_requested(2),
           ev.submitted(3, "ONLINE", postal=False), ev.accepted(3), ev.step(3),
           ev.fee_requested(3))  # fmt: skip
-    for dossier in (two, three):
-        payment = _wait(partial(_created, topics, dossier), 60, f"{dossier}'s payment URL")
-        deliveries = paygov.pay(payment["payment_reference"])  # the payer pays; the IPN follows
-        answers = ", ".join(
-            str(d.outcome.value if d.outcome else d.http_status) for d in deliveries
-        )
-        console.print(f"{dossier}: paid at paygov, its signed IPN answered: {answers}")
-        fee_paid = partial(topics.dossier_events, dossier, "FEE_PAID")
-        _wait(fee_paid, 60, f"{dossier}'s FeePaid")
+    # 2: the payer pays and the provider's signed IPN confirms it
+    payment = _wait(partial(_created, topics, two), 60, f"{two}'s payment URL")
+    deliveries = paygov.pay(payment["payment_reference"])
+    answers = ", ".join(str(d.outcome.value if d.outcome else d.http_status)
+                        for d in deliveries)  # fmt: skip
+    console.print(f"{two}: paid at paygov; its signed IPN (SHA-256 checksum) answered: {answers}")
+    _wait(partial(topics.dossier_events, two, "FEE_PAID"), 60, f"{two}'s FeePaid")
+    # 3: paid, but the callback is lost: the payments worker's durable timer asks the provider
+    payment = _wait(partial(_created, topics, three), 60, f"{three}'s payment URL")
+    paygov.pay(payment["payment_reference"], notify=False)
+    console.print(f"{three}: paid at paygov, no callback: waiting for the status query "
+                  f"({QUERY_AFTER_S} s after the request here)")  # fmt: skip
+    _wait(partial(topics.dossier_events, three, "FEE_PAID"), 90, f"{three}'s FeePaid")
     table = Table("dossier", "payment reference", "VND", "payment URL", "FeePaid")
     for dossier in (two, three):
         payment = topics.payment(dossier) or {}
         paid = topics.dossier_events(dossier, "FEE_PAID")
         method = paid[0]["payload"][1]["method"]
+        how = "status query" if dossier == three else "IPN"
         table.add_row(dossier, payment.get("payment_reference"), f"{payment.get('amount_vnd'):,}",
-                      payment.get("payment_url"), f"{len(paid)} ({method})")  # fmt: skip
+                      payment.get("payment_url"), f"{len(paid)} ({method}, {how})")  # fmt: skip
     console.print(table)
     # 1 goes on to a result returned by post (fee on delivery); 2 to an online result; 3 stops
     _wait(lambda: topics.dossier_events(one, "POSTAL_STATUS_CHANGED"), 60, "VNPost's callbacks")
@@ -343,7 +352,7 @@ def _settled(topics: Topics, national: NationalPortalSimulator, emc: EmcSimulato
 def _show_counts(topics: Topics, vnpost: VnpostSimulator, national: NationalPortalSimulator,
                  emc: EmcSimulator, paygov: PaygovSimulator, run_id: str) -> None:  # fmt: skip
     outcomes = topics.outcome_records()
-    by = Counter((o["partner"], o["outcome"]) for o in outcomes)
+    by = Counter((o["partner"], f"{o['command_type']} {o['outcome']}") for o in outcomes)
     table = Table("partner", "outcomes", "what the simulator received")
     received = {
         "vnpost": f"{vnpost.orders_created} orders, {vnpost.duplicates} duplicate calls, "
@@ -353,7 +362,7 @@ def _show_counts(topics: Topics, vnpost: VnpostSimulator, national: NationalPort
         "bank": f"{len(paygov.ledger.payments)} payments",
     }  # fmt: skip
     for partner in ("vnpost", "national", "emc", "bank"):
-        kinds = ", ".join(f"{o} {n}" for (p, o), n in sorted(by.items()) if p == partner)
+        kinds = ", ".join(f"{o}: {n}" for (p, o), n in sorted(by.items()) if p == partner)
         table.add_row(partner, kinds, received[partner])
     console.print(table)
     statuses = Table("dossier", "TrangThai synced to the national portal, in order", "EMC records")
