@@ -182,9 +182,10 @@ class OutboxWorker:
             self._running = False
             self._stopping.set()
             self._executor.shutdown(wait=True, cancel_futures=True)
+            # the outcomes still in flight: their acknowledgements mark offsets done first
+            self._producer.flush(timeout=self.options.ack_timeout_s)
             self._commit(consumer)
             consumer.close(autocommit=False)
-            self._producer.flush(timeout=self.options.ack_timeout_s)
             self._producer.close(timeout=self.options.ack_timeout_s)
             self.client.close()
             if self._owns_registry:
@@ -315,8 +316,8 @@ class OutboxWorker:
                     return
                 work = lane.queue.popleft()
             try:
-                if self._current(work) and self._execute(work):
-                    self._done(work)
+                if self._current(work):
+                    self._execute(work)  # its offset is marked done once its outcome is acked
             except Exception:  # never lose the lane thread: the command is redelivered later
                 log.exception(
                     "outbox %s: command %s abandoned", self.partner, work.command.command_id
@@ -336,7 +337,8 @@ class OutboxWorker:
         return self._generation.get(work.tp) == work.generation
 
     def _execute(self, work: _Work) -> bool:
-        """Call until an outcome is on the broker (True) or the work is abandoned (False)."""
+        """Call until there is an outcome (True: sent, marked done once acknowledged) or the
+        work is abandoned (False: not done, redelivered)."""
         command = work.command
         attempt = 0
         first: datetime | None = None
@@ -413,12 +415,54 @@ class OutboxWorker:
             for d in drafts
         ]
         records.append((self._outcomes_topic, self._outcomes.encode(finished.outcome_record())))
-        try:
-            self._produce(work, records)
-        except _Unpublished:
-            return False
-        self.metrics.outcomes.labels(self.partner, outcome).inc()
+        self._produce_then_done(work, records, outcome)
         return True
+
+    # The lane goes on to the dossier's next command while the broker acknowledges this one's
+    # outcome: the partner's order is the order of the calls, and the outcomes of one dossier
+    # leave one idempotent producer for one partition in order. The offset is marked done only
+    # in the acknowledgement's callback; a failed send is retried from a lane thread.
+    def _produce_then_done(
+        self, work: _Work, records: Sequence[tuple[str, bytes]], outcome: str
+    ) -> None:
+        key = work.command.dossier_id.encode()
+        try:
+            futures = [self._producer.send(t, key=key, value=v) for t, v in records]
+        except KafkaError:
+            self._retry_publication(work, records, outcome)
+            return
+        pending = [len(futures)]
+        failed = [False]
+        lock = threading.Lock()
+
+        def settled(ok: bool) -> None:
+            with lock:
+                failed[0] = failed[0] or not ok
+                pending[0] -= 1
+                last = pending[0] == 0
+            if last and failed[0]:
+                self._retry_publication(work, records, outcome)
+            elif last:
+                self._acknowledged(work, outcome)
+
+        for future in futures:
+            future.add_callback(lambda _: settled(True))
+            future.add_errback(lambda _: settled(False))
+
+    def _retry_publication(
+        self, work: _Work, records: Sequence[tuple[str, bytes]], outcome: str
+    ) -> None:
+        def again() -> None:
+            with contextlib.suppress(_Unpublished):
+                self._produce(work, records)
+                self._acknowledged(work, outcome)
+
+        with contextlib.suppress(RuntimeError):  # shutting down: redelivered after the restart
+            self._executor.submit(again)
+
+    def _acknowledged(self, work: _Work, outcome: str) -> None:
+        self.metrics.outcomes.labels(self.partner, outcome).inc()
+        self._done(work)
 
     def _publish_events(self, work: _Work, drafts: Sequence[EventDraft], tag: str) -> None:
         now = datetime.now(UTC)
