@@ -3,9 +3,12 @@
 Building the pydantic model checks every code before anything is sent: a status outside 1..10
 or a malformed procedure code raises ``pydantic.ValidationError`` here.
 
-NationalDossierSync has no supplement list yet; a payload carrying ``supplements`` (items
-``{requested_at, old_appointment_at, new_appointment_at, reason}``) fills
-DanhSachHoSoBoSung, otherwise it is sent empty.
+DanhSachHoSoBoSung comes from NationalDossierSync's ``supplements`` (SupplementRound records,
+oldest first): ``requested_at`` -> NgayYeuCau, ``old_appointment_at`` -> NgayHenTraCu,
+``new_appointment_at`` -> NgayHenTraMoi (null while the new date is unknown), ``reason`` ->
+LyDo (an empty reason is sent as null: the portal refuses an empty text). The round's
+``received_at`` is not sent: the portal's HoSoBoSung has no field for it. A payload without
+``supplements`` (written before the field existed) sends the list empty.
 """
 
 from __future__ import annotations
@@ -46,10 +49,10 @@ def dossier_sync(dossier_id: str, payload: Mapping[str, Any]) -> DongBoHoSoMC:
         ],
         DanhSachHoSoBoSung=[
             HoSoBoSung(
-                NgayYeuCau=to_portal_or_none(item.get("requested_at")),
+                NgayYeuCau=to_portal(item["requested_at"]),
                 NgayHenTraCu=to_portal_or_none(item.get("old_appointment_at")),
                 NgayHenTraMoi=to_portal_or_none(item.get("new_appointment_at")),
-                LyDo=item.get("reason"),
+                LyDo=item.get("reason") or None,
             )
             for item in payload.get("supplements") or ()
         ],

@@ -128,6 +128,7 @@ def national_sync(state: Mapping[str, Any]) -> dict[str, Any]:
         "status_code": STATUS_CODES[str(state["status"])],
         "postal": bool(state["postal_intake"] or state["postal_return"]),
         "fee_lines": fee_lines(state),
+        "supplements": [dict(r) for r in state["supplements"]],
         "result_documents": [dict(doc) for doc in state["result_documents"]],
     }  # fmt: skip
 

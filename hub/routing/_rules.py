@@ -16,6 +16,18 @@ same reason code. Which commands an event causes (in this order):
   change that names a handler (an actor with an official);
 * EMC: one tracking record per status change and processing step (codes in ``_emc``).
 
+Supplement rounds (DongBoHoSoMC's DanhSachHoSoBoSung, ``supplements`` of the state and of every
+NationalDossierSync, oldest first): SupplementRequested opens a round (``requested_at`` = the
+event's ``occurred_at``, ``old_appointment_at`` = the appointment the state had then, the
+event's ``reason``), SupplementReceived closes the open one (``received_at``). An ApologyIssued
+applied after a round was opened gives the latest round its ``new_appointment_at`` if it has none
+yet. Otherwise ``new_appointment_at`` stays null: the appointment a supplement shifts is
+computed by the SLA engine (``hub.sla``, from the working days left and the supplement policy),
+which routing does not read, and no event carries it. For the same reason ``old_appointment_at``
+is the last appointment routing knows (acceptance's, else an apology's), not one an earlier round
+shifted. A SupplementReceived without an open round (a state written before rounds were kept)
+closes nothing.
+
 A postal order needs the applicant's address and phone; without them it is not commanded and
 the outcome says so (``postal_unaddressed``), the other commands still flow.
 """
@@ -95,7 +107,7 @@ def new_state(event: Mapping[str, Any], procedure: Mapping[str, Any]) -> State:
         "postal_return": bool(p.get("postal_return")),
         "from_national_portal": bool(p.get("from_national_portal")),
         "submitted_at": event["occurred_at"], "accepted_at": None, "appointment_at": None,
-        "returned_at": None, "fee_lines": [], "fees_requested_vnd": 0,
+        "returned_at": None, "supplements": [], "fee_lines": [], "fees_requested_vnd": 0,
         "return_fee_lines": [dict(x) for x in procedure.get("fee_lines", ())] if paid_at_return
         else [],
         "fees_paid_vnd": 0, "paid_online": False, "paid_direct": False,
@@ -301,8 +313,26 @@ def _result_returned(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | N
         s["return_channel"] = p["return_channel"]
 
 
+def _supplement_requested(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
+    _, p = e["payload"]
+    opened = {"requested_at": e["occurred_at"], "received_at": None,
+              "old_appointment_at": s["appointment_at"], "new_appointment_at": None,
+              "reason": p["reason"]}  # fmt: skip
+    s["supplements"] = [*s["supplements"], opened]
+
+
+def _supplement_received(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
+    rounds = s["supplements"]
+    if rounds and rounds[-1]["received_at"] is None:
+        s["supplements"] = [*rounds[:-1], {**rounds[-1], "received_at": e["occurred_at"]}]
+
+
 def _apology(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
-    s["appointment_at"] = e["payload"][1]["new_appointment_at"]
+    new_appointment = e["payload"][1]["new_appointment_at"]
+    s["appointment_at"] = new_appointment
+    rounds = s["supplements"]
+    if rounds and rounds[-1]["new_appointment_at"] is None:
+        s["supplements"] = [*rounds[:-1], {**rounds[-1], "new_appointment_at": new_appointment}]
 
 
 _EFFECTS: Final[Mapping[str, Effect]] = {
@@ -312,5 +342,7 @@ _EFFECTS: Final[Mapping[str, Effect]] = {
     "RESULT_READY": _result_ready,
     "RESULT_SIGNED": _result_signed,
     "RESULT_RETURNED": _result_returned,
+    "SUPPLEMENT_REQUESTED": _supplement_requested,
+    "SUPPLEMENT_RECEIVED": _supplement_received,
     "APOLOGY_ISSUED": _apology,
 }

@@ -38,10 +38,40 @@ def sync_payload(status_code: int = 2, **overrides: Any) -> dict[str, Any]:
         "status_code": status_code,
         "postal": True,
         "fee_lines": [{"code": "LP-01", "name": "Lệ phí", "kind": "CHARGE", "amount_vnd": 150000}],
+        "supplements": [],
         "result_documents": [],
     }
     payload.update(overrides)
     return payload
+
+
+def supplement_rounds() -> list[dict[str, Any]]:
+    """Two SupplementRound records: one closed with its new appointment, one still open."""
+    return [
+        {
+            "requested_at": datetime(2026, 3, 5, 2, 0, 0, 750_000, tzinfo=UTC),  # 09:00 in VN
+            "received_at": datetime(2026, 3, 7, 3, 30, tzinfo=UTC),
+            "old_appointment_at": APPOINTED,
+            "new_appointment_at": datetime(2026, 3, 20, 10, 0, tzinfo=UTC),
+            "reason": "Thiếu bản vẽ",
+        },
+        {
+            "requested_at": datetime(2026, 3, 23, 16, 59, 59, tzinfo=UTC),  # 23:59:59 in VN
+            "received_at": None,
+            "old_appointment_at": datetime(2026, 3, 20, 10, 0, tzinfo=UTC),
+            "new_appointment_at": None,
+            "reason": "Sai thông tin chủ hồ sơ",
+        },
+    ]
+
+
+#: DanhSachHoSoBoSung of ``supplement_rounds()``: Vietnam time to the second, no received date.
+PORTAL_ROUNDS = [
+    {"NgayYeuCau": "20260305090000", "NgayHenTraCu": "20260316170000",
+     "NgayHenTraMoi": "20260320170000", "LyDo": "Thiếu bản vẽ"},
+    {"NgayYeuCau": "20260323235959", "NgayHenTraCu": "20260320170000", "NgayHenTraMoi": None,
+     "LyDo": "Sai thông tin chủ hồ sơ"},
+]  # fmt: skip
 
 
 def progress_payload(status_code: int = 4, **overrides: Any) -> dict[str, Any]:

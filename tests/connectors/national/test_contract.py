@@ -27,7 +27,14 @@ from connectors.national import (
     to_call_failed,
 )
 from connectors.outbox import Accepted, PartnerClient, Permanent, Transient
-from tests.connectors.national.conftest import command, progress, sync, sync_payload
+from tests.connectors.national.conftest import (
+    PORTAL_ROUNDS,
+    command,
+    progress,
+    supplement_rounds,
+    sync,
+    sync_payload,
+)
 
 MA_HO_SO = "000.00.22.H01-260302-0001"
 
@@ -66,6 +73,15 @@ class NationalPortalContract:
         assert (data["TrangThaiHoSo"], data["HinhThuc"], data["MaTTHC"]) == (2, 1, "1.001612")
         assert data["DanhSachHoSoBoSung"] == []
         assert data["DanhSachLePhi"][0]["SoTien"] == 150000
+
+    def test_dossier_sync_carries_the_supplement_rounds(
+        self, simulator: NationalPortalSimulator
+    ) -> None:
+        client = self.make_client(simulator)
+        client.call(sync(5, supplements=supplement_rounds()), attempt=1)
+        [received] = simulator.received(MA_HO_SO, SERVICE_DOSSIER_SYNC)
+        assert received.data["TrangThaiHoSo"] == 5
+        assert received.data["DanhSachHoSoBoSung"] == PORTAL_ROUNDS
 
     def test_progress_update_is_recorded(self, simulator: NationalPortalSimulator) -> None:
         client = self.make_client(simulator)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
+import fastavro
 import pytest
 from pydantic import ValidationError
 
@@ -17,7 +19,13 @@ from connectors.national import (
 )
 from connectors.national._mapping import dossier_sync, progress_update
 from hub.lifecycle import STATUS_CODES
-from tests.connectors.national.conftest import progress_payload, sync_payload
+from hub.serde import load_schema
+from tests.connectors.national.conftest import (
+    PORTAL_ROUNDS,
+    progress_payload,
+    supplement_rounds,
+    sync_payload,
+)
 
 
 def test_dates_are_vietnam_time_to_the_second() -> None:
@@ -67,14 +75,26 @@ def test_codes_and_statuses_are_the_lifecycle_table_inverted() -> None:
             status_of_code(bad)
 
 
+def _sync_schema() -> dict[str, Any]:
+    """NationalDossierSync as the registry stores it (inside the expanded PartnerCommand)."""
+    [union] = [f["type"] for f in load_schema("PartnerCommand")["fields"] if f["name"] == "payload"]
+    [sync] = [s for s in union if s["name"] == "vn.dvchub.command.NationalDossierSync"]
+    return dict(sync)
+
+
+def _fits_the_contract(payload: dict[str, Any]) -> bool:
+    """``payload`` is a valid NationalDossierSync, inside a PartnerCommand (its named types)."""
+    record = {"command_id": "c", "command_type": "NATIONAL_DOSSIER_SYNC", "dossier_id": "HS-1",
+              "idempotency_key": "k", "created_at": datetime(2026, 3, 2, tzinfo=UTC),
+              "correlation_id": "HS-1", "causation_id": None,
+              "payload": ("vn.dvchub.command.NationalDossierSync", payload)}  # fmt: skip
+    return bool(fastavro.validate(record, fastavro.parse_schema(load_schema("PartnerCommand"))))
+
+
 def test_dossier_sync_mapping() -> None:
-    supplement = {
-        "requested_at": datetime(2026, 3, 5, 2, 0, tzinfo=UTC),
-        "old_appointment_at": datetime(2026, 3, 16, 10, 0, tzinfo=UTC),
-        "new_appointment_at": datetime(2026, 3, 20, 10, 0, tzinfo=UTC),
-        "reason": "Thiếu bản vẽ",
-    }
-    request = dossier_sync("HS-1", sync_payload(5, supplements=[supplement])).model_dump()
+    payload = sync_payload(5, supplements=supplement_rounds())
+    assert _fits_the_contract(payload)
+    request = dossier_sync("HS-1", payload).model_dump()
     assert request["MaHoSo"] == "HS-1"
     assert request["NgayTiepNhan"] == "20260302081530"
     assert request["NgayHenTra"] == "20260316170000"
@@ -84,16 +104,24 @@ def test_dossier_sync_mapping() -> None:
     assert request["DanhSachLePhi"] == [
         {"MaLePhi": "LP-01", "TenLePhi": "Lệ phí", "LoaiLePhi": "CHARGE", "SoTien": 150000}
     ]
-    assert request["DanhSachHoSoBoSung"] == [
-        {
-            "NgayYeuCau": "20260305090000",
-            "NgayHenTraCu": "20260316170000",
-            "NgayHenTraMoi": "20260320170000",
-            "LyDo": "Thiếu bản vẽ",
-        }
-    ]
+    assert request["DanhSachHoSoBoSung"] == PORTAL_ROUNDS  # received_at: no portal field
     assert dossier_sync("HS-1", sync_payload(2, postal=False)).HinhThuc == 0
     assert dossier_sync("HS-1", sync_payload(2)).DanhSachHoSoBoSung == []
+    older = sync_payload(2)
+    del older["supplements"]  # a payload written before the field existed
+    assert dossier_sync("HS-1", older).DanhSachHoSoBoSung == []
+
+
+def test_the_mapping_reads_the_supplement_round_fields_of_the_contract() -> None:
+    [supplements] = [f for f in _sync_schema()["fields"] if f["name"] == "supplements"]
+    assert supplements["default"] == []
+    round_fields = [f["name"] for f in supplements["type"]["items"]["fields"]]
+    assert round_fields == [
+        "requested_at", "received_at", "old_appointment_at", "new_appointment_at", "reason"
+    ]  # fmt: skip
+    blank = {**supplement_rounds()[1], "reason": ""}
+    [sent] = dossier_sync("HS-1", sync_payload(5, supplements=[blank])).DanhSachHoSoBoSung
+    assert sent.LyDo is None  # the portal refuses an empty text: sent as null
 
 
 def test_progress_mapping_and_bad_codes() -> None:

@@ -32,11 +32,21 @@ FAST = OutboxOptions(
 )
 #: A dossier's life as the national portal sees it (fee step, supplement round, way back).
 LIFE = (1, 6, 2, 4, 5, 4, 9, 10)
+SUPPLEMENT_STEP = LIFE.index(5)
 
 
 def sync_command(dossier_id: str, step: int, code: int) -> dict[str, Any]:
     command_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"national-e2e:{dossier_id}:{step}"))
-    at = datetime(2026, 3, 2, 1, 0, tzinfo=UTC) + timedelta(hours=step)
+    start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    at = start + timedelta(hours=step)
+    # the supplement round from its request on, closed at the next step
+    rounds: list[dict[str, Any]] = []
+    if step >= SUPPLEMENT_STEP:
+        received = start + timedelta(hours=SUPPLEMENT_STEP + 1)
+        rounds = [{"requested_at": start + timedelta(hours=SUPPLEMENT_STEP),
+                   "received_at": received if step > SUPPLEMENT_STEP else None,
+                   "old_appointment_at": None, "new_appointment_at": None,
+                   "reason": "Thiếu bản vẽ"}]  # fmt: skip
     return {
         "command_id": command_id,
         "command_type": "NATIONAL_DOSSIER_SYNC",
@@ -50,7 +60,7 @@ def sync_command(dossier_id: str, step: int, code: int) -> dict[str, Any]:
             {"procedure_code": "1.001612", "procedure_name": None, "agency_code": "SXD",
              "applicant_name": "Nguyễn Văn An", "received_at": at, "appointment_at": None,
              "returned_at": None, "status_code": code, "postal": False, "fee_lines": [],
-             "result_documents": []},
+             "supplements": rounds, "result_documents": []},
         ),
     }  # fmt: skip
 
@@ -117,5 +127,11 @@ def test_every_status_reaches_the_portal_once_and_in_order(
             assert simulator.statuses(dossier) == list(LIFE)
         assert simulator.order_violations == []
         assert simulator.logins >= 2  # renewed after the sessions were expired
+        # the round went through the Avro contract and the outbox into DanhSachHoSoBoSung
+        rounds = [r.data["DanhSachHoSoBoSung"] for r in simulator.received("HS-E2E-000")]
+        assert rounds[SUPPLEMENT_STEP - 1] == []
+        sent = {"NgayYeuCau": "20260302120000", "NgayHenTraCu": None, "NgayHenTraMoi": None,
+                "LyDo": "Thiếu bản vẽ"}  # fmt: skip
+        assert rounds[SUPPLEMENT_STEP:] == [[sent]] * (len(LIFE) - SUPPLEMENT_STEP)
         synced = {(e["dossier_id"], e["payload"][1]["status_synced"]) for e in completed()}
         assert ("HS-E2E-000", "RESULT_RETURNED") in synced
