@@ -9,7 +9,9 @@ received (the routing rules' documented contract, folded independently of hub.ro
 
 from __future__ import annotations
 
+import signal
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ from dvchub.demo._servers import serving
 from hub import kafka
 from hub.kafka import ensure_topics
 from hub.lifecycle import FEE_RETURN, STATUS_CODES, TRANSITIONS
-from hub.processing import WorkerProcess
+from hub.processing import WorkerProcess, free_port
 from hub.sample import PROCEDURES, catalog_entry
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
@@ -83,6 +85,16 @@ class Rig:
     def dossier_events(self, dossier_id: str, event_type: str | None = None) -> list[Any]:
         return self.topics.dossier_events(dossier_id, event_type)
 
+    def read_events(self) -> dict[str, list[dict[str, Any]]]:
+        """Every event on dossier.events (one read), per dossier in topic order."""
+        name = DOSSIER_EVENTS.name(self.settings.topic_prefix)
+        per: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in kafka.read_to_end(self.settings, name):
+            if record.value:
+                event = self.topics.events.decode(record.value)
+                per[str(event["dossier_id"])].append(event)
+        return per
+
     def commands(self) -> list[dict[str, Any]]:
         name = PARTNER_COMMANDS.name(self.settings.topic_prefix)
         records = kafka.read_to_end(self.settings, name)
@@ -91,9 +103,14 @@ class Rig:
     def outcomes(self) -> list[dict[str, Any]]:
         return self.topics.outcome_records()
 
-    def waybills(self, dossier_id: str) -> dict[str, str]:
+    def waybills(
+        self, dossier_id: str, events: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+    ) -> dict[str, str]:
         """Direction -> waybill number of the dossier's postal orders (PostalOrderCreated)."""
-        created = self.dossier_events(dossier_id, "POSTAL_ORDER_CREATED")
+        if events is None:
+            created = self.dossier_events(dossier_id, "POSTAL_ORDER_CREATED")
+        else:
+            created = of_type(events[dossier_id], "POSTAL_ORDER_CREATED")
         return {e["payload"][1]["direction"]: e["payload"][1]["waybill_number"] for e in created}
 
     def settle(self, timeout_s: float = 60.0) -> list[dict[str, Any]]:
@@ -105,6 +122,10 @@ class Rig:
             return outcomes if wanted <= {str(o["command_id"]) for o in outcomes} else None
 
         return wait_for(done, timeout_s, "an outcome of every command", every=1.0)
+
+
+def of_type(events: Sequence[Mapping[str, Any]], event_type: str) -> list[Mapping[str, Any]]:
+    return [e for e in events if e["event_type"] == event_type]
 
 
 @contextmanager
@@ -129,24 +150,27 @@ def _worker(
     return process
 
 
+def _stop_all(workers: Mapping[str, WorkerProcess]) -> None:
+    """SIGTERM to every worker at once, then wait for each (sequential stops take long)."""
+    for process in workers.values():
+        if process.alive():
+            process.proc.send_signal(signal.SIGTERM)
+    for process in workers.values():
+        process.stop()
+
+
 @contextmanager
 def partner_rig(settings: Settings, registry: RegistryClient, log_dir: Path,
                 run_id: str) -> Iterator[Rig]:  # fmt: skip
-    ensure_topics(settings)
+    """The chain, every part ready. The workers start first (on two loaded cores they take
+    longest; each creates the topics it needs), the rest comes up while they do."""
+    # every simulator's address is known before it serves, so the workers can be told it now
+    vnpost = VnpostSimulator(port=free_port())
+    national, emc, paygov = NationalPortalSimulator(), EmcSimulator(), PaygovSimulator()
+    env = {"DVC_VNPOST_URL": vnpost.url, "DVC_NATIONAL_URL": national.url,
+           "DVC_NATIONAL_TIMEOUT_S": "2", "DVC_EMC_URL": emc.url,
+           "DVC_BANK_PAYGOV_BASE_URL": paygov.url}  # fmt: skip
     with ExitStack() as stack:
-        callbacks = stack.enter_context(
-            serving(create_callback_app(settings, registry=registry), "e2e-vnpost-callbacks")
-        )
-        ipn = stack.enter_context(serving(create_ipn_app(settings, registry=registry), "e2e-ipn"))
-        vnpost = stack.enter_context(
-            _started(VnpostSimulator(callback_url=callbacks + CALLBACK_PATH))
-        )
-        national = stack.enter_context(_started(NationalPortalSimulator()))
-        emc = stack.enter_context(_started(EmcSimulator()))
-        paygov = stack.enter_context(_started(PaygovSimulator(ipn_url=f"{ipn}/v1/ipn/paygov")))
-        env = {"DVC_VNPOST_URL": vnpost.url, "DVC_NATIONAL_URL": national.url,
-               "DVC_NATIONAL_TIMEOUT_S": "2", "DVC_EMC_URL": emc.url,
-               "DVC_BANK_PAYGOV_BASE_URL": paygov.url}  # fmt: skip
         workers = {
             "routing": _worker(stack, "hub.routing", settings, log_dir / "routing.log"),
             "payments": _worker(stack, "hub.payments", settings, log_dir / "payments.log"),
@@ -155,12 +179,22 @@ def partner_rig(settings: Settings, registry: RegistryClient, log_dir: Path,
             args = ("--partner", partner, *(NATIONAL_ARGS if partner == "national" else ()))
             workers[partner] = _worker(stack, "dvchub.outbox", settings,
                                        log_dir / f"outbox-{partner}.log", args, env)  # fmt: skip
+        ensure_topics(settings)
+        callbacks = stack.enter_context(
+            serving(create_callback_app(settings, registry=registry), "e2e-vnpost-callbacks")
+        )
+        ipn = stack.enter_context(serving(create_ipn_app(settings, registry=registry), "e2e-ipn"))
+        vnpost.callback_url = callbacks + CALLBACK_PATH
+        paygov.ipn_url = f"{ipn}/v1/ipn/paygov"
+        for simulator in (vnpost, national, emc, paygov):
+            stack.enter_context(_started(simulator))
         portal = stack.enter_context(portal_connector(settings))
+        stack.callback(_stop_all, workers)  # runs first; each worker's own stop() is a no-op then
         for procedure in PROCEDURES:
             portal.client.put_procedure(procedure.code, catalog_entry(procedure))
         signer = AckedPublisher(settings, registry, client_id="e2e-signing")
         for process in workers.values():
-            process.wait_ready(120)
+            process.wait_ready(150)
         yield Rig(settings, registry, vnpost, national, emc, paygov, workers, portal, signer,
                   Events(run_id))  # fmt: skip
 

@@ -34,7 +34,7 @@ from connectors.vnpost import HUB_STATUS
 from hub.sample import PROCEDURES
 from hub.serde import RegistryClient
 from hub.settings import Settings
-from tests.e2e._partners import Rig, expected_calls, partner_rig, wait_for
+from tests.e2e._partners import Rig, expected_calls, of_type, partner_rig, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -151,8 +151,9 @@ def outage(rig: Rig, stories: list[dict[str, Any]]) -> Outage:
 
 
 def test_postal_orders_pickup_delivery_with_cod_and_cancel(rig: Rig, stories: object) -> None:
+    events = rig.read_events()
     d = rig.events.dossier_id
-    postal = rig.waybills(d(POSTAL))
+    postal = rig.waybills(d(POSTAL), events)
     pickup = rig.vnpost.order(postal["INTAKE_PICKUP"])
     delivery = rig.vnpost.order(postal["RESULT_DELIVERY"])
     assert (pickup.service_type, pickup.cod_amount_vnd) == ("PICKUP", 0)
@@ -161,54 +162,61 @@ def test_postal_orders_pickup_delivery_with_cod_and_cancel(rig: Rig, stories: ob
     assert delivery.service_type == "DELIVERY"
     assert delivery.cod_amount_vnd == BUILDING_FEE
     assert delivery.status == "DELIVERED_TO_CITIZEN"
-    refused = rig.waybills(d(REFUSED))
+    refused = rig.waybills(d(REFUSED), events)
     assert list(refused) == ["INTAKE_PICKUP"]
     assert rig.vnpost.order(refused["INTAKE_PICKUP"]).status == "CANCELLED"
     for n in (ONLINE, PAID):
-        assert rig.waybills(d(n)) == {}
+        assert rig.waybills(d(n), events) == {}
     # one order per postal order command, whatever was resent
     assert rig.vnpost.orders_created == 3
 
 
 def test_vnpost_callbacks_come_back_as_events(rig: Rig, stories: object) -> None:
+    events = rig.read_events()
     dossier = rig.events.dossier_id(POSTAL)
-    changes = rig.dossier_events(dossier, "POSTAL_STATUS_CHANGED")
-    for direction, waybill in rig.waybills(dossier).items():
+    changes = of_type(events[dossier], "POSTAL_STATUS_CHANGED")
+    for direction, waybill in rig.waybills(dossier, events).items():
         sent = [c for c in rig.vnpost.callbacks if c.waybill_number == waybill]
         assert sent, direction
         assert all(c.result.accepted for c in sent), sent
         got = [c["payload"][1] for c in changes if c["payload"][1]["waybill_number"] == waybill]
         assert [g["status"] for g in got] == [HUB_STATUS[c.status] for c in sent], direction
         assert {g["direction"] for g in got} == {direction}
-    returned = rig.dossier_events(dossier, "RESULT_RETURNED")
+    returned = of_type(events[dossier], "RESULT_RETURNED")
     assert len(returned) == 1
     assert returned[0]["payload"][1]["return_channel"] == "POSTAL"
-    assert returned[0]["payload"][1]["waybill_number"] == rig.waybills(dossier)["RESULT_DELIVERY"]
+    assert (
+        returned[0]["payload"][1]["waybill_number"]
+        == rig.waybills(dossier, events)["RESULT_DELIVERY"]
+    )
 
 
 def test_national_portal_gets_every_status_in_order_and_each_step(
     rig: Rig, stories: object
 ) -> None:
+    events = rig.read_events()
     for n in (POSTAL, ONLINE, PAID, REFUSED):
         dossier = rig.events.dossier_id(n)
-        expected = expected_calls(rig.dossier_events(dossier))
+        expected = expected_calls(events[dossier])
         assert expected.national == NATIONAL[n], dossier  # the fold agrees with the story
         assert rig.national.statuses(dossier) == NATIONAL[n], dossier
         assert rig.national.statuses(dossier, SERVICE_PROGRESS) == expected.progress, dossier
-        steps = rig.dossier_events(dossier, "PROCESSING_STEP_RECORDED")
+        steps = of_type(events[dossier], "PROCESSING_STEP_RECORDED")
         contents = [r.data["NoiDungXuLy"] for r in rig.national.received(dossier, SERVICE_PROGRESS)]
         assert len(steps) <= contents.count("Thụ lý hồ sơ"), (dossier, contents)
     assert rig.national.order_violations == []
 
 
 def test_emc_gets_one_record_per_status_change_and_step(rig: Rig, stories: object) -> None:
+    events = rig.read_events()
     for n in (POSTAL, ONLINE, PAID, REFUSED):
         dossier = rig.events.dossier_id(n)
-        expected = expected_calls(rig.dossier_events(dossier))
+        expected = expected_calls(events[dossier])
         assert len(rig.emc.received(dossier)) == expected.emc == len(NATIONAL[n]), dossier
 
 
 def test_fee_paid_online_once_and_refunded_after_stop(rig: Rig, stories: object) -> None:
+    events = rig.read_events()
     d = rig.events.dossier_id
     for n in (ONLINE, PAID):
         payment = rig.topics.payment(d(n))
@@ -216,15 +224,15 @@ def test_fee_paid_online_once_and_refunded_after_stop(rig: Rig, stories: object)
         reference = str(payment["payment_reference"])
         at_paygov = rig.paygov.ledger.payment(reference)
         assert at_paygov.amount_vnd == RECORD_FEE
-        assert len(rig.dossier_events(d(n), "PAYMENT_REQUEST_CREATED")) == 1
-        fee_paid = rig.dossier_events(d(n), "FEE_PAID")
+        assert len(of_type(events[d(n)], "PAYMENT_REQUEST_CREATED")) == 1
+        fee_paid = of_type(events[d(n)], "FEE_PAID")
         assert len(fee_paid) == 1, fee_paid  # for ONLINE the IPN came twice
         paid = fee_paid[0]["payload"][1]
         assert (paid["payment_reference"], paid["amount_vnd"]) == (reference, RECORD_FEE)
         assert paid["method"] == "NATIONAL_PAYMENT_PLATFORM"
         assert paid["provider_transaction_id"] == at_paygov.payments[0].transaction_id
-    assert rig.dossier_events(d(ONLINE), "PAYMENT_REFUNDED") == []
-    refunded = rig.dossier_events(d(PAID), "PAYMENT_REFUNDED")
+    assert of_type(events[d(ONLINE)], "PAYMENT_REFUNDED") == []
+    refunded = of_type(events[d(PAID)], "PAYMENT_REFUNDED")
     assert len(refunded) == 1
     refund = refunded[0]["payload"][1]
     at_paygov = rig.paygov.ledger.payment(refund["payment_reference"])
@@ -235,6 +243,7 @@ def test_fee_paid_online_once_and_refunded_after_stop(rig: Rig, stories: object)
 
 
 def test_national_portal_down_then_back_loses_and_doubles_nothing(rig: Rig, outage: Outage) -> None:
+    events = rig.read_events()
     assert outage.breaker["breaker"] == "open"
     assert outage.breaker["ready"] is False
     assert outage.emc_during >= 24  # EMC kept getting its records
@@ -242,7 +251,7 @@ def test_national_portal_down_then_back_loses_and_doubles_nothing(rig: Rig, outa
     assert rig.workers["national"].status().get("breaker") == "closed"
     for n in OUTAGE:
         dossier = rig.events.dossier_id(n)
-        expected = expected_calls(rig.dossier_events(dossier))
+        expected = expected_calls(events[dossier])
         assert expected.national == NATIONAL[n]
         assert rig.national.statuses(dossier) == NATIONAL[n], dossier
         assert rig.national.statuses(dossier, SERVICE_PROGRESS) == expected.progress, dossier
