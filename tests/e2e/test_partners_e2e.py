@@ -35,6 +35,7 @@ from hub.sample import PROCEDURES
 from hub.serde import RegistryClient
 from hub.settings import Settings
 from tests.e2e._partners import Rig, expected_calls, of_type, partner_rig, wait_for
+from tests.lifecycle._support import dead_letters
 
 pytestmark = pytest.mark.slow
 
@@ -279,3 +280,8 @@ def test_every_command_has_exactly_one_accepted_outcome(
                           "EMC_TRACKING_RECORD"}, types  # fmt: skip
     assert (types["POSTAL_ORDER"], types["POSTAL_CANCEL"]) == (3, 1)
     assert (types["PAYMENT_REQUEST"], types["PAYMENT_REFUND"]) == (2, 1)
+    # every push was in an order the status machine takes: nothing dead-lettered on the way
+    assert [
+        (x["processor"], x["reason_code"], x["reason"])
+        for x in dead_letters(rig.settings, rig.registry)
+    ] == []
