@@ -85,5 +85,8 @@ def test_a_killed_worker_loses_no_command(live: LiveRig) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    "DVC_CHAOS_ROUNDS" not in os.environ, reason="the long form: DVC_CHAOS_ROUNDS=3 runs it"
+)
 def test_workers_killed_round_after_round_lose_no_command(live: LiveRig) -> None:
     run(live, dossiers=400, rounds=int(os.environ.get("DVC_CHAOS_ROUNDS", "3")))
