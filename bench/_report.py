@@ -3,16 +3,14 @@ clean-up, Avro string bytes."""
 
 from __future__ import annotations
 
-import contextlib
 import resource
 import statistics
 from collections.abc import Iterable
 from pathlib import Path
 
-from kafka.errors import KafkaError
 from kafka.partitioner.default import murmur2
 
-from hub.kafka import make_admin
+from hub.kafka import delete_prefixed
 from hub.settings import Settings
 
 
@@ -53,12 +51,4 @@ def avro_string(text: str) -> bytes:
 
 def delete_topics(settings: Settings, groups: Iterable[str]) -> None:
     """Delete every topic under ``settings``' prefix, and the consumer ``groups``."""
-    admin = make_admin(settings)
-    try:
-        mine = [t for t in admin.list_topics() if t.startswith(settings.topic_prefix)]
-        with contextlib.suppress(KafkaError):
-            admin.delete_topics(mine, timeout_ms=60_000)
-        with contextlib.suppress(KafkaError):
-            admin.delete_groups(list(groups))
-    finally:
-        admin.close()
+    delete_prefixed(settings, groups)

@@ -6,6 +6,7 @@ acknowledged to a partner before every in-sync replica has it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -14,7 +15,7 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from hub.settings import Settings
 from hub.topics import ALL_TOPICS, DEADLETTER, DOSSIER_EVENTS, Retention, TopicSpec
@@ -208,3 +209,23 @@ def _partitions_of(
             raise TopicNotFound(f"topic {topic} does not exist")
         time.sleep(0.1)
     return [TopicPartition(topic, p) for p in sorted(partitions)]
+
+
+def delete_prefixed(settings: Settings, groups: Iterable[str] = ()) -> int:
+    """Delete every topic under ``settings``' prefix (changelogs included) and the consumer
+    ``groups``: what a test or a benchmark made, so the broker does not carry it on (thousands
+    of partitions slow every later metadata call and a broker restart). Best effort; returns
+    the number of topics asked to be deleted."""
+    admin = make_admin(settings)
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(settings.topic_prefix)]
+        if mine:
+            with contextlib.suppress(KafkaError):
+                admin.delete_topics(mine, timeout_ms=60_000)
+        wanted = list(groups)
+        if wanted:
+            with contextlib.suppress(KafkaError):
+                admin.delete_groups(wanted)
+        return len(mine)
+    finally:
+        admin.close()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.kafka import ensure_topics
+from hub.kafka import delete_prefixed, ensure_topics
 from hub.serde import RegistryClient
 from hub.settings import Settings
 from hub.stack import LocalStack
@@ -38,9 +38,12 @@ def topic_prefix() -> str:
 
 
 @pytest.fixture
-def settings(stack_settings: Settings, topic_prefix: str) -> Settings:
-    """Stack settings with this test's own topic prefix and 3 partitions."""
-    return stack_settings.model_copy(update={"topic_prefix": topic_prefix, "partitions": 3})
+def settings(stack_settings: Settings, topic_prefix: str) -> Iterator[Settings]:
+    """Stack settings with this test's own topic prefix and 3 partitions; the test's topics
+    are deleted after it (a broker holding every test's partitions gets slow to restart)."""
+    mine = stack_settings.model_copy(update={"topic_prefix": topic_prefix, "partitions": 3})
+    yield mine
+    delete_prefixed(mine)
 
 
 @pytest.fixture

@@ -61,10 +61,10 @@ class EventProducer:
         self.producer.send(self.topic, key=dossier_id.encode(), value=value)
 
     def flush(self) -> None:
-        self.producer.flush()
+        self.producer.flush(timeout=120)  # a bound: a test fails rather than hangs
 
     def close(self) -> None:
-        self.producer.close()
+        self.producer.close(timeout=30)
 
 
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.kafka import ensure_topics
+from hub.kafka import delete_prefixed, ensure_topics
 from hub.serde import RegistryClient
 from hub.settings import Settings
 from tests.lifecycle._support import EventProducer, WorkerProcess, publish_catalog, wait_until
@@ -40,6 +40,7 @@ class Harness:
         for worker in self.workers:
             worker.stop()
         self.producer.close()
+        delete_prefixed(self.settings)
 
 
 def lifecycle_settings(stack_settings: Settings, partitions: int) -> Settings:
