@@ -156,9 +156,12 @@ class OutboxWorker:
         )
         # registered here, once: lane threads registering a new subject at the same time race
         self._warm_up()
+        # a topic just created may not be in every broker's metadata yet: a group joined
+        # before it is would be assigned nothing until the next metadata refresh
+        self._producer.partitions_for(PARTNER_COMMANDS.name(self.settings.topic_prefix))
         consumer = make_consumer(
             self.settings, group_id=self.group_id, client_id=f"dvchub-outbox-{self.partner}",
-            max_poll_records=500,
+            max_poll_records=500, metadata_max_age_ms=10_000,
         )  # fmt: skip
         consumer.subscribe(
             [PARTNER_COMMANDS.name(self.settings.topic_prefix)], listener=_Listener(self, consumer)
