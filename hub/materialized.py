@@ -20,41 +20,32 @@ from hub.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class MaterializedTopic:
-    """key -> decoded record of ``topic``; subclasses may key records by a field instead."""
+class TopicFollower:
+    """A thread following ``topic`` from offset 0 (``hub.kafka.follow_topic``) into ``apply``;
+    ``ready`` once the topic as it was at start-up has been applied. Subclasses keep what they
+    need of each record (``apply``) and say how much they hold (``__len__``, for the log)."""
 
     def __init__(
-        self,
-        settings: Settings,
-        serde: AvroSerde,
-        topic: str,
-        *,
-        what: str,
-        max_poll_records: int = 500,
+        self, settings: Settings, topic: str, *, what: str, max_poll_records: int = 500
     ) -> None:
         self.topic = topic
-        self.undecodable = 0
         self._settings = settings
-        self._serde = serde
         self._what = what
         self._max_poll_records = max_poll_records
-        self._records: dict[str, dict[str, Any]] = {}
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        """One record of the topic (``value`` None: a tombstone)."""
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return 0
+
     @property
     def ready(self) -> bool:
         return self._ready.is_set()
-
-    def __len__(self) -> int:
-        return len(self._records)
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        return self._records.get(key)
-
-    def values(self) -> Iterator[dict[str, Any]]:
-        return iter(list(self._records.values()))
 
     def start(self) -> Self:
         if self._thread is None:
@@ -71,22 +62,49 @@ class MaterializedTopic:
     def wait_ready(self, timeout_s: float = 60.0) -> bool:
         return self._ready.wait(timeout_s)
 
-    def key_of(self, key: bytes | None, record: dict[str, Any]) -> str | None:
-        """Where ``record`` is kept; None drops it. By default the Kafka key."""
-        return key.decode() if key is not None else None
-
     def _run(self) -> None:
         follow_topic(
             self._settings,
             self.topic,
-            self._put,
+            self.apply,
             loaded=self._ready,
             stop=self._stop,
             on_loaded=lambda: log.info("%s loaded: %d %s", self.topic, len(self), self._what),
             max_poll_records=self._max_poll_records,
         )
 
-    def _put(self, key: bytes | None, value: bytes | None) -> None:
+
+class MaterializedTopic(TopicFollower):
+    """key -> decoded record of ``topic``; subclasses may key records by a field instead."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        serde: AvroSerde,
+        topic: str,
+        *,
+        what: str,
+        max_poll_records: int = 500,
+    ) -> None:
+        super().__init__(settings, topic, what=what, max_poll_records=max_poll_records)
+        self.undecodable = 0
+        self._serde = serde
+        self._records: dict[str, dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self._records.get(key)
+
+    def values(self) -> Iterator[dict[str, Any]]:
+        return iter(list(self._records.values()))
+
+    def key_of(self, key: bytes | None, record: dict[str, Any]) -> str | None:
+        """Where ``record`` is kept; None drops it. By default the Kafka key."""
+        return key.decode() if key is not None else None
+
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
         if value is None:  # tombstone: the key left the topic
             if key is not None:
                 self._records.pop(key.decode(), None)

@@ -142,7 +142,7 @@ class IpnApp:
             requests.start()
             settled.start()
             timeout = self.config.start_timeout_s
-            if not settled.wait_loaded(timeout) or not requests.wait_loaded(timeout):
+            if not settled.wait_ready(timeout) or not requests.wait_ready(timeout):
                 requests.stop()
                 settled.stop()
                 raise TimeoutError(f"the payments or settled topic did not load in {timeout} s")

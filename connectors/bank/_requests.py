@@ -9,10 +9,9 @@ amount must equal the request's.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
-from hub.kafka import follow_topic
+from hub.materialized import TopicFollower
 from hub.serde import AvroSerde, DecodeError
 from hub.settings import Settings
 from hub.topics import PAYMENTS
@@ -39,55 +38,24 @@ class RequestedPayment:
         return self.status in SETTLED_STATUSES
 
 
-class PaymentRequests:
+class PaymentRequests(TopicFollower):
     """payment reference -> RequestedPayment, kept current by a thread following the topic.
 
     Written by the follower thread, read by the event loop: single dict operations only.
     """
 
     def __init__(self, settings: Settings, serde: AvroSerde) -> None:
-        self.topic = PAYMENTS.name(settings.topic_prefix)
+        super().__init__(settings, PAYMENTS.name(settings.topic_prefix), what="payment requests")
         self.undecodable = 0
-        self._settings = settings
         self._serde = serde
         self._by_reference: dict[str, RequestedPayment] = {}
         self._by_dossier: dict[str, frozenset[str]] = {}
-        self._loaded = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def ready(self) -> bool:
-        return self._loaded.is_set()
 
     def __len__(self) -> int:
         return len(self._by_reference)
 
     def get(self, payment_reference: str) -> RequestedPayment | None:
         return self._by_reference.get(payment_reference)
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="bank-requests", daemon=True)
-            self._thread.start()
-
-    def wait_loaded(self, timeout_s: float) -> bool:
-        return self._loaded.wait(timeout_s)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        follow_topic(
-            self._settings,
-            self.topic,
-            self.apply,
-            loaded=self._loaded,
-            stop=self._stop,
-            on_loaded=lambda: log.info("%s loaded: %d payment requests", self.topic, len(self)),
-        )
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
         """One PaymentState record (or tombstone) of dossier ``key``."""

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import dataclass
 
-from hub.kafka import create_topic, follow_topic
+from hub.kafka import create_topic
+from hub.materialized import TopicFollower
 from hub.settings import Settings
 
 log = logging.getLogger("connectors.bank")
@@ -92,24 +92,16 @@ def failure_key(reference: str, transaction_id: str, reason: str) -> str:
     return f"{reference}/{transaction_id}/{reason}"
 
 
-class SettledMarkers:
+class SettledMarkers(TopicFollower):
     """The markers in memory; written by the follower thread and the event loop (dict ops)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.topic = settled_topic(settings)
+        super().__init__(settings, settled_topic(settings), what="settled markers")
         self.unreadable = 0
-        self._settings = settings
         self._paid: dict[str, Marker] = {}
         self._paid_transactions: set[tuple[str, str]] = set()
         self._failures: set[str] = set()
         self._unwritten: dict[str, Marker] = {}
-        self._loaded = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def ready(self) -> bool:
-        return self._loaded.is_set()
 
     def __len__(self) -> int:
         return len(self._paid) + len(self._failures)
@@ -138,30 +130,7 @@ class SettledMarkers:
         else:
             self._failures.add(marker.key)
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="bank-settled", daemon=True)
-            self._thread.start()
-
-    def wait_loaded(self, timeout_s: float) -> bool:
-        return self._loaded.wait(timeout_s)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        follow_topic(
-            self._settings,
-            self.topic,
-            self._apply,
-            loaded=self._loaded,
-            stop=self._stop,
-            on_loaded=lambda: log.info("%s loaded: %d markers", self.topic, len(self)),
-        )
-
-    def _apply(self, key: bytes | None, value: bytes | None) -> None:
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
         if key is None or value is None:
             return
         try:
