@@ -200,6 +200,21 @@ def read_to_end(
         consumer.close()
 
 
+def wait_visible(settings: Settings, topics: Iterable[str], *, timeout_s: float = 30.0) -> None:
+    """Return once the broker's metadata shows every topic in ``topics`` with its partitions.
+
+    A topic just created may be missing from the metadata for a moment; a faust worker whose
+    producer asked in that moment kept its writes to the topic unsent (faust's producer waits
+    up to 20 minutes), so workers wait for their topics before they start.
+    """
+    consumer = make_consumer(settings, group_id=None)
+    try:
+        for topic in topics:
+            _partitions_of(consumer, topic, timeout_s=timeout_s)
+    finally:
+        consumer.close()
+
+
 def _partitions_of(
     consumer: KafkaConsumer, topic: str, *, timeout_s: float
 ) -> list[TopicPartition]:

@@ -10,9 +10,9 @@ from typing import Any
 
 import faust
 
-from hub.kafka import ensure_topics
+from hub.kafka import create_topic, ensure_topics, wait_visible
 from hub.logs import configure_logging
-from hub.processing._faust import RunnerOptions, create_app
+from hub.processing._faust import RunnerOptions, app_id_for, create_app
 from hub.processing._types import Processor
 from hub.settings import Settings
 from hub.topics import DEADLETTER, TopicSpec
@@ -34,7 +34,14 @@ def run_worker(
 ) -> None:
     """Run one worker of ``processor`` in this process (blocks; exits the process at the end)."""
     configure_logging(loglevel.upper())
-    ensure_topics(settings, (*topics_of(processor), *extra_topics))
+    specs = (*topics_of(processor), *extra_topics)
+    ensure_topics(settings, specs)
+    # The table's changelog too, as faust would make it, so that it is visible before faust's
+    # producer first asks for it (see wait_visible).
+    app_id = (options.app_id if options is not None else None) or app_id_for(processor, settings)
+    changelog = f"{app_id}-{processor.table}-changelog"
+    create_topic(settings, changelog, config={"cleanup.policy": "compact"})
+    wait_visible(settings, (*(spec.name(settings.topic_prefix) for spec in specs), changelog))
     app = create_app(processor, settings, options)
     # quiet: faust's banner and its own log set-up stay out; records go through configure_logging
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, override_logging=False)

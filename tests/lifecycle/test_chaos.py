@@ -86,7 +86,8 @@ class Feeder(threading.Thread):
 
     def pause(self) -> None:
         self.running.clear()
-        self.idle.wait(timeout=30)
+        while self.is_alive() and not self.idle.wait(timeout=0.2):
+            pass
 
     def resume(self) -> None:
         self.running.set()
@@ -129,6 +130,25 @@ def commit_past_everything(settings: Settings) -> int:
     return sum(ends.values())
 
 
+def split_off_gaps(
+    events: list[dict[str, Any]], rounds: int, per_gap: int = 40
+) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    """The feeder's stream and, for each round, whole dossiers' events (at least ``per_gap``)
+    kept back for the gap: they exist however far the feeder got, and a dossier's events stay
+    in order whichever is sent first."""
+    dossiers: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        dossiers.setdefault(str(event["dossier_id"]), []).append(event)
+    held = list(dossiers.values())
+    gaps: list[list[dict[str, Any]]] = []
+    for _ in range(rounds):
+        gap: list[dict[str, Any]] = []
+        while len(gap) < per_gap:
+            gap += held.pop()
+        gaps.append(gap)
+    return [e for dossier in held for e in dossier], gaps
+
+
 def refetched_by(workers: tuple[WorkerProcess, ...]) -> float:
     return sum(w.metric(REFETCHED) for w in workers)
 
@@ -136,10 +156,11 @@ def refetched_by(workers: tuple[WorkerProcess, ...]) -> float:
 @pytest.mark.slow
 def test_kill_9_two_workers_repeatedly_with_a_broker_restart(chaos: Harness) -> None:
     events = list(
-        sample_events(150 * ROUNDS + 150, seed=7, start=datetime(2025, 8, 4, tzinfo=VN_TZ))
+        sample_events(250 * ROUNDS + 150, seed=7, start=datetime(2025, 8, 4, tzinfo=VN_TZ))
     )
+    streamed, gaps = split_off_gaps(events, ROUNDS)
     a, b = chaos.start_worker("a"), chaos.start_worker("b")
-    feeder = Feeder(chaos, events, per_s=150)
+    feeder = Feeder(chaos, streamed, per_s=150)
     feeder.start()
     refetched = 0.0
     for n in range(ROUNDS):
@@ -155,15 +176,14 @@ def test_kill_9_two_workers_repeatedly_with_a_broker_restart(chaos: Harness) -> 
         feeder.pause()
         a.kill()
         b.kill()
-        gap = chaos.producer.send(events[feeder.sent : feeder.sent + 40])
-        feeder.sent += len(gap)
+        chaos.producer.send(gaps[n])
         commit_past_everything(chaos.settings)
         a, b = respawn(chaos, f"a{n}-gap"), respawn(chaos, f"b{n}-gap")
         feeder.resume()
         # the records appended while no worker ran were skipped by the consumers: read back
         refetched += wait_until(partial(refetched_by, (a, b)), timeout_s=90)
     feeder.join(timeout=120)
-    assert feeder.sent == len(events)
+    assert feeder.sent == len(streamed)
     assert refetched >= 1
 
     expected = event_ids_by_dossier(events)
