@@ -20,7 +20,6 @@ import asyncio
 import html
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +31,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
@@ -53,6 +51,7 @@ from connectors.bank._messages import (
     Status,
 )
 from connectors.bank._protocols import dialect_for
+from connectors.common import SimulatorServer
 
 log = logging.getLogger("connectors.bank.sim")
 RETRIED = frozenset({Outcome.ORDER_NOT_FOUND, Outcome.RETRY})
@@ -83,7 +82,7 @@ class SimulatorFaults:
     api_garble_next: int = 0
 
 
-class BankSimulator:
+class BankSimulator(SimulatorServer):
     """One provider's simulator; ``with BankSimulator(...) as sim:`` starts and stops it."""
 
     def __init__(
@@ -102,47 +101,19 @@ class BankSimulator:
         self.faults = SimulatorFaults()
         self.ledger = Ledger(self.provider)
         self._clock = clock
-        self._sock = socket.socket()
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, port))
-        self.port = int(self._sock.getsockname()[1])
-        self.url = f"http://{host}:{self.port}"
         self._http = httpx.Client(timeout=10.0)
         self._senders = ThreadPoolExecutor(64, thread_name_prefix=f"{self.provider}-sim-ipn")
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
         self.app = self._build_app()
+        self._serve(self.app, name=f"{self.provider}-sim", host=host, port=port, lifespan="off")
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def start(self) -> BankSimulator:
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True,
-            name=f"{self.provider}-sim",
-        )  # fmt: skip
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the {self.provider} simulator did not start")
-            time.sleep(0.01)
-        return self
+    @property
+    def url(self) -> str:
+        return self.base_url
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+    def _closed(self) -> None:
         self._senders.shutdown(wait=False, cancel_futures=True)
         self._http.close()
-        self._sock.close()
-
-    def __enter__(self) -> BankSimulator:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     def configure(self, config: BankConfig) -> BankConfig:
         """``config`` with this provider's base URL pointing at the simulator."""

@@ -5,16 +5,30 @@ NotAcknowledged   ... it did not in time: the partner is told to retry
 RequestRefused    a request refused before validation, with its HTTP status
 read_capped       a request body, refused with 413 as soon as it exceeds a limit
 require_json      415 unless the body is declared application/json
+runtime_in_threads  an endpoint's lifespan: the blocking runtime started and stopped in threads
+
+For the partner simulators::
+
+ServerThread      an ASGI app served by uvicorn in a daemon thread
+SimulatorServer   the simulators' base: start/stop, ``with``, serve_forever
+FaultSwitches     counted faults (5xx, timeouts, malformed, lost replies) armed by a test
 """
 
 from connectors.common._body import RequestRefused, read_capped, require_json
+from connectors.common._faults import FAULT_KINDS, FaultKind, FaultSwitches
 from connectors.common._lifespan import runtime_in_threads
 from connectors.common._publisher import AckedPublisher, NotAcknowledged
+from connectors.common._server import ServerThread, SimulatorServer
 
 __all__ = [
+    "FAULT_KINDS",
     "AckedPublisher",
+    "FaultKind",
+    "FaultSwitches",
     "NotAcknowledged",
     "RequestRefused",
+    "ServerThread",
+    "SimulatorServer",
     "read_capped",
     "require_json",
     "runtime_in_threads",

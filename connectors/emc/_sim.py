@@ -20,7 +20,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from connectors.common import RequestRefused, read_capped, require_json
+from connectors.common import (
+    FaultSwitches,
+    RequestRefused,
+    SimulatorServer,
+    read_capped,
+    require_json,
+)
 from connectors.emc._config import DEV_TOKEN
 from connectors.emc._wire import (
     INTERNAL_ERROR,
@@ -30,7 +36,7 @@ from connectors.emc._wire import (
     VALIDATION_FAILED,
     TrackingRecord,
 )
-from connectors.national import IDEMPOTENCY_HEADER, FaultSwitches, ServerThread
+from connectors.national import IDEMPOTENCY_HEADER
 
 MAX_BODY = 64 * 1024
 
@@ -44,7 +50,7 @@ class EmcReceived:
     received_at: datetime
 
 
-class EmcSimulator:
+class EmcSimulator(SimulatorServer):
     """EMC's API in a uvicorn thread: ``with EmcSimulator() as sim``."""
 
     def __init__(self, *, token: str = DEV_TOKEN, port: int = 0) -> None:
@@ -58,27 +64,11 @@ class EmcSimulator:
         self._by_key: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
         self.app = self._build_app()
-        self._server = ServerThread(self.app, name="emc-sim", port=port)
+        self._serve(self.app, name="emc-sim", host="127.0.0.1", port=port)
 
     @property
     def url(self) -> str:
-        return self._server.url
-
-    def start(self) -> EmcSimulator:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> EmcSimulator:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    def serve_forever(self) -> None:
-        self._server.serve_forever()
+        return self.base_url
 
     def received(self, ma_ho_so: str | None = None) -> list[EmcReceived]:
         with self._lock:

@@ -17,8 +17,6 @@ Private modules::
     _mapping    PartnerCommand payloads -> request models
     _client     NationalPortalClient; portal errors -> outbox Transient / Permanent
     _intake     NationalIntake: listing -> DossierSubmitted (...), cursor and dedupe topic
-    _faults     FaultSwitches of the simulators (shared with connectors.emc)
-    _server     ServerThread: uvicorn in a thread (shared with connectors.emc)
     _sim        NationalPortalSimulator
     _openapi    renders openapi.json
 
@@ -50,7 +48,6 @@ from connectors.national._errors import (
     PortalUnavailable,
     SessionRejected,
 )
-from connectors.national._faults import FAULT_KINDS, FaultKind, FaultSwitches
 from connectors.national._intake import (
     INTAKE_STATE_SUFFIX,
     IntakeReport,
@@ -61,7 +58,6 @@ from connectors.national._intake import (
 )
 from connectors.national._openapi import OPENAPI_PATH
 from connectors.national._openapi import render as render_openapi
-from connectors.national._server import ServerThread
 from connectors.national._sim import NationalPortalSimulator, OrderViolation, Received
 from connectors.national._states import (
     NATIONAL_STATES,
@@ -80,7 +76,6 @@ from connectors.national._wire import (
 __all__ = [
     "DEV_PASSWORD",
     "DEV_USERNAME",
-    "FAULT_KINDS",
     "IDEMPOTENCY_HEADER",
     "INTAKE_STATE_SUFFIX",
     "NATIONAL_DOSSIER_SYNC",
@@ -95,8 +90,6 @@ __all__ = [
     "STATUS_OF_CODE",
     "TOKEN_HEADER",
     "VIETNAM",
-    "FaultKind",
-    "FaultSwitches",
     "IntakeReport",
     "NationalConfig",
     "NationalIntake",
@@ -108,7 +101,6 @@ __all__ = [
     "PortalTransport",
     "PortalUnavailable",
     "Received",
-    "ServerThread",
     "SessionRejected",
     "code_of_state",
     "dossier_events",

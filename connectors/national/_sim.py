@@ -31,11 +31,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
-from connectors.common import RequestRefused, read_capped, require_json
+from connectors.common import (
+    FaultSwitches,
+    RequestRefused,
+    SimulatorServer,
+    read_capped,
+    require_json,
+)
 from connectors.national._config import DEV_PASSWORD, DEV_USERNAME
 from connectors.national._dates import to_portal
-from connectors.national._faults import FaultSwitches
-from connectors.national._server import ServerThread
 from connectors.national._transport import (
     IDEMPOTENCY_HEADER,
     LOGIN_PATH,
@@ -87,7 +91,7 @@ class OrderViolation:
     after: Any
 
 
-class NationalPortalSimulator:
+class NationalPortalSimulator(SimulatorServer):
     """The portal's JSON API in a uvicorn thread: ``with NationalPortalSimulator() as sim``."""
 
     def __init__(
@@ -119,25 +123,11 @@ class NationalPortalSimulator:
         self._filed: list[Any] = []
         self._receipts = itertools.count(1)
         self.app = self._build_app()
-        self._server = ServerThread(self.app, name="national-sim", port=port)
+        self._serve(self.app, name="national-sim", host="127.0.0.1", port=port)
 
-    # -- lifecycle ---------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        return self._server.url
-
-    def start(self) -> NationalPortalSimulator:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> NationalPortalSimulator:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
+        return self.base_url
 
     # -- what tests and the demo do ----------------------------------------------------------
     def expire_sessions(self) -> None:
@@ -359,4 +349,4 @@ def _unknown_service(body: bytes) -> str | None:
 def run_simulator(port: int, **options: Any) -> None:
     """Serve a simulator in the foreground (``python -m connectors.national simulator``)."""
     simulator = NationalPortalSimulator(port=port, **options)
-    simulator._server.serve_forever()
+    simulator.serve_forever()

@@ -35,17 +35,16 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Final, Literal, Self
+from typing import Final, Literal
 
 import httpx
-import uvicorn
 from lxml import etree
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.common import RequestRefused, read_capped
+from connectors.common import RequestRefused, SimulatorServer, read_capped
 from connectors.vnpost._config import DEV_CALLBACK_USERS, DEV_PASSWORD
 from connectors.vnpost._soap import (
     CONTENT_TYPE,
@@ -66,7 +65,6 @@ from connectors.vnpost._soap import (
 )
 from connectors.vnpost._waybill import new_waybill
 from connectors.vnpost._wsse import UsernameTokenVerifier, security_header
-from hub.processing import free_port
 
 log = logging.getLogger("connectors.vnpost.simulator")
 
@@ -135,7 +133,7 @@ class SentCallback:
     result: CallbackResult
 
 
-class VnpostSimulator:
+class VnpostSimulator(SimulatorServer):
     """The simulated PostalService; ``start()`` serves it on a free loopback port."""
 
     def __init__(
@@ -151,8 +149,6 @@ class VnpostSimulator:
         timeout_sleep_s: float = 3.0,
         first_serial: int = 10_000_000,
     ) -> None:
-        self.host = host
-        self.port = port
         self.callback_url = callback_url
         self.callback_username = callback_username
         self.callback_password = callback_password
@@ -169,53 +165,25 @@ class VnpostSimulator:
         self._faults: deque[FaultKind] = deque()
         self._serials = itertools.count(first_serial)
         self._lock = threading.RLock()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
         self._http = httpx.Client(timeout=30.0)
         self.app = Starlette(
             routes=[Route("/vnpost/soap", self._endpoint, methods=["GET", "POST"])]
         )
+        self._serve(self.app, name="vnpost-sim", host=host, port=port,
+                    timeout_graceful_shutdown=1)  # fmt: skip
 
     # -- running -----------------------------------------------------------------------------
     @property
     def url(self) -> str:
         """The PostalService endpoint (``DVC_VNPOST_URL``)."""
-        return f"http://{self.host}:{self.port}/vnpost/soap"
+        return f"{self.base_url}/vnpost/soap"
 
     @property
     def wsdl_url(self) -> str:
         return f"{self.url}?wsdl"
 
-    def start(self, timeout_s: float = 30.0) -> Self:
-        if self.port == 0:
-            self.port = free_port()
-        config = uvicorn.Config(
-            self.app, host=self.host, port=self.port, log_level="warning",
-            timeout_graceful_shutdown=1,
-        )  # fmt: skip
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, name=f"vnpost-sim-{self.port}", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the VNPost simulator did not start on port {self.port}")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
+    def _closed(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     # -- faults ------------------------------------------------------------------------------
     def inject(self, kind: FaultKind, count: int = 1) -> None:
@@ -300,7 +268,7 @@ class VnpostSimulator:
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but not past a shutdown (uvicorn would cancel the request noisily)."""
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not (self._server and self._server.should_exit):
+        while time.monotonic() < deadline and not self.stopping:
             await asyncio.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
 
     def _refused(self, operation: str, fault: SoapFault) -> Response:

@@ -1,4 +1,4 @@
-"""Switchable faults of a simulator, shared by the national portal's and EMC's.
+"""Switchable faults of a partner simulator (the national portal's and EMC's).
 
 Counted faults hit the next N service calls (a "5xx storm" is a large N); ``latency_s`` delays
 every call. What each does::
