@@ -116,12 +116,19 @@ class Rig:
     def settle(self, timeout_s: float = 60.0) -> list[dict[str, Any]]:
         """Wait until every command on partner.commands has an outcome; the outcomes."""
 
-        def done() -> list[dict[str, Any]] | None:
-            wanted = {str(c["command_id"]) for c in self.commands()}
-            outcomes = self.outcomes()
-            return outcomes if wanted <= {str(o["command_id"]) for o in outcomes} else None
+        missing: list[str] = []
 
-        return wait_for(done, timeout_s, "an outcome of every command", every=1.0)
+        def done() -> list[dict[str, Any]] | None:
+            wanted = {str(c["command_id"]): str(c["command_type"]) for c in self.commands()}
+            outcomes = self.outcomes()
+            seen = {str(o["command_id"]) for o in outcomes}
+            missing[:] = sorted(f"{kind} {cid}" for cid, kind in wanted.items() if cid not in seen)
+            return None if missing else outcomes
+
+        try:
+            return wait_for(done, timeout_s, "an outcome of every command", every=1.0)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; without one: {missing}") from None
 
 
 def of_type(events: Sequence[Mapping[str, Any]], event_type: str) -> list[Mapping[str, Any]]:
