@@ -40,6 +40,10 @@ def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
     return KafkaProducer(**config)
 
 
+#: How long a consumer group waits for a member that stopped heartbeating (see make_consumer).
+GROUP_SESSION_TIMEOUT_MS = 10_000
+
+
 def make_consumer(
     settings: Settings, *topics: str, group_id: str | None, **overrides: Any
 ) -> KafkaConsumer:
@@ -50,6 +54,11 @@ def make_consumer(
         "enable_auto_commit": False,
         "client_id": "dvchub",
     }
+    if group_id is not None:
+        # The group waits this long for a member killed without leaving before moving its
+        # partitions: kafka-python's 45 s default left them unread for 45 s after a kill -9
+        # (the faust workers use the same 10 s).
+        config |= {"session_timeout_ms": GROUP_SESSION_TIMEOUT_MS, "heartbeat_interval_ms": 3_000}
     config.update(overrides)
     return KafkaConsumer(*topics, **config)
 
@@ -149,7 +158,7 @@ def offsets(settings: Settings, topic: str) -> dict[int, tuple[int, int]]:
     """partition -> (log start offset, end offset) of every partition of ``topic``."""
     consumer = make_consumer(settings, group_id=None)
     try:
-        tps = _partitions_of(consumer, topic, timeout_s=10.0)
+        tps = partitions_of(consumer, topic, timeout_s=10.0)
         begin, end = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
         return {tp.partition: (int(begin[tp]), int(end[tp])) for tp in tps}
     finally:
@@ -175,7 +184,7 @@ def read_to_end(
         settings, group_id=None, max_poll_records=max_poll_records, fetch_max_bytes=52_428_800
     )
     try:
-        tps = _partitions_of(consumer, topic, timeout_s=timeout_s)
+        tps = partitions_of(consumer, topic, timeout_s=timeout_s)
         named = set(start or ()) | set(stop or ())
         if named:
             tps = [tp for tp in tps if tp.partition in named]
@@ -210,14 +219,14 @@ def wait_visible(settings: Settings, topics: Iterable[str], *, timeout_s: float 
     consumer = make_consumer(settings, group_id=None)
     try:
         for topic in topics:
-            _partitions_of(consumer, topic, timeout_s=timeout_s)
+            partitions_of(consumer, topic, timeout_s=timeout_s)
     finally:
         consumer.close()
 
 
-def _partitions_of(
-    consumer: KafkaConsumer, topic: str, *, timeout_s: float
-) -> list[TopicPartition]:
+def partitions_of(consumer: KafkaConsumer, topic: str, *, timeout_s: float) -> list[TopicPartition]:
+    """The partitions of ``topic`` as ``consumer``'s own metadata has them, waiting up to
+    ``timeout_s`` for a topic just created (``TopicNotFound`` after that)."""
     deadline = time.monotonic() + timeout_s
     while not (partitions := consumer.partitions_for_topic(topic)):
         if time.monotonic() > deadline:

@@ -84,6 +84,9 @@ _FREE_TEXT = (
 
 #: Libraries that log every connection or request at INFO: WARNING and up unless level is DEBUG.
 CHATTY_LOGGERS = ("kafka", "aiokafka", "httpx", "httpcore")
+#: Their consumer-group coordinators log joins, assignments and revocations at INFO, a few lines
+#: per rebalance: kept at the hub's level, since they say what each worker is doing after a kill.
+GROUP_LOGGERS = ("kafka.coordinator", "aiokafka.consumer.group_coordinator")
 ENV_LEVEL = "DVC_LOG_LEVEL"
 ENV_FORMAT = "DVC_LOG_FORMAT"
 # Attributes a foreign record may carry that are not data: set by another handler's formatter
@@ -239,6 +242,8 @@ def configure_logging(level: str | None = None, *, json: bool | None = None) -> 
     for name in CHATTY_LOGGERS:
         quiet = logging.NOTSET if number <= logging.DEBUG else max(number, logging.WARNING)
         logging.getLogger(name).setLevel(quiet)
+    for name in GROUP_LOGGERS:  # their parents are quiet: an explicit level, not NOTSET
+        logging.getLogger(name).setLevel(logging.NOTSET if number <= logging.DEBUG else number)
     # A server configured before us (uvicorn's default dictConfig) gives its loggers their own
     # handlers and stops propagation: their records would bypass redaction. Route them to root.
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):

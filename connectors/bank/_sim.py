@@ -107,10 +107,6 @@ class BankSimulator(SimulatorServer):
         self._serve(self.app, name=f"{self.provider}-sim", host=host, port=port, lifespan="off")
 
     # -- lifecycle -----------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return self.base_url
-
     def _closed(self) -> None:
         self._senders.shutdown(wait=False, cancel_futures=True)
         self._http.close()

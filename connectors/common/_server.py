@@ -94,6 +94,11 @@ class SimulatorServer:
         return self._server.url
 
     @property
+    def url(self) -> str:
+        """Where the partner's client is pointed (the base URL unless a subclass says more)."""
+        return self.base_url
+
+    @property
     def stopping(self) -> bool:
         return self._server.stopping
 

@@ -66,10 +66,6 @@ class EmcSimulator(SimulatorServer):
         self.app = self._build_app()
         self._serve(self.app, name="emc-sim", host="127.0.0.1", port=port)
 
-    @property
-    def url(self) -> str:
-        return self.base_url
-
     def received(self, ma_ho_so: str | None = None) -> list[EmcReceived]:
         with self._lock:
             return [r for r in self._received if ma_ho_so is None or r.record.MaHoSo == ma_ho_so]

@@ -125,10 +125,6 @@ class NationalPortalSimulator(SimulatorServer):
         self.app = self._build_app()
         self._serve(self.app, name="national-sim", host="127.0.0.1", port=port)
 
-    @property
-    def url(self) -> str:
-        return self.base_url
-
     # -- what tests and the demo do ----------------------------------------------------------
     def expire_sessions(self) -> None:
         """Invalidate every token now (the portal restarted / revoked its sessions)."""

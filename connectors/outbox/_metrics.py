@@ -51,3 +51,9 @@ class OutboxMetrics:
             "dvchub_outbox_ready", "1 when the worker is in its group and the breaker is not open.",
             ["partner"], registry=r,
         )  # fmt: skip
+        self.partition_idle = Gauge(
+            "dvchub_outbox_partition_idle_seconds",
+            "Seconds an assigned partition with work (commands in flight or not read yet) has "
+            "made no progress: no record read, no command finished.",
+            ["partner", "partition"], registry=r,
+        )  # fmt: skip

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, TopicPartition
+from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
@@ -49,7 +50,13 @@ from connectors.outbox._types import (
 )
 from connectors.outbox._web import WebServer
 from hub.deadletter import DeadLetterInput, DeadLetterWriter
-from hub.kafka import ensure_topics, make_consumer, make_producer
+from hub.kafka import (
+    GROUP_SESSION_TIMEOUT_MS,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+    partitions_of,
+)
 from hub.serde import AvroSerde, DecodeError, RegistryClient, RegistryError, serde_for
 from hub.settings import Settings
 from hub.topics import DEADLETTER, DOSSIER_EVENTS, PARTNER_COMMANDS, PARTNER_OUTCOMES
@@ -72,6 +79,9 @@ class OutboxOptions:
     #: None: no web server; 0: any free port.
     web_port: int | None = None
     ack_timeout_s: float = 30.0
+    #: How long the group waits for a worker that stopped heartbeating (a kill -9) before its
+    #: partitions move: the bound on a stall after a crash (kafka-python's default is 45 s).
+    session_timeout_s: float = GROUP_SESSION_TIMEOUT_MS / 1000
 
 
 def group_for(settings: Settings, partner: str) -> str:
@@ -123,6 +133,7 @@ class OutboxWorker:
         self._offsets: dict[TopicPartition, PartitionOffsets] = {}
         self._generation: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
+        self._first_pending: set[TopicPartition] = set()
         self._joined = False
         self._running = False
         self._paused = False
@@ -156,16 +167,22 @@ class OutboxWorker:
         )
         # registered here, once: lane threads registering a new subject at the same time race
         self._warm_up()
-        # a topic just created may not be in every broker's metadata yet: a group joined
-        # before it is would be assigned nothing until the next metadata refresh
-        self._producer.partitions_for(PARTNER_COMMANDS.name(self.settings.topic_prefix))
+        topic = PARTNER_COMMANDS.name(self.settings.topic_prefix)
+        session_ms = int(self.options.session_timeout_s * 1000)
+        # Cooperative rebalancing: a worker joining or leaving moves only the partitions that
+        # change owner; the others' commands go on (eager rebalancing stopped every worker
+        # until the dead one's session expired).
         consumer = make_consumer(
             self.settings, group_id=self.group_id, client_id=f"dvchub-outbox-{self.partner}",
-            max_poll_records=500, metadata_max_age_ms=10_000,
+            max_poll_records=500, metadata_max_age_ms=10_000, session_timeout_ms=session_ms,
+            heartbeat_interval_ms=min(3_000, session_ms // 3),
+            partition_assignment_strategy=(CooperativeStickyAssignor,),
         )  # fmt: skip
-        consumer.subscribe(
-            [PARTNER_COMMANDS.name(self.settings.topic_prefix)], listener=_Listener(self, consumer)
-        )
+        # A topic just created may be missing from the metadata for a moment. The consumer's
+        # own metadata must hold it before joining: a group joined without it was assigned
+        # nothing, and kept so for over a minute (asking the producer did not help).
+        partitions_of(consumer, topic, timeout_s=60.0)
+        consumer.subscribe([topic], listener=_Listener(self, consumer))
         if self._web:
             self._web.start()
         self._running = True
@@ -180,6 +197,7 @@ class OutboxWorker:
                 if time.monotonic() - last_commit >= self.options.commit_interval_s:
                     self._commit(consumer)
                     self._update_gauges()
+                    self._update_idle(consumer)
                     last_commit = time.monotonic()
         finally:
             self._running = False
@@ -214,6 +232,10 @@ class OutboxWorker:
             generation = self._generation.get(tp, 0)
         if offsets is None:  # revoked between poll and here
             return
+        if tp in self._first_pending:
+            self._first_pending.discard(tp)
+            log.info("outbox %s: partition %s starts at offset %s",
+                     self.partner, tp.partition, record.offset)  # fmt: skip
         offsets.add(record.offset)
         command = self._decode(tp, record)
         if command is None:
@@ -265,13 +287,30 @@ class OutboxWorker:
                 self._stopping.wait(1.0)
 
     def _apply_backpressure(self, consumer: Any) -> None:
+        # from the consumer's own state each time: a rebalance may add partitions, unpaused
         pending = self.pending
-        if not self._paused and pending >= self.options.max_pending:
-            consumer.pause(*consumer.assignment())
+        if pending >= self.options.max_pending:
+            if unpaused := set(consumer.assignment()) - set(consumer.paused()):
+                consumer.pause(*unpaused)
             self._paused = True
         elif self._paused and pending <= self.options.max_pending // 2:
             consumer.resume(*consumer.paused())
             self._paused = False
+
+    def _update_idle(self, consumer: Any) -> None:
+        """The time without progress of each assigned partition that has work to do."""
+        now = time.monotonic()
+        with self._lock:
+            tracked = dict(self._offsets)
+        for tp, offsets in tracked.items():
+            highwater = consumer.highwater(tp)
+            try:
+                position = consumer.position(tp, timeout_ms=0)
+            except KafkaError:  # revoked meanwhile, or not known yet
+                position = None
+            behind = highwater is not None and position is not None and position < highwater
+            idle = offsets.idle_s(behind=behind, now=now)
+            self.metrics.partition_idle.labels(self.partner, str(tp.partition)).set(idle)
 
     def _commit(self, consumer: Any, only: Iterable[TopicPartition] | None = None) -> None:
         with self._lock:
@@ -293,20 +332,25 @@ class OutboxWorker:
             self._committed[tp] = meta.offset
 
     def _assigned(self, partitions: Sequence[TopicPartition]) -> None:
+        log.info("outbox %s: assigned partitions %s", self.partner, _numbers(partitions))
         with self._lock:
             for tp in partitions:
+                self._first_pending.add(tp)
                 self._offsets[tp] = PartitionOffsets()
                 self._generation[tp] = self._generation.get(tp, 0) + 1
             self._joined = True
 
     def _revoked(self, consumer: Any, partitions: Sequence[TopicPartition]) -> None:
+        log.info("outbox %s: partitions %s revoked", self.partner, _numbers(partitions))
         self._commit(consumer, only=partitions)
         with self._lock:
             for tp in partitions:
                 self._offsets.pop(tp, None)
                 self._committed.pop(tp, None)
                 self._generation[tp] = self._generation.get(tp, 0) + 1
-        self._paused = False
+        for tp in partitions:
+            with contextlib.suppress(KeyError):
+                self.metrics.partition_idle.remove(self.partner, str(tp.partition))
 
     # -- the lane threads --------------------------------------------------------------------
 
@@ -530,6 +574,10 @@ class OutboxWorker:
             "oldest_pending_s": round(self._oldest_pending_s(), 3),
             "paused": self._paused,
         }
+
+
+def _numbers(partitions: Iterable[TopicPartition]) -> list[int]:
+    return sorted(tp.partition for tp in partitions)
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -80,6 +80,14 @@ def app_id_for(processor: Processor[Any], settings: Settings) -> str:
     return f"{settings.topic_prefix}{processor.name}"
 
 
+def changelog_for(
+    processor: Processor[Any], settings: Settings, options: RunnerOptions | None = None
+) -> str:
+    """The table's changelog topic, as faust names it: ``<app id>-<table>-changelog``."""
+    app_id = (options.app_id if options is not None else None) or app_id_for(processor, settings)
+    return f"{app_id}-{processor.table}-changelog"
+
+
 class _Pinned:
     """Stands for an event of ``partition`` where there is none (a timer, a batch's writes)."""
 
@@ -142,6 +150,7 @@ class _Runtime:
         self._lock = asyncio.Lock()
         self._stalls: dict[int, tuple[int, int]] = {}
         self._lagging: set[int] = set()
+        self._moved: dict[int, tuple[int, float]] = {}  # partition -> (mark, when it moved)
         self.clock: Clock = clock_from_spec(options.clock or os.environ.get("DVC_CLOCK"))
         # one batch or one timer scan at a time: both fold and write through the same Fold
         self._busy = asyncio.Lock()
@@ -388,8 +397,10 @@ class _Runtime:
         assert self.fold is not None
         assigned = self.assigned()
         for gone in self._lagging - set(assigned):
-            with contextlib.suppress(KeyError):
-                metrics.LAG.remove(self.name, str(gone))
+            self._moved.pop(gone, None)
+            for gauge in (metrics.LAG, metrics.PARTITION_IDLE):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(self.name, str(gone))
         self._lagging = set(assigned)
         if not assigned:
             return
@@ -399,6 +410,7 @@ class _Runtime:
             stored = self.fold.next_offset(partition)
             mark = begin if stored is None else stored
             metrics.LAG.labels(self.name, str(partition)).set(max(0, end - mark))
+            self._observe_progress(partition, mark, backlog=end > mark)
             if end <= mark:
                 self._stalls.pop(partition, None)
                 continue
@@ -412,6 +424,14 @@ class _Runtime:
                 await self.app.consumer.seek(tp, mark)
                 self.app.consumer.resume_partitions({tp})
                 self._stalls[partition] = (mark, 0)
+
+    def _observe_progress(self, partition: int, mark: int, *, backlog: bool) -> None:
+        now = time.monotonic()
+        before = self._moved.get(partition)
+        if before is None or before[0] != mark or not backlog:
+            self._moved[partition] = before = (mark, now)
+        idle = now - before[1] if backlog else 0.0
+        metrics.PARTITION_IDLE.labels(self.name, str(partition)).set(idle)
 
     def readiness(self) -> dict[str, Any]:
         partitions = sorted(self.assigned())

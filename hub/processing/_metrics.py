@@ -32,6 +32,12 @@ LAG = Gauge(
     "Records of an assigned input partition not applied yet (end offset - next-offset mark).",
     ["processor", "partition"],
 )
+PARTITION_IDLE = Gauge(
+    "dvchub_processor_partition_idle_seconds",
+    "Seconds an assigned input partition with a backlog has not moved its next-offset mark "
+    "(0 without a backlog): after a kill, the bound is the session timeout and a rebalance.",
+    ["processor", "partition"],
+)
 REFETCHED = Counter(
     "dvchub_processor_refetched_total",
     "Records the consumer skipped (faust-streaming after a rebalance) and the runner read back.",

@@ -12,7 +12,7 @@ import faust
 
 from hub.kafka import create_topic, ensure_topics, wait_visible
 from hub.logs import configure_logging
-from hub.processing._faust import RunnerOptions, app_id_for, create_app
+from hub.processing._faust import RunnerOptions, changelog_for, create_app
 from hub.processing._types import Processor
 from hub.settings import Settings
 from hub.topics import DEADLETTER, TopicSpec
@@ -38,8 +38,7 @@ def run_worker(
     ensure_topics(settings, specs)
     # The table's changelog too, as faust would make it, so that it is visible before faust's
     # producer first asks for it (see wait_visible).
-    app_id = (options.app_id if options is not None else None) or app_id_for(processor, settings)
-    changelog = f"{app_id}-{processor.table}-changelog"
+    changelog = changelog_for(processor, settings, options)
     create_topic(settings, changelog, config={"cleanup.policy": "compact"})
     wait_visible(settings, (*(spec.name(settings.topic_prefix) for spec in specs), changelog))
     app = create_app(processor, settings, options)
