@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DVCHUB := $(VENV)/bin/dvchub
 PYTEST_ARGS ?=
 
-.PHONY: run test install system-deps stack-up stop lint bench clean
+.PHONY: run test install system-deps stack-up stop lint bench chaos clean
 
 run: install stack-up
 	$(DVCHUB) demo run
@@ -59,6 +59,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# The long form of every kill test (DVC_CHAOS_ROUNDS rounds, default 5; RUNS times each).
+chaos: install stack-up
+	bench/chaos.sh
 
 bench: install stack-up
 	$(PY) bench/serde.py

@@ -13,6 +13,7 @@ killed workers are replaced and the next round kills again.
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -75,11 +76,14 @@ def assert_totals(kpis: Kpis, events: Sequence[Mapping[str, Any]]) -> None:
     assert sum(received(s) for s in months) == sum(received(s) for s in years) == accepted
 
 
-def kill_while_busy(victim: KpiWorker, before: float) -> None:
-    """SIGKILL ``victim`` as soon as it has folded something more than ``before``."""
+def kill_while_busy(victim: KpiWorker, before: float) -> float:
+    """SIGKILL ``victim`` as soon as it has folded something more than ``before``; returns how
+    long that took."""
+    started = time.monotonic()
     wait_until(lambda: victim.metric(EVENTS % victim.processor) > before, timeout_s=60,
                every_s=0.1)  # fmt: skip
     victim.kill()
+    return time.monotonic() - started
 
 
 def test_killed_workers_lose_nothing_and_count_nothing_twice(live: LiveRig) -> None:
@@ -99,13 +103,18 @@ def test_killed_workers_lose_nothing_and_count_nothing_twice(live: LiveRig) -> N
         kill_while_busy(dossier_victim, folded)
         summed = kpi_victim.metric(EVENTS % "kpi")
         live.events.send(e for d in chunks[2 * round_ + 1] for e in d)
-        kill_while_busy(kpi_victim, summed)
+        # the facts of this chunk come from the surviving kpi-dossiers worker, and from the
+        # killed one's partitions once its session expired and they moved
+        waited = kill_while_busy(kpi_victim, summed)
+        print(f"round {round_ + 1}: kpi-dossiers killed; kpi summed again {waited:.1f} s later")
         if round_ < ROUNDS - 1:  # the long form: replacements, killed in the next round
             for fold in ("kpi-dossiers", "kpi"):
                 pairs[fold] = [pairs[fold][1], live.start(fold, f"{fold}-r{round_}")]
             live.wait_ready()
     live.events.send(e for d in chunks[-1] for e in d)
+    started = time.monotonic()
     published, replayed = live.settled(timeout_s=120)
+    print(f"settled {time.monotonic() - started:.1f} s after the last chunk")
     assert compare(published, replayed) == []
     assert_totals(published, events)
     assert set(published.histories) == {p.code for p in sample.PROCEDURES}
