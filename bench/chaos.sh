@@ -10,7 +10,7 @@ OUT=.cache/chaos/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 TESTS=(
   "lifecycle tests/lifecycle/test_chaos.py"
-  "sla tests/sla/test_workers.py::test_killed_between_scheduling_and_firing_the_alert_still_fires_once"
+  "sla tests/sla/test_workers.py::test_killed_round_after_round_every_alert_fires_once"
   "routing tests/routing/test_kill.py"
   "payments tests/payments/test_workers.py::test_killed_workers_lose_no_command_and_make_no_other"
   "kpi tests/kpi/test_kill.py"

@@ -7,9 +7,13 @@ with their partitions. The clock is a file both workers read (``--clock file:...
 
 from __future__ import annotations
 
+import os
+import random
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +136,58 @@ def test_a_rebalance_moves_timers_to_the_other_worker(rig: Rig) -> None:
     rig.assert_alerts_once({"OVERDUE", "OVERDUE_WITHOUT_APOLOGY"})
     assert first.metric(FIRED) >= 1
     assert second.metric(FIRED) >= 1
+
+
+def _scheduled(rig: Rig, dossiers: list[str]) -> bool:
+    topic = SLA_DEADLINES.name(rig.settings.topic_prefix)
+    latest = {r.key: rig.deadline_serde.decode(r.value) for r in read_all(rig.settings, topic)}
+    return all(latest.get(d.encode(), {}).get("clock") == "RUNNING" for d in dossiers)
+
+
+def _fired(rig: Rig, due: set[tuple[str, str]]) -> bool:
+    return due <= {(a["dossier_id"], a["kind"]) for a in rig.alerts()}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    "DVC_CHAOS_ROUNDS" not in os.environ, reason="the long form: DVC_CHAOS_ROUNDS=5 runs it"
+)
+def test_killed_round_after_round_every_alert_fires_once(rig: Rig) -> None:
+    """Each round, a week later: dossiers accepted on Monday, a worker SIGKILLed (a new one
+    replaces it), the clock moved to Wednesday: the round's due-soon and apology alerts fire
+    once, and the previous round's overdue pair fires once as the clock passes their
+    appointments. Prints how long after each kill the round's alerts were all out."""
+    rounds = int(os.environ["DVC_CHAOS_ROUNDS"])
+    workers = [rig.start("w1"), rig.start("w2")]
+    wait_until(lambda: all(w.status()["partitions"] for w in workers), 60)
+    rng = random.Random(8)
+    monday = vn(2025, 3, 3, 8)
+    dossiers: list[str] = []
+    for round_ in range(rounds):
+        week = monday + timedelta(days=7 * round_)
+        rig.clock.set(week)
+        batch = [f"HS-R{round_}-{n:03d}" for n in range(DOSSIERS)]
+        for dossier in batch:
+            rig.events.send(accepted(dossier, week + timedelta(hours=1)))
+        dossiers += batch
+        wait_until(partial(_scheduled, rig, batch), timeout_s=60)
+        victim = rng.choice([w for w in workers if w.alive()])
+        victim.kill()  # its timers exist only in the changelog now
+        killed = time.monotonic()
+        rig.clock.set(week + timedelta(days=2, hours=2))  # Wednesday 10:00
+        due = {(d, k) for d in batch for k in ("DUE_SOON", "APOLOGY_DUE")}
+        wait_until(partial(_fired, rig, due), 120)
+        print(f"round {round_ + 1}: the round's alerts all out {time.monotonic() - killed:.1f} s "
+              "after the kill")  # fmt: skip
+        workers.append(rig.start(f"r{round_}"))
+    rig.clock.set(monday + timedelta(days=7 * rounds + 3))  # past every appointment
+    expected = len(dossiers) * 4
+    wait_until(lambda: len(rig.alerts()) >= expected, timeout_s=120)
+    time.sleep(2)  # anything fired twice would show up by now
+    alerts = rig.alerts()
+    assert len(alerts) == len({a["alert_id"] for a in alerts}) == expected
+    by_dossier: dict[str, list[str]] = {}
+    for alert in alerts:
+        by_dossier.setdefault(alert["dossier_id"], []).append(alert["kind"])
+    every = ["APOLOGY_DUE", "DUE_SOON", "OVERDUE", "OVERDUE_WITHOUT_APOLOGY"]
+    assert {d: sorted(k) for d, k in by_dossier.items()} == {d: every for d in dossiers}
