@@ -418,12 +418,37 @@ class _Runtime:
             checks = before[1] + 1 if before is not None and before[0] == mark else 0
             self._stalls[partition] = (mark, checks)
             if checks >= 2:
-                log.warning("partition %s stalled at offset %s (end %s): seeking and resuming it",
-                            partition, mark, end)  # fmt: skip
+                log.warning("partition %s stalled at offset %s (end %s): reading it back and "
+                            "seeking the consumer to it", partition, mark, end)  # fmt: skip
                 metrics.STALLS.labels(self.name).inc()
+                await self._catch_up(partition, mark, end)
                 await self.app.consumer.seek(tp, mark)
                 self.app.consumer.resume_partitions({tp})
                 self._stalls[partition] = (mark, 0)
+
+    async def _catch_up(self, partition: int, mark: int, end: int) -> None:
+        """Apply ``[mark, end)`` of ``partition`` from the broker, as a batch would.
+
+        faust-streaming drops a delivered message at or below the partition's committed offset,
+        so a seek cannot bring back records the group committed past (a skip after a SIGKILL
+        rebalance); when no later record arrives to reveal the gap to ``process``, nothing
+        else would ever apply them.
+        """
+        async with self._busy:
+            assert self.fold is not None
+            current = self.fold.next_offset(partition)  # None: nothing applied yet
+            if partition not in self.assigned() or current not in (None, mark):
+                return  # moved or revoked meanwhile: the next check judges again
+            while mark < end:
+                stop = min(end, mark + self.options.batch_max)
+                missed = await self._refetch(partition, mark, stop)
+                for message in missed:
+                    with _in_partition(_Pinned(partition)):
+                        await self._step(message)
+                await self._write(self.fold.drain())
+                if not missed:
+                    return
+                mark = stop
 
     def _observe_progress(self, partition: int, mark: int, *, backlog: bool) -> None:
         now = time.monotonic()
