@@ -2,7 +2,9 @@
 
 Both come from Maven Central through the machine's ``mvn`` and run as background JVMs whose
 jars, data, pid files and logs live under ``DVC_STACK_HOME`` (default ``.cache/stack``).
-``up`` is idempotent: a component that is already running and ready is left alone.
+``up`` is idempotent: a component that is already running and ready is left alone. Both keep
+their data on disk (the broker its log, the registry an H2 file database), so ``down``/``up``
+and a reboot lose neither records nor the schema ids they carry.
 
 Optionally (``LocalStack(settings, with_prometheus=True)``, ``dvchub stack up
 --with-prometheus``) a real Prometheus server from the OS package, scraping whatever processes
@@ -80,8 +82,9 @@ class ComponentStatus:
 
 
 class LocalStack:
-    """Kafka first (the registry does not need it with in-memory storage, but the hub does);
-    Prometheus last, and only ``with_prometheus`` (it needs an OS package the hub does not)."""
+    """Kafka and the registry start in parallel (the registry's database is a local file, not
+    a Kafka topic, so it does not wait for the broker); Prometheus last, and only
+    ``with_prometheus`` (it needs an OS package the hub does not)."""
 
     def __init__(self, settings: Settings, *, with_prometheus: bool = False) -> None:
         self.settings = settings
@@ -99,14 +102,15 @@ class LocalStack:
     def up(self, on_progress: Callable[[str], None] = lambda _: None) -> list[ComponentStatus]:
         """Start what is not running, in parallel, and wait until everything is ready.
 
-        A cold start (neither Kafka nor the registry running) begins with an empty broker: the
-        registry keeps its schemas in memory, so records written under the previous registry
-        would carry schema ids the new one does not know, or knows as other schemas.
+        Both start on their existing data. The one exception is a broker log without a
+        registry database (a stack home from before the registry kept one, or a deleted
+        database): the records would carry schema ids the new registry does not know, or
+        knows as other schemas, so a cold start (neither running) then removes that log.
         """
         self.fetch()
         cold = self.kafka.process.pid() is None and self.registry.process.pid() is None
-        if cold and self.kafka.reset():
-            on_progress("kafka: a new registry, so an empty broker (its old log removed)")
+        if cold and not self.registry.has_database() and self.kafka.reset():
+            on_progress("kafka: the registry has no database, so an empty broker (log removed)")
         started_at = time.monotonic()
         started: list[Component] = []
         for component in self.components:

@@ -92,7 +92,9 @@ class KafkaNode:
             )
 
     def reset(self) -> bool:
-        """Remove the log directory (the node must be stopped); whether there was one."""
+        """Remove the log directory (the node must be stopped); whether there was one.
+
+        Only for a log whose schema ids no registry database backs (see ``LocalStack.up``)."""
         data = self.home / "data"
         if not data.exists():
             return False
