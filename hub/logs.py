@@ -5,10 +5,16 @@ logger renders *every* record, structlog's and the standard library's (faust, ka
 httpx), through the same processor chain, which redacts before anything is rendered:
 
 * the values of personal-data and secret keys (``SENSITIVE_KEYS``), at any depth of the event
-  dict: citizen identity numbers, phones, e-mails, addresses (DOMAIN.md), keys, tokens, passwords;
+  dict, compared case-insensitively and ignoring ``_`` and ``-`` (``HoTen`` is ``ho_ten``):
+  every field the Avro contract marks ``"personal": true`` (``PERSONAL_FIELDS``, read from
+  ``schemas/*.avsc`` once, at import), the partners' own names for personal fields
+  (``PARTNER_PERSONAL_KEYS``: ``ho_ten``, ``SoDienThoai``, ``so_cccd``, ``ngay_sinh`` ...), and
+  keys, tokens, passwords;
 * personal data inside free text, in any string value including the message and the text of an
-  exception: citizen ID numbers (12 digits), old ID numbers (9 digits), phone numbers (``0`` or
-  ``+84`` and 9-10 digits) and e-mail addresses (``redact_text``);
+  exception (``redact_text``): citizen ID numbers (12 digits), old ID numbers (9 digits),
+  passport numbers (a letter and 7 digits), phone numbers (``0``, ``+84`` or ``0084`` and 9-10
+  digits, also URL-encoded: ``%2B84``, ``%20``), e-mail addresses (also ``%40``), and the value
+  after a sensitive key in query strings, JSON or Python text (``ho_ten=...``, ``"HoTen": "..."``);
 * byte strings, as values or as ``b'...'`` literals in text: Avro records carry personal data.
 
 Output: JSON lines when stderr is not a terminal, readable lines on a terminal;
@@ -18,12 +24,15 @@ Uncaught exceptions, in any thread, are logged (redacted) instead of printed.
 
 from __future__ import annotations
 
+import json as jsonlib  # configure_logging has a parameter named json
 import logging
 import os
 import re
 import sys
 import threading
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
+from functools import lru_cache
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -34,17 +43,21 @@ __all__ = [
     "CHATTY_LOGGERS",
     "ENV_FORMAT",
     "ENV_LEVEL",
+    "PARTNER_PERSONAL_KEYS",
+    "PERSONAL_FIELDS",
     "REDACTED",
     "SENSITIVE_KEYS",
     "configure_logging",
     "get_logger",
+    "is_sensitive_key",
+    "personal_fields",
     "redact_sensitive",
     "redact_text",
 ]
 
 REDACTED = "[redacted]"
 _BYTES_REDACTED = "b'[redacted]'"
-SENSITIVE_KEYS = frozenset(
+_SECRET_KEYS = frozenset(
     {
         "id_number",
         "citizen_id",
@@ -70,17 +83,108 @@ SENSITIVE_KEYS = frozenset(
         "checksum_secret",
     }
 )
+# What the partners call personal fields on their wires and in their files (national portal,
+# VNPost, banks, the provincial systems), which reach our logs in error bodies and URLs.
+PARTNER_PERSONAL_KEYS = frozenset(
+    {
+        *("ho_ten", "ho_va_ten", "ten_nguoi_nop", "nguoi_nop", "ten_cong_dan", "chu_ho_so"),
+        *("applicant_name", "recipient_name", "receiver_name", "sender_name", "payer_name"),
+        *("customer_name", "citizen_name", "nguoi_nhan", "ten_nguoi_nhan", "nguoi_gui"),
+        *("dia_chi", "dia_chi_chi_tiet", "dia_chi_thuong_tru", "noi_thuong_tru", "noi_o"),
+        *("thuong_tru", "tam_tru", "que_quan", "home_address", "street_address"),
+        *("so_dien_thoai", "dien_thoai", "sdt", "di_dong", "mobile", "telephone", "msisdn"),
+        *("thu_dien_tu", "e_mail", "payer_email", "payer_phone", "payer_mobile"),
+        *("so_cmnd", "so_cccd", "so_giay_to", "so_dinh_danh", "ma_dinh_danh"),
+        *("so_ho_chieu", "ho_chieu", "passport", "passport_number", "national_id"),
+        *("ngay_sinh", "date_of_birth", "birth_date", "birthday", "dob", "nam_sinh"),
+    }
+)
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+
+
+def _walk_fields(node: Any) -> Iterator[Mapping[str, Any]]:
+    """Every field of every record in a schema, nested record types included."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk_fields(item)
+    elif isinstance(node, Mapping):
+        for field in node.get("fields", ()):
+            yield field
+            yield from _walk_fields(field.get("type"))
+        for key in ("items", "values"):
+            yield from _walk_fields(node.get(key))
+        if isinstance(node.get("type"), Mapping | list):
+            yield from _walk_fields(node["type"])
+
+
+@lru_cache(maxsize=8)
+def personal_fields(schema_dir: Path = SCHEMA_DIR) -> frozenset[str]:
+    """Names of the fields ``schemas/*.avsc`` marks ``"personal": true``.
+
+    The contract is where a new personal field is declared, so the logs learn it from there. No
+    schema at all is an error, not an empty set: redaction would silently be weaker.
+    """
+    files = sorted(schema_dir.glob("*.avsc"))
+    if not files:
+        raise RuntimeError(f"no Avro schema in {schema_dir}: cannot tell which fields are personal")
+    return frozenset(
+        str(field["name"])
+        for path in files
+        for field in _walk_fields(jsonlib.loads(path.read_text(encoding="utf-8")))
+        if field.get("personal") is True
+    )
+
+
+PERSONAL_FIELDS = personal_fields()
+SENSITIVE_KEYS = _SECRET_KEYS | PARTNER_PERSONAL_KEYS | PERSONAL_FIELDS
+
+
+def _squash(key: object) -> str:
+    return str(key).replace("_", "").replace("-", "").casefold()
+
+
+_SQUASHED_KEYS = frozenset(_squash(key) for key in SENSITIVE_KEYS)
+
+
+def is_sensitive_key(key: object) -> bool:
+    """Whether a value under ``key`` is redacted: case, ``_`` and ``-`` do not matter."""
+    return _squash(key) in _SQUASHED_KEYS
+
 
 # Free-text patterns. A digit run counts only as a whole word (not inside a hex digest or a
 # longer number); phones may be grouped with single spaces, dots or hyphens ("0912 345 678").
 # A bytes literal (the repr of an Avro record in kafka's DEBUG lines), to the end if truncated.
 _BYTES_LITERAL = re.compile(r"""(?<!\w)b(?:'(?:[^'\\]|\\.)*(?:'|$)|"(?:[^"\\]|\\.)*(?:"|$))""")
 _FREE_TEXT = (
+    # URL-encoded first ("%40", "%2B84", "%20"), before the plain patterns take a fragment.
+    re.compile(r"[\w.%+-]+%40[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}", re.IGNORECASE),  # e-mail
+    re.compile(
+        r"(?<![\w%])(?:%2B84|\+84|0084|0)(?:%20|\+)?\d(?:(?:%20|\+)?\d){8,9}(?!\w)", re.IGNORECASE
+    ),  # phone, URL-encoded
     re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}"),  # e-mail
     re.compile(r"(?<![\w+])(?:\+84[ .-]?|0084|0)\d(?:[ .-]?\d){8,9}(?!\w)"),  # phone
     re.compile(r"(?<!\w)(?<![0-9a-fA-F]{4}-)\d{12}(?!\w)"),  # citizen ID, not a UUID's tail
     re.compile(r"(?<!\w)\d{9}(?!\w)"),  # old ID (CMND)
+    # Passport: a capital and 7 digits as a whole word; not next to "-", so not a part of a
+    # UUID ("B1234567-...") or of a dossier id.
+    re.compile(r"(?<![\w-])[A-Z]\d{7}(?![\w-])"),
 )
+# "key=value" (query strings, forms) or a quoted key then ":" or "=" (JSON, Python reprs): the
+# value is redacted when the key is sensitive. An unquoted value ends at a separator, so a name
+# with real spaces keeps its tail here; URL-encoded it is one token.
+_KEY_VALUE = re.compile(
+    r"""(?P<head>(?P<q>["'])(?P<qkey>[^\W\d][\w-]*)(?P=q)\s*[:=]\s*|(?<![\w-])(?P<key>[^\W\d][\w-]*)=)"""
+    r"""(?P<value>"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|[^\s&;,"'(){}\[\]<>]*)"""
+)
+
+
+def _redact_key_value(match: re.Match[str]) -> str:
+    value = match["value"]
+    if not value or not is_sensitive_key(match["qkey"] or match["key"]):
+        return match[0]
+    quote = value[0] if value[0] in "\"'" else ""
+    return f"{match['head']}{quote}{REDACTED}{quote}"
+
 
 #: Libraries that log every connection or request at INFO: WARNING and up unless level is DEBUG.
 CHATTY_LOGGERS = ("kafka", "aiokafka", "httpx", "httpcore")
@@ -95,11 +199,12 @@ _RECORD_ARTIFACTS = ("message", "asctime", "color_message")
 
 
 def redact_text(text: str) -> str:
-    """``text`` with bytes literals, e-mails, phone numbers, citizen and old ID numbers masked."""
+    """``text`` with bytes literals, e-mails, phone, citizen ID, old ID and passport numbers, and
+    the values of sensitive keys masked."""
     text = _BYTES_LITERAL.sub(_BYTES_REDACTED, text)
     for pattern in _FREE_TEXT:
         text = pattern.sub(REDACTED, text)
-    return text
+    return _KEY_VALUE.sub(_redact_key_value, text)
 
 
 def _redact(value: Any) -> Any:
@@ -110,10 +215,7 @@ def _redact(value: Any) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return f"[{len(value)} bytes]"
     if isinstance(value, Mapping):
-        return {
-            k: REDACTED if str(k).lower() in SENSITIVE_KEYS else _redact(v)
-            for k, v in value.items()
-        }
+        return {k: REDACTED if is_sensitive_key(k) else _redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return type(value)(_redact(v) for v in value)
     return redact_text(repr(value))  # what the renderers would write, masked
@@ -124,7 +226,7 @@ def redact_sensitive(
 ) -> MutableMapping[str, Any]:
     """structlog processor: blank out personal data and secrets wherever they appear."""
     for key in list(event_dict):
-        if key.lower() in SENSITIVE_KEYS:
+        if is_sensitive_key(key):
             event_dict[key] = REDACTED
         else:
             event_dict[key] = _redact(event_dict[key])

@@ -60,3 +60,111 @@ def test_demo_runs_and_signs_every_result(settings: Settings) -> None:
     assert total, result.stdout[-3000:]
     assert int(total.group(1)) > 0
     assert int(total.group(2)) == 6  # the sample catalogue's procedures
+    # No personal datum the run sent (names, ID numbers, phones, e-mails, street addresses) is in
+    # its own output or in what it appended to a log file under .cache/demo/.
+    _assert_demo_logged_no_personal_data(result.stdout + "\n" + result.stderr)
+
+
+# -- personal data in the demo's logs ---------------------------------------------------------
+
+#: When the test started and how long each demo log was then: the run's lines come after.
+_STARTED: list[float] = []
+_SIZES_BEFORE: dict[Path, int] = {}
+#: Personal keys that also name things that are not personal (a document's or a fee's "name"):
+#: their values count only inside a personal record (an applicant, an address).
+_GENERIC_KEYS = frozenset({"name", "line"})
+
+
+@pytest.fixture(autouse=True)
+def _demo_logs_before() -> None:
+    import time
+
+    from dvchub.demo._sla import DEMO_DIR
+
+    _STARTED[:] = [time.time()]
+    _SIZES_BEFORE.clear()
+    _SIZES_BEFORE.update({path: path.stat().st_size for path in DEMO_DIR.glob("*.log")})
+
+
+def _assert_demo_logged_no_personal_data(output: str) -> None:
+    import time
+
+    from dvchub.demo._sla import DEMO_DIR
+    from tests.hub.test_no_personal_data_in_logs import assert_no_personal_data
+
+    start, sizes = _STARTED[0], _SIZES_BEFORE
+    # Worker logs are appended to across runs: only what this run wrote counts. Not recursive:
+    # the workers' table state (<name>-state/, RocksDB's own *.log) is data, not a log.
+    written = [path for path in sorted(DEMO_DIR.glob("*.log")) if path.stat().st_mtime >= start]
+    assert written, f"the demo wrote no log under {DEMO_DIR}"
+    texts = [output]
+    for path in written:
+        with path.open("rb") as log:
+            before = sizes.get(path, 0)
+            log.seek(before if before <= path.stat().st_size else 0)
+            texts.append(log.read().decode("utf-8", errors="replace"))
+    secrets = _demo_personal_values(start, time.time())
+    assert {"Trần Thị Mai", "0913456789", "25 Hai Bà Trưng"} <= secrets  # the partners' story
+    assert_no_personal_data("\n".join(texts), sorted(secrets))
+
+
+def _demo_personal_values(start: float, end: float) -> set[str]:
+    """What the demo sends of its applicants: hub.sample's dossiers (the run's own, seeded with
+    the second it started, and the KPI year's, seeded per month) and the literals in dvchub/demo/
+    (the partners', SLA and national-portal stories). Which keys are personal: the schemas'
+    ``personal`` marks and the partners' names for them, as hub.logs reads them."""
+    import ast
+    from datetime import datetime
+
+    import dvchub.demo
+    from dvchub.demo._kpi import PER_MONTH, YEAR
+    from hub.sample import VN_TZ, sample_events
+
+    events = [
+        e for seed in range(int(start) - 1, int(end) + 2) for e in sample_events(6, seed=seed)
+    ]
+    for month in range(1, 13):
+        first = datetime(YEAR, month, 1, tzinfo=VN_TZ)
+        events += sample_events(PER_MONTH, seed=month, start=first)
+    values = _personal_strings(events)
+    for path in Path(dvchub.demo.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Dict):
+                values |= _personal_strings(_literal(node))
+    return values
+
+
+def _literal(node: object) -> object:
+    """A dict display's constant keys and values, nested ones included (anything else None)."""
+    import ast
+
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Dict):
+        return {_literal(k): _literal(v) for k, v in zip(node.keys, node.values, strict=True)}
+    return None
+
+
+def _personal_strings(node: object, inside: bool = False) -> set[str]:
+    from hub.logs import PARTNER_PERSONAL_KEYS, PERSONAL_FIELDS
+
+    def squash(key: str) -> str:
+        return key.replace("_", "").replace("-", "").casefold()
+
+    personal_keys = {squash(key) for key in PERSONAL_FIELDS | PARTNER_PERSONAL_KEYS}
+    found: set[str] = set()
+    if isinstance(node, list | tuple):
+        for item in node:
+            found |= _personal_strings(item, inside)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            personal = (
+                isinstance(key, str)
+                and squash(key) in personal_keys
+                and (inside or key not in _GENERIC_KEYS)
+            )
+            if personal and isinstance(value, str) and len(value) >= 5:
+                found.add(value)
+            else:
+                found |= _personal_strings(value, inside or personal)
+    return found
