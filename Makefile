@@ -7,19 +7,26 @@ PYTEST_ARGS ?=
 
 .PHONY: run test install system-deps stack-up stop lint bench chaos clean
 
+# DEV_SECRETS: the demo, the chaos tests and the benches run against the local simulators with
+# the development secrets published in this repository; nothing else may (hub.secrets).
+DEV_SECRETS := DVC_DEV_SECRETS=1
+
 run: install stack-up
-	$(DVCHUB) demo run
+	$(DEV_SECRETS) $(DVCHUB) demo run
 
 test: install stack-up lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 install: system-deps $(VENV)/.installed
 
-# Python packages: a venv of our own, the project installed editable with its test extras.
-$(VENV)/.installed: pyproject.toml
+# Python packages: a venv of our own with every package pinned and hash-checked from
+# requirements.lock (made by pip-compile from pyproject.toml, see its header), then the project
+# itself, editable, without resolving anything more.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev,signing,rocksdb]'
+	$(VENV)/bin/pip install -q --require-hashes -r requirements.lock
+	$(VENV)/bin/pip install -q --no-deps -e .
 	touch $@
 
 # OS packages: Java and Maven run the stack; SoftHSM2 is the PKCS#11 token of the signing tests;
@@ -62,11 +69,11 @@ lint: install
 
 # The long form of every kill test (DVC_CHAOS_ROUNDS rounds, default 5; RUNS times each).
 chaos: install stack-up
-	bench/chaos.sh
+	$(DEV_SECRETS) bench/chaos.sh
 
 bench: install stack-up
-	$(PY) bench/serde.py
-	$(PY) bench/produce.py
+	$(DEV_SECRETS) $(PY) bench/serde.py
+	$(DEV_SECRETS) $(PY) bench/produce.py
 
 clean: stop
 	rm -rf .cache $(VENV)

@@ -23,31 +23,42 @@ from connectors.outbox import (
     RetryPolicy,
 )
 from hub.logs import configure_logging
+from hub.secrets import SecretError
 from hub.settings import Settings, get_settings
 
 
+# Each factory checks its partner's secrets (hub.secrets) before the client exists, hence
+# before the worker consumes anything: SecretError stops the process (exit 2 in main).
 def _vnpost() -> PartnerClient:
-    from connectors.vnpost import VnpostClient
+    from connectors.vnpost import VnpostClient, VnpostConfig
 
-    return VnpostClient()
+    config = VnpostConfig()
+    config.require_outbound_secrets()
+    return VnpostClient(config)
 
 
 def _national() -> PartnerClient:
-    from connectors.national import NationalPortalClient
+    from connectors.national import NationalConfig, NationalPortalClient
 
-    return NationalPortalClient()
+    config = NationalConfig()
+    config.require_secrets()
+    return NationalPortalClient(config)
 
 
 def _emc() -> PartnerClient:
-    from connectors.emc import EmcClient
+    from connectors.emc import EmcClient, EmcConfig
 
-    return EmcClient()
+    config = EmcConfig()
+    config.require_secrets()
+    return EmcClient(config)
 
 
 def _bank() -> PartnerClient:
-    from connectors.bank import BankClient
+    from connectors.bank import BankClient, BankConfig
 
-    return BankClient()
+    config = BankConfig()
+    config.require_secrets()
+    return BankClient(config)
 
 
 #: Partner name -> its outbound client, from its own configuration.
@@ -109,7 +120,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     add_arguments(commands.add_parser("worker", help="Run one partner's outbox worker."))
     args = parser.parse_args(argv)
     configure_logging()
-    run(args.partner, options_from(args))
+    try:
+        run(args.partner, options_from(args))
+    except SecretError as exc:
+        parser.exit(2, f"{parser.prog}: refusing to start: {exc}\n")
 
 
 if __name__ == "__main__":

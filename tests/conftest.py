@@ -6,6 +6,7 @@ topics, subjects and consumer groups, so tests never see each other's messages.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -15,6 +16,11 @@ from hub.kafka import delete_prefixed, ensure_topics
 from hub.serde import RegistryClient
 from hub.settings import Settings
 from hub.stack import LocalStack
+
+# The suite runs against the simulators with the development secrets published in the repository
+# (hub.secrets). In os.environ, so that worker subprocesses inherit it; tests of production mode
+# start their processes without it.
+os.environ["DVC_DEV_SECRETS"] = "1"
 
 
 @pytest.fixture(scope="session")

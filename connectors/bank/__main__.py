@@ -13,6 +13,7 @@ import uvicorn
 from connectors.bank._config import PROVIDERS, BankConfig
 from connectors.bank._ipn import create_ipn_app
 from connectors.bank._sim import BankSimulator
+from hub.secrets import SecretError
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,7 +26,12 @@ def main(argv: list[str] | None = None) -> None:
     simulator.add_argument("--ipn-url", required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    config = BankConfig()
+    try:
+        config = BankConfig()
+        if args.command == "ipn":
+            config.require_secrets()  # before serving; the simulators need only their own
+    except SecretError as exc:
+        parser.exit(2, f"{parser.prog}: refusing to start: {exc}\n")
     if args.command == "ipn":
         uvicorn.run(create_ipn_app(config=config), host=config.host, port=config.port)
         return

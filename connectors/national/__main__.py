@@ -15,12 +15,16 @@ import threading
 
 from connectors.national import NationalConfig, NationalIntake, render_openapi
 from connectors.national._sim import run_simulator
+from hub.secrets import SecretError
 from hub.serde import RegistryClient
 from hub.settings import get_settings
 
 
 def run_intake(metrics_port: int | None = None) -> None:
-    """The intake loop in this process until SIGINT/SIGTERM (what the CLI can wire)."""
+    """The intake loop in this process until SIGINT/SIGTERM (what the CLI can wire).
+    ``SecretError`` before anything starts if the account is missing or insecure."""
+    config = NationalConfig()
+    config.require_secrets()
     if metrics_port:
         from prometheus_client import start_http_server
 
@@ -30,7 +34,7 @@ def run_intake(metrics_port: int | None = None) -> None:
         signal.signal(sig, lambda *_: stop.set())
     settings = get_settings()
     with RegistryClient(settings.schema_registry_url) as registry:
-        intake = NationalIntake(settings, registry, NationalConfig())
+        intake = NationalIntake(settings, registry, config)
         try:
             intake.run(stop)
         finally:
@@ -49,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.command == "intake":
-        run_intake(args.metrics_port)
+        try:
+            run_intake(args.metrics_port)
+        except SecretError as exc:
+            parser.exit(2, f"{parser.prog}: refusing to start: {exc}\n")
     elif args.command == "simulator":
         run_simulator(args.port, token_lifetime_s=args.token_lifetime_s)
     else:

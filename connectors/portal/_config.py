@@ -1,17 +1,30 @@
 """Connector configuration, read once from ``DVC_PORTAL_``-prefixed environment variables.
 
 Kafka, the registry and the topic prefix come from ``hub.settings.Settings``; this object only
-holds what is specific to the HTTP side. Defaults suit the local stack.
+holds what is specific to the HTTP side. Defaults suit the local stack. The API keys may also
+come from the file ``DVC_PORTAL_API_KEYS_FILE`` names; the development key is the default only
+with ``DVC_DEV_SECRETS=1`` (``hub.secrets``), and ``dvchub portal serve`` calls
+``require_secrets()`` before serving.
 """
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The local stack's only writer: the provincial portal with a well-known key. Never use it
-# outside the local stack; the app logs a warning when it is in use.
+from hub.secrets import SecretError, check_secret, dev_default, fill_from_files
+
+# The local stack's only writer: the provincial portal with a well-known key. Published here,
+# hence refused outside development mode; the app also logs a warning when it is in use.
 DEV_API_KEYS = "PROVINCIAL_PORTAL:dev-portal-key"
+API_KEYS_VARIABLE = "DVC_PORTAL_API_KEYS"
+#: Shortest API key accepted in production (each key of the list).
+MIN_KEY_LENGTH = 16
+# Development keys refused in production wherever they appear in the list (a real key next to
+# the published one would still let anyone write as the provincial portal).
+_DEV_KEYS = frozenset({DEV_API_KEYS.partition(":")[2]})
 
 
 class PortalConfig(BaseSettings):
@@ -20,7 +33,7 @@ class PortalConfig(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DVC_PORTAL_", frozen=True, extra="ignore")
 
     api_keys: SecretStr = Field(
-        SecretStr(DEV_API_KEYS),
+        default_factory=lambda: SecretStr(dev_default(DEV_API_KEYS)),
         description=(
             "Comma-separated SOURCE_SYSTEM:key pairs, e.g. "
             "'PROVINCIAL_PORTAL:k1,ONE_STOP_DESK:k2'. A system may have several keys (rotation)."
@@ -41,6 +54,32 @@ class PortalConfig(BaseSettings):
         7.0, gt=0, description="How long the accepted-ids topic keeps an id."
     )
     produce_threads: int = Field(8, ge=1, description="Threads running blocking Kafka calls.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secret_files(cls, data: Any) -> Any:
+        return fill_from_files(data, {"api_keys": API_KEYS_VARIABLE})
+
+    def require_secrets(self) -> None:
+        """Start-up check: every key of the list long enough and none published. ``SecretError``
+        names the variable (and the entry's position), never a key."""
+        spec = self.api_keys.get_secret_value()
+        check_secret(API_KEYS_VARIABLE, spec, min_length=1)  # missing or empty
+        for position, item in enumerate(spec.split(","), start=1):
+            if not item.strip():
+                continue
+            # The position only, not the source: a reversed "key:SOURCE" would print the key.
+            _, sep, key = item.strip().partition(":")
+            if not sep:
+                raise SecretError(API_KEYS_VARIABLE, f"entry {position} is not SOURCE_SYSTEM:key")
+            try:
+                check_secret(
+                    API_KEYS_VARIABLE, key, dev_values=_DEV_KEYS, min_length=MIN_KEY_LENGTH
+                )
+            except SecretError as exc:
+                raise SecretError(
+                    API_KEYS_VARIABLE, f"entry {position}: key {exc.problem}"
+                ) from None
 
     @property
     def uses_dev_keys(self) -> bool:

@@ -8,6 +8,7 @@ import time
 import typer
 
 from hub.logs import configure_logging
+from hub.secrets import SecretError
 
 cli = typer.Typer(help="The VNPost connector.", no_args_is_help=True)
 
@@ -26,6 +27,11 @@ def callbacks(
 
     configure_logging(log_level)
     config = VnpostConfig()
+    try:
+        config.require_callback_secrets()  # before serving
+    except SecretError as exc:
+        typer.echo(f"refusing to start: {exc}", err=True)
+        raise typer.Exit(2) from None
     # log_config=None: uvicorn's records go through hub.logs, redacted.
     uvicorn.run(
         create_callback_app(get_settings(), config),

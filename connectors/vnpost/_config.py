@@ -4,22 +4,34 @@ Outbound (the hub calls VNPost): ``DVC_VNPOST_URL``, ``DVC_VNPOST_USERNAME``,
 ``DVC_VNPOST_PASSWORD`` and the timeouts. Inbound (VNPost calls the hub back):
 ``DVC_VNPOST_CALLBACK_USERS`` (who may call, with their passwords), the WS-Security replay
 window, the body cap and the dedupe memory. Kafka and the registry come from
-``hub.settings.Settings``. Defaults suit the local stack and its simulator; the development
-secrets are logged as a warning when in use.
+``hub.settings.Settings``. Defaults suit the local stack and its simulator. Each secret may
+also come from the file ``<VARIABLE>_FILE`` names; the development secrets are the defaults only
+with ``DVC_DEV_SECRETS=1`` (``hub.secrets``). The outbox checks ``require_outbound_secrets()``
+and the callback endpoint ``require_callback_secrets()`` at start-up: each process needs only
+its own side's secrets.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.secrets import SecretError, check_secret, dev_default, fill_from_files
 
 WSDL_PATH = Path(__file__).resolve().parent / "vnpost.wsdl"
 
-# The local stack's credentials (the simulator's defaults). Never use them elsewhere.
+# The local stack's credentials (the simulator's defaults). Published here, hence refused
+# outside development mode.
 DEV_PASSWORD = "dev-vnpost-password"  # noqa: S105
 DEV_CALLBACK_USERS = "vnpost:dev-vnpost-callback-password"
+PASSWORD_VARIABLE = "DVC_VNPOST_PASSWORD"  # noqa: S105 (a variable's name)
+CALLBACK_USERS_VARIABLE = "DVC_VNPOST_CALLBACK_USERS"
+#: Shortest password accepted in production (ours, and each callback user's).
+MIN_PASSWORD_LENGTH = 16
+_DEV_CALLBACK_PASSWORDS = frozenset({DEV_CALLBACK_USERS.partition(":")[2]})
 
 
 class VnpostConfig(BaseSettings):
@@ -32,7 +44,10 @@ class VnpostConfig(BaseSettings):
         "http://127.0.0.1:8089/vnpost/soap", description="VNPost's PostalService endpoint."
     )
     username: str = Field("dvchub", min_length=1, description="The hub's UsernameToken user.")
-    password: SecretStr = Field(SecretStr(DEV_PASSWORD), description="... and its password.")
+    password: SecretStr = Field(
+        default_factory=lambda: SecretStr(dev_default(DEV_PASSWORD)),
+        description="... and its password.",
+    )
     operation_timeout_s: float = Field(
         10.0, gt=0, description="Connect and read timeout of one SOAP call."
     )
@@ -40,7 +55,7 @@ class VnpostConfig(BaseSettings):
 
     # -- inbound (status callbacks) -------------------------------------------------------------
     callback_users: SecretStr = Field(
-        SecretStr(DEV_CALLBACK_USERS),
+        default_factory=lambda: SecretStr(dev_default(DEV_CALLBACK_USERS)),
         description=(
             "Comma-separated user:password pairs VNPost signs its callbacks with; several "
             "passwords for one user are allowed (rotation)."
@@ -66,6 +81,43 @@ class VnpostConfig(BaseSettings):
         30.0, gt=0, description="How long the callback-ids topic keeps an id."
     )
     produce_threads: int = Field(4, ge=1, description="Threads running blocking Kafka calls.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secret_files(cls, data: Any) -> Any:
+        return fill_from_files(
+            data, {"password": PASSWORD_VARIABLE, "callback_users": CALLBACK_USERS_VARIABLE}
+        )
+
+    def require_outbound_secrets(self) -> None:
+        """Start-up check of the outbox's credentials; ``SecretError`` names the variable."""
+        check_secret(
+            PASSWORD_VARIABLE,
+            self.password.get_secret_value(),
+            dev_values=(DEV_PASSWORD,),
+            min_length=MIN_PASSWORD_LENGTH,
+        )
+
+    def require_callback_secrets(self) -> None:
+        """Start-up check of the callback users: well formed, every password long enough and
+        none published. ``SecretError`` names the variable and the entry's position only."""
+        spec = self.callback_users.get_secret_value()
+        check_secret(CALLBACK_USERS_VARIABLE, spec, min_length=1)  # missing or empty
+        for position, pair in enumerate(spec.split(","), start=1):
+            user, sep, password = pair.strip().partition(":")
+            if not sep or not user or not password:
+                raise SecretError(CALLBACK_USERS_VARIABLE, f"entry {position} is not user:password")
+            try:
+                check_secret(
+                    CALLBACK_USERS_VARIABLE,
+                    password,
+                    dev_values=_DEV_CALLBACK_PASSWORDS,
+                    min_length=MIN_PASSWORD_LENGTH,
+                )
+            except SecretError as exc:
+                raise SecretError(
+                    CALLBACK_USERS_VARIABLE, f"entry {position}: password {exc.problem}"
+                ) from None
 
     @property
     def uses_dev_secrets(self) -> bool:

@@ -7,6 +7,8 @@ up`` works on an installation without the signing extra.
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from dvchub.cli import (
@@ -24,6 +26,7 @@ from dvchub.cli import (
     _workers,
 )
 from hub.logs import configure_logging
+from hub.secrets import SecretError
 
 __all__ = ["app", "main"]
 
@@ -56,4 +59,10 @@ _workers.register(app)  # dvchub routing worker, payments worker
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SecretError as exc:
+        # A process refusing to start with a missing or insecure secret: one line naming the
+        # variable (never the value), no traceback, a non-zero exit for the supervisor.
+        print(f"dvchub: refusing to start: {exc}", file=sys.stderr)
+        sys.exit(2)

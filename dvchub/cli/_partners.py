@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
         from connectors.vnpost import VnpostConfig, create_callback_app
 
         config = VnpostConfig()
+        config.require_callback_secrets()  # before serving: SecretError -> exit 2 (cli.main)
         uvicorn.run(create_callback_app(get_settings(), config), host=config.host,
                     port=config.port, log_config=None)  # fmt: skip
 
@@ -56,5 +57,6 @@ def register(app: typer.Typer) -> None:
         from connectors.bank import BankConfig, create_ipn_app
 
         config = BankConfig()
+        config.require_secrets()  # before serving: SecretError -> exit 2 (cli.main)
         uvicorn.run(create_ipn_app(get_settings(), config), host=config.host, port=config.port,
                     log_config=None)  # fmt: skip

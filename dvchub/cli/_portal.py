@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
         if log_level is not None:
             configure_logging(log_level)
         config = PortalConfig()
+        config.require_secrets()  # before serving: SecretError -> exit 2 (cli.main)
         # log_config=None: uvicorn's records go through hub.logs, redacted, at its level.
         uvicorn.run(
             create_app(get_settings(), config),
