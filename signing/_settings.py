@@ -19,9 +19,12 @@ __all__ = [
     "key_source_from_env",
     "signing_config_from_env",
     "trust_config_from_env",
+    "verify_fetch_allow_from_env",
 ]
 
 ENV_PREFIX = "DVC_SIGNING_"
+#: URL prefixes ``POST /v1/verify`` may fetch CRLs, OCSP responses and issuer certificates from.
+VERIFY_FETCH_ALLOW = "DVC_VERIFY_FETCH_ALLOW"
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
@@ -94,3 +97,15 @@ def signing_config_from_env(
         reason=_get(env, "REASON"),
         location=_get(env, "LOCATION"),
     )
+
+
+def verify_fetch_allow_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """``DVC_VERIFY_FETCH_ALLOW``: http(s) URL prefixes separated by commas or spaces, e.g.
+    ``http://crl.ca.gov.vn/,http://ocsp.ca.gov.vn/``; empty (the default) means no fetching."""
+    env = os.environ if env is None else env
+    prefixes = tuple(p for p in env.get(VERIFY_FETCH_ALLOW, "").replace(",", " ").split() if p)
+    for prefix in prefixes:
+        scheme, _, rest = prefix.partition("://")
+        if scheme not in ("http", "https") or not rest.split("/")[0]:
+            raise KeySourceError(f"{VERIFY_FETCH_ALLOW}: {prefix!r} is not an http(s) URL prefix")
+    return prefixes

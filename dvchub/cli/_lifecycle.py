@@ -37,10 +37,18 @@ def register(app: typer.Typer) -> None:
 
     @api.command("serve")
     def serve_api(host: str = "127.0.0.1", port: int = 8080) -> None:
-        """Serve GET /v1/dossiers… from the materialised dossier.state topic."""
-        from hub.api import serve
+        """Serve GET /v1/dossiers… from the materialised dossier.state topic.
 
-        serve(get_settings(), host=host, port=port)
+        API keys from DVC_API_KEYS or DVC_API_KEYS_FILE (DVC_DEV_SECRETS=1: development keys).
+        """
+        from hub.api import ApiKeysMissing, api_keys_from_env, serve
+
+        try:
+            keys = api_keys_from_env()
+        except (ApiKeysMissing, ValueError, OSError) as exc:  # none (refuse to start open), bad
+            console.print(f"[red]{exc}")
+            raise typer.Exit(2) from exc
+        serve(get_settings(), host=host, port=port, keys=keys)
 
     @app.command("replay")
     def replay_cmd(

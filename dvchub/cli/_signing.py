@@ -73,12 +73,23 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8089,
 ) -> None:
-    """Serve POST /v1/verify (trust anchors from DVC_SIGNING_TRUST_ANCHORS) and /metrics."""
+    """Serve POST /v1/verify (trust anchors from DVC_SIGNING_TRUST_ANCHORS) and /metrics.
+
+    Callers need an API key (DVC_API_KEYS / DVC_API_KEYS_FILE, as the query API); fetching
+    CRLs/OCSP is off unless DVC_VERIFY_FETCH_ALLOW lists URL prefixes (see signing/README.md).
+    """
     import uvicorn
     from fastapi import FastAPI
     from prometheus_client import make_asgi_app
 
+    from hub.api import ApiKeysMissing, api_keys_from_env
     from signing import verification_router
+
+    try:
+        api_keys_from_env()  # refuse to start open; requests read the same configuration
+    except (ApiKeysMissing, ValueError, OSError) as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(2) from exc
 
     api = FastAPI(title="dvc-hub signature verification", version="1")
     api.include_router(verification_router)

@@ -16,7 +16,7 @@ from connectors.portal import PortalConfig, create_app
 from connectors.portal.client import PortalClient, portal_item
 from dvchub.demo._console import console
 from dvchub.demo._servers import serving
-from hub.api import create_api
+from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.lifecycle import STATUS_CODES
 from hub.sample import PROCEDURES, catalog_entry
 from hub.settings import Settings
@@ -66,7 +66,12 @@ def push_through_portal(portal: RunningPortal, events: list[dict[str, Any]]) -> 
 
 def show_states(settings: Settings, dossiers: list[str], signed_expected: int) -> None:
     console.rule("[bold]Dossier state (lifecycle worker -> dossier.state -> query API)")
-    with serving(create_api(settings), "query-api") as url, httpx.Client(base_url=url) as http:
+    # The published development keys (README "Access to the query API"): an integrator's here.
+    api = create_api(settings, keys=development_keys())
+    with (
+        serving(api, "query-api") as url,
+        httpx.Client(base_url=url, headers=bearer_headers(DEV_KEYS.integrator)) as http,
+    ):
         states = _wait_for_states(http, dossiers, signed_expected)
         table = Table("dossier", "status", "channel", "level", "agency", "path", "signed", "v")
         for dossier_id in dossiers:
@@ -82,6 +87,23 @@ def show_states(settings: Settings, dossiers: list[str], signed_expected: int) -
         first = dossiers[0]
         history = http.get(f"/v1/dossiers/{first}/events").json()
         console.print(f"GET /v1/dossiers/{first}/events -> {_count(history)} entries")
+        _show_access(url, states[first])
+
+
+def _show_access(url: str, state: dict[str, Any]) -> None:
+    """Who sees what of one dossier: no key, an integrator, its agency's officer, another's."""
+    path = f"{url}/v1/dossiers/{state['dossier_id']}"
+    agency = str(state["agency_code"])
+    other = next(a for a in ("STP", "UBND-LX") if a != agency)
+    callers = {"no key": {}, "integrator": bearer_headers(DEV_KEYS.integrator),
+               f"officer of {agency}": bearer_headers(DEV_KEYS.officer(agency)),
+               f"officer of {other}": bearer_headers(DEV_KEYS.officer(other))}  # fmt: skip
+    seen = []
+    for who, headers in callers.items():
+        response = httpx.get(path, headers=headers)
+        named = response.status_code == 200 and "applicant_name" in response.json()
+        seen.append(f"{who} -> {response.status_code}" + (" with the applicant" if named else ""))
+    console.print("access: " + "; ".join(seen))
 
 
 def _count(body: Any) -> int:

@@ -25,7 +25,7 @@ from dvchub.demo._console import console
 from dvchub.demo._lifecycle import RunningPortal
 from dvchub.demo._servers import serving, worker
 from hub import kafka
-from hub.api import create_api
+from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.events import new_event
 from hub.processing import AcceleratedClock, Clock
 from hub.sample import PROCEDURES, VN_TZ, SampleProcedure
@@ -131,8 +131,11 @@ def show_sla(
         console.print(_alert_table(alerts, told))
         console.print(f"{len(alerts)} alerts on {SLA_ALERTS.name(settings.topic_prefix)}; "
                       f"the worker fired {fired:.0f} timers")  # fmt: skip
-        api = create_api(settings, clock=clock, sla=sla)
-        with serving(api, "query-api-sla") as url, httpx.Client(base_url=url) as http:
+        api = create_api(settings, clock=clock, sla=sla, keys=development_keys())
+        with (
+            serving(api, "query-api-sla") as url,
+            httpx.Client(base_url=url, headers=bearer_headers(DEV_KEYS.ops)) as http,
+        ):
             _show_deadlines(http, told)
             _show_late_list(http, clock, {s.dossier_id for s in told})
 

@@ -9,12 +9,23 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import FastAPI, HTTPException, Query, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.encoders import jsonable_encoder
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from hub.api._auth import (
+    DOSSIER_READERS,
+    EVERY_ROLE,
+    LATE_LIST_READERS,
+    ApiKeys,
+    Caller,
+    Role,
+    api_keys_from_env,
+    requires,
+    visible_to,
+)
 from hub.api._files import download
 from hub.api._kpi import KpiCollector, KpiViews, kpi_routes
 from hub.api._store import DeadlineStore, StateStore
@@ -96,9 +107,20 @@ def create_api(
     clock: Clock | None = None,
     kpis: KpiViews | None = None,
     kpi: KpiSettings | None = None,
+    keys: ApiKeys | None = None,
 ) -> FastAPI:
     """The query API; it materialises ``state_topic`` (default ``<prefix>dossier.state``) and
-    ``<prefix>sla.deadlines``, and judges deadlines on ``clock`` (default: ``$DVC_CLOCK``)."""
+    ``<prefix>sla.deadlines``, and judges deadlines on ``clock`` (default: ``$DVC_CLOCK``).
+
+    ``keys`` (default: :func:`api_keys_from_env`, which raises :class:`ApiKeysMissing` when none
+    is configured outside development mode) say who may call what; see ``hub.api._auth``.
+    """
+    # First, so that an API without keys refuses to start before it connects anywhere.
+    keys = keys if keys is not None else api_keys_from_env()
+    # As defaults, not Annotated[...] aliases: with postponed annotations FastAPI resolves
+    # annotations in the module's globals, where a local alias does not exist.
+    dossier_reader = Depends(requires(keys, DOSSIER_READERS))
+    late_reader = Depends(requires(keys, LATE_LIST_READERS))
     registry = RegistryClient(settings.schema_registry_url)
     if store is None:
         serde = serde_for(DOSSIER_STATE, settings.topic_prefix, registry)
@@ -130,14 +152,17 @@ def create_api(
         figures.stop()
 
     api = FastAPI(title="dvc-hub dossier query API", version="1", lifespan=lifespan)
-    api.include_router(kpi_routes(figures, kpi))
+    # The KPI reports are the published aggregates: every role, but still a key.
+    api.include_router(kpi_routes(figures, kpi), dependencies=[Depends(requires(keys, EVERY_ROLE))])
 
-    def found(dossier_id: str) -> dict[str, Any]:
+    def found(dossier_id: str, caller: Caller) -> dict[str, Any]:
         state = states.get(dossier_id)
         if state is None:
             if not states.ready:
                 raise HTTPException(status_code=503, detail="state not loaded yet")
             raise HTTPException(status_code=404, detail=f"no dossier {dossier_id}")
+        if caller.role is Role.OFFICER and state.get("agency_code") != caller.agency:
+            raise HTTPException(status_code=403, detail="a dossier of another agency")
         return state
 
     @api.get("/healthz")
@@ -147,20 +172,22 @@ def create_api(
                 "topic": states.topic}  # fmt: skip
 
     @api.get("/v1/dossiers/{dossier_id}")
-    def get_dossier(dossier_id: str) -> Any:
+    def get_dossier(dossier_id: str, caller: Caller = dossier_reader) -> Any:
         """The dossier's state; its ``deadline`` as the SLA processor keeps it, judged now."""
-        state = dict(found(dossier_id))
+        state = dict(found(dossier_id, caller))
         record = views.get(dossier_id)
         if record is not None:
             state["deadline"] = deadline_view(record, now(), calendar)
-        return jsonable_encoder(state)
+        return visible_to(caller, jsonable_encoder(state))
 
     @api.get("/v1/reports/late")
     def late_report(
         month: str = Query(..., description="The period, e.g. 2025-03."),
+        caller: Caller = late_reader,
         format: Literal["json", "csv", "xlsx"] = "json",
     ) -> Any:
-        """Overdue and late-returned dossiers of a month, per agency, department and official."""
+        """Overdue and late-returned dossiers of a month, per agency, department and official
+        (for an officer: its own agency's only)."""
         try:
             period = Period.month(month)
         except ValueError as exc:
@@ -168,6 +195,8 @@ def create_api(
         if not views.ready:
             raise HTTPException(status_code=503, detail="deadlines not loaded yet")
         entries = late_dossiers(views.values(), period, as_of=now(), calendar=calendar)
+        if caller.role is Role.OFFICER:
+            entries = [e for e in entries if e.agency_code == caller.agency]
         counts = late_counts(entries)
         name = f"late-{period.label}"
         title = f"Hồ sơ trễ hạn {period.label}"
@@ -177,7 +206,7 @@ def create_api(
         )  # fmt: skip
         if file is not None:
             return file
-        return jsonable_encoder(as_json(entries, counts, period))
+        return visible_to(caller, jsonable_encoder(as_json(entries, counts, period)))
 
     @api.get("/metrics")
     def prometheus() -> Response:
@@ -185,19 +214,25 @@ def create_api(
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     @api.get("/v1/dossiers/{dossier_id}/events")
-    def get_events(dossier_id: str) -> Any:
-        state = found(dossier_id)
-        return jsonable_encoder({"dossier_id": dossier_id, "version": state["version"],
-                                 "events": state["history"]})  # fmt: skip
+    def get_events(dossier_id: str, caller: Caller = dossier_reader) -> Any:
+        state = found(dossier_id, caller)
+        body = {"dossier_id": dossier_id, "version": state["version"], "events": state["history"]}
+        return visible_to(caller, jsonable_encoder(body))
 
     @api.get("/v1/dossiers")
     def list_dossiers(
+        caller: Caller = dossier_reader,
         agency: str | None = None,
         status: str | None = None,
         limit: int = Query(100, ge=1, le=1000),
         offset: int = Query(0, ge=0),
     ) -> Any:
         wanted = None if status is None else _status(status)
+        if caller.role is Role.OFFICER:
+            # An officer lists its own agency's dossiers: no filter means its agency.
+            if agency is not None and agency != caller.agency:
+                raise HTTPException(status_code=403, detail="dossiers of another agency")
+            agency = caller.agency
         matches = sorted(
             (s for s in states.values()
              if (agency is None or s.get("agency_code") == agency)
@@ -205,16 +240,18 @@ def create_api(
             key=lambda s: str(s["dossier_id"]),
         )  # fmt: skip
         page = [_summary(s) for s in matches[offset : offset + limit]]
-        return jsonable_encoder(
+        return visible_to(caller, jsonable_encoder(
             {"total": len(matches), "limit": limit, "offset": offset, "items": page}
-        )
+        ))  # fmt: skip
 
     return api
 
 
-def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Run the query API with uvicorn (blocks)."""
+def serve(
+    settings: Settings, *, host: str = "127.0.0.1", port: int = 8080, keys: ApiKeys | None = None
+) -> None:
+    """Run the query API with uvicorn (blocks); refuses to start without API keys."""
     import uvicorn
 
     # log_config=None: uvicorn's records go to the process's hub.logs handler, redacted.
-    uvicorn.run(create_api(settings), host=host, port=port, log_config=None)
+    uvicorn.run(create_api(settings, keys=keys), host=host, port=port, log_config=None)

@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from hub.api import create_api
+from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.kafka import ensure_topics, make_producer
 from hub.kpi import (
     CSV_COLUMNS,
@@ -98,7 +98,8 @@ def published(settings: Settings, registry: RegistryClient) -> KpiReplay:
 
 @pytest.fixture
 def api(settings: Settings, published: KpiReplay) -> Iterator[TestClient]:
-    with TestClient(create_api(settings)) as client:
+    app = create_api(settings, keys=development_keys())
+    with TestClient(app, headers=bearer_headers(DEV_KEYS.public)) as client:
         wait_until(lambda: client.get("/healthz").json()["kpis_ready"], timeout_s=30)
         wait_until(lambda: client.get("/v1/reports/full-online", params={"year": 2025}).json()
                    ["total"]["hstn_total"] > 0, timeout_s=30)  # fmt: skip

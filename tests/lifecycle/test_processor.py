@@ -11,7 +11,7 @@ from kafka import TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from hub.api import create_api
+from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.kafka import make_consumer
 from hub.lifecycle import app_id_for, read_states, replay, replay_check
 from hub.serde import serde_for
@@ -173,7 +173,8 @@ def test_query_api(harness: Harness) -> None:
         chain("HS-API", "DOSSIER_SUBMITTED", "DOSSIER_ACCEPTED", "FEE_REQUESTED")
     )
     state_of(harness, "HS-API", 3)
-    with TestClient(create_api(harness.settings)) as client:
+    api = create_api(harness.settings, keys=development_keys())
+    with TestClient(api, headers=bearer_headers(DEV_KEYS.integrator)) as client:
         wait_until(lambda: client.get("/v1/dossiers/HS-API").status_code == 200, timeout_s=30)
         wait_until(lambda: client.get("/v1/dossiers/HS-API").json()["version"] == 3, timeout_s=30)
         body = client.get("/v1/dossiers/HS-API").json()

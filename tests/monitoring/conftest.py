@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from connectors.portal import PortalConfig, create_app
 from dvchub.demo._servers import serving
-from hub.api import create_api
+from hub.api import create_api, development_keys
 from hub.kafka import ensure_topics, make_producer
 from hub.processing import FileClock, WorkerProcess
 from hub.serde import RegistryClient, serde_for
@@ -158,7 +158,9 @@ def hub(
         ):
             workers[job] = WorkerProcess(module, settings, logs / f"{job}.log", args=args)
         stack.callback(_stop_all, list(workers.values()))
-        api = stack.enter_context(serving(create_api(settings, clock=clock), "monitoring-api"))
+        api = stack.enter_context(
+            serving(create_api(settings, clock=clock, keys=development_keys()), "monitoring-api")
+        )
         config = PortalConfig(api_keys=SecretStr(f"PROVINCIAL_PORTAL:{PORTAL_KEY}"))
         portal = stack.enter_context(
             serving(create_app(settings, config, registry=registry), "monitoring-portal")

@@ -21,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from hub.api import create_api
+from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.kafka import ensure_topics, make_producer
 from hub.lifecycle import LifecycleProcessor
 from hub.processing import FileClock, InMemoryRunner
@@ -87,7 +87,8 @@ def clock(tmp_path: Path) -> FileClock:
 
 @pytest.fixture
 def api(published: Published, clock: FileClock) -> Iterator[TestClient]:
-    with TestClient(create_api(published.settings, clock=clock)) as client:
+    app = create_api(published.settings, clock=clock, keys=development_keys())
+    with TestClient(app, headers=bearer_headers(DEV_KEYS.ops)) as client:
         wait_until(lambda: client.get("/healthz").json()["deadlines"] == 3, timeout_s=30)
         yield client
 
