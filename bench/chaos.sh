@@ -28,8 +28,9 @@ for run in $(seq 1 "$RUNS"); do
     result=$(tail -1 "$log")
     printf '%-10s run %s: %s (%ss)\n' "$name" "$run" "$result" "$(( $(date +%s) - started ))" \
       | tee -a "$OUT/summary.txt"
-    grep -hE '^round [0-9]+:|^settled |^outcomes complete ' "$log" | sed 's/^/    /' \
-      | tee -a "$OUT/summary.txt"
+    { grep -hE '^round [0-9]+:|^settled |^outcomes complete ' "$log" | sed 's/^/    /'
+      [ "$name" = outbox ] || .venv/bin/python bench/_chaos_pauses.py "$OUT/$name-$run"
+    } | tee -a "$OUT/summary.txt"
     [ $rc -eq 0 ] || failed=1
   done
 done

@@ -19,7 +19,6 @@ CI runs the short form (one round). ``DVC_CHAOS_ROUNDS=5`` runs the long one.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -94,10 +93,10 @@ class Feeder(threading.Thread):
 
 
 @pytest.fixture
-def chaos(stack_settings: Settings, registry: RegistryClient) -> Iterator[Harness]:
+def chaos(stack_settings: Settings, registry: RegistryClient, tmp_path: Path) -> Iterator[Harness]:
     settings = lifecycle_settings(stack_settings, partitions=4)
     publish_catalog(settings, registry)
-    harness = Harness(settings, registry, Path(tempfile.mkdtemp(prefix="dvchub-chaos-")))
+    harness = Harness(settings, registry, tmp_path)
     yield harness
     harness.close()
 
