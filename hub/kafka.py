@@ -7,10 +7,11 @@ acknowledged to a partner before every in-sync replica has it.
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
@@ -20,12 +21,70 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from hub.settings import Settings
 from hub.topics import ALL_TOPICS, DEADLETTER, DOSSIER_EVENTS, Retention, TopicSpec
 
+if TYPE_CHECKING:
+    from faust.auth import SASLCredentials
+
 # The event log is the source of truth and the dead-letter topic must lose nothing: keep forever.
 _KEEP_FOREVER = {DOSSIER_EVENTS.suffix, DEADLETTER.suffix}
 
 
 class TopicNotFound(LookupError):
     """A topic the call needs does not exist (or has no metadata yet)."""
+
+
+class KafkaSecurityError(ValueError):
+    """The DVC_KAFKA_* security settings are incomplete (e.g. SASL_SSL without a password)."""
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext:
+    """The TLS context of a SASL_SSL client: hostname checked, only ``kafka_ca_file`` trusted
+    (the system CAs when none is set)."""
+    cafile = None if settings.kafka_ca_file is None else str(settings.kafka_ca_file)
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cafile)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def _sasl_login(settings: Settings) -> tuple[str, str]:
+    password = settings.kafka_password_value()
+    if not settings.kafka_username or not password:
+        raise KafkaSecurityError(
+            "DVC_KAFKA_SECURITY_PROTOCOL=SASL_SSL needs DVC_KAFKA_USERNAME and "
+            "DVC_KAFKA_PASSWORD or DVC_KAFKA_PASSWORD_FILE"
+        )
+    return settings.kafka_username, password
+
+
+def security_config(settings: Settings) -> dict[str, Any]:
+    """The kafka-python keyword arguments that authenticate a client (every producer, consumer
+    and admin client of the hub is built with them). Empty for PLAINTEXT, so a client built
+    without DVC_KAFKA_* settings is configured exactly as before security existed."""
+    if not settings.kafka_secured:
+        return {}
+    username, password = _sasl_login(settings)
+    return {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": username,
+        "sasl_plain_password": password,
+        "ssl_context": ssl_context(settings),
+    }
+
+
+def faust_credentials(settings: Settings) -> SASLCredentials | None:
+    """The same login for a faust app (``broker_credentials``); None for PLAINTEXT."""
+    if not settings.kafka_secured:
+        return None
+    # Imported here: only the workers use faust, every other process avoids its import time.
+    from faust.auth import SASLCredentials
+
+    username, password = _sasl_login(settings)
+    return SASLCredentials(
+        username=username,
+        password=password,
+        mechanism=settings.kafka_sasl_mechanism,
+        ssl_context=ssl_context(settings),
+    )
 
 
 def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
@@ -35,6 +94,7 @@ def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
         "enable_idempotence": True,
         "linger_ms": 5,
         "client_id": "dvchub",
+        **security_config(settings),
     }
     config.update(overrides)
     return KafkaProducer(**config)
@@ -53,6 +113,7 @@ def make_consumer(
         "auto_offset_reset": "earliest",
         "enable_auto_commit": False,
         "client_id": "dvchub",
+        **security_config(settings),
     }
     if group_id is not None:
         # The group waits this long for a member killed without leaving before moving its
@@ -64,7 +125,11 @@ def make_consumer(
 
 
 def make_admin(settings: Settings) -> KafkaAdminClient:
-    return KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="dvchub-admin")
+    return KafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers,
+        client_id="dvchub-admin",
+        **security_config(settings),
+    )
 
 
 def topic_config(spec: TopicSpec) -> dict[str, str]:

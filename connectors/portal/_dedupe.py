@@ -29,11 +29,11 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from hub.kafka import make_admin
+from hub.kafka import make_admin, make_consumer
 from hub.settings import Settings
 
 ACCEPTED_IDS_SUFFIX = "portal.accepted-ids"
@@ -160,12 +160,8 @@ def ensure_accepted_ids_topic(settings: Settings, retention_days: float) -> str:
 def load_accepted_ids(settings: Settings, store: AcceptedIds, *, timeout_s: float = 30.0) -> int:
     """Read the accepted-ids topic from its start into ``store`` (blocking); returns ids read."""
     topic = accepted_ids_topic(settings)
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        client_id="dvchub-portal-dedupe",
-    )
+    # through hub.kafka: the broker's address and, on a secured cluster, the portal's login
+    consumer = make_consumer(settings, group_id=None, client_id="dvchub-portal-dedupe")
     deadline = time.monotonic() + timeout_s
     try:
         partitions = None

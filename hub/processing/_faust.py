@@ -490,6 +490,7 @@ def create_app(
     app = faust.App(
         opts.app_id or app_id_for(processor, settings),
         broker=f"kafka://{settings.bootstrap_servers}",
+        broker_credentials=kafka.faust_credentials(settings),
         store=opts.store,
         **where,
         topic_partitions=settings.partitions,

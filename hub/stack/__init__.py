@@ -6,6 +6,11 @@ jars, data, pid files and logs live under ``DVC_STACK_HOME`` (default ``.cache/s
 their data on disk (the broker its log, the registry an H2 file database), so ``down``/``up``
 and a reboot lose neither records nor the schema ids they carry.
 
+The broker has two client listeners: ``DVC_KAFKA_PORT`` (PLAINTEXT, loopback, the test suite's)
+and ``DVC_KAFKA_SECURE_PORT`` (SASL_SSL: SCRAM-SHA-512 over TLS with the stack's own CA, one
+principal per service bound by the ACLs of ``_acls.py``); ``up`` provisions its users and ACLs
+(``_security.py``).
+
 Optionally (``LocalStack(settings, with_prometheus=True)``, ``dvchub stack up
 --with-prometheus``) a real Prometheus server from the OS package, scraping whatever processes
 registered themselves with ``register_scrape_target``; ``down`` stops it whether asked for or not.
@@ -124,6 +129,10 @@ class LocalStack:
             if component in started:
                 timings[component.process.name] = time.monotonic() - started_at
                 on_progress(f"{component.process.name} ready at {component.address}")
+        # Users and ACLs on every up (idempotent, about a second): a table changed since the
+        # broker started applies without a restart.
+        if self.kafka.provision(on_progress, wait_s=30.0 if self.kafka in started else 0.0):
+            on_progress(f"kafka: SASL_SSL at {self.kafka.secure_address}")
         return [self._status(c, timings.get(c.process.name)) for c in self.components]
 
     def down(self) -> list[str]:

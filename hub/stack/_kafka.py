@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import shutil
 import subprocess
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -17,6 +19,14 @@ from hub.settings import REPO_ROOT, Settings
 from hub.stack._exceptions import NotReady
 from hub.stack._maven import copy_dependencies
 from hub.stack._process import ManagedProcess, port_open
+from hub.stack._security import (
+    SUPER_USERS,
+    ensure_passwords,
+    ensure_tls_files,
+    provision,
+    scram_format_args,
+)
+from hub.stack._tls import write_private
 
 INFRA = REPO_ROOT / "infra" / "kafka"
 _JVM_OPTS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true"]
@@ -53,15 +63,24 @@ class KafkaNode:
     def fetch(self) -> Path:
         return copy_dependencies(INFRA / "pom.xml", self.home / "libs", marker=".fetched-3.9.1")
 
+    @property
+    def secure_address(self) -> str:
+        return f"{self.settings.kafka_host}:{self.settings.kafka_secure_port}"
+
     def _write_config(self) -> Path:
         config = self.home / "server.properties"
+        tls = ensure_tls_files(self.settings)
         text = Template((INFRA / "server.properties.template").read_text()).substitute(
             host=self.settings.kafka_host,
             port=self.settings.kafka_port,
+            secure_port=self.settings.kafka_secure_port,
             controller_port=self.settings.kafka_controller_port,
             data_dir=self.home / "data",
+            keystore=tls.keystore,
+            keystore_password=tls.keystore_password(),
+            super_users=";".join(SUPER_USERS),
         )
-        config.write_text(text)
+        write_private(config, text.encode())  # it holds the keystore password
         return config
 
     def _java(self, main_class: str, *args: str) -> list[str]:
@@ -80,16 +99,21 @@ class KafkaNode:
         if (self.home / "data" / "meta.properties").exists():
             return
         cluster_id = new_cluster_id()
+        # Every principal exists from the first start (the admin must, to create the ACLs).
+        users = scram_format_args(ensure_passwords(self.settings))
         result = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+            self._java(
+                "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), *users
+            ),
             capture_output=True,
             text=True,
             check=False,
         )
         if result.returncode != 0:
-            raise NotReady(
-                f"kafka storage format failed:\n{(result.stdout + result.stderr)[-2000:]}"
-            )
+            output = result.stdout + result.stderr
+            for credential in users[1::2]:  # should the tool echo one, it stays out of errors
+                output = output.replace(credential, "--add-scram [redacted]")
+            raise NotReady(f"kafka storage format failed:\n{output[-2000:]}")
 
     def reset(self) -> bool:
         """Remove the log directory (the node must be stopped); whether there was one.
@@ -110,9 +134,24 @@ class KafkaNode:
             cwd=self.home,
             ports=[
                 (self.settings.kafka_host, self.settings.kafka_port),
+                (self.settings.kafka_host, self.settings.kafka_secure_port),
                 ("127.0.0.1", self.settings.kafka_controller_port),
             ],
         )
+
+    def provision(
+        self, on_progress: Callable[[str], None] = lambda _: None, *, wait_s: float = 0.0
+    ) -> bool:
+        """Bring the SCRAM users and ACLs of the running broker up to date, waiting up to
+        ``wait_s`` for its secured listener; False (nothing done) when it has none (a broker
+        started by an older version of this module keeps running as it was)."""
+        deadline = time.monotonic() + wait_s
+        while not port_open(self.settings.kafka_host, self.settings.kafka_secure_port):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.25)
+        provision(self.settings, on_progress)
+        return True
 
     def is_ready(self) -> bool:
         if not port_open(self.settings.kafka_host, self.settings.kafka_port):

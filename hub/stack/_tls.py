@@ -1,0 +1,187 @@
+"""The local stack's TLS material: a CA of its own and the broker's certificate, made once.
+
+Clients trust ``ca.pem`` (``DVC_KAFKA_CA_FILE``); the broker serves ``broker.p12`` (PKCS12,
+AES-256, its password in ``broker.p12.password``). Private keys and passwords are written 0600
+and never logged. The CA key is kept so a new broker certificate (another ``DVC_KAFKA_HOST``)
+chains to the CA clients already trust.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+#: Names the broker certificate always answers to, besides ``DVC_KAFKA_HOST``.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+_CA_DAYS = 3650
+_BROKER_DAYS = 825  # the longest validity TLS clients commonly accept for a leaf
+_CA_USAGE = x509.KeyUsage(
+    digital_signature=False,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=True,
+    crl_sign=True,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca_file: Path
+    ca_key: Path
+    keystore: Path
+    keystore_password_file: Path
+
+    @classmethod
+    def under(cls, folder: Path) -> TlsFiles:
+        return cls(
+            ca_file=folder / "ca.pem",
+            ca_key=folder / "ca.key",
+            keystore=folder / "broker.p12",
+            keystore_password_file=folder / "broker.p12.password",
+        )
+
+    def keystore_password(self) -> str:
+        return self.keystore_password_file.read_text().strip()
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` readable by the owner only (created 0600: never briefly world-readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    path.chmod(0o600)
+
+
+def new_ca(common_name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """A self-signed CA (also what a test uses as a CA the broker does not chain to)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=_CA_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_CA_USAGE, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def _san(hosts: Sequence[str]) -> list[x509.GeneralName]:
+    names: list[x509.GeneralName] = []
+    for host in dict.fromkeys(hosts):  # ordered, without duplicates
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return names
+
+
+def _broker_cert(
+    ca_key: rsa.RSAPrivateKey, ca: x509.Certificate, hosts: Sequence[str]
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dvc-hub kafka")]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=_BROKER_DAYS))
+        .add_extension(x509.SubjectAlternativeName(_san(hosts)), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def _covers(keystore: Path, password: str, ca: x509.Certificate, hosts: Sequence[str]) -> bool:
+    """Whether the existing keystore's certificate was issued by ``ca``, names every host and
+    is valid for at least another 30 days."""
+    try:
+        loaded = pkcs12.load_key_and_certificates(keystore.read_bytes(), password.encode())
+    except (OSError, ValueError):
+        return False
+    cert = loaded[1]
+    if cert is None or cert.issuer != ca.subject:
+        return False
+    remaining = cert.not_valid_after_utc - datetime.datetime.now(datetime.UTC)
+    if remaining < datetime.timedelta(days=30):
+        return False
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return all(name in names for name in _san(hosts))
+
+
+def ensure_tls(folder: Path, hosts: Sequence[str]) -> TlsFiles:
+    """The CA and a broker keystore for ``hosts`` (plus loopback) under ``folder``: made on
+    the first call, kept afterwards; only the broker certificate is renewed when it no longer
+    covers the hosts or is about to expire."""
+    files = TlsFiles.under(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # the keys, the keystore password and the users' passwords
+    hosts = [*LOOPBACK_NAMES, *hosts]
+    if not (files.ca_file.is_file() and files.ca_key.is_file()):
+        ca_key, ca = new_ca("dvc-hub local stack CA")
+        write_private(
+            files.ca_key,
+            ca_key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+        files.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        files.keystore.unlink(missing_ok=True)  # issued by a CA that is gone
+    else:
+        ca = x509.load_pem_x509_certificate(files.ca_file.read_bytes())
+        loaded = serialization.load_pem_private_key(files.ca_key.read_bytes(), password=None)
+        assert isinstance(loaded, rsa.RSAPrivateKey)
+        ca_key = loaded
+    if not files.keystore_password_file.is_file():
+        write_private(files.keystore_password_file, secrets.token_urlsafe(24).encode())
+        files.keystore.unlink(missing_ok=True)
+    password = files.keystore_password()
+    if files.keystore.is_file() and _covers(files.keystore, password, ca, hosts):
+        return files
+    key, cert = _broker_cert(ca_key, ca, hosts)
+    # PBES2/AES-256 and an HMAC-SHA256 MAC: what Java 17's PKCS12 keystore reads.
+    encryption = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(50_000)
+        .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
+        .hmac_hash(hashes.SHA256())
+        .build(password.encode())
+    )
+    write_private(
+        files.keystore,
+        pkcs12.serialize_key_and_certificates(b"kafka", key, cert, [ca], encryption),
+    )
+    return files

@@ -1,0 +1,399 @@
+"""The broker's SASL_SSL listener on a stack of its own (ports 39092/39093/39094/38081, a tmp
+stack home): SCRAM logins over TLS, one principal per service bound by the ACL table, every
+refusal a client meets, the hub's Avro serde over it, and a faust worker running on it."""
+
+from __future__ import annotations
+
+import logging
+import stat
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from kafka import KafkaAdminClient, TopicPartition
+from kafka import admin as ka
+from kafka.errors import (
+    GroupAuthorizationFailedError,
+    KafkaTimeoutError,
+    TopicAuthorizationFailedError,
+)
+from pydantic import SecretStr
+
+from hub import processing
+from hub.kafka import (
+    KafkaSecurityError,
+    ensure_topics,
+    faust_credentials,
+    make_admin,
+    make_consumer,
+    make_producer,
+    partitions_of,
+    security_config,
+)
+from hub.serde import RegistryClient, serde_for
+from hub.settings import Settings
+from hub.stack import LocalStack
+from hub.stack._acls import PRINCIPALS, SERVICE_GRANTS, acl_key, all_acls, principal
+from hub.stack._security import password_file, principal_settings, security_dir
+from hub.stack._tls import new_ca
+from hub.topics import DOSSIER_EVENTS, DOSSIER_STATE, PARTNER_COMMANDS
+from tests.lifecycle._support import EventProducer, StateReader, chain, publish_catalog, wait_until
+from tests.stack.test_durable import _share_fetched_jars
+
+pytestmark = pytest.mark.slow
+
+PREFIX = "sec."
+EVENTS = DOSSIER_EVENTS.name(PREFIX)
+COMMANDS = PARTNER_COMMANDS.name(PREFIX)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    home = tmp_path_factory.mktemp("stack")
+    shared = Settings()
+    _share_fetched_jars(shared.stack_home, home)
+    settings = shared.model_copy(update={
+        "kafka_port": 39092, "kafka_controller_port": 39093, "registry_port": 38081,
+        "stack_home": home, "bootstrap_servers_override": None, "registry_url_override": None,
+        "partitions": 1, "topic_prefix": PREFIX,
+        # The stack's own settings are a plaintext client's, whatever the environment says.
+        "kafka_security_protocol": "PLAINTEXT", "kafka_username": None, "kafka_password": None,
+        "kafka_password_file": None, "kafka_ca_file": None,
+    })  # fmt: skip
+    own = LocalStack(settings)
+    try:
+        own.up()
+        ensure_topics(as_principal(own, "admin"))  # the admin over SASL_SSL, a super user
+        yield own
+    finally:
+        own.down()
+
+
+def as_principal(stack: LocalStack, name: str) -> Settings:
+    return principal_settings(stack.settings, name)
+
+
+def _send(settings: Settings, topic: str, value: bytes, key: bytes = b"k") -> int:
+    producer = make_producer(settings, max_block_ms=10_000)
+    try:
+        return int(producer.send(topic, value, key=key).get(timeout=20).offset)
+    finally:
+        producer.close()
+
+
+def _read(settings: Settings, topic: str, *, group_id: str | None = None) -> list[bytes]:
+    """Every value of the one-partition ``topic``, with ``group_id`` committing its offset."""
+    consumer = make_consumer(settings, group_id=group_id)
+    try:
+        [tp] = partitions_of(consumer, topic, timeout_s=10)
+        end = consumer.end_offsets([tp])[tp]
+        if group_id is None:
+            consumer.assign([tp])
+            consumer.seek_to_beginning(tp)
+        else:
+            consumer.subscribe([topic])
+        values: list[bytes] = []
+        for _ in range(60):
+            for records in consumer.poll(timeout_ms=500).values():
+                values += [r.value for r in records]
+            if consumer.assignment() and consumer.position(tp) >= end:
+                break
+        if group_id is not None:
+            consumer.commit()
+        return values
+    finally:
+        consumer.close()
+
+
+def _no_connection(settings: Settings) -> None:
+    """A client that never gets a usable connection: its bootstrap times out."""
+    consumer = make_consumer(settings, group_id=None, bootstrap_timeout_ms=4000)
+    try:
+        consumer.topics()
+    finally:
+        consumer.close()
+
+
+def test_defaults_add_no_security_and_sasl_ssl_needs_a_password(tmp_path: Path) -> None:
+    defaults = Settings().model_copy(
+        update={"kafka_security_protocol": "PLAINTEXT", "bootstrap_servers_override": None}
+    )
+    assert security_config(defaults) == {}
+    assert faust_credentials(defaults) is None
+    assert defaults.bootstrap_servers.endswith(f":{defaults.kafka_port}")
+    secured = defaults.model_copy(update={"kafka_security_protocol": "SASL_SSL"})
+    with pytest.raises(KafkaSecurityError, match="DVC_KAFKA_PASSWORD"):
+        security_config(secured.model_copy(update={"kafka_username": "api"}))
+    secret = tmp_path / "api.password"
+    secret.write_text("s3cret\n")
+    config = security_config(
+        secured.model_copy(update={"kafka_username": "api", "kafka_password_file": secret})
+    )
+    assert config["sasl_plain_password"] == "s3cret"
+    assert config["sasl_mechanism"] == "SCRAM-SHA-512"
+    both = {"kafka_username": "api", "kafka_password_file": secret, "kafka_password": SecretStr("")}
+    with pytest.raises(ValueError, match="not both"):
+        security_config(secured.model_copy(update=both))
+    assert secured.bootstrap_servers.endswith(f":{secured.kafka_secure_port}")
+
+
+def _operations(service: str, resource: str, name: str) -> set[str]:
+    return {
+        op
+        for grant in SERVICE_GRANTS[service]
+        if grant.resource == resource and grant.resource_name(PREFIX) == name
+        for op in grant.operations
+    }
+
+
+def test_the_acl_table_keeps_each_service_to_its_own() -> None:
+    assert set(PRINCIPALS) == set(SERVICE_GRANTS) | {"admin"}
+    assert _operations("portal", "topic", EVENTS) == {"WRITE", "DESCRIBE", "CREATE"}
+    state_topics = {f"{PREFIX}{s}" for s in ("dossier.state", "kpi", "kpi.dossiers",
+                                             "kpi.procedures", "sla.deadlines")}  # fmt: skip
+    integrator = [g for g in SERVICE_GRANTS["integrator"] if g.resource == "topic"]
+    assert {g.resource_name(PREFIX) for g in integrator} == state_topics
+    assert all(set(g.operations) == {"READ", "DESCRIBE"} for g in integrator)
+    for service, grants in SERVICE_GRANTS.items():
+        for grant in grants:
+            # Nothing outside the prefix but the signing group; never the whole prefix or ALL.
+            assert not grant.absolute or grant.name == "dvchub-signing", service
+            assert grant.name, service
+            assert "ALL" not in grant.operations, service
+    acls = all_acls(PREFIX)
+    assert len({acl_key(a) for a in acls}) == len(acls)
+
+
+def test_secrets_are_private_and_never_logged(stack: LocalStack) -> None:
+    folder = security_dir(stack.settings)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    private = [folder / "ca.key", folder / "broker.p12", folder / "broker.p12.password"]
+    private += [password_file(stack.settings, name) for name in PRINCIPALS]
+    private.append(stack.kafka.home / "server.properties")  # it holds the keystore password
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in private)
+    log = stack.kafka.process.log_file.read_text(errors="replace")
+    secrets = [(folder / "broker.p12.password").read_text().strip()]
+    secrets += [password_file(stack.settings, name).read_text().strip() for name in PRINCIPALS]
+    assert not [s for s in secrets if s in log]
+
+
+def test_a_service_produces_and_consumes_with_the_environment_settings(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exactly what a deployed service sets: DVC_KAFKA_* and nothing else."""
+
+    def env_for(name: str) -> Settings:
+        monkeypatch.delenv("DVC_BOOTSTRAP_SERVERS", raising=False)
+        for key, value in {
+            "DVC_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "DVC_KAFKA_SECURE_PORT": str(stack.settings.kafka_secure_port),
+            "DVC_KAFKA_USERNAME": name,
+            "DVC_KAFKA_PASSWORD_FILE": str(password_file(stack.settings, name)),
+            "DVC_KAFKA_CA_FILE": str(security_dir(stack.settings) / "ca.pem"),
+            "DVC_TOPIC_PREFIX": PREFIX,
+        }.items():
+            monkeypatch.setenv(key, value)
+        return Settings()
+
+    routing, outbox = env_for("routing"), env_for("outbox")
+    assert outbox.bootstrap_servers == f"127.0.0.1:{stack.settings.kafka_secure_port}"
+    sent = [f"command {uuid.uuid4().hex}".encode() for _ in range(3)]
+    for value in sent:
+        _send(routing, COMMANDS, value)
+    group = f"{PREFIX}outbox.test-{uuid.uuid4().hex[:6]}"  # the outbox's group prefix
+    assert set(sent) <= set(_read(outbox, COMMANDS, group_id=group))
+    consumer = make_consumer(outbox, group_id=group)
+    try:
+        assert (consumer.committed(TopicPartition(COMMANDS, 0)) or 0) > 0
+    finally:
+        consumer.close()
+    # A group outside its prefix is another service's.
+    with pytest.raises(GroupAuthorizationFailedError):
+        _read(outbox, COMMANDS, group_id=f"{PREFIX}lifecycle")
+
+
+def test_the_hub_serde_round_trips_over_sasl_ssl(stack: LocalStack) -> None:
+    portal, lifecycle = as_principal(stack, "portal"), as_principal(stack, "lifecycle")
+    with RegistryClient(stack.settings.schema_registry_url) as registry:
+        producer = EventProducer(portal, registry)
+        try:
+            events = producer.send(chain(f"HS-{uuid.uuid4().hex[:8]}", "DOSSIER_SUBMITTED"))
+        finally:
+            producer.close()
+        serde = serde_for(DOSSIER_EVENTS, PREFIX, registry)
+        decoded = {str(e["event_id"]): e for e in map(serde.decode, _read(lifecycle, EVENTS))}
+    sent = events[0]
+    assert decoded[str(sent["event_id"])]["dossier_id"] == sent["dossier_id"]
+    assert decoded[str(sent["event_id"])]["event_type"] == sent["event_type"]
+
+
+def test_the_portal_writes_events_but_may_not_read_them(stack: LocalStack) -> None:
+    portal = as_principal(stack, "portal")
+    assert _send(portal, EVENTS, b"from the portal") >= 0
+    with pytest.raises(TopicAuthorizationFailedError):
+        _read(portal, EVENTS)
+    # Nor may it write where it has no grant.
+    with pytest.raises(TopicAuthorizationFailedError):
+        _send(portal, COMMANDS, b"forged command")
+
+
+def test_a_principal_without_acls_is_refused(stack: LocalStack) -> None:
+    """A valid login with no grant: it sees no topic and may touch none."""
+    admin = make_admin(as_principal(stack, "admin"))
+    try:
+        upsert = ka.UserScramCredentialUpsertion(
+            "nobody", ka.ScramMechanism.SCRAM_SHA_512, "pw-nobody"
+        )
+        assert admin.alter_user_scram_credentials([upsert]) == {"nobody": None}
+        nobody = as_principal(stack, "admin").model_copy(
+            update={
+                "kafka_username": "nobody",
+                "kafka_password": SecretStr("pw-nobody"),
+                "kafka_password_file": None,
+            }
+        )
+        consumer = make_consumer(nobody, group_id=None)
+        try:
+            assert consumer.topics() == set()
+        finally:
+            consumer.close()
+        with pytest.raises(TopicAuthorizationFailedError):
+            _send(nobody, EVENTS, b"forged event")
+        # The integrator has grants, but none to write events.
+        with pytest.raises(TopicAuthorizationFailedError):
+            _send(as_principal(stack, "integrator"), EVENTS, b"forged event")
+    finally:
+        admin.alter_user_scram_credentials(
+            [ka.UserScramCredentialDeletion("nobody", ka.ScramMechanism.SCRAM_SHA_512)]
+        )
+        admin.close()
+
+
+def _failed_logins(stack: LocalStack) -> int:
+    """The broker's count of refused SCRAM logins (its log says why, the client only sees
+    the connection closed or, at times, the authentication error)."""
+    log = stack.kafka.process.log_file.read_text(errors="replace")
+    return log.count("invalid credentials with SASL mechanism SCRAM-SHA-512")
+
+
+@pytest.mark.parametrize("who", ["wrong password", "unknown user"])
+def test_a_failed_login_is_refused(
+    stack: LocalStack, who: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    portal = as_principal(stack, "portal")
+    login = (
+        {"kafka_password_file": None, "kafka_password": SecretStr("not-the-password")}
+        if who == "wrong password"
+        else {"kafka_username": "mallory"}
+    )
+    before = _failed_logins(stack)
+    with caplog.at_level(logging.WARNING, logger="kafka"), pytest.raises(KafkaTimeoutError):
+        _no_connection(portal.model_copy(update=login))
+    assert wait_until(lambda: _failed_logins(stack) > before, timeout_s=10)
+    assert "not-the-password" not in caplog.text
+    assert _send(portal, EVENTS, b"the right login") >= 0
+
+
+def test_a_plaintext_client_cannot_use_the_secured_port(stack: LocalStack) -> None:
+    secured_port = f"{stack.settings.kafka_host}:{stack.settings.kafka_secure_port}"
+    with pytest.raises(KafkaTimeoutError):
+        _no_connection(
+            stack.settings.model_copy(update={"bootstrap_servers_override": secured_port})
+        )
+
+
+def test_a_client_trusting_another_ca_is_refused(
+    stack: LocalStack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, other = new_ca("not the stack's CA")
+    other_ca = tmp_path / "other-ca.pem"
+    other_ca.write_bytes(other.public_bytes(serialization.Encoding.PEM))
+    portal = as_principal(stack, "portal").model_copy(update={"kafka_ca_file": other_ca})
+    with caplog.at_level(logging.WARNING, logger="kafka"), pytest.raises(KafkaTimeoutError):
+        _no_connection(portal)
+    assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
+
+
+def test_the_plaintext_loopback_listener_still_serves_the_suite(stack: LocalStack) -> None:
+    """Transitional: ANONYMOUS is a super user, so the existing suite runs unchanged."""
+    assert _send(stack.settings, EVENTS, b"anonymous") >= 0
+    assert b"anonymous" in _read(stack.settings, EVENTS)
+
+
+def _service_acls(admin: KafkaAdminClient) -> set[tuple[str, str, int, int, int, str, int]]:
+    everything = ka.ResourcePatternFilter(ka.ResourceType.ANY, None, ka.ACLResourcePatternType.ANY)
+    acls, _ = admin.describe_acls(
+        ka.ACLFilter(None, None, ka.ACLOperation.ANY, ka.ACLPermissionType.ANY, everything)
+    )
+    services = {principal(name) for name in SERVICE_GRANTS}
+    return {acl_key(acl) for acl in acls if acl.principal in services}
+
+
+def test_the_acls_are_the_table_and_provisioning_restores_them(stack: LocalStack) -> None:
+    admin = make_admin(as_principal(stack, "admin"))
+    try:
+        assert _service_acls(admin) == {acl_key(acl) for acl in all_acls(PREFIX)}
+        stray = ka.ACL(
+            principal("portal"), "*", ka.ACLOperation.READ, ka.ACLPermissionType.ALLOW,
+            ka.ResourcePattern(ka.ResourceType.TOPIC, EVENTS),
+        )  # fmt: skip
+        assert not admin.create_acls([stray])["failed"]
+        # Users gone, as on a log formatted before the stack made them, and a lost password.
+        gone = [
+            ka.UserScramCredentialDeletion(n, ka.ScramMechanism.SCRAM_SHA_512) for n in PRINCIPALS
+        ]
+        admin.alter_user_scram_credentials(gone)
+    finally:
+        admin.close()
+    old_password = password_file(stack.settings, "portal").read_text()
+    password_file(stack.settings, "portal").unlink()
+    progress: list[str] = []
+    assert stack.kafka.provision(progress.append)
+    assert any("SCRAM users added" in line for line in progress)
+    assert any("-1" in line for line in progress)  # the stray READ removed
+    assert password_file(stack.settings, "portal").read_text() != old_password
+    portal = as_principal(stack, "portal")
+    assert _send(portal, EVENTS, b"after provisioning") >= 0
+    with pytest.raises(TopicAuthorizationFailedError):
+        _read(portal, EVENTS)
+
+
+def test_a_faust_worker_runs_over_sasl_ssl(stack: LocalStack, tmp_path: Path) -> None:
+    """portal -> dossier.events -> lifecycle worker (faust) -> dossier.state -> integrator,
+    each its own principal on the secured listener."""
+    portal, integrator = as_principal(stack, "portal"), as_principal(stack, "integrator")
+    lifecycle = as_principal(stack, "lifecycle")
+    env = {
+        "DVC_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "DVC_BOOTSTRAP_SERVERS": lifecycle.bootstrap_servers,
+        "DVC_SCHEMA_REGISTRY_URL": stack.settings.schema_registry_url,
+        "DVC_KAFKA_USERNAME": "lifecycle",
+        "DVC_KAFKA_PASSWORD_FILE": str(password_file(stack.settings, "lifecycle")),
+        "DVC_KAFKA_CA_FILE": str(security_dir(stack.settings) / "ca.pem"),
+    }
+    log = tmp_path / "lifecycle.log"
+    with RegistryClient(stack.settings.schema_registry_url) as registry:
+        publish_catalog(portal, registry)
+        worker = processing.WorkerProcess(
+            "hub.lifecycle", lifecycle, log, args=("--catalog-grace", "1.5"), env=env
+        )
+        try:
+            worker.wait_ready(timeout_s=120)
+            dossier = f"HS-{uuid.uuid4().hex[:8]}"
+            producer = EventProducer(portal, registry)
+            try:
+                events = producer.send(chain(dossier, "DOSSIER_SUBMITTED", "DOSSIER_ACCEPTED"))
+            finally:
+                producer.close()
+            reader = StateReader(integrator, registry, DOSSIER_STATE.name(PREFIX))
+            state = wait_until(
+                lambda: (s := reader.latest().get(dossier)) and s["version"] == 2 and s,
+                timeout_s=90,
+            )
+        finally:
+            worker.stop()
+    assert [h["event_id"] for h in state["history"]] == [e["event_id"] for e in events]
+    text = log.read_text(errors="replace")
+    assert password_file(stack.settings, "lifecycle").read_text().strip() not in text
