@@ -34,7 +34,7 @@ Exceptions at the boundaries::
 
 from __future__ import annotations
 
-from connectors.vnpost._app import CALLBACK_PATH, create_callback_app
+from connectors.vnpost._app import create_callback_app
 from connectors.vnpost._callbacks import EVENT_ID_NAMESPACE, StatusNotice
 from connectors.vnpost._client import (
     PARTNER,
@@ -43,7 +43,7 @@ from connectors.vnpost._client import (
     PostalPort,
     VnpostClient,
 )
-from connectors.vnpost._config import WSDL_PATH, VnpostConfig
+from connectors.vnpost._config import CALLBACK_PATH, WSDL_PATH, VnpostConfig
 from connectors.vnpost._dedupe import CALLBACK_IDS_SUFFIX, callback_ids_topic
 from connectors.vnpost._metrics import OUTCOMES as CALLBACK_OUTCOMES
 from connectors.vnpost._simulator import (

@@ -7,9 +7,9 @@ the operation and the schema (500, Client), the waybill's S10 check digit and th
 coherence (500, Client), a callback id reused with other content (500, Client); then it
 produces the events, waits for the broker (500 Server "retry" on timeout) and only then
 answers ACCEPTED. A callback id already produced is answered DUPLICATE without producing.
-``GET /vnpost/callback?wsdl`` serves the WSDL with this endpoint's address; ``/ready`` and
-``/metrics`` as every hub process. Logs carry outcomes, waybills and order numbers only:
-never addresses, phones, names, notes or secrets.
+``GET /vnpost/callback?wsdl`` serves the WSDL with this endpoint's configured address
+(``DVC_VNPOST_PUBLIC_URL``); ``/ready`` and ``/metrics`` as every hub process. Logs carry
+outcomes, waybills and order numbers only: never addresses, phones, names, notes or secrets.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from connectors.common import (
     runtime_in_threads,
 )
 from connectors.vnpost._callbacks import StatusNotice, read_notice, to_events
-from connectors.vnpost._config import VnpostConfig
+from connectors.vnpost._config import CALLBACK_PATH, VnpostConfig
 from connectors.vnpost._dedupe import (
     CallbackIds,
     Claim,
@@ -64,7 +64,6 @@ from hub.topics import DOSSIER_EVENTS
 
 log = logging.getLogger("connectors.vnpost.callbacks")
 T = TypeVar("T")
-CALLBACK_PATH = "/vnpost/callback"
 
 
 @dataclass
@@ -234,8 +233,8 @@ class CallbackApp:
 
     # -- the rest ----------------------------------------------------------------------------
     def wsdl(self, request: Request) -> Response:
-        address = str(request.url.replace(query=None))
-        document = wsdl_document(address, service="PostalCallbackService")
+        # the configured address: a Host header is the caller's to choose
+        document = wsdl_document(self.config.callback_address, service="PostalCallbackService")
         return Response(document, media_type=CONTENT_TYPE)
 
     async def ready(self) -> JSONResponse:

@@ -34,6 +34,10 @@ MIN_PASSWORD_LENGTH = 16
 _DEV_CALLBACK_PASSWORDS = frozenset({DEV_CALLBACK_USERS.partition(":")[2]})
 
 
+#: The path of the callback endpoint (``POST`` callbacks, ``GET ?wsdl``).
+CALLBACK_PATH = "/vnpost/callback"
+
+
 class VnpostConfig(BaseSettings):
     """What the VNPost connector needs besides Kafka and the registry."""
 
@@ -65,6 +69,14 @@ class VnpostConfig(BaseSettings):
         "127.0.0.1", description="Address `python -m connectors.vnpost callbacks` binds to."
     )
     port: int = Field(8090, ge=1, le=65535, description="Port of the callback endpoint.")
+    public_url: str | None = Field(
+        None,
+        description=(
+            "The callback endpoint's address as its WSDL publishes it (behind a proxy, the "
+            "public one); default http://HOST:PORT/vnpost/callback. Never the request's Host "
+            "header, which any caller chooses."
+        ),
+    )
     replay_window_s: float = Field(
         300.0, gt=0, description="How old a UsernameToken's Created may be (and nonces are kept)."
     )
@@ -81,6 +93,11 @@ class VnpostConfig(BaseSettings):
         30.0, gt=0, description="How long the callback-ids topic keeps an id."
     )
     produce_threads: int = Field(4, ge=1, description="Threads running blocking Kafka calls.")
+
+    @property
+    def callback_address(self) -> str:
+        """Where VNPost is told (by the served WSDL) to send its callbacks."""
+        return self.public_url or f"http://{self.host}:{self.port}{CALLBACK_PATH}"
 
     @model_validator(mode="before")
     @classmethod

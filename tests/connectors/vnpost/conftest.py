@@ -91,8 +91,10 @@ class RunningEndpoint:
 def start_endpoint(
     settings: Settings, registry: RegistryClient, config: VnpostConfig
 ) -> RunningEndpoint:
-    app = create_callback_app(settings, config, registry=registry)
     port = free_port()
+    if config.public_url is None:  # the address the served WSDL publishes
+        config = config.model_copy(update={"public_url": f"http://127.0.0.1:{port}{CALLBACK_PATH}"})
+    app = create_callback_app(settings, config, registry=registry)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name=f"vnpost-callbacks-{port}", daemon=True)
     thread.start()

@@ -224,6 +224,15 @@ def test_zeep_can_call_the_endpoint_from_the_wsdl_it_serves(
     assert event["dossier_id"] == "DOSSIER-1"
 
 
+def test_the_wsdl_address_is_configured_not_taken_from_the_host_header(
+    endpoint: RunningEndpoint,
+) -> None:
+    wsdl = httpx.get(f"{endpoint.url}?wsdl", headers={"Host": "attacker.example:80"})
+    assert wsdl.status_code == 200
+    assert f'location="{endpoint.url}"' in wsdl.text
+    assert "attacker.example" not in wsdl.text
+
+
 def test_ready_and_metrics(endpoint: RunningEndpoint) -> None:
     ready = httpx.get(f"{endpoint.base_url}/ready")
     assert ready.status_code == 200
