@@ -37,11 +37,13 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
+from hub.secrets import DEV_FLAG, dev_secrets_allowed
+
 logger = logging.getLogger("hub.api")
 
 ENV_KEYS = "DVC_API_KEYS"
 ENV_KEYS_FILE = "DVC_API_KEYS_FILE"
-ENV_DEV = "DVC_DEV_SECRETS"
+ENV_DEV = DEV_FLAG  # hub.secrets' development flag, read the same way by every process
 #: A configured key shorter than this is refused: it could be guessed.
 MIN_KEY_LENGTH = 16
 
@@ -194,8 +196,7 @@ def development_keys(agencies: Iterable[str] = DEV_AGENCIES) -> ApiKeys:
 
 
 def dev_secrets_enabled(env: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if env is None else env
-    return env.get(ENV_DEV, "").strip().lower() in ("1", "true", "yes")
+    return dev_secrets_allowed(env)
 
 
 def api_keys_from_env(env: Mapping[str, str] | None = None) -> ApiKeys:
