@@ -191,7 +191,9 @@ def test_query_api(harness: Harness) -> None:
         assert other == {"total": 0, "limit": 100, "offset": 0, "items": []}
         assert client.get("/v1/dossiers/HS-NOTHERE").status_code == 404
         assert client.get("/v1/dossiers", params={"status": "FLYING"}).status_code == 422
-        assert client.get("/healthz").json()["ready"] is True
+        # /healthz is ready once every view (states and SLA deadlines) has loaded; the deadlines
+        # view may finish a moment after the state view that served the reads above.
+        wait_until(lambda: client.get("/healthz").json()["ready"] is True, timeout_s=30)
 
 
 def test_replay_equals_live_state(harness: Harness) -> None:
