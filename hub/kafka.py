@@ -37,9 +37,9 @@ class KafkaSecurityError(ValueError):
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:
-    """The TLS context of a SASL_SSL client: hostname checked, only ``kafka_ca_file`` trusted
-    (the system CAs when none is set)."""
-    cafile = None if settings.kafka_ca_file is None else str(settings.kafka_ca_file)
+    """The TLS context of a SASL_SSL client: hostname checked, only ``kafka_ca_path`` trusted
+    (the system CAs when there is none)."""
+    cafile = None if settings.kafka_ca_path is None else str(settings.kafka_ca_path)
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cafile)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
@@ -50,7 +50,8 @@ def _sasl_login(settings: Settings) -> tuple[str, str]:
     if not settings.kafka_username or not password:
         raise KafkaSecurityError(
             "DVC_KAFKA_SECURITY_PROTOCOL=SASL_SSL needs DVC_KAFKA_USERNAME and "
-            "DVC_KAFKA_PASSWORD or DVC_KAFKA_PASSWORD_FILE"
+            "DVC_KAFKA_PASSWORD or DVC_KAFKA_PASSWORD_FILE (for the local stack, "
+            "`dvchub stack env <service>` prints a service's settings)"
         )
     return settings.kafka_username, password
 
@@ -85,6 +86,40 @@ def faust_credentials(settings: Settings) -> SASLCredentials | None:
         mechanism=settings.kafka_sasl_mechanism,
         ssl_context=ssl_context(settings),
     )
+
+
+def librdkafka_config(settings: Settings) -> dict[str, str]:
+    """The same login for a librdkafka client (confluent-kafka): what an integrator's
+    consumer, or the interop tests, add to their configuration."""
+    if not settings.kafka_secured:
+        return {"security.protocol": "PLAINTEXT"}
+    username, password = _sasl_login(settings)
+    config = {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanisms": settings.kafka_sasl_mechanism,
+        "sasl.username": username,
+        "sasl.password": password,
+    }
+    if settings.kafka_ca_path is not None:
+        config["ssl.ca.location"] = str(settings.kafka_ca_path)
+    return config
+
+
+def java_client_properties(settings: Settings) -> str:
+    """The same login as a Java client's properties (Kafka's own command-line tools). It holds
+    the password: write it to a private file (0600), never to a log."""
+    if not settings.kafka_secured:
+        return "security.protocol=PLAINTEXT\n"
+    username, password = _sasl_login(settings)
+    lines = [
+        "security.protocol=SASL_SSL",
+        f"sasl.mechanism={settings.kafka_sasl_mechanism}",
+        "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{username}" password="{password}";',
+    ]
+    if settings.kafka_ca_path is not None:
+        lines += ["ssl.truststore.type=PEM", f"ssl.truststore.location={settings.kafka_ca_path}"]
+    return "\n".join(lines) + "\n"
 
 
 def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:

@@ -22,15 +22,23 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DVC_", frozen=True, extra="ignore")
 
     kafka_host: str = Field("127.0.0.1", description="Address the local broker listens on.")
-    kafka_port: int = Field(19092, description="Broker listener port of the local stack.")
-    kafka_controller_port: int = Field(
-        19093, description="KRaft controller port of the local stack."
+    kafka_port: int = Field(
+        19092, description="The local broker's client listener (SASL_SSL: SCRAM over TLS)."
     )
-    kafka_secure_port_override: int | None = Field(
+    kafka_controller_port: int = Field(
+        19093, description="KRaft controller port of the local stack (loopback, SASL PLAIN)."
+    )
+    kafka_internal_port_override: int | None = Field(
         None,
-        alias="DVC_KAFKA_SECURE_PORT",
-        description="SASL_SSL (SCRAM + TLS) listener port of the local stack; default: "
-        "the broker listener port + 2 (19094), so a stack on other ports never takes it.",
+        alias="DVC_KAFKA_INTERNAL_PORT",
+        description="The local broker's own loopback listener (inter-broker and the stack's "
+        "management, SASL PLAIN as the broker principal); default: the client port + 2 (19094).",
+    )
+    kafka_plaintext_port: int | None = Field(
+        None,
+        description="An unauthenticated loopback listener of the local stack, off unless set "
+        "(the TLS+SASL cost benchmark compares against it). Its clients are User:ANONYMOUS, "
+        "which holds no right but what is granted to it explicitly.",
     )
     registry_port: int = Field(18081, description="HTTP port of the local schema registry.")
     bootstrap_servers_override: str | None = Field(
@@ -49,11 +57,12 @@ class Settings(BaseSettings):
         120.0, description="How long a component may take to be ready."
     )
     # How this process authenticates to Kafka (hub.kafka.security_config applies them to every
-    # client). PLAINTEXT, the default, is the unauthenticated loopback listener of the local
-    # stack; SASL_SSL needs a username and a password (or a password file) and trusts only the
-    # CA file (the local stack's: <stack home>/kafka/security/ca.pem).
+    # client). SASL_SSL, the default, needs a principal and its password and trusts only the CA
+    # file. Against the local stack (no DVC_BOOTSTRAP_SERVERS) the password file and the CA
+    # default to the ones the stack made: <stack home>/kafka/security/{users/<name>.password,
+    # ca.pem}. PLAINTEXT is for a broker secured by other means, or the benchmark's listener.
     kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = Field(
-        "PLAINTEXT", description="PLAINTEXT or SASL_SSL."
+        "SASL_SSL", description="SASL_SSL or PLAINTEXT."
     )
     kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = Field(
         "SCRAM-SHA-512", description="SASL mechanism on a SASL_SSL listener."
@@ -64,32 +73,60 @@ class Settings(BaseSettings):
         None, description="File holding the SASL password (instead of DVC_KAFKA_PASSWORD)."
     )
     kafka_ca_file: Path | None = Field(
-        None, description="PEM CA the broker's certificate must chain to (default: system CAs)."
-    )
+        None, description="PEM CA the broker's certificate must chain to (default: the local "
+        "stack's CA, or the system CAs for another cluster).",
+    )  # fmt: skip
 
     @property
-    def kafka_secure_port(self) -> int:
-        return self.kafka_secure_port_override or self.kafka_port + 2
+    def kafka_internal_port(self) -> int:
+        return self.kafka_internal_port_override or self.kafka_port + 2
 
     @property
     def kafka_secured(self) -> bool:
         return self.kafka_security_protocol == "SASL_SSL"
 
+    @property
+    def local_stack(self) -> bool:
+        """Whether this process talks to the local stack (``dvchub stack up``)."""
+        return self.bootstrap_servers_override is None
+
+    @property
+    def kafka_security_dir(self) -> Path:
+        """Where the local stack keeps its CA, keystore and principals' passwords."""
+        return self.stack_home / "kafka" / "security"
+
+    def local_password_file(self, username: str) -> Path:
+        """The local stack's password file of principal ``username``."""
+        return self.kafka_security_dir / "users" / f"{username}.password"
+
     def kafka_password_value(self) -> str | None:
         """The SASL password: ``kafka_password`` or the content of ``kafka_password_file``
-        (one trailing newline stripped, as for every ``<VAR>_FILE`` secret); both is an error."""
+        (one trailing newline stripped, as for every ``<VAR>_FILE`` secret); both is an error.
+        With neither, against the local stack: the stack's file for ``kafka_username``."""
         if self.kafka_password is not None and self.kafka_password_file is not None:
             raise ValueError("set DVC_KAFKA_PASSWORD or DVC_KAFKA_PASSWORD_FILE, not both")
         if self.kafka_password is not None:
             return self.kafka_password.get_secret_value()
-        if self.kafka_password_file is not None:
-            return self.kafka_password_file.read_text().removesuffix("\n")
-        return None
+        path = self.kafka_password_file
+        if path is None and self.local_stack and self.kafka_username:
+            path = self.local_password_file(self.kafka_username)
+            if not path.is_file():
+                return None
+        return None if path is None else path.read_text().removesuffix("\n")
+
+    @property
+    def kafka_ca_path(self) -> Path | None:
+        """The CA a SASL_SSL client trusts: ``kafka_ca_file``, else the local stack's."""
+        if self.kafka_ca_file is not None or not self.local_stack:
+            return self.kafka_ca_file
+        return self.kafka_security_dir / "ca.pem"
 
     @property
     def bootstrap_servers(self) -> str:
-        # SASL_SSL against the local stack means its secured listener, not the plaintext one.
-        port = self.kafka_secure_port if self.kafka_secured else self.kafka_port
+        # PLAINTEXT against the local stack is its benchmark listener (when there is one).
+        port = self.kafka_port
+        if not self.kafka_secured and self.kafka_plaintext_port is not None:
+            port = self.kafka_plaintext_port
         return self.bootstrap_servers_override or f"{self.kafka_host}:{port}"
 
     @property

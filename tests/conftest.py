@@ -21,6 +21,10 @@ from hub.stack import LocalStack
 # (hub.secrets). In os.environ, so that worker subprocesses inherit it; tests of production mode
 # start their processes without it.
 os.environ["DVC_DEV_SECRETS"] = "1"
+# The suite logs in to the local stack's SASL_SSL listener as its admin principal, a super user,
+# because every test makes topics under a prefix of its own; the services' own principals and
+# their ACLs are tested in tests/stack/test_kafka_security.py and used by `make run`.
+os.environ.setdefault("DVC_KAFKA_USERNAME", "admin")
 
 
 @pytest.fixture(scope="session")

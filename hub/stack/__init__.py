@@ -6,10 +6,13 @@ jars, data, pid files and logs live under ``DVC_STACK_HOME`` (default ``.cache/s
 their data on disk (the broker its log, the registry an H2 file database), so ``down``/``up``
 and a reboot lose neither records nor the schema ids they carry.
 
-The broker has two client listeners: ``DVC_KAFKA_PORT`` (PLAINTEXT, loopback, the test suite's)
-and ``DVC_KAFKA_SECURE_PORT`` (SASL_SSL: SCRAM-SHA-512 over TLS with the stack's own CA, one
-principal per service bound by the ACLs of ``_acls.py``); ``up`` provisions its users and ACLs
-(``_security.py``).
+Every listener of the broker authenticates. Clients use ``DVC_KAFKA_PORT`` (SASL_SSL:
+SCRAM-SHA-512 over TLS with the stack's own CA, one principal per service bound by the ACLs of
+``_acls.py``; ``admin`` is a super user); the broker's own loopback listeners (INTERNAL, the
+client port + 2, and CONTROLLER) take SASL PLAIN logins of its own two principals. ``up``
+provisions the users and ACLs (``_security.py``). A PLAINTEXT listener exists only when
+``DVC_KAFKA_PLAINTEXT_PORT`` is set (a benchmark's baseline), and its anonymous clients may do
+nothing they are not granted.
 
 Optionally (``LocalStack(settings, with_prometheus=True)``, ``dvchub stack up
 --with-prometheus``) a real Prometheus server from the OS package, scraping whatever processes
@@ -113,6 +116,11 @@ class LocalStack:
         knows as other schemas, so a cold start (neither running) then removes that log.
         """
         self.fetch()
+        if self.kafka.process.pid() is not None and not self.kafka.config_current():
+            # A broker started with other listeners (an older stack, other settings) would
+            # never answer the INTERNAL listener this version manages it through.
+            on_progress("kafka: its configuration changed, restarting it")
+            self.kafka.process.stop()
         cold = self.kafka.process.pid() is None and self.registry.process.pid() is None
         if cold and not self.registry.has_database() and self.kafka.reset():
             on_progress("kafka: the registry has no database, so an empty broker (log removed)")
@@ -131,8 +139,7 @@ class LocalStack:
                 on_progress(f"{component.process.name} ready at {component.address}")
         # Users and ACLs on every up (idempotent, about a second): a table changed since the
         # broker started applies without a restart.
-        if self.kafka.provision(on_progress, wait_s=30.0 if self.kafka in started else 0.0):
-            on_progress(f"kafka: SASL_SSL at {self.kafka.secure_address}")
+        self.kafka.provision(on_progress)
         return [self._status(c, timings.get(c.process.name)) for c in self.components]
 
     def down(self) -> list[str]:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import shutil
 import subprocess
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from hub.settings import REPO_ROOT, Settings
@@ -20,9 +18,13 @@ from hub.stack._exceptions import NotReady
 from hub.stack._maven import copy_dependencies
 from hub.stack._process import ManagedProcess, port_open
 from hub.stack._security import (
+    BROKER,
+    CONTROLLER,
     SUPER_USERS,
+    broker_passwords,
     ensure_passwords,
     ensure_tls_files,
+    management_admin,
     provision,
     scram_format_args,
 )
@@ -63,25 +65,45 @@ class KafkaNode:
     def fetch(self) -> Path:
         return copy_dependencies(INFRA / "pom.xml", self.home / "libs", marker=".fetched-3.9.1")
 
-    @property
-    def secure_address(self) -> str:
-        return f"{self.settings.kafka_host}:{self.settings.kafka_secure_port}"
+    def _plaintext(self) -> dict[str, str]:
+        """The optional PLAINTEXT loopback listener's lines (``kafka_plaintext_port``)."""
+        port = self.settings.kafka_plaintext_port
+        if port is None:
+            return {"plaintext_listener": "", "plaintext_advertised": "",
+                    "plaintext_listener_note": "No PLAINTEXT listener."}  # fmt: skip
+        return {
+            "plaintext_listener": f",PLAINTEXT://127.0.0.1:{port}",
+            "plaintext_advertised": f",PLAINTEXT://127.0.0.1:{port}",
+            "plaintext_listener_note": f"PLAINTEXT on 127.0.0.1:{port} (DVC_KAFKA_PLAINTEXT_PORT, "
+            "the TLS+SASL cost benchmark): User:ANONYMOUS, granted nothing by default.",
+        }
+
+    def config_current(self) -> bool:
+        """Whether the running broker's ``server.properties`` is what these settings make."""
+        config = self.home / "server.properties"
+        return config.is_file() and config.read_text() == self._config_text()
 
     def _write_config(self) -> Path:
         config = self.home / "server.properties"
+        write_private(config, self._config_text().encode())  # it holds passwords
+        return config
+
+    def _config_text(self) -> str:
         tls = ensure_tls_files(self.settings)
-        text = Template((INFRA / "server.properties.template").read_text()).substitute(
+        internal = broker_passwords(self.settings)
+        return Template((INFRA / "server.properties.template").read_text()).substitute(
             host=self.settings.kafka_host,
             port=self.settings.kafka_port,
-            secure_port=self.settings.kafka_secure_port,
+            internal_port=self.settings.kafka_internal_port,
             controller_port=self.settings.kafka_controller_port,
+            broker_password=internal[BROKER],
+            controller_password=internal[CONTROLLER],
+            **self._plaintext(),
             data_dir=self.home / "data",
             keystore=tls.keystore,
             keystore_password=tls.keystore_password(),
             super_users=";".join(SUPER_USERS),
         )
-        write_private(config, text.encode())  # it holds the keystore password
-        return config
 
     def _java(self, main_class: str, *args: str) -> list[str]:
         return [
@@ -134,37 +156,26 @@ class KafkaNode:
             cwd=self.home,
             ports=[
                 (self.settings.kafka_host, self.settings.kafka_port),
-                (self.settings.kafka_host, self.settings.kafka_secure_port),
+                ("127.0.0.1", self.settings.kafka_internal_port),
                 ("127.0.0.1", self.settings.kafka_controller_port),
+                *(
+                    [("127.0.0.1", self.settings.kafka_plaintext_port)]
+                    if self.settings.kafka_plaintext_port is not None
+                    else []
+                ),
             ],
         )
 
-    def provision(
-        self, on_progress: Callable[[str], None] = lambda _: None, *, wait_s: float = 0.0
-    ) -> bool:
-        """Bring the SCRAM users and ACLs of the running broker up to date, waiting up to
-        ``wait_s`` for its secured listener; False (nothing done) when it has none (a broker
-        started by an older version of this module keeps running as it was)."""
-        deadline = time.monotonic() + wait_s
-        while not port_open(self.settings.kafka_host, self.settings.kafka_secure_port):
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.25)
+    def provision(self, on_progress: Callable[[str], None] = lambda _: None) -> None:
+        """Bring the SCRAM users and ACLs of the running broker up to date."""
         provision(self.settings, on_progress)
-        return True
 
     def is_ready(self) -> bool:
-        if not port_open(self.settings.kafka_host, self.settings.kafka_port):
+        """The broker answers its own principal on the loopback INTERNAL listener."""
+        if not port_open("127.0.0.1", self.settings.kafka_internal_port):
             return False
         try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=self.address, request_timeout_ms=3000, client_id="dvchub-stack"
-            )
+            with management_admin(self.settings) as admin:
+                return bool(admin.describe_cluster().get("brokers"))
         except KafkaError:
             return False
-        try:
-            return bool(admin.describe_cluster().get("brokers"))
-        except KafkaError:
-            return False
-        finally:
-            admin.close()

@@ -6,34 +6,43 @@ Layout under ``<stack home>/kafka/security`` (every secret 0600, none ever logge
     broker.p12, broker.p12.password the broker's keystore
     users/<principal>.password     one SCRAM-SHA-512 password per service (DVC_KAFKA_PASSWORD_FILE)
 
-Users come into being twice over, so that every data directory ends up with them:
+SCRAM users (the services' principals and ``admin``) come into being twice over, so that every
+data directory ends up with them:
 
-* at storage-format time (``--add-scram``), so the ``admin`` principal exists from the
-  broker's first start. The tool takes them on its command line, so they are given salted:
-  no password is ever in an argv; the salted form (which SCRAM accepts as a login) is
-  visible to this machine's ``ps`` for the second the tool runs (and replaced by fresh
-  salts at the provisioning that follows the start), and is in no output;
+* at storage-format time (``--add-scram``), so that they exist from the broker's first start.
+  The tool takes them on its command line, so they are given salted: no password is ever in
+  an argv; the salted form (which SCRAM accepts as a login) is visible to this machine's
+  ``ps`` for the second the tool runs (and replaced by fresh salts at the provisioning that
+  follows the start), and is in no output;
 * after every start (``provision``), through the admin API (``alter_user_scram_credentials``):
   this covers a log formatted before security existed and a password file that was deleted
-  and made anew. The admin logs in over SASL_SSL; when it cannot (an old log without SCRAM
-  users) the users are first written over the loopback PLAINTEXT listener, whose
-  ``User:ANONYMOUS`` is a super user for as long as the test suite uses that listener.
+  and made anew.
+
+The broker's own principals, ``broker`` (the INTERNAL loopback listener: inter-broker traffic
+and this module's provisioning) and ``controller`` (the CONTROLLER listener), log in with SASL
+PLAIN against static entries of ``server.properties`` (0600): they need no cluster metadata,
+so provisioning works on any log, even one formatted without SCRAM users.
 
 The ACLs are then made equal to ``_acls.SERVICE_GRANTS`` for the stack's topic prefix: what is
-missing is created, what a service principal holds beyond the table is deleted.
+missing is created; an ACL a service principal holds on a resource the table names, beyond
+what the table grants, is deleted. ``grant_prefix`` adds the table's ACLs for another prefix
+(the demo's partners section runs on one) and ``revoke_prefix`` takes them away again.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from kafka import KafkaAdminClient
 from kafka.admin import (
+    ACL,
     ACLFilter,
     ACLOperation,
     ACLPermissionType,
@@ -43,9 +52,7 @@ from kafka.admin import (
     ScramMechanism,
     UserScramCredentialUpsertion,
 )
-from kafka.errors import KafkaError
 
-from hub.kafka import security_config
 from hub.settings import Settings
 from hub.stack._acls import ADMIN, PRINCIPALS, SERVICE_GRANTS, acl_key, all_acls, principal
 from hub.stack._exceptions import NotReady
@@ -53,27 +60,31 @@ from hub.stack._tls import TlsFiles, ensure_tls, write_private
 
 MECHANISM = "SCRAM-SHA-512"
 _ITERATIONS = 8192
-#: The broker's own connections (controller and inter-broker listeners are PLAINTEXT on
-#: loopback) authenticate as ANONYMOUS: it is the controller's principal too.
-SUPER_USERS = (principal(ADMIN), "User:ANONYMOUS")
+# kafka-python warns on every PLAIN login without TLS; the stack's only ones are on loopback
+# listeners that never leave this machine, on purpose.
+logging.getLogger("kafka.net.sasl.plain").setLevel(logging.ERROR)
+
+#: The broker's own principals (SASL PLAIN on the loopback INTERNAL and CONTROLLER listeners).
+BROKER, CONTROLLER = "broker", "controller"
+SUPER_USERS = (principal(ADMIN), principal(BROKER), principal(CONTROLLER))
 
 
 def security_dir(settings: Settings) -> Path:
-    return settings.stack_home / "kafka" / "security"
+    return settings.kafka_security_dir
 
 
 def password_file(settings: Settings, name: str) -> Path:
     """Where the stack keeps principal ``name``'s password (``DVC_KAFKA_PASSWORD_FILE``)."""
-    return security_dir(settings) / "users" / f"{name}.password"
+    return settings.local_password_file(name)
 
 
-def ensure_passwords(settings: Settings) -> dict[str, str]:
-    """Every principal's password, generated (32 random bytes, URL-safe) the first time."""
+def ensure_passwords(settings: Settings, names: tuple[str, ...] = PRINCIPALS) -> dict[str, str]:
+    """The principals' passwords, generated (32 random bytes, URL-safe) the first time."""
     folder = security_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     passwords = {}
-    for name in PRINCIPALS:
+    for name in names:
         path = password_file(settings, name)
         if not path.is_file():
             write_private(path, secrets.token_urlsafe(32).encode())
@@ -128,9 +139,12 @@ def _upsert_users(admin: KafkaAdminClient, passwords: dict[str, str]) -> None:
         raise NotReady(f"kafka: could not create SCRAM users: {errors}")
 
 
-def _reconcile_acls(admin: KafkaAdminClient, prefix: str) -> tuple[int, int]:
-    """Make the ACLs of the service principals equal to the table; (created, deleted)."""
-    wanted = {acl_key(acl): acl for acl in all_acls(prefix)}
+def broker_passwords(settings: Settings) -> dict[str, str]:
+    """The broker's own PLAIN principals' passwords (``server.properties`` holds them)."""
+    return ensure_passwords(settings, (BROKER, CONTROLLER))
+
+
+def _service_acls(admin: KafkaAdminClient) -> list[ACL]:
     everything = ACLFilter(
         principal=None,
         host=None,
@@ -142,63 +156,90 @@ def _reconcile_acls(admin: KafkaAdminClient, prefix: str) -> tuple[int, int]:
     if error.errno:
         raise NotReady(f"kafka: could not list ACLs: {error}")
     services = {principal(name) for name in SERVICE_GRANTS}
+    return [acl for acl in existing if acl.principal in services]
+
+
+def _delete(admin: KafkaAdminClient, acls: list[ACL]) -> None:
+    if acls:
+        admin.delete_acls(
+            [ACLFilter(a.principal, a.host, a.operation, a.permission_type, a.resource_pattern)
+             for a in acls]
+        )  # fmt: skip
+
+
+def _reconcile_acls(admin: KafkaAdminClient, prefix: str) -> tuple[int, int]:
+    """Make the ACLs of the service principals on the resources the table names (under
+    ``prefix``) equal to the table; (created, deleted)."""
+    wanted = {acl_key(acl): acl for acl in all_acls(prefix)}
+    existing = _service_acls(admin)
     have = {acl_key(acl) for acl in existing}
     missing = [acl for key, acl in wanted.items() if key not in have]
     if missing:
         failed = admin.create_acls(missing)["failed"]
         if failed:
             raise NotReady(f"kafka: could not create ACLs: {failed}")
+    # Only resources the table names: grants under a longer prefix (the demo's partners
+    # section, another user of this broker) are theirs to keep.
+    named = {acl.resource_pattern.resource_name for acl in wanted.values()}
     extra = [
         acl
         for acl in existing
-        if acl.principal in services
-        and acl_key(acl) not in wanted
-        # Grants under another topic prefix belong to another stack user of this broker.
-        and acl.resource_pattern.resource_name.startswith(prefix)
+        if acl.resource_pattern.resource_name in named and acl_key(acl) not in wanted
     ]
-    if extra:
-        admin.delete_acls(
-            [
-                ACLFilter(a.principal, a.host, a.operation, a.permission_type, a.resource_pattern)
-                for a in extra
-            ]
-        )
+    _delete(admin, extra)
     return len(missing), len(extra)
 
 
-def _admin(settings: Settings) -> KafkaAdminClient:
-    """An admin client with ``settings``' login (hub.kafka.security_config) and a short
-    bootstrap: kafka-python retries a refused login until the bootstrap timeout."""
+def _management_admin(settings: Settings) -> KafkaAdminClient:
+    """An admin client logged in as the broker's own principal on the loopback INTERNAL
+    listener, with a short bootstrap (kafka-python retries a refused login until then)."""
     return KafkaAdminClient(
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=f"127.0.0.1:{settings.kafka_internal_port}",
         client_id="dvchub-stack",
         bootstrap_timeout_ms=10_000,
-        **security_config(settings),
+        request_timeout_ms=10_000,
+        security_protocol="SASL_PLAINTEXT",
+        sasl_mechanism="PLAIN",
+        sasl_plain_username=BROKER,
+        sasl_plain_password=broker_passwords(settings)[BROKER],
     )
+
+
+@contextmanager
+def management_admin(settings: Settings) -> Iterator[KafkaAdminClient]:
+    admin = _management_admin(settings)
+    try:
+        yield admin
+    finally:
+        admin.close()
 
 
 def provision(settings: Settings, on_progress: Callable[[str], None] = lambda _: None) -> None:
     """Create or refresh the SCRAM users and the ACLs of a running broker (idempotent)."""
     passwords = ensure_passwords(settings)
-    as_admin = principal_settings(settings, ADMIN)
-    try:
-        admin = _admin(as_admin)
-    except KafkaError:
-        # A log formatted before the stack made users: the admin cannot log in yet.
-        plain = settings.model_copy(
-            update={"kafka_security_protocol": "PLAINTEXT", "bootstrap_servers_override": None}
-        )
-        bootstrap = _admin(plain)
-        try:
-            _upsert_users(bootstrap, passwords)
-        finally:
-            bootstrap.close()
-        on_progress("kafka: SCRAM users added to a log formatted without them")
-        admin = _admin(as_admin)
-    try:
+    with management_admin(settings) as admin:
         _upsert_users(admin, passwords)
         created, deleted = _reconcile_acls(admin, settings.topic_prefix)
-    finally:
-        admin.close()
     if created or deleted:
         on_progress(f"kafka: ACLs for prefix {settings.topic_prefix!r}: +{created} -{deleted}")
+
+
+def grant_prefix(settings: Settings, prefix: str) -> None:
+    """Give every service the table's rights on the topics and groups under ``prefix`` too."""
+    with management_admin(settings) as admin:
+        have = {acl_key(acl) for acl in _service_acls(admin)}
+        missing = [acl for acl in all_acls(prefix) if acl_key(acl) not in have]
+        if missing and (failed := admin.create_acls(missing)["failed"]):
+            raise NotReady(f"kafka: could not create ACLs: {failed}")
+
+
+def revoke_prefix(settings: Settings, prefix: str) -> None:
+    """Take back what ``grant_prefix(settings, prefix)`` gave under ``prefix`` (grants on
+    absolute names, such as the signing group, are every prefix's and stay)."""
+    wanted = {
+        acl_key(acl)
+        for acl in all_acls(prefix)
+        if acl.resource_pattern.resource_name.startswith(prefix)
+    }
+    with management_admin(settings) as admin:
+        _delete(admin, [acl for acl in _service_acls(admin) if acl_key(acl) in wanted])

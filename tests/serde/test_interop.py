@@ -14,7 +14,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from fastavro.schema import to_parsing_canonical_form
 
 from hub.events import payload_name_of
-from hub.kafka import make_consumer, make_producer
+from hub.kafka import librdkafka_config, make_consumer, make_producer
 from hub.sample import sample_events
 from hub.serde import RegistryClient, load_schema, serde_for
 from hub.settings import Settings
@@ -25,6 +25,7 @@ def _confluent_consumer(settings: Settings, topic: str) -> Consumer:
     consumer = Consumer(
         {
             "bootstrap.servers": settings.bootstrap_servers,
+            **librdkafka_config(settings),
             "group.id": f"test-{uuid.uuid4().hex}",
             "auto.offset.reset": "earliest",
         }
@@ -83,7 +84,11 @@ def test_hub_reads_what_the_confluent_client_writes(
     context = SerializationContext(topic, MessageField.VALUE)
     events = list(sample_events(3, seed=12))
     producer = Producer(
-        {"bootstrap.servers": hub_topics.bootstrap_servers, "enable.idempotence": True}
+        {
+            "bootstrap.servers": hub_topics.bootstrap_servers,
+            "enable.idempotence": True,
+            **librdkafka_config(hub_topics),
+        }
     )
     for event in events:
         producer.produce(topic, key=event["dossier_id"], value=serializer(event, context))

@@ -1,6 +1,7 @@
-"""The broker's SASL_SSL listener on a stack of its own (ports 39092/39093/39094/38081, a tmp
-stack home): SCRAM logins over TLS, one principal per service bound by the ACL table, every
-refusal a client meets, the hub's Avro serde over it, and a faust worker running on it."""
+"""The broker's security on a stack of its own (ports 39092-39095/38081, a tmp stack home): SCRAM
+logins over TLS, one principal per service bound by the ACL table, every refusal a client meets
+(a PLAINTEXT client on every listener, ANONYMOUS on the optional PLAINTEXT one), the hub's Avro
+serde over it, and a faust worker running on it."""
 
 from __future__ import annotations
 
@@ -36,7 +37,15 @@ from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.stack import LocalStack
 from hub.stack._acls import PRINCIPALS, SERVICE_GRANTS, acl_key, all_acls, principal
-from hub.stack._security import password_file, principal_settings, security_dir
+from hub.stack._security import (
+    BROKER,
+    CONTROLLER,
+    grant_prefix,
+    password_file,
+    principal_settings,
+    revoke_prefix,
+    security_dir,
+)
 from hub.stack._tls import new_ca
 from hub.topics import DOSSIER_EVENTS, DOSSIER_STATE, PARTNER_COMMANDS
 from tests.lifecycle._support import EventProducer, StateReader, chain, publish_catalog, wait_until
@@ -45,6 +54,7 @@ from tests.stack.test_durable import _share_fetched_jars
 pytestmark = pytest.mark.slow
 
 PREFIX = "sec."
+PLAINTEXT_PORT = 39095
 EVENTS = DOSSIER_EVENTS.name(PREFIX)
 COMMANDS = PARTNER_COMMANDS.name(PREFIX)
 
@@ -57,9 +67,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     settings = shared.model_copy(update={
         "kafka_port": 39092, "kafka_controller_port": 39093, "registry_port": 38081,
         "stack_home": home, "bootstrap_servers_override": None, "registry_url_override": None,
-        "partitions": 1, "topic_prefix": PREFIX,
-        # The stack's own settings are a plaintext client's, whatever the environment says.
-        "kafka_security_protocol": "PLAINTEXT", "kafka_username": None, "kafka_password": None,
+        "partitions": 1, "topic_prefix": PREFIX, "kafka_plaintext_port": PLAINTEXT_PORT,
+        # The stack's own settings are its admin's, whatever the environment says.
+        "kafka_security_protocol": "SASL_SSL", "kafka_username": "admin", "kafka_password": None,
         "kafka_password_file": None, "kafka_ca_file": None,
     })  # fmt: skip
     own = LocalStack(settings)
@@ -116,16 +126,33 @@ def _no_connection(settings: Settings) -> None:
         consumer.close()
 
 
-def test_defaults_add_no_security_and_sasl_ssl_needs_a_password(tmp_path: Path) -> None:
-    defaults = Settings().model_copy(
-        update={"kafka_security_protocol": "PLAINTEXT", "bootstrap_servers_override": None}
+def test_sasl_ssl_is_the_default_and_needs_a_login(tmp_path: Path) -> None:
+    local = Settings(_env_file=None).model_copy(
+        update={"bootstrap_servers_override": None, "stack_home": tmp_path, "kafka_username": None}
     )
-    assert security_config(defaults) == {}
-    assert faust_credentials(defaults) is None
-    assert defaults.bootstrap_servers.endswith(f":{defaults.kafka_port}")
-    secured = defaults.model_copy(update={"kafka_security_protocol": "SASL_SSL"})
+    assert local.kafka_security_protocol == "SASL_SSL"
+    assert local.bootstrap_servers == f"{local.kafka_host}:{local.kafka_port}"
+    with pytest.raises(KafkaSecurityError, match="DVC_KAFKA_USERNAME"):
+        security_config(local)
+    # Against the local stack, the password file and the CA default to the stack's own.
+    assert local.kafka_ca_path == tmp_path / "kafka" / "security" / "ca.pem"
+    stack_file = tmp_path / "kafka" / "security" / "users" / "api.password"
+    stack_file.parent.mkdir(parents=True)
+    stack_file.write_text("from-the-stack\n")
+    assert local.model_copy(update={"kafka_username": "api"}).kafka_password_value() == (
+        "from-the-stack"
+    )
+    # Another cluster gets no defaults: its password and CA are the deployment's to give.
+    remote = local.model_copy(
+        update={"bootstrap_servers_override": "kafka:9093", "kafka_username": "api"}
+    )
+    assert remote.kafka_ca_path is None
     with pytest.raises(KafkaSecurityError, match="DVC_KAFKA_PASSWORD"):
-        security_config(secured.model_copy(update={"kafka_username": "api"}))
+        security_config(remote)
+    plain = local.model_copy(update={"kafka_security_protocol": "PLAINTEXT"})
+    assert security_config(plain) == {}
+    assert faust_credentials(plain) is None
+    secured = remote
     secret = tmp_path / "api.password"
     secret.write_text("s3cret\n")
     config = security_config(
@@ -136,7 +163,6 @@ def test_defaults_add_no_security_and_sasl_ssl_needs_a_password(tmp_path: Path) 
     both = {"kafka_username": "api", "kafka_password_file": secret, "kafka_password": SecretStr("")}
     with pytest.raises(ValueError, match="not both"):
         security_config(secured.model_copy(update=both))
-    assert secured.bootstrap_servers.endswith(f":{secured.kafka_secure_port}")
 
 
 def _operations(service: str, resource: str, name: str) -> set[str]:
@@ -170,12 +196,13 @@ def test_secrets_are_private_and_never_logged(stack: LocalStack) -> None:
     folder = security_dir(stack.settings)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     private = [folder / "ca.key", folder / "broker.p12", folder / "broker.p12.password"]
-    private += [password_file(stack.settings, name) for name in PRINCIPALS]
-    private.append(stack.kafka.home / "server.properties")  # it holds the keystore password
+    everyone = (*PRINCIPALS, BROKER, CONTROLLER)
+    private += [password_file(stack.settings, name) for name in everyone]
+    private.append(stack.kafka.home / "server.properties")  # it holds the broker's passwords
     assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in private)
     log = stack.kafka.process.log_file.read_text(errors="replace")
     secrets = [(folder / "broker.p12.password").read_text().strip()]
-    secrets += [password_file(stack.settings, name).read_text().strip() for name in PRINCIPALS]
+    secrets += [password_file(stack.settings, name).read_text().strip() for name in everyone]
     assert not [s for s in secrets if s in log]
 
 
@@ -188,7 +215,7 @@ def test_a_service_produces_and_consumes_with_the_environment_settings(
         monkeypatch.delenv("DVC_BOOTSTRAP_SERVERS", raising=False)
         for key, value in {
             "DVC_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
-            "DVC_KAFKA_SECURE_PORT": str(stack.settings.kafka_secure_port),
+            "DVC_KAFKA_PORT": str(stack.settings.kafka_port),
             "DVC_KAFKA_USERNAME": name,
             "DVC_KAFKA_PASSWORD_FILE": str(password_file(stack.settings, name)),
             "DVC_KAFKA_CA_FILE": str(security_dir(stack.settings) / "ca.pem"),
@@ -198,7 +225,7 @@ def test_a_service_produces_and_consumes_with_the_environment_settings(
         return Settings()
 
     routing, outbox = env_for("routing"), env_for("outbox")
-    assert outbox.bootstrap_servers == f"127.0.0.1:{stack.settings.kafka_secure_port}"
+    assert outbox.bootstrap_servers == f"127.0.0.1:{stack.settings.kafka_port}"
     sent = [f"command {uuid.uuid4().hex}".encode() for _ in range(3)]
     for value in sent:
         _send(routing, COMMANDS, value)
@@ -296,12 +323,16 @@ def test_a_failed_login_is_refused(
     assert _send(portal, EVENTS, b"the right login") >= 0
 
 
-def test_a_plaintext_client_cannot_use_the_secured_port(stack: LocalStack) -> None:
-    secured_port = f"{stack.settings.kafka_host}:{stack.settings.kafka_secure_port}"
+@pytest.mark.parametrize("listener", ["client", "internal", "controller"])
+def test_a_plaintext_client_cannot_connect(stack: LocalStack, listener: str) -> None:
+    ports = {"client": stack.settings.kafka_port, "internal": stack.settings.kafka_internal_port,
+             "controller": stack.settings.kafka_controller_port}  # fmt: skip
+    plain = stack.settings.model_copy(update={
+        "kafka_security_protocol": "PLAINTEXT",
+        "bootstrap_servers_override": f"127.0.0.1:{ports[listener]}",
+    })  # fmt: skip
     with pytest.raises(KafkaTimeoutError):
-        _no_connection(
-            stack.settings.model_copy(update={"bootstrap_servers_override": secured_port})
-        )
+        _no_connection(plain)
 
 
 def test_a_client_trusting_another_ca_is_refused(
@@ -316,10 +347,18 @@ def test_a_client_trusting_another_ca_is_refused(
     assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
 
 
-def test_the_plaintext_loopback_listener_still_serves_the_suite(stack: LocalStack) -> None:
-    """Transitional: ANONYMOUS is a super user, so the existing suite runs unchanged."""
-    assert _send(stack.settings, EVENTS, b"anonymous") >= 0
-    assert b"anonymous" in _read(stack.settings, EVENTS)
+def test_anonymous_on_the_plaintext_listener_may_do_nothing(stack: LocalStack) -> None:
+    """The optional PLAINTEXT listener (DVC_KAFKA_PLAINTEXT_PORT) connects, and ANONYMOUS,
+    no super user, sees no topic and may write none."""
+    anonymous = stack.settings.model_copy(update={"kafka_security_protocol": "PLAINTEXT"})
+    assert anonymous.bootstrap_servers == f"127.0.0.1:{PLAINTEXT_PORT}"
+    consumer = make_consumer(anonymous, group_id=None)
+    try:
+        assert consumer.topics() == set()
+    finally:
+        consumer.close()
+    with pytest.raises(TopicAuthorizationFailedError):
+        _send(anonymous, EVENTS, b"anonymous")
 
 
 def _service_acls(admin: KafkaAdminClient) -> set[tuple[str, str, int, int, int, str, int]]:
@@ -350,8 +389,7 @@ def test_the_acls_are_the_table_and_provisioning_restores_them(stack: LocalStack
     old_password = password_file(stack.settings, "portal").read_text()
     password_file(stack.settings, "portal").unlink()
     progress: list[str] = []
-    assert stack.kafka.provision(progress.append)
-    assert any("SCRAM users added" in line for line in progress)
+    stack.kafka.provision(progress.append)  # as the broker's own principal: no SCRAM user needed
     assert any("-1" in line for line in progress)  # the stray READ removed
     assert password_file(stack.settings, "portal").read_text() != old_password
     portal = as_principal(stack, "portal")
@@ -397,3 +435,29 @@ def test_a_faust_worker_runs_over_sasl_ssl(stack: LocalStack, tmp_path: Path) ->
     assert [h["event_id"] for h in state["history"]] == [e["event_id"] for e in events]
     text = log.read_text(errors="replace")
     assert password_file(stack.settings, "lifecycle").read_text().strip() not in text
+
+
+def test_a_longer_prefix_is_granted_and_revoked_without_touching_the_stack_s(
+    stack: LocalStack,
+) -> None:
+    """The demo's partners section runs on a prefix of its own under the stack's."""
+    run_prefix = f"{PREFIX}partners-demo.{uuid.uuid4().hex[:6]}."
+    admin = make_admin(as_principal(stack, "admin"))
+    try:
+        grant_prefix(stack.settings, run_prefix)
+        granted = {acl_key(acl) for acl in all_acls(run_prefix)}
+        # Absolute names (the signing group) are every prefix's: revoking a run keeps them.
+        under_run = {key for key in granted if key[5].startswith(run_prefix)}
+        assert granted <= _service_acls(admin)
+        stack.kafka.provision()  # the stack's reconciliation keeps the run's grants
+        assert granted <= _service_acls(admin)
+        ensure_topics(as_principal(stack, "admin").model_copy(update={"topic_prefix": run_prefix}))
+        portal = as_principal(stack, "portal")
+        assert _send(portal, DOSSIER_EVENTS.name(run_prefix), b"in the run") >= 0
+        revoke_prefix(stack.settings, run_prefix)
+        assert not under_run & _service_acls(admin)
+        assert {acl_key(acl) for acl in all_acls(PREFIX)} <= _service_acls(admin)
+        with pytest.raises(TopicAuthorizationFailedError):
+            _send(portal, DOSSIER_EVENTS.name(run_prefix), b"after the run")
+    finally:
+        admin.close()

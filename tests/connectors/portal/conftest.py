@@ -16,7 +16,7 @@ import uvicorn
 from kafka import KafkaConsumer, TopicPartition
 
 from connectors.portal import PortalConfig, create_app
-from hub.kafka import make_consumer
+from hub.kafka import make_consumer, security_config
 from hub.processing import free_port
 from hub.serde import AvroSerde, RegistryClient
 from hub.settings import Settings
@@ -98,7 +98,9 @@ def http(portal: RunningPortal) -> Iterator[httpx.Client]:
 
 def records_in(settings: Settings, topic: str) -> int:
     """How many records ``topic`` holds (end offsets; no consumer group needed)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, group_id=None, **security_config(settings)
+    )
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         ends = consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
