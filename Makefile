@@ -10,9 +10,12 @@ PYTEST_ARGS ?=
 # DEV_SECRETS: the demo, the chaos tests and the benches run against the local simulators with
 # the development secrets published in this repository; nothing else may (hub.secrets).
 DEV_SECRETS := DVC_DEV_SECRETS=1
+# The demo's driver, the chaos tests and the benches make topics of their own on the local stack,
+# so they log in as its admin principal; the workers the demo starts log in as their own services.
+STACK_ADMIN := DVC_KAFKA_USERNAME=admin
 
 run: install stack-up
-	$(DEV_SECRETS) $(DVCHUB) demo run
+	$(DEV_SECRETS) $(STACK_ADMIN) $(DVCHUB) demo run
 
 test: install stack-up lint
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -69,11 +72,11 @@ lint: install
 
 # The long form of every kill test (DVC_CHAOS_ROUNDS rounds, default 5; RUNS times each).
 chaos: install stack-up
-	$(DEV_SECRETS) bench/chaos.sh
+	$(DEV_SECRETS) $(STACK_ADMIN) bench/chaos.sh
 
 bench: install stack-up
-	$(DEV_SECRETS) $(PY) bench/serde.py
-	$(DEV_SECRETS) $(PY) bench/produce.py
+	$(DEV_SECRETS) $(STACK_ADMIN) $(PY) bench/serde.py
+	$(DEV_SECRETS) $(STACK_ADMIN) $(PY) bench/produce.py
 
 clean: stop
 	rm -rf .cache $(VENV)

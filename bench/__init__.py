@@ -8,3 +8,5 @@ the repository, so a bench is a development machine by definition: the explicit 
 import os
 
 os.environ.setdefault("DVC_DEV_SECRETS", "1")
+# Benches make topics of their own, so they log in to the local stack as its admin principal.
+os.environ.setdefault("DVC_KAFKA_USERNAME", "admin")

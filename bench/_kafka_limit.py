@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 import subprocess
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError
 
-from hub.kafka import make_admin
+from hub.kafka import java_client_properties, make_admin
 from hub.settings import REPO_ROOT, Settings
 from hub.stack._maven import copy_dependencies, pom_property, require_tool
 
@@ -182,46 +183,52 @@ def measure_kafka_limit(
     jars = fetch_kafka_tools(settings)
     topic = f"bench.kafka-limit.{uuid.uuid4().hex[:12]}"
     group = f"{topic}.consumer"
-    admin = make_admin(settings)
-    try:
-        admin.create_topics(
-            [NewTopic(topic, partitions, settings.replication_factor)], timeout_ms=30_000
-        )
-        produced = run_tool(
-            jars,
-            "org.apache.kafka.tools.ProducerPerformance",
-            "--topic", topic,
-            "--num-records", str(records),
-            "--record-size", str(record_size),
-            "--throughput", "-1",
-            "--producer-props",
-            f"bootstrap.servers={settings.bootstrap_servers}",
-            "acks=all",
-            "enable.idempotence=true",
-            "linger.ms=5",
-            timeout_s=timeout_s,
-        )  # fmt: skip
-        consumed = run_tool(
-            jars,
-            "org.apache.kafka.tools.ConsumerPerformance",
-            "--bootstrap-server", settings.bootstrap_servers,
-            "--topic", topic,
-            "--group", group,
-            "--messages", str(records),
-            timeout_s=timeout_s,
-        )  # fmt: skip
-        return KafkaLimit(
-            kafka_tools_version=tools_version(jars),
-            topic=topic,
-            partitions=partitions,
-            record_size=record_size,
-            records=records,
-            produce=parse_producer(produced),
-            consume=parse_consumer(consumed),
-        )
-    finally:
-        with contextlib.suppress(KafkaError):
-            admin.delete_groups([group])
-        with contextlib.suppress(KafkaError):
-            admin.delete_topics([topic], timeout_ms=30_000)
-        admin.close()
+    # The tools log in as this process does; the file holds the password (0600, deleted after).
+    with tempfile.NamedTemporaryFile("w", prefix="kafka-login-", suffix=".properties") as login:
+        login.write(java_client_properties(settings))
+        login.flush()
+        admin = make_admin(settings)
+        try:
+            admin.create_topics(
+                [NewTopic(topic, partitions, settings.replication_factor)], timeout_ms=30_000
+            )
+            produced = run_tool(
+                jars,
+                "org.apache.kafka.tools.ProducerPerformance",
+                "--topic", topic,
+                "--num-records", str(records),
+                "--record-size", str(record_size),
+                "--throughput", "-1",
+                "--producer-props",
+                f"bootstrap.servers={settings.bootstrap_servers}",
+                "acks=all",
+                "enable.idempotence=true",
+                "linger.ms=5",
+                "--producer.config", login.name,
+                timeout_s=timeout_s,
+            )  # fmt: skip
+            consumed = run_tool(
+                jars,
+                "org.apache.kafka.tools.ConsumerPerformance",
+                "--bootstrap-server", settings.bootstrap_servers,
+                "--topic", topic,
+                "--group", group,
+                "--messages", str(records),
+                "--consumer.config", login.name,
+                timeout_s=timeout_s,
+            )  # fmt: skip
+            return KafkaLimit(
+                kafka_tools_version=tools_version(jars),
+                topic=topic,
+                partitions=partitions,
+                record_size=record_size,
+                records=records,
+                produce=parse_producer(produced),
+                consume=parse_consumer(consumed),
+            )
+        finally:
+            with contextlib.suppress(KafkaError):
+                admin.delete_groups([group])
+            with contextlib.suppress(KafkaError):
+                admin.delete_topics([topic], timeout_ms=30_000)
+            admin.close()

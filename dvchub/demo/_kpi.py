@@ -18,6 +18,7 @@ from typing import Any
 from connectors.portal.client import portal_item
 from dvchub.demo._console import console
 from dvchub.demo._lifecycle import RunningPortal
+from dvchub.demo._servers import worker_process
 from dvchub.demo._sla import DEMO_DIR
 from dvchub.tables import full_online_view, indicators_view
 from hub.kpi import (
@@ -48,8 +49,8 @@ def kpi_workers(settings: Settings) -> Iterator[dict[str, WorkerProcess]]:
     with ExitStack() as stack:
         workers: dict[str, WorkerProcess] = {}
         for name in PROCESSORS:
-            worker = WorkerProcess("hub.kpi", settings, DEMO_DIR / f"{name}-worker.log",
-                                   args=("--processor", name))  # fmt: skip
+            worker = worker_process("hub.kpi", settings, DEMO_DIR / f"{name}-worker.log",
+                                    args=("--processor", name))  # fmt: skip
             stack.callback(worker.stop)
             workers[name] = worker
         for worker in workers.values():

@@ -20,6 +20,7 @@ from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.lifecycle import STATUS_CODES
 from hub.sample import PROCEDURES, catalog_entry
 from hub.settings import Settings
+from hub.stack import as_service
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ class RunningPortal:
 def portal_connector(settings: Settings) -> Iterator[RunningPortal]:
     """The portal connector on loopback, with a one-off API key."""
     key = secrets.token_urlsafe(16)
-    app = create_app(settings, PortalConfig(api_keys=f"PROVINCIAL_PORTAL:{key}"))
+    app = create_app(
+        as_service(settings, "portal"), PortalConfig(api_keys=f"PROVINCIAL_PORTAL:{key}")
+    )
     with serving(app, "portal") as url, PortalClient(url, api_key=key) as client:
         yield RunningPortal(url, key, client)
 

@@ -39,7 +39,7 @@ from connectors.portal.client import portal_item
 from connectors.vnpost import CALLBACK_PATH, VnpostSimulator, create_callback_app
 from dvchub.demo._console import console
 from dvchub.demo._lifecycle import portal_connector
-from dvchub.demo._servers import serving
+from dvchub.demo._servers import serving, worker_process
 from hub import kafka
 from hub.events import new_event
 from hub.kafka import ensure_topics
@@ -47,6 +47,7 @@ from hub.processing import WorkerProcess
 from hub.sample import PROCEDURES, VN_TZ, catalog_entry
 from hub.serde import RegistryClient, serde_for
 from hub.settings import REPO_ROOT, Settings
+from hub.stack import as_service, services_granted
 from hub.topics import DOSSIER_EVENTS, PARTNER_OUTCOMES, PAYMENTS
 
 DEMO_DIR = REPO_ROOT / ".cache" / "demo"
@@ -181,7 +182,7 @@ class Topics:
 @contextmanager
 def _process(module: str, settings: Settings, name: str, args: tuple[str, ...] = (),
              env: dict[str, str] | None = None) -> Iterator[WorkerProcess]:  # fmt: skip
-    process = WorkerProcess(module, settings, DEMO_DIR / f"{name}.log", args=args, env=env)
+    process = worker_process(module, settings, DEMO_DIR / f"{name}.log", args=args, env=env)
     try:
         yield process
     finally:
@@ -195,10 +196,17 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
     ps = settings.model_copy(update={"topic_prefix": prefix})
     ensure_topics(ps)
     with ExitStack() as stack:
+        # The services' ACLs cover the stack's prefix; this section's is granted for its run.
+        stack.enter_context(services_granted(settings, prefix))
         callbacks = stack.enter_context(
-            serving(create_callback_app(ps, registry=registry), "vnpost-callbacks")
+            serving(
+                create_callback_app(as_service(ps, "vnpost-callbacks"), registry=registry),
+                "vnpost-callbacks",
+            )
         )
-        ipn = stack.enter_context(serving(create_ipn_app(ps, registry=registry), "bank-ipn"))
+        ipn = stack.enter_context(
+            serving(create_ipn_app(as_service(ps, "bank-ipn"), registry=registry), "bank-ipn")
+        )
         vnpost = stack.enter_context(
             _started(VnpostSimulator(callback_url=callbacks + CALLBACK_PATH))
         )
@@ -297,7 +305,9 @@ def _run_stories(ps: Settings, registry: RegistryClient, run_id: str, portal: An
     _wait(lambda: topics.dossier_events(three, "PAYMENT_REFUNDED"), 60, "the refund")
     # 4: filed on the national portal, taken in
     national.file_dossier(_national_item(f"QG-{run_id}"))
-    intake = NationalIntake(ps, registry, NationalConfig(url=national.url))
+    intake = NationalIntake(
+        as_service(ps, "national-intake"), registry, NationalConfig(url=national.url)
+    )
     try:
         report = intake.poll_once()
     finally:

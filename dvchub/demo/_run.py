@@ -20,13 +20,19 @@ from hub.events import payload_name_of
 from hub.sample import sample_events
 from hub.serde import RegistryClient, serde_for
 from hub.settings import REPO_ROOT, get_settings
+from hub.stack import services_granted
 from hub.topics import DOSSIER_EVENTS
 
 
 def run_demo(dossiers: int = 5) -> None:
     """Drive ``dossiers`` sample dossiers through the hub on the local stack and show them."""
     settings = get_settings()
-    with RegistryClient(settings.schema_registry_url) as registry:
+    # The workers log in as their services, whose ACLs the stack gives for its own prefix; a
+    # demo on another prefix (the suite's) gives them that one for its run.
+    with (
+        services_granted(settings, settings.topic_prefix),
+        RegistryClient(settings.schema_registry_url) as registry,
+    ):
         show_contract(settings, registry)
         serde = serde_for(DOSSIER_EVENTS, settings.topic_prefix, registry)
         run_id = uuid.uuid4().hex[:6]

@@ -36,12 +36,38 @@ def serving(app: FastAPI, name: str) -> Iterator[str]:
         thread.join(timeout=30)
 
 
+#: The Kafka principal each worker module runs as (hub.stack's ACL table): the demo's workers
+#: show that every service works with exactly its grants.
+PRINCIPAL_OF = {
+    "hub.lifecycle": "lifecycle",
+    "hub.sla": "sla",
+    "hub.routing": "routing",
+    "hub.payments": "payments",
+    "hub.kpi": "kpi",
+    "dvchub.outbox": "outbox",
+}
+
+
+def worker_process(
+    module: str,
+    settings: Settings,
+    log_path: Path,
+    *,
+    args: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
+) -> WorkerProcess:
+    """``python -m <module> worker``, logged in to Kafka as its own service."""
+    return WorkerProcess(
+        module, settings, log_path, args=args, env=env, principal=PRINCIPAL_OF[module]
+    )
+
+
 @contextmanager
 def worker(
     module: str, settings: Settings, log_path: Path, *, env: Mapping[str, str] | None = None
 ) -> Iterator[WorkerProcess]:
     """``python -m <module> worker`` as a separate OS process, ready; stopped at the end."""
-    process = WorkerProcess(module, settings, log_path, env=env)
+    process = worker_process(module, settings, log_path, env=env)
     try:
         process.wait_ready(120)
         yield process

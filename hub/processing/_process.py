@@ -30,7 +30,10 @@ def free_port() -> int:
 
 
 class WorkerProcess:
-    """``python -m <module> worker --web-port <port> <args>`` for ``settings``' prefix."""
+    """``python -m <module> worker --web-port <port> <args>`` for ``settings``' prefix.
+
+    ``principal`` logs the worker in to the local stack as that service (its password file
+    is the stack's), instead of as whoever this process is."""
 
     def __init__(
         self,
@@ -40,12 +43,18 @@ class WorkerProcess:
         *,
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
+        principal: str | None = None,
     ) -> None:
         self.port = free_port()
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        inherited = dict(os.environ)
+        if principal is not None:
+            for name in ("DVC_KAFKA_PASSWORD", "DVC_KAFKA_PASSWORD_FILE"):
+                inherited.pop(name, None)  # the stack's file of the principal instead
+            inherited["DVC_KAFKA_USERNAME"] = principal
         environment = {
-            **os.environ, "DVC_TOPIC_PREFIX": settings.topic_prefix,
+            **inherited, "DVC_TOPIC_PREFIX": settings.topic_prefix,
             "DVC_PARTITIONS": str(settings.partitions), "PYTHONUNBUFFERED": "1",
             # the table's local data next to the log, not in the working directory
             "DVC_STATE_DIR": str(log_path.parent / f"{log_path.stem}-state"), **(env or {}),

@@ -47,6 +47,7 @@ from hub.stack._prometheus import (
     targets_dir,
     unregister_scrape_target,
 )
+from hub.stack._security import as_service, grant_prefix, revoke_prefix, services_granted
 
 __all__ = [
     "ApicurioRegistry",
@@ -60,8 +61,12 @@ __all__ = [
     "PrometheusSettings",
     "StackError",
     "ToolMissing",
+    "as_service",
+    "grant_prefix",
     "register_scrape_target",
+    "revoke_prefix",
     "scrape_target",
+    "services_granted",
     "tail",
     "targets_dir",
     "unregister_scrape_target",

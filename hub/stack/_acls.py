@@ -118,8 +118,18 @@ def worker(
     )
 
 
-#: The connector's dedupe topic (``connectors.portal._dedupe.ACCEPTED_IDS_SUFFIX``).
-PORTAL_ACCEPTED_IDS = "portal.accepted-ids"
+#: The inbound connectors' own state topics (hub/ may not import connectors/: the names are
+#: repeated here, and tests/stack/test_kafka_security.py checks them against the connectors').
+PORTAL_ACCEPTED_IDS = "portal.accepted-ids"  # connectors.portal._dedupe.ACCEPTED_IDS_SUFFIX
+VNPOST_CALLBACK_IDS = "vnpost.callback-ids"  # connectors.vnpost._dedupe.CALLBACK_IDS_SUFFIX
+BANK_SETTLED = "bank.settled"  # connectors.bank._settled.SETTLED_SUFFIX
+NATIONAL_INTAKE = "national.intake"  # connectors.national._intake.INTAKE_STATE_SUFFIX
+
+
+def owns(*names: str) -> tuple[Grant, ...]:
+    """A service's own state topics: it alone creates, reads and writes them."""
+    return _topics(names, "READ", "WRITE", "DESCRIBE", "CREATE")
+
 
 #: Every service principal and its grants; ``admin`` is a super user and needs none.
 SERVICE_GRANTS: Mapping[str, tuple[Grant, ...]] = {
@@ -127,7 +137,26 @@ SERVICE_GRANTS: Mapping[str, tuple[Grant, ...]] = {
         *writes(DOSSIER_EVENTS, CATALOG_PROCEDURES),
         *creates(DOSSIER_EVENTS, CATALOG_PROCEDURES),
         # Its own record of accepted submission ids, read back at start to dedupe.
-        *_topics([PORTAL_ACCEPTED_IDS], "READ", "WRITE", "DESCRIBE", "CREATE"),
+        *owns(PORTAL_ACCEPTED_IDS),
+    ),
+    # The partners' inbound endpoints: each writes the events its partner reports and reads
+    # what the hub sent that partner, so that it acts only on that.
+    "vnpost-callbacks": (
+        *writes(DOSSIER_EVENTS),
+        *reads(PARTNER_OUTCOMES),  # the postal orders the outbox created
+        *creates(DOSSIER_EVENTS, PARTNER_OUTCOMES),
+        *owns(VNPOST_CALLBACK_IDS),
+    ),
+    "bank-ipn": (
+        *writes(DOSSIER_EVENTS),
+        *reads(PAYMENTS),  # the payment requests the hub made
+        *creates(DOSSIER_EVENTS, PAYMENTS),
+        *owns(BANK_SETTLED),
+    ),
+    "national-intake": (
+        *writes(DOSSIER_EVENTS, DEADLETTER),
+        *creates(DOSSIER_EVENTS, DEADLETTER),
+        *owns(NATIONAL_INTAKE),
     ),
     "lifecycle": worker(["lifecycle"], [DOSSIER_EVENTS, CATALOG_PROCEDURES], [DOSSIER_STATE]),
     "sla": worker(["sla"], [DOSSIER_EVENTS, CATALOG_PROCEDURES], [SLA_DEADLINES, SLA_ALERTS]),

@@ -96,6 +96,16 @@ def ensure_tls_files(settings: Settings) -> TlsFiles:
     return ensure_tls(security_dir(settings), [settings.kafka_host])
 
 
+def as_service(settings: Settings, name: str) -> Settings:
+    """``settings`` of a client of the local stack logging in as service ``name`` (its own
+    password file; the protocol, CA and bootstrap as ``settings`` have them)."""
+    if name not in PRINCIPALS:
+        raise ValueError(f"no principal {name!r} in the ACL table (hub.stack._acls)")
+    return settings.model_copy(
+        update={"kafka_username": name, "kafka_password": None, "kafka_password_file": None}
+    )
+
+
 def principal_settings(settings: Settings, name: str) -> Settings:
     """``settings`` for a client logging in as the stack's principal ``name`` over SASL_SSL
     (what a service gets from DVC_KAFKA_SECURITY_PROTOCOL=SASL_SSL, DVC_KAFKA_USERNAME=name,
@@ -224,13 +234,27 @@ def provision(settings: Settings, on_progress: Callable[[str], None] = lambda _:
         on_progress(f"kafka: ACLs for prefix {settings.topic_prefix!r}: +{created} -{deleted}")
 
 
-def grant_prefix(settings: Settings, prefix: str) -> None:
-    """Give every service the table's rights on the topics and groups under ``prefix`` too."""
+def grant_prefix(settings: Settings, prefix: str) -> int:
+    """Give every service the table's rights on the topics and groups under ``prefix`` too;
+    how many ACLs were missing (0: the prefix had them all, the stack's own one for instance)."""
     with management_admin(settings) as admin:
         have = {acl_key(acl) for acl in _service_acls(admin)}
         missing = [acl for acl in all_acls(prefix) if acl_key(acl) not in have]
         if missing and (failed := admin.create_acls(missing)["failed"]):
             raise NotReady(f"kafka: could not create ACLs: {failed}")
+    return len(missing)
+
+
+@contextmanager
+def services_granted(settings: Settings, prefix: str) -> Iterator[None]:
+    """The services' rights under ``prefix`` for the time of the block; taken back after it
+    only if the block's start had to give them (never the stack's own prefix)."""
+    created = grant_prefix(settings, prefix)
+    try:
+        yield
+    finally:
+        if created:
+            revoke_prefix(settings, prefix)
 
 
 def revoke_prefix(settings: Settings, prefix: str) -> None:

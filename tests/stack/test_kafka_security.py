@@ -192,6 +192,20 @@ def test_the_acl_table_keeps_each_service_to_its_own() -> None:
     assert len({acl_key(a) for a in acls}) == len(acls)
 
 
+def test_the_table_names_the_connectors_own_topics() -> None:
+    """hub/ may not import connectors/, so the ACL table repeats their state topics' names."""
+    from connectors.bank._settled import SETTLED_SUFFIX
+    from connectors.national._intake import INTAKE_STATE_SUFFIX
+    from connectors.portal._dedupe import ACCEPTED_IDS_SUFFIX
+    from connectors.vnpost._dedupe import CALLBACK_IDS_SUFFIX
+    from hub.stack import _acls
+
+    assert _acls.PORTAL_ACCEPTED_IDS == ACCEPTED_IDS_SUFFIX
+    assert _acls.VNPOST_CALLBACK_IDS == CALLBACK_IDS_SUFFIX
+    assert _acls.BANK_SETTLED == SETTLED_SUFFIX
+    assert _acls.NATIONAL_INTAKE == INTAKE_STATE_SUFFIX
+
+
 def test_secrets_are_private_and_never_logged(stack: LocalStack) -> None:
     folder = security_dir(stack.settings)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
