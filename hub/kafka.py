@@ -18,6 +18,7 @@ from kafka.admin import NewTopic
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from hub.secrets import SecretError, check_secret, dev_secrets_allowed
 from hub.settings import Settings
 from hub.topics import ALL_TOPICS, DEADLETTER, DOSSIER_EVENTS, Retention, TopicSpec
 
@@ -53,7 +54,20 @@ def _sasl_login(settings: Settings) -> tuple[str, str]:
             "DVC_KAFKA_PASSWORD or DVC_KAFKA_PASSWORD_FILE (for the local stack, "
             "`dvchub stack env <service>` prints a service's settings)"
         )
+    try:
+        # The same floor as every other secret, in development too (the stack's are 43 long).
+        check_secret("DVC_KAFKA_PASSWORD", password)
+    except SecretError as exc:
+        raise KafkaSecurityError(str(exc)) from None
     return settings.kafka_username, password
+
+
+def _refuse_plaintext_in_production(settings: Settings) -> None:
+    if not (settings.kafka_allow_plaintext or dev_secrets_allowed()):
+        raise KafkaSecurityError(
+            "DVC_KAFKA_SECURITY_PROTOCOL=PLAINTEXT is refused in production: use SASL_SSL, or "
+            "set DVC_KAFKA_ALLOW_PLAINTEXT=1 for a broker on a network secured by other means"
+        )
 
 
 def security_config(settings: Settings) -> dict[str, Any]:
@@ -61,6 +75,7 @@ def security_config(settings: Settings) -> dict[str, Any]:
     and admin client of the hub is built with them). Empty for PLAINTEXT, so a client built
     without DVC_KAFKA_* settings is configured exactly as before security existed."""
     if not settings.kafka_secured:
+        _refuse_plaintext_in_production(settings)
         return {}
     username, password = _sasl_login(settings)
     return {
@@ -75,6 +90,7 @@ def security_config(settings: Settings) -> dict[str, Any]:
 def faust_credentials(settings: Settings) -> SASLCredentials | None:
     """The same login for a faust app (``broker_credentials``); None for PLAINTEXT."""
     if not settings.kafka_secured:
+        _refuse_plaintext_in_production(settings)
         return None
     # Imported here: only the workers use faust, every other process avoids its import time.
     from faust.auth import SASLCredentials
@@ -92,6 +108,7 @@ def librdkafka_config(settings: Settings) -> dict[str, str]:
     """The same login for a librdkafka client (confluent-kafka): what an integrator's
     consumer, or the interop tests, add to their configuration."""
     if not settings.kafka_secured:
+        _refuse_plaintext_in_production(settings)
         return {"security.protocol": "PLAINTEXT"}
     username, password = _sasl_login(settings)
     config = {
@@ -109,6 +126,7 @@ def java_client_properties(settings: Settings) -> str:
     """The same login as a Java client's properties (Kafka's own command-line tools). It holds
     the password: write it to a private file (0600), never to a log."""
     if not settings.kafka_secured:
+        _refuse_plaintext_in_production(settings)
         return "security.protocol=PLAINTEXT\n"
     username, password = _sasl_login(settings)
     lines = [

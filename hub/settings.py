@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     kafka_password_file: Path | None = Field(
         None, description="File holding the SASL password (instead of DVC_KAFKA_PASSWORD)."
     )
+    kafka_allow_plaintext: bool = Field(
+        False,
+        description="Accept PLAINTEXT in production: only for a broker reached over a network "
+        "secured by other means (development, DVC_DEV_SECRETS=1, needs no flag).",
+    )
     kafka_ca_file: Path | None = Field(
         None, description="PEM CA the broker's certificate must chain to (default: the local "
         "stack's CA, or the system CAs for another cluster).",

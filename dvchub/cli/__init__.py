@@ -25,6 +25,7 @@ from dvchub.cli import (
     _verify,
     _workers,
 )
+from hub.kafka import KafkaSecurityError
 from hub.logs import configure_logging
 from hub.secrets import SecretError
 
@@ -61,7 +62,7 @@ _workers.register(app)  # dvchub routing worker, payments worker
 def main() -> None:
     try:
         app()
-    except SecretError as exc:
+    except (SecretError, KafkaSecurityError) as exc:
         # A process refusing to start with a missing or insecure secret: one line naming the
         # variable (never the value), no traceback, a non-zero exit for the supervisor.
         print(f"dvchub: refusing to start: {exc}", file=sys.stderr)

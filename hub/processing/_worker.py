@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import faust
 
-from hub.kafka import create_topic, ensure_topics, wait_visible
+from hub.kafka import KafkaSecurityError, create_topic, ensure_topics, wait_visible
 from hub.logs import configure_logging
 from hub.processing._faust import RunnerOptions, changelog_for, create_app
 from hub.processing._types import Processor
@@ -92,4 +93,9 @@ def worker_main(
     commands = parser.add_subparsers(dest="command", required=True)
     add_runner_arguments(commands.add_parser("worker", help=f"run {what}"))
     args = parser.parse_args(argv)
-    run(options=runner_options(args), loglevel=args.loglevel)
+    try:
+        run(options=runner_options(args), loglevel=args.loglevel)
+    except KafkaSecurityError as exc:
+        # One line naming the setting, no traceback, a non-zero exit for the supervisor.
+        print(f"{prog}: refusing to start: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -285,13 +285,13 @@ def test_a_principal_without_acls_is_refused(stack: LocalStack) -> None:
     admin = make_admin(as_principal(stack, "admin"))
     try:
         upsert = ka.UserScramCredentialUpsertion(
-            "nobody", ka.ScramMechanism.SCRAM_SHA_512, "pw-nobody"
+            "nobody", ka.ScramMechanism.SCRAM_SHA_512, "pw-nobody-0123456789"
         )
         assert admin.alter_user_scram_credentials([upsert]) == {"nobody": None}
         nobody = as_principal(stack, "admin").model_copy(
             update={
                 "kafka_username": "nobody",
-                "kafka_password": SecretStr("pw-nobody"),
+                "kafka_password": SecretStr("pw-nobody-0123456789"),
                 "kafka_password_file": None,
             }
         )
