@@ -38,6 +38,7 @@ from hub.settings import Settings
 from hub.stack._apicurio import ApicurioRegistry
 from hub.stack._exceptions import FetchFailed, NotReady, PortInUse, StackError, ToolMissing
 from hub.stack._kafka import KafkaNode
+from hub.stack._maven import link_fetched_components
 from hub.stack._process import ManagedProcess, tail
 from hub.stack._prometheus import (
     PrometheusServer,
@@ -63,6 +64,7 @@ __all__ = [
     "ToolMissing",
     "as_service",
     "grant_prefix",
+    "link_fetched_components",
     "register_scrape_target",
     "revoke_prefix",
     "scrape_target",

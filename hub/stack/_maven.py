@@ -63,3 +63,17 @@ def copy_dependencies(pom: Path, output_dir: Path, *, marker: str, clean: bool =
         raise FetchFailed(f"mvn could not fetch the artifacts of {pom}:\n{output}")
     (output_dir / marker).touch()
     return output_dir
+
+
+def link_fetched_components(shared: Path, home: Path) -> None:
+    """Link another stack home's fetched jars into ``home`` (read only), so that a stack of its
+    own (a test's, a benchmark's) does not copy 200 MB again; without them it fetches its own."""
+    links = {
+        "kafka/libs": "kafka/libs/.fetched-3.9.1",
+        "registry/dist": "registry/dist/.fetched",
+        "registry/app": "registry/app",
+    }
+    for folder, proof in links.items():
+        if (shared / proof).exists():
+            (home / folder).parent.mkdir(parents=True, exist_ok=True)
+            (home / folder).symlink_to(shared / folder, target_is_directory=True)

@@ -8,7 +8,6 @@ import shutil
 import signal
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,7 @@ from hub.kafka import create_topic, make_admin, make_producer, read_to_end
 from hub.serde import AvroSerde, RegistryClient
 from hub.serde._schemas import Schema
 from hub.settings import Settings
-from hub.stack import LocalStack
+from hub.stack import LocalStack, link_fetched_components
 
 pytestmark = pytest.mark.slow
 
@@ -38,25 +37,11 @@ LATE: Schema = {
 }
 
 
-def _share_fetched_jars(shared: Path, home: Path) -> None:
-    """Link the shared stack's fetched jars into ``home`` (read only) so the test does not
-    copy 200 MB again; without them the stack fetches its own."""
-    links = {
-        "kafka/libs": "kafka/libs/.fetched-3.9.1",
-        "registry/dist": "registry/dist/.fetched",
-        "registry/app": "registry/app",
-    }
-    for folder, proof in links.items():
-        if (shared / proof).exists():
-            (home / folder).parent.mkdir(parents=True, exist_ok=True)
-            (home / folder).symlink_to(shared / folder, target_is_directory=True)
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     home = tmp_path_factory.mktemp("stack")
     shared = Settings()
-    _share_fetched_jars(shared.stack_home, home)
+    link_fetched_components(shared.stack_home, home)
     settings = shared.model_copy(
         update={
             "kafka_port": 29092,

@@ -35,7 +35,7 @@ from hub.kafka import (
 )
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
-from hub.stack import LocalStack
+from hub.stack import LocalStack, link_fetched_components
 from hub.stack._acls import PRINCIPALS, SERVICE_GRANTS, acl_key, all_acls, principal
 from hub.stack._security import (
     BROKER,
@@ -49,7 +49,6 @@ from hub.stack._security import (
 from hub.stack._tls import new_ca
 from hub.topics import DOSSIER_EVENTS, DOSSIER_STATE, PARTNER_COMMANDS
 from tests.lifecycle._support import EventProducer, StateReader, chain, publish_catalog, wait_until
-from tests.stack.test_durable import _share_fetched_jars
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +62,7 @@ COMMANDS = PARTNER_COMMANDS.name(PREFIX)
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     home = tmp_path_factory.mktemp("stack")
     shared = Settings()
-    _share_fetched_jars(shared.stack_home, home)
+    link_fetched_components(shared.stack_home, home)
     settings = shared.model_copy(update={
         "kafka_port": 39092, "kafka_controller_port": 39093, "registry_port": 38081,
         "stack_home": home, "bootstrap_servers_override": None, "registry_url_override": None,
