@@ -1,7 +1,8 @@
-"""``dvchub stack up|down|status|logs``."""
+"""``dvchub stack up|down|status|logs|env``."""
 
 from __future__ import annotations
 
+import shlex
 import time
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from hub.settings import get_settings
 from hub.stack import ComponentStatus, LocalStack, StackError, tail
+from hub.stack._acls import PRINCIPALS
 
 app = typer.Typer(
     help="The local Kafka (KRaft) + schema registry, from Maven Central jars; optionally a "
@@ -57,6 +59,26 @@ def up(with_prometheus: WithPrometheus = False) -> None:
         console.print(f"stack up in {time.monotonic() - started:.1f} s")
     else:
         console.print("stack already running")
+
+
+@app.command()
+def env(
+    service: Annotated[str, typer.Argument(help="A principal of the ACL table, or admin.")],
+) -> None:
+    """Print the DVC_KAFKA_* settings a process needs to log in to the local stack as
+    ``service`` (``eval "$(dvchub stack env lifecycle)"``): a password file, never a password."""
+    settings = get_settings()
+    if service not in PRINCIPALS:
+        console.print(f"[red]no principal {service!r}[/red]; one of: {', '.join(PRINCIPALS)}")
+        raise typer.Exit(2)
+    values = {
+        "DVC_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "DVC_KAFKA_USERNAME": service,
+        "DVC_KAFKA_PASSWORD_FILE": settings.local_password_file(service),
+        "DVC_KAFKA_CA_FILE": settings.kafka_ca_path,
+    }
+    for name, value in values.items():
+        print(f"export {name}={shlex.quote(str(value))}")
 
 
 @app.command()

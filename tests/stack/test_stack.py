@@ -95,3 +95,13 @@ def test_cluster_ids_never_look_like_an_option() -> None:
     ids = [new_cluster_id() for _ in range(5000)]  # ~78 would start with '-' unguarded
     assert all(not i.startswith("-") and len(i) == 22 for i in ids)
     assert len(set(ids)) == len(ids)
+
+
+def test_cli_env_prints_a_service_s_login_and_no_password() -> None:
+    result = CliRunner().invoke(app, ["stack", "env", "lifecycle"])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.removeprefix("export ").split("=", 1) for line in result.output.splitlines())
+    assert lines["DVC_KAFKA_USERNAME"] == "lifecycle"
+    assert lines["DVC_KAFKA_PASSWORD_FILE"].endswith("/kafka/security/users/lifecycle.password")
+    assert "DVC_KAFKA_PASSWORD" not in lines
+    assert CliRunner().invoke(app, ["stack", "env", "mallory"]).exit_code == 2
