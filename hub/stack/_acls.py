@@ -3,7 +3,7 @@
 Names are relative to the topic prefix (``DVC_TOPIC_PREFIX``, ``dvc.`` by default): the stack
 creates the ACLs for its settings' prefix. The broker's ``StandardAuthorizer`` denies whatever
 is not granted here (``allow.everyone.if.no.acl.found`` is false), except for super users (the
-``admin`` principal, and transitionally ``User:ANONYMOUS``: see ``_security.py``).
+``admin`` principal and the broker's own ``broker`` and ``controller``: see ``_security.py``).
 
 How to read a service's grants:
 
