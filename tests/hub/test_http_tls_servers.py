@@ -307,6 +307,14 @@ class TestVnpostCallbacks(CommandContract):
     def port_env(self, port: int) -> dict[str, str]:
         return {"DVC_VNPOST_PORT": str(port)}
 
+    def test_the_wsdl_publishes_the_https_address(self, https_port: int, pki: Pki) -> None:
+        """Without DVC_VNPOST_PUBLIC_URL, VNPost is told to call back where the endpoint
+        serves: over HTTPS, on its port."""
+        url = f"https://127.0.0.1:{https_port}/vnpost/callback"
+        wsdl = httpx.get(f"{url}?wsdl", verify=client_context(pki.hub.ca_file))
+        assert wsdl.status_code == 200
+        assert f'location="{url}"' in wsdl.text
+
 
 class TestVnpostCallbacksModule(TestVnpostCallbacks):
     def argv(self, port: int) -> list[str]:
