@@ -28,6 +28,7 @@ Private modules::
     _locks      per-reference asyncio locks
     _metrics    Prometheus metrics of the IPN endpoints
     _ipn        the IPN app and its order of checks
+    _serve      serve_ipn: secrets, TLS / mutual TLS (DVC_BANK_CLIENT_CA_FILE), uvicorn
     _ledger     simulator ledger and the reconciliation CSV
     _sim        the simulators
     __main__    python -m connectors.bank ipn | simulator paygov|vnpay --port N --ipn-url URL
@@ -89,11 +90,13 @@ from connectors.bank._messages import (
 )
 from connectors.bank._paygov import PaygovDialect, paygov_checksum
 from connectors.bank._protocols import dialect_for
+from connectors.bank._serve import CLIENT_CA_VARIABLE, serve_ipn
 from connectors.bank._settled import SETTLED_SUFFIX, settled_topic
 from connectors.bank._sim import BankSimulator, PaygovSimulator, SimulatorFaults, VnpaySimulator
 from connectors.bank._vnpay import VnpayDialect, vnpay_hash_data, vnpay_secure_hash
 
 __all__ = [
+    "CLIENT_CA_VARIABLE",
     "DEV_SECRETS",
     "PAYMENT_REFUND",
     "PAYMENT_REQUEST",
@@ -135,6 +138,7 @@ __all__ = [
     "fee_paid_event_id",
     "paygov_checksum",
     "payment_failed_event_id",
+    "serve_ipn",
     "settled_topic",
     "vnpay_hash_data",
     "vnpay_secure_hash",

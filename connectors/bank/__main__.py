@@ -1,6 +1,7 @@
 """``python -m connectors.bank ipn`` serves the IPN endpoints (host and port from
-``DVC_BANK_HOST`` / ``DVC_BANK_PORT``); ``python -m connectors.bank simulator paygov|vnpay
---port N --ipn-url URL`` runs a provider simulator in the foreground (the local stack's)."""
+``DVC_BANK_HOST`` / ``DVC_BANK_PORT``, TLS from ``DVC_HTTP_TLS_*``); ``python -m connectors.bank
+simulator paygov|vnpay --port N --ipn-url URL`` runs a provider simulator in the foreground (the
+local stack's)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ import argparse
 import logging
 import time
 
-import uvicorn
-
 from connectors.bank._config import PROVIDERS, BankConfig
-from connectors.bank._ipn import create_ipn_app
+from connectors.bank._serve import serve_ipn
 from connectors.bank._sim import BankSimulator
 from hub.secrets import SecretError
 
@@ -29,12 +28,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         config = BankConfig()
         if args.command == "ipn":
-            config.require_secrets()  # before serving; the simulators need only their own
+            # Secrets and TLS are checked before serving; the simulators need only their own.
+            serve_ipn(None, config)
+            return
     except SecretError as exc:
         parser.exit(2, f"{parser.prog}: refusing to start: {exc}\n")
-    if args.command == "ipn":
-        uvicorn.run(create_ipn_app(config=config), host=config.host, port=config.port)
-        return
     with BankSimulator(config.provider(args.provider), ipn_url=args.ipn_url, port=args.port) as sim:
         print(f"{args.provider} simulator on {sim.url}, callbacks to {args.ipn_url}", flush=True)
         try:

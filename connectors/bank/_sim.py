@@ -20,6 +20,7 @@ import asyncio
 import html
 import json
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -93,6 +94,7 @@ class BankSimulator(SimulatorServer):
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         host: str = "127.0.0.1",
         port: int = 0,
+        ipn_tls: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = settings
         self.dialect: Dialect = dialect_for(settings)
@@ -101,7 +103,9 @@ class BankSimulator(SimulatorServer):
         self.faults = SimulatorFaults()
         self.ledger = Ledger(self.provider)
         self._clock = clock
-        self._http = httpx.Client(timeout=10.0)
+        # ipn_tls: how the IPN client trusts the hub (and presents the provider's certificate
+        # for mutual TLS); None: the system's CAs.
+        self._http = httpx.Client(timeout=10.0, verify=True if ipn_tls is None else ipn_tls)
         self._senders = ThreadPoolExecutor(64, thread_name_prefix=f"{self.provider}-sim-ipn")
         self.app = self._build_app()
         self._serve(self.app, name=f"{self.provider}-sim", host=host, port=port, lifespan="off")

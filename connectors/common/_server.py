@@ -13,30 +13,43 @@ from typing import Any, Self
 
 import uvicorn
 
+from hub.http_tls import ServerTls, uvicorn_options
 from hub.processing import free_port
 
 
 class ServerThread:
     """``start()`` returns once uvicorn listens; ``url`` is then its base URL.
 
-    ``options`` go to ``uvicorn.Config`` (``lifespan``, ``timeout_graceful_shutdown`` ...).
+    ``tls`` serves HTTPS (and, with client CAs, mutual TLS) exactly as the hub's own servers do
+    (``hub.http_tls``). ``options`` go to ``uvicorn.Config`` (``lifespan``,
+    ``timeout_graceful_shutdown`` ...).
     """
 
     def __init__(
-        self, app: Any, *, name: str, host: str = "127.0.0.1", port: int = 0, **options: Any
+        self,
+        app: Any,
+        *,
+        name: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: ServerTls | None = None,
+        **options: Any,
     ) -> None:
         self.host = host
         self.port = port or free_port()
         self.name = name
+        self.tls = tls
         config = uvicorn.Config(
-            app, host=host, port=self.port, log_level="warning", access_log=False, **options
-        )
+            app, host=host, port=self.port, log_level="warning", access_log=False,
+            **uvicorn_options(tls), **options,
+        )  # fmt: skip
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def stopping(self) -> bool:
@@ -78,8 +91,17 @@ class SimulatorServer:
 
     _server: ServerThread
 
-    def _serve(self, app: Any, *, name: str, host: str, port: int, **options: Any) -> None:
-        self._server = ServerThread(app, name=name, host=host, port=port, **options)
+    def _serve(
+        self,
+        app: Any,
+        *,
+        name: str,
+        host: str,
+        port: int,
+        tls: ServerTls | None = None,
+        **options: Any,
+    ) -> None:
+        self._server = ServerThread(app, name=name, host=host, port=port, tls=tls, **options)
 
     @property
     def host(self) -> str:

@@ -9,6 +9,7 @@ any other refusal raises ``PortalError`` with the status and the connector's JSO
 
 from __future__ import annotations
 
+import ssl
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -53,12 +54,16 @@ class PortalClient:
         timeout_s: float = 30.0,
         max_retries: int = 3,
         transport: httpx.BaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        # verify: the connector's CA when it serves a certificate of the province's own CA
+        # (True: the system's CAs).
         self._http = httpx.Client(
             base_url=base_url,
             timeout=timeout_s,
             headers={"X-API-Key": api_key},
             transport=transport,
+            verify=verify,
         )
         self.max_retries = max_retries
 

@@ -19,6 +19,7 @@ Private modules::
     _dedupe      callback ids already produced, rebuilt from a compacted topic at start-up
     _metrics     Prometheus metrics of the callback app
     _app         the callback app: routes and the order of checks
+    _serve       serve_callbacks: secrets, TLS / mutual TLS (DVC_VNPOST_CLIENT_CA_FILE), uvicorn
     _simulator   VnpostSimulator
     __main__     python -m connectors.vnpost callbacks|simulator
 
@@ -46,6 +47,7 @@ from connectors.vnpost._client import (
 from connectors.vnpost._config import CALLBACK_PATH, WSDL_PATH, VnpostConfig
 from connectors.vnpost._dedupe import CALLBACK_IDS_SUFFIX, callback_ids_topic
 from connectors.vnpost._metrics import OUTCOMES as CALLBACK_OUTCOMES
+from connectors.vnpost._serve import CLIENT_CA_VARIABLE, serve_callbacks
 from connectors.vnpost._simulator import (
     CallbackResult,
     ReceivedRequest,
@@ -77,6 +79,7 @@ __all__ = [
     "CALLBACK_IDS_SUFFIX",
     "CALLBACK_OUTCOMES",
     "CALLBACK_PATH",
+    "CLIENT_CA_VARIABLE",
     "EVENT_ID_NAMESPACE",
     "HUB_STATUS",
     "PARTNER",
@@ -111,6 +114,7 @@ __all__ = [
     "read_fault",
     "s10_check_digit",
     "security_header",
+    "serve_callbacks",
     "waybill_problem",
     "wsdl_document",
 ]

@@ -19,26 +19,18 @@ def callbacks(
     port: int | None = typer.Option(None, help="Port [default: DVC_VNPOST_PORT or 8090]."),
     log_level: str | None = typer.Option(None, help="Log level [default: DVC_LOG_LEVEL]."),
 ) -> None:
-    """Serve POST /vnpost/callback (and ?wsdl, /ready, /metrics)."""
-    import uvicorn
-
-    from connectors.vnpost import VnpostConfig, create_callback_app
+    """Serve POST /vnpost/callback (and ?wsdl, /ready, /metrics), over TLS (DVC_HTTP_TLS_*)."""
+    from connectors.vnpost import VnpostConfig, serve_callbacks
     from hub.settings import get_settings
 
     configure_logging(log_level)
-    config = VnpostConfig()
     try:
-        config.require_callback_secrets()  # before serving
+        # Secrets and TLS are checked before serving. log_config=None: uvicorn's records go
+        # through hub.logs, redacted.
+        serve_callbacks(get_settings(), VnpostConfig(), host=host, port=port, log_config=None)
     except SecretError as exc:
         typer.echo(f"refusing to start: {exc}", err=True)
         raise typer.Exit(2) from None
-    # log_config=None: uvicorn's records go through hub.logs, redacted.
-    uvicorn.run(
-        create_callback_app(get_settings(), config),
-        host=host or config.host,
-        port=port or config.port,
-        log_config=None,
-    )
 
 
 @cli.command()

@@ -73,8 +73,8 @@ class VnpostConfig(BaseSettings):
         None,
         description=(
             "The callback endpoint's address as its WSDL publishes it (behind a proxy, the "
-            "public one); default http://HOST:PORT/vnpost/callback. Never the request's Host "
-            "header, which any caller chooses."
+            "public one); default https://HOST:PORT/vnpost/callback as served (http without "
+            "TLS). Never the request's Host header, which any caller chooses."
         ),
     )
     replay_window_s: float = Field(

@@ -28,6 +28,7 @@ import asyncio
 import hashlib
 import itertools
 import logging
+import ssl
 import threading
 import time
 import uuid
@@ -148,6 +149,7 @@ class VnpostSimulator(SimulatorServer):
         port: int = 0,
         timeout_sleep_s: float = 3.0,
         first_serial: int = 10_000_000,
+        callback_tls: ssl.SSLContext | None = None,
     ) -> None:
         self.callback_url = callback_url
         self.callback_username = callback_username
@@ -165,7 +167,11 @@ class VnpostSimulator(SimulatorServer):
         self._faults: deque[FaultKind] = deque()
         self._serials = itertools.count(first_serial)
         self._lock = threading.RLock()
-        self._http = httpx.Client(timeout=30.0)
+        # callback_tls: how the callbacks' client trusts the hub (and, for mutual TLS, presents
+        # VNPost's certificate); None: the system's CAs.
+        self._http = httpx.Client(
+            timeout=30.0, verify=True if callback_tls is None else callback_tls
+        )
         self.app = Starlette(
             routes=[Route("/vnpost/soap", self._endpoint, methods=["GET", "POST"])]
         )

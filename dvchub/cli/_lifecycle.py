@@ -39,16 +39,19 @@ def register(app: typer.Typer) -> None:
     def serve_api(host: str = "127.0.0.1", port: int = 8080) -> None:
         """Serve GET /v1/dossiers… from the materialised dossier.state topic.
 
-        API keys from DVC_API_KEYS or DVC_API_KEYS_FILE (DVC_DEV_SECRETS=1: development keys).
+        API keys from DVC_API_KEYS or DVC_API_KEYS_FILE (DVC_DEV_SECRETS=1: development keys);
+        TLS from DVC_HTTP_TLS_* (hub.http_tls).
         """
         from hub.api import ApiKeysMissing, api_keys_from_env, serve
+        from hub.http_tls import server_tls
 
         try:
             keys = api_keys_from_env()
         except (ApiKeysMissing, ValueError, OSError) as exc:  # none (refuse to start open), bad
             console.print(f"[red]{exc}")
             raise typer.Exit(2) from exc
-        serve(get_settings(), host=host, port=port, keys=keys)
+        tls = server_tls("the query API")  # TlsError -> exit 2 (cli.main)
+        serve(get_settings(), host=host, port=port, keys=keys, tls=tls)
 
     @app.command("replay")
     def replay_cmd(

@@ -39,24 +39,18 @@ def register(app: typer.Typer) -> None:
 
     @app.command("vnpost-callbacks")
     def vnpost_callbacks() -> None:
-        """Serve VNPost's status callbacks (SOAP, WS-Security) on DVC_VNPOST_HOST:PORT."""
-        import uvicorn
+        """Serve VNPost's status callbacks (SOAP, WS-Security) on DVC_VNPOST_HOST:PORT, over
+        TLS (DVC_HTTP_TLS_*; VNPost's client CA: DVC_VNPOST_CLIENT_CA_FILE)."""
+        from connectors.vnpost import VnpostConfig, serve_callbacks
 
-        from connectors.vnpost import VnpostConfig, create_callback_app
-
-        config = VnpostConfig()
-        config.require_callback_secrets()  # before serving: SecretError -> exit 2 (cli.main)
-        uvicorn.run(create_callback_app(get_settings(), config), host=config.host,
-                    port=config.port, log_config=None)  # fmt: skip
+        # Secrets and TLS checked before serving: SecretError -> exit 2 (cli.main).
+        serve_callbacks(get_settings(), VnpostConfig(), log_config=None)
 
     @app.command("bank-ipn")
     def bank_ipn() -> None:
-        """Serve the payment providers' callbacks (IPN) on DVC_BANK_HOST:PORT."""
-        import uvicorn
+        """Serve the payment providers' callbacks (IPN) on DVC_BANK_HOST:PORT, over TLS
+        (DVC_HTTP_TLS_*; the providers' client CAs: DVC_BANK_CLIENT_CA_FILE)."""
+        from connectors.bank import BankConfig, serve_ipn
 
-        from connectors.bank import BankConfig, create_ipn_app
-
-        config = BankConfig()
-        config.require_secrets()  # before serving: SecretError -> exit 2 (cli.main)
-        uvicorn.run(create_ipn_app(get_settings(), config), host=config.host, port=config.port,
-                    log_config=None)  # fmt: skip
+        # Secrets and TLS checked before serving: SecretError -> exit 2 (cli.main).
+        serve_ipn(get_settings(), BankConfig(), log_config=None)

@@ -27,20 +27,24 @@ def register(app: typer.Typer) -> None:
             None, help="Log level [default: DVC_LOG_LEVEL or INFO]."
         ),
     ) -> None:
-        """Serve POST /v1/events and PUT /v1/procedures/{code} until interrupted."""
-        import uvicorn
-
+        """Serve POST /v1/events and PUT /v1/procedures/{code} until interrupted, over TLS
+        (DVC_HTTP_TLS_*; mutual TLS with DVC_HTTP_TLS_CLIENT_CA_FILE)."""
         from connectors.portal import PortalConfig, create_app
+        from hub.http_tls import serve as serve_http
+        from hub.http_tls import server_tls
 
         if log_level is not None:
             configure_logging(log_level)
         config = PortalConfig()
-        config.require_secrets()  # before serving: SecretError -> exit 2 (cli.main)
+        # Before serving: SecretError (TlsError included) -> exit 2 (cli.main).
+        config.require_secrets()
+        tls = server_tls("the portal connector")
         # log_config=None: uvicorn's records go through hub.logs, redacted, at its level.
-        uvicorn.run(
+        serve_http(
             create_app(get_settings(), config),
             host=host or config.host,
             port=port or config.port,
+            tls=tls,
             log_config=None,
         )
 

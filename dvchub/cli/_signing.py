@@ -77,12 +77,14 @@ def serve(
 
     Callers need an API key (DVC_API_KEYS / DVC_API_KEYS_FILE, as the query API); fetching
     CRLs/OCSP is off unless DVC_VERIFY_FETCH_ALLOW lists URL prefixes (see signing/README.md).
+    TLS from DVC_HTTP_TLS_* (hub.http_tls).
     """
-    import uvicorn
     from fastapi import FastAPI
     from prometheus_client import make_asgi_app
 
     from hub.api import ApiKeysMissing, api_keys_from_env
+    from hub.http_tls import serve as serve_http
+    from hub.http_tls import server_tls
     from signing import verification_router
 
     try:
@@ -90,9 +92,10 @@ def serve(
     except (ApiKeysMissing, ValueError, OSError) as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(2) from exc
+    tls = server_tls("the signature verification API")  # TlsError -> exit 2 (cli.main)
 
     api = FastAPI(title="dvc-hub signature verification", version="1")
     api.include_router(verification_router)
     api.mount("/metrics", make_asgi_app())
     # log_config=None: uvicorn's records go through hub.logs (redacted, DVC_LOG_LEVEL).
-    uvicorn.run(api, host=host, port=port, log_config=None)
+    serve_http(api, host=host, port=port, tls=tls, log_config=None)

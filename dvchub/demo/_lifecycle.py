@@ -15,7 +15,7 @@ from rich.table import Table
 from connectors.portal import PortalConfig, create_app
 from connectors.portal.client import PortalClient, portal_item
 from dvchub.demo._console import console
-from dvchub.demo._servers import serving
+from dvchub.demo._servers import demo_pki, serving
 from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.lifecycle import STATUS_CODES
 from hub.sample import PROCEDURES, catalog_entry
@@ -32,12 +32,16 @@ class RunningPortal:
 
 @contextmanager
 def portal_connector(settings: Settings) -> Iterator[RunningPortal]:
-    """The portal connector on loopback, with a one-off API key."""
+    """The portal connector on loopback over HTTPS, with a one-off API key."""
     key = secrets.token_urlsafe(16)
     app = create_app(
         as_service(settings, "portal"), PortalConfig(api_keys=f"PROVINCIAL_PORTAL:{key}")
     )
-    with serving(app, "portal") as url, PortalClient(url, api_key=key) as client:
+    pki = demo_pki()
+    with (
+        serving(app, "portal", pki.tls()) as url,
+        PortalClient(url, api_key=key, verify=pki.client()) as client,
+    ):
         yield RunningPortal(url, key, client)
 
 
@@ -60,8 +64,9 @@ def push_through_portal(portal: RunningPortal, events: list[dict[str, Any]]) -> 
     )
     bad = portal_item(events[0]) | {"occurred_at": "2025-03-03 08:00", "dossier_id": ""}
     response = httpx.post(
-        f"{portal.url}/v1/events", json={"events": [bad]}, headers={"X-API-Key": portal.api_key}
-    )
+        f"{portal.url}/v1/events", json={"events": [bad]}, headers={"X-API-Key": portal.api_key},
+        verify=demo_pki().client(),
+    )  # fmt: skip
     errors = response.json().get("errors", [])
     shown = "; ".join(f"{e['path']}: {e['rule']}" for e in errors[:3])
     console.print(f"a malformed event -> {response.status_code}: {shown}")
@@ -71,10 +76,12 @@ def show_states(settings: Settings, dossiers: list[str], signed_expected: int) -
     console.rule("[bold]Dossier state (lifecycle worker -> dossier.state -> query API)")
     # The published development keys (README "Access to the query API"): an integrator's here.
     api = create_api(settings, keys=development_keys())
+    pki = demo_pki()
     with (
-        serving(api, "query-api") as url,
-        httpx.Client(base_url=url, headers=bearer_headers(DEV_KEYS.integrator)) as http,
-    ):
+        serving(api, "query-api", pki.tls()) as url,
+        httpx.Client(base_url=url, headers=bearer_headers(DEV_KEYS.integrator),
+                     verify=pki.client()) as http,
+    ):  # fmt: skip
         states = _wait_for_states(http, dossiers, signed_expected)
         table = Table("dossier", "status", "channel", "level", "agency", "path", "signed", "v")
         for dossier_id in dossiers:
@@ -103,7 +110,7 @@ def _show_access(url: str, state: dict[str, Any]) -> None:
                f"officer of {other}": bearer_headers(DEV_KEYS.officer(other))}  # fmt: skip
     seen = []
     for who, headers in callers.items():
-        response = httpx.get(path, headers=headers)
+        response = httpx.get(path, headers=headers, verify=demo_pki().client())
         named = response.status_code == 200 and "applicant_name" in response.json()
         seen.append(f"{who} -> {response.status_code}" + (" with the applicant" if named else ""))
     console.print("access: " + "; ".join(seen))

@@ -39,7 +39,7 @@ from connectors.portal.client import portal_item
 from connectors.vnpost import CALLBACK_PATH, VnpostSimulator, create_callback_app
 from dvchub.demo._console import console
 from dvchub.demo._lifecycle import portal_connector
-from dvchub.demo._servers import serving, worker_process
+from dvchub.demo._servers import demo_pki, serving, worker_process
 from hub import kafka
 from hub.events import new_event
 from hub.kafka import ensure_topics
@@ -195,24 +195,22 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
     prefix = f"{settings.topic_prefix}partners-demo.{run_id}."
     ps = settings.model_copy(update={"topic_prefix": prefix})
     ensure_topics(ps)
+    # HTTPS; mutual TLS: VNPost's callbacks and paygov's IPN present their own CAs' certificates.
+    pki = demo_pki()
+    vnpost_tls, paygov_tls = pki.client(pki.vnpost_client), pki.client(pki.paygov_client)
     with ExitStack() as stack:
         # The services' ACLs cover the stack's prefix; this section's is granted for its run.
         stack.enter_context(services_granted(settings, prefix))
-        callbacks = stack.enter_context(
-            serving(
-                create_callback_app(as_service(ps, "vnpost-callbacks"), registry=registry),
-                "vnpost-callbacks",
-            )
-        )
-        ipn = stack.enter_context(
-            serving(create_ipn_app(as_service(ps, "bank-ipn"), registry=registry), "bank-ipn")
-        )
-        vnpost = stack.enter_context(
-            _started(VnpostSimulator(callback_url=callbacks + CALLBACK_PATH))
-        )
+        app = create_callback_app(as_service(ps, "vnpost-callbacks"), registry=registry)
+        callbacks = stack.enter_context(serving(app, "vnpost-callbacks", pki.tls(pki.vnpost)))
+        app = create_ipn_app(as_service(ps, "bank-ipn"), registry=registry)
+        ipn = stack.enter_context(serving(app, "bank-ipn", pki.tls(pki.paygov)))
+        vnpost = stack.enter_context(_started(VnpostSimulator(
+            callback_url=callbacks + CALLBACK_PATH, callback_tls=vnpost_tls)))  # fmt: skip
         national = stack.enter_context(_started(NationalPortalSimulator()))
         emc = stack.enter_context(_started(EmcSimulator()))
-        paygov = stack.enter_context(_started(PaygovSimulator(ipn_url=f"{ipn}/v1/ipn/paygov")))
+        paygov = stack.enter_context(_started(PaygovSimulator(
+            ipn_url=f"{ipn}/v1/ipn/paygov", ipn_tls=paygov_tls)))  # fmt: skip
         env = {"DVC_VNPOST_URL": vnpost.url, "DVC_NATIONAL_URL": national.url,
                "DVC_EMC_URL": emc.url, "DVC_BANK_PAYGOV_BASE_URL": paygov.url}  # fmt: skip
         workers = [
@@ -233,6 +231,8 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
             f"simulators: VNPost SOAP {vnpost.url}, national portal {national.url}, EMC {emc.url},"
             f" paygov {paygov.url}; routing, payments and 4 outbox workers (logs in {DEMO_DIR})"
         )
+        console.print(f"over HTTPS (CA {pki.hub.ca_file}): VNPost callbacks {callbacks}, IPN "
+                      f"{ipn}, both mutual TLS (VNPost's, paygov's client CA)")  # fmt: skip
         _run_stories(ps, registry, run_id, portal, vnpost, paygov, national)
         topics = Topics(ps, registry)
         _wait(lambda: _settled(topics, national, emc), 120, "every command's outcome")

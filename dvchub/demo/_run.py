@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from connectors.portal.client import portal_item
 from dvchub.demo._console import console
@@ -50,7 +51,13 @@ def run_demo(dossiers: int = 5) -> None:
             push_through_portal(portal, before)
             show_decoded(settings, serde, before)
             if results:
-                sign_and_verify(settings, registry, serde, set(ids), results)
+                # In a thread of its own: loading SoftHSM leaves an OpenSSL error (an ENGINE it
+                # does not find) on the loading thread's error queue, which CPython's ssl then
+                # reports as that thread's next TLS read failing (the HTTPS clients below).
+                with ThreadPoolExecutor(1, thread_name_prefix="demo-signing") as pool:
+                    pool.submit(
+                        sign_and_verify, settings, registry, serde, set(ids), results
+                    ).result()
             list(portal.client.push_all(portal_item(e) for e in returns))
             console.print(f"{len(returns)} signed results returned (ResultReturned via the portal)")
             show_states(settings, ids, results)

@@ -1,26 +1,79 @@
-"""The demo's moving parts: HTTP apps on loopback threads, processor workers as processes."""
+"""The demo's moving parts: HTTP apps on loopback threads, processor workers as processes.
+
+The demo's servers speak HTTPS as in production: ``demo_pki()`` makes, for each run, a CA of the
+demo's own (the hub's), the servers' certificate, and a CA and client certificate for VNPost and
+for the payment provider, whose callbacks use mutual TLS; every client verifies the hub's CA.
+"""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 
+from hub.http_tls import HttpTlsSettings, ServerTls, server_tls, uvicorn_options
+from hub.pki import CertificateAuthority, IssuedCertificate, client_context
 from hub.processing import WorkerProcess, free_port
-from hub.settings import Settings
+from hub.settings import REPO_ROOT, Settings
+
+PKI_DIR = REPO_ROOT / ".cache" / "demo" / "tls"
+
+
+@dataclass(frozen=True)
+class DemoPki:
+    hub: CertificateAuthority
+    server: IssuedCertificate
+    vnpost: CertificateAuthority
+    vnpost_client: IssuedCertificate
+    paygov: CertificateAuthority
+    paygov_client: IssuedCertificate
+
+    def tls(self, client_ca: CertificateAuthority | None = None) -> ServerTls:
+        """The servers' TLS; with ``client_ca``, mutual TLS for that partner's clients."""
+        settings = HttpTlsSettings(
+            cert_file=self.server.cert_file,
+            key_file=self.server.key_file,
+            client_ca_file=None if client_ca is None else client_ca.ca_file,
+        )
+        tls = server_tls("a demo server", settings=settings, env={})
+        if tls is None:  # cannot be: a certificate is set
+            raise RuntimeError("the demo's servers have no certificate")
+        return tls
+
+    def client(self, certificate: IssuedCertificate | None = None) -> ssl.SSLContext:
+        """A client trusting the hub's CA only, presenting ``certificate`` if given."""
+        return client_context(self.hub.ca_file, certificate)
+
+
+@cache
+def demo_pki() -> DemoPki:
+    """The run's PKI under ``.cache/demo/tls`` (made afresh by each run)."""
+    hub = CertificateAuthority.create(PKI_DIR, "hub", "dvc-hub demo CA")
+    vnpost = CertificateAuthority.create(PKI_DIR, "vnpost", "VNPost demo CA")
+    paygov = CertificateAuthority.create(PKI_DIR, "paygov", "paygov demo CA")
+    return DemoPki(
+        hub, hub.issue_server("hub-server"),
+        vnpost, vnpost.issue_client("vnpost-callbacks"),
+        paygov, paygov.issue_client("paygov-ipn"),
+    )  # fmt: skip
 
 
 @contextmanager
-def serving(app: FastAPI, name: str) -> Iterator[str]:
-    """Serve ``app`` on a free loopback port in a thread; yields its base URL."""
+def serving(app: FastAPI, name: str, tls: ServerTls | None = None) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread, over ``tls`` if given; yields its
+    base URL."""
     port = free_port()
     # log_config=None: uvicorn's records go to the process's hub.logs handler, redacted.
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level=None)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level=None,
+                            **uvicorn_options(tls))  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
@@ -30,7 +83,7 @@ def serving(app: FastAPI, name: str) -> Iterator[str]:
             raise RuntimeError(f"{name} did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'http' if tls is None else 'https'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)

@@ -23,7 +23,7 @@ from rich.table import Table
 from connectors.portal.client import portal_item
 from dvchub.demo._console import console
 from dvchub.demo._lifecycle import RunningPortal
-from dvchub.demo._servers import serving, worker
+from dvchub.demo._servers import demo_pki, serving, worker
 from hub import kafka
 from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.events import new_event
@@ -132,10 +132,12 @@ def show_sla(
         console.print(f"{len(alerts)} alerts on {SLA_ALERTS.name(settings.topic_prefix)}; "
                       f"the worker fired {fired:.0f} timers")  # fmt: skip
         api = create_api(settings, clock=clock, sla=sla, keys=development_keys())
+        pki = demo_pki()
         with (
-            serving(api, "query-api-sla") as url,
-            httpx.Client(base_url=url, headers=bearer_headers(DEV_KEYS.ops)) as http,
-        ):
+            serving(api, "query-api-sla", pki.tls()) as url,
+            httpx.Client(base_url=url, headers=bearer_headers(DEV_KEYS.ops),
+                         verify=pki.client()) as http,
+        ):  # fmt: skip
             _show_deadlines(http, told)
             _show_late_list(http, clock, {s.dossier_id for s in told})
 

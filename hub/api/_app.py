@@ -29,6 +29,8 @@ from hub.api._auth import (
 from hub.api._files import download
 from hub.api._kpi import KpiCollector, KpiViews, kpi_routes
 from hub.api._store import DeadlineStore, StateStore
+from hub.http_tls import ServerTls
+from hub.http_tls import serve as serve_http
 from hub.kpi import KpiSettings
 from hub.lifecycle import STATUS_CODES
 from hub.processing import Clock, clock_from_spec
@@ -248,10 +250,14 @@ def create_api(
 
 
 def serve(
-    settings: Settings, *, host: str = "127.0.0.1", port: int = 8080, keys: ApiKeys | None = None
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    keys: ApiKeys | None = None,
+    tls: ServerTls | None = None,
 ) -> None:
-    """Run the query API with uvicorn (blocks); refuses to start without API keys."""
-    import uvicorn
-
+    """Run the query API with uvicorn (blocks), over ``tls`` (``hub.http_tls.server_tls``);
+    refuses to start without API keys."""
     # log_config=None: uvicorn's records go to the process's hub.logs handler, redacted.
-    uvicorn.run(create_api(settings, keys=keys), host=host, port=port, log_config=None)
+    serve_http(create_api(settings, keys=keys), host=host, port=port, tls=tls, log_config=None)
