@@ -34,6 +34,7 @@ from hub.processing import WorkerProcess, free_port
 from hub.sample import PROCEDURES, catalog_entry
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
+from hub.stack import services_granted
 from hub.topics import DOSSIER_EVENTS, PARTNER_COMMANDS
 
 T = TypeVar("T")
@@ -178,6 +179,8 @@ def partner_rig(settings: Settings, registry: RegistryClient, log_dir: Path,
            "DVC_NATIONAL_TIMEOUT_S": "2", "DVC_EMC_URL": emc.url,
            "DVC_BANK_PAYGOV_BASE_URL": paygov.url}  # fmt: skip
     with ExitStack() as stack:
+        # The demo's portal connector logs in as the portal service: its ACLs, for this prefix.
+        stack.enter_context(services_granted(settings, settings.topic_prefix))
         workers = {
             "routing": _worker(stack, "hub.routing", settings, log_dir / "routing.log"),
             "payments": _worker(stack, "hub.payments", settings, log_dir / "payments.log"),
