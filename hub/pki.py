@@ -80,7 +80,8 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _san(hosts: Sequence[str]) -> list[x509.GeneralName]:
+def subject_alt_names(hosts: Sequence[str]) -> list[x509.GeneralName]:
+    """``hosts`` (IP addresses or DNS names) as subject alternative names."""
     names: list[x509.GeneralName] = []
     for host in dict.fromkeys(hosts):  # ordered, without duplicates
         try:
@@ -139,7 +140,9 @@ def issue(
         )
     )
     if hosts:
-        builder = builder.add_extension(x509.SubjectAlternativeName(_san(hosts)), critical=False)
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName(subject_alt_names(hosts)), critical=False
+        )
     return key, builder.sign(ca_key, hashes.SHA256())
 
 

@@ -9,7 +9,6 @@ chains to the CA clients already trust.
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import os
 import secrets
 from collections.abc import Sequence
@@ -20,23 +19,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from hub.pki import Usage, issue, new_ca, subject_alt_names
+
+__all__ = ["LOOPBACK_NAMES", "TlsFiles", "ensure_tls", "new_ca", "write_private"]
 
 #: Names the broker certificate always answers to, besides ``DVC_KAFKA_HOST``.
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
-_CA_DAYS = 3650
-_BROKER_DAYS = 825  # the longest validity TLS clients commonly accept for a leaf
-_CA_USAGE = x509.KeyUsage(
-    digital_signature=False,
-    content_commitment=False,
-    key_encipherment=False,
-    data_encipherment=False,
-    key_agreement=False,
-    key_cert_sign=True,
-    crl_sign=True,
-    encipher_only=False,
-    decipher_only=False,
-)
 
 
 @dataclass(frozen=True)
@@ -68,61 +57,6 @@ def write_private(path: Path, data: bytes) -> None:
     path.chmod(0o600)
 
 
-def new_ca(common_name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    """A self-signed CA (also what a test uses as a CA the broker does not chain to)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=_CA_DAYS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_CA_USAGE, critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
-
-def _san(hosts: Sequence[str]) -> list[x509.GeneralName]:
-    names: list[x509.GeneralName] = []
-    for host in dict.fromkeys(hosts):  # ordered, without duplicates
-        try:
-            names.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            names.append(x509.DNSName(host))
-    return names
-
-
-def _broker_cert(
-    ca_key: rsa.RSAPrivateKey, ca: x509.Certificate, hosts: Sequence[str]
-) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dvc-hub kafka")]))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=_BROKER_DAYS))
-        .add_extension(x509.SubjectAlternativeName(_san(hosts)), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    return key, cert
-
-
 def _covers(keystore: Path, password: str, ca: x509.Certificate, hosts: Sequence[str]) -> bool:
     """Whether the existing keystore's certificate was issued by ``ca``, names every host and
     is valid for at least another 30 days."""
@@ -137,7 +71,7 @@ def _covers(keystore: Path, password: str, ca: x509.Certificate, hosts: Sequence
     if remaining < datetime.timedelta(days=30):
         return False
     names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    return all(name in names for name in _san(hosts))
+    return all(name in names for name in subject_alt_names(hosts))
 
 
 def ensure_tls(folder: Path, hosts: Sequence[str]) -> TlsFiles:
@@ -171,7 +105,7 @@ def ensure_tls(folder: Path, hosts: Sequence[str]) -> TlsFiles:
     password = files.keystore_password()
     if files.keystore.is_file() and _covers(files.keystore, password, ca, hosts):
         return files
-    key, cert = _broker_cert(ca_key, ca, hosts)
+    key, cert = issue(ca_key, ca, "dvc-hub kafka", Usage.SERVER, hosts=hosts)
     # PBES2/AES-256 and an HMAC-SHA256 MAC: what Java 17's PKCS12 keystore reads.
     encryption = (
         serialization.PrivateFormat.PKCS12.encryption_builder()
