@@ -58,23 +58,30 @@ class Probe:
 
 @dataclass(frozen=True)
 class Answer:
-    """What came back: an HTTP status and body, or (``status`` None) what a poll reported."""
+    """What came back: an HTTP status, body and headers (names in lower case), or (``status``
+    None) what a poll reported."""
 
     status: int | None
     text: str
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Expect:
-    """The precise answer: its status, and fragments its body must contain (the reason)."""
+    """The precise answer: its status, fragments its body must contain (the reason), and
+    headers that must start with the given values (a ``WWW-Authenticate`` challenge)."""
 
     status: int | None
     says: tuple[str, ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def check(self, answer: Answer, what: str) -> None:
         assert answer.status == self.status, f"{what}: {answer.status} {answer.text[:600]}"
         for fragment in self.says:
             assert fragment in answer.text, f"{what}: {fragment!r} not in {answer.text[:600]}"
+        for name, start in self.headers.items():
+            got = answer.headers.get(name.lower(), "")
+            assert got.startswith(start), f"{what}: {name}: {got!r}, not {start!r}..."
 
 
 @dataclass(frozen=True)

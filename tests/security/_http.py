@@ -10,10 +10,24 @@ from urllib.parse import urlsplit
 import h11
 import httpx
 
+from tests.api._contract import Endpoint
 from tests.security._attack import ANSWER_TIMEOUT_S, Answer, Probe
 
 #: Bytes per chunk of a streamed body.
 CHUNK = 16 * 1024
+
+
+def probe_of(endpoint: Endpoint, headers: dict[str, str] | None = None) -> Probe:
+    """The request ``endpoint`` stands for (query string, multipart files encoded), as bytes."""
+    files = endpoint.files() if endpoint.files is not None else None
+    request = httpx.Request(endpoint.method, f"http://hub{endpoint.path}", params=endpoint.params,
+                            files=files, headers=headers or {})  # fmt: skip
+    body = request.read()
+    wanted = {
+        k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
+    }
+    target = request.url.raw_path.decode()
+    return Probe(endpoint.method, target, wanted, body)
 
 
 @dataclass(frozen=True)
@@ -30,7 +44,9 @@ class HttpTarget:
             )  # fmt: skip
         except httpx.TimeoutException:
             return Answer(None, f"no answer within {ANSWER_TIMEOUT_S} s")
-        return Answer(answer.status_code, answer.text)
+        return Answer(
+            answer.status_code, answer.text, {k.lower(): v for k, v in answer.headers.items()}
+        )
 
     def send_declared(self, probe: Probe) -> Answer:
         head = [*probe.headers.items(), ("Content-Length", str(len(probe.body)))]
@@ -70,6 +86,7 @@ class HttpTarget:
 
 def _read_answer(sock: socket.socket, connection: h11.Connection) -> Answer:
     status: int | None = None
+    headers: dict[str, str] = {}
     body = b""
     try:
         while True:
@@ -78,6 +95,7 @@ def _read_answer(sock: socket.socket, connection: h11.Connection) -> Answer:
                 connection.receive_data(sock.recv(65536))
             elif isinstance(event, h11.Response):
                 status = event.status_code
+                headers = {bytes(k).decode().lower(): bytes(v).decode() for k, v in event.headers}
             elif isinstance(event, h11.Data):
                 body += bytes(event.data)
             elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
@@ -89,4 +107,4 @@ def _read_answer(sock: socket.socket, connection: h11.Connection) -> Answer:
             return Answer(None, "connection reset before any answer")
     except h11.RemoteProtocolError as exc:
         return Answer(None, f"not HTTP: {exc}")
-    return Answer(status, body.decode("utf-8", "replace"))
+    return Answer(status, body.decode("utf-8", "replace"), headers)
