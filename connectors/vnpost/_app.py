@@ -130,16 +130,16 @@ class CallbackApp:
         count = load_callback_ids(self.settings, ids)
         # The endpoint may start before any outbox: the topic it follows must exist.
         ensure_topics(self.settings, [PARTNER_OUTCOMES])
-        orders = SentOrders(
-            self.settings, serde_for(PARTNER_OUTCOMES, self.settings.topic_prefix, registry)
-        ).start()
         publisher = AckedPublisher(
             self.settings, registry, client_id="dvchub-vnpost-callbacks",
             ack_timeout_s=self.config.ack_timeout_s,
         )  # fmt: skip
+        orders = SentOrders(
+            self.settings, serde_for(PARTNER_OUTCOMES, self.settings.topic_prefix, registry)
+        )
         try:
             publisher.warm_up(DOSSIER_EVENTS)
-            if not orders.wait_ready(self.config.start_timeout_s):
+            if not orders.start().wait_ready(self.config.start_timeout_s):
                 raise TimeoutError(
                     f"{orders.topic} did not load in {self.config.start_timeout_s} s"
                 )
