@@ -14,8 +14,6 @@ from connectors.vnpost._soap import element, envelope
 from hub.serde import RegistryClient
 from hub.settings import Settings
 from tests.connectors.vnpost.conftest import (
-    CALLBACK_PASSWORD,
-    CALLBACK_USER,
     Outbox,
     RunningEndpoint,
     client_config,
@@ -142,9 +140,3 @@ class TestVnpostCallbacks(InboundEndpointAttack):
             Attempt("not SOAP's media type", callback(good, "application/json"),
                     fault(415, "soap:Client", "text/xml")),
         ]  # fmt: skip
-
-
-def test_the_attack_class_sees_the_callback_users_of_its_endpoint() -> None:
-    """The builders sign with the endpoint's own user: a wrong pairing would turn every
-    credential case into an unknown-user refusal and prove nothing."""
-    assert CONFIG.callback_credentials()[CALLBACK_USER] == (CALLBACK_PASSWORD,)
