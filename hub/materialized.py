@@ -1,29 +1,51 @@
 """A compacted topic materialised in memory: key -> decoded record, kept current by a thread.
 
 The thread reads every partition from offset 0 with no consumer group (each process holds
-everything) and keeps following (``hub.kafka.follow_topic``). ``ready`` says the topic as of
-start-up has been loaded. A tombstone removes its key; an undecodable record is counted and
-skipped, never fatal. The query API's state store and the lifecycle's catalogue are both this.
+everything) and keeps following. ``ready`` says the topic as of start-up has been loaded;
+``catch_up()`` says when everything on the topic at a later moment has been applied. A
+tombstone removes its key; an undecodable record is counted and skipped, never fatal. The
+query API's state store and the lifecycle's catalogue are both this.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any, Self
 
-from hub.kafka import follow_topic, read_to_end
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+
+from hub.kafka import make_consumer, read_to_end
 from hub.serde import AvroSerde, DecodeError
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: End offsets to reach, and the event set once they are.
+Barrier = tuple[dict[TopicPartition, int], threading.Event]
+
 
 class TopicFollower:
-    """A thread following ``topic`` from offset 0 (``hub.kafka.follow_topic``) into ``apply``;
-    ``ready`` once the topic as it was at start-up has been applied. Subclasses keep what they
-    need of each record (``apply``) and say how much they hold (``__len__``, for the log)."""
+    """A thread following ``topic`` from offset 0 into ``apply``; ``ready`` once the topic as it
+    was at start-up has been applied. Subclasses keep what they need of each record (``apply``)
+    and say how much they hold (``__len__``, for the log).
+
+    ``catch_up()`` answers "has the view seen everything on the topic *now*?": the follower
+    thread reads the topic's end offsets when it next polls and sets the returned event once
+    every partition has been applied up to them. A caller that finds no entry for a key can
+    wait on it (bounded) before concluding the key is not on the topic, rather than trusting a
+    view that may lag a record produced a moment ago.
+
+    It reads the topic as ``hub.kafka.follow_topic`` does (no consumer group, nothing
+    committed, every start reads it all) but in a loop of its own: the barriers need the
+    consumer's positions between polls, which ``follow_topic`` keeps to itself.
+    """
+
+    #: How long one poll waits for records: also how soon a catch-up request is noticed.
+    POLL_MS = 200
 
     def __init__(
         self, settings: Settings, topic: str, *, what: str, max_poll_records: int = 500
@@ -35,6 +57,9 @@ class TopicFollower:
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        #: Catch-up requests not yet turned into barriers (their end offsets not read yet).
+        self._asked: list[threading.Event] = []
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
         """One record of the topic (``value`` None: a tombstone)."""
@@ -62,16 +87,61 @@ class TopicFollower:
     def wait_ready(self, timeout_s: float = 60.0) -> bool:
         return self._ready.wait(timeout_s)
 
+    def catch_up(self) -> threading.Event:
+        """An event set once every record on the topic at (about) this call has been applied:
+        the end offsets are read by the follower thread at its next poll, after this call."""
+        reached = threading.Event()
+        with self._lock:
+            self._asked.append(reached)
+        return reached
+
     def _run(self) -> None:
-        follow_topic(
-            self._settings,
-            self.topic,
-            self.apply,
-            loaded=self._ready,
-            stop=self._stop,
-            on_loaded=lambda: log.info("%s loaded: %d %s", self.topic, len(self), self._what),
-            max_poll_records=self._max_poll_records,
+        consumer = make_consumer(
+            self._settings, group_id=None, max_poll_records=self._max_poll_records
         )
+        try:
+            partitions = None
+            while not partitions and not self._stop.is_set():
+                partitions = consumer.partitions_for_topic(self.topic)
+                if not partitions:
+                    time.sleep(0.2)
+            tps = [TopicPartition(self.topic, p) for p in sorted(partitions or ())]
+            consumer.assign(tps)
+            consumer.seek_to_beginning(*tps)
+            loaded = threading.Event()
+            barriers: list[Barrier] = [(consumer.end_offsets(tps), loaded)]
+            while not self._stop.is_set():
+                for records in consumer.poll(timeout_ms=self.POLL_MS).values():
+                    for record in records:
+                        self.apply(record.key, record.value)
+                with self._lock:
+                    asked, self._asked = self._asked, []
+                if asked:
+                    try:
+                        end = consumer.end_offsets(tps)
+                    except KafkaError as exc:  # the broker did not answer: ask again next poll
+                        log.warning("%s: end offsets not read, retrying: %s", self.topic, exc)
+                        with self._lock:
+                            self._asked[:0] = asked
+                    else:
+                        barriers += [(end, event) for event in asked]
+                barriers = _unreached(consumer, barriers)
+                if loaded.is_set() and not self._ready.is_set():
+                    log.info("%s loaded: %d %s", self.topic, len(self), self._what)
+                    self._ready.set()
+        finally:
+            consumer.close()
+
+
+def _unreached(consumer: KafkaConsumer, barriers: list[Barrier]) -> list[Barrier]:
+    """Set the event of every barrier ``consumer`` has read up to; the others."""
+    pending = []
+    for end, event in barriers:
+        if all(consumer.position(tp) >= offset for tp, offset in end.items()):
+            event.set()
+        else:
+            pending.append((end, event))
+    return pending
 
 
 class MaterializedTopic(TopicFollower):

@@ -27,6 +27,7 @@ Private modules::
     _settled    <prefix>bank.settled: what the IPN endpoints confirmed or failed, once
     _locks      per-reference asyncio locks
     _metrics    Prometheus metrics of the IPN endpoints
+    _params     a callback's parameters read from the request (caps, JSON, form, query)
     _ipn        the IPN app and its order of checks
     _serve      serve_ipn: secrets, TLS / mutual TLS (DVC_BANK_CLIENT_CA_FILE), uvicorn
     _ledger     simulator ledger and the reconciliation CSV

@@ -3,7 +3,7 @@
 
 Every callback is checked in this order, each refusal before any later work:
 
-1. size (413 body / 414 query) and parse: a flat object of strings (malformed)
+1. size (413 body / 414 query) and parse (``_params``): a flat object of strings (malformed)
 2. checksum, in constant time (invalid signature)
 3. timestamp within ``max_callback_age_s`` in the past and ``max_callback_future_s`` ahead
    (refused); a transaction id already confirmed — a replay — is "already confirmed"
@@ -21,7 +21,6 @@ Blocking Kafka calls run in a thread pool, never on the event loop.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -30,7 +29,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -48,6 +46,7 @@ from connectors.bank._facts import (
 from connectors.bank._locks import KeyedLocks
 from connectors.bank._messages import Callback, Outcome, Status
 from connectors.bank._metrics import CONTENT_TYPE_LATEST, IpnMetrics
+from connectors.bank._params import callback_params
 from connectors.bank._protocols import dialects
 from connectors.bank._requests import PaymentRequests, RequestedPayment
 from connectors.bank._settled import Marker, SettledMarkers, ensure_settled_topic, failure_key
@@ -55,7 +54,6 @@ from connectors.common import (
     AckedPublisher,
     NotAcknowledged,
     RequestRefused,
-    read_capped,
     runtime_in_threads,
 )
 from hub.events import new_event
@@ -178,7 +176,7 @@ class IpnApp:
 
     async def _decide(self, dialect: Dialect, request: Request) -> Outcome:
         try:
-            params = await self._params(dialect, request)
+            params = await callback_params(dialect.name, request, self.config.max_body_bytes)
             callback = dialect.decode(Callback, params)
         except BadSignature:
             log.info("%s callback with an invalid checksum", dialect.name)
@@ -223,43 +221,6 @@ class IpnApp:
                 return Outcome.CONFIRMED
             await self._confirm(runtime, dialect, callback, requested)
             return Outcome.CONFIRMED
-
-    async def _params(self, dialect: Dialect, request: Request) -> dict[str, str]:
-        limit = self.config.max_body_bytes
-        query = request.url.query
-        if len(query) > limit:
-            raise RequestRefused(414, "query string too long")
-        body = await read_capped(request, limit) if request.method == "POST" else b""
-        if dialect.name == "paygov":
-            try:
-                document = json.loads(body)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise MalformedMessage("paygov: the body is not JSON") from exc
-            if not isinstance(document, dict):
-                raise MalformedMessage("paygov: the body is not an object")
-            return document
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if body:
-            media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if media_type == "application/json":
-                try:
-                    document = json.loads(body)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    raise MalformedMessage("vnpay: the body is not JSON") from exc
-                if not isinstance(document, dict):
-                    raise MalformedMessage("vnpay: the body is not an object")
-                pairs += list(document.items())
-            else:
-                try:
-                    pairs += parse_qsl(body.decode(), keep_blank_values=True)
-                except UnicodeDecodeError as exc:
-                    raise MalformedMessage("vnpay: the body is not UTF-8") from exc
-        params: dict[str, str] = {}
-        for key, value in pairs:
-            if key in params:
-                raise MalformedMessage("vnpay: a parameter is repeated")
-            params[key] = value
-        return params
 
     def _fresh(self, dialect: Dialect, callback: Callback) -> bool:
         now = self._clock()

@@ -36,6 +36,11 @@ class NationalConfig(BaseSettings):
         default_factory=lambda: SecretStr(dev_default(DEV_PASSWORD)), description="Its password."
     )
     timeout_s: float = Field(10.0, gt=0, description="Timeout of one HTTP call.")
+    max_reply_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="Largest reply read from the portal; a longer one is refused while it streams.",
+    )
     renew_margin_s: float = Field(
         30.0, ge=0, description="Log in again this long before the session expires."
     )

@@ -50,7 +50,7 @@ from pydantic import ValidationError
 from connectors.common import AckedPublisher, NotAcknowledged
 from connectors.national._config import NationalConfig
 from connectors.national._dates import from_portal
-from connectors.national._errors import NationalPortalError
+from connectors.national._errors import NationalPortalError, PortalUnavailable
 from connectors.national._states import NATIONAL_STATES
 from connectors.national._transport import PortalTransport
 from connectors.national._wire import SERVICE_LIST_NEW, DanhSachHoSo, HoSoQuocGia
@@ -256,7 +256,12 @@ class NationalIntake:
         data = self._transport.call(
             SERVICE_LIST_NEW, {"Cursor": asked_with, "SoLuong": self.config.page_size}
         )
-        page = DanhSachHoSo.model_validate(data)
+        try:
+            page = DanhSachHoSo.model_validate(data)
+        except ValidationError as exc:  # e.g. a receipt where a listing belongs
+            raise PortalUnavailable(
+                "MALFORMED_REPLY", f"{SERVICE_LIST_NEW} reply is not a listing"
+            ) from exc
         recorded_at = datetime.now(UTC)
         events: list[tuple[str, dict[str, Any]]] = []
         letters: list[DeadLetterInput] = []

@@ -10,12 +10,16 @@ renewed by the first of them only (the others see the new token and use it).
 Every httpx error and every reply that is not the documented JSON is translated here, and
 only here, into the ``NationalPortalError`` hierarchy (``raise ... from exc``)::
 
-    timeout, connection error, 5xx, 429, malformed JSON     PortalUnavailable
+    timeout, connection error, 5xx, 429, malformed JSON,
+    a reply over ``max_reply_bytes``                         PortalUnavailable
     401 INVALID_CREDENTIALS at login                         SessionRejected
     SESSION_EXPIRED twice in a row                           SessionRejected
     other 4xx, or an error_code on a 2xx                     PortalRefused
 
 The password and the token are never logged; neither are request bodies (personal data).
+A reply is read while it streams in and refused (REPLY_TOO_LARGE) as soon as it passes
+``max_reply_bytes``, or before reading if its declared length does: the portal's answer is
+input like any other, and a JSON parser given deep nesting is refused as malformed.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -55,6 +60,14 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 class _Expired(Exception):
     """The portal said SESSION_EXPIRED (internal: renewal follows)."""
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """A reply read in full (within the size limit)."""
+
+    status_code: int
+    content: bytes
 
 
 class PortalTransport:
@@ -145,9 +158,25 @@ class PortalTransport:
             ) from exc
         return reply.data.model_dump() if reply.data is not None else {}
 
-    def _send(self, path: str, body: Mapping[str, Any], headers: dict[str, str]) -> httpx.Response:
+    def _send(self, path: str, body: Mapping[str, Any], headers: dict[str, str]) -> _Reply:
+        limit = self.config.max_reply_bytes
         try:
-            return self._http.post(path, json=body, headers=headers)
+            with self._http.stream("POST", path, json=body, headers=headers) as response:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise PortalUnavailable(
+                        "REPLY_TOO_LARGE", f"{path}: a reply of {declared} bytes, over {limit}"
+                    )
+                chunks: list[bytes] = []
+                received = 0
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    if received > limit:  # a chunked or lying reply: the bytes are what count
+                        raise PortalUnavailable(
+                            "REPLY_TOO_LARGE", f"{path}: the reply exceeds {limit} bytes"
+                        )
+                    chunks.append(chunk)
+                return _Reply(response.status_code, b"".join(chunks))
         except httpx.TimeoutException as exc:
             raise PortalUnavailable("TIMEOUT", f"{path}: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
@@ -157,11 +186,11 @@ class PortalTransport:
         self._http.close()
 
 
-def _json_of(response: httpx.Response) -> dict[str, Any]:
+def _json_of(response: _Reply) -> dict[str, Any]:
     """The reply's JSON object; a 5xx may carry anything, any other status must be JSON."""
     try:
         payload = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         if response.status_code >= 500:
             return {}
         raise PortalUnavailable(
@@ -174,7 +203,7 @@ def _json_of(response: httpx.Response) -> dict[str, Any]:
     return payload
 
 
-def _raise_for_error(response: httpx.Response, payload: Mapping[str, Any]) -> None:
+def _raise_for_error(response: _Reply, payload: Mapping[str, Any]) -> None:
     status = response.status_code
     code = str(payload.get("error_code", f"HTTP_{status}"))
     message = str(payload.get("message", ""))[:300]

@@ -4,8 +4,10 @@ Outbound, ``VnpostClient`` (zeep) creates pickup orders (collect a dossier from 
 and delivery orders (return the result, with cash on delivery for fees), cancels and tracks
 them; it is the outbox's ``PartnerClient`` for partner ``vnpost`` (POSTAL_ORDER, POSTAL_CANCEL).
 Inbound, ``create_callback_app`` serves ``POST /vnpost/callback`` for VNPost's NotifyStatus
-callbacks (WS-Security UsernameToken, safe XML) and turns them into PostalStatusChanged (and
-ResultReturned) dossier events. ``VnpostSimulator`` is a real SOAP server of the same WSDL.
+callbacks (WS-Security UsernameToken, safe XML), only about orders the hub itself created (the
+waybill and order number of an ACCEPTED POSTAL_ORDER outcome on partner.outcomes), and turns
+them into PostalStatusChanged (and ResultReturned) dossier events. ``VnpostSimulator`` is a
+real SOAP server of the same WSDL.
 
 Private modules::
 
@@ -17,6 +19,7 @@ Private modules::
     _client      VnpostClient (zeep) and the translation of zeep/requests errors
     _callbacks   NotifyStatus -> a StatusNotice -> DossierEvent records (event ids, mapping)
     _dedupe      callback ids already produced, rebuilt from a compacted topic at start-up
+    _orders      the orders the hub created (partner.outcomes followed), checked per callback
     _metrics     Prometheus metrics of the callback app
     _app         the callback app: routes and the order of checks
     _serve       serve_callbacks: secrets, TLS / mutual TLS (DVC_VNPOST_CLIENT_CA_FILE), uvicorn

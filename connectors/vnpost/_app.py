@@ -4,9 +4,11 @@
 work and nothing produced: content type text/xml (415), size while streaming (413), XML that
 is a SOAP 1.1 envelope with no DOCTYPE (400), the WS-Security UsernameToken (500, wsse:...),
 the operation and the schema (500, Client), the waybill's S10 check digit and the notice's
-coherence (500, Client), a callback id reused with other content (500, Client); then it
-produces the events, waits for the broker (500 Server "retry" on timeout) and only then
-answers ACCEPTED. A callback id already produced is answered DUPLICATE without producing.
+coherence (500, Client), an order the hub created with this waybill and this order number
+(500, Client UNKNOWN_ORDER / ORDER_MISMATCH, after a bounded wait for the orders view: see
+``_orders``), a callback id reused with other content (500, Client); then it produces the
+events, waits for the broker (500 Server "retry" on timeout) and only then answers ACCEPTED.
+A callback id already produced is answered DUPLICATE without producing.
 ``GET /vnpost/callback?wsdl`` serves the WSDL with this endpoint's configured address
 (``DVC_VNPOST_PUBLIC_URL``); ``/ready`` and ``/metrics`` as every hub process. Logs carry
 outcomes, waybills and order numbers only: never addresses, phones, names, notes or secrets.
@@ -44,6 +46,7 @@ from connectors.vnpost._dedupe import (
     load_callback_ids,
 )
 from connectors.vnpost._metrics import CONTENT_TYPE_LATEST, CallbackMetrics
+from connectors.vnpost._orders import SentOrders
 from connectors.vnpost._soap import (
     CONTENT_TYPE,
     SoapFault,
@@ -58,9 +61,10 @@ from connectors.vnpost._soap import (
 )
 from connectors.vnpost._waybill import waybill_problem
 from connectors.vnpost._wsse import Clock, UsernameTokenVerifier
-from hub.serde import RegistryClient
+from hub.kafka import ensure_topics
+from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
-from hub.topics import DOSSIER_EVENTS
+from hub.topics import DOSSIER_EVENTS, PARTNER_OUTCOMES
 
 log = logging.getLogger("connectors.vnpost.callbacks")
 T = TypeVar("T")
@@ -70,6 +74,7 @@ T = TypeVar("T")
 class Runtime:
     publisher: AckedPublisher
     ids: CallbackIds
+    orders: SentOrders
     executor: ThreadPoolExecutor
     registry: RegistryClient
     owns_registry: bool
@@ -110,6 +115,7 @@ class CallbackApp:
                 self._runtime = None
 
     def _stop(self, runtime: Runtime) -> None:
+        runtime.orders.stop()
         runtime.publisher.close()
         if runtime.owns_registry:
             runtime.registry.close()
@@ -122,13 +128,29 @@ class CallbackApp:
         ensure_callback_ids_topic(self.settings, self.config.dedupe_retention_days)
         ids = CallbackIds(self.config.dedupe_capacity)
         count = load_callback_ids(self.settings, ids)
+        # The endpoint may start before any outbox: the topic it follows must exist.
+        ensure_topics(self.settings, [PARTNER_OUTCOMES])
         publisher = AckedPublisher(
             self.settings, registry, client_id="dvchub-vnpost-callbacks",
             ack_timeout_s=self.config.ack_timeout_s,
         )  # fmt: skip
-        publisher.warm_up(DOSSIER_EVENTS)
-        log.info("vnpost callback endpoint ready: %d callback ids loaded", count)
-        return Runtime(publisher, ids, executor, registry, owns_registry)
+        orders = SentOrders(
+            self.settings, serde_for(PARTNER_OUTCOMES, self.settings.topic_prefix, registry)
+        )
+        try:
+            publisher.warm_up(DOSSIER_EVENTS)
+            if not orders.start().wait_ready(self.config.start_timeout_s):
+                raise TimeoutError(
+                    f"{orders.topic} did not load in {self.config.start_timeout_s} s"
+                )
+        except BaseException:
+            orders.stop()
+            publisher.close()
+            raise
+        log.info(
+            "vnpost callback endpoint ready: %d callback ids, %d orders loaded", count, len(orders)
+        )
+        return Runtime(publisher, ids, orders, executor, registry, owns_registry)
 
     async def _blocking(self, runtime: Runtime, call: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(runtime.executor, call, *args)
@@ -179,6 +201,7 @@ class CallbackApp:
                 error_code="INVALID_WAYBILL",
             )
         runtime = self._require_runtime()
+        await runtime.orders.check(notice, self.config.order_wait_s)
         claim = await runtime.ids.claim(notice.callback_id, notice.fingerprint, notice.dossier_id)
         if claim.seen is Seen.CONFLICT:
             raise client_fault(
@@ -254,6 +277,7 @@ class CallbackApp:
             "started": runtime is not None,
             "broker_reachable": reachable,
             "callback_ids": len(runtime.ids) if runtime is not None else 0,
+            "orders": len(runtime.orders) if runtime is not None else 0,
         }
         return JSONResponse(body, status_code=200 if reachable else 503)
 

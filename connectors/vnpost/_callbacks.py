@@ -1,11 +1,12 @@
 """A NotifyStatus callback: read (after the schema passed), checked, mapped to dossier events.
 
-The dossier is the order number (the hub creates orders with the dossier number). Direction
-comes from the callback's ServiceType, and a status only one kind of order reaches must agree
-with it (DELIVERED_TO_AGENCY is a pickup's, DELIVERED_TO_CITIZEN a delivery's). ``occurred_at``
-is the callback's EventTime, so a callback that arrives out of order (an older EventTime after
-a newer one) is still recorded as its own fact at its own time: the log keeps every fact, and
-folds order them by occurred_at where it matters.
+The dossier is the order number (the hub creates orders with the dossier number); the app
+has checked that the hub created an order with this waybill and this order number
+(``_orders``). Direction comes from the callback's ServiceType, and a status only one kind of
+order reaches must agree with it (DELIVERED_TO_AGENCY is a pickup's, DELIVERED_TO_CITIZEN a
+delivery's). ``occurred_at`` is the callback's EventTime, so a callback that arrives out of
+order (an older EventTime after a newer one) is still recorded as its own fact at its own time:
+the log keeps every fact, and folds order them by occurred_at where it matters.
 
 Event ids are uuid5 of waybill, status and callback id: a resent callback gives the same ids,
 so even a duplicate that got past the connector's dedupe is dropped downstream. A delivery to

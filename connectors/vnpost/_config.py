@@ -3,7 +3,8 @@
 Outbound (the hub calls VNPost): ``DVC_VNPOST_URL``, ``DVC_VNPOST_USERNAME``,
 ``DVC_VNPOST_PASSWORD`` and the timeouts. Inbound (VNPost calls the hub back):
 ``DVC_VNPOST_CALLBACK_USERS`` (who may call, with their passwords), the WS-Security replay
-window, the body cap and the dedupe memory. Kafka and the registry come from
+window, the body cap, the dedupe memory and how long a callback waits for the view of the
+orders the hub created (``DVC_VNPOST_ORDER_WAIT_S``). Kafka and the registry come from
 ``hub.settings.Settings``. Defaults suit the local stack and its simulator. Each secret may
 also come from the file ``<VARIABLE>_FILE`` names; the development secrets are the defaults only
 with ``DVC_DEV_SECRETS=1`` (``hub.secrets``). The outbox checks ``require_outbound_secrets()``
@@ -93,6 +94,17 @@ class VnpostConfig(BaseSettings):
         30.0, gt=0, description="How long the callback-ids topic keeps an id."
     )
     produce_threads: int = Field(4, ge=1, description="Threads running blocking Kafka calls.")
+    order_wait_s: float = Field(
+        5.0,
+        gt=0,
+        description=(
+            "How long a callback for a waybill not seen yet waits for the orders view to read "
+            "partner.outcomes to its end before it is refused (an order created moments ago)."
+        ),
+    )
+    start_timeout_s: float = Field(
+        120.0, gt=0, description="How long start-up may take to load the orders the hub created."
+    )
 
     @property
     def callback_address(self) -> str:

@@ -11,7 +11,7 @@ __all__ = ["CONTENT_TYPE_LATEST", "CallbackMetrics"]
 OUTCOMES = (
     "accepted", "duplicate", "conflict", "unauthenticated", "expired", "replayed",
     "unsafe_xml", "malformed", "invalid", "bad_waybill", "too_large", "unsupported_media_type",
-    "not_acknowledged", "replay_cache_full",
+    "not_acknowledged", "replay_cache_full", "unknown_order", "order_mismatch", "orders_lagging",
 )  # fmt: skip
 
 

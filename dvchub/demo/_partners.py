@@ -174,6 +174,13 @@ class Topics:
     def outcome_records(self) -> list[dict[str, Any]]:
         return self._read(PARTNER_OUTCOMES, self.outcomes)
 
+    def postal_waybills(self, dossier_id: str) -> list[str]:
+        """Waybills of the orders the outbox created for the dossier (its outcomes: what the
+        VNPost callback endpoint accepts callbacks for)."""
+        return [str(o["partner_reference"]) for o in self.outcome_records()
+                if o["dossier_id"] == dossier_id and o["command_type"] == "POSTAL_ORDER"
+                and o["partner"] == "vnpost" and o["outcome"] == "ACCEPTED"]  # fmt: skip
+
     def payment(self, dossier_id: str) -> dict[str, Any] | None:
         states = [s for s in self._read(PAYMENTS, self.payments) if s["dossier_id"] == dossier_id]
         return states[-1]["payments"][-1] if states and states[-1]["payments"] else None
@@ -265,7 +272,7 @@ def _run_stories(ps: Settings, registry: RegistryClient, run_id: str, portal: An
     one, two, three = ev.dossier_id(1), ev.dossier_id(2), ev.dossier_id(3)
     # 1: postal intake; VNPost collects and delivers the paper dossier to the agency
     _push(portal, ev.submitted(1, "POSTAL", postal=True))
-    _wait(lambda: vnpost.orders_created, 60, "the pickup order at VNPost")
+    _wait(lambda: topics.postal_waybills(one), 60, "the pickup order the outbox created")
     vnpost.advance_all(until_final=True)
     # 2 and 3: fees requested before processing, paid online
     _push(portal, ev.submitted(2, "ONLINE", postal=False), ev.accepted(2), ev.fee_requested(2),
@@ -299,7 +306,7 @@ def _run_stories(ps: Settings, registry: RegistryClient, run_id: str, portal: An
           ev.step(2), ev.result_ready(2, "ONLINE"), ev.stopped(3))  # fmt: skip
     signer.publish(DOSSIER_EVENTS, [(one, ev.result_signed(1)), (two, ev.result_signed(2))])
     _push(portal, ev.returned(2))
-    _wait(lambda: vnpost.orders_created >= 2, 60, "the delivery order at VNPost")
+    _wait(lambda: len(topics.postal_waybills(one)) >= 2, 60, "the delivery order from the outbox")
     vnpost.advance_all(until_final=True)
     _wait(lambda: topics.dossier_events(one, "RESULT_RETURNED"), 60, "the result delivered")
     _wait(lambda: topics.dossier_events(three, "PAYMENT_REFUNDED"), 60, "the refund")

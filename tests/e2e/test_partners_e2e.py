@@ -98,7 +98,9 @@ def stories(rig: Rig) -> list[dict[str, Any]]:
     wait_for(lambda: rig.vnpost.order(refused_pickup).status == "CANCELLED", 60,
              "the pickup cancelled at VNPost")  # fmt: skip
     # 1: VNPost collects the paper dossier and delivers it to the agency
-    wait_for(lambda: rig.waybills(d(POSTAL)).get("INTAKE_PICKUP"), 60, "the pickup order")
+    pickup = wait_for(lambda: rig.waybills(d(POSTAL)).get("INTAKE_PICKUP"), 60, "the pickup")
+    # VNPost's callbacks are accepted for orders whose outcome the outbox has written
+    wait_for(lambda: pickup in rig.topics.postal_waybills(d(POSTAL)), 60, "the pickup's outcome")
     rig.vnpost.advance_all(until_final=True)
     # 2 and 3: the payer pays at paygov; the IPN comes back as one FeePaid
     references = {}
@@ -115,7 +117,8 @@ def stories(rig: Rig) -> list[dict[str, Any]]:
              ev.step(ONLINE), ev.result_ready(ONLINE, "ONLINE"), ev.stopped(PAID))  # fmt: skip
     rig.sign(ev.result_signed(POSTAL), ev.result_signed(ONLINE))
     rig.push(ev.returned(ONLINE))
-    wait_for(lambda: rig.waybills(d(POSTAL)).get("RESULT_DELIVERY"), 60, "the delivery order")
+    delivery = wait_for(lambda: rig.waybills(d(POSTAL)).get("RESULT_DELIVERY"), 60, "the delivery")
+    wait_for(lambda: delivery in rig.topics.postal_waybills(d(POSTAL)), 60, "its outcome")
     rig.vnpost.advance_all(until_final=True)
     wait_for(lambda: rig.dossier_events(d(POSTAL), "RESULT_RETURNED"), 60, "the result returned")
     wait_for(lambda: rig.dossier_events(d(PAID), "PAYMENT_REFUNDED"), 60, "the refund")

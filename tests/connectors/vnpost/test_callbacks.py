@@ -27,22 +27,17 @@ from tests.connectors.vnpost import samples
 from tests.connectors.vnpost.conftest import (
     CALLBACK_PASSWORD,
     CALLBACK_USER,
+    Outbox,
     RunningEndpoint,
     client_config,
     dossier_events,
     start_endpoint,
 )
 
-
-def create(sim: VnpostSimulator, direction: str = "RESULT_DELIVERY") -> tuple[str, str]:
-    """A real order at the simulator, through the zeep client: (waybill, order number)."""
-    client = VnpostClient(client_config(sim.url))
-    try:
-        order = samples.order(direction)
-        created = client.create_order(order, f"cmd-{uuid.uuid4()}")
-    finally:
-        client.close()
-    return created.waybill_number, order.order_number
+#: Other outcomes produced just before an order's: the endpoint's view is behind by as many.
+BACKLOG = 5_000
+#: An orders-view wait no follower can meet (it polls the broker between catch-ups).
+TOO_SHORT_S = 1e-6
 
 
 def notify(
@@ -89,8 +84,9 @@ def test_a_callback_becomes_one_postal_status_changed(
     endpoint: RunningEndpoint,
     event_topic: Settings,
     registry: RegistryClient,
+    outbox: Outbox,
 ) -> None:
-    waybill, order_number = create(hub_sim)
+    waybill, order_number = outbox.order(hub_sim)
     at = datetime(2026, 3, 2, 2, 30, tzinfo=UTC)
     result = hub_sim.deliver(waybill, "COLLECTED", event_time=at, callback_id="cb-0001")
     assert (result.http_status, result.result) == (200, "ACCEPTED")
@@ -118,8 +114,9 @@ def test_a_duplicate_callback_is_acknowledged_and_not_produced_again(
     endpoint: RunningEndpoint,
     event_topic: Settings,
     registry: RegistryClient,
+    outbox: Outbox,
 ) -> None:
-    waybill, _ = create(hub_sim)
+    waybill, number = outbox.order(hub_sim)
     hub_sim.duplicate_callbacks = True  # every callback is sent twice, re-signed
     assert hub_sim.deliver(waybill, "COLLECTED").result == "ACCEPTED"
     sent = hub_sim.callbacks[-1]
@@ -128,7 +125,9 @@ def test_a_duplicate_callback_is_acknowledged_and_not_produced_again(
     assert len(dossier_events(event_topic, registry)) == 1
     assert metric(endpoint, "duplicate") == 2
     # The same callback id with other content is a partner bug, refused.
-    answer = endpoint.post(notify(waybill, "IN_TRANSIT", callback_id=sent.callback_id))
+    answer = endpoint.post(
+        notify(waybill, "IN_TRANSIT", order_number=number, callback_id=sent.callback_id)
+    )
     assert fault_of(answer)[:2] == (500, "soap:Client")
     assert "used before with other content" in fault_of(answer)[2]
     assert len(dossier_events(event_topic, registry)) == 1
@@ -139,8 +138,9 @@ def test_a_duplicate_after_a_restart_is_still_a_duplicate(
     endpoint: RunningEndpoint,
     event_topic: Settings,
     registry: RegistryClient,
+    outbox: Outbox,
 ) -> None:
-    waybill, _ = create(hub_sim)
+    waybill, _ = outbox.order(hub_sim)
     hub_sim.deliver(waybill, "COLLECTED")
     endpoint.stop()
     restarted = start_endpoint(event_topic, registry, client_config("http://unused.invalid"))
@@ -153,9 +153,9 @@ def test_a_duplicate_after_a_restart_is_still_a_duplicate(
 
 
 def test_out_of_order_callbacks_are_each_recorded_at_their_own_time(
-    hub_sim: VnpostSimulator, event_topic: Settings, registry: RegistryClient
+    hub_sim: VnpostSimulator, event_topic: Settings, registry: RegistryClient, outbox: Outbox
 ) -> None:
-    waybill, _ = create(hub_sim, "INTAKE_PICKUP")
+    waybill, _ = outbox.order(hub_sim, "INTAKE_PICKUP")
     start = hub_sim.order(waybill).created_at + timedelta(seconds=1)
     results = hub_sim.out_of_order(waybill, ["COLLECTING", "COLLECTED", "IN_TRANSIT"])
     assert [r.result for r in results] == ["ACCEPTED"] * 3
@@ -167,9 +167,9 @@ def test_out_of_order_callbacks_are_each_recorded_at_their_own_time(
 
 
 def test_delivery_to_the_citizen_also_returns_the_result(
-    hub_sim: VnpostSimulator, event_topic: Settings, registry: RegistryClient
+    hub_sim: VnpostSimulator, event_topic: Settings, registry: RegistryClient, outbox: Outbox
 ) -> None:
-    waybill, order_number = create(hub_sim, "RESULT_DELIVERY")
+    waybill, order_number = outbox.order(hub_sim, "RESULT_DELIVERY")
     results = hub_sim.advance_all(until_final=True)
     assert [r.result for r in results] == ["ACCEPTED"] * 3
     events = dossier_events(event_topic, registry)
@@ -188,9 +188,9 @@ def test_delivery_to_the_citizen_also_returns_the_result(
 
 
 def test_a_pickup_ends_delivered_to_the_agency_without_a_result(
-    hub_sim: VnpostSimulator, event_topic: Settings, registry: RegistryClient
+    hub_sim: VnpostSimulator, event_topic: Settings, registry: RegistryClient, outbox: Outbox
 ) -> None:
-    waybill, _ = create(hub_sim, "INTAKE_PICKUP")
+    waybill, _ = outbox.order(hub_sim, "INTAKE_PICKUP")
     hub_sim.advance_all(until_final=True)
     events = dossier_events(event_topic, registry)
     assert [e["payload"][1]["status"] for e in events] == [
@@ -204,8 +204,9 @@ def test_a_pickup_ends_delivered_to_the_agency_without_a_result(
 
 
 def test_zeep_can_call_the_endpoint_from_the_wsdl_it_serves(
-    endpoint: RunningEndpoint, event_topic: Settings, registry: RegistryClient
+    endpoint: RunningEndpoint, event_topic: Settings, registry: RegistryClient, outbox: Outbox
 ) -> None:
+    outbox.sent(new_waybill(42), "DOSSIER-1")
     wsdl = httpx.get(f"{endpoint.url}?wsdl")
     assert wsdl.status_code == 200
     assert f'location="{endpoint.url}"' in wsdl.text
@@ -242,13 +243,99 @@ def test_ready_and_metrics(endpoint: RunningEndpoint) -> None:
 
 
 # -- refusals: a fault, and nothing on the topic -----------------------------------------------
+def test_a_callback_is_accepted_only_for_an_order_the_hub_created_with_that_order_number(
+    hub_sim: VnpostSimulator,
+    endpoint: RunningEndpoint,
+    event_topic: Settings,
+    registry: RegistryClient,
+    outbox: Outbox,
+) -> None:
+    mine, my_dossier = outbox.order(hub_sim)
+    other, other_dossier = outbox.order(hub_sim)
+    # An order made at VNPost with the hub's credentials but not by the outbox: no outcome.
+    stray = VnpostClient(client_config(hub_sim.url))
+    try:
+        foreign = stray.create_order(samples.order(), f"cmd-{uuid.uuid4()}")
+    finally:
+        stray.close()
+    never_issued = new_waybill(99_999_999)
+    cases: list[tuple[str, bytes, str, str]] = [
+        ("waybill of no order of the hub", notify(foreign.waybill_number,
+         order_number=foreign.order_number), "UNKNOWN_ORDER", "no order the hub created"),
+        ("waybill never issued", notify(never_issued, order_number=my_dossier),
+         "UNKNOWN_ORDER", "no order the hub created"),
+        # VNPost credentials and a real waybill moving another dossier: the attack itself.
+        ("another dossier's number", notify(mine, order_number=other_dossier),
+         "ORDER_MISMATCH", f"OrderNumber {other_dossier} is not the order"),
+        ("a made-up number", notify(other, order_number="DOSSIER-OF-SOMEONE"),
+         "ORDER_MISMATCH", "is not the order the hub created"),
+    ]  # fmt: skip
+    for name, body, error_code, message in cases:
+        answer = endpoint.post(body)
+        fault = read_fault(answer.content)
+        assert fault is not None, name
+        assert (answer.status_code, fault.code, fault.error_code) == (
+            500,
+            "soap:Client",
+            error_code,
+        ), name
+        assert message in fault.message, name
+        assert my_dossier not in fault.message, name  # the real dossier is not told
+    assert dossier_events(event_topic, registry) == []
+    assert metric(endpoint, "unknown_order") == 2
+    assert metric(endpoint, "order_mismatch") == 2
+    # The genuine callbacks still go through.
+    assert hub_sim.deliver(mine, "IN_TRANSIT").result == "ACCEPTED"
+    assert endpoint.post(notify(other, order_number=other_dossier)).status_code == 200
+    assert {e["dossier_id"] for e in dossier_events(event_topic, registry)} == {
+        my_dossier,
+        other_dossier,
+    }
+
+
+def test_an_order_created_a_moment_ago_is_not_refused(
+    endpoint: RunningEndpoint,
+    event_topic: Settings,
+    registry: RegistryClient,
+    outbox: Outbox,
+) -> None:
+    """The callback right after its order's outcome was acknowledged, behind a burst of other
+    outcomes the endpoint's view has yet to read: the endpoint waits for its view to reach the
+    topic's end rather than refusing the order as unknown."""
+    waybill = new_waybill(31_415_926)
+    outbox.sent(waybill, "DOSSIER-NEW", behind=BACKLOG)
+    answer = endpoint.post(notify(waybill, order_number="DOSSIER-NEW"))
+    assert answer.status_code == 200, answer.text
+    assert [e["dossier_id"] for e in dossier_events(event_topic, registry)] == ["DOSSIER-NEW"]
+    assert metric(endpoint, "unknown_order") == 0
+
+
+def test_a_view_that_cannot_catch_up_in_time_answers_a_server_fault(
+    event_topic: Settings, registry: RegistryClient
+) -> None:
+    """An unknown waybill cannot be told from a lagging view: "send it again", not refused."""
+    config = client_config("http://unused.invalid", order_wait_s=TOO_SHORT_S)
+    running = start_endpoint(event_topic, registry, config)
+    try:
+        unknown = new_waybill(77_777_777)
+        answer = running.post(notify(unknown, order_number="DOSSIER-1"))
+        assert fault_of(answer)[:2] == (500, "soap:Server")
+        assert "send the notification again" in fault_of(answer)[2]
+        assert metric(running, "orders_lagging") == 1
+        assert httpx.get(f"{running.base_url}/ready").json()["orders"] == 0
+    finally:
+        running.stop()
+    assert dossier_events(event_topic, registry) == []
+
+
 def test_forged_expired_replayed_and_unknown_are_refused(
     hub_sim: VnpostSimulator,
     endpoint: RunningEndpoint,
     event_topic: Settings,
     registry: RegistryClient,
+    outbox: Outbox,
 ) -> None:
-    waybill, number = create(hub_sim)
+    waybill, number = outbox.order(hub_sim)
     valid_once = notify(waybill, order_number=number)
     assert endpoint.post(valid_once).status_code == 200
     before = len(dossier_events(event_topic, registry))
