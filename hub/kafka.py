@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -20,13 +19,22 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from hub.secrets import SecretError, check_secret, dev_secrets_allowed
 from hub.settings import Settings
-from hub.topics import ALL_TOPICS, DEADLETTER, DOSSIER_EVENTS, Retention, TopicSpec
+from hub.topics import (
+    ALL_TOPICS,
+    DEADLETTER,
+    DOSSIER_EVENTS,
+    PARTNER_OUTCOMES,
+    Retention,
+    TopicSpec,
+)
 
 if TYPE_CHECKING:
     from faust.auth import SASLCredentials
 
-# The event log is the source of truth and the dead-letter topic must lose nothing: keep forever.
-_KEEP_FOREVER = {DOSSIER_EVENTS.suffix, DEADLETTER.suffix}
+# The event log is the source of truth and the dead-letter topic must lose nothing; the
+# partners' outcomes are what a partner's later callback is checked against (a VNPost order is
+# collected and returned weeks after it was created): keep forever.
+_KEEP_FOREVER = {DOSSIER_EVENTS.suffix, DEADLETTER.suffix, PARTNER_OUTCOMES.suffix}
 
 
 class TopicNotFound(LookupError):
@@ -208,44 +216,6 @@ def ensure_topics(
             settings, spec.name(prefix), config=topic_config(spec), partitions=partitions
         )
     ]
-
-
-def follow_topic(
-    settings: Settings,
-    topic: str,
-    on_record: Callable[[bytes | None, bytes | None], None],
-    *,
-    loaded: threading.Event,
-    stop: threading.Event,
-    on_loaded: Callable[[], None] = lambda: None,
-    max_poll_records: int = 500,
-) -> None:
-    """Read ``topic`` from offset 0 and keep following it, in the calling thread, until ``stop``.
-
-    ``on_record(key, value)`` sees every record. Once every partition has reached the end offset
-    it had at the start, ``on_loaded()`` runs and ``loaded`` is set: a compacted topic is then
-    fully materialised. No consumer group: nothing is committed, every start reads it all.
-    """
-    consumer = make_consumer(settings, group_id=None, max_poll_records=max_poll_records)
-    try:
-        partitions = None
-        while not partitions and not stop.is_set():
-            partitions = consumer.partitions_for_topic(topic)
-            if not partitions:
-                time.sleep(0.2)
-        tps = [TopicPartition(topic, p) for p in sorted(partitions or ())]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        end = consumer.end_offsets(tps)
-        while not stop.is_set():
-            for records in consumer.poll(timeout_ms=200).values():
-                for record in records:
-                    on_record(record.key, record.value)
-            if not loaded.is_set() and all(consumer.position(tp) >= end[tp] for tp in tps):
-                on_loaded()
-                loaded.set()
-    finally:
-        consumer.close()
 
 
 def create_topic(

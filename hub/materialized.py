@@ -39,9 +39,8 @@ class TopicFollower:
     wait on it (bounded) before concluding the key is not on the topic, rather than trusting a
     view that may lag a record produced a moment ago.
 
-    It reads the topic as ``hub.kafka.follow_topic`` does (no consumer group, nothing
-    committed, every start reads it all) but in a loop of its own: the barriers need the
-    consumer's positions between polls, which ``follow_topic`` keeps to itself.
+    It reads the topic with no consumer group (nothing committed, every start reads it all),
+    in a loop of its own: the barriers need the consumer's positions between polls.
     """
 
     #: How long one poll waits for records: also how soon a catch-up request is noticed.

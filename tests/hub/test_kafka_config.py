@@ -1,4 +1,5 @@
-"""How a process logs in to Kafka in production: SASL_SSL with a real password, or refused.
+"""How a process logs in to Kafka in production (SASL_SSL with a real password, or refused), and
+how long the hub's topics keep their records.
 
 No broker needed: every refusal happens before a connection is made, and the real worker
 command is run to show it refuses to start with one line naming the setting."""
@@ -79,3 +80,15 @@ def test_a_worker_refuses_to_start_on_plaintext_in_production(tmp_path: Path) ->
     assert "refusing to start" in done.stderr
     assert "DVC_KAFKA_ALLOW_PLAINTEXT" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_records_later_checks_rely_on_are_kept_forever() -> None:
+    """The event log, the dead letters and the partners' outcomes (a VNPost callback weeks after
+    the order is checked against its outcome) have no time limit; compacted state needs none."""
+    from hub.kafka import topic_config
+    from hub.topics import DEADLETTER, DOSSIER_EVENTS, DOSSIER_STATE, PARTNER_OUTCOMES, SLA_ALERTS
+
+    for spec in (DOSSIER_EVENTS, DEADLETTER, PARTNER_OUTCOMES):
+        assert topic_config(spec)["retention.ms"] == "-1", spec.suffix
+    assert "retention.ms" not in topic_config(SLA_ALERTS)
+    assert topic_config(DOSSIER_STATE) == {"cleanup.policy": "compact"}
