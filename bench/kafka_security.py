@@ -46,9 +46,14 @@ from dvchub.demo._servers import serving
 from hub.kafka import ensure_topics
 from hub.sample import PROCEDURES, catalog_entry, sample_events
 from hub.settings import Settings
-from hub.stack import LocalStack, as_service, grant_prefix, link_fetched_components
+from hub.stack import (
+    LocalStack,
+    as_service,
+    grant_prefix,
+    link_fetched_components,
+    management_admin,
+)
 from hub.stack._acls import PORTAL_ACCEPTED_IDS
-from hub.stack._security import management_admin
 from hub.topics import CATALOG_PROCEDURES, DOSSIER_EVENTS
 
 PORTS = {"kafka_port": 19192, "kafka_controller_port": 19193, "kafka_plaintext_port": 19195,

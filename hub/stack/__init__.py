@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hub.settings import Settings
+from hub.stack._acls import PRINCIPALS
 from hub.stack._apicurio import ApicurioRegistry
 from hub.stack._exceptions import FetchFailed, NotReady, PortInUse, StackError, ToolMissing
 from hub.stack._kafka import KafkaNode
@@ -48,9 +49,16 @@ from hub.stack._prometheus import (
     targets_dir,
     unregister_scrape_target,
 )
-from hub.stack._security import as_service, grant_prefix, revoke_prefix, services_granted
+from hub.stack._security import (
+    as_service,
+    grant_prefix,
+    management_admin,
+    revoke_prefix,
+    services_granted,
+)
 
 __all__ = [
+    "PRINCIPALS",
     "ApicurioRegistry",
     "ComponentStatus",
     "FetchFailed",
@@ -65,6 +73,7 @@ __all__ = [
     "as_service",
     "grant_prefix",
     "link_fetched_components",
+    "management_admin",
     "register_scrape_target",
     "revoke_prefix",
     "scrape_target",

@@ -237,8 +237,10 @@ class CommandContract(HttpsServerContract):
     ) -> Iterator[int]:
         port = free_port()
         env = {
+            # The suite's Kafka login (DVC_KAFKA_*, tests/conftest.py) and stack come along; a
+            # DVC_BOOTSTRAP_SERVERS of the local stack's own would switch off its default
+            # password file and CA (hub.settings), so only another cluster's is passed on.
             **os.environ,
-            "DVC_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
             "DVC_SCHEMA_REGISTRY_URL": settings.schema_registry_url,
             "DVC_TOPIC_PREFIX": settings.topic_prefix,
             "DVC_PARTITIONS": str(settings.partitions),
