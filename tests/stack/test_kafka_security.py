@@ -153,11 +153,11 @@ def test_sasl_ssl_is_the_default_and_needs_a_login(tmp_path: Path) -> None:
     assert faust_credentials(plain) is None
     secured = remote
     secret = tmp_path / "api.password"
-    secret.write_text("s3cret\n")
+    secret.write_text("s3cret-of-at-least-16\n")
     config = security_config(
         secured.model_copy(update={"kafka_username": "api", "kafka_password_file": secret})
     )
-    assert config["sasl_plain_password"] == "s3cret"
+    assert config["sasl_plain_password"] == "s3cret-of-at-least-16"
     assert config["sasl_mechanism"] == "SCRAM-SHA-512"
     both = {"kafka_username": "api", "kafka_password_file": secret, "kafka_password": SecretStr("")}
     with pytest.raises(ValueError, match="not both"):
