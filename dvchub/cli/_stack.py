@@ -12,8 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.settings import get_settings
-from hub.stack import ComponentStatus, LocalStack, StackError, tail
-from hub.stack._acls import PRINCIPALS
+from hub.stack import PRINCIPALS, ComponentStatus, LocalStack, StackError, tail
 
 app = typer.Typer(
     help="The local Kafka (KRaft) + schema registry, from Maven Central jars; optionally a "

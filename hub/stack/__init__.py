@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hub.settings import Settings
+from hub.stack._acls import PRINCIPALS
 from hub.stack._apicurio import ApicurioRegistry
 from hub.stack._exceptions import FetchFailed, NotReady, PortInUse, StackError, ToolMissing
 from hub.stack._kafka import KafkaNode
@@ -51,6 +52,7 @@ from hub.stack._prometheus import (
 from hub.stack._security import as_service, grant_prefix, revoke_prefix, services_granted
 
 __all__ = [
+    "PRINCIPALS",
     "ApicurioRegistry",
     "ComponentStatus",
     "FetchFailed",
