@@ -134,6 +134,23 @@ def test_the_broker_s_files_become_its_uid_and_nothing_more(tmp_path: Path) -> N
         assert path.stat().st_uid == os.geteuid(), path
 
 
+def test_kafka_provision_makes_up_no_password(tmp_path: Path) -> None:
+    """A folder missing password files is refused before any connection, naming the
+    principals; nothing is written into it (the services could not know a new password)."""
+    folder = tmp_path / "secrets"
+    dvchub("kafka", "secrets", str(folder), "--host", "kafka")
+    for name in ("portal", BROKER):
+        user_password_file(folder, name).unlink()
+    before = snapshot(folder)
+    result = CliRunner().invoke(
+        app, ["kafka", "provision", "--internal", "kafka.invalid:9094", "--secrets", str(folder)],
+        env={"COLUMNS": "400"},
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "no password for portal, broker" in result.output
+    assert snapshot(folder) == before
+
+
 def compose() -> dict[str, Any]:
     loaded = yaml.safe_load(COMPOSE.read_text())  # resolves the anchors and `<<` merges
     assert isinstance(loaded, dict)
