@@ -113,7 +113,10 @@ def read_password_files(folder: Path, names: Iterable[str]) -> dict[str, str]:
     missing = []
     for name in names:
         path = user_password_file(folder, name)
-        password = path.read_text().strip() if path.is_file() else ""
+        try:
+            password = path.read_text().strip() if path.is_file() else ""
+        except OSError as exc:
+            raise SecretsFolderError(f"{path}: {exc.strerror or exc}") from exc
         if password:
             passwords[name] = password
         else:
