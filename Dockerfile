@@ -9,6 +9,8 @@ COPY connectors ./connectors
 COPY signing ./signing
 COPY dvchub ./dvchub
 COPY schemas ./schemas
+# `dvchub kafka secrets` renders the broker's server.properties from the local stack's template.
+COPY infra/kafka/server.properties.template ./infra/kafka/
 RUN pip install --no-cache-dir --no-deps -e .
 ENV DVC_BOOTSTRAP_SERVERS=kafka:9092 \
     DVC_SCHEMA_REGISTRY_URL=http://registry:8080/apis/ccompat/v7

@@ -13,6 +13,7 @@ import typer
 
 from dvchub.cli import (
     _demo,
+    _kafka,
     _kpi,
     _lifecycle,
     _partners,
@@ -46,6 +47,7 @@ def _logging() -> None:
 
 
 app.add_typer(_stack.app, name="stack")
+app.add_typer(_kafka.app, name="kafka")  # dvchub kafka secrets|provision (docker-compose)
 app.add_typer(_schemas.app, name="schemas")
 app.add_typer(_demo.app, name="demo")
 app.add_typer(_signing.app, name="signing")

@@ -18,13 +18,20 @@ Optionally (``LocalStack(settings, with_prometheus=True)``, ``dvchub stack up
 --with-prometheus``) a real Prometheus server from the OS package, scraping whatever processes
 registered themselves with ``register_scrape_target``; ``down`` stops it whether asked for or not.
 
+A broker in a container (docker-compose, ``hub.stack._container``) is given the same security
+by two commands: ``write_broker_secrets`` (``dvchub kafka secrets``: the CA, keystore, password
+files and a ``server.properties`` from the same template) and ``provision_from_secrets``
+(``dvchub kafka provision``: the same user and ACL provisioning, over the network).
+
 Exceptions::
 
     StackError
-    ├── ToolMissing   java, mvn or /usr/bin/prometheus is not installed
-    ├── FetchFailed   Maven could not fetch a component
-    ├── PortInUse     another process holds a port a component needs
-    └── NotReady      a component did not become ready in time (the message carries its log tail)
+    ├── ToolMissing         java, mvn or /usr/bin/prometheus is not installed
+    ├── FetchFailed         Maven could not fetch a component
+    ├── PortInUse           another process holds a port a component needs
+    ├── NotReady            a component did not become ready in time (the message carries its
+    │                       log tail), or a broker could not be provisioned
+    └── SecretsFolderError  a broker's secrets folder cannot be written or lacks a password
 """
 
 from __future__ import annotations
@@ -37,7 +44,15 @@ from typing import Protocol
 from hub.settings import Settings
 from hub.stack._acls import PRINCIPALS
 from hub.stack._apicurio import ApicurioRegistry
-from hub.stack._exceptions import FetchFailed, NotReady, PortInUse, StackError, ToolMissing
+from hub.stack._container import ContainerBroker, provision_from_secrets, write_broker_secrets
+from hub.stack._exceptions import (
+    FetchFailed,
+    NotReady,
+    PortInUse,
+    SecretsFolderError,
+    StackError,
+    ToolMissing,
+)
 from hub.stack._kafka import KafkaNode
 from hub.stack._maven import link_fetched_components
 from hub.stack._process import ManagedProcess, tail
@@ -50,6 +65,7 @@ from hub.stack._prometheus import (
     unregister_scrape_target,
 )
 from hub.stack._security import (
+    Provisioned,
     as_service,
     grant_prefix,
     management_admin,
@@ -61,6 +77,7 @@ __all__ = [
     "PRINCIPALS",
     "ApicurioRegistry",
     "ComponentStatus",
+    "ContainerBroker",
     "FetchFailed",
     "KafkaNode",
     "LocalStack",
@@ -68,12 +85,15 @@ __all__ = [
     "PortInUse",
     "PrometheusServer",
     "PrometheusSettings",
+    "Provisioned",
+    "SecretsFolderError",
     "StackError",
     "ToolMissing",
     "as_service",
     "grant_prefix",
     "link_fetched_components",
     "management_admin",
+    "provision_from_secrets",
     "register_scrape_target",
     "revoke_prefix",
     "scrape_target",
@@ -81,6 +101,7 @@ __all__ = [
     "tail",
     "targets_dir",
     "unregister_scrape_target",
+    "write_broker_secrets",
 ]
 
 

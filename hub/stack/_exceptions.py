@@ -21,3 +21,8 @@ class PortInUse(StackError):
 
 class NotReady(StackError):
     """A component did not become ready in time, or died while starting."""
+
+
+class SecretsFolderError(StackError):
+    """A broker's secrets folder cannot be written, or lacks a file a command needs
+    (``dvchub kafka secrets``, ``dvchub kafka provision``)."""

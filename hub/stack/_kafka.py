@@ -9,18 +9,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 
 from kafka.errors import KafkaError
 
-from hub.settings import REPO_ROOT, Settings
+from hub.settings import Settings
 from hub.stack._exceptions import NotReady
 from hub.stack._maven import copy_dependencies
 from hub.stack._process import ManagedProcess, port_open
 from hub.stack._security import (
-    BROKER,
-    CONTROLLER,
-    SUPER_USERS,
     broker_passwords,
     ensure_passwords,
     ensure_tls_files,
@@ -28,9 +24,16 @@ from hub.stack._security import (
     provision,
     scram_format_args,
 )
+from hub.stack._server_properties import (
+    BROKER,
+    CONTROLLER,
+    INFRA,
+    BrokerListeners,
+    BrokerSecrets,
+    render_server_properties,
+)
 from hub.stack._tls import write_private
 
-INFRA = REPO_ROOT / "infra" / "kafka"
 _JVM_OPTS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true"]
 
 
@@ -65,18 +68,20 @@ class KafkaNode:
     def fetch(self) -> Path:
         return copy_dependencies(INFRA / "pom.xml", self.home / "libs", marker=".fetched-3.9.1")
 
-    def _plaintext(self) -> dict[str, str]:
-        """The optional PLAINTEXT loopback listener's lines (``kafka_plaintext_port``)."""
-        port = self.settings.kafka_plaintext_port
-        if port is None:
-            return {"plaintext_listener": "", "plaintext_advertised": "",
-                    "plaintext_listener_note": "No PLAINTEXT listener."}  # fmt: skip
-        return {
-            "plaintext_listener": f",PLAINTEXT://127.0.0.1:{port}",
-            "plaintext_advertised": f",PLAINTEXT://127.0.0.1:{port}",
-            "plaintext_listener_note": f"PLAINTEXT on 127.0.0.1:{port} (DVC_KAFKA_PLAINTEXT_PORT, "
-            "the TLS+SASL cost benchmark): User:ANONYMOUS, granted nothing by default.",
-        }
+    @property
+    def listeners(self) -> BrokerListeners:
+        """Clients on ``DVC_KAFKA_HOST``; the broker's own listeners on loopback."""
+        s = self.settings
+        return BrokerListeners(
+            client_bind=s.kafka_host,
+            client_advertised=s.kafka_host,
+            port=s.kafka_port,
+            internal_bind="127.0.0.1",
+            internal_advertised="127.0.0.1",
+            internal_port=s.kafka_internal_port,
+            controller_port=s.kafka_controller_port,
+            plaintext_port=s.kafka_plaintext_port,
+        )
 
     def config_current(self) -> bool:
         """Whether the running broker's ``server.properties`` is what these settings make."""
@@ -91,19 +96,13 @@ class KafkaNode:
     def _config_text(self) -> str:
         tls = ensure_tls_files(self.settings)
         internal = broker_passwords(self.settings)
-        return Template((INFRA / "server.properties.template").read_text()).substitute(
-            host=self.settings.kafka_host,
-            port=self.settings.kafka_port,
-            internal_port=self.settings.kafka_internal_port,
-            controller_port=self.settings.kafka_controller_port,
-            broker_password=internal[BROKER],
-            controller_password=internal[CONTROLLER],
-            **self._plaintext(),
-            data_dir=self.home / "data",
+        secrets = BrokerSecrets(
             keystore=tls.keystore,
             keystore_password=tls.keystore_password(),
-            super_users=";".join(SUPER_USERS),
+            broker_password=internal[BROKER],
+            controller_password=internal[CONTROLLER],
         )
+        return render_server_properties(self.listeners, secrets, data_dir=self.home / "data")
 
     def _java(self, main_class: str, *args: str) -> list[str]:
         return [
@@ -154,16 +153,7 @@ class KafkaNode:
         self.process.start(
             self._java("kafka.Kafka", str(config)),
             cwd=self.home,
-            ports=[
-                (self.settings.kafka_host, self.settings.kafka_port),
-                ("127.0.0.1", self.settings.kafka_internal_port),
-                ("127.0.0.1", self.settings.kafka_controller_port),
-                *(
-                    [("127.0.0.1", self.settings.kafka_plaintext_port)]
-                    if self.settings.kafka_plaintext_port is not None
-                    else []
-                ),
-            ],
+            ports=self.listeners.ports(),
         )
 
     def provision(self, on_progress: Callable[[str], None] = lambda _: None) -> None:

@@ -1,6 +1,10 @@
-"""The local broker's SASL_SSL listener: TLS files, SCRAM users and their ACLs.
+"""The broker's SASL_SSL listener: TLS files, SCRAM users and their ACLs.
 
-Layout under ``<stack home>/kafka/security`` (every secret 0600, none ever logged)::
+The local stack keeps them under ``<stack home>/kafka/security``; a broker in a container
+(docker-compose) gets the same layout, in a folder ``dvchub kafka secrets`` writes
+(``hub.stack._container``). Every function that makes or reads them takes the folder, and
+``provision_broker`` takes the broker's address, so both use the same code. Layout (every
+secret 0600, folders 0700, none ever logged)::
 
     ca.pem, ca.key                 the stack's CA (clients: DVC_KAFKA_CA_FILE=.../ca.pem)
     broker.p12, broker.p12.password the broker's keystore
@@ -16,12 +20,14 @@ data directory ends up with them:
   follows the start), and is in no output;
 * after every start (``provision``), through the admin API (``alter_user_scram_credentials``):
   this covers a log formatted before security existed and a password file that was deleted
-  and made anew.
+  and made anew. A broker in a container is formatted by its image, without users: there,
+  ``dvchub kafka provision`` (``provision_broker``) makes them all.
 
-The broker's own principals, ``broker`` (the INTERNAL loopback listener: inter-broker traffic
-and this module's provisioning) and ``controller`` (the CONTROLLER listener), log in with SASL
-PLAIN against static entries of ``server.properties`` (0600): they need no cluster metadata,
-so provisioning works on any log, even one formatted without SCRAM users.
+The broker's own principals, ``broker`` (the INTERNAL listener: inter-broker traffic and this
+module's provisioning; loopback in the local stack) and ``controller`` (the CONTROLLER
+listener), log in with SASL PLAIN against static entries of ``server.properties`` (0600): they
+need no cluster metadata, so provisioning works on any log, even one formatted without SCRAM
+users.
 
 The ACLs are then made equal to ``_acls.SERVICE_GRANTS`` for the stack's topic prefix: what is
 missing is created; an ACL a service principal holds on a resource the table names, beyond
@@ -36,8 +42,9 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kafka import KafkaAdminClient
@@ -52,25 +59,31 @@ from kafka.admin import (
     ScramMechanism,
     UserScramCredentialUpsertion,
 )
+from kafka.errors import KafkaError
 
 from hub.settings import Settings
-from hub.stack._acls import ADMIN, PRINCIPALS, SERVICE_GRANTS, acl_key, all_acls, principal
-from hub.stack._exceptions import NotReady
+from hub.stack._acls import PRINCIPALS, SERVICE_GRANTS, acl_key, all_acls, principal
+from hub.stack._exceptions import NotReady, SecretsFolderError
+
+# Re-exported: the broker's principals are this module's business too (tests, the CLI).
+from hub.stack._server_properties import BROKER as BROKER
+from hub.stack._server_properties import CONTROLLER as CONTROLLER
 from hub.stack._tls import TlsFiles, ensure_tls, write_private
 
 MECHANISM = "SCRAM-SHA-512"
 _ITERATIONS = 8192
-# kafka-python warns on every PLAIN login without TLS; the stack's only ones are on loopback
-# listeners that never leave this machine, on purpose.
+# kafka-python warns on every PLAIN login without TLS; the only ones are the broker principal's
+# on the INTERNAL listener: loopback in the local stack, the compose network in docker-compose.
 logging.getLogger("kafka.net.sasl.plain").setLevel(logging.ERROR)
-
-#: The broker's own principals (SASL PLAIN on the loopback INTERNAL and CONTROLLER listeners).
-BROKER, CONTROLLER = "broker", "controller"
-SUPER_USERS = (principal(ADMIN), principal(BROKER), principal(CONTROLLER))
 
 
 def security_dir(settings: Settings) -> Path:
     return settings.kafka_security_dir
+
+
+def user_password_file(folder: Path, name: str) -> Path:
+    """Principal ``name``'s password file in a secrets folder (``DVC_KAFKA_PASSWORD_FILE``)."""
+    return folder / "users" / f"{name}.password"
 
 
 def password_file(settings: Settings, name: str) -> Path:
@@ -78,18 +91,47 @@ def password_file(settings: Settings, name: str) -> Path:
     return settings.local_password_file(name)
 
 
-def ensure_passwords(settings: Settings, names: tuple[str, ...] = PRINCIPALS) -> dict[str, str]:
-    """The principals' passwords, generated (32 random bytes, URL-safe) the first time."""
-    folder = security_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o700)
+def ensure_password_files(folder: Path, names: Iterable[str]) -> dict[str, str]:
+    """The passwords of ``names`` under ``folder/users/``, generated (32 random bytes, URL-safe)
+    the first time and kept afterwards."""
+    for private in (folder, folder / "users"):
+        private.mkdir(parents=True, exist_ok=True)
+        private.chmod(0o700)
     passwords = {}
     for name in names:
-        path = password_file(settings, name)
+        path = user_password_file(folder, name)
         if not path.is_file():
             write_private(path, secrets.token_urlsafe(32).encode())
         passwords[name] = path.read_text().strip()
     return passwords
+
+
+def read_password_files(folder: Path, names: Iterable[str]) -> dict[str, str]:
+    """The passwords of ``names`` as ``folder/users/`` holds them; none is made up: a missing
+    or empty file is an error naming the principals (never a password)."""
+    passwords: dict[str, str] = {}
+    missing = []
+    for name in names:
+        path = user_password_file(folder, name)
+        try:
+            password = path.read_text().strip() if path.is_file() else ""
+        except OSError as exc:
+            raise SecretsFolderError(f"{path}: {exc.strerror or exc}") from exc
+        if password:
+            passwords[name] = password
+        else:
+            missing.append(name)
+    if missing:
+        raise SecretsFolderError(
+            f"{folder}: no password for {', '.join(missing)} in users/ "
+            "(`dvchub kafka secrets` writes them)"
+        )
+    return passwords
+
+
+def ensure_passwords(settings: Settings, names: tuple[str, ...] = PRINCIPALS) -> dict[str, str]:
+    """The stack's principals' passwords, generated the first time."""
+    return ensure_password_files(security_dir(settings), names)
 
 
 def ensure_tls_files(settings: Settings) -> TlsFiles:
@@ -200,38 +242,89 @@ def _reconcile_acls(admin: KafkaAdminClient, prefix: str) -> tuple[int, int]:
     return len(missing), len(extra)
 
 
-def _management_admin(settings: Settings) -> KafkaAdminClient:
-    """An admin client logged in as the broker's own principal on the loopback INTERNAL
-    listener, with a short bootstrap (kafka-python retries a refused login until then)."""
-    return KafkaAdminClient(
-        bootstrap_servers=f"127.0.0.1:{settings.kafka_internal_port}",
+@dataclass(frozen=True)
+class BrokerLogin:
+    """How the broker's own principal reaches its INTERNAL listener (SASL PLAIN): where, and
+    with which password (never in ``repr``)."""
+
+    bootstrap: str
+    password: str = field(repr=False)
+
+
+def management_login(settings: Settings) -> BrokerLogin:
+    """The local stack's: its loopback INTERNAL listener."""
+    password = broker_passwords(settings)[BROKER]
+    return BrokerLogin(f"127.0.0.1:{settings.kafka_internal_port}", password)
+
+
+@contextmanager
+def broker_admin(login: BrokerLogin) -> Iterator[KafkaAdminClient]:
+    """An admin client logged in as the broker's own principal, with a short bootstrap
+    (kafka-python retries a refused login until then)."""
+    admin = KafkaAdminClient(
+        bootstrap_servers=login.bootstrap,
         client_id="dvchub-stack",
         bootstrap_timeout_ms=10_000,
         request_timeout_ms=10_000,
         security_protocol="SASL_PLAINTEXT",
         sasl_mechanism="PLAIN",
         sasl_plain_username=BROKER,
-        sasl_plain_password=broker_passwords(settings)[BROKER],
+        sasl_plain_password=login.password,
     )
-
-
-@contextmanager
-def management_admin(settings: Settings) -> Iterator[KafkaAdminClient]:
-    admin = _management_admin(settings)
     try:
         yield admin
     finally:
         admin.close()
 
 
+@contextmanager
+def management_admin(settings: Settings) -> Iterator[KafkaAdminClient]:
+    """``broker_admin`` on the local stack's INTERNAL listener."""
+    with broker_admin(management_login(settings)) as admin:
+        yield admin
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """What ``provision_broker`` did: users upserted (those the broker lacked named), ACLs made
+    and removed. No password in it."""
+
+    prefix: str
+    users: tuple[str, ...]
+    new_users: tuple[str, ...]
+    acls_created: int
+    acls_deleted: int
+
+    def report(self) -> list[str]:
+        new = f" (new: {', '.join(self.new_users)})" if self.new_users else ""
+        return [
+            f"kafka: SCRAM users refreshed: {len(self.users)}{new}",
+            f"kafka: ACLs for prefix {self.prefix!r}: +{self.acls_created} -{self.acls_deleted}",
+        ]
+
+
+def provision_broker(login: BrokerLogin, passwords: dict[str, str], prefix: str) -> Provisioned:
+    """Create or refresh the SCRAM users ``passwords`` names and make the service principals'
+    ACLs under ``prefix`` equal to the table, on the running broker ``login`` reaches
+    (idempotent). Kafka's errors leave as ``NotReady``."""
+    try:
+        with broker_admin(login) as admin:
+            described = admin.describe_user_scram_credentials()
+            known = {user for user, info in described.items() if not info["error"]}
+            _upsert_users(admin, passwords)
+            created, deleted = _reconcile_acls(admin, prefix)
+    except KafkaError as exc:
+        raise NotReady(f"kafka: could not provision through {login.bootstrap}: {exc!r}") from exc
+    new = tuple(name for name in passwords if name not in known)
+    return Provisioned(prefix, tuple(passwords), new, created, deleted)
+
+
 def provision(settings: Settings, on_progress: Callable[[str], None] = lambda _: None) -> None:
-    """Create or refresh the SCRAM users and the ACLs of a running broker (idempotent)."""
-    passwords = ensure_passwords(settings)
-    with management_admin(settings) as admin:
-        _upsert_users(admin, passwords)
-        created, deleted = _reconcile_acls(admin, settings.topic_prefix)
-    if created or deleted:
-        on_progress(f"kafka: ACLs for prefix {settings.topic_prefix!r}: +{created} -{deleted}")
+    """Create or refresh the local stack's SCRAM users and ACLs (idempotent)."""
+    done = provision_broker(management_login(settings), ensure_passwords(settings),
+                            settings.topic_prefix)  # fmt: skip
+    if done.acls_created or done.acls_deleted:
+        on_progress(done.report()[1])
 
 
 def grant_prefix(settings: Settings, prefix: str) -> int:

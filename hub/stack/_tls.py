@@ -1,4 +1,5 @@
-"""The local stack's TLS material: a CA of its own and the broker's certificate, made once.
+"""A broker's TLS material: a CA of its own and the broker's certificate, made once (the local
+stack's, and docker-compose's through ``dvchub kafka secrets``).
 
 Clients trust ``ca.pem`` (``DVC_KAFKA_CA_FILE``); the broker serves ``broker.p12`` (PKCS12,
 AES-256, its password in ``broker.p12.password``). Private keys and passwords are written 0600
@@ -74,16 +75,18 @@ def _covers(keystore: Path, password: str, ca: x509.Certificate, hosts: Sequence
     return all(name in names for name in subject_alt_names(hosts))
 
 
-def ensure_tls(folder: Path, hosts: Sequence[str]) -> TlsFiles:
-    """The CA and a broker keystore for ``hosts`` (plus loopback) under ``folder``: made on
-    the first call, kept afterwards; only the broker certificate is renewed when it no longer
-    covers the hosts or is about to expire."""
+def ensure_tls(
+    folder: Path, hosts: Sequence[str], *, ca_name: str = "dvc-hub local stack CA"
+) -> TlsFiles:
+    """The CA (``ca_name``) and a broker keystore for ``hosts`` (plus loopback) under
+    ``folder``: made on the first call, kept afterwards; only the broker certificate is renewed
+    when it no longer covers the hosts or is about to expire."""
     files = TlsFiles.under(folder)
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)  # the keys, the keystore password and the users' passwords
-    hosts = [*LOOPBACK_NAMES, *hosts]
+    hosts = list(dict.fromkeys([*LOOPBACK_NAMES, *hosts]))  # each name once
     if not (files.ca_file.is_file() and files.ca_key.is_file()):
-        ca_key, ca = new_ca("dvc-hub local stack CA")
+        ca_key, ca = new_ca(ca_name)
         write_private(
             files.ca_key,
             ca_key.private_bytes(
