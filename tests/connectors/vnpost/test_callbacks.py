@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import zeep
@@ -79,6 +80,19 @@ def metric(endpoint: RunningEndpoint, outcome: str) -> float:
 
 
 # -- valid callbacks ---------------------------------------------------------------------------
+
+
+def client_fault_of(answer: Any, name: str, error_code: str, message: str) -> Any:
+    """The SOAP Client fault ``answer`` carries, checked: HTTP 500, the code and the reason."""
+    fault = read_fault(answer.content)
+    assert fault is not None, name
+    assert (answer.status_code, fault.code, fault.error_code) == (500, "soap:Client", error_code), (
+        name
+    )
+    assert message in fault.message, name
+    return fault
+
+
 def test_a_callback_becomes_one_postal_status_changed(
     hub_sim: VnpostSimulator,
     endpoint: RunningEndpoint,
@@ -271,15 +285,7 @@ def test_a_callback_is_accepted_only_for_an_order_the_hub_created_with_that_orde
          "ORDER_MISMATCH", "is not the order the hub created"),
     ]  # fmt: skip
     for name, body, error_code, message in cases:
-        answer = endpoint.post(body)
-        fault = read_fault(answer.content)
-        assert fault is not None, name
-        assert (answer.status_code, fault.code, fault.error_code) == (
-            500,
-            "soap:Client",
-            error_code,
-        ), name
-        assert message in fault.message, name
+        fault = client_fault_of(endpoint.post(body), name, error_code, message)
         assert my_dossier not in fault.message, name  # the real dossier is not told
     assert dossier_events(event_topic, registry) == []
     assert metric(endpoint, "unknown_order") == 2
@@ -438,14 +444,6 @@ def test_invalid_notices_are_refused(
         ("other operation", wrong_operation, "UNKNOWN_OPERATION", "serves NotifyStatus"),
     ]  # fmt: skip
     for name, body, error_code, message in cases:
-        answer = endpoint.post(body)
-        fault = read_fault(answer.content)
-        assert fault is not None, name
-        assert (answer.status_code, fault.code, fault.error_code) == (
-            500,
-            "soap:Client",
-            error_code,
-        ), name
-        assert message in fault.message, name
+        client_fault_of(endpoint.post(body), name, error_code, message)
     assert dossier_events(event_topic, registry) == []
     assert metric(endpoint, "bad_waybill") == 1
