@@ -9,10 +9,11 @@ from typing import Any
 from rich.table import Table
 
 from dvchub.demo._console import console
+from hub import kafka
 from hub.events import payload_name_of
 from hub.kafka import ensure_topics, make_consumer
 from hub.sample import VN_TZ
-from hub.serde import AvroSerde, RegistryClient, register_topic_schemas
+from hub.serde import AvroSerde, DecodeError, RegistryClient, register_topic_schemas
 from hub.settings import Settings
 from hub.topics import DOSSIER_EVENTS
 
@@ -37,7 +38,6 @@ def show_decoded(settings: Settings, serde: AvroSerde, events: list[dict[str, An
         settings, topic, group_id=f"dvchub-demo-{uuid.uuid4().hex}", consumer_timeout_ms=5000
     )
     wanted = {e["event_id"] for e in events}
-    # only this run's dossiers: earlier runs' records may carry ids of a registry since restarted
     keys = {str(e["dossier_id"]).encode() for e in events}
     table = Table("dossier", "event", "occurred (Asia/Ho_Chi_Minh)", "source", "actor", "p/offset")
     seen: Counter[str] = Counter()
@@ -63,3 +63,24 @@ def show_decoded(settings: Settings, serde: AvroSerde, events: list[dict[str, An
     console.print(table)
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(seen.items()))
     console.print(f"decoded {sum(seen.values())}/{len(wanted)} events: {kinds}")
+
+
+def show_earlier_runs(settings: Settings, serde: AvroSerde, events: list[dict[str, Any]]) -> None:
+    """What the log kept from earlier runs (the broker's log and the registry's database outlive
+    ``make stop``): every record read back and decoded with the schema id it carries."""
+    this_run = {str(e["event_id"]) for e in events}
+    dossiers: set[str] = set()
+    earlier = failed = 0
+    for message in kafka.read_to_end(settings, DOSSIER_EVENTS.name(settings.topic_prefix)):
+        try:
+            record = serde.decode(message.value)
+        except DecodeError:
+            failed += 1
+            continue
+        if str(record["event_id"]) not in this_run:
+            earlier += 1
+            dossiers.add(str(record["dossier_id"]))
+    console.print(
+        f"the event log keeps {earlier} events of {len(dossiers)} dossiers from earlier runs "
+        f"(make stop does not lose them); {failed} of them could not be decoded"
+    )

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from connectors.portal.client import portal_item
 from dvchub.demo._console import console
-from dvchub.demo._contract import show_contract, show_decoded
+from dvchub.demo._contract import show_contract, show_decoded, show_earlier_runs
 from dvchub.demo._kpi import show_kpis
 from dvchub.demo._lifecycle import portal_connector, push_through_portal, show_states
 from dvchub.demo._partners import show_partners
@@ -50,6 +50,7 @@ def run_demo(dossiers: int = 5) -> None:
         with lifecycle_worker(settings, worker_log), portal_connector(settings) as portal:
             push_through_portal(portal, before)
             show_decoded(settings, serde, before)
+            show_earlier_runs(settings, serde, events)
             if results:
                 # In a thread of its own: loading SoftHSM leaves an OpenSSL error (an ENGINE it
                 # does not find) on the loading thread's error queue, which CPython's ssl then

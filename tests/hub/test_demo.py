@@ -10,14 +10,23 @@ from pathlib import Path
 
 import pytest
 
+from hub.serde import RegistryClient
 from hub.settings import Settings
+from tests.lifecycle._support import EventProducer, chain
 
 DVCHUB = Path(sys.executable).with_name("dvchub")
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)  # the whole of make run: worker starts, a simulated SLA week, a KPI year
-def test_demo_runs_and_signs_every_result(settings: Settings) -> None:
+def test_demo_runs_and_signs_every_result(hub_topics: Settings, registry: RegistryClient) -> None:
+    settings = hub_topics
+    # An earlier run's dossier, already in the log: the demo reads it back and decodes it.
+    producer = EventProducer(settings, registry)
+    try:
+        producer.send(chain("HS-EARLIER-RUN", "DOSSIER_SUBMITTED", "DOSSIER_ACCEPTED"))
+    finally:
+        producer.close()
     env = {**os.environ, "DVC_TOPIC_PREFIX": settings.topic_prefix, "DVC_PARTITIONS": "3"}
     result = subprocess.run(
         [str(DVCHUB), "demo", "run", "--dossiers", "6"],
@@ -28,6 +37,8 @@ def test_demo_runs_and_signs_every_result(settings: Settings) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "keeps 2 events of 1 dossiers from earlier runs" in result.stdout, result.stdout[-3000:]
+    assert "0 of them could not be decoded" in result.stdout
     decoded = re.search(r"decoded (\d+)/(\d+) events", result.stdout)
     assert decoded, result.stdout[-2000:]
     assert decoded.group(1) == decoded.group(2)
