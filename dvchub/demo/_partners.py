@@ -186,19 +186,17 @@ class Topics:
         return states[-1]["payments"][-1] if states and states[-1]["payments"] else None
 
 
-@contextmanager
-def _process(module: str, settings: Settings, name: str, args: tuple[str, ...] = (),
-             env: dict[str, str] | None = None) -> Iterator[WorkerProcess]:  # fmt: skip
+def _process(stack: ExitStack, module: str, settings: Settings, name: str,
+             args: tuple[str, ...] = (), env: dict[str, str] | None = None,
+             ) -> WorkerProcess:  # fmt: skip
+    """A worker process, stopped when ``stack`` closes."""
     process = worker_process(module, settings, DEMO_DIR / f"{name}.log", args=args, env=env)
-    try:
-        yield process
-    finally:
-        process.stop()
+    stack.callback(process.stop)
+    return process
 
 
 def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> None:
     console.rule("[bold]Partners: VNPost (SOAP), national portal, EMC, payments, via the outbox")
-    # its own topics, so the partners get only this section's dossiers
     prefix = f"{settings.topic_prefix}partners-demo.{run_id}."
     ps = settings.model_copy(update={"topic_prefix": prefix})
     ensure_topics(ps)
@@ -221,12 +219,11 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
         env = {"DVC_VNPOST_URL": vnpost.url, "DVC_NATIONAL_URL": national.url,
                "DVC_EMC_URL": emc.url, "DVC_BANK_PAYGOV_BASE_URL": paygov.url}  # fmt: skip
         workers = [
-            stack.enter_context(_process("hub.routing", ps, "routing-worker")),
+            _process(stack, "hub.routing", ps, "routing-worker"),
             # status queries QUERY_AFTER_S after a request with no callback (15 min in life)
-            stack.enter_context(_process("hub.payments", ps, "payments-worker", env={
-                "DVC_PAYMENT_QUERY_AFTER": str(QUERY_AFTER_S)})),
-            *(stack.enter_context(
-                _process("dvchub.outbox", ps, f"outbox-{p}", ("--partner", p), env))
+            _process(stack, "hub.payments", ps, "payments-worker",
+                     env={"DVC_PAYMENT_QUERY_AFTER": str(QUERY_AFTER_S)}),
+            *(_process(stack, "dvchub.outbox", ps, f"outbox-{p}", ("--partner", p), env)
               for p in ("vnpost", "national", "emc", "bank")),
         ]  # fmt: skip
         portal = stack.enter_context(portal_connector(ps))
