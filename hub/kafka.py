@@ -78,14 +78,21 @@ def _refuse_plaintext_in_production(settings: Settings) -> None:
         )
 
 
+def _login(settings: Settings) -> tuple[str, str] | None:
+    """The SASL login of every client kind; None for PLAINTEXT (refused in production)."""
+    if not settings.kafka_secured:
+        _refuse_plaintext_in_production(settings)
+        return None
+    return _sasl_login(settings)
+
+
 def security_config(settings: Settings) -> dict[str, Any]:
     """The kafka-python keyword arguments that authenticate a client (every producer, consumer
     and admin client of the hub is built with them). Empty for PLAINTEXT, so a client built
     without DVC_KAFKA_* settings is configured exactly as before security existed."""
-    if not settings.kafka_secured:
-        _refuse_plaintext_in_production(settings)
+    if (login := _login(settings)) is None:
         return {}
-    username, password = _sasl_login(settings)
+    username, password = login
     return {
         "security_protocol": "SASL_SSL",
         "sasl_mechanism": settings.kafka_sasl_mechanism,
@@ -97,13 +104,12 @@ def security_config(settings: Settings) -> dict[str, Any]:
 
 def faust_credentials(settings: Settings) -> SASLCredentials | None:
     """The same login for a faust app (``broker_credentials``); None for PLAINTEXT."""
-    if not settings.kafka_secured:
-        _refuse_plaintext_in_production(settings)
+    if (login := _login(settings)) is None:
         return None
     # Imported here: only the workers use faust, every other process avoids its import time.
     from faust.auth import SASLCredentials
 
-    username, password = _sasl_login(settings)
+    username, password = login
     return SASLCredentials(
         username=username,
         password=password,
@@ -115,10 +121,9 @@ def faust_credentials(settings: Settings) -> SASLCredentials | None:
 def librdkafka_config(settings: Settings) -> dict[str, str]:
     """The same login for a librdkafka client (confluent-kafka): what an integrator's
     consumer, or the interop tests, add to their configuration."""
-    if not settings.kafka_secured:
-        _refuse_plaintext_in_production(settings)
+    if (login := _login(settings)) is None:
         return {"security.protocol": "PLAINTEXT"}
-    username, password = _sasl_login(settings)
+    username, password = login
     config = {
         "security.protocol": "SASL_SSL",
         "sasl.mechanisms": settings.kafka_sasl_mechanism,
@@ -133,10 +138,9 @@ def librdkafka_config(settings: Settings) -> dict[str, str]:
 def java_client_properties(settings: Settings) -> str:
     """The same login as a Java client's properties (Kafka's own command-line tools). It holds
     the password: write it to a private file (0600), never to a log."""
-    if not settings.kafka_secured:
-        _refuse_plaintext_in_production(settings)
+    if (login := _login(settings)) is None:
         return "security.protocol=PLAINTEXT\n"
-    username, password = _sasl_login(settings)
+    username, password = login
     lines = [
         "security.protocol=SASL_SSL",
         f"sasl.mechanism={settings.kafka_sasl_mechanism}",

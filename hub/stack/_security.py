@@ -219,17 +219,21 @@ def _delete(admin: KafkaAdminClient, acls: list[ACL]) -> None:
         )  # fmt: skip
 
 
+def _create_missing(admin: KafkaAdminClient, wanted: list[ACL], existing: list[ACL]) -> int:
+    """Create the ACLs of ``wanted`` that ``existing`` lacks; how many."""
+    have = {acl_key(acl) for acl in existing}
+    missing = [acl for acl in wanted if acl_key(acl) not in have]
+    if missing and (failed := admin.create_acls(missing)["failed"]):
+        raise NotReady(f"kafka: could not create ACLs: {failed}")
+    return len(missing)
+
+
 def _reconcile_acls(admin: KafkaAdminClient, prefix: str) -> tuple[int, int]:
     """Make the ACLs of the service principals on the resources the table names (under
     ``prefix``) equal to the table; (created, deleted)."""
     wanted = {acl_key(acl): acl for acl in all_acls(prefix)}
     existing = _service_acls(admin)
-    have = {acl_key(acl) for acl in existing}
-    missing = [acl for key, acl in wanted.items() if key not in have]
-    if missing:
-        failed = admin.create_acls(missing)["failed"]
-        if failed:
-            raise NotReady(f"kafka: could not create ACLs: {failed}")
+    created = _create_missing(admin, list(wanted.values()), existing)
     # Only resources the table names: grants under a longer prefix (the demo's partners
     # section, another user of this broker) are theirs to keep.
     named = {acl.resource_pattern.resource_name for acl in wanted.values()}
@@ -239,7 +243,7 @@ def _reconcile_acls(admin: KafkaAdminClient, prefix: str) -> tuple[int, int]:
         if acl.resource_pattern.resource_name in named and acl_key(acl) not in wanted
     ]
     _delete(admin, extra)
-    return len(missing), len(extra)
+    return created, len(extra)
 
 
 @dataclass(frozen=True)
@@ -331,11 +335,7 @@ def grant_prefix(settings: Settings, prefix: str) -> int:
     """Give every service the table's rights on the topics and groups under ``prefix`` too;
     how many ACLs were missing (0: the prefix had them all, the stack's own one for instance)."""
     with management_admin(settings) as admin:
-        have = {acl_key(acl) for acl in _service_acls(admin)}
-        missing = [acl for acl in all_acls(prefix) if acl_key(acl) not in have]
-        if missing and (failed := admin.create_acls(missing)["failed"]):
-            raise NotReady(f"kafka: could not create ACLs: {failed}")
-    return len(missing)
+        return _create_missing(admin, all_acls(prefix), _service_acls(admin))
 
 
 @contextmanager
