@@ -10,6 +10,7 @@ import contextlib
 import ssl
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -135,21 +136,37 @@ def librdkafka_config(settings: Settings) -> dict[str, str]:
     return config
 
 
+_LOGIN_MODULES = {
+    "PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
+    "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
+    "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule",
+}
+
+
+def java_login_properties(
+    protocol: str, mechanism: str, username: str, password: str, ca_file: PurePath | None
+) -> str:
+    """A Java client's SASL login as properties (Kafka's own tools, ``--command-config``). It
+    holds the password: write it to a private file (0600), never to a log."""
+    lines = [
+        f"security.protocol={protocol}",
+        f"sasl.mechanism={mechanism}",
+        f"sasl.jaas.config={_LOGIN_MODULES[mechanism]} required "
+        f'username="{username}" password="{password}";',
+    ]
+    if ca_file is not None:
+        lines += ["ssl.truststore.type=PEM", f"ssl.truststore.location={ca_file}"]
+    return "\n".join(lines) + "\n"
+
+
 def java_client_properties(settings: Settings) -> str:
-    """The same login as a Java client's properties (Kafka's own command-line tools). It holds
-    the password: write it to a private file (0600), never to a log."""
+    """This process's login (``settings``) as a Java client's properties."""
     if (login := _login(settings)) is None:
         return "security.protocol=PLAINTEXT\n"
     username, password = login
-    lines = [
-        "security.protocol=SASL_SSL",
-        f"sasl.mechanism={settings.kafka_sasl_mechanism}",
-        "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
-        f'username="{username}" password="{password}";',
-    ]
-    if settings.kafka_ca_path is not None:
-        lines += ["ssl.truststore.type=PEM", f"ssl.truststore.location={settings.kafka_ca_path}"]
-    return "\n".join(lines) + "\n"
+    return java_login_properties(
+        "SASL_SSL", settings.kafka_sasl_mechanism, username, password, settings.kafka_ca_path
+    )
 
 
 def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:

@@ -27,6 +27,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from hub.kafka import java_login_properties
 from hub.stack._acls import ADMIN, PRINCIPALS
 from hub.stack._exceptions import SecretsFolderError
 from hub.stack._security import (
@@ -88,30 +89,6 @@ class ContainerBroker:
         )
 
 
-@dataclass(frozen=True)
-class _JavaLogin:
-    protocol: str
-    mechanism: str
-    module: str
-
-
-_MODULES = "org.apache.kafka.common.security"
-_PLAIN = _JavaLogin("SASL_PLAINTEXT", "PLAIN", f"{_MODULES}.plain.PlainLoginModule")
-_SCRAM = _JavaLogin("SASL_SSL", MECHANISM, f"{_MODULES}.scram.ScramLoginModule")
-
-
-def _java_login(login: _JavaLogin, username: str, password: str, ca: PurePosixPath | None) -> str:
-    """A Kafka Java client's login (``--command-config``); it holds the password."""
-    lines = [
-        f"security.protocol={login.protocol}",
-        f"sasl.mechanism={login.mechanism}",
-        f'sasl.jaas.config={login.module} required username="{username}" password="{password}";',
-    ]
-    if ca is not None:
-        lines += ["ssl.truststore.type=PEM", f"ssl.truststore.location={ca}"]
-    return "\n".join(lines) + "\n"
-
-
 def _digests(folder: Path) -> dict[str, str]:
     if not folder.is_dir():
         return {}
@@ -144,9 +121,11 @@ def _write(folder: Path, broker: ContainerBroker) -> None:
     data_dir = PurePosixPath(broker.data_dir)
     server = render_server_properties(broker.listeners, secrets, data_dir=data_dir)
     _write_if_changed(folder / SERVER_PROPERTIES, server)
-    _write_if_changed(folder / BROKER_CLIENT, _java_login(_PLAIN, BROKER, passwords[BROKER], None))
+    broker_login = java_login_properties("SASL_PLAINTEXT", "PLAIN", BROKER, passwords[BROKER], None)
+    _write_if_changed(folder / BROKER_CLIENT, broker_login)
     ca = mount / tls.ca_file.name
-    _write_if_changed(folder / ADMIN_CLIENT, _java_login(_SCRAM, ADMIN, passwords[ADMIN], ca))
+    admin_login = java_login_properties("SASL_SSL", MECHANISM, ADMIN, passwords[ADMIN], ca)
+    _write_if_changed(folder / ADMIN_CLIENT, admin_login)
 
 
 def write_broker_secrets(
