@@ -70,24 +70,28 @@ class RegistryClient:
         return schema_id
 
     def _post_version(self, subject: str, text: str) -> Any:
-        # Two processes registering a new subject at the same moment: the registry creates it
-        # for one and answers the other 409 "already exists" (not an incompatibility); the
-        # subject exists now, so posting again finds or adds the version.
+        return self._call_creating(
+            "POST", f"/subjects/{subject}/versions", {"schema": text, "schemaType": "AVRO"}
+        )
+
+    def set_compatibility(self, subject: str, level: str) -> None:
+        self._call_creating("PUT", f"/config/{subject}", {"compatibility": level})
+        with self._lock:
+            self._configured_subjects.add(subject)
+
+    def _call_creating(self, method: str, path: str, payload: dict[str, Any]) -> Any:
+        # Two processes creating a subject's first version, or its first compatibility rule,
+        # at the same moment: the registry creates it for one and answers the other 409
+        # "already exists" (not an incompatibility); it exists now, so calling again finds,
+        # adds or updates it.
         for attempt in range(_CREATE_RACE_RETRIES + 1):
             try:
-                return self._call(
-                    "POST", f"/subjects/{subject}/versions", {"schema": text, "schemaType": "AVRO"}
-                )
+                return self._call(method, path, payload)
             except IncompatibleSchema as exc:
                 if "already exists" not in str(exc) or attempt == _CREATE_RACE_RETRIES:
                     raise
                 time.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")
-
-    def set_compatibility(self, subject: str, level: str) -> None:
-        self._call("PUT", f"/config/{subject}", {"compatibility": level})
-        with self._lock:
-            self._configured_subjects.add(subject)
 
     def compatibility(self, subject: str) -> str:
         body = self._call("GET", f"/config/{subject}")
