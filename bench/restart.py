@@ -43,9 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._report import avro_string, delete_topics, kafka_partition, process_memory_mib
 from hub import kafka
+from hub.dossier import DossierEvent
 from hub.events import new_event
 from hub.kafka import ensure_topics, make_consumer, make_producer
-from hub.lifecycle import Rejection, app_id_for, apply, changelog_topic, procedure_code
+from hub.lifecycle import Rejection, app_id_for, apply, changelog_topic
 from hub.processing import WorkerProcess
 from hub.sample import publish_catalog, sample_events
 from hub.serde import AvroSerde, RegistryClient, serde_for
@@ -82,14 +83,13 @@ def make_templates(
     worker receives it, folded by the status machine, the state encoded as the worker stores it."""
     final: dict[str, dict[str, Any]] = {}
     for sample in sample_events(count, seed=31):
-        event = events.decode(events.encode(sample))
-        event["event_id"] = str(event["event_id"])
-        state = final.get(event["dossier_id"])
-        code = procedure_code(event, state)
+        event = DossierEvent.from_record(events.decode(events.encode(sample)))
+        state = final.get(event.dossier_id)
+        code = event.procedure_code or (state or {}).get("procedure_code")
         result = apply(state, event, None if code is None else catalog.get(code))
         if isinstance(result, Rejection):
             raise SystemExit(f"a sample event was not applied: {result}")
-        final[event["dossier_id"]] = result
+        final[event.dossier_id] = result
     templates = [
         Template(dossier_id, states.encode(state), str(state["status"]), int(state["version"]))
         for dossier_id, state in final.items()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from hub.lifecycle import STATUS_CODES
+from hub.dossier import STATUS_CODES
 
 #: The national portal's string state of a listed dossier -> TrangThai code.
 NATIONAL_STATES: Final[Mapping[str, int]] = {

@@ -79,6 +79,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Compare the live dossier.state with a replay; exit 1 and print differences if any."""
+        from hub.dossier import DossierError
         from hub.lifecycle import LifecycleError, replay_check
 
         settings = get_settings()
@@ -87,7 +88,7 @@ def register(app: typer.Typer) -> None:
                 differences = replay_check(
                     settings, registry, replayed_topic=topic, wait_s=wait, progress=True
                 )
-        except LifecycleError as exc:
+        except (LifecycleError, DossierError) as exc:
             console.print(f"[red]replay check failed:[/red] {exc}")
             raise typer.Exit(2) from exc
         for diff in differences[:200]:

@@ -17,7 +17,7 @@ from connectors.portal.client import PortalClient, portal_item
 from dvchub.demo._console import console
 from dvchub.demo._servers import demo_pki, serving
 from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
-from hub.lifecycle import STATUS_CODES
+from hub.dossier import STATUS_CODES
 from hub.sample import PROCEDURES, catalog_entry
 from hub.settings import Settings
 from hub.stack import as_service

@@ -29,10 +29,10 @@ from hub.api._auth import (
 from hub.api._files import download
 from hub.api._kpi import KpiCollector, KpiViews, kpi_routes
 from hub.api._store import DeadlineStore, StateStore
+from hub.dossier import STATUS_CODES
 from hub.http_tls import ServerTls
 from hub.http_tls import serve as serve_http
 from hub.kpi import KpiSettings
-from hub.lifecycle import STATUS_CODES
 from hub.processing import Clock, clock_from_spec
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings

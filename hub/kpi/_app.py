@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.dossier import CatalogView, catalog_input
 from hub.kpi._config import KpiSettings
 from hub.kpi._processors import KpiDossierProcessor, KpiProcessor, ProcedureHistoryProcessor
-from hub.lifecycle import CatalogView, catalog_input
 from hub.materialized import MaterializedTopic
 from hub.processing import Processor
 from hub.serde import RegistryClient, serde_for

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from hub.events import event_digest, has_seen
+from hub.dossier import DossierEvent
+from hub.events import event_digest
 from hub.kpi._periods import periods_of
 from hub.sla import Refusal, SlaPolicy, apply_event, new_record
 
@@ -56,13 +57,9 @@ def new_dossier(dossier_id: str) -> Record:
     }  # fmt: skip
 
 
-def is_duplicate(record: Mapping[str, Any] | None, event_id: str) -> bool:
-    return record is not None and has_seen(record["seen_events"], event_id)
-
-
 def apply(
     record: Mapping[str, Any] | None,
-    event: Mapping[str, Any],
+    event: DossierEvent,
     procedure: Mapping[str, Any] | None,
     position: Position,
     policy: SlaPolicy,
@@ -75,10 +72,10 @@ def apply(
     ``version_at(instant)`` its catalogue version in effect then (``ProcedureVersion``), if
     known: the level at acceptance is that version's, whenever the event is folded (live, or
     replayed after the level changed)."""
-    r = new_dossier(str(event["dossier_id"])) if record is None else dict(record)
-    event_type = str(event["event_type"])
-    payload: Mapping[str, Any] = event["payload"][1]
-    at: datetime = event["occurred_at"]
+    r = new_dossier(event.dossier_id) if record is None else dict(record)
+    event_type = event.event_type
+    payload: Mapping[str, Any] = event.payload
+    at: datetime = event.occurred_at
     if event_type == "DOSSIER_SUBMITTED":
         _submitted(r, payload, procedure, postal_counts_as)
     tracked = r["deadline"] if r["deadline"]["version"] else None  # None: never seen
@@ -113,7 +110,7 @@ def apply(
     ):
         r["paid_online"] = True
         facts.append(("PAID_ONLINE", r["fee_requested_at"], {}))
-    r["seen_events"] = bytes(r["seen_events"]) + event_digest(str(event["event_id"]))
+    r["seen_events"] = bytes(r["seen_events"]) + event_digest(event.event_id)
     r["version"] = int(r["version"]) + 1
     return r, _facts(r, facts, position, at)
 

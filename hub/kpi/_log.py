@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub import kafka
+from hub.dossier import CatalogView
 from hub.kpi._config import KpiSettings
 from hub.kpi._processors import KpiDossierProcessor, KpiProcessor, ProcedureHistoryProcessor
-from hub.lifecycle import CatalogView
 from hub.materialized import read_compacted
 from hub.processing import InMemoryRunner, Message
 from hub.serde import AvroSerde, RegistryClient, serde_for

@@ -14,16 +14,15 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hub.dossier import DossierEvent, DossierFold, Procedure, ProcedureLookup
 from hub.kpi._config import Targets
-from hub.kpi._dossier import Position, apply, fact_key, is_duplicate
+from hub.kpi._dossier import Position, apply, fact_key
 from hub.kpi._procedures import add_version, version_at
 from hub.kpi._snapshot import apply_fact, is_applied
-from hub.lifecycle import decode_event, procedure_code
 from hub.processing import (
     NO_SIDE_INPUTS,
     AvroStateProcessor,
     Changed,
-    Deferred,
     Emit,
     Message,
     Outcome,
@@ -35,7 +34,6 @@ from hub.serde import AvroSerde, DecodeError, SchemaNotFound
 from hub.sla import SlaPolicy
 from hub.topics import (
     CATALOG_PROCEDURES,
-    DOSSIER_EVENTS,
     KPI,
     KPI_DOSSIERS,
     KPI_FACTS,
@@ -43,8 +41,6 @@ from hub.topics import (
 )
 
 Record = dict[str, Any]
-#: procedure code -> Procedure record, or None while it is not in the catalogue
-ProcedureLookup = Callable[[str], Mapping[str, Any] | None]
 #: procedure code -> ProcedureHistory record (kpi.procedures), or None while it has none
 HistoryLookup = Callable[[str], Mapping[str, Any] | None]
 
@@ -58,11 +54,10 @@ def decode_record(serde: AvroSerde, message: Message) -> Record | Reject:
         return Reject("SCHEMA_NOT_FOUND" if missing else "UNDECODABLE", str(exc))
 
 
-class KpiDossierProcessor(AvroStateProcessor):
+class KpiDossierProcessor(DossierFold):
     """How each dossier counts, and its KpiFacts."""
 
     name = "kpi-dossiers"
-    source = DOSSIER_EVENTS
     table = "dossiers"
     state_topic = KPI_DOSSIERS
     outputs = (KPI_FACTS,)
@@ -79,14 +74,11 @@ class KpiDossierProcessor(AvroStateProcessor):
         histories: HistoryLookup = lambda code: None,
         side_inputs: SideInputs = NO_SIDE_INPUTS,
     ) -> None:
-        self.events = events
-        self.state_serde = dossiers
+        super().__init__(events, dossiers, procedures, side_inputs=side_inputs)
         self.facts = facts
         self.policy = policy
         self.postal_counts_as = postal_counts_as
-        self._procedures = procedures
         self._histories = histories
-        self.side_inputs = side_inputs
 
     def serdes(self) -> tuple[AvroSerde, ...]:
         return (self.events, self.facts)
@@ -97,20 +89,19 @@ class KpiDossierProcessor(AvroStateProcessor):
         clone._histories = histories
         return clone
 
-    def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
-        event = decode_event(self.events, message)
-        if isinstance(event, Reject):
-            return event
-        if is_duplicate(state, event["event_id"]):
-            return Unchanged("duplicate", republish=True)
-        code = procedure_code(event, state)
+    def procedure_code(self, event: DossierEvent, state: Mapping[str, Any] | None) -> str | None:
+        # every event: the SLA rules kept inside the record read the procedure at each step
+        code = super().procedure_code(event, state)
         if code is None and state is not None and state["procedure_code"] is not None:
             code = str(state["procedure_code"])
-        procedure = None if code is None else self._procedures(code)
-        if procedure is None and event["event_type"] == "DOSSIER_SUBMITTED":
-            reject = Reject("UNKNOWN_PROCEDURE", f"procedure {code} is not in the catalogue")
-            return Deferred(reject, waiting_for=f"procedure {code}")
+        return code
+
+    def apply(
+        self, state: Record | None, event: DossierEvent, procedure: Procedure | None,
+        message: Message,
+    ) -> Outcome[Record]:  # fmt: skip
         position = Position(message.partition or 0, message.offset or 0)
+        code = self.procedure_code(event, state)
         history = None if code is None else self._histories(code)
         new, facts = apply(
             state, event, procedure, position, self.policy,

@@ -1,4 +1,4 @@
-"""The event-sourced dossier lifecycle: status machine, state table, replay.
+"""The event-sourced dossier lifecycle: the DossierState table, its rules, replay.
 
 ``dossier.events`` -> ``LifecycleProcessor`` (a ``hub.processing`` fold) -> ``dossiers`` table
 (changelog-backed) -> ``dossier.state``. The faust runner runs the fold live; replay runs the
@@ -7,31 +7,19 @@ same fold on the in-memory runner, so rebuilding from offset 0 gives the states 
 Exceptions (everything raised from this package is a ``LifecycleError``)::
 
     LifecycleError
-    ├── CatalogNotReady        the procedure catalogue could not be loaded in time
     └── ReplayError            a replay or replay check could not be carried out
         └── LiveStateLagging   the live processor has not caught up with the event log
 
-A message that cannot be applied is not an exception but a value: ``Rejection`` from the machine,
-``hub.processing.Reject`` from the fold, a dead letter on ``<prefix>deadletter`` from the runner.
+The status machine, the typed event and the catalogue every processor shares are the kernel's
+(``hub.dossier``). A message that cannot be applied is not an exception but a value:
+``Rejection`` from the rules, ``hub.processing.Reject`` from the fold, a dead letter on
+``<prefix>deadletter`` from the runner.
 """
 
 from hub.lifecycle._app import AppOptions, app_id_for, create_app, live_processor
-from hub.lifecycle._catalog import CatalogView, catalog_input
-from hub.lifecycle._errors import CatalogNotReady, LifecycleError, LiveStateLagging, ReplayError
-from hub.lifecycle._machine import (
-    EVENT_TYPES,
-    FEE_RETURN,
-    RECORDED_IN,
-    STATUS_CODES,
-    STATUSES,
-    TERMINAL,
-    TRANSITIONS,
-    Rejection,
-    apply,
-    is_duplicate,
-    target_status,
-)
-from hub.lifecycle._processor import LifecycleProcessor, decode_event, procedure_code
+from hub.lifecycle._errors import LifecycleError, LiveStateLagging, ReplayError
+from hub.lifecycle._machine import Rejection, apply, is_duplicate, status_view, target_status
+from hub.lifecycle._processor import LifecycleProcessor
 from hub.lifecycle._replay import (
     Difference,
     ReplayResult,
@@ -47,16 +35,7 @@ from hub.lifecycle._replay import (
 from hub.lifecycle._worker import run_worker
 
 __all__ = [
-    "EVENT_TYPES",
-    "FEE_RETURN",
-    "RECORDED_IN",
-    "STATUSES",
-    "STATUS_CODES",
-    "TERMINAL",
-    "TRANSITIONS",
     "AppOptions",
-    "CatalogNotReady",
-    "CatalogView",
     "Difference",
     "LifecycleError",
     "LifecycleProcessor",
@@ -66,20 +45,18 @@ __all__ = [
     "ReplayResult",
     "app_id_for",
     "apply",
-    "catalog_input",
     "changelog_topic",
     "compare",
     "create_app",
-    "decode_event",
     "is_duplicate",
     "live_lag",
     "live_processor",
-    "procedure_code",
     "read_states",
     "replay",
     "replay_check",
     "replay_topic_name",
     "run_worker",
+    "status_view",
     "target_status",
     "wait_caught_up",
 ]

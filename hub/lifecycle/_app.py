@@ -10,7 +10,7 @@ from __future__ import annotations
 import faust
 
 from hub import processing
-from hub.lifecycle._catalog import CatalogView, catalog_input
+from hub.dossier import CatalogView, catalog_input
 from hub.lifecycle._processor import LifecycleProcessor
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hub.dossier import DossierEvent
+
 _ONLINE_PAYMENT = frozenset({"ONLINE_BANK", "NATIONAL_PAYMENT_PLATFORM"})
 
-Effect = Callable[
-    [dict[str, Any], Mapping[str, Any], Mapping[str, Any], Mapping[str, Any] | None], None
-]
+Effect = Callable[[dict[str, Any], DossierEvent, Mapping[str, Any], Mapping[str, Any] | None], None]
 
 
 def new_state(dossier_id: str) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def _empty_deadline() -> dict[str, Any]:
             "clock": "UNKNOWN", "paused_since": None, "working_minutes_left": None}  # fmt: skip
 
 
-def _submitted(s: dict[str, Any], e: Mapping[str, Any], p: Mapping[str, Any],
+def _submitted(s: dict[str, Any], e: DossierEvent, p: Mapping[str, Any],
                proc: Mapping[str, Any] | None) -> None:  # fmt: skip
     s["procedure_code"] = p["procedure_code"]
     s["procedure_name"] = (proc or {}).get("name") or p.get("procedure_name")
@@ -41,13 +41,13 @@ def _submitted(s: dict[str, Any], e: Mapping[str, Any], p: Mapping[str, Any],
     s["from_national_portal"] = bool(p.get("from_national_portal"))
     s["postal_intake"] = bool(p.get("postal_intake"))
     s["postal_return"] = bool(p.get("postal_return"))
-    s["submitted_at"] = e["occurred_at"]
-    s["current_department"] = (e.get("actor") or {}).get("department")
+    s["submitted_at"] = e.occurred_at
+    s["current_department"] = (e.actor or {}).get("department")
 
 
-def _accepted(s: dict[str, Any], e: Mapping[str, Any], p: Mapping[str, Any],
+def _accepted(s: dict[str, Any], e: DossierEvent, p: Mapping[str, Any],
               proc: Mapping[str, Any] | None) -> None:  # fmt: skip
-    s["accepted_at"] = e["occurred_at"]
+    s["accepted_at"] = e.occurred_at
     level = (proc or {}).get("level") or p.get("level") or "UNKNOWN"
     s["level"] = level
     if p.get("appointment_at") is not None:
@@ -56,54 +56,54 @@ def _accepted(s: dict[str, Any], e: Mapping[str, Any], p: Mapping[str, Any],
                          "original_appointment_at": p["appointment_at"]}  # fmt: skip
 
 
-def _step(s: dict[str, Any], e: Mapping[str, Any], p: Mapping[str, Any],
+def _step(s: dict[str, Any], e: DossierEvent, p: Mapping[str, Any],
           proc: Mapping[str, Any] | None) -> None:  # fmt: skip
-    department = p.get("to_department") or (e.get("actor") or {}).get("department")
+    department = p.get("to_department") or (e.actor or {}).get("department")
     if department:
         s["current_department"] = department
 
 
-def _fee_requested(s: dict[str, Any], e: Mapping[str, Any], p: Mapping[str, Any],
+def _fee_requested(s: dict[str, Any], e: DossierEvent, p: Mapping[str, Any],
                    proc: Mapping[str, Any] | None) -> None:  # fmt: skip
     s["fee_lines"] = [*s["fee_lines"], *(dict(line) for line in p["fee_lines"])]
     s["fees_requested_vnd"] = int(s["fees_requested_vnd"]) + int(p["total_vnd"])
 
 
-def _fee_paid(s: dict[str, Any], e: Mapping[str, Any], p: Mapping[str, Any],
+def _fee_paid(s: dict[str, Any], e: DossierEvent, p: Mapping[str, Any],
               proc: Mapping[str, Any] | None) -> None:  # fmt: skip
     s["fees_paid_vnd"] = int(s["fees_paid_vnd"]) + int(p["amount_vnd"])
     s["paid_online"] = bool(s["paid_online"]) or p.get("method") in _ONLINE_PAYMENT
 
 
-def _result_ready(s: dict[str, Any], e: Mapping[str, Any], p: Mapping[str, Any],
+def _result_ready(s: dict[str, Any], e: DossierEvent, p: Mapping[str, Any],
                   proc: Mapping[str, Any] | None) -> None:  # fmt: skip
-    s["resolved_at"] = e["occurred_at"]
+    s["resolved_at"] = e.occurred_at
     s["result_documents"] = [dict(doc) for doc in p["documents"]]
     s["return_channel"] = p.get("return_channel", "UNKNOWN")
 
 
-def _result_signed(s: dict[str, Any], e: Mapping[str, Any], p: Mapping[str, Any],
+def _result_signed(s: dict[str, Any], e: DossierEvent, p: Mapping[str, Any],
                    proc: Mapping[str, Any] | None) -> None:  # fmt: skip
     s["signed_documents"] = [*s["signed_documents"], dict(p)]
 
 
-def _result_returned(s: dict[str, Any], e: Mapping[str, Any], p: Mapping[str, Any],
+def _result_returned(s: dict[str, Any], e: DossierEvent, p: Mapping[str, Any],
                      proc: Mapping[str, Any] | None) -> None:  # fmt: skip
-    s["returned_at"] = e["occurred_at"]
+    s["returned_at"] = e.occurred_at
     s["return_channel"] = p.get("return_channel", "UNKNOWN")
 
 
-def _apology(s: dict[str, Any], e: Mapping[str, Any], p: Mapping[str, Any],
+def _apology(s: dict[str, Any], e: DossierEvent, p: Mapping[str, Any],
              proc: Mapping[str, Any] | None) -> None:  # fmt: skip
     deadline = {**(s["deadline"] or _empty_deadline())}
     if deadline["original_appointment_at"] is None:
         deadline["original_appointment_at"] = deadline["appointment_at"]
     deadline["appointment_at"] = p["new_appointment_at"]
-    deadline["apology_issued_at"] = e["occurred_at"]
+    deadline["apology_issued_at"] = e.occurred_at
     s["deadline"] = deadline
 
 
-def _postal_order(s: dict[str, Any], e: Mapping[str, Any], p: Mapping[str, Any],
+def _postal_order(s: dict[str, Any], e: DossierEvent, p: Mapping[str, Any],
                   proc: Mapping[str, Any] | None) -> None:  # fmt: skip
     if p.get("direction") == "INTAKE_PICKUP":
         s["postal_intake"] = True
@@ -127,15 +127,14 @@ _EFFECTS: dict[str, Effect] = {
 
 def apply_effects(
     state: Mapping[str, Any] | None,
-    event: Mapping[str, Any],
-    payload: Mapping[str, Any],
+    event: DossierEvent,
     procedure: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """A shallow copy of ``state`` (or a new one) with ``event``'s fields written in."""
-    new = dict(state) if state is not None else new_state(str(event["dossier_id"]))
-    effect = _EFFECTS.get(str(event["event_type"]))
+    new = dict(state) if state is not None else new_state(event.dossier_id)
+    effect = _EFFECTS.get(event.event_type)
     if effect is not None:
-        effect(new, event, payload, procedure)
+        effect(new, event, event.payload, procedure)
     return new
 
 
@@ -173,17 +172,14 @@ def _note(event_type: str, p: Mapping[str, Any]) -> str | None:
     return None
 
 
-def history_entry(
-    event: Mapping[str, Any], payload: Mapping[str, Any], before: str | None, after: str
-) -> dict[str, Any]:
+def history_entry(event: DossierEvent, before: str | None, after: str) -> dict[str, Any]:
     """The Transition record of an applied event."""
-    actor = event.get("actor")
     return {
-        "event_id": str(event["event_id"]),
-        "event_type": str(event["event_type"]),
+        "event_id": event.event_id,
+        "event_type": event.event_type,
         "from_status": before or "UNKNOWN",
         "to_status": after,
-        "occurred_at": event["occurred_at"],
-        "actor": dict(actor) if actor is not None else None,
-        "note": _note(str(event["event_type"]), payload),
+        "occurred_at": event.occurred_at,
+        "actor": dict(event.actor) if event.actor is not None else None,
+        "note": _note(event.event_type, event.payload),
     }

@@ -7,10 +7,6 @@ class LifecycleError(Exception):
     """Base of every error raised by ``hub.lifecycle``."""
 
 
-class CatalogNotReady(LifecycleError):
-    """The procedure catalogue could not be loaded in time."""
-
-
 class ReplayError(LifecycleError):
     """A replay or a replay check could not be carried out."""
 

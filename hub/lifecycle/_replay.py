@@ -20,8 +20,8 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from hub import kafka
+from hub.dossier import CatalogView
 from hub.lifecycle._app import app_id_for
-from hub.lifecycle._catalog import CatalogView
 from hub.lifecycle._errors import LiveStateLagging, ReplayError
 from hub.lifecycle._processor import LifecycleProcessor
 from hub.processing import InMemoryRunner, Message, is_mark, partition_of_mark

@@ -3,8 +3,8 @@
 ``dossier.events`` (key: dossier id) -> ``payments`` table -> ``payments`` (each dossier's
 PaymentState, compacted: the bank connector's callbacks look requests up there); the
 PaymentRequest / PaymentRefund commands an event causes, and the PaymentStatusQuery commands
-``on_timer`` sends, go to ``partner.commands``. The fold dedupes by event id (digests in the
-state) and applies ``_rules``.
+``on_timer`` sends, go to ``partner.commands``. The kernel (``hub.dossier.DossierFold``)
+decodes and dedupes by event id (digests in the state); this applies ``_rules``.
 """
 
 from __future__ import annotations
@@ -13,19 +13,19 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from hub.lifecycle import decode_event
+from hub.dossier import DossierEvent, DossierFold, Procedure
 from hub.payments._config import PaymentPolicy
-from hub.payments._rules import Applied, Record, apply_event, is_duplicate, next_due, query_due
-from hub.processing import AvroStateProcessor, Changed, Emit, Message, Outcome, Reject, Unchanged
+from hub.payments._rules import Applied, Record, apply_event, next_due, query_due
+from hub.processing import Changed, Emit, Message, Outcome, Unchanged
 from hub.serde import AvroSerde
-from hub.topics import DOSSIER_EVENTS, PARTNER_COMMANDS, PAYMENTS
+from hub.topics import PARTNER_COMMANDS, PAYMENTS
 
 
-class PaymentsProcessor(AvroStateProcessor):
-    """Fee payments of every dossier: requests, callbacks' outcomes, status queries, refunds."""
+class PaymentsProcessor(DossierFold):
+    """Fee payments of every dossier: requests, callbacks' outcomes, status queries, refunds.
+    It reads no catalogue: a fee's amount comes with its FeeRequested."""
 
     name = "payments"
-    source = DOSSIER_EVENTS
     table = "payments"
     state_topic = PAYMENTS
     outputs = (PARTNER_COMMANDS,)
@@ -40,24 +40,18 @@ class PaymentsProcessor(AvroStateProcessor):
         *,
         on_command: Callable[[Mapping[str, Any]], None] = lambda command: None,
     ) -> None:
-        self.events = events
-        self.states = self.state_serde = states
+        super().__init__(events, states)
         self.commands = commands
         self.policy = policy or PaymentPolicy()
         self._on_command = on_command
 
     def serdes(self) -> tuple[AvroSerde, ...]:
-        return (
-            self.events,
-            self.commands,
-        )
+        return (self.events, self.commands)
 
-    def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
-        event = decode_event(self.events, message)
-        if isinstance(event, Reject):
-            return event
-        if is_duplicate(state, event["event_id"]):
-            return Unchanged("duplicate", republish=True)
+    def apply(
+        self, state: Record | None, event: DossierEvent, procedure: Procedure | None,
+        message: Message,
+    ) -> Outcome[Record]:  # fmt: skip
         applied = apply_event(state, event, self.policy)
         if applied is None:
             return Unchanged("not_tracked")

@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from hub.events import event_digest, has_seen, wire_time
-from hub.lifecycle import FEE_RETURN, RECORDED_IN, TRANSITIONS
+from hub.dossier import RECORDED_IN, TRANSITIONS, DossierEvent, State, StatusView
+from hub.events import event_digest, wire_time
 from hub.payments._config import PaymentPolicy
 
-Record = dict[str, Any]
+Record = State
 
 COMMAND_NAMESPACE: Final = uuid.UUID("0c6f4f1e-5a2b-4e7d-9b1c-3d8e2a6f7b90")
 COMMAND_RECORD_NAMESPACE: Final = "vn.dvchub.command"
@@ -109,36 +109,31 @@ def new_state(dossier_id: str, at: datetime) -> Record:
     }  # fmt: skip
 
 
-def is_duplicate(state: Mapping[str, Any] | None, event_id: str) -> bool:
-    return state is not None and has_seen(state["seen_events"], event_id)
-
-
 def is_tracked(event_type: str) -> bool:
     return event_type in STATUS_EVENTS or event_type in PAYMENT_EVENTS
 
 
 def apply_event(
-    state: Mapping[str, Any] | None, event: Mapping[str, Any], policy: PaymentPolicy
+    state: Mapping[str, Any] | None, event: DossierEvent, policy: PaymentPolicy
 ) -> Applied | None:
     """The state after ``event`` and the commands it causes; None when nothing changes (an
     event that is not about payments or status, a payment event for a reference the dossier
     does not have).
 
-    The dossier's status follows the lifecycle's machine (``hub.lifecycle.TRANSITIONS``): a
+    The dossier's status follows the lifecycle's machine (``hub.dossier.StatusView``): a
     status event the machine refuses is dead-lettered by the lifecycle and ignored here (so no
     payment is asked for by a FeeRequested it refuses), but a payment fact (created, failed,
     paid, refunded) is applied to its payment in any status: money moved whatever the dossier
     did (a FeePaid after a withdrawal is refunded, a second one is "paid twice")."""
-    event_type = str(event["event_type"])
+    event_type = event.event_type
     if not is_tracked(event_type):
         return None
-    status = None if state is None else str(state["dossier_status"])
-    target = TRANSITIONS.get((event_type, None if status == "UNKNOWN" else status))
-    if target is None and event_type not in PAYMENT_EVENTS:
+    after = _status_view(state).after(event_type)
+    if after is None and event_type not in PAYMENT_EVENTS:
         return None  # refused by the status machine: not the payments' to judge
-    at = wire_time(event["occurred_at"], "occurred_at")
-    s = new_state(str(event["dossier_id"]), at) if state is None else _copy(state)
-    payload: Mapping[str, Any] = event["payload"][1]
+    at = wire_time(event.occurred_at, "occurred_at")
+    s = new_state(event.dossier_id, at) if state is None else _copy(state)
+    payload: Mapping[str, Any] = event.payload
     commands: list[Record] = []
     outcome = "status"
     if event_type == "DOSSIER_SUBMITTED":
@@ -155,14 +150,16 @@ def apply_event(
         outcome = _fee_paid(s, event, payload, at, commands)
     elif event_type == "PAYMENT_REFUNDED":
         outcome = _refunded(s, payload, at)
-    if outcome == "unknown_payment" or (outcome == "paid_elsewhere" and target is None):
+    if outcome == "unknown_payment" or (outcome == "paid_elsewhere" and after is None):
         return None
-    _move_status(s, target)
+    if after is not None and after.status is not None:
+        s["dossier_status"] = after.status
+        s["status_before_fee"] = after.before_fee
     if event_type in ("DOSSIER_REFUSED", "PROCESSING_STOPPED", "DOSSIER_WITHDRAWN"):
         reason = str(payload.get("reason") or event_type.replace("_", " ").lower())
         if _refund_paid(s, event, reason, commands):
             outcome = "refund_requested"
-    s["seen_events"] = bytes(s["seen_events"]) + event_digest(str(event["event_id"]))
+    s["seen_events"] = bytes(s["seen_events"]) + event_digest(event.event_id)
     s["version"] = int(s["version"]) + 1
     s["updated_at"] = at
     return Applied(s, tuple(commands), outcome)
@@ -224,7 +221,7 @@ def find_payment(state: Mapping[str, Any], ref: str) -> Record | None:
 
 def _fee_requested(
     s: Record,
-    event: Mapping[str, Any],
+    event: DossierEvent,
     payload: Mapping[str, Any],
     policy: PaymentPolicy,
     commands: list[Record],
@@ -232,12 +229,12 @@ def _fee_requested(
     total = int(payload["total_vnd"])
     if total <= 0:
         return "no_fee"
-    event_id = str(event["event_id"])
+    event_id = event.event_id
     dossier_id = str(s["dossier_id"])
     ref = payment_reference(dossier_id, event_id)
     if find_payment(s, ref) is not None:  # cannot happen after the event-id dedupe; be safe
         return "status"
-    requested_at = wire_time(event["occurred_at"], "occurred_at")
+    requested_at = wire_time(event.occurred_at, "occurred_at")
     beneficiary = policy.accounts.beneficiary(s["agency_code"])
     lines = [dict(line) for line in payload["fee_lines"]]
     queries = policy.queries
@@ -285,7 +282,7 @@ def _failed(s: Record, payload: Mapping[str, Any]) -> str:
 
 def _fee_paid(
     s: Record,
-    event: Mapping[str, Any],
+    event: DossierEvent,
     payload: Mapping[str, Any],
     at: datetime,
     commands: list[Record],
@@ -293,7 +290,7 @@ def _fee_paid(
     payment = find_payment(s, str(payload["payment_reference"]))
     if payment is None:  # paid at the desk, or a reference of no request of the hub's
         return "paid_elsewhere"
-    transaction = str(payload.get("provider_transaction_id") or f"event:{event['event_id']}")
+    transaction = str(payload.get("provider_transaction_id") or f"event:{event.event_id}")
     if transaction in payment["paid_transactions"]:
         return "same_transaction"
     payment["paid_transactions"] = [*payment["paid_transactions"], transaction]
@@ -325,7 +322,7 @@ def _refunded(s: Record, payload: Mapping[str, Any], at: datetime) -> str:
     return "refunded"
 
 
-def _refund_paid(s: Record, event: Mapping[str, Any], reason: str, commands: list[Record]) -> bool:
+def _refund_paid(s: Record, event: DossierEvent, reason: str, commands: list[Record]) -> bool:
     paid = [p for p in s["payments"] if p["status"] == "PAID"]
     for payment in paid:
         _refund(s, payment, event, reason, commands)
@@ -333,13 +330,13 @@ def _refund_paid(s: Record, event: Mapping[str, Any], reason: str, commands: lis
 
 
 def _refund(
-    s: Record, payment: Record, event: Mapping[str, Any], reason: str, commands: list[Record]
+    s: Record, payment: Record, event: DossierEvent, reason: str, commands: list[Record]
 ) -> None:
     ref = str(payment["payment_reference"])
     refund_ref = refund_reference(str(s["dossier_id"]), ref)
     payment["status"] = "REFUND_REQUESTED"
     payment["refund_reference"] = refund_ref
-    event_id = str(event["event_id"])
+    event_id = event.event_id
     amount = payment["paid_amount_vnd"]
     commands.append(_command(
         s, "PAYMENT_REFUND", "PaymentRefund",
@@ -353,19 +350,11 @@ def _refund(
     ))  # fmt: skip
 
 
-def _move_status(s: Record, target: str | None) -> None:
-    """The status after a move the machine allows to ``target`` (None: no move)."""
-    if target is None:
-        return
-    before = str(s["dossier_status"])
-    if target == FEE_RETURN:  # FeePaid: back to where the fee step came from
-        s["dossier_status"] = s["status_before_fee"] or "ACCEPTED"
-        s["status_before_fee"] = None
-        return
-    if target == "FEE_REQUESTED" and before != "FEE_REQUESTED":
-        # where a FeePaid returns it (the lifecycle's FEE_RETURN: 1 or 2 -> 2, 4 -> 4)
-        s["status_before_fee"] = "PROCESSING" if before == "PROCESSING" else "ACCEPTED"
-    s["dossier_status"] = target
+def _status_view(state: Mapping[str, Any] | None) -> StatusView:
+    """Where the dossier stands, as far as the payments have seen (UNKNOWN: not submitted)."""
+    if state is None or state["dossier_status"] == "UNKNOWN":
+        return StatusView()
+    return StatusView(str(state["dossier_status"]), state["status_before_fee"])
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -397,13 +386,13 @@ def _provider(payment: Mapping[str, Any], policy: PaymentPolicy) -> str:
     return str(payment["provider"] or policy.accounts.default_provider)
 
 
-def _recorded_at(event: Mapping[str, Any]) -> datetime:
-    moment = event.get("recorded_at") or event["occurred_at"]
+def _recorded_at(event: DossierEvent) -> datetime:
+    moment = event.recorded_at or event.occurred_at
     return wire_time(moment, "recorded_at")
 
 
-def _correlation(event: Mapping[str, Any]) -> str:
-    return str(event.get("correlation_id") or event["dossier_id"])
+def _correlation(event: DossierEvent) -> str:
+    return str(event.correlation_id or event.dossier_id)
 
 
 def _copy(state: Mapping[str, Any]) -> Record:

@@ -6,7 +6,7 @@ import faust
 from prometheus_client import Counter
 
 from hub import processing
-from hub.lifecycle import CatalogView, catalog_input
+from hub.dossier import CatalogView, catalog_input
 from hub.routing._config import RoutingSettings
 from hub.routing._processor import DEFAULT_REDELIVERY_WINDOW, RoutingProcessor
 from hub.serde import AvroSerde, RegistryClient, load_schema, serde_for

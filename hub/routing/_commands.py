@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from hub.lifecycle import STATUS_CODES
+from hub.dossier import STATUS_CODES, DossierEvent
 
 #: Namespace of routing command ids (uuid5 of the causing event id and the command kind).
 COMMAND_NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, "urn:dvchub:routing:command")
@@ -65,15 +65,15 @@ def idempotency_key(event_id: str, kind: str) -> str:
     return f"{event_id}:{kind}"
 
 
-def envelope(event: Mapping[str, Any], command: Command) -> dict[str, Any]:
+def envelope(event: DossierEvent, command: Command) -> dict[str, Any]:
     """The PartnerCommand record of ``command``, caused by ``event``."""
-    event_id = str(event["event_id"])
+    event_id = event.event_id
     command_type, payload_name = KINDS[command.kind]
     return {
         "command_id": command_id(event_id, command.kind), "command_type": command_type,
-        "dossier_id": event["dossier_id"],
+        "dossier_id": event.dossier_id,
         "idempotency_key": idempotency_key(event_id, command.kind),
-        "created_at": event["recorded_at"], "correlation_id": event["correlation_id"],
+        "created_at": event.recorded_at, "correlation_id": event.correlation_id,
         "causation_id": event_id,
         "payload": (f"{_PAYLOAD_NAMESPACE}.{payload_name}", dict(command.payload)),
     }  # fmt: skip
@@ -133,16 +133,16 @@ def national_sync(state: Mapping[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def has_handler(event: Mapping[str, Any]) -> bool:
-    actor = event.get("actor") or {}
+def has_handler(event: DossierEvent) -> bool:
+    actor = event.actor or {}
     return bool(actor.get("official_name") or actor.get("official_id"))
 
 
-def progress_update(state: Mapping[str, Any], event: Mapping[str, Any]) -> dict[str, Any]:
+def progress_update(state: Mapping[str, Any], event: DossierEvent) -> dict[str, Any]:
     """CapNhatTienDoHoSoMC of ``event`` applied to ``state`` (after it)."""
-    event_type = str(event["event_type"])
-    _, payload = event["payload"]
-    actor = event.get("actor") or {}
+    event_type = event.event_type
+    payload = event.payload
+    actor = event.actor or {}
     content = payload.get("content") if event_type == "PROCESSING_STEP_RECORDED" else None
     if not content:
         content = _CONTENT.get(event_type)
@@ -152,7 +152,7 @@ def progress_update(state: Mapping[str, Any], event: Mapping[str, Any]) -> dict[
     department = actor.get("department") or payload.get("to_department")
     return {
         "handler_name": actor.get("official_name"), "handler_title": actor.get("title"),
-        "handled_at": event["occurred_at"], "department": department, "content": content,
-        "status_code": STATUS_CODES[str(state["status"])], "started_at": event["occurred_at"],
+        "handled_at": event.occurred_at, "department": department, "content": content,
+        "status_code": STATUS_CODES[str(state["status"])], "started_at": event.occurred_at,
         "due_at": payload.get("step_due_at") or state["appointment_at"],
     }  # fmt: skip

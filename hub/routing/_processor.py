@@ -18,15 +18,12 @@ offset (produced twice) is a duplicate: ``Unchanged``, nothing emitted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
-from hub.lifecycle import decode_event
+from hub.dossier import DossierEvent, DossierFold, Procedure, ProcedureLookup
 from hub.processing import (
     NO_SIDE_INPUTS,
-    AvroStateProcessor,
     Changed,
-    Deferred,
     Emit,
     Message,
     Outcome,
@@ -35,21 +32,17 @@ from hub.processing import (
     Unchanged,
 )
 from hub.routing._commands import KINDS, envelope
-from hub.routing._rules import Refused, Routed, Rules, State, is_duplicate
+from hub.routing._rules import Refused, Routed, Rules, State
 from hub.serde import AvroSerde
-from hub.topics import DOSSIER_EVENTS, PARTNER_COMMANDS
-
-#: procedure code -> Procedure record, or None while it is not in the catalogue
-ProcedureLookup = Callable[[str], Mapping[str, Any] | None]
+from hub.topics import PARTNER_COMMANDS
 
 DEFAULT_REDELIVERY_WINDOW = 2000
 
 
-class RoutingProcessor(AvroStateProcessor):
+class RoutingProcessor(DossierFold):
     """``dossier.events`` -> ``dossiers`` table -> ``partner.commands``."""
 
     name = "routing"
-    source = DOSSIER_EVENTS
     table = "dossiers"
     state_topic = None
     outputs = (PARTNER_COMMANDS,)
@@ -66,39 +59,19 @@ class RoutingProcessor(AvroStateProcessor):
         redelivery_window: int = DEFAULT_REDELIVERY_WINDOW,
         on_command: Callable[[str], None] = lambda command_type: None,
     ) -> None:
-        self.events = events
-        self.states = self.state_serde = states
+        super().__init__(events, states, procedures, side_inputs=side_inputs)
         self.commands = commands
         self.rules = rules or Rules()
         self.redelivery_window = redelivery_window
-        self.side_inputs = side_inputs
-        self._procedures = procedures
         self._on_command = on_command
 
     def serdes(self) -> tuple[AvroSerde, ...]:
-        return (
-            self.events,
-            self.commands,
-        )
+        return (self.events, self.commands)
 
-    def fold(self, state: State | None, message: Message) -> Outcome[State]:
-        event = decode_event(self.events, message)
-        if isinstance(event, Reject):
-            return event
-        event_id = str(event["event_id"])
-        if is_duplicate(state, event_id):
-            assert state is not None
-            return self._seen_again(state, event_id, message)
-        event_type = str(event["event_type"])
-        code = None
-        if event_type == "DOSSIER_SUBMITTED":
-            code = str(event["payload"][1]["procedure_code"])
-        elif event_type == "DOSSIER_ACCEPTED" and state is not None:
-            code = str(state["procedure_code"])
-        procedure = None if code is None else self._procedures(code)
-        if event_type == "DOSSIER_SUBMITTED" and procedure is None and state is None:
-            reject = Reject("UNKNOWN_PROCEDURE", f"procedure {code} is not in the catalogue")
-            return Deferred(reject, waiting_for=f"procedure {code}")
+    def apply(
+        self, state: State | None, event: DossierEvent, procedure: Procedure | None,
+        message: Message,
+    ) -> Outcome[State]:  # fmt: skip
         result = self.rules.route(state, event, procedure)
         if result is None:
             return Unchanged("not_routed")
@@ -106,16 +79,14 @@ class RoutingProcessor(AvroStateProcessor):
             return Reject(result.reason_code, result.reason)
         return self._changed(result, event, message)
 
-    def _changed(
-        self, routed: Routed, event: Mapping[str, Any], message: Message
-    ) -> Changed[State]:
+    def _changed(self, routed: Routed, event: DossierEvent, message: Message) -> Changed[State]:
         new = routed.state
         encoded = [self.commands.encode(envelope(event, c)) for c in routed.commands]
         if message.offset is not None:
             floor = message.offset - self.redelivery_window
             kept = [r for r in new["recent"] if int(r["offset"]) > floor]
             if encoded:
-                kept.append({"event_id": str(event["event_id"]), "offset": message.offset,
+                kept.append({"event_id": event.event_id, "offset": message.offset,
                              "commands": encoded})  # fmt: skip
             new["recent"] = kept
         for command in routed.commands:
@@ -123,10 +94,10 @@ class RoutingProcessor(AvroStateProcessor):
         emits = tuple(Emit(PARTNER_COMMANDS, message.key, value) for value in encoded)
         return Changed(new, emits, outcome=routed.outcome)
 
-    def _seen_again(self, state: State, event_id: str, message: Message) -> Unchanged:
+    def on_duplicate(self, state: State, event: DossierEvent, message: Message) -> Unchanged:
         if message.offset is not None:
             for routed in state["recent"]:
-                if routed["event_id"] == event_id and int(routed["offset"]) == message.offset:
+                if routed["event_id"] == event.event_id and int(routed["offset"]) == message.offset:
                     emits = tuple(
                         Emit(PARTNER_COMMANDS, message.key, bytes(value))
                         for value in routed["commands"]

@@ -1,7 +1,7 @@
 """The routing rules: one dossier event on a RoutingState -> the new state and its commands.
 
 Pure: no Kafka, no clock, no I/O. The status follows the lifecycle's machine
-(``hub.lifecycle.TRANSITIONS``), so an event the lifecycle refuses is refused here too, with the
+(``hub.dossier.StatusView``), so an event the lifecycle refuses is refused here too, with the
 same reason code. Which commands an event causes (in this order):
 
 * postal: DossierSubmitted with ``postal_intake`` -> a pickup (PostalOrder INTAKE_PICKUP, the
@@ -38,8 +38,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from hub.events import event_digest, event_type_of, has_seen, payload_name_of
-from hub.lifecycle import FEE_RETURN, TRANSITIONS
+from hub.dossier import DossierEvent, StatusView
+from hub.dossier import State as State
+from hub.events import event_digest
 from hub.routing._agencies import AgencyDirectory
 from hub.routing._commands import (
     Command,
@@ -52,8 +53,6 @@ from hub.routing._commands import (
     progress_update,
 )
 from hub.routing._emc import tracking_record
-
-State = dict[str, Any]
 
 #: Events routing records nothing of (partner feedback, payments: another processor's).
 NOT_ROUTED: Final = frozenset({
@@ -84,19 +83,13 @@ class Routed:
     outcome: str = "routed"
 
 
-def is_duplicate(state: Mapping[str, Any] | None, event_id: str) -> bool:
-    if state is None:
-        return False
-    return has_seen(bytes(state["seen_events"]), event_id)
-
-
-def new_state(event: Mapping[str, Any], procedure: Mapping[str, Any]) -> State:
+def new_state(event: DossierEvent, procedure: Mapping[str, Any]) -> State:
     """The state a DossierSubmitted starts (``procedure``: its catalogue entry)."""
-    _, p = event["payload"]
+    p = event.payload
     applicant = p["applicant"]
     paid_at_return = not procedure.get("fee_before_processing", False)
     return {
-        "dossier_id": event["dossier_id"], "status": "UNKNOWN", "fee_return_status": "UNKNOWN",
+        "dossier_id": event.dossier_id, "status": "UNKNOWN", "fee_return_status": "UNKNOWN",
         "procedure_code": p["procedure_code"],
         "procedure_name": procedure.get("name") or p.get("procedure_name"),
         "agency_code": p["agency_code"], "agency_name": procedure.get("agency_name"),
@@ -106,7 +99,7 @@ def new_state(event: Mapping[str, Any], procedure: Mapping[str, Any]) -> State:
         "postal_intake": bool(p.get("postal_intake")),
         "postal_return": bool(p.get("postal_return")),
         "from_national_portal": bool(p.get("from_national_portal")),
-        "submitted_at": event["occurred_at"], "accepted_at": None, "appointment_at": None,
+        "submitted_at": event.occurred_at, "accepted_at": None, "appointment_at": None,
         "returned_at": None, "supplements": [], "fee_lines": [], "fees_requested_vnd": 0,
         "return_fee_lines": [dict(x) for x in procedure.get("fee_lines", ())] if paid_at_return
         else [],
@@ -131,62 +124,49 @@ class Rules:
     def route(
         self,
         state: Mapping[str, Any] | None,
-        event: Mapping[str, Any],
+        event: DossierEvent,
         procedure: Mapping[str, Any] | None,
     ) -> Routed | Refused | None:
         """Apply ``event`` (not a duplicate) to ``state``: the result, why it is refused, or
         None when routing records nothing of it. ``procedure`` is the catalogue entry of the
         dossier's procedure (required for DossierSubmitted; its level at acceptance)."""
-        event_type = str(event["event_type"])
-        payload_name = payload_name_of(event)
-        if event_type_of(payload_name) != event_type:
-            reason = f"event_type {event_type} but payload {payload_name}"
-            return Refused("VALIDATION_FAILED", reason)
-        if state is not None and state["dossier_id"] != event["dossier_id"]:
+        event_type = event.event_type
+        if state is not None and state["dossier_id"] != event.dossier_id:
             return Refused("VALIDATION_FAILED", "event belongs to another dossier")
+        view = _status_view(state)
         if state is None and event_type != "DOSSIER_SUBMITTED":
-            reason = f"{event_type} is not allowed for a dossier the hub does not know"
-            return Refused("INVALID_TRANSITION", reason)
+            return Refused("INVALID_TRANSITION", view.refusal(event_type))
         if event_type in NOT_ROUTED:
             return None
         if event_type == "POSTAL_STATUS_CHANGED":
             assert state is not None
             return _postal_status(state, event)
-        if event_type == "DOSSIER_SUBMITTED":
-            if state is not None:
-                return Refused("INVALID_TRANSITION",
-                               f"DOSSIER_SUBMITTED is not allowed for an existing dossier "
-                               f"(status {state['status']})")  # fmt: skip
+        after = view.after(event_type)
+        if after is None or after.status is None:
+            return Refused("INVALID_TRANSITION", view.refusal(event_type))
+        if state is None:
             if procedure is None:
-                code = event["payload"][1]["procedure_code"]
+                code = event.payload["procedure_code"]
                 return Refused("UNKNOWN_PROCEDURE", f"procedure {code} is not in the catalogue")
             before: State = new_state(event, procedure)
-            current: str | None = None
         else:
-            assert state is not None
             before = _copy(state)
-            current = str(state["status"])
-        target = TRANSITIONS.get((event_type, current))
-        if target is None:
-            return Refused("INVALID_TRANSITION",
-                           f"{event_type} is not allowed for status {current}")  # fmt: skip
-        if target == FEE_RETURN:
-            returns_to = str(before["fee_return_status"])
-            target = "ACCEPTED" if returns_to == "UNKNOWN" else returns_to
+        target = after.status
+        before["fee_return_status"] = after.before_fee or "UNKNOWN"
         new = before
         _EFFECTS.get(event_type, _nothing)(new, event, procedure)
-        changed = current != target
+        changed = view.status != target
         new["status"] = target
-        new["seen_events"] = bytes(new["seen_events"]) + event_digest(str(event["event_id"]))
+        new["seen_events"] = bytes(new["seen_events"]) + event_digest(event.event_id)
         new["version"] = int(new["version"]) + 1
-        new["updated_at"] = event["occurred_at"]
+        new["updated_at"] = event.occurred_at
         return self._commands(new, event, changed)
 
     # -- which commands ------------------------------------------------------------------------
 
-    def _commands(self, new: State, event: Mapping[str, Any], changed: bool) -> Routed:
-        event_type = str(event["event_type"])
-        _, payload = event["payload"]
+    def _commands(self, new: State, event: DossierEvent, changed: bool) -> Routed:
+        event_type = event.event_type
+        payload = event.payload
         commands: list[Command] = []
         postal = self._postal(new, event)
         if isinstance(postal, Command):
@@ -203,9 +183,9 @@ class Rules:
             return Routed(new, tuple(commands), postal)
         return Routed(new, tuple(commands), "routed" if commands else "applied")
 
-    def _postal(self, new: State, event: Mapping[str, Any]) -> Command | str | None:
+    def _postal(self, new: State, event: DossierEvent) -> Command | str | None:
         """The postal command of the event, "postal_unaddressed" if it cannot be made, or None."""
-        event_type = str(event["event_type"])
+        event_type = event.event_type
         agency = self.directory.contact(str(new["agency_code"]))
         agency_party = agency.party(new["agency_name"])
         if event_type == "DOSSIER_SUBMITTED" and new["postal_intake"]:
@@ -241,18 +221,25 @@ def _delivery_due(state: Mapping[str, Any]) -> bool:
     return all(doc["document_id"] in signed for doc in state["result_documents"])
 
 
-def _postal_status(state: Mapping[str, Any], event: Mapping[str, Any]) -> Routed | None:
-    _, p = event["payload"]
+def _postal_status(state: Mapping[str, Any], event: DossierEvent) -> Routed | None:
+    p = event.payload
     if p.get("direction") != "INTAKE_PICKUP" or not state["pickup_open"]:
         return None
     if p.get("status") not in _PICKUP_CLOSED:
         return None
     new = _copy(state)
     new["pickup_open"] = False
-    new["seen_events"] = bytes(new["seen_events"]) + event_digest(str(event["event_id"]))
+    new["seen_events"] = bytes(new["seen_events"]) + event_digest(event.event_id)
     new["version"] = int(new["version"]) + 1
-    new["updated_at"] = event["occurred_at"]
+    new["updated_at"] = event.occurred_at
     return Routed(new, (), "applied")
+
+
+def _status_view(state: Mapping[str, Any] | None) -> StatusView:
+    if state is None:
+        return StatusView()
+    returns_to = str(state["fee_return_status"])
+    return StatusView(str(state["status"]), None if returns_to == "UNKNOWN" else returns_to)
 
 
 def _copy(state: Mapping[str, Any]) -> State:
@@ -260,75 +247,72 @@ def _copy(state: Mapping[str, Any]) -> State:
     return {k: list(v) if isinstance(v, list) else v for k, v in state.items()}
 
 
-Effect = Callable[[State, Mapping[str, Any], Mapping[str, Any] | None], None]
+Effect = Callable[[State, DossierEvent, Mapping[str, Any] | None], None]
 
 
-def _nothing(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
+def _nothing(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
     return None
 
 
-def _accepted(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
-    _, p = e["payload"]
-    s["accepted_at"] = e["occurred_at"]
+def _accepted(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
+    p = e.payload
+    s["accepted_at"] = e.occurred_at
     # as the lifecycle records it: the catalogue's level at acceptance, else the event's
     s["level"] = (proc or {}).get("level") or p.get("level") or s["level"]
     if p.get("appointment_at") is not None:
         s["appointment_at"] = p["appointment_at"]
 
 
-def _fee_requested(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
-    _, p = e["payload"]
-    if s["status"] != "FEE_REQUESTED":
-        s["fee_return_status"] = "PROCESSING" if s["status"] == "PROCESSING" else "ACCEPTED"
+def _fee_requested(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
+    p = e.payload
     s["fee_lines"] = [*s["fee_lines"], *(dict(line) for line in p["fee_lines"])]
     s["fees_requested_vnd"] = int(s["fees_requested_vnd"]) + int(p["total_vnd"])
 
 
-def _fee_paid(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
-    _, p = e["payload"]
+def _fee_paid(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
+    p = e.payload
     s["fees_paid_vnd"] = int(s["fees_paid_vnd"]) + int(p["amount_vnd"])
     if p.get("method") in _ONLINE_PAYMENT:
         s["paid_online"] = True
     else:
         s["paid_direct"] = True
-    s["fee_return_status"] = "UNKNOWN"
 
 
-def _result_ready(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
-    _, p = e["payload"]
+def _result_ready(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
+    p = e.payload
     s["result_documents"] = [dict(doc) for doc in p["documents"]]
     s["return_channel"] = p.get("return_channel", "UNKNOWN")
 
 
-def _result_signed(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
-    _, p = e["payload"]
+def _result_signed(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
+    p = e.payload
     if p["document_id"] not in s["signed_document_ids"]:
         s["signed_document_ids"] = [*s["signed_document_ids"], p["document_id"]]
 
 
-def _result_returned(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
-    _, p = e["payload"]
-    s["returned_at"] = e["occurred_at"]
+def _result_returned(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
+    p = e.payload
+    s["returned_at"] = e.occurred_at
     if p.get("return_channel", "UNKNOWN") != "UNKNOWN":
         s["return_channel"] = p["return_channel"]
 
 
-def _supplement_requested(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
-    _, p = e["payload"]
-    opened = {"requested_at": e["occurred_at"], "received_at": None,
+def _supplement_requested(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
+    p = e.payload
+    opened = {"requested_at": e.occurred_at, "received_at": None,
               "old_appointment_at": s["appointment_at"], "new_appointment_at": None,
               "reason": p["reason"]}  # fmt: skip
     s["supplements"] = [*s["supplements"], opened]
 
 
-def _supplement_received(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
+def _supplement_received(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
     rounds = s["supplements"]
     if rounds and rounds[-1]["received_at"] is None:
-        s["supplements"] = [*rounds[:-1], {**rounds[-1], "received_at": e["occurred_at"]}]
+        s["supplements"] = [*rounds[:-1], {**rounds[-1], "received_at": e.occurred_at}]
 
 
-def _apology(s: State, e: Mapping[str, Any], proc: Mapping[str, Any] | None) -> None:
-    new_appointment = e["payload"][1]["new_appointment_at"]
+def _apology(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
+    new_appointment = e.payload["new_appointment_at"]
     s["appointment_at"] = new_appointment
     rounds = s["supplements"]
     if rounds and rounds[-1]["new_appointment_at"] is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter
 
-from hub.lifecycle import CatalogView, catalog_input
+from hub.dossier import CatalogView, catalog_input
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.sla._config import SlaSettings

@@ -33,11 +33,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from hub.events import event_digest, has_seen
-from hub.lifecycle import FEE_RETURN, TRANSITIONS
+from hub.dossier import DossierEvent, Procedure, State, StatusView
+from hub.events import event_digest
 from hub.sla._calendar import WorkingCalendar
 
-Record = dict[str, Any]
+Record = State
 
 ALERT_NAMESPACE: Final = uuid.UUID("5d7a1c9e-8f3b-4c2a-9e61-0b7f3d2a4c15")
 ALERT_KINDS: Final = (
@@ -87,29 +87,25 @@ def new_record(dossier_id: str) -> Record:
     }  # fmt: skip
 
 
-def is_duplicate(record: Mapping[str, Any] | None, event_id: str) -> bool:
-    return record is not None and has_seen(record["seen_events"], event_id)
-
-
 def apply_event(
     record: Mapping[str, Any] | None,
-    event: Mapping[str, Any],
-    procedure: Mapping[str, Any] | None,
+    event: DossierEvent,
+    procedure: Procedure | None,
     policy: SlaPolicy,
 ) -> Record | Refusal | None:
     """The record after ``event``; None when the event is not the SLA's to track (an unknown
     dossier, a transition the status machine refuses). ``procedure`` is the catalogue entry of
     a DossierSubmitted's procedure."""
-    event_type = str(event["event_type"])
+    event_type = event.event_type
     before = "UNKNOWN" if record is None else str(record["status"])
-    target = TRANSITIONS.get((event_type, None if record is None else before))
-    if target is None:
+    view = StatusView() if record is None else StatusView(before, record["status_before_fee"])
+    after = view.after(event_type)
+    if after is None or after.status is None:
         return None
-    r = new_record(str(event["dossier_id"])) if record is None else dict(record)
-    if target == FEE_RETURN:
-        target = str(r["status_before_fee"] or "ACCEPTED")
-    at: datetime = event["occurred_at"]
-    payload: Mapping[str, Any] = event["payload"][1]
+    r = new_record(event.dossier_id) if record is None else dict(record)
+    target = after.status
+    at: datetime = event.occurred_at
+    payload = event.payload
     if event_type == "APOLOGY_ISSUED":
         refused = _apologise(r, payload, at, policy)
         if refused is not None:
@@ -123,16 +119,15 @@ def apply_event(
         r["deadline_working_days"] = int(payload["deadline_working_days"])
     elif event_type == "RESULT_RETURNED":
         r["returned_at"] = at
-    if target == "FEE_REQUESTED" and before != "FEE_REQUESTED":
-        r["status_before_fee"] = "ACCEPTED" if before == "SUBMITTED" else before
+    r["status_before_fee"] = after.before_fee
     _move_clock(r, before, target, event_type, at, policy)
-    actor = event.get("actor")
+    actor = event.actor
     if actor is not None:
         r["handler"] = dict(actor)
         r["department"] = actor.get("department") or r["department"]
     r["status"] = target
-    r["seen_events"] = bytes(r["seen_events"]) + event_digest(str(event["event_id"]))
-    r["last_event_id"] = str(event["event_id"])
+    r["seen_events"] = bytes(r["seen_events"]) + event_digest(event.event_id)
+    r["last_event_id"] = event.event_id
     r["version"] = int(r["version"]) + 1
     r["updated_at"] = at
     return r

@@ -28,8 +28,8 @@ from dvchub.demo._lifecycle import RunningPortal, portal_connector
 from dvchub.demo._partners import Events, Topics
 from dvchub.demo._servers import serving
 from hub import kafka
+from hub.dossier import FEE_RETURN, STATUS_CODES, TRANSITIONS
 from hub.kafka import ensure_topics
-from hub.lifecycle import FEE_RETURN, STATUS_CODES, TRANSITIONS
 from hub.processing import WorkerProcess, free_port
 from hub.sample import PROCEDURES, catalog_entry
 from hub.serde import RegistryClient, serde_for

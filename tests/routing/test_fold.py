@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hub.lifecycle import STATUS_CODES
+from hub.dossier import STATUS_CODES, DossierEvent
 from hub.processing import InMemoryRunner, Message, is_mark
 from hub.routing import (
     COMMAND_NAMESPACE,
@@ -328,7 +328,9 @@ def test_a_supplement_received_without_an_open_round_closes_nothing(rig: Rig) ->
     story.add("SUPPLEMENT_REQUESTED")
     rig.feed(*story.events)
     state = {**rig.state("HS-SUP-3"), "supplements": []}
-    routed = Rules(DIRECTORY).route(state, story.add("SUPPLEMENT_RECEIVED"), None)
+    routed = Rules(DIRECTORY).route(
+        state, DossierEvent.from_record(story.add("SUPPLEMENT_RECEIVED")), None
+    )
     assert isinstance(routed, Routed)
     assert routed.state["status"] == "PROCESSING"
     assert routed.state["supplements"] == []

@@ -18,7 +18,7 @@ from connectors.national import (
     to_portal,
 )
 from connectors.national._mapping import dossier_sync, progress_update
-from hub.lifecycle import STATUS_CODES
+from hub.dossier import STATUS_CODES
 from hub.serde import load_schema
 from tests.connectors.national.conftest import (
     PORTAL_ROUNDS,

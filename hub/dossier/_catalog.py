@@ -3,7 +3,7 @@
 Like a faust GlobalTable, but without its multi-worker recovery caveats: each process reads every
 partition of the catalogue topic from offset 0 in a background thread (kafka-python, manual
 assignment, no consumer group) and keeps following it. ``ready`` is set once the topic's end
-offsets at start-up were reached, and the lifecycle agent waits for it before its first event,
+offsets at start-up were reached, and a dossier processor waits for it before its first event,
 so a restart never judges a dossier against a half-loaded catalogue. A procedure published
 *after* a dossier that needs it is handled by the agent (a grace wait, then dead-letter).
 """
@@ -14,10 +14,10 @@ import asyncio
 import time
 from typing import Any
 
-from hub.lifecycle._errors import CatalogNotReady
+from hub.dossier._errors import CatalogNotReady
 from hub.materialized import MaterializedTopic
 from hub.processing import SideInputs
-from hub.serde import AvroSerde
+from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import CATALOG_PROCEDURES
 
@@ -25,9 +25,17 @@ from hub.topics import CATALOG_PROCEDURES
 class CatalogView(MaterializedTopic):
     """procedure code -> Procedure record, kept up to date by a daemon thread."""
 
+    #: The topic it follows (a worker creates it before it starts, as its other topics).
+    topic_spec = CATALOG_PROCEDURES
+
     def __init__(self, settings: Settings, serde: AvroSerde) -> None:
         topic = CATALOG_PROCEDURES.name(settings.topic_prefix)
         super().__init__(settings, serde, topic, what="procedures")
+
+    @classmethod
+    def of(cls, settings: Settings, registry: RegistryClient) -> CatalogView:
+        """The catalogue of ``settings``' topic prefix, decoded with ``registry``'s schemas."""
+        return cls(settings, serde_for(CATALOG_PROCEDURES, settings.topic_prefix, registry))
 
     def key_of(self, key: bytes | None, record: dict[str, Any]) -> str | None:
         return str(record["procedure_code"])
