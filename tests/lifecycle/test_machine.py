@@ -23,7 +23,7 @@ from tests.lifecycle._support import chain, make_event, procedure_record
 CATALOG = {p.code: procedure_record(p.code, p.agency_code, p.level) for p in PROCEDURES}
 PROC = procedure_record("1.004227", "STP", "FULL_ONLINE")
 
-# The brief / DOMAIN.md §2, written out independently of hub.lifecycle.TRANSITIONS.
+# The brief / DOMAIN.md §2, written out independently of hub.dossier.TRANSITIONS.
 S, A, R, P, SR, FR, W, ST, RR, RT = (
     "SUBMITTED", "ACCEPTED", "REFUSED", "PROCESSING", "SUPPLEMENT_REQUESTED", "FEE_REQUESTED",
     "WITHDRAWN", "STOPPED", "RESULT_READY", "RESULT_RETURNED",
