@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from connectors.bank import BankConfig, create_ipn_app
 from hub.events import payload_name_of
-from hub.kafka import make_producer, read_to_end
+from hub.kafka import ensure_topics, make_producer, read_to_end
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DOSSIER_EVENTS, PAYMENTS
@@ -79,6 +79,8 @@ class RunningIpn:
 
 
 def start_ipn(settings: Settings, registry: RegistryClient, config: BankConfig) -> RunningIpn:
+    # Provisioning's job, not the endpoint's: it creates only the topics it follows.
+    ensure_topics(settings, [DOSSIER_EVENTS])
     app = create_ipn_app(settings, config, registry=registry)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
