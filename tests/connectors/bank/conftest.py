@@ -78,9 +78,13 @@ class RunningIpn:
         assert not self.thread.is_alive(), "uvicorn did not stop"
 
 
-def start_ipn(settings: Settings, registry: RegistryClient, config: BankConfig) -> RunningIpn:
-    # Provisioning's job, not the endpoint's: it creates only the topics it follows.
-    ensure_topics(settings, [DOSSIER_EVENTS])
+def start_ipn(
+    settings: Settings, registry: RegistryClient, config: BankConfig, *, provision: bool = True
+) -> RunningIpn:
+    """The IPN app served on loopback; ``provision``: create ``dossier.events`` first (the
+    provisioning's job: the app creates only the topics it follows)."""
+    if provision:
+        ensure_topics(settings, [DOSSIER_EVENTS])
     app = create_ipn_app(settings, config, registry=registry)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
