@@ -18,7 +18,13 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from connectors.bank import BankConfig, create_ipn_app
+from connectors.bank import (
+    BankConfig,
+    BankSimulator,
+    PaygovSimulator,
+    VnpaySimulator,
+    create_ipn_app,
+)
 from hub.events import payload_name_of
 from hub.kafka import ensure_topics, make_producer, read_to_end
 from hub.serde import RegistryClient, serde_for
@@ -201,3 +207,18 @@ def dossier_events(
         if payload_name is None or payload_name_of(event) == payload_name:
             found.append((record.key.decode(), event))
     return found
+
+
+SIMULATORS = {"paygov": PaygovSimulator, "vnpay": VnpaySimulator}
+
+
+@pytest.fixture(params=["paygov", "vnpay"])
+def provider(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def sim(provider: str, bank_config: BankConfig, ipn: RunningIpn) -> Iterator[BankSimulator]:
+    with SIMULATORS[provider](bank_config, ipn_url=ipn.ipn_url(provider)) as sim:
+        sim.faults.callback_backoff_s = 0.05
+        yield sim
