@@ -15,20 +15,18 @@ Every callback is checked in this order, each refusal before any later work:
    event id ``fee_paid_event_id``) and then the confirmation marker, each acknowledged by the
    broker, and only then "confirmed". No acknowledgement -> the provider's retry code.
 
-Blocking Kafka calls run in a thread pool, never on the event loop.
+Lifespan, ``/ready`` and acknowledged publishing are the inbound shell's
+(``connectors.common.InboundShell``); its views are the payment requests and the settled
+markers. Blocking Kafka calls run in its thread pool, never on the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -51,37 +49,34 @@ from connectors.bank._protocols import dialects
 from connectors.bank._requests import PaymentRequests, RequestedPayment
 from connectors.bank._settled import Marker, SettledMarkers, ensure_settled_topic, failure_key
 from connectors.common import (
-    AckedPublisher,
+    InboundShell,
+    InboundSpec,
     NotAcknowledged,
     RequestRefused,
-    runtime_in_threads,
 )
 from hub.events import new_event
-from hub.kafka import ensure_topics
+from hub.materialized import TopicFollower
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings, get_settings
 from hub.topics import DOSSIER_EVENTS, PAYMENTS
 
 log = logging.getLogger("connectors.bank")
-T = TypeVar("T")
 
 
-@dataclass
-class Runtime:
-    publisher: AckedPublisher
+@dataclass(frozen=True)
+class IpnViews:
+    """What the hub asked for (``dvc.payments``) and what the IPN already settled."""
+
     requests: PaymentRequests
     settled: SettledMarkers
-    executor: ThreadPoolExecutor
-    registry: RegistryClient
-    owns_registry: bool
 
-    @property
-    def loaded(self) -> bool:
-        return self.requests.ready and self.settled.ready
+    def followers(self) -> Sequence[TopicFollower]:
+        return (self.settled, self.requests)
 
 
 class IpnApp:
-    """Configuration, metrics and runtime of the IPN endpoints; its methods are the handlers."""
+    """Configuration, metrics and the inbound shell of the IPN endpoints; its methods are the
+    handlers."""
 
     def __init__(
         self,
@@ -96,64 +91,23 @@ class IpnApp:
         self.metrics = IpnMetrics()
         self.locks = KeyedLocks()
         self._clock = clock
-        self._registry = registry
-        self._runtime: Runtime | None = None
-
-    # -- lifecycle -----------------------------------------------------------------------------
-    @asynccontextmanager
-    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        threads = self.config.produce_threads
-        async with runtime_in_threads(threads, "bank-ipn", self._start, self._stop) as runtime:
-            self._runtime = runtime
-            try:
-                yield
-            finally:
-                self._runtime = None
-
-    def _stop(self, runtime: Runtime) -> None:
-        runtime.requests.stop()
-        runtime.settled.stop()
-        runtime.publisher.close()
-        if runtime.owns_registry:
-            runtime.registry.close()
-
-    def _start(self, executor: ThreadPoolExecutor) -> Runtime:
+        spec = InboundSpec(
+            "bank-ipn",
+            produces=(DOSSIER_EVENTS,),
+            ack_timeout_s=config.ack_timeout_s,
+            threads=config.produce_threads,
+            follows=(PAYMENTS,),
+            start_timeout_s=config.start_timeout_s,
+        )
+        self.shell = InboundShell(settings, spec, registry, self._views)
         for dialect in self.dialects.values():
             if dialect.settings.uses_dev_secret:
                 log.warning("%s uses the local stack's development secret", dialect.name)
-        owns_registry = self._registry is None
-        registry = self._registry or RegistryClient(self.settings.schema_registry_url)
-        ensure_topics(self.settings, [DOSSIER_EVENTS, PAYMENTS])
-        ensure_settled_topic(self.settings)
-        publisher = AckedPublisher(
-            self.settings,
-            registry,
-            client_id="dvchub-bank-ipn",
-            ack_timeout_s=self.config.ack_timeout_s,
-        )
-        try:
-            publisher.warm_up(DOSSIER_EVENTS)
-            requests = PaymentRequests(
-                self.settings, serde_for(PAYMENTS, self.settings.topic_prefix, registry)
-            )
-            settled = SettledMarkers(self.settings)
-            requests.start()
-            settled.start()
-            timeout = self.config.start_timeout_s
-            if not settled.wait_ready(timeout) or not requests.wait_ready(timeout):
-                requests.stop()
-                settled.stop()
-                raise TimeoutError(f"the payments or settled topic did not load in {timeout} s")
-        except BaseException:
-            publisher.close()
-            raise
-        log.info(
-            "bank IPN ready: %d payment requests, %d settled markers", len(requests), len(settled)
-        )
-        return Runtime(publisher, requests, settled, executor, registry, owns_registry)
 
-    async def _blocking(self, runtime: Runtime, call: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(runtime.executor, call, *args)
+    def _views(self, registry: RegistryClient) -> IpnViews:
+        ensure_settled_topic(self.settings)
+        serde = serde_for(PAYMENTS, self.settings.topic_prefix, registry)
+        return IpnViews(PaymentRequests(self.settings, serde), SettledMarkers(self.settings))
 
     # -- callbacks -----------------------------------------------------------------------------
     async def callback(self, provider: str, request: Request) -> JSONResponse:
@@ -191,35 +145,36 @@ class IpnApp:
                 callback.payment_reference,
             )
             return Outcome.REFUSED
-        runtime = self._runtime
-        if runtime is None or not runtime.loaded:
+        try:
+            views = self.shell.runtime.views
+        except NotAcknowledged:  # starting: the provider's retry code, nothing recorded
             return Outcome.RETRY
-        if runtime.settled.transaction_confirmed(dialect.name, callback.transaction_id):
-            return await self._already(runtime, callback.payment_reference)
-        requested = runtime.requests.get(callback.payment_reference)
+        if views.settled.transaction_confirmed(dialect.name, callback.transaction_id):
+            return await self._already(views, callback.payment_reference)
+        requested = views.requests.get(callback.payment_reference)
         if requested is None or (requested.provider not in (None, dialect.name)):
             return Outcome.ORDER_NOT_FOUND
         async with self.locks.hold(callback.payment_reference):
-            requested = runtime.requests.get(callback.payment_reference) or requested
+            requested = views.requests.get(callback.payment_reference) or requested
             settled = requested.settled or bool(
-                runtime.settled.confirmed(requested.payment_reference)
+                views.settled.confirmed(requested.payment_reference)
             )
             if callback.amount_vnd != requested.amount_vnd:
                 if not settled:
                     await self._record_failure(
-                        runtime, dialect, callback, requested, "WRONG_AMOUNT",
+                        views, dialect, callback, requested, "WRONG_AMOUNT",
                         f"{dialect.name} reported {callback.amount_vnd} VND, "
                         f"the request is for {requested.amount_vnd} VND",
                     )  # fmt: skip
                 return Outcome.INVALID_AMOUNT
             if settled:
-                return await self._already(runtime, callback.payment_reference)
+                return await self._already(views, callback.payment_reference)
             if callback.status is not Status.PAID:
                 await self._record_failure(
-                    runtime, dialect, callback, requested, "DECLINED", f"{dialect.name}: declined"
+                    views, dialect, callback, requested, "DECLINED", f"{dialect.name}: declined"
                 )
                 return Outcome.CONFIRMED
-            await self._confirm(runtime, dialect, callback, requested)
+            await self._confirm(views, dialect, callback, requested)
             return Outcome.CONFIRMED
 
     def _fresh(self, dialect: Dialect, callback: Callback) -> bool:
@@ -228,15 +183,15 @@ class IpnApp:
         newest = now + timedelta(seconds=self.config.max_callback_future_s)
         return oldest <= callback.timestamp <= newest
 
-    async def _already(self, runtime: Runtime, reference: str) -> Outcome:
+    async def _already(self, views: IpnViews, reference: str) -> Outcome:
         """ "Already confirmed", once the confirmation's marker is on the broker."""
-        unwritten = runtime.settled.unwritten(reference)
+        unwritten = views.settled.unwritten(reference)
         if unwritten is not None:
-            await self._write_marker(runtime, unwritten)
+            await self._write_marker(views, unwritten)
         return Outcome.ALREADY_CONFIRMED
 
     async def _confirm(
-        self, runtime: Runtime, dialect: Dialect, callback: Callback, requested: RequestedPayment
+        self, views: IpnViews, dialect: Dialect, callback: Callback, requested: RequestedPayment
     ) -> None:
         reference, transaction = callback.payment_reference, callback.transaction_id
         event_id = fee_paid_event_id(reference, transaction)
@@ -248,29 +203,22 @@ class IpnApp:
             occurred_at=callback.paid_at,
             event_id=event_id,
         )
-        await self._blocking(
-            runtime, runtime.publisher.publish, DOSSIER_EVENTS, [(requested.dossier_id, event)]
-        )
+        await self.shell.publish(DOSSIER_EVENTS, [(requested.dossier_id, event)])
         self.metrics.events.labels(dialect.name, "FeePaid").inc()
         marker = Marker.paid(dialect.name, reference, transaction, requested.dossier_id, event_id)
-        runtime.settled.remember(marker, written=False)
+        views.settled.remember(marker, written=False)
         log.info(
             "%s payment %s confirmed (dossier %s)", dialect.name, reference, requested.dossier_id
         )
-        await self._write_marker(runtime, marker)
+        await self._write_marker(views, marker)
 
-    async def _write_marker(self, runtime: Runtime, marker: Marker) -> None:
-        await self._blocking(
-            runtime,
-            runtime.publisher.publish_bytes,
-            runtime.settled.topic,
-            [(marker.key, marker.to_value())],
-        )
-        runtime.settled.remember(marker, written=True)
+    async def _write_marker(self, views: IpnViews, marker: Marker) -> None:
+        await self.shell.publish_bytes(views.settled.topic, [(marker.key, marker.to_value())])
+        views.settled.remember(marker, written=True)
 
     async def _record_failure(
         self,
-        runtime: Runtime,
+        views: IpnViews,
         dialect: Dialect,
         callback: Callback,
         requested: RequestedPayment,
@@ -279,7 +227,7 @@ class IpnApp:
     ) -> None:
         """One PaymentFailed per (reference, transaction, reason), however often it is sent."""
         reference, transaction = callback.payment_reference, callback.transaction_id
-        if runtime.settled.failure_recorded(failure_key(reference, transaction, reason_code)):
+        if views.settled.failure_recorded(failure_key(reference, transaction, reason_code)):
             return
         event_id = payment_failed_event_id(reference, transaction, reason_code)
         event = new_event(
@@ -290,45 +238,29 @@ class IpnApp:
             occurred_at=self._clock(),
             event_id=event_id,
         )
-        await self._blocking(
-            runtime, runtime.publisher.publish, DOSSIER_EVENTS, [(requested.dossier_id, event)]
-        )
+        await self.shell.publish(DOSSIER_EVENTS, [(requested.dossier_id, event)])
         self.metrics.events.labels(dialect.name, "PaymentFailed").inc()
         marker = Marker.failed(
             reason_code, dialect.name, reference, transaction, requested.dossier_id, event_id
         )
-        runtime.settled.remember(marker, written=False)
+        views.settled.remember(marker, written=False)
         try:
-            await self._write_marker(runtime, marker)
+            await self._write_marker(views, marker)
         except NotAcknowledged as exc:  # the event id still dedupes a second one downstream
             log.warning("failure marker not acknowledged: %s", exc)
 
     # -- readiness and metrics -----------------------------------------------------------------
     async def ready(self) -> JSONResponse:
-        runtime = self._runtime
-        topic = DOSSIER_EVENTS.name(self.settings.topic_prefix)
-        reachable = False
-        if runtime is not None:
-            try:
-                reachable = await asyncio.wait_for(
-                    self._blocking(runtime, runtime.publisher.broker_reachable, topic),
-                    self.config.ack_timeout_s,
-                )
-            except TimeoutError:
-                reachable = False
-        body = {
-            "status": "ready" if runtime and runtime.loaded and reachable else "unavailable",
-            "payment_requests_loaded": bool(runtime and runtime.requests.ready),
-            "settled_loaded": bool(runtime and runtime.settled.ready),
-            "payment_requests": len(runtime.requests) if runtime else 0,
-            "broker_reachable": reachable,
-        }
-        return JSONResponse(body, status_code=200 if body["status"] == "ready" else 503)
+        readiness = await self.shell.readiness()
+        started = self.shell.started
+        known = len(started.views.requests) if started is not None else 0
+        body = {**readiness.body(), "payment_requests": known}
+        return JSONResponse(body, status_code=readiness.status_code)
 
     def metrics_response(self) -> Response:
-        runtime = self._runtime
-        if runtime is not None:
-            self.metrics.requests_known.set(len(runtime.requests))
+        started = self.shell.started
+        if started is not None:
+            self.metrics.requests_known.set(len(started.views.requests))
         return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -337,7 +269,7 @@ def build_app(ipn: IpnApp) -> FastAPI:
         title="dvc-hub payment callbacks (IPN)",
         version="1.0.0",
         description="Payment notifications from paygov and vnpay; see connectors.bank.",
-        lifespan=ipn.lifespan,
+        lifespan=ipn.shell.lifespan,
     )
     app.state.ipn = ipn
 

@@ -7,6 +7,15 @@ read_capped       a request body, refused with 413 as soon as it exceeds a limit
 require_json      415 unless the body is declared application/json
 runtime_in_threads  an endpoint's lifespan: the blocking runtime started and stopped in threads
 
+The inbound shell (``_inbound``, ``_dedupe``), every endpoint a partner pushes to::
+
+InboundShell      lifespan, readiness, acked publishing and claim/settle dedupe of one endpoint
+InboundSpec       what it runs: produced and followed topics, dedupe, timeouts, threads
+Readiness         what ``/ready`` says, and what it waits for
+NotReady          a request before the views are loaded: the partner is told to retry
+ClaimedIds        produced ids, followed from a compacted marker topic; ``claim``/``settle``
+Marker, Claim, DedupeSpec, IdConflict   its parts
+
 For the partner simulators::
 
 ServerThread      an ASGI app served by uvicorn in a daemon thread
@@ -15,7 +24,17 @@ FaultSwitches     counted faults (5xx, timeouts, malformed, lost replies) armed 
 """
 
 from connectors.common._body import RequestRefused, read_capped, require_json
+from connectors.common._dedupe import Claim, ClaimedIds, DedupeSpec, IdConflict, Marker
 from connectors.common._faults import FAULT_KINDS, FaultKind, FaultSwitches
+from connectors.common._inbound import (
+    InboundShell,
+    InboundSpec,
+    NotReady,
+    NoViews,
+    Readiness,
+    Runtime,
+    Views,
+)
 from connectors.common._lifespan import runtime_in_threads
 from connectors.common._publisher import AckedPublisher, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
@@ -23,12 +42,24 @@ from connectors.common._server import ServerThread, SimulatorServer
 __all__ = [
     "FAULT_KINDS",
     "AckedPublisher",
+    "Claim",
+    "ClaimedIds",
+    "DedupeSpec",
     "FaultKind",
     "FaultSwitches",
+    "IdConflict",
+    "InboundShell",
+    "InboundSpec",
+    "Marker",
+    "NoViews",
     "NotAcknowledged",
+    "NotReady",
+    "Readiness",
     "RequestRefused",
+    "Runtime",
     "ServerThread",
     "SimulatorServer",
+    "Views",
     "read_capped",
     "require_json",
     "runtime_in_threads",

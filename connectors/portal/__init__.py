@@ -12,9 +12,8 @@ one catalogue entry; both answer only after Kafka acknowledged what they produce
     _rules       cross-field rules with exact field paths
     _validation  bytes -> JSON (400) -> models (422)
     _mapping     models -> Avro records (hub.events.new_event)
-    _dedupe      accepted event ids, rebuilt from a compacted topic at start-up
-    _producer    encode (hub.serde) and produce, waiting for acknowledgements
-    _app         routes and the order of checks
+    _app         routes and the order of checks, on the inbound shell (connectors.common:
+                 lifespan, /ready, ack-after-broker publishing, dedupe by event id)
 """
 
 from __future__ import annotations
@@ -23,8 +22,7 @@ from fastapi import FastAPI
 
 from connectors.portal._app import PortalApp, build_app
 from connectors.portal._auth import ApiKeyAuthenticator, AuthError, Caller, Endpoint
-from connectors.portal._config import DEV_API_KEYS, PortalConfig
-from connectors.portal._dedupe import ACCEPTED_IDS_SUFFIX, accepted_ids_topic
+from connectors.portal._config import ACCEPTED_IDS_SUFFIX, DEV_API_KEYS, PortalConfig
 from connectors.portal._models import EVENT_TYPES
 from connectors.portal._openapi import OPENAPI_PATH, render
 from hub.serde import RegistryClient
@@ -58,6 +56,11 @@ def create_app(
     Raises ``ValueError`` when the API key configuration is invalid.
     """
     return build_app(PortalApp(settings or get_settings(), config or PortalConfig(), registry))
+
+
+def accepted_ids_topic(settings: Settings) -> str:
+    """The compacted topic of the event ids the connector accepted (its dedupe markers)."""
+    return f"{settings.topic_prefix}{ACCEPTED_IDS_SUFFIX}"
 
 
 def openapi_document(app: FastAPI | None = None) -> str:

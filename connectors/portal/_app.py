@@ -8,35 +8,31 @@ Blocking Kafka and registry calls run in a thread pool, never on the event loop.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 from fastapi import FastAPI, Request, Security
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 
-from connectors.common import RequestRefused, read_capped, require_json, runtime_in_threads
+from connectors.common import (
+    Claim,
+    IdConflict,
+    InboundShell,
+    InboundSpec,
+    NotAcknowledged,
+    NoViews,
+    RequestRefused,
+    read_capped,
+    require_json,
+)
 from connectors.portal import _openapi
 from connectors.portal._auth import ApiKeyAuthenticator, AuthError, Endpoint
 from connectors.portal._config import PortalConfig
-from connectors.portal._dedupe import (
-    AcceptedIds,
-    Claim,
-    EventIdConflict,
-    Marker,
-    ensure_accepted_ids_topic,
-    load_accepted_ids,
-)
 from connectors.portal._mapping import to_dossier_event, to_procedure
 from connectors.portal._metrics import CONTENT_TYPE_LATEST, PortalMetrics, RequestCounter
 from connectors.portal._models import BatchAccepted, EventOutcome, Health, ProcedureStored
-from connectors.portal._producer import Keyed, NotAcknowledged, Publisher
 from connectors.portal._validation import (
     InvalidBody,
     MalformedBody,
@@ -47,26 +43,14 @@ from connectors.portal._validation import (
 )
 from hub.serde import RegistryClient
 from hub.settings import Settings
-from hub.topics import DOSSIER_EVENTS
+from hub.topics import CATALOG_PROCEDURES, DOSSIER_EVENTS
 
 log = logging.getLogger("connectors.portal")
-T = TypeVar("T")
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="Key of a source system.")
 
 
-@dataclass
-class Runtime:
-    """Resources that exist between start-up and shutdown."""
-
-    publisher: Publisher
-    accepted: AcceptedIds
-    executor: ThreadPoolExecutor
-    registry: RegistryClient
-    owns_registry: bool
-
-
 class PortalApp:
-    """Holds configuration, metrics and the runtime; its methods are the route handlers."""
+    """Configuration, metrics and the inbound shell; its methods are the route handlers."""
 
     def __init__(
         self, settings: Settings, config: PortalConfig, registry: RegistryClient | None
@@ -75,50 +59,19 @@ class PortalApp:
         self.config = config
         self.auth = ApiKeyAuthenticator(config.api_keys.get_secret_value())
         self.metrics = PortalMetrics()
-        self._registry = registry
-        self._runtime: Runtime | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-    @asynccontextmanager
-    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        threads = self.config.produce_threads
-        async with runtime_in_threads(threads, "portal-kafka", self._start, self._stop) as runtime:
-            self._runtime = runtime
-            try:
-                yield
-            finally:
-                self._runtime = None
-
-    def _stop(self, runtime: Runtime) -> None:
-        runtime.publisher.close()
-        if runtime.owns_registry:
-            runtime.registry.close()
-
-    def _start(self, executor: ThreadPoolExecutor) -> Runtime:
-        if self.config.uses_dev_keys:
-            log.warning("using the local stack's development API key; set DVC_PORTAL_API_KEYS")
-        owns_registry = self._registry is None
-        registry = self._registry or RegistryClient(self.settings.schema_registry_url)
-        ensure_accepted_ids_topic(self.settings, self.config.dedupe_retention_days)
-        accepted = AcceptedIds(self.config.dedupe_capacity)
-        count = load_accepted_ids(self.settings, accepted)
-        publisher = Publisher(self.settings, registry, ack_timeout_s=self.config.ack_timeout_s)
-        publisher.warm_up()
-        log.info(
-            "portal connector ready: %d accepted ids loaded, writers %s",
-            count,
-            ", ".join(sorted(self.auth.sources)),
+        spec = InboundSpec(
+            "portal",
+            produces=(DOSSIER_EVENTS, CATALOG_PROCEDURES),
+            ack_timeout_s=config.ack_timeout_s,
+            threads=config.produce_threads,
+            dedupe=config.dedupe,
         )
-        return Runtime(publisher, accepted, executor, registry, owns_registry)
-
-    @property
-    def runtime(self) -> Runtime:
-        if self._runtime is None:
-            raise NotAcknowledged("the connector is not started")
-        return self._runtime
-
-    async def _blocking(self, call: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.runtime.executor, call, *args)
+        self.shell = InboundShell(
+            settings, spec, registry, lambda _: NoViews(),
+            on_marker_failure=self.metrics.marker_failures.inc,
+        )  # fmt: skip
+        if config.uses_dev_keys:
+            log.warning("using the local stack's development API key; set DVC_PORTAL_API_KEYS")
 
     # -- routes ------------------------------------------------------------------------------
     async def post_events(self, request: Request, api_key: str | None) -> JSONResponse:
@@ -128,15 +81,9 @@ class PortalApp:
         batch = validate_batch(
             document, max_events=self.config.max_batch_events, source=caller.source
         )
-        accepted = self.runtime.accepted
-        claim = await accepted.claim([v.marker for v in batch])
-        try:
-            await self._produce(claim, batch, caller.source)
-        except BaseException:
-            accepted.settle(claim, accepted=False)
-            raise
-        accepted.settle(claim, accepted=True)
-        await self._write_markers(claim.fresh)
+        claim = await self.shell.publish_once(
+            [v.marker for v in batch], lambda fresh: self._produce(fresh, batch, caller.source)
+        )
         return self._batch_accepted(claim, batch, caller.source)
 
     async def _produce(self, claim: Claim, batch: list[ValidEvent], source: str) -> None:
@@ -146,21 +93,18 @@ class PortalApp:
             first_by_id.setdefault(valid.event_id, valid)
         recorded_at = datetime.now(UTC)  # one batch, one recording time
         keyed = [
-            Keyed(
+            (
                 m.dossier_id,
-                to_dossier_event(
-                    first_by_id[m.event_id].event, source=source, recorded_at=recorded_at
-                ),
+                to_dossier_event(first_by_id[m.id].event, source=source, recorded_at=recorded_at),
             )
             for m in claim.fresh
         ]
-        if keyed:
-            with self.metrics.produce_seconds.labels("events").time():
-                await self._blocking(self.runtime.publisher.publish_events, keyed)
+        with self.metrics.produce_seconds.labels("events").time():
+            await self.shell.publish(DOSSIER_EVENTS, keyed)
 
     def _batch_accepted(self, claim: Claim, batch: list[ValidEvent], source: str) -> JSONResponse:
         """202 with each event's outcome in request order; counts it in the metrics."""
-        not_yet_answered = {m.event_id for m in claim.fresh}
+        not_yet_answered = {m.id for m in claim.fresh}
         outcomes = []
         for valid in batch:
             fresh = valid.event_id in not_yet_answered
@@ -176,18 +120,6 @@ class PortalApp:
         body = BatchAccepted(accepted=len(claim.fresh), duplicates=duplicates, events=outcomes)
         return JSONResponse(body.model_dump(mode="json"), status_code=202)
 
-    async def _write_markers(self, markers: tuple[Marker, ...]) -> None:
-        if not markers:
-            return
-        try:
-            with self.metrics.produce_seconds.labels("markers").time():
-                await self._blocking(self.runtime.publisher.publish_markers, markers)
-        except NotAcknowledged as exc:
-            # The events are durable; only restart-proof dedupe of these ids is lost, and the
-            # lifecycle processor still drops a resend. Failing the request would invite one.
-            self.metrics.marker_failures.inc()
-            log.warning("accepted-id markers not acknowledged: %s", exc)
-
     async def put_procedure(self, code: str, request: Request, api_key: str | None) -> JSONResponse:
         caller = self.auth.authenticate(api_key, Endpoint.PROCEDURES)
         require_json(request)
@@ -195,7 +127,7 @@ class PortalApp:
         entry = validate_procedure(code, document)
         record = to_procedure(code, entry)
         with self.metrics.produce_seconds.labels("procedures").time():
-            await self._blocking(self.runtime.publisher.publish_procedure, Keyed(code, record))
+            await self.shell.publish(CATALOG_PROCEDURES, [(code, record)])
         self.metrics.procedures.labels(caller.source).inc()
         log.info("procedure %s stored by %s", code, caller.source)
         stored = ProcedureStored(procedure_code=code, updated_at=record["updated_at"].isoformat())
@@ -203,13 +135,7 @@ class PortalApp:
 
     async def healthz(self) -> JSONResponse:
         topic = DOSSIER_EVENTS.name(self.settings.topic_prefix)
-        try:
-            runtime = self.runtime
-            reachable = await asyncio.wait_for(
-                self._blocking(runtime.publisher.broker_reachable, topic), self.config.ack_timeout_s
-            )
-        except (NotAcknowledged, TimeoutError):
-            reachable = False
+        reachable = (await self.shell.readiness()).broker_reachable
         health = Health(
             status="ok" if reachable else "unavailable",
             broker=self.settings.bootstrap_servers,
@@ -217,6 +143,10 @@ class PortalApp:
             broker_reachable=reachable,
         )
         return JSONResponse(health.model_dump(), status_code=200 if reachable else 503)
+
+    async def ready(self) -> JSONResponse:
+        readiness = await self.shell.readiness()
+        return JSONResponse(readiness.body(), status_code=readiness.status_code)
 
     def metrics_response(self) -> Response:
         return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
@@ -231,7 +161,7 @@ def build_app(portal: PortalApp) -> FastAPI:
         title="dvc-hub provincial portal connector",
         version="1.0.0",
         description=_openapi.DESCRIPTION,
-        lifespan=portal.lifespan,
+        lifespan=portal.shell.lifespan,
     )
     app.state.portal = portal
     retry_after = {"Retry-After": str(portal.config.retry_after_s)}
@@ -258,9 +188,9 @@ def build_app(portal: PortalApp) -> FastAPI:
         detail = f"{exc.total} invalid field(s){listed}; nothing was produced"
         return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
-    @app.exception_handler(EventIdConflict)
-    async def _conflict(_: Request, exc: EventIdConflict) -> JSONResponse:
-        detail = "event id(s) already accepted with different content: " + ", ".join(exc.event_ids)
+    @app.exception_handler(IdConflict)
+    async def _conflict(_: Request, exc: IdConflict) -> JSONResponse:
+        detail = "event id(s) already accepted with different content: " + ", ".join(exc.ids)
         return _problem(409, detail + "; nothing was produced")
 
     @app.exception_handler(NotAcknowledged)
@@ -289,6 +219,12 @@ def build_app(portal: PortalApp) -> FastAPI:
     async def healthz() -> JSONResponse:
         """200 when the broker answers with metadata for the events topic, else 503."""
         return await portal.healthz()
+
+    @app.get("/ready", include_in_schema=False)
+    async def ready() -> JSONResponse:
+        """200 once started, the accepted ids loaded and the broker answering; else 503 and
+        what it waits for."""
+        return await portal.ready()
 
     @app.get("/metrics", response_class=Response, **_openapi.METRICS_ROUTE)
     async def metrics() -> Response:

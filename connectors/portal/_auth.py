@@ -15,18 +15,17 @@ PUT /v1/procedures  PROVINCIAL_PORTAL   the province owns its catalogue
 VNPost, payment providers and the signing service have their own connectors: a key of theirs
 is authenticated here (so the answer is 403, not 401) but may write nothing.
 
-Keys are compared by their SHA-256 digests with ``hmac.compare_digest`` against every configured
-key, without stopping at the first match, so timing reveals neither a key's prefix nor its
-length. Keys are never logged; only the source system is.
+Keys are kept and compared as SHA-256 digests in constant time (``hub.apikeys.KeyRing``, shared
+with the query API). Keys are never logged; only the source system is.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+
+from hub.apikeys import KeyRing, key_digest
 
 SOURCE_SYSTEMS = frozenset({
     "PROVINCIAL_PORTAL", "NATIONAL_PORTAL", "ONE_STOP_DESK", "VNPOST", "PAYMENT_PROVIDER",
@@ -66,19 +65,10 @@ class AuthError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class _KeyEntry:
-    digest: bytes
-    source: str
-
-
-def _digest(key: str) -> bytes:
-    return hashlib.sha256(key.encode("utf-8")).digest()
-
-
-def parse_api_keys(spec: str) -> tuple[_KeyEntry, ...]:
-    """Parse ``SYSTEM:key,SYSTEM:key``; raises ``ValueError`` naming the bad entry's position."""
-    entries: list[_KeyEntry] = []
+def parse_api_keys(spec: str) -> KeyRing[str]:
+    """Parse ``SYSTEM:key,SYSTEM:key`` into digests -> source system; raises ``ValueError``
+    naming the bad entry's position (never the entry: it holds a key)."""
+    entries: list[tuple[bytes, str]] = []
     for position, raw in enumerate(spec.split(","), start=1):
         item = raw.strip()
         if not item:
@@ -91,32 +81,29 @@ def parse_api_keys(spec: str) -> tuple[_KeyEntry, ...]:
             raise ValueError(f"API key entry {position}: unknown source system {source!r}")
         if len(key) < 8:
             raise ValueError(f"API key entry {position} ({source}): key shorter than 8 characters")
-        entries.append(_KeyEntry(_digest(key), source))
+        entries.append((key_digest(key), source))
     if not entries:
         raise ValueError("no API keys configured: anonymous writes are not allowed")
-    if len({e.digest for e in entries}) != len(entries):
+    ring = KeyRing.of(entries)
+    if ring.has_duplicates:
         raise ValueError("the same API key is configured twice")
-    return tuple(entries)
+    return ring
 
 
 class ApiKeyAuthenticator:
     """Maps an ``X-API-Key`` header value to a ``Caller``."""
 
     def __init__(self, spec: str) -> None:
-        self._entries = parse_api_keys(spec)
+        self._keys = parse_api_keys(spec)
 
     @property
     def sources(self) -> frozenset[str]:
-        return frozenset(e.source for e in self._entries)
+        return frozenset(self._keys.owners)
 
     def authenticate(self, presented: str | None, endpoint: Endpoint) -> Caller:
         if not presented:
             raise AuthError(401, "missing X-API-Key header")
-        wanted = _digest(presented)
-        found: str | None = None
-        for entry in self._entries:  # no early exit: constant time in the number of keys
-            if hmac.compare_digest(entry.digest, wanted):
-                found = entry.source
+        found = self._keys.find(presented)
         if found is None:
             raise AuthError(401, "unknown API key")
         caller = Caller(found)

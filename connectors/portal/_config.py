@@ -14,12 +14,15 @@ from typing import Any
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.common import DedupeSpec
 from hub.secrets import SecretError, check_secret, dev_default, fill_from_files
 
 # The local stack's only writer: the provincial portal with a well-known key. Published here,
 # hence refused outside development mode; the app also logs a warning when it is in use.
 DEV_API_KEYS = "PROVINCIAL_PORTAL:dev-portal-key"
 API_KEYS_VARIABLE = "DVC_PORTAL_API_KEYS"
+#: The compacted topic of accepted event ids (``connectors.common.ClaimedIds``).
+ACCEPTED_IDS_SUFFIX = "portal.accepted-ids"
 #: Shortest API key accepted in production (each key of the list).
 MIN_KEY_LENGTH = 16
 # Development keys refused in production wherever they appear in the list (a real key next to
@@ -80,6 +83,10 @@ class PortalConfig(BaseSettings):
                 raise SecretError(
                     API_KEYS_VARIABLE, f"entry {position}: key {exc.problem}"
                 ) from None
+
+    @property
+    def dedupe(self) -> DedupeSpec:
+        return DedupeSpec(ACCEPTED_IDS_SUFFIX, self.dedupe_retention_days, self.dedupe_capacity)
 
     @property
     def uses_dev_keys(self) -> bool:

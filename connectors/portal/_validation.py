@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from connectors.portal._dedupe import Marker
+from connectors.common import Marker
 from connectors.portal._models import EVENT_TYPES, PORTAL_EVENT, PortalEvent, ProcedureEntry
 from connectors.portal._rules import FieldError, PathPart, event_errors, procedure_errors
 from connectors.portal._types import ProcedureCode

@@ -18,7 +18,6 @@ Private modules::
     _wsse        UsernameToken PasswordDigest: building, verifying, the nonce replay cache
     _client      VnpostClient (zeep) and the translation of zeep/requests errors
     _callbacks   NotifyStatus -> a StatusNotice -> DossierEvent records (event ids, mapping)
-    _dedupe      callback ids already produced, rebuilt from a compacted topic at start-up
     _orders      the orders the hub created (partner.outcomes followed), checked per callback
     _metrics     Prometheus metrics of the callback app
     _app         the callback app: routes and the order of checks
@@ -39,7 +38,12 @@ Exceptions at the boundaries::
 from __future__ import annotations
 
 from connectors.vnpost._app import create_callback_app
-from connectors.vnpost._callbacks import EVENT_ID_NAMESPACE, StatusNotice
+from connectors.vnpost._callbacks import (
+    CALLBACK_IDS_SUFFIX,
+    EVENT_ID_NAMESPACE,
+    StatusNotice,
+    callback_ids_topic,
+)
 from connectors.vnpost._client import (
     PARTNER,
     POSTAL_CANCEL,
@@ -48,7 +52,6 @@ from connectors.vnpost._client import (
     VnpostClient,
 )
 from connectors.vnpost._config import CALLBACK_PATH, WSDL_PATH, VnpostConfig
-from connectors.vnpost._dedupe import CALLBACK_IDS_SUFFIX, callback_ids_topic
 from connectors.vnpost._metrics import OUTCOMES as CALLBACK_OUTCOMES
 from connectors.vnpost._serve import CLIENT_CA_VARIABLE, serve_callbacks
 from connectors.vnpost._simulator import (

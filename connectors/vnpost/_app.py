@@ -8,7 +8,9 @@ coherence (500, Client), an order the hub created with this waybill and this ord
 (500, Client UNKNOWN_ORDER / ORDER_MISMATCH, after a bounded wait for the orders view: see
 ``_orders``), a callback id reused with other content (500, Client); then it produces the
 events, waits for the broker (500 Server "retry" on timeout) and only then answers ACCEPTED.
-A callback id already produced is answered DUPLICATE without producing.
+A callback id already produced is answered DUPLICATE without producing. Lifespan, ``/ready``,
+acknowledged publishing and the dedupe by callback id are the inbound shell's
+(``connectors.common.InboundShell``).
 ``GET /vnpost/callback?wsdl`` serves the WSDL with this endpoint's configured address
 (``DVC_VNPOST_PUBLIC_URL``); ``/ready`` and ``/metrics`` as every hub process. Logs carry
 outcomes, waybills and order numbers only: never addresses, phones, names, notes or secrets.
@@ -16,35 +18,25 @@ outcomes, waybills and order numbers only: never addresses, phones, names, notes
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from connectors.common import (
-    AckedPublisher,
+    DedupeSpec,
+    IdConflict,
+    InboundShell,
+    InboundSpec,
     NotAcknowledged,
     RequestRefused,
     read_capped,
-    runtime_in_threads,
 )
-from connectors.vnpost._callbacks import StatusNotice, read_notice, to_events
+from connectors.vnpost._callbacks import CALLBACK_IDS_SUFFIX, StatusNotice, read_notice, to_events
 from connectors.vnpost._config import CALLBACK_PATH, VnpostConfig
-from connectors.vnpost._dedupe import (
-    CallbackIds,
-    Claim,
-    Seen,
-    callback_ids_topic,
-    ensure_callback_ids_topic,
-    load_callback_ids,
-)
 from connectors.vnpost._metrics import CONTENT_TYPE_LATEST, CallbackMetrics
 from connectors.vnpost._orders import SentOrders
 from connectors.vnpost._soap import (
@@ -61,27 +53,26 @@ from connectors.vnpost._soap import (
 )
 from connectors.vnpost._waybill import waybill_problem
 from connectors.vnpost._wsse import Clock, UsernameTokenVerifier
-from hub.kafka import ensure_topics
+from hub.materialized import TopicFollower
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DOSSIER_EVENTS, PARTNER_OUTCOMES
 
 log = logging.getLogger("connectors.vnpost.callbacks")
-T = TypeVar("T")
 
 
-@dataclass
-class Runtime:
-    publisher: AckedPublisher
-    ids: CallbackIds
+@dataclass(frozen=True)
+class CallbackViews:
+    """The orders the hub created, which a callback is checked against."""
+
     orders: SentOrders
-    executor: ThreadPoolExecutor
-    registry: RegistryClient
-    owns_registry: bool
+
+    def followers(self) -> Sequence[TopicFollower]:
+        return (self.orders,)
 
 
 class CallbackApp:
-    """Configuration, verifier, metrics and runtime; its methods are the route handlers."""
+    """Configuration, verifier, metrics and the inbound shell; its methods are the handlers."""
 
     def __init__(
         self,
@@ -100,60 +91,31 @@ class CallbackApp:
             **({"clock": clock} if clock is not None else {}),
         )
         self.metrics = CallbackMetrics()
-        self._registry = registry
-        self._runtime: Runtime | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-    @asynccontextmanager
-    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        threads = self.config.produce_threads
-        async with runtime_in_threads(threads, "vnpost", self._start, self._stop) as runtime:
-            self._runtime = runtime
-            try:
-                yield
-            finally:
-                self._runtime = None
-
-    def _stop(self, runtime: Runtime) -> None:
-        runtime.orders.stop()
-        runtime.publisher.close()
-        if runtime.owns_registry:
-            runtime.registry.close()
-
-    def _start(self, executor: ThreadPoolExecutor) -> Runtime:
-        if self.config.uses_dev_secrets:
+        spec = InboundSpec(
+            "vnpost-callbacks",
+            produces=(DOSSIER_EVENTS,),
+            ack_timeout_s=config.ack_timeout_s,
+            threads=config.produce_threads,
+            # The endpoint may start before any outbox: the topic it follows must exist.
+            follows=(PARTNER_OUTCOMES,),
+            dedupe=DedupeSpec(
+                CALLBACK_IDS_SUFFIX, config.dedupe_retention_days, config.dedupe_capacity
+            ),
+            start_timeout_s=config.start_timeout_s,
+        )
+        self.shell = InboundShell(
+            settings,
+            spec,
+            registry,
+            self._views,
+            on_marker_failure=self.metrics.marker_failures.inc,
+        )
+        if config.uses_dev_secrets:
             log.warning("using the local stack's VNPost credentials; set DVC_VNPOST_* secrets")
-        owns_registry = self._registry is None
-        registry = self._registry or RegistryClient(self.settings.schema_registry_url)
-        ensure_callback_ids_topic(self.settings, self.config.dedupe_retention_days)
-        ids = CallbackIds(self.config.dedupe_capacity)
-        count = load_callback_ids(self.settings, ids)
-        # The endpoint may start before any outbox: the topic it follows must exist.
-        ensure_topics(self.settings, [PARTNER_OUTCOMES])
-        publisher = AckedPublisher(
-            self.settings, registry, client_id="dvchub-vnpost-callbacks",
-            ack_timeout_s=self.config.ack_timeout_s,
-        )  # fmt: skip
-        orders = SentOrders(
-            self.settings, serde_for(PARTNER_OUTCOMES, self.settings.topic_prefix, registry)
-        )
-        try:
-            publisher.warm_up(DOSSIER_EVENTS)
-            if not orders.start().wait_ready(self.config.start_timeout_s):
-                raise TimeoutError(
-                    f"{orders.topic} did not load in {self.config.start_timeout_s} s"
-                )
-        except BaseException:
-            orders.stop()
-            publisher.close()
-            raise
-        log.info(
-            "vnpost callback endpoint ready: %d callback ids, %d orders loaded", count, len(orders)
-        )
-        return Runtime(publisher, ids, orders, executor, registry, owns_registry)
 
-    async def _blocking(self, runtime: Runtime, call: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(runtime.executor, call, *args)
+    def _views(self, registry: RegistryClient) -> CallbackViews:
+        serde = serde_for(PARTNER_OUTCOMES, self.settings.topic_prefix, registry)
+        return CallbackViews(SentOrders(self.settings, serde))
 
     # -- POST /vnpost/callback ---------------------------------------------------------------
     async def callback(self, request: Request) -> Response:
@@ -200,37 +162,27 @@ class CallbackApp:
                 outcome="bad_waybill",
                 error_code="INVALID_WAYBILL",
             )
-        runtime = self._require_runtime()
-        await runtime.orders.check(notice, self.config.order_wait_s)
-        claim = await runtime.ids.claim(notice.callback_id, notice.fingerprint, notice.dossier_id)
-        if claim.seen is Seen.CONFLICT:
+        try:
+            runtime = self.shell.runtime
+        except NotAcknowledged as exc:
+            raise SoapFault("Server", f"{exc}; retry", outcome="not_acknowledged") from exc
+        await runtime.views.orders.check(notice, self.config.order_wait_s)
+        try:
+            claim = await self.shell.publish_once([notice.marker], lambda _: self._produce(notice))
+        except IdConflict as exc:
             raise client_fault(
                 f"CallbackId {notice.callback_id} was used before with other content",
                 outcome="conflict",
                 error_code="IDEMPOTENCY_CONFLICT",
-            )
-        if claim.seen is Seen.DUPLICATE:
-            return "DUPLICATE", notice
-        try:
-            await self._produce(runtime, notice)
-        except BaseException:
-            runtime.ids.settle(claim, produced=False)
-            raise
-        runtime.ids.settle(claim, produced=True)
-        await self._write_marker(runtime, claim)
-        return "ACCEPTED", notice
+            ) from exc
+        return ("ACCEPTED" if claim.is_new(notice.callback_id) else "DUPLICATE"), notice
 
-    def _require_runtime(self) -> Runtime:
-        if self._runtime is None:
-            raise SoapFault("Server", "the endpoint is starting; retry", outcome="not_acknowledged")
-        return self._runtime
-
-    async def _produce(self, runtime: Runtime, notice: StatusNotice) -> None:
+    async def _produce(self, notice: StatusNotice) -> None:
         events = to_events(notice, recorded_at=datetime.now(UTC))
         keyed = [(notice.dossier_id, event) for event in events]
         try:
             with self.metrics.produce_seconds.time():
-                await self._blocking(runtime, runtime.publisher.publish, DOSSIER_EVENTS, keyed)
+                await self.shell.publish(DOSSIER_EVENTS, keyed)
         except NotAcknowledged as exc:
             log.warning("callback events not acknowledged, answering a Server fault: %s", exc)
             raise SoapFault(
@@ -239,21 +191,6 @@ class CallbackApp:
                 outcome="not_acknowledged",
             ) from exc
 
-    async def _write_marker(self, runtime: Runtime, claim: Claim) -> None:
-        topic = callback_ids_topic(self.settings)
-        try:
-            await self._blocking(
-                runtime,
-                runtime.publisher.publish_bytes,
-                topic,
-                [(claim.callback_id, claim.marker())],
-            )
-        except NotAcknowledged as exc:
-            # The events are durable; only restart-proof dedupe of this id is lost, and the
-            # event ids (derived from the callback) let downstream dedupe drop a resend.
-            self.metrics.marker_failures.inc()
-            log.warning("callback-id marker not acknowledged: %s", exc)
-
     # -- the rest ----------------------------------------------------------------------------
     def wsdl(self, request: Request) -> Response:
         # the configured address: a Host header is the caller's to choose
@@ -261,25 +198,10 @@ class CallbackApp:
         return Response(document, media_type=CONTENT_TYPE)
 
     async def ready(self) -> JSONResponse:
-        runtime = self._runtime
-        reachable = False
-        if runtime is not None:
-            topic = DOSSIER_EVENTS.name(self.settings.topic_prefix)
-            try:
-                reachable = await asyncio.wait_for(
-                    self._blocking(runtime, runtime.publisher.broker_reachable, topic),
-                    self.config.ack_timeout_s,
-                )
-            except TimeoutError:
-                reachable = False
-        body = {
-            "status": "ready" if reachable else "not ready",
-            "started": runtime is not None,
-            "broker_reachable": reachable,
-            "callback_ids": len(runtime.ids) if runtime is not None else 0,
-            "orders": len(runtime.orders) if runtime is not None else 0,
-        }
-        return JSONResponse(body, status_code=200 if reachable else 503)
+        readiness = await self.shell.readiness()
+        started = self.shell.started
+        orders = len(started.views.orders) if started is not None else 0
+        return JSONResponse({**readiness.body(), "orders": orders}, readiness.status_code)
 
 
 def _require_soap_media_type(request: Request) -> None:
@@ -297,7 +219,7 @@ def build_app(callbacks: CallbackApp) -> FastAPI:
     app = FastAPI(
         title="dvc-hub VNPost callback endpoint",
         version="1.0.0",
-        lifespan=callbacks.lifespan,
+        lifespan=callbacks.shell.lifespan,
         openapi_url=None,
         docs_url=None,
         redoc_url=None,

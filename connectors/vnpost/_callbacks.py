@@ -23,13 +23,21 @@ from typing import Any, Final
 
 from lxml import etree
 
+from connectors.common import Marker
 from connectors.vnpost._soap import client_fault, required_text, text
 from connectors.vnpost._types import DIRECTION, HUB_STATUS, ONLY_FOR
 from hub.events import new_event
+from hub.settings import Settings
 
 #: Namespace of the callback-derived event ids (uuid5).
 EVENT_ID_NAMESPACE: Final = uuid.UUID("6f1b8d52-3c1e-5a0e-9d54-7a0c2b6e4f31")
 SOURCE: Final = "VNPOST"
+#: The compacted topic of the callback ids already produced (``connectors.common.ClaimedIds``).
+CALLBACK_IDS_SUFFIX: Final = "vnpost.callback-ids"
+
+
+def callback_ids_topic(settings: Settings) -> str:
+    return f"{settings.topic_prefix}{CALLBACK_IDS_SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,11 @@ class StatusNotice:
             self.event_time.isoformat(), self.location or "", self.note or "",
         )  # fmt: skip
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+    @property
+    def marker(self) -> Marker:
+        """What the dedupe remembers of this callback once its events are on the broker."""
+        return Marker(self.callback_id, self.fingerprint, self.dossier_id)
 
     def event_id(self, payload_name: str = "PostalStatusChanged") -> str:
         name = f"{self.waybill_number}|{self.status}|{self.callback_id}"

@@ -5,9 +5,9 @@ officer, separated by ``;``) or from the TOML file ``DVC_API_KEYS_FILE`` (``[[ke
 ``name``, ``role``, ``agency`` for an officer, and ``key``). Instead of the key itself an entry may
 give ``sha256=<hex>`` (TOML: ``sha256 = "<hex>"``), so the configuration need not hold it at all.
 
-Only the SHA-256 of each key is kept in memory. A presented key is hashed and compared with every
-configured digest in constant time (``hmac.compare_digest``, no early exit), so neither the
-comparison nor the position of a match leaks through timing. Keys and callers' names never go to
+Only the SHA-256 of each key is kept in memory, and a presented key is looked up in constant
+time (``hub.apikeys.KeyRing``, shared with the portal connector), so neither the comparison nor
+the position of a match leaks through timing. Keys and callers' names never go to
 a log: a refusal logs nothing but its status.
 
 Roles:
@@ -24,19 +24,19 @@ The KPI reports are published aggregates: every role may read them, though still
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException, Request
 
+from hub.apikeys import DIGEST_BYTES, KeyRing, key_digest
 from hub.secrets import DEV_FLAG, dev_secrets_allowed
 
 logger = logging.getLogger("hub.api")
@@ -96,10 +96,6 @@ class ApiKey:
     digest: bytes
 
 
-def _digest(key: str) -> bytes:
-    return hashlib.sha256(key.encode("utf-8")).digest()
-
-
 def api_key(name: str, role: str, secret: str, agency: str | None = None) -> ApiKey:
     """One configured key; ``secret`` is the key itself or ``sha256=<hex>`` of it."""
     try:
@@ -113,12 +109,12 @@ def api_key(name: str, role: str, secret: str, agency: str | None = None) -> Api
             digest = bytes.fromhex(secret.removeprefix("sha256="))
         except ValueError:
             digest = b""
-        if len(digest) != 32:
-            raise ValueError(f"API key {name!r}: sha256= needs 64 hex digits")
+        if len(digest) != DIGEST_BYTES:
+            raise ValueError(f"API key {name!r}: sha256= needs {2 * DIGEST_BYTES} hex digits")
     elif len(secret) < MIN_KEY_LENGTH:
         raise ValueError(f"API key {name!r}: keys must be at least {MIN_KEY_LENGTH} characters")
     else:
-        digest = _digest(secret)
+        digest = key_digest(secret)
     return ApiKey(Caller(name, parsed, agency or None), digest)
 
 
@@ -128,12 +124,11 @@ class ApiKeys:
 
     def identify(self, presented: str) -> Caller | None:
         """The caller owning ``presented``, or None; constant time in the key's content."""
-        digest = _digest(presented)
-        found: Caller | None = None
-        for key in self.keys:
-            if hmac.compare_digest(key.digest, digest):
-                found = key.caller
-        return found
+        return self._ring.find(presented)
+
+    @cached_property
+    def _ring(self) -> KeyRing[Caller]:
+        return KeyRing.of((key.digest, key.caller) for key in self.keys)
 
 
 def parse_api_keys(text: str) -> ApiKeys:

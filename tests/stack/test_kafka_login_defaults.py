@@ -86,8 +86,8 @@ def test_the_table_names_the_connectors_own_topics() -> None:
     """hub/ may not import connectors/, so the ACL table repeats their state topics' names."""
     from connectors.bank._settled import SETTLED_SUFFIX
     from connectors.national._intake import INTAKE_STATE_SUFFIX
-    from connectors.portal._dedupe import ACCEPTED_IDS_SUFFIX
-    from connectors.vnpost._dedupe import CALLBACK_IDS_SUFFIX
+    from connectors.portal import ACCEPTED_IDS_SUFFIX
+    from connectors.vnpost import CALLBACK_IDS_SUFFIX
     from hub.stack import _acls
 
     assert _acls.PORTAL_ACCEPTED_IDS == ACCEPTED_IDS_SUFFIX

@@ -18,9 +18,15 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from connectors.bank import BankConfig, create_ipn_app
+from connectors.bank import (
+    BankConfig,
+    BankSimulator,
+    PaygovSimulator,
+    VnpaySimulator,
+    create_ipn_app,
+)
 from hub.events import payload_name_of
-from hub.kafka import make_producer, read_to_end
+from hub.kafka import ensure_topics, make_producer, read_to_end
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DOSSIER_EVENTS, PAYMENTS
@@ -78,7 +84,13 @@ class RunningIpn:
         assert not self.thread.is_alive(), "uvicorn did not stop"
 
 
-def start_ipn(settings: Settings, registry: RegistryClient, config: BankConfig) -> RunningIpn:
+def start_ipn(
+    settings: Settings, registry: RegistryClient, config: BankConfig, *, provision: bool = True
+) -> RunningIpn:
+    """The IPN app served on loopback; ``provision``: create ``dossier.events`` first (the
+    provisioning's job: the app creates only the topics it follows)."""
+    if provision:
+        ensure_topics(settings, [DOSSIER_EVENTS])
     app = create_ipn_app(settings, config, registry=registry)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -195,3 +207,18 @@ def dossier_events(
         if payload_name is None or payload_name_of(event) == payload_name:
             found.append((record.key.decode(), event))
     return found
+
+
+SIMULATORS = {"paygov": PaygovSimulator, "vnpay": VnpaySimulator}
+
+
+@pytest.fixture(params=["paygov", "vnpay"])
+def provider(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def sim(provider: str, bank_config: BankConfig, ipn: RunningIpn) -> Iterator[BankSimulator]:
+    with SIMULATORS[provider](bank_config, ipn_url=ipn.ipn_url(provider)) as sim:
+        sim.faults.callback_backoff_s = 0.05
+        yield sim
