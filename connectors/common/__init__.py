@@ -7,6 +7,11 @@ read_capped       a request body, refused with 413 as soon as it exceeds a limit
 require_json      415 unless the body is declared application/json
 runtime_in_threads  an endpoint's lifespan: the blocking runtime started and stopped in threads
 
+For the government's JSON APIs (the national portal, EMC)::
+
+IDEMPOTENCY_HEADER  the header carrying a command's idempotency key
+to_portal / from_portal  yyyyMMddHHmmss in Vietnam time <-> aware datetimes (VIETNAM)
+
 For the partner simulators::
 
 ServerThread      an ASGI app served by uvicorn in a daemon thread
@@ -16,12 +21,21 @@ FaultSwitches     counted faults (5xx, timeouts, malformed, lost replies) armed 
 
 from connectors.common._body import RequestRefused, read_capped, require_json
 from connectors.common._faults import FAULT_KINDS, FaultKind, FaultSwitches
+from connectors.common._gov import (
+    IDEMPOTENCY_HEADER,
+    VIETNAM,
+    from_portal,
+    to_portal,
+    to_portal_or_none,
+)
 from connectors.common._lifespan import runtime_in_threads
 from connectors.common._publisher import AckedPublisher, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
 
 __all__ = [
     "FAULT_KINDS",
+    "IDEMPOTENCY_HEADER",
+    "VIETNAM",
     "AckedPublisher",
     "FaultKind",
     "FaultSwitches",
@@ -29,7 +43,10 @@ __all__ = [
     "RequestRefused",
     "ServerThread",
     "SimulatorServer",
+    "from_portal",
     "read_capped",
     "require_json",
     "runtime_in_threads",
+    "to_portal",
+    "to_portal_or_none",
 ]
