@@ -12,6 +12,13 @@ For the government's JSON APIs (the national portal, EMC)::
 IDEMPOTENCY_HEADER  the header carrying a command's idempotency key
 to_portal / from_portal  yyyyMMddHHmmss in Vietnam time <-> aware datetimes (VIETNAM)
 
+Declaring a partner (``connectors.partners`` lists them)::
+
+PartnerSpec       name, command types, client, simulator, inbound endpoints, workload
+Inbound           an endpoint by which the partner calls the hub (a dvchub command)
+Workload          the commands the bench and the contract test send; what the simulator holds
+Received          ... summed up; Payload: one command's (type, record name, payload)
+
 For the partner simulators::
 
 ServerThread      an ASGI app served by uvicorn in a daemon thread
@@ -31,6 +38,7 @@ from connectors.common._gov import (
 from connectors.common._lifespan import runtime_in_threads
 from connectors.common._publisher import AckedPublisher, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
+from connectors.common._spec import Inbound, PartnerSpec, Payload, Received, Workload
 
 __all__ = [
     "FAULT_KINDS",
@@ -39,10 +47,15 @@ __all__ = [
     "AckedPublisher",
     "FaultKind",
     "FaultSwitches",
+    "Inbound",
     "NotAcknowledged",
+    "PartnerSpec",
+    "Payload",
+    "Received",
     "RequestRefused",
     "ServerThread",
     "SimulatorServer",
+    "Workload",
     "from_portal",
     "read_capped",
     "require_json",
