@@ -18,6 +18,7 @@ Private modules::
     _client     NationalPortalClient; portal errors -> outbox Transient / Permanent
     _intake     NationalIntake: listing -> DossierSubmitted (...), cursor and dedupe topic
     _sim        NationalPortalSimulator
+    _spec       SPEC: the national portal as a PartnerSpec (connectors.partners)
     _openapi    renders openapi.json
 
 Exceptions::
