@@ -40,15 +40,13 @@ breaker. Commands/s, the 5xx served (attempts beyond the first) and retries; the
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -58,74 +56,16 @@ from kafka import TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
-from bench._partner_workloads import (
-    ADAPTERS,
-    PARTNERS,
-    Partner,
-    Received,
-    command_records,
-    make_client,
-)
+from bench._partner_workloads import Direct, check, command_records, limit
 from bench._report import delete_topics, percentile
-from connectors.outbox import CallFailed, Command, group_for
+from connectors.common import PartnerSpec, Received
+from connectors.outbox import group_for
+from connectors.partners import NAMES, spec
 from hub.kafka import ensure_topics, make_consumer, make_producer
 from hub.processing import WorkerProcess
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings, get_settings
 from hub.topics import DEADLETTER, DOSSIER_EVENTS, PARTNER_COMMANDS, PARTNER_OUTCOMES
-
-# -- 1. the limit: the client against the simulator, no Kafka -----------------------------------
-
-
-@dataclass(frozen=True)
-class Direct:
-    calls: int
-    seconds: float
-    latencies: list[float]
-    failures: dict[str, int]
-
-
-def direct_calls(partner: str, url: str, lanes: list[list[Command]], concurrency: int) -> Direct:
-    """In a child process: ``lanes`` (one dossier's commands each, in order) called from
-    ``concurrency`` threads."""
-    client = make_client(partner, url)
-
-    def run_lane(lane: list[Command]) -> tuple[list[float], list[str]]:
-        latencies, failures = [], []
-        for command in lane:
-            started = time.perf_counter()
-            try:
-                client.call(command, 1)
-            except CallFailed as exc:
-                failures.append(exc.code)
-            latencies.append(time.perf_counter() - started)
-        return latencies, failures
-
-    all_latencies: list[float] = []
-    failed: Counter[str] = Counter()
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        for latencies, failures in pool.map(run_lane, lanes):
-            all_latencies.extend(latencies)
-            failed.update(failures)
-    seconds = time.perf_counter() - started
-    client.close()
-    return Direct(len(all_latencies), seconds, all_latencies, dict(failed))
-
-
-def limit(partner: Partner, records: list[dict[str, Any]], concurrency: int) -> Direct:
-    lanes: dict[str, list[Command]] = {}
-    for record in records:
-        lanes.setdefault(record["dossier_id"], []).append(Command.of_record(record))
-    context = multiprocessing.get_context("spawn")
-    with partner.simulator() as sim, ProcessPoolExecutor(1, mp_context=context) as pool:
-        direct = pool.submit(
-            direct_calls, partner.name, partner.url(sim), list(lanes.values()), concurrency
-        ).result()
-        received = partner.received(sim)
-    check(f"{partner.name} direct", len(records), received, failures=direct.failures)
-    return direct
-
 
 # -- 2. the outbox ------------------------------------------------------------------------------
 
@@ -175,7 +115,7 @@ class Run:
 class Storm:
     """Tops up the simulator's 5xx so that about ``ratio`` of the calls get one."""
 
-    partner: Partner
+    partner: PartnerSpec
     sim: Any
     ratio: float
     armed: int = 0
@@ -183,10 +123,10 @@ class Storm:
 
     def run(self) -> None:
         while not self.stop.wait(0.01):
-            effects = self.partner.received(self.sim).effects
+            effects = self.partner.workload.received(self.sim).effects
             want = int(effects * self.ratio / (1 - self.ratio)) + 1
             if want > self.armed:
-                self.partner.fail_next(self.sim, want - self.armed)
+                self.partner.workload.fail_next(self.sim, want - self.armed)
                 self.armed = want
 
 
@@ -200,8 +140,8 @@ def produce_commands(settings: Settings, serde: AvroSerde, records: list[dict[st
 
 
 def outbox_run(
-    partner: Partner, settings: Settings, registry: RegistryClient, records: list[dict[str, Any]],
-    args: argparse.Namespace, work_dir: Path, *, storm: bool,
+    partner: PartnerSpec, settings: Settings, registry: RegistryClient,
+    records: list[dict[str, Any]], args: argparse.Namespace, work_dir: Path, *, storm: bool,
 ) -> Run:  # fmt: skip
     ensure_topics(settings, [PARTNER_COMMANDS, PARTNER_OUTCOMES, DOSSIER_EVENTS, DEADLETTER])
     produce_commands(
@@ -217,7 +157,7 @@ def outbox_run(
         worker = WorkerProcess(
             "dvchub.outbox", settings, log,
             args=("--partner", partner.name, "--concurrency", str(args.concurrency)),
-            env=partner.env(partner.url(sim)),
+            env=partner.workload.env(partner.workload.url(sim)),
         )  # fmt: skip
         started = time.monotonic()
         try:
@@ -228,7 +168,7 @@ def outbox_run(
             if flood and dripper:
                 flood.stop.set()
                 dripper.join(5)
-        run.received = partner.received(sim)
+        run.received = partner.workload.received(sim)
         run.fives = flood.armed if flood else 0
     kinds = run.kinds()
     problems = [f"{len(records) - len(run.outcomes):,} commands without an outcome"] if len(
@@ -280,26 +220,6 @@ def collect(
     return Run(len(wanted), wall_s, ready_s, outcomes, total, Received(0, 0, ""), "")
 
 
-def check(
-    label: str, commands: int, received: Received, *, failures: Mapping[str, int] | None = None,
-    outcomes: int | None = None, extra: list[str] | None = None,
-) -> None:  # fmt: skip
-    problems = list(received.problems) + list(extra or ())
-    if received.effects != commands:
-        problems.append(f"{received.effects:,} effects at the simulator for {commands:,} commands")
-    if failures:
-        problems.append(f"failed calls {dict(failures)}")
-    if outcomes is not None and outcomes != commands:
-        problems.append(f"{outcomes:,} outcome records for {commands:,} commands")
-    verdict = "OK" if not problems else "FAIL: " + "; ".join(problems)
-    records = "" if outcomes is None else f"; {outcomes:,} outcome records"
-    print(f"  CHECK {label}: {commands:,} commands -> simulator {received.effects:,} effects "
-          f"({received.detail}), {received.duplicates:,} duplicates deduped{records}: "
-          f"{verdict}")  # fmt: skip
-    if problems:
-        raise SystemExit(f"FAIL: {label}: {'; '.join(problems)}")
-
-
 # -- the worker's metrics -------------------------------------------------------------------------
 
 
@@ -341,10 +261,10 @@ class Row:
 
 
 def bench_partner(
-    partner: Partner, base: str, registry: RegistryClient, args: argparse.Namespace,
+    partner: PartnerSpec, base: str, registry: RegistryClient, args: argparse.Namespace,
     work_dir: Path,
 ) -> Row:  # fmt: skip
-    dossiers = max(args.dossiers, -(-args.commands // partner.max_per_dossier))
+    dossiers = max(args.dossiers, -(-args.commands // partner.workload.max_per_dossier))
     records = command_records(partner, args.commands, dossiers, base)
     print(f"{partner.name}: {len(records):,} commands over {dossiers:,} dossiers "
           f"({len(records) / dossiers:.1f} each), concurrency {args.concurrency}")  # fmt: skip
@@ -413,7 +333,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--partners", default=",".join(PARTNERS), help="comma-separated")
+    parser.add_argument("--partners", default=",".join(NAMES), help="comma-separated")
     parser.add_argument("--commands", type=int, default=2_000, help="commands per partner")
     parser.add_argument("--dossiers", type=int, default=200, help="dossiers they are spread over")
     parser.add_argument("--concurrency", type=int, default=16, help="outbox lanes / threads")
@@ -424,9 +344,9 @@ def main() -> None:
     parser.add_argument("--keep-topics", action="store_true", help="do not delete the topics")
     args = parser.parse_args()
     names = [n.strip() for n in args.partners.split(",") if n.strip()]
-    unknown = set(names) - set(PARTNERS)
+    unknown = set(names) - set(NAMES)
     if unknown or not names:
-        parser.error(f"--partners: choose from {', '.join(PARTNERS)}")
+        parser.error(f"--partners: choose from {', '.join(NAMES)}")
     if not 0 < args.storm_ratio < 1 or args.commands < 1 or args.dossiers < 1:
         parser.error("need 0 < --storm-ratio < 1, --commands >= 1, --dossiers >= 1")
     base = f"bench.partners.{uuid.uuid4().hex[:8]}."
@@ -436,7 +356,7 @@ def main() -> None:
     rows = []
     with RegistryClient(get_settings().schema_registry_url) as registry:
         for name in names:
-            rows.append(bench_partner(ADAPTERS[name], base, registry, args, work_dir))
+            rows.append(bench_partner(spec(name), base, registry, args, work_dir))
     print_table(rows)
     print(f"total {time.monotonic() - began:.0f} s")
 

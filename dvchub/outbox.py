@@ -1,5 +1,6 @@
 """An outbox worker for one partner, composed from outside the core: ``connectors.outbox`` drives
-the partner's client (``connectors.<partner>``), each configured from its ``DVC_*`` variables.
+the client of the partner's spec (``connectors.partners``), configured from its ``DVC_*``
+variables.
 
     python -m dvchub.outbox worker --partner national --web-port 6070
 
@@ -12,62 +13,19 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import FrameType
 
 from connectors.outbox import (
     BreakerPolicy,
     OutboxOptions,
     OutboxWorker,
-    PartnerClient,
     RetryPolicy,
 )
+from connectors.partners import NAMES, UnknownPartner, spec
 from hub.logs import configure_logging
 from hub.secrets import SecretError
 from hub.settings import Settings, get_settings
-
-
-# Each factory checks its partner's secrets (hub.secrets) before the client exists, hence
-# before the worker consumes anything: SecretError stops the process (exit 2 in main).
-def _vnpost() -> PartnerClient:
-    from connectors.vnpost import VnpostClient, VnpostConfig
-
-    config = VnpostConfig()
-    config.require_outbound_secrets()
-    return VnpostClient(config)
-
-
-def _national() -> PartnerClient:
-    from connectors.national import NationalConfig, NationalPortalClient
-
-    config = NationalConfig()
-    config.require_secrets()
-    return NationalPortalClient(config)
-
-
-def _emc() -> PartnerClient:
-    from connectors.emc import EmcClient, EmcConfig
-
-    config = EmcConfig()
-    config.require_secrets()
-    return EmcClient(config)
-
-
-def _bank() -> PartnerClient:
-    from connectors.bank import BankClient, BankConfig
-
-    config = BankConfig()
-    config.require_secrets()
-    return BankClient(config)
-
-
-#: Partner name -> its outbound client, from its own configuration.
-CLIENTS: dict[str, Callable[[], PartnerClient]] = {
-    "vnpost": _vnpost,
-    "national": _national,
-    "emc": _emc,
-    "bank": _bank,
-}
 
 
 def options_from(args: argparse.Namespace) -> OutboxOptions:
@@ -88,7 +46,7 @@ def options_from(args: argparse.Namespace) -> OutboxOptions:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--partner", choices=sorted(CLIENTS), required=True)
+    parser.add_argument("--partner", choices=NAMES, required=True)
     parser.add_argument("--web-port", type=int, default=6070)
     parser.add_argument("--web-host", default="127.0.0.1")
     parser.add_argument("--no-web", action="store_true")
@@ -103,8 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(partner: str, options: OutboxOptions, settings: Settings | None = None) -> None:
-    """Run ``partner``'s outbox worker until SIGTERM / SIGINT."""
-    worker = OutboxWorker(settings or get_settings(), CLIENTS[partner](), options)
+    """Run ``partner``'s outbox worker until SIGTERM / SIGINT. ``UnknownPartner`` names the
+    known ones; its spec's client factory checks the partner's secrets (``SecretError``)
+    before the worker consumes anything."""
+    worker = OutboxWorker(settings or get_settings(), spec(partner).client(), options)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         worker.stop()
@@ -124,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         run(args.partner, options_from(args))
     except SecretError as exc:
         parser.exit(2, f"{parser.prog}: refusing to start: {exc}\n")
+    except UnknownPartner as exc:
+        parser.exit(2, f"{parser.prog}: {exc}\n")
 
 
 if __name__ == "__main__":

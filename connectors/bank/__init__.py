@@ -31,7 +31,9 @@ Private modules::
     _ipn        the IPN app and its order of checks
     _serve      serve_ipn: secrets, TLS / mutual TLS (DVC_BANK_CLIENT_CA_FILE), uvicorn
     _ledger     simulator ledger and the reconciliation CSV
-    _sim        the simulators
+    _sim        the simulators: API, payment page, ledger levers
+    _sim_ipn    their callbacks (IPN) to the hub, SimulatorFaults
+    _spec       SPEC: the providers as a PartnerSpec (connectors.partners)
     __main__    python -m connectors.bank ipn | simulator paygov|vnpay --port N --ipn-url URL
 
 Exceptions::
@@ -93,7 +95,8 @@ from connectors.bank._paygov import PaygovDialect, paygov_checksum
 from connectors.bank._protocols import dialect_for
 from connectors.bank._serve import CLIENT_CA_VARIABLE, serve_ipn
 from connectors.bank._settled import SETTLED_SUFFIX, settled_topic
-from connectors.bank._sim import BankSimulator, PaygovSimulator, SimulatorFaults, VnpaySimulator
+from connectors.bank._sim import BankSimulator, PaygovSimulator, VnpaySimulator
+from connectors.bank._sim_ipn import SimulatorFaults
 from connectors.bank._vnpay import VnpayDialect, vnpay_hash_data, vnpay_secure_hash
 
 __all__ = [

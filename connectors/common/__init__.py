@@ -16,6 +16,18 @@ NotReady          a request before the views are loaded: the partner is told to 
 ClaimedIds        produced ids, followed from a compacted marker topic; ``claim``/``settle``
 Marker, Claim, DedupeSpec, IdConflict   its parts
 
+For the government's JSON APIs (the national portal, EMC)::
+
+IDEMPOTENCY_HEADER  the header carrying a command's idempotency key
+to_portal / from_portal  yyyyMMddHHmmss in Vietnam time <-> aware datetimes (VIETNAM)
+
+Declaring a partner (``connectors.partners`` lists them)::
+
+PartnerSpec       name, command types, client, simulator, inbound endpoints, workload
+Inbound           an endpoint by which the partner calls the hub (a dvchub command)
+Workload          the commands the bench and the contract test send; what the simulator holds
+Received          ... summed up; Payload: one command's (type, record name, payload)
+
 For the partner simulators::
 
 ServerThread      an ASGI app served by uvicorn in a daemon thread
@@ -26,6 +38,13 @@ FaultSwitches     counted faults (5xx, timeouts, malformed, lost replies) armed 
 from connectors.common._body import RequestRefused, read_capped, require_json
 from connectors.common._dedupe import Claim, ClaimedIds, DedupeSpec, IdConflict, Marker
 from connectors.common._faults import FAULT_KINDS, FaultKind, FaultSwitches
+from connectors.common._gov import (
+    IDEMPOTENCY_HEADER,
+    VIETNAM,
+    from_portal,
+    to_portal,
+    to_portal_or_none,
+)
 from connectors.common._inbound import (
     InboundShell,
     InboundSpec,
@@ -38,9 +57,12 @@ from connectors.common._inbound import (
 from connectors.common._lifespan import runtime_in_threads
 from connectors.common._publisher import AckedPublisher, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
+from connectors.common._spec import Inbound, PartnerSpec, Payload, Received, Workload
 
 __all__ = [
     "FAULT_KINDS",
+    "IDEMPOTENCY_HEADER",
+    "VIETNAM",
     "AckedPublisher",
     "Claim",
     "ClaimedIds",
@@ -48,19 +70,27 @@ __all__ = [
     "FaultKind",
     "FaultSwitches",
     "IdConflict",
+    "Inbound",
     "InboundShell",
     "InboundSpec",
     "Marker",
     "NoViews",
     "NotAcknowledged",
     "NotReady",
+    "PartnerSpec",
+    "Payload",
     "Readiness",
+    "Received",
     "RequestRefused",
     "Runtime",
     "ServerThread",
     "SimulatorServer",
     "Views",
+    "Workload",
+    "from_portal",
     "read_capped",
     "require_json",
     "runtime_in_threads",
+    "to_portal",
+    "to_portal_or_none",
 ]

@@ -11,7 +11,8 @@ Private modules::
     _config   EmcConfig (DVC_EMC_URL, DVC_EMC_TOKEN, DVC_EMC_TIMEOUT_S)
     _wire     EMC's JSON as pydantic models, the code tables, error codes
     _client   EmcClient; httpx errors and EMC's answers -> outbox errors, in one place
-    _sim      EmcSimulator (fault switches and the server thread from connectors.national)
+    _sim      EmcSimulator (fault switches and the server from connectors.common)
+    _spec     SPEC: EMC as a PartnerSpec (connectors.partners)
     _openapi  renders openapi.json
 
 Exceptions: none of its own. The outbox's ``connectors.outbox`` hierarchy is raised directly::

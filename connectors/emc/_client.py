@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from connectors.common import IDEMPOTENCY_HEADER, to_portal
 from connectors.emc._config import EmcConfig
 from connectors.emc._wire import OK, TRACKING_PATH, Reply, TrackingRecord
-from connectors.national import IDEMPOTENCY_HEADER, to_portal
 from connectors.outbox import Accepted, CallFailed, Command, EventDraft, Permanent, Transient
 
 PARTNER = "emc"

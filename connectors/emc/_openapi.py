@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from connectors.common import IDEMPOTENCY_HEADER
 from connectors.emc._wire import TRACKING_PATH, Reply, TrackingRecord
-from connectors.national import IDEMPOTENCY_HEADER
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 _REF = "#/components/schemas/{model}"

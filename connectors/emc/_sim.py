@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from connectors.common import (
+    IDEMPOTENCY_HEADER,
     FaultSwitches,
     RequestRefused,
     SimulatorServer,
@@ -36,7 +37,6 @@ from connectors.emc._wire import (
     VALIDATION_FAILED,
     TrackingRecord,
 )
-from connectors.national import IDEMPOTENCY_HEADER
 
 MAX_BODY = 64 * 1024
 

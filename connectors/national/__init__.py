@@ -10,7 +10,7 @@ Private modules::
 
     _config     NationalConfig (DVC_NATIONAL_URL / _USERNAME / _PASSWORD ...)
     _wire       the portal's JSON as pydantic models, service names, error codes
-    _dates      yyyyMMddHHmmss (Vietnam time) <-> aware UTC datetimes: the one conversion
+    _dates      yyyyMMddHHmmss (Vietnam time) <-> aware UTC datetimes (connectors.common)
     _states     string states -> TrangThai codes, codes <-> DossierStatus symbols
     _errors     the portal error hierarchy (below)
     _transport  httpx: login, renewal, service calls; every httpx error translated here
@@ -18,6 +18,7 @@ Private modules::
     _client     NationalPortalClient; portal errors -> outbox Transient / Permanent
     _intake     NationalIntake: listing -> DossierSubmitted (...), cursor and dedupe topic
     _sim        NationalPortalSimulator
+    _spec       SPEC: the national portal as a PartnerSpec (connectors.partners)
     _openapi    renders openapi.json
 
 Exceptions::
@@ -33,6 +34,7 @@ a command that cannot be built (a code out of range) is ``Permanent("INVALID_COM
 
 from __future__ import annotations
 
+from connectors.common import IDEMPOTENCY_HEADER, VIETNAM, from_portal, to_portal
 from connectors.national._client import (
     NATIONAL_DOSSIER_SYNC,
     NATIONAL_PROGRESS_UPDATE,
@@ -41,7 +43,6 @@ from connectors.national._client import (
     to_call_failed,
 )
 from connectors.national._config import DEV_PASSWORD, DEV_USERNAME, NationalConfig
-from connectors.national._dates import VIETNAM, from_portal, to_portal
 from connectors.national._errors import (
     NationalPortalError,
     PortalRefused,
@@ -65,7 +66,7 @@ from connectors.national._states import (
     code_of_state,
     status_of_code,
 )
-from connectors.national._transport import IDEMPOTENCY_HEADER, TOKEN_HEADER, PortalTransport
+from connectors.national._transport import TOKEN_HEADER, PortalTransport
 from connectors.national._wire import (
     SERVICE_DOSSIER_SYNC,
     SERVICE_LIST_NEW,

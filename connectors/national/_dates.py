@@ -1,38 +1,6 @@
-"""The national portal's dates: ``yyyyMMddHHmmss`` in Vietnam time, converted here only.
+"""The national portal's dates: ``connectors.common``'s government date format (EMC uses it
+too), under the name national's modules import."""
 
-The hub's wire is UTC (Avro ``timestamp-millis``); the portal knows neither offsets nor
-milliseconds. ``to_portal`` drops the milliseconds (the portal's precision is the second);
-``from_portal`` is strict: exactly 14 digits forming a real date and time.
-"""
+from connectors.common import VIETNAM, from_portal, to_portal, to_portal_or_none
 
-from __future__ import annotations
-
-import re
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-PORTAL_DATE_FORMAT = "%Y%m%d%H%M%S"
-_PORTAL_DATE = re.compile(r"^[0-9]{14}$")
-
-
-def to_portal(moment: datetime) -> str:
-    """An aware datetime -> ``yyyyMMddHHmmss`` in Asia/Ho_Chi_Minh; naive ones are refused."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("a portal date needs a timezone-aware datetime")
-    return moment.astimezone(VIETNAM).strftime(PORTAL_DATE_FORMAT)
-
-
-def from_portal(text: str) -> datetime:
-    """``yyyyMMddHHmmss`` (Vietnam time) -> an aware UTC datetime; ``ValueError`` if malformed."""
-    if not isinstance(text, str) or not _PORTAL_DATE.match(text):
-        raise ValueError(f"not a yyyyMMddHHmmss date: {text!r}")
-    try:
-        local = datetime.strptime(text, PORTAL_DATE_FORMAT).replace(tzinfo=VIETNAM)
-    except ValueError:
-        raise ValueError(f"not a yyyyMMddHHmmss date: {text!r}") from None
-    return local.astimezone(UTC)
-
-
-def to_portal_or_none(moment: datetime | None) -> str | None:
-    return None if moment is None else to_portal(moment)
+__all__ = ["VIETNAM", "from_portal", "to_portal", "to_portal_or_none"]

@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from connectors.common import IDEMPOTENCY_HEADER
 from connectors.national._transport import (
-    IDEMPOTENCY_HEADER,
     LOGIN_PATH,
     SERVICE_PATH,
     TOKEN_HEADER,

@@ -32,16 +32,16 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
 
 from connectors.common import (
+    IDEMPOTENCY_HEADER,
     FaultSwitches,
     RequestRefused,
     SimulatorServer,
     read_capped,
     require_json,
+    to_portal,
 )
 from connectors.national._config import DEV_PASSWORD, DEV_USERNAME
-from connectors.national._dates import to_portal
 from connectors.national._transport import (
-    IDEMPOTENCY_HEADER,
     LOGIN_PATH,
     SERVICE_PATH,
     TOKEN_HEADER,

@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from connectors.common import IDEMPOTENCY_HEADER
 from connectors.national._config import NationalConfig
 from connectors.national._errors import (
     NationalPortalError,
@@ -55,7 +56,6 @@ log = logging.getLogger(__name__)
 LOGIN_PATH = "/api/v1/login"
 SERVICE_PATH = "/api/v1/service"
 TOKEN_HEADER = "X-Session-Token"  # noqa: S105 (a header name)
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class _Expired(Exception):

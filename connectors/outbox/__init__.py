@@ -9,13 +9,16 @@ its success or failure means, before committing its offset. See ``_worker`` for 
 delivery guarantees. Private modules::
 
     _types     Command, PartnerClient, Accepted, EventDraft and the call errors
-    _policy    RetryPolicy, BreakerPolicy
     _breaker   CircuitBreaker
     _offsets   PartitionOffsets: the committable offset when records finish out of order
     _outcomes  PartnerOutcome and DossierEvent records, with ids derived from the command
     _metrics   Prometheus metrics
     _web       /ready, /status, /metrics
-    _worker    OutboxWorker, OutboxOptions
+    _policy    RetryPolicy, BreakerPolicy, OutboxOptions (and group_for)
+    _decode    CommandDecoder: a record -> a Command, or a dead letter
+    _calls     Caller: one command called until it has an outcome (retries, breaker)
+    _publish   OutcomePublisher: the outcome and events on the broker, then the offset done
+    _worker    OutboxWorker: the consumer loop, the lanes, rebalances, commits, /ready
 
 Exceptions a partner client raises (``CallFailed`` and below; the worker catches them all)::
 
@@ -27,7 +30,7 @@ Exceptions a partner client raises (``CallFailed`` and below; the worker catches
 from connectors.outbox._breaker import BreakerState, CircuitBreaker
 from connectors.outbox._offsets import PartitionOffsets
 from connectors.outbox._outcomes import OUTBOX_NAMESPACE, derived_id
-from connectors.outbox._policy import BreakerPolicy, RetryPolicy
+from connectors.outbox._policy import BreakerPolicy, OutboxOptions, RetryPolicy, group_for
 from connectors.outbox._types import (
     Accepted,
     CallFailed,
@@ -37,7 +40,7 @@ from connectors.outbox._types import (
     Permanent,
     Transient,
 )
-from connectors.outbox._worker import OutboxOptions, OutboxWorker, group_for
+from connectors.outbox._worker import OutboxWorker
 
 __all__ = [
     "OUTBOX_NAMESPACE",

@@ -1,9 +1,13 @@
-"""How long to wait before the next attempt, and when a partner counts as down."""
+"""How long to wait before the next attempt, when a partner counts as down, and how one outbox
+worker runs (``OutboxOptions``, its consumer group)."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from hub.kafka import GROUP_SESSION_TIMEOUT_MS
+from hub.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -50,3 +54,28 @@ class BreakerPolicy:
     def __post_init__(self) -> None:
         if self.failure_threshold < 1 or self.cooldown_s <= 0:
             raise ValueError("need failure_threshold >= 1 and cooldown_s > 0")
+
+
+@dataclass(frozen=True)
+class OutboxOptions:
+    """How one outbox worker runs."""
+
+    concurrency: int = 16
+    max_pending: int = 5_000
+    commit_interval_s: float = 0.5
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+    #: None: ``<prefix>outbox.<partner>``.
+    group_id: str | None = None
+    web_host: str = "127.0.0.1"
+    #: None: no web server; 0: any free port.
+    web_port: int | None = None
+    ack_timeout_s: float = 30.0
+    #: How long the group waits for a worker that stopped heartbeating (a kill -9) before its
+    #: partitions move: the bound on a stall after a crash (kafka-python's default is 45 s).
+    session_timeout_s: float = GROUP_SESSION_TIMEOUT_MS / 1000
+
+
+def group_for(settings: Settings, partner: str) -> str:
+    """The consumer group of ``partner``'s outbox (each partner reads every command)."""
+    return f"{settings.topic_prefix}outbox.{partner}"

@@ -27,7 +27,6 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, TopicPartition
@@ -36,75 +35,33 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from connectors.outbox._breaker import BreakerState, CircuitBreaker
+from connectors.outbox._calls import Caller
+from connectors.outbox._decode import CommandDecoder
 from connectors.outbox._metrics import OutboxMetrics
 from connectors.outbox._offsets import PartitionOffsets
-from connectors.outbox._outcomes import ACCEPTED, FAILED, REJECTED, Finished, event_record
-from connectors.outbox._policy import BreakerPolicy, RetryPolicy
+from connectors.outbox._policy import OutboxOptions, group_for
+from connectors.outbox._publish import OutcomePublisher, Work
 from connectors.outbox._types import (
-    CallFailed,
-    Command,
-    EventDraft,
     PartnerClient,
-    Permanent,
-    Transient,
 )
 from connectors.outbox._web import WebServer
-from hub.deadletter import DeadLetterInput, DeadLetterWriter
+from hub.deadletter import DeadLetterWriter
 from hub.kafka import (
-    GROUP_SESSION_TIMEOUT_MS,
     ensure_topics,
     make_consumer,
     make_producer,
     partitions_of,
 )
-from hub.serde import AvroSerde, DecodeError, RegistryClient, RegistryError, serde_for
+from hub.serde import AvroSerde, RegistryClient, RegistryError, serde_for
 from hub.settings import Settings
 from hub.topics import DEADLETTER, DOSSIER_EVENTS, PARTNER_COMMANDS, PARTNER_OUTCOMES
 
 log = logging.getLogger("connectors.outbox")
 
 
-@dataclass(frozen=True)
-class OutboxOptions:
-    """How one outbox worker runs."""
-
-    concurrency: int = 16
-    max_pending: int = 5_000
-    commit_interval_s: float = 0.5
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
-    #: None: ``<prefix>outbox.<partner>``.
-    group_id: str | None = None
-    web_host: str = "127.0.0.1"
-    #: None: no web server; 0: any free port.
-    web_port: int | None = None
-    ack_timeout_s: float = 30.0
-    #: How long the group waits for a worker that stopped heartbeating (a kill -9) before its
-    #: partitions move: the bound on a stall after a crash (kafka-python's default is 45 s).
-    session_timeout_s: float = GROUP_SESSION_TIMEOUT_MS / 1000
-
-
-def group_for(settings: Settings, partner: str) -> str:
-    """The consumer group of ``partner``'s outbox (each partner reads every command)."""
-    return f"{settings.topic_prefix}outbox.{partner}"
-
-
-@dataclass
-class _Work:
-    tp: TopicPartition
-    offset: int
-    generation: int
-    command: Command
-    consumed_at: float
-
-
 @dataclass
 class _Lane:
-    queue: deque[_Work] = field(default_factory=deque)
-
-
-class _Unpublished(Exception):
-    """The outcome could not be put on the broker before the work was abandoned."""
+    queue: deque[Work] = field(default_factory=deque)
 
 
 class OutboxWorker:
@@ -150,9 +107,21 @@ class OutboxWorker:
         self._outcomes: AvroSerde = serde_for(PARTNER_OUTCOMES, prefix, self._registry)
         self._events: AvroSerde = serde_for(DOSSIER_EVENTS, prefix, self._registry)
         self._producer = make_producer(settings, client_id=f"dvchub-outbox-{self.partner}")
-        self._deadletters = DeadLetterWriter(settings, self._producer, self._registry)
-        self._outcomes_topic = PARTNER_OUTCOMES.name(prefix)
-        self._events_topic = DOSSIER_EVENTS.name(prefix)
+        self._decoder = CommandDecoder(
+            self.partner, self._commands,
+            DeadLetterWriter(settings, self._producer, self._registry), self.metrics,
+            self.options.ack_timeout_s, self._stopping,
+        )  # fmt: skip
+        self._publisher = OutcomePublisher(
+            self.partner, self._producer, self._outcomes, self._events,
+            PARTNER_OUTCOMES.name(prefix), DOSSIER_EVENTS.name(prefix), self.metrics,
+            self.options.ack_timeout_s, self._stopping, self._current, self._done,
+            self._executor.submit,
+        )  # fmt: skip
+        self._caller = Caller(
+            self.partner, client, self.options.retry, self.breaker, self.metrics,
+            self._publisher, self._stopping, self._current,
+        )  # fmt: skip
 
     @property
     def web_port(self) -> int | None:
@@ -237,7 +206,7 @@ class OutboxWorker:
             log.info("outbox %s: partition %s starts at offset %s",
                      self.partner, tp.partition, record.offset)  # fmt: skip
         offsets.add(record.offset)
-        command = self._decode(tp, record)
+        command = self._decoder.decode(tp, record)
         if command is None:
             offsets.done(record.offset)
             return
@@ -245,7 +214,7 @@ class OutboxWorker:
             self.metrics.skipped.labels(self.partner).inc()
             offsets.done(record.offset)
             return
-        work = _Work(tp, record.offset, generation, command, time.monotonic())
+        work = Work(tp, record.offset, generation, command, time.monotonic())
         with self._lock:
             lane = self._lanes.get(command.dossier_id)
             idle = lane is None
@@ -254,37 +223,6 @@ class OutboxWorker:
             lane.queue.append(work)
         if idle:
             self._executor.submit(self._run_lane, command.dossier_id)
-
-    def _decode(self, tp: TopicPartition, record: Any) -> Command | None:
-        while not self._stopping.is_set():
-            try:
-                return Command.of_record(self._commands.decode(record.value))
-            except DecodeError as exc:
-                self._dead_letter(tp, record, str(exc))
-                return None
-            except RegistryError as exc:  # an outage: the record is fine, wait for the registry
-                log.warning("registry unavailable decoding a command, retrying: %s", exc)
-                self._stopping.wait(1.0)
-            except (KeyError, TypeError, ValueError) as exc:
-                self._dead_letter(tp, record, f"not a PartnerCommand: {exc}")
-                return None
-        return None
-
-    def _dead_letter(self, tp: TopicPartition, record: Any, reason: str) -> None:
-        letter = DeadLetterInput(
-            processor=f"outbox.{self.partner}", reason_code="UNDECODABLE", reason=reason,
-            original_value=record.value or b"", source_topic=tp.topic,
-            source_partition=tp.partition, source_offset=record.offset, original_key=record.key,
-            headers=tuple((str(k), v) for k, v in (record.headers or ())),
-        )  # fmt: skip
-        while not self._stopping.is_set():
-            try:
-                self._deadletters.send(letter, timeout_s=self.options.ack_timeout_s)
-                self.metrics.deadletters.labels(self.partner).inc()
-                return
-            except (KafkaError, RegistryError) as exc:
-                log.warning("dead letter not written yet, retrying: %s", exc)
-                self._stopping.wait(1.0)
 
     def _apply_backpressure(self, consumer: Any) -> None:
         # from the consumer's own state each time: a rebalance may add partitions, unpaused
@@ -364,174 +302,26 @@ class OutboxWorker:
                 work = lane.queue.popleft()
             try:
                 if self._current(work):
-                    self._execute(work)  # its offset is marked done once its outcome is acked
+                    self._caller.execute(
+                        work
+                    )  # its offset is marked done once its outcome is acked
             except Exception:  # never lose the lane thread: the command is redelivered later
                 log.exception(
                     "outbox %s: command %s abandoned", self.partner, work.command.command_id
                 )
 
-    def _current(self, work: _Work) -> bool:
+    def _current(self, work: Work) -> bool:
         with self._lock:
             return not self._stopping.is_set() and self._generation.get(work.tp) == work.generation
 
-    def _done(self, work: _Work) -> None:
+    def _done(self, work: Work) -> None:
         with self._lock:
             offsets = self._offsets.get(work.tp) if self._current_locked(work) else None
         if offsets is not None:
             offsets.done(work.offset)
 
-    def _current_locked(self, work: _Work) -> bool:
+    def _current_locked(self, work: Work) -> bool:
         return self._generation.get(work.tp) == work.generation
-
-    def _execute(self, work: _Work) -> bool:
-        """Call until there is an outcome (True: sent, marked done once acknowledged) or the
-        work is abandoned (False: not done, redelivered)."""
-        command = work.command
-        attempt = 0
-        first: datetime | None = None
-        retry = self.options.retry
-        while self._current(work):
-            wait = self.breaker.wait_s()
-            if wait > 0:
-                self._stopping.wait(min(wait, 0.5))
-                continue
-            attempt += 1
-            first = first or datetime.now(UTC)
-            started = time.monotonic()
-            try:
-                accepted = self.client.call(command, attempt)
-            except Permanent as exc:
-                self._observe(command, started, "rejected")
-                self.breaker.succeeded()  # the partner answered: it is up
-                drafts = self.client.failure_events(command, exc, attempt, False)
-                return self._finish(work, REJECTED, attempt, first, None, exc, drafts)
-            except Exception as exc:  # Transient, or a client bug: retry, never lose it
-                error = exc if isinstance(exc, CallFailed) else Transient("CLIENT_ERROR", repr(exc))
-                if not isinstance(exc, Transient):
-                    log.exception("outbox %s: client raised %s", self.partner, type(exc).__name__)
-                self._observe(command, started, "transient")
-                self._breaker_failed()
-                if retry.exhausted(attempt):
-                    drafts = self.client.failure_events(command, error, attempt, False)
-                    return self._finish(work, FAILED, attempt, first, None, error, drafts)
-                if attempt == retry.report_after:
-                    drafts = self.client.failure_events(command, error, attempt, True)
-                    self._publish_events(work, drafts, "retrying")
-                log.info(
-                    "outbox %s: %s attempt %d failed (%s), retrying",
-                    self.partner, command.command_id, attempt, error.code,
-                )  # fmt: skip
-                self.metrics.retries.labels(self.partner).inc()
-                self._stopping.wait(retry.delay_s(attempt))
-                continue
-            self._observe(command, started, "accepted")
-            self.breaker.succeeded()
-            return self._finish(
-                work, ACCEPTED, attempt, first, accepted.reference, None, accepted.events
-            )
-        return False
-
-    def _breaker_failed(self) -> None:
-        before = self.breaker.opened_count
-        self.breaker.failed()
-        self.metrics.breaker_state.labels(self.partner).set(int(self.breaker.state))
-        if self.breaker.opened_count != before:
-            self.metrics.breaker_opened.labels(self.partner).inc()
-            log.warning("outbox %s: circuit breaker open", self.partner)
-
-    def _observe(self, command: Command, started: float, result: str) -> None:
-        self.metrics.latency.labels(self.partner).observe(time.monotonic() - started)
-        self.metrics.calls.labels(self.partner, command.command_type, result).inc()
-
-    def _finish(
-        self,
-        work: _Work,
-        outcome: str,
-        attempts: int,
-        first: datetime,
-        reference: str | None,
-        error: CallFailed | None,
-        drafts: Sequence[EventDraft],
-    ) -> bool:
-        now = datetime.now(UTC)
-        finished = Finished(
-            work.command, self.partner, outcome, attempts, first, now, reference, error
-        )
-        records = [
-            (self._events_topic, self._events.encode(event_record(work.command, d, now, outcome)))
-            for d in drafts
-        ]
-        records.append((self._outcomes_topic, self._outcomes.encode(finished.outcome_record())))
-        self._produce_then_done(work, records, outcome)
-        return True
-
-    # The lane goes on to the dossier's next command while the broker acknowledges this one's
-    # outcome: the partner's order is the order of the calls, and the outcomes of one dossier
-    # leave one idempotent producer for one partition in order. The offset is marked done only
-    # in the acknowledgement's callback; a failed send is retried from a lane thread.
-    def _produce_then_done(
-        self, work: _Work, records: Sequence[tuple[str, bytes]], outcome: str
-    ) -> None:
-        key = work.command.dossier_id.encode()
-        try:
-            futures = [self._producer.send(t, key=key, value=v) for t, v in records]
-        except KafkaError:
-            self._retry_publication(work, records, outcome)
-            return
-        pending = [len(futures)]
-        failed = [False]
-        lock = threading.Lock()
-
-        def settled(ok: bool) -> None:
-            with lock:
-                failed[0] = failed[0] or not ok
-                pending[0] -= 1
-                last = pending[0] == 0
-            if last and failed[0]:
-                self._retry_publication(work, records, outcome)
-            elif last:
-                self._acknowledged(work, outcome)
-
-        for future in futures:
-            future.add_callback(lambda _: settled(True))
-            future.add_errback(lambda _: settled(False))
-
-    def _retry_publication(
-        self, work: _Work, records: Sequence[tuple[str, bytes]], outcome: str
-    ) -> None:
-        def again() -> None:
-            with contextlib.suppress(_Unpublished):
-                self._produce(work, records)
-                self._acknowledged(work, outcome)
-
-        with contextlib.suppress(RuntimeError):  # shutting down: redelivered after the restart
-            self._executor.submit(again)
-
-    def _acknowledged(self, work: _Work, outcome: str) -> None:
-        self.metrics.outcomes.labels(self.partner, outcome).inc()
-        self._done(work)
-
-    def _publish_events(self, work: _Work, drafts: Sequence[EventDraft], tag: str) -> None:
-        now = datetime.now(UTC)
-        records = [
-            (self._events_topic, self._events.encode(event_record(work.command, d, now, tag)))
-            for d in drafts
-        ]
-        with contextlib.suppress(_Unpublished):  # the final outcome is what matters
-            self._produce(work, records)
-
-    def _produce(self, work: _Work, records: Sequence[tuple[str, bytes]]) -> None:
-        key = work.command.dossier_id.encode()
-        while self._current(work):
-            try:
-                futures = [self._producer.send(t, key=key, value=v) for t, v in records]
-                for future in futures:
-                    future.get(timeout=self.options.ack_timeout_s)
-                return
-            except KafkaError as exc:
-                log.warning("outbox %s: outcome not acknowledged, retrying: %s", self.partner, exc)
-                self._stopping.wait(1.0)
-        raise _Unpublished
 
     # -- what ops see ------------------------------------------------------------------------
 

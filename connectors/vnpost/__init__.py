@@ -22,7 +22,9 @@ Private modules::
     _metrics     Prometheus metrics of the callback app
     _app         the callback app: routes and the order of checks
     _serve       serve_callbacks: secrets, TLS / mutual TLS (DVC_VNPOST_CLIENT_CA_FILE), uvicorn
-    _simulator   VnpostSimulator
+    _simulator   VnpostSimulator: the SOAP endpoint, its faults and idempotency
+    _sim_callbacks  its orders' ledger and callbacks to the hub (deliver, advance ...)
+    _spec        SPEC: VNPost as a PartnerSpec (connectors.partners)
     __main__     python -m connectors.vnpost callbacks|simulator
 
 Exceptions at the boundaries::
@@ -54,13 +56,13 @@ from connectors.vnpost._client import (
 from connectors.vnpost._config import CALLBACK_PATH, WSDL_PATH, VnpostConfig
 from connectors.vnpost._metrics import OUTCOMES as CALLBACK_OUTCOMES
 from connectors.vnpost._serve import CLIENT_CA_VARIABLE, serve_callbacks
-from connectors.vnpost._simulator import (
+from connectors.vnpost._sim_callbacks import (
     CallbackResult,
     ReceivedRequest,
     SentCallback,
     SimOrder,
-    VnpostSimulator,
 )
+from connectors.vnpost._simulator import VnpostSimulator
 from connectors.vnpost._soap import ParsedFault, SoapFault, read_fault, wsdl_document
 from connectors.vnpost._types import (
     HUB_STATUS,

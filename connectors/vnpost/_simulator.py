@@ -29,16 +29,11 @@ import hashlib
 import itertools
 import logging
 import ssl
-import threading
 import time
-import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Final, Literal
 
-import httpx
 from lxml import etree
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -47,10 +42,10 @@ from starlette.routing import Route
 
 from connectors.common import RequestRefused, SimulatorServer, read_capped
 from connectors.vnpost._config import DEV_CALLBACK_USERS, DEV_PASSWORD
+from connectors.vnpost._sim_callbacks import ReceivedRequest, SimOrder, SimulatorCallbacks
 from connectors.vnpost._soap import (
     CONTENT_TYPE,
     Envelope,
-    ParsedFault,
     SoapFault,
     client_fault,
     element,
@@ -58,83 +53,24 @@ from connectors.vnpost._soap import (
     fault_envelope,
     optional,
     parse_envelope,
-    read_fault,
     required_text,
     text,
     validate,
     wsdl_document,
 )
 from connectors.vnpost._waybill import new_waybill
-from connectors.vnpost._wsse import UsernameTokenVerifier, security_header
+from connectors.vnpost._wsse import UsernameTokenVerifier
 
 log = logging.getLogger("connectors.vnpost.simulator")
 
 FaultKind = Literal["server_error", "unavailable", "timeout", "malformed", "bad_waybill"]
 FAULT_KINDS: Final = ("server_error", "unavailable", "timeout", "malformed", "bad_waybill")
-#: The path each kind of order travels (after REGISTERED, which creation sets).
-PATHS: Final = {
-    "PICKUP": ("COLLECTING", "COLLECTED", "IN_TRANSIT", "DELIVERED_TO_AGENCY"),
-    "DELIVERY": ("COLLECTED", "IN_TRANSIT", "DELIVERED_TO_CITIZEN"),
-}
-FINAL: Final = frozenset({"DELIVERED_TO_AGENCY", "DELIVERED_TO_CITIZEN", "RETURNED", "CANCELLED"})
 CANCELLABLE: Final = frozenset({"REGISTERED", "COLLECTING"})
 SERVICE_LETTERS: Final = {"PICKUP": "EP", "DELIVERY": "ED"}
 DEV_CALLBACK_USER, _, DEV_CALLBACK_PASSWORD = DEV_CALLBACK_USERS.partition(":")
 
 
-@dataclass
-class SimOrder:
-    waybill_number: str
-    order_number: str
-    service_type: str
-    cod_amount_vnd: int
-    idempotency_key: str
-    created_at: datetime
-    status: str = "REGISTERED"
-    #: (status, event time, location, note), oldest first.
-    history: list[tuple[str, datetime, str | None, str | None]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ReceivedRequest:
-    """One request as the simulator saw it (no personal data kept)."""
-
-    operation: str
-    idempotency_key: str | None
-    order_number: str | None
-    #: created / duplicate / cancelled / tracked / fault:<code> / refused:<outcome>
-    outcome: str
-    received_at: datetime
-
-
-@dataclass(frozen=True)
-class CallbackResult:
-    """What the hub answered to one callback."""
-
-    http_status: int
-    result: str | None
-    fault: ParsedFault | None
-
-    @property
-    def accepted(self) -> bool:
-        return self.result in ("ACCEPTED", "DUPLICATE")
-
-
-@dataclass(frozen=True)
-class SentCallback:
-    callback_id: str
-    waybill_number: str
-    order_number: str
-    service_type: str
-    status: str
-    event_time: datetime
-    location: str | None
-    note: str | None
-    body: bytes
-    result: CallbackResult
-
-
-class VnpostSimulator(SimulatorServer):
+class VnpostSimulator(SimulatorCallbacks, SimulatorServer):
     """The simulated PostalService; ``start()`` serves it on a free loopback port."""
 
     def __init__(
@@ -151,27 +87,14 @@ class VnpostSimulator(SimulatorServer):
         first_serial: int = 10_000_000,
         callback_tls: ssl.SSLContext | None = None,
     ) -> None:
-        self.callback_url = callback_url
-        self.callback_username = callback_username
-        self.callback_password = callback_password
-        #: Added to the Created of the callbacks' UsernameTokens (negative: an old token).
-        self.callback_clock_offset_s = 0.0
-        self.duplicate_callbacks = False
+        self._init_callbacks(callback_url, callback_username, callback_password, callback_tls)
         self.latency_s = 0.0
         self.timeout_sleep_s = timeout_sleep_s
         self.requests: list[ReceivedRequest] = []
-        self.callbacks: list[SentCallback] = []
         self._verifier = UsernameTokenVerifier({username: (password,)})
-        self._orders: dict[str, SimOrder] = {}
         self._by_key: dict[str, tuple[str, str, str]] = {}  # key -> (operation, digest, waybill)
         self._faults: deque[FaultKind] = deque()
         self._serials = itertools.count(first_serial)
-        self._lock = threading.RLock()
-        # callback_tls: how the callbacks' client trusts the hub (and, for mutual TLS, presents
-        # VNPost's certificate); None: the system's CAs.
-        self._http = httpx.Client(
-            timeout=30.0, verify=True if callback_tls is None else callback_tls
-        )
         self.app = Starlette(
             routes=[Route("/vnpost/soap", self._endpoint, methods=["GET", "POST"])]
         )
@@ -205,15 +128,6 @@ class VnpostSimulator(SimulatorServer):
         self.latency_s = 0.0
 
     # -- ledger ------------------------------------------------------------------------------
-    @property
-    def orders(self) -> list[SimOrder]:
-        with self._lock:
-            return list(self._orders.values())
-
-    def order(self, waybill_number: str) -> SimOrder:
-        with self._lock:
-            return self._orders[waybill_number]
-
     def count(self, operation: str | None = None, outcome: str | None = None) -> int:
         """Requests received, by operation and/or outcome (``created``, ``duplicate`` ...)."""
         with self._lock:
@@ -412,159 +326,6 @@ class VnpostSimulator(SimulatorServer):
                 element("Status", text=order.status),
                 *events,
             )
-
-    # -- callbacks to the hub ----------------------------------------------------------------
-    def move(
-        self,
-        waybill_number: str,
-        status: str,
-        *,
-        event_time: datetime | None = None,
-        location: str | None = None,
-        note: str | None = None,
-    ) -> SimOrder | None:
-        """Record a status of an order without notifying anyone; None for an unknown waybill.
-
-        The order's current status becomes ``status`` unless an event later than
-        ``event_time`` is already recorded (an out-of-order notification).
-        """
-        moment = event_time or datetime.now(UTC).replace(microsecond=0)
-        with self._lock:
-            order = self._orders.get(waybill_number)
-            if order is not None:
-                if order.history[-1][1] <= moment:
-                    order.status = status
-                order.history.append((status, moment, location, note))
-                order.history.sort(key=lambda entry: entry[1])
-        return order
-
-    def deliver(
-        self,
-        waybill_number: str,
-        status: str,
-        *,
-        event_time: datetime | None = None,
-        location: str | None = "Bưu cục trung tâm",
-        note: str | None = None,
-        callback_id: str | None = None,
-        order_number: str | None = None,
-        service_type: str | None = None,
-    ) -> CallbackResult:
-        """Set the order's status (recording it) and notify the hub; the hub's answer.
-
-        An unknown waybill is allowed with ``order_number`` (a callback about an order this
-        simulator never created, e.g. a bad waybill).
-        """
-        moment = event_time or datetime.now(UTC).replace(microsecond=0)
-        order = self.move(waybill_number, status, event_time=moment, location=location, note=note)
-        number = order_number or (order.order_number if order else None)
-        if number is None:
-            raise KeyError(f"no order {waybill_number}; pass order_number")
-        service_type = service_type or (order.service_type if order else "DELIVERY")
-        sent = self._send_callback(
-            callback_id or str(uuid.uuid4()), waybill_number, number, service_type, status,
-            moment, location, note,
-        )  # fmt: skip
-        if self.duplicate_callbacks:
-            self.resend(sent)
-        return sent.result
-
-    def _send_callback(
-        self,
-        callback_id: str,
-        waybill: str,
-        order_number: str,
-        service_type: str,
-        status: str,
-        event_time: datetime,
-        location: str | None,
-        note: str | None,
-    ) -> SentCallback:
-        payload = element(
-            "NotifyStatusRequest",
-            element("CallbackId", text=callback_id),
-            element("WaybillNumber", text=waybill),
-            element("OrderNumber", text=order_number),
-            element("ServiceType", text=service_type),
-            element("Status", text=status),
-            element("EventTime", text=event_time.isoformat()),
-            optional("Location", location),
-            optional("Note", note),
-        )
-        body = envelope(payload, [self._security()])
-        sent = SentCallback(
-            callback_id, waybill, order_number, service_type, status, event_time, location,
-            note, body, self._post(body),
-        )  # fmt: skip
-        with self._lock:
-            self.callbacks.append(sent)
-        return sent
-
-    def _security(self) -> etree._Element:
-        created = datetime.now(UTC) + timedelta(seconds=self.callback_clock_offset_s)
-        return security_header(self.callback_username, self.callback_password, created=created)
-
-    def _post(self, body: bytes) -> CallbackResult:
-        if self.callback_url is None:
-            raise RuntimeError("the simulator has no callback_url")
-        headers = {
-            "Content-Type": CONTENT_TYPE,
-            "SOAPAction": '"urn:vn:vnpost:dvc:postal:v1#NotifyStatus"',
-        }
-        answer = self._http.post(self.callback_url, content=body, headers=headers)
-        fault = read_fault(answer.content)
-        result = None
-        if fault is None and answer.status_code == 200:
-            root = etree.fromstring(answer.content)
-            found = root.find(".//{*}Result")
-            result = None if found is None else found.text
-        return CallbackResult(answer.status_code, result, fault)
-
-    def resend(self, sent: SentCallback, *, replay: bool = False) -> CallbackResult:
-        """Send ``sent`` again: re-signed (a partner's retry) or, with ``replay``, byte for byte."""
-        if replay:
-            return self._post(sent.body)
-        again = self._send_callback(
-            sent.callback_id, sent.waybill_number, sent.order_number, sent.service_type,
-            sent.status, sent.event_time, sent.location, sent.note,
-        )  # fmt: skip
-        return again.result
-
-    def out_of_order(
-        self, waybill_number: str, statuses: Iterable[str], *, start: datetime | None = None
-    ) -> list[CallbackResult]:
-        """Statuses a minute apart from ``start`` (default: a second after the order's latest
-        event), notified newest first."""
-        if start is None:
-            start = self.order(waybill_number).history[-1][1] + timedelta(seconds=1)
-        begin = start
-        timed = [(s, begin + timedelta(minutes=i)) for i, s in enumerate(statuses)]
-        return [self.deliver(waybill_number, s, event_time=t) for s, t in reversed(timed)]
-
-    def advance(self, waybill_number: str) -> CallbackResult | None:
-        """Move an order one step along its path and notify; None when it is at its end."""
-        order = self.order(waybill_number)
-        path = PATHS[order.service_type]
-        if order.status in FINAL or order.status not in ("REGISTERED", *path):
-            return None
-        position = -1 if order.status == "REGISTERED" else path.index(order.status)
-        if position + 1 >= len(path):
-            return None
-        return self.deliver(waybill_number, path[position + 1])
-
-    def advance_all(self, *, until_final: bool = False) -> list[CallbackResult]:
-        """Every open order one step (or, ``until_final``, to the end of its path)."""
-        results: list[CallbackResult] = []
-        for order in self.orders:
-            while (result := self.advance(order.waybill_number)) is not None:
-                results.append(result)
-                if not until_final:
-                    break
-        return results
-
-    def iter_callbacks(self, status: str | None = None) -> Iterator[SentCallback]:
-        with self._lock:
-            return iter([c for c in self.callbacks if status is None or c.status == status])
 
 
 def _order_reply(operation: str, order: SimOrder, *, duplicate: bool) -> etree._Element:

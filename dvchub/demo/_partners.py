@@ -32,9 +32,10 @@ from typing import Any, TypeVar
 from rich.table import Table
 
 from connectors.bank import PaygovSimulator, create_ipn_app
-from connectors.common import AckedPublisher
+from connectors.common import AckedPublisher, PartnerSpec
 from connectors.emc import EmcSimulator
 from connectors.national import NationalConfig, NationalIntake, NationalPortalSimulator
+from connectors.partners import NAMES, spec
 from connectors.portal.client import portal_item
 from connectors.vnpost import CALLBACK_PATH, VnpostSimulator, create_callback_app
 from dvchub.demo._console import console
@@ -216,15 +217,20 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
         emc = stack.enter_context(_started(EmcSimulator()))
         paygov = stack.enter_context(_started(PaygovSimulator(
             ipn_url=f"{ipn}/v1/ipn/paygov", ipn_tls=paygov_tls)))  # fmt: skip
-        env = {"DVC_VNPOST_URL": vnpost.url, "DVC_NATIONAL_URL": national.url,
-               "DVC_EMC_URL": emc.url, "DVC_BANK_PAYGOV_BASE_URL": paygov.url}  # fmt: skip
+        # each partner's simulator, and its outbox worker pointed at it by its spec's workload
+        sims: dict[str, Any] = {"vnpost": vnpost, "national": national, "emc": emc,
+                                "bank": paygov}  # fmt: skip
+        specs = {name: spec(name) for name in NAMES}
+        env: dict[str, str] = {}
+        for name, sim in sims.items():
+            env.update(specs[name].workload.env(specs[name].workload.url(sim)))
         workers = [
             _process(stack, "hub.routing", ps, "routing-worker"),
             # status queries QUERY_AFTER_S after a request with no callback (15 min in life)
             _process(stack, "hub.payments", ps, "payments-worker",
                      env={"DVC_PAYMENT_QUERY_AFTER": str(QUERY_AFTER_S)}),
             *(_process(stack, "dvchub.outbox", ps, f"outbox-{p}", ("--partner", p), env)
-              for p in ("vnpost", "national", "emc", "bank")),
+              for p in NAMES),
         ]  # fmt: skip
         portal = stack.enter_context(portal_connector(ps))
         for procedure in PROCEDURES:
@@ -233,14 +239,14 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
             process.wait_ready(120)
         console.print(
             f"simulators: VNPost SOAP {vnpost.url}, national portal {national.url}, EMC {emc.url},"
-            f" paygov {paygov.url}; routing, payments and 4 outbox workers (logs in {DEMO_DIR})"
+            f" paygov {paygov.url}; routing, payments, an outbox per partner (logs in {DEMO_DIR})"
         )
         console.print(f"over HTTPS (CA {pki.hub.ca_file}): VNPost callbacks {callbacks}, IPN "
                       f"{ipn}, both mutual TLS (VNPost's, paygov's client CA)")  # fmt: skip
         _run_stories(ps, registry, run_id, portal, vnpost, paygov, national)
         topics = Topics(ps, registry)
         _wait(lambda: _settled(topics, national, emc), 120, "every command's outcome")
-        _show_counts(topics, vnpost, national, emc, paygov, run_id)
+        _show_counts(topics, specs, sims, national, emc)
         _show_reconciliation(ps, paygov, run_id)
 
 
@@ -363,21 +369,14 @@ def _settled(topics: Topics, national: NationalPortalSimulator, emc: EmcSimulato
     return first > 0 and len(topics.outcome_records()) == first
 
 
-def _show_counts(topics: Topics, vnpost: VnpostSimulator, national: NationalPortalSimulator,
-                 emc: EmcSimulator, paygov: PaygovSimulator, run_id: str) -> None:  # fmt: skip
+def _show_counts(topics: Topics, specs: dict[str, PartnerSpec], sims: dict[str, Any],
+                 national: NationalPortalSimulator, emc: EmcSimulator) -> None:  # fmt: skip
     outcomes = topics.outcome_records()
     by = Counter((o["partner"], f"{o['command_type']} {o['outcome']}") for o in outcomes)
     table = Table("partner", "outcomes", "what the simulator received")
-    received = {
-        "vnpost": f"{vnpost.orders_created} orders, {vnpost.duplicates} duplicate calls, "
-                  f"{len(vnpost.callbacks)} callbacks sent",
-        "national": ", ".join(f"{k} {v}" for k, v in national.counts().items()),
-        "emc": ", ".join(f"{k} {v}" for k, v in emc.counts().items()),
-        "bank": f"{len(paygov.ledger.payments)} payments",
-    }  # fmt: skip
-    for partner in ("vnpost", "national", "emc", "bank"):
+    for partner, partner_spec in specs.items():
         kinds = ", ".join(f"{o}: {n}" for (p, o), n in sorted(by.items()) if p == partner)
-        table.add_row(partner, kinds, received[partner])
+        table.add_row(partner, kinds, partner_spec.workload.received(sims[partner]).detail)
     console.print(table)
     statuses = Table("dossier", "TrangThai synced to the national portal, in order", "EMC records")
     for dossier in sorted({o["dossier_id"] for o in outcomes}):

@@ -40,6 +40,7 @@ SERVICE_PRINCIPALS = {
     "routing": "routing", "payments": "payments", "outbox-vnpost": "outbox",
     "outbox-national": "outbox", "outbox-emc": "outbox", "outbox-bank": "outbox",
     "vnpost-callbacks": "vnpost-callbacks", "bank-ipn": "bank-ipn",
+    "national-intake": "national-intake",
 }  # fmt: skip
 
 

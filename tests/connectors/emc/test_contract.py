@@ -100,14 +100,6 @@ class EmcContract:
             client.call(record("emc-bad", DOSSIER, **{field: bad}), attempt=1)
         assert simulator.received() == []
 
-    def test_a_repeated_key_has_no_second_effect(self, simulator: EmcSimulator) -> None:
-        client = self.make_client(simulator)
-        first = client.call(record(), attempt=1)
-        again = client.call(record(), attempt=2)
-        assert again.reference == first.reference
-        assert len(simulator.received()) == 1
-        assert simulator.duplicates == simulator.duplicate_keys["emc-0001"] == 1
-
     def test_a_lost_reply_is_retried_without_doubling(self, simulator: EmcSimulator) -> None:
         client = self.make_client(simulator)
         simulator.faults.arm("lost_replies")

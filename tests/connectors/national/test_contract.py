@@ -104,15 +104,6 @@ class NationalPortalContract:
         assert simulator.statuses(MA_HO_SO) == list(range(1, 11))
 
     # -- idempotency ------------------------------------------------------------------------
-    def test_a_repeated_key_has_no_second_effect(self, simulator: NationalPortalSimulator) -> None:
-        client = self.make_client(simulator)
-        first = client.call(sync(2), attempt=1)
-        again = client.call(sync(2), attempt=2)
-        assert again.reference == first.reference
-        assert len(simulator.received()) == 1
-        assert simulator.duplicates == 1
-        assert simulator.duplicate_keys["idem-0001"] == 1
-
     def test_a_lost_reply_is_retried_without_doubling(
         self, simulator: NationalPortalSimulator
     ) -> None:

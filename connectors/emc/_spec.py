@@ -1,0 +1,55 @@
+"""EMC as the hub sees it from outside this package: ``SPEC``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from connectors.common import PartnerSpec, Payload, Received, Workload
+from connectors.emc._client import EMC_TRACKING_RECORD, PARTNER, EmcClient
+from connectors.emc._config import EmcConfig
+from connectors.emc._sim import EmcSimulator
+from connectors.emc._wire import CODES
+from connectors.outbox import PartnerClient
+
+
+def client() -> PartnerClient:
+    config = EmcConfig()
+    config.require_secrets()
+    return EmcClient(config)
+
+
+class EmcWorkload(Workload):
+    """Per dossier: one tracking record per status change (EMC's status codes in turn)."""
+
+    statuses = sorted(CODES["emc_status"])
+
+    def env(self, url: str) -> dict[str, str]:
+        return {"DVC_EMC_URL": url}
+
+    def payload(self, dossier: int, step: int) -> Payload:
+        record = {"procedure_code": "1.001612",
+                  "emc_status": self.statuses[step % len(self.statuses)], "reception_form": 1,
+                  "payment_form": 1, "level": 4, "from_national_portal": False,
+                  "postal": 0}  # fmt: skip
+        return EMC_TRACKING_RECORD, "EmcTrackingRecord", record
+
+    def calls(self, sim: Any) -> Counter[str]:
+        return Counter({EMC_TRACKING_RECORD: sim.counts()["records"]})
+
+    def received(self, sim: Any) -> Received:
+        counts = sim.counts()
+        detail = f"{counts['records']:,} records of {counts['dossiers']:,} dossiers"
+        return Received(counts["records"], counts["duplicates"], detail)
+
+    def fail_next(self, sim: Any, count: int) -> None:
+        sim.faults.arm("error_5xx", count)
+
+
+SPEC = PartnerSpec(
+    name=PARTNER,
+    command_types=EmcClient.command_types,
+    client=client,
+    simulator=EmcSimulator,
+    workload=EmcWorkload(),
+)

@@ -1,0 +1,143 @@
+"""A finished command's records on the broker, then its offset marked done: the outbox worker's
+publishing role (``OutboxWorker`` composes it; the lanes call it).
+
+The lane goes on to the dossier's next command while the broker acknowledges this one's
+outcome: the partner's order is the order of the calls, and the outcomes of one dossier leave
+one idempotent producer for one partition in order. The offset is marked done only in the
+acknowledgement's callback; a failed send is retried from a lane thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kafka import TopicPartition
+from kafka.errors import KafkaError
+
+from connectors.outbox._metrics import OutboxMetrics
+from connectors.outbox._outcomes import Finished, event_record
+from connectors.outbox._types import CallFailed, Command, EventDraft
+from hub.serde import AvroSerde
+
+log = logging.getLogger("connectors.outbox")
+
+
+@dataclass
+class Work:
+    """One consumed command: where it came from (the partition's generation: a rebalance
+    makes older work stale) and when."""
+
+    tp: TopicPartition
+    offset: int
+    generation: int
+    command: Command
+    consumed_at: float
+
+
+class Unpublished(Exception):
+    """The outcome could not be put on the broker before the work was abandoned."""
+
+
+@dataclass
+class OutcomePublisher:
+    """Encodes and produces a command's outcome and dossier events; ``done`` marks its offset
+    once the broker acknowledged all of them, while ``current`` says the work still counts."""
+
+    partner: str
+    producer: Any
+    outcomes: AvroSerde
+    events: AvroSerde
+    outcomes_topic: str
+    events_topic: str
+    metrics: OutboxMetrics
+    ack_timeout_s: float
+    stopping: threading.Event
+    current: Callable[[Work], bool]
+    done: Callable[[Work], None]
+    #: Runs a retry on a lane thread; RuntimeError once shutting down.
+    submit: Callable[[Callable[[], None]], object]
+
+    def finish(
+        self, work: Work, outcome: str, attempts: int, first: datetime, reference: str | None,
+        error: CallFailed | None, drafts: Sequence[EventDraft],
+    ) -> bool:  # fmt: skip
+        now = datetime.now(UTC)
+        finished = Finished(
+            work.command, self.partner, outcome, attempts, first, now, reference, error
+        )
+        records = [
+            (self.events_topic, self.events.encode(event_record(work.command, d, now, outcome)))
+            for d in drafts
+        ]
+        records.append((self.outcomes_topic, self.outcomes.encode(finished.outcome_record())))
+        self._produce_then_done(work, records, outcome)
+        return True
+
+    def _produce_then_done(
+        self, work: Work, records: Sequence[tuple[str, bytes]], outcome: str
+    ) -> None:
+        key = work.command.dossier_id.encode()
+        try:
+            futures = [self.producer.send(t, key=key, value=v) for t, v in records]
+        except KafkaError:
+            self._retry(work, records, outcome)
+            return
+        pending = [len(futures)]
+        failed = [False]
+        lock = threading.Lock()
+
+        def settled(ok: bool) -> None:
+            with lock:
+                failed[0] = failed[0] or not ok
+                pending[0] -= 1
+                last = pending[0] == 0
+            if last and failed[0]:
+                self._retry(work, records, outcome)
+            elif last:
+                self._acknowledged(work, outcome)
+
+        for future in futures:
+            future.add_callback(lambda _: settled(True))
+            future.add_errback(lambda _: settled(False))
+
+    def _retry(self, work: Work, records: Sequence[tuple[str, bytes]], outcome: str) -> None:
+        def again() -> None:
+            with contextlib.suppress(Unpublished):
+                self._produce(work, records)
+                self._acknowledged(work, outcome)
+
+        with contextlib.suppress(RuntimeError):  # shutting down: redelivered after the restart
+            self.submit(again)
+
+    def _acknowledged(self, work: Work, outcome: str) -> None:
+        self.metrics.outcomes.labels(self.partner, outcome).inc()
+        self.done(work)
+
+    def publish_events(self, work: Work, drafts: Sequence[EventDraft], tag: str) -> None:
+        """Events a command means before its outcome (a failure being retried)."""
+        now = datetime.now(UTC)
+        records = [
+            (self.events_topic, self.events.encode(event_record(work.command, d, now, tag)))
+            for d in drafts
+        ]
+        with contextlib.suppress(Unpublished):  # the final outcome is what matters
+            self._produce(work, records)
+
+    def _produce(self, work: Work, records: Sequence[tuple[str, bytes]]) -> None:
+        key = work.command.dossier_id.encode()
+        while self.current(work):
+            try:
+                futures = [self.producer.send(t, key=key, value=v) for t, v in records]
+                for future in futures:
+                    future.get(timeout=self.ack_timeout_s)
+                return
+            except KafkaError as exc:
+                log.warning("outbox %s: outcome not acknowledged, retrying: %s", self.partner, exc)
+                self.stopping.wait(1.0)
+        raise Unpublished
