@@ -15,7 +15,7 @@ A message that cannot be applied is not an exception but a value: ``Rejection`` 
 ``hub.processing.Reject`` from the fold, a dead letter on ``<prefix>deadletter`` from the runner.
 """
 
-from hub.lifecycle._app import AppOptions, app_id_for, create_app, live_processor
+from hub.lifecycle._app import SPEC, app_id_for, live_processor
 from hub.lifecycle._catalog import CatalogView, catalog_input
 from hub.lifecycle._errors import CatalogNotReady, LifecycleError, LiveStateLagging, ReplayError
 from hub.lifecycle._machine import (
@@ -44,17 +44,16 @@ from hub.lifecycle._replay import (
     replay_topic_name,
     wait_caught_up,
 )
-from hub.lifecycle._worker import run_worker
 
 __all__ = [
     "EVENT_TYPES",
     "FEE_RETURN",
     "RECORDED_IN",
+    "SPEC",
     "STATUSES",
     "STATUS_CODES",
     "TERMINAL",
     "TRANSITIONS",
-    "AppOptions",
     "CatalogNotReady",
     "CatalogView",
     "Difference",
@@ -69,7 +68,6 @@ __all__ = [
     "catalog_input",
     "changelog_topic",
     "compare",
-    "create_app",
     "decode_event",
     "is_duplicate",
     "live_lag",
@@ -79,7 +77,6 @@ __all__ = [
     "replay",
     "replay_check",
     "replay_topic_name",
-    "run_worker",
     "target_status",
     "wait_caught_up",
 ]

@@ -20,7 +20,11 @@ Two runners drive the same fold (``Fold``), so what a test or a replay computes 
   marks in the table's changelog, refetch of offsets the consumer skipped, a stall watchdog,
   registry-outage retry, dead letters, Prometheus metrics, ``/ready``, ``/metrics``.
 
-``WorkerProcess`` starts a worker as an OS process and reads its ``/ready`` and ``/metrics``.
+Each processor package exports a ``ProcessorSpec`` (its name, the factory of its live fold, its
+side-input topics, the options it honours); ``HUB_PROCESSORS`` lists them by name, and
+``worker_main`` (``dvchub worker NAME``, ``python -m hub.processing worker NAME``) runs any of
+them with the same options. ``WorkerProcess`` starts such a worker as an OS process and reads
+its ``/ready`` and ``/metrics``.
 
 Exceptions: the runners raise none of their own; a message that cannot be handled is a value
 (``Reject``, then a ``hub.deadletter.DeadLetterInput``); a schema registry outage
@@ -33,6 +37,15 @@ from hub.processing._faust import RunnerOptions, app_id_for, create_app
 from hub.processing._fold import Batch, Fold, is_internal, is_mark, mark_key, partition_of_mark
 from hub.processing._memory import InMemoryRunner, RunResult
 from hub.processing._process import WorkerProcess, free_port
+from hub.processing._registry import (
+    HUB_PROCESSORS,
+    Factory,
+    Option,
+    ProcessorSpec,
+    Registered,
+    Registry,
+    UnknownProcessor,
+)
 from hub.processing._timers import encode_due, timer_key
 from hub.processing._types import (
     NO_SIDE_INPUTS,
@@ -49,6 +62,8 @@ from hub.processing._types import (
 )
 from hub.processing._worker import (
     add_runner_arguments,
+    describe,
+    run_spec,
     run_worker,
     runner_options,
     topics_of,
@@ -56,6 +71,7 @@ from hub.processing._worker import (
 )
 
 __all__ = [
+    "HUB_PROCESSORS",
     "NO_SIDE_INPUTS",
     "AcceleratedClock",
     "AvroStateProcessor",
@@ -64,30 +80,38 @@ __all__ = [
     "Clock",
     "Deferred",
     "Emit",
+    "Factory",
     "FileClock",
     "Fold",
     "Headers",
     "InMemoryRunner",
     "Message",
+    "Option",
     "Outcome",
     "Processor",
+    "ProcessorSpec",
+    "Registered",
+    "Registry",
     "Reject",
     "RunResult",
     "RunnerOptions",
     "SideInputs",
     "Unchanged",
+    "UnknownProcessor",
     "WallClock",
     "WorkerProcess",
     "add_runner_arguments",
     "app_id_for",
     "clock_from_spec",
     "create_app",
+    "describe",
     "encode_due",
     "free_port",
     "is_internal",
     "is_mark",
     "mark_key",
     "partition_of_mark",
+    "run_spec",
     "run_worker",
     "runner_options",
     "timer_key",

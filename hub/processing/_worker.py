@@ -1,4 +1,5 @@
-"""Running a processor as a worker process until SIGTERM/SIGINT."""
+"""Running a processor as a worker process until SIGTERM/SIGINT: ``dvchub worker NAME`` and
+``python -m hub.processing worker NAME``, one parser with the same options for every processor."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import faust
@@ -14,8 +15,11 @@ import faust
 from hub.kafka import KafkaSecurityError, create_topic, ensure_topics, wait_visible
 from hub.logs import configure_logging
 from hub.processing._faust import RunnerOptions, changelog_for, create_app
+from hub.processing._registry import HUB_PROCESSORS, Option, ProcessorSpec, Registry
 from hub.processing._types import Processor
-from hub.settings import Settings
+from hub.secrets import SecretError
+from hub.serde import RegistryClient
+from hub.settings import Settings, get_settings
 from hub.topics import DEADLETTER, TopicSpec
 
 
@@ -49,14 +53,31 @@ def run_worker(
     worker.execute_from_commandline()
 
 
+def run_spec(
+    spec: ProcessorSpec,
+    settings: Settings,
+    options: RunnerOptions | None = None,
+    *,
+    loglevel: str = "info",
+) -> None:
+    """Run one worker of ``spec``'s live fold (blocks; exits the process at the end)."""
+    opts = options or RunnerOptions()
+    # Not closed: the process ends with the worker, and the fold's serdes use it until then.
+    registry = RegistryClient(settings.schema_registry_url)
+    processor = spec.build(settings, registry, opts)
+    run_worker(processor, settings, opts, extra_topics=spec.side_topics, loglevel=loglevel)
+
+
 def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``worker`` options every processor shares (``runner_options`` reads them)."""
     env = os.environ.get
-    parser.add_argument("--web-port", type=int, default=int(env("DVC_WEB_PORT", "6066")))
+    parser.add_argument("--web-port", type=int, default=int(env("DVC_WEB_PORT", "6066")),
+                        help="port of /ready and /metrics (DVC_WEB_PORT)")  # fmt: skip
     parser.add_argument("--no-web", action="store_true", help="run without the web server")
     parser.add_argument(
-        "--catalog-grace", type=float, default=2.0, help="seconds a message waits for a side input"
-    )
+        Option.CATALOG_GRACE, type=float, default=2.0,
+        help="seconds a message waits for a side input (processors with side inputs)",
+    )  # fmt: skip
     parser.add_argument("--session-timeout", type=float, default=10.0)
     parser.add_argument(
         "--commit-interval", type=float, default=5.0, help="seconds between commits"
@@ -71,9 +92,10 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
         "--datadir", default=env("DVC_STATE_DIR"), help="table data (DVC_STATE_DIR)"
     )
     parser.add_argument(
-        "--clock", default=env("DVC_CLOCK"), help="wall, accelerated:... or file:... (DVC_CLOCK)"
-    )
-    parser.add_argument("--loglevel", default="info")
+        Option.CLOCK, default=env("DVC_CLOCK"),
+        help="wall, accelerated:... or file:... (DVC_CLOCK; processors with timers)",
+    )  # fmt: skip
+    parser.add_argument("--loglevel", default=env("DVC_LOG_LEVEL", "info"))
 
 
 def runner_options(args: argparse.Namespace) -> RunnerOptions:
@@ -84,18 +106,76 @@ def runner_options(args: argparse.Namespace) -> RunnerOptions:
     )  # fmt: skip
 
 
-def worker_main(
-    prog: str, what: str, run: Callable[..., None], argv: Sequence[str] | None = None
-) -> None:
-    """``python -m <package> worker [options]``: the shared options, then
-    ``run(options=..., loglevel=...)`` (a package's ``run_worker``)."""
+def describe(spec: ProcessorSpec) -> str:
+    """What ``spec`` honours and reads, in one line each (``--list``, ``NAME --help``)."""
+    ignored = sorted(set(Option) - spec.honours)
+    lines = [
+        f"side inputs: {', '.join(t.suffix for t in spec.side_topics) or 'none'}",
+        f"honours: {', '.join(sorted(spec.honours)) or 'the common options only'}"
+        + (f" (accepts, without effect: {', '.join(ignored)})" if ignored else ""),
+        f"configured by: {', '.join(spec.environment) or 'the common settings only'}",
+    ]
+    return "\n".join(lines)
+
+
+class _ProcessorParser(argparse.ArgumentParser):
+    """One processor's ``worker NAME`` parser: its help loads the spec (and so imports its
+    package) only when asked for."""
+
+    registry: Registry = HUB_PROCESSORS  # parser_for sets its own
+
+    def format_help(self) -> str:
+        name = self.prog.rsplit(" ", 1)[-1]
+        self.epilog = describe(self.registry.spec(name))
+        return super().format_help()
+
+
+def parser_for(prog: str, registry: Registry = HUB_PROCESSORS) -> argparse.ArgumentParser:
+    """``prog worker (--list | NAME [options])``."""
     parser = argparse.ArgumentParser(prog=prog)
     commands = parser.add_subparsers(dest="command", required=True)
-    add_runner_arguments(commands.add_parser("worker", help=f"run {what}"))
+    worker = commands.add_parser("worker", help="run a worker of one processor")
+    worker.add_argument("--list", action="store_true", help="list the processors and exit")
+    names = worker.add_subparsers(
+        dest="name", metavar="NAME", title="processors",
+        parser_class=_ProcessorParser,
+    )  # fmt: skip
+    for entry in registry:
+        one = names.add_parser(
+            entry.name, help=entry.summary, description=entry.summary,
+            formatter_class=argparse.RawDescriptionHelpFormatter,  # the epilog's lines as written
+        )  # fmt: skip
+        one.registry = registry
+        add_runner_arguments(one)
+    return parser
+
+
+def print_list(registry: Registry = HUB_PROCESSORS) -> None:
+    for entry in registry:
+        details = describe(registry.spec(entry.name)).replace("\n", "\n    ")
+        print(f"{entry.name}: {entry.summary}\n    {details}")
+
+
+def worker_main(
+    argv: Sequence[str] | None = None,
+    *,
+    prog: str = "python -m hub.processing",
+    registry: Registry = HUB_PROCESSORS,
+) -> None:
+    """``prog worker NAME [options]``: run ``NAME``'s spec with the shared options;
+    ``prog worker --list``: the registry. A refused start is one line on stderr, exit 2."""
+    parser = parser_for(prog, registry)
     args = parser.parse_args(argv)
+    if args.list:
+        print_list(registry)
+        return
+    if args.name is None:
+        parser.error(f"worker: a processor NAME is required, one of {', '.join(registry.names)}")
     try:
-        run(options=runner_options(args), loglevel=args.loglevel)
-    except KafkaSecurityError as exc:
-        # One line naming the setting, no traceback, a non-zero exit for the supervisor.
+        run_spec(registry.spec(args.name), get_settings(), runner_options(args),
+                 loglevel=args.loglevel)  # fmt: skip
+    except (KafkaSecurityError, SecretError) as exc:
+        # One line naming the setting (never its value), no traceback, a non-zero exit for the
+        # supervisor.
         print(f"{prog}: refusing to start: {exc}", file=sys.stderr)
         sys.exit(2)

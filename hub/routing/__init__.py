@@ -25,8 +25,8 @@ dead letter from the runner.
 from hub.routing._agencies import DEFAULT_AGENCY, AgencyContact, AgencyDirectory
 from hub.routing._app import (
     COMMANDS,
+    SPEC,
     STATE_SCHEMA,
-    create_routing_app,
     live_processor,
     state_serde,
     state_subject,
@@ -36,7 +36,6 @@ from hub.routing._config import RoutingSettings
 from hub.routing._emc import emc_level, emc_status, payment_form, reception_form, tracking_record
 from hub.routing._processor import DEFAULT_REDELIVERY_WINDOW, RoutingProcessor
 from hub.routing._rules import NOT_ROUTED, Refused, Routed, Rules, new_state
-from hub.routing._worker import run_worker
 
 __all__ = [
     "COMMANDS",
@@ -45,6 +44,7 @@ __all__ = [
     "DEFAULT_REDELIVERY_WINDOW",
     "KINDS",
     "NOT_ROUTED",
+    "SPEC",
     "STATE_SCHEMA",
     "AgencyContact",
     "AgencyDirectory",
@@ -54,7 +54,6 @@ __all__ = [
     "RoutingSettings",
     "Rules",
     "command_id",
-    "create_routing_app",
     "emc_level",
     "emc_status",
     "fees_due",
@@ -63,7 +62,6 @@ __all__ = [
     "new_state",
     "payment_form",
     "reception_form",
-    "run_worker",
     "state_serde",
     "state_subject",
     "tracking_record",
