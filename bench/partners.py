@@ -215,7 +215,7 @@ def outbox_run(
             dripper.start()
         log = work_dir / f"{settings.topic_prefix.rstrip('.')}.log"
         worker = WorkerProcess(
-            "dvchub.outbox", settings, log,
+            None, settings, log, module="dvchub.outbox",
             args=("--partner", partner.name, "--concurrency", str(args.concurrency)),
             env=partner.env(partner.url(sim)),
         )  # fmt: skip
