@@ -29,6 +29,9 @@ its ``/ready`` and ``/metrics``.
 Exceptions: the runners raise none of their own; a message that cannot be handled is a value
 (``Reject``, then a ``hub.deadletter.DeadLetterInput``); a schema registry outage
 (``hub.serde.RegistryError``) is retried by the faust runner and propagates from the in-memory one.
+The registry raises ``UnknownProcessor`` (a ``LookupError``) for a name it does not list, and a
+spec whose factory makes a processor of another name is a ``ValueError``; ``worker_main`` turns a
+refused start (``KafkaSecurityError``, ``SecretError``) into one line on stderr and exit 2.
 """
 
 from hub.processing._avro import AvroStateProcessor
