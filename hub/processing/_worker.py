@@ -122,11 +122,12 @@ class _ProcessorParser(argparse.ArgumentParser):
     """One processor's ``worker NAME`` parser: its help loads the spec (and so imports its
     package) only when asked for."""
 
-    registry: Registry = HUB_PROCESSORS  # parser_for sets its own
+    # parser_for sets both on each processor's parser
+    registry: Registry = HUB_PROCESSORS
+    processor: str = ""
 
     def format_help(self) -> str:
-        name = self.prog.rsplit(" ", 1)[-1]
-        self.epilog = describe(self.registry.spec(name))
+        self.epilog = describe(self.registry.spec(self.processor))
         return super().format_help()
 
 
@@ -145,7 +146,7 @@ def parser_for(prog: str, registry: Registry = HUB_PROCESSORS) -> argparse.Argum
             entry.name, help=entry.summary, description=entry.summary,
             formatter_class=argparse.RawDescriptionHelpFormatter,  # the epilog's lines as written
         )  # fmt: skip
-        one.registry = registry
+        one.registry, one.processor = registry, entry.name
         add_runner_arguments(one)
     return parser
 
