@@ -1,10 +1,10 @@
 """``dvchub worker NAME [options]``: a worker of any processor of the registry
-(``hub.processing.HUB_PROCESSORS``), ``dvchub worker --list``: the registry. Mount with
+(``hub.processors.HUB_PROCESSORS``), ``dvchub worker --list``: the registry. Mount with
 ``register(app)``.
 
-The arguments go as they are to ``hub.processing``'s parser, the one behind ``python -m
+The arguments go as they are to ``hub.processors``' parser, the one behind ``python -m
 hub.processing worker`` too, so both entry points take the same options for every processor;
-faust is imported only when the command runs.
+faust is imported only when a worker runs or with --list.
 """
 
 from __future__ import annotations
@@ -24,6 +24,6 @@ def register(app: typer.Typer) -> None:
     def worker(ctx: typer.Context) -> None:
         """Run a worker of one hub processor (NAME, see --list; NAME --help for its options);
         start several to share its partitions."""
-        from hub.processing import worker_main
+        from hub.processors import worker_main
 
         worker_main(["worker", *ctx.args], prog="dvchub")

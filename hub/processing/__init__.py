@@ -21,17 +21,15 @@ Two runners drive the same fold (``Fold``), so what a test or a replay computes 
   registry-outage retry, dead letters, Prometheus metrics, ``/ready``, ``/metrics``.
 
 Each processor package exports a ``ProcessorSpec`` (its name, the factory of its live fold, its
-side-input topics, the options it honours); ``HUB_PROCESSORS`` lists them by name, and
-``worker_main`` (``dvchub worker NAME``, ``python -m hub.processing worker NAME``) runs any of
-them with the same options. ``WorkerProcess`` starts such a worker as an OS process and reads
-its ``/ready`` and ``/metrics``.
+side-input topics, the options it honours); ``hub.processors.HUB_PROCESSORS`` lists them by name,
+and ``run_spec`` runs one (``dvchub worker NAME``, ``python -m hub.processing worker NAME``, the
+same options for all). ``WorkerProcess`` starts such a worker as an OS process and reads its
+``/ready`` and ``/metrics``.
 
 Exceptions: the runners raise none of their own; a message that cannot be handled is a value
 (``Reject``, then a ``hub.deadletter.DeadLetterInput``); a schema registry outage
 (``hub.serde.RegistryError``) is retried by the faust runner and propagates from the in-memory one.
-The registry raises ``UnknownProcessor`` (a ``LookupError``) for a name it does not list, and a
-spec whose factory makes a processor of another name is a ``ValueError``; ``worker_main`` turns a
-refused start (``KafkaSecurityError``, ``SecretError``) into one line on stderr and exit 2.
+A spec whose factory makes a processor of another name is a ``ValueError`` (``build``).
 """
 
 from hub.processing._avro import AvroStateProcessor
@@ -40,15 +38,7 @@ from hub.processing._faust import RunnerOptions, app_id_for, create_app
 from hub.processing._fold import Batch, Fold, is_internal, is_mark, mark_key, partition_of_mark
 from hub.processing._memory import InMemoryRunner, RunResult
 from hub.processing._process import WorkerProcess, free_port
-from hub.processing._registry import (
-    HUB_PROCESSORS,
-    Factory,
-    Option,
-    ProcessorSpec,
-    Registered,
-    Registry,
-    UnknownProcessor,
-)
+from hub.processing._spec import Factory, ProcessorSpec
 from hub.processing._timers import encode_due, timer_key
 from hub.processing._types import (
     NO_SIDE_INPUTS,
@@ -64,17 +54,14 @@ from hub.processing._types import (
     Unchanged,
 )
 from hub.processing._worker import (
-    add_runner_arguments,
-    describe,
     run_spec,
     run_worker,
     runner_options,
     topics_of,
-    worker_main,
 )
+from hub.processors import Option
 
 __all__ = [
-    "HUB_PROCESSORS",
     "NO_SIDE_INPUTS",
     "AcceleratedClock",
     "AvroStateProcessor",
@@ -93,21 +80,16 @@ __all__ = [
     "Outcome",
     "Processor",
     "ProcessorSpec",
-    "Registered",
-    "Registry",
     "Reject",
     "RunResult",
     "RunnerOptions",
     "SideInputs",
     "Unchanged",
-    "UnknownProcessor",
     "WallClock",
     "WorkerProcess",
-    "add_runner_arguments",
     "app_id_for",
     "clock_from_spec",
     "create_app",
-    "describe",
     "encode_due",
     "free_port",
     "is_internal",
@@ -119,5 +101,4 @@ __all__ = [
     "runner_options",
     "timer_key",
     "topics_of",
-    "worker_main",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from hub import processing
+from hub import processing, processors
 from hub.processing import Changed, Message, Outcome, Processor, Reject, Unchanged
 from hub.topics import Retention, TopicSpec
 
@@ -42,9 +42,9 @@ class Ledger(Processor[list[str]]):
 
 
 SPEC = processing.ProcessorSpec(Ledger.name, lambda settings, registry, options: Ledger())
-REGISTRY = processing.Registry(
-    (processing.Registered(Ledger.name, __name__, "SPEC", "the runner contract's ledger"),)
+REGISTRY = processors.Registry(
+    (processors.Registered(Ledger.name, __name__, "SPEC", "the runner contract's ledger"),)
 )
 
 if __name__ == "__main__":
-    processing.worker_main(prog="python -m tests.processing.ledger", registry=REGISTRY)
+    processors.worker_main(prog="python -m tests.processing.ledger", registry=REGISTRY)
