@@ -19,9 +19,6 @@ from hub.kpi._app import (
     KPI_SPEC,
     PROCEDURES_SPEC,
     PROCESSORS,
-    dossier_processor,
-    kpi_processor,
-    procedures_processor,
 )
 from hub.kpi._config import DEFAULT_TARGETS, KpiSettings, Targets
 from hub.kpi._dossier import Position, apply, fact_key, new_dossier
@@ -87,7 +84,6 @@ __all__ = [
     "apply_fact",
     "compare",
     "compute",
-    "dossier_processor",
     "fact_key",
     "full_online_csv_row",
     "full_online_rows",
@@ -95,7 +91,6 @@ __all__ = [
     "indicator_rows",
     "indicators_766",
     "is_applied",
-    "kpi_processor",
     "new_dossier",
     "new_snapshot",
     "offered",
@@ -103,7 +98,6 @@ __all__ = [
     "percent",
     "percent_text",
     "periods_of",
-    "procedures_processor",
     "read_kpis",
     "read_latest",
     "received",

@@ -15,7 +15,7 @@ A message that cannot be applied is not an exception but a value: ``Rejection`` 
 ``hub.processing.Reject`` from the fold, a dead letter on ``<prefix>deadletter`` from the runner.
 """
 
-from hub.lifecycle._app import SPEC, app_id_for, live_processor
+from hub.lifecycle._app import SPEC, app_id_for
 from hub.lifecycle._catalog import CatalogView, catalog_input
 from hub.lifecycle._errors import CatalogNotReady, LifecycleError, LiveStateLagging, ReplayError
 from hub.lifecycle._machine import (
@@ -71,7 +71,6 @@ __all__ = [
     "decode_event",
     "is_duplicate",
     "live_lag",
-    "live_processor",
     "procedure_code",
     "read_states",
     "replay",

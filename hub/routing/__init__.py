@@ -27,7 +27,6 @@ from hub.routing._app import (
     COMMANDS,
     SPEC,
     STATE_SCHEMA,
-    live_processor,
     state_serde,
     state_subject,
 )
@@ -58,7 +57,6 @@ __all__ = [
     "emc_status",
     "fees_due",
     "idempotency_key",
-    "live_processor",
     "new_state",
     "payment_form",
     "reception_form",

@@ -15,7 +15,7 @@ Exceptions: configuration errors are ``ValueError`` (bad office hours, bad overr
 an event the rules refuse is a value (``Refusal``), dead-lettered by the runner.
 """
 
-from hub.sla._app import ALERTS, SPEC, live_processor
+from hub.sla._app import ALERTS, SPEC
 from hub.sla._calendar import TZ, CalendarOverrides, OfficeHours, WorkingCalendar
 from hub.sla._config import SlaSettings
 from hub.sla._deadline import (
@@ -66,7 +66,6 @@ __all__ = [
     "deadline_view",
     "late_counts",
     "late_dossiers",
-    "live_processor",
     "new_record",
     "next_due",
     "raise_due_alerts",
