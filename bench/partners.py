@@ -155,7 +155,7 @@ def outbox_run(
             dripper.start()
         log = work_dir / f"{settings.topic_prefix.rstrip('.')}.log"
         worker = WorkerProcess(
-            "dvchub.outbox", settings, log,
+            None, settings, log, module="dvchub.outbox",
             args=("--partner", partner.name, "--concurrency", str(args.concurrency)),
             env=partner.workload.env(partner.workload.url(sim)),
         )  # fmt: skip

@@ -173,7 +173,7 @@ def main() -> None:
     watcher = StateWatcher(settings, registry)
     watcher.start()
     worker = WorkerProcess(
-        "hub.lifecycle", settings, Path(tempfile.mkdtemp(prefix="dvchub-bench-")) / "w.log",
+        "lifecycle", settings, Path(tempfile.mkdtemp(prefix="dvchub-bench-")) / "w.log",
         args=("--batch-max", str(args.batch_max)),
     )  # fmt: skip
     try:

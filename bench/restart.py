@@ -10,10 +10,11 @@ exactly as the worker does), of which only the dossier id differs from one copy 
 Each record goes to the partition Kafka's default partitioner gives its key, which is where the
 worker itself would have written it.
 
-Then, for each store, a worker process (``python -m hub.lifecycle worker``) is started twice in a
-fresh state directory and timed from process start to: the first answer of ``/ready`` (web up),
-``/ready`` saying ready (catalogue loaded, partitions assigned, no rebalance or recovery), and the
-states of events that were waiting for it published (serving). Those events are national-sync
+Then, for each store, a worker process (``python -m hub.processing worker lifecycle``) is started
+twice in a fresh state directory and timed from process start to: the first answer of
+``/ready`` (web up), ``/ready`` saying ready (catalogue loaded, partitions assigned, no
+rebalance or recovery), and the states of events that were waiting for it published (serving).
+Those events are national-sync
 outcomes for one known dossier per partition, legal in every status: their state is the
 recovered one plus one version, so a worker that lost a dossier cannot pass. The second start
 reuses the first one's state directory: a RocksDB store should read only the changelog's tail.
@@ -216,13 +217,13 @@ class Start:
 
 
 class Worker(WorkerProcess):
-    """``python -m hub.lifecycle worker`` with the state store given by its environment, timed
-    from its start."""
+    """``python -m hub.processing worker lifecycle`` with the state store given by its
+    environment, timed from its start."""
 
     def __init__(self, settings: Settings, store: str, state_dir: Path, log: Path) -> None:
         self.started = time.monotonic()
         env = {"DVC_STATE_STORE": store, "DVC_STATE_DIR": str(state_dir)}
-        super().__init__("hub.lifecycle", settings, log, args=("--loglevel", "info"), env=env)
+        super().__init__("lifecycle", settings, log, args=("--loglevel", "info"), env=env)
 
     def timed_ready(self, timeout_s: float) -> tuple[float, float]:
         """(seconds to the first /ready answer, seconds to ready)."""

@@ -13,7 +13,7 @@ On a fresh topic prefix (hub topics, the sample catalogue), it prints:
    their timer entries, each to the partition of its key (Kafka's default partitioner on the
    dossier id, the input's partition). The states are real: dossiers folded by the SLA fold,
    one per acceptance instant, of which copies differ only by the dossier id. Then ONE worker
-   process (``python -m hub.sla worker --clock file:...``) is timed from process start to
+   process (``python -m hub.processing worker sla --clock file:...``) is timed from process start to
    ``/ready`` 200, and to its due-index holding all N timers (``timers`` in ``/ready``; fewer is a
    failure); its resident memory is read from /proc then;
 3. firing lag: ``--due`` of the deadlines share one acceptance instant, hence one next due
@@ -278,12 +278,12 @@ def fire_rate(processor: SlaProcessor, template: Template, due: int, partitions:
 
 
 class Worker(WorkerProcess):
-    """``python -m hub.sla worker`` on the file clock, timed from its start."""
+    """``python -m hub.processing worker sla`` on the file clock, timed from its start."""
 
     def __init__(self, settings: Settings, clock: FileClock, log: Path) -> None:
         self.started = time.monotonic()
         args = ("--clock", clock.spec, "--loglevel", "info")
-        super().__init__("hub.sla", settings, log, args=args)
+        super().__init__("sla", settings, log, args=args)
 
     def wait_for(
         self, what: str, test: Callable[[dict[str, Any]], bool], timeout_s: float

@@ -21,7 +21,6 @@ from dvchub.cli import (
     _report,
     _schemas,
     _signing,
-    _sla,
     _stack,
     _verify,
     _workers,
@@ -53,12 +52,11 @@ app.add_typer(_demo.app, name="demo")
 app.add_typer(_signing.app, name="signing")
 _verify.register(app)  # dvchub verify FILE, dvchub sign FILE
 _portal.register(app)  # dvchub portal serve|openapi
-_lifecycle.register(app)  # dvchub lifecycle worker, api serve, replay, replay-check
-_sla.register(app)  # dvchub sla worker
-_kpi.register(app)  # dvchub kpi worker, kpi replay-check
+_workers.register(app)  # dvchub worker NAME: every processor (lifecycle, sla, kpi..., routing...)
+_lifecycle.register(app)  # dvchub api serve, replay, replay-check
+_kpi.register(app)  # dvchub kpi replay-check
 _report.register(app)  # dvchub report late, full-online, 766, online
 _partners.register(app)  # dvchub outbox worker, vnpost-callbacks, bank-ipn
-_workers.register(app)  # dvchub routing worker, payments worker
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
-"""``dvchub report full-online|766|online`` (the province's KPI tables) and ``dvchub kpi worker``
-/ ``kpi replay-check``. Read from the ``kpi`` and ``kpi.procedures`` topics; ``hub.kpi`` (faust
-for the workers) is imported inside the commands."""
+"""``dvchub report full-online|766|online`` (the province's KPI tables) and ``dvchub kpi
+replay-check`` (the folds' workers: ``dvchub worker kpi-dossiers|kpi|kpi-procedures``). Read from
+the ``kpi`` and ``kpi.procedures`` topics; ``hub.kpi`` (faust) is imported inside the commands."""
 
 from __future__ import annotations
 
@@ -130,20 +130,8 @@ def add_reports(report: typer.Typer) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``kpi worker`` and ``kpi replay-check`` to ``app``."""
+    """Add ``kpi replay-check`` to ``app``."""
     kpi = typer.Typer(help="The KPI folds.", no_args_is_help=True)
-
-    @kpi.command("worker")
-    def worker(
-        processor: str = typer.Option(..., help="kpi-dossiers, kpi or kpi-procedures."),
-        web_port: int = typer.Option(6068, help="Port of the worker's web server."),
-        loglevel: str = typer.Option("info", envvar="DVC_LOG_LEVEL", help="Log level."),
-    ) -> None:
-        """Run one worker of a KPI fold; start several to share its partitions."""
-        from hub.kpi import run_worker
-        from hub.processing import RunnerOptions
-
-        run_worker(processor, get_settings(), RunnerOptions(web_port=web_port), loglevel=loglevel)
 
     @kpi.command("replay-check")
     def replay_check() -> None:

@@ -1,5 +1,5 @@
-"""``dvchub`` commands of the lifecycle: ``lifecycle worker``, ``api serve``, ``replay``,
-``replay-check``. Mount with ``register(app)``.
+"""``dvchub`` commands of the lifecycle: ``api serve``, ``replay``, ``replay-check`` (its worker:
+``dvchub worker lifecycle``). Mount with ``register(app)``.
 
 ``hub.lifecycle`` (faust) and ``hub.api`` are imported inside the commands.
 """
@@ -16,24 +16,8 @@ console = Console()
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``lifecycle worker``, ``api serve``, ``replay`` and ``replay-check`` to ``app``."""
-    lifecycle = typer.Typer(help="The dossier lifecycle processor (faust).", no_args_is_help=True)
+    """Add ``api serve``, ``replay`` and ``replay-check`` to ``app``."""
     api = typer.Typer(help="The query API for integrators.", no_args_is_help=True)
-
-    @lifecycle.command("worker")
-    def worker(
-        web_port: int = typer.Option(6066, help="Port of the worker's web server (/metrics)."),
-        no_web: bool = typer.Option(False, "--no-web", help="Run without the web server."),
-        catalog_grace: float = typer.Option(
-            2.0, help="Seconds a submission waits for its procedure."
-        ),
-        loglevel: str = typer.Option("info", envvar="DVC_LOG_LEVEL", help="Log level."),
-    ) -> None:
-        """Run one lifecycle worker; start several to share the partitions."""
-        from hub.lifecycle import AppOptions, run_worker
-
-        options = AppOptions(web_port=web_port, web_enabled=not no_web, grace_s=catalog_grace)
-        run_worker(get_settings(), options, loglevel=loglevel)
 
     @api.command("serve")
     def serve_api(host: str = "127.0.0.1", port: int = 8080) -> None:
@@ -98,5 +82,4 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         console.print("[green]live state equals the replay[/green]")
 
-    app.add_typer(lifecycle, name="lifecycle")
     app.add_typer(api, name="api")

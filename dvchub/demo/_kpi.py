@@ -49,8 +49,7 @@ def kpi_workers(settings: Settings) -> Iterator[dict[str, WorkerProcess]]:
     with ExitStack() as stack:
         workers: dict[str, WorkerProcess] = {}
         for name in PROCESSORS:
-            worker = worker_process("hub.kpi", settings, DEMO_DIR / f"{name}-worker.log",
-                                    args=("--processor", name))  # fmt: skip
+            worker = worker_process(name, settings, DEMO_DIR / f"{name}-worker.log")
             stack.callback(worker.stop)
             workers[name] = worker
         for worker in workers.values():

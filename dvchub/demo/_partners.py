@@ -40,7 +40,7 @@ from connectors.portal.client import portal_item
 from connectors.vnpost import CALLBACK_PATH, VnpostSimulator, create_callback_app
 from dvchub.demo._console import console
 from dvchub.demo._lifecycle import portal_connector
-from dvchub.demo._servers import demo_pki, serving, worker_process
+from dvchub.demo._servers import demo_pki, outbox_process, serving, worker_process
 from hub import kafka
 from hub.events import new_event
 from hub.kafka import ensure_topics
@@ -187,11 +187,8 @@ class Topics:
         return states[-1]["payments"][-1] if states and states[-1]["payments"] else None
 
 
-def _process(stack: ExitStack, module: str, settings: Settings, name: str,
-             args: tuple[str, ...] = (), env: dict[str, str] | None = None,
-             ) -> WorkerProcess:  # fmt: skip
-    """A worker process, stopped when ``stack`` closes."""
-    process = worker_process(module, settings, DEMO_DIR / f"{name}.log", args=args, env=env)
+def _stopped_with(stack: ExitStack, process: WorkerProcess) -> WorkerProcess:
+    """``process``, stopped when ``stack`` closes."""
     stack.callback(process.stop)
     return process
 
@@ -225,11 +222,12 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
         for name, sim in sims.items():
             env.update(specs[name].workload.env(specs[name].workload.url(sim)))
         workers = [
-            _process(stack, "hub.routing", ps, "routing-worker"),
+            _stopped_with(stack, worker_process("routing", ps, DEMO_DIR / "routing-worker.log")),
             # status queries QUERY_AFTER_S after a request with no callback (15 min in life)
-            _process(stack, "hub.payments", ps, "payments-worker",
-                     env={"DVC_PAYMENT_QUERY_AFTER": str(QUERY_AFTER_S)}),
-            *(_process(stack, "dvchub.outbox", ps, f"outbox-{p}", ("--partner", p), env)
+            _stopped_with(stack, worker_process(
+                "payments", ps, DEMO_DIR / "payments-worker.log",
+                env={"DVC_PAYMENT_QUERY_AFTER": str(QUERY_AFTER_S)})),
+            *(_stopped_with(stack, outbox_process(p, ps, DEMO_DIR / f"outbox-{p}.log", env=env))
               for p in NAMES),
         ]  # fmt: skip
         portal = stack.enter_context(portal_connector(ps))

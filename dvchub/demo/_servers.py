@@ -89,38 +89,50 @@ def serving(app: FastAPI, name: str, tls: ServerTls | None = None) -> Iterator[s
         thread.join(timeout=30)
 
 
-#: The Kafka principal each worker module runs as (hub.stack's ACL table): the demo's workers
-#: show that every service works with exactly its grants.
+#: The Kafka principal each processor of the registry (``dvchub worker --list``) runs as
+#: (hub.stack's ACL table): the demo's workers show that every service works with exactly its
+#: grants. The KPI folds share one principal.
 PRINCIPAL_OF = {
-    "hub.lifecycle": "lifecycle",
-    "hub.sla": "sla",
-    "hub.routing": "routing",
-    "hub.payments": "payments",
-    "hub.kpi": "kpi",
-    "dvchub.outbox": "outbox",
+    "lifecycle": "lifecycle",
+    "sla": "sla",
+    "kpi-dossiers": "kpi",
+    "kpi": "kpi",
+    "kpi-procedures": "kpi",
+    "routing": "routing",
+    "payments": "payments",
 }
+#: The outbox workers' principal, one for every partner.
+OUTBOX_PRINCIPAL = "outbox"
 
 
 def worker_process(
-    module: str,
+    name: str,
     settings: Settings,
     log_path: Path,
     *,
-    args: tuple[str, ...] = (),
     env: Mapping[str, str] | None = None,
 ) -> WorkerProcess:
-    """``python -m <module> worker``, logged in to Kafka as its own service."""
+    """``python -m hub.processing worker NAME``, logged in to Kafka as its own service."""
+    return WorkerProcess(name, settings, log_path, env=env, principal=PRINCIPAL_OF[name])
+
+
+def outbox_process(
+    partner: str, settings: Settings, log_path: Path, *, env: Mapping[str, str] | None = None
+) -> WorkerProcess:
+    """``python -m dvchub.outbox worker --partner PARTNER``, logged in as the outbox."""
     return WorkerProcess(
-        module, settings, log_path, args=args, env=env, principal=PRINCIPAL_OF[module]
-    )
+        None, settings, log_path, args=("--partner", partner), env=env,
+        principal=OUTBOX_PRINCIPAL, module="dvchub.outbox",
+    )  # fmt: skip
 
 
 @contextmanager
 def worker(
-    module: str, settings: Settings, log_path: Path, *, env: Mapping[str, str] | None = None
+    name: str, settings: Settings, log_path: Path, *, env: Mapping[str, str] | None = None
 ) -> Iterator[WorkerProcess]:
-    """``python -m <module> worker`` as a separate OS process, ready; stopped at the end."""
-    process = worker_process(module, settings, log_path, env=env)
+    """``python -m hub.processing worker NAME`` as a separate OS process, ready; stopped at
+    the end."""
+    process = worker_process(name, settings, log_path, env=env)
     try:
         process.wait_ready(120)
         yield process
@@ -130,6 +142,6 @@ def worker(
 
 @contextmanager
 def lifecycle_worker(settings: Settings, log_path: Path) -> Iterator[int]:
-    """``python -m hub.lifecycle worker``; yields its web port."""
-    with worker("hub.lifecycle", settings, log_path) as process:
+    """``python -m hub.processing worker lifecycle``; yields its web port."""
+    with worker("lifecycle", settings, log_path) as process:
         yield process.port

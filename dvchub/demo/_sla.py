@@ -1,6 +1,6 @@
 """Demo section: deadlines on an accelerated clock. Alerts fire, a late list is published.
 
-An SLA worker (``python -m hub.sla worker``) and the query API share one simulated clock
+An SLA worker (``python -m hub.processing worker sla``) and the query API share one simulated clock
 (``DVC_CLOCK=accelerated:...``): it starts on a Monday morning after the sample history and runs
 ``RATE`` times faster than real time, so a one-working-day deadline passes in seconds. Four
 dossiers, accepted "now" on that clock through the portal connector, each tell one rule: no
@@ -119,7 +119,7 @@ def show_sla(
         f"simulated clock from {_local(START)} (Asia/Ho_Chi_Minh), {RATE:,.0f}x real time; "
         f"office hours {calendar.hours}; an SLA worker on it (log: {log_path})"
     )
-    with worker("hub.sla", settings, log_path, env={"DVC_CLOCK": clock.spec}) as sla_worker:
+    with worker("sla", settings, log_path, env={"DVC_CLOCK": clock.spec}) as sla_worker:
         told = stories(run_id, clock.now(), calendar)
         accepted = list(portal.client.push_all(portal_item(e) for s in told for e in s.events))
         console.print(

@@ -14,7 +14,12 @@ Exceptions: configuration and period labels raise ``ValueError``; an input the f
 read is a value (``Reject``), dead-lettered by the runner.
 """
 
-from hub.kpi._app import PROCESSORS, live_processor
+from hub.kpi._app import (
+    DOSSIERS_SPEC,
+    KPI_SPEC,
+    PROCEDURES_SPEC,
+    PROCESSORS,
+)
 from hub.kpi._config import DEFAULT_TARGETS, KpiSettings, Targets
 from hub.kpi._dossier import Position, apply, fact_key, new_dossier
 from hub.kpi._export import (
@@ -47,13 +52,15 @@ from hub.kpi._report import (
     percent_text,
 )
 from hub.kpi._snapshot import apply_fact, is_applied, new_snapshot, received, snapshot_key
-from hub.kpi._worker import run_worker
 
 __all__ = [
     "CSV_COLUMNS",
     "DEFAULT_TARGETS",
+    "DOSSIERS_SPEC",
     "FULL_ONLINE_TITLES",
     "INDICATOR_TITLES",
+    "KPI_SPEC",
+    "PROCEDURES_SPEC",
     "PROCESSORS",
     "RATE_COLUMNS",
     "VERDICTS",
@@ -84,7 +91,6 @@ __all__ = [
     "indicator_rows",
     "indicators_766",
     "is_applied",
-    "live_processor",
     "new_dossier",
     "new_snapshot",
     "offered",
@@ -96,7 +102,6 @@ __all__ = [
     "read_latest",
     "received",
     "replay_kpis",
-    "run_worker",
     "snapshot_key",
     "write_full_online_csv",
     "write_indicators_csv",

@@ -1,14 +1,13 @@
-"""The KPI workers, declared: each fold with its side inputs and configuration."""
+"""The KPI processors, declared: one ``ProcessorSpec`` per fold, with its side inputs and
+configuration; run by ``hub.processing`` (``dvchub worker kpi-dossiers|kpi|kpi-procedures``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from hub import processing
 from hub.dossier import CatalogView, catalog_input
 from hub.kpi._config import KpiSettings
 from hub.kpi._processors import KpiDossierProcessor, KpiProcessor, ProcedureHistoryProcessor
 from hub.materialized import MaterializedTopic
-from hub.processing import Processor
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.sla import SlaSettings
@@ -21,28 +20,16 @@ from hub.topics import (
     KPI_PROCEDURES,
 )
 
-#: The processors a KPI worker can run, by name (``python -m hub.kpi worker --processor``).
+#: The KPI folds, by name (each a processor of the registry).
 PROCESSORS = (KpiDossierProcessor.name, KpiProcessor.name, ProcedureHistoryProcessor.name)
 
 
-def live_processor(
-    name: str,
-    settings: Settings,
-    registry: RegistryClient,
-    kpi: KpiSettings | None = None,
-    sla: SlaSettings | None = None,
-) -> Processor[Any]:
-    """The fold called ``name``; kpi-dossiers follows ``catalog.procedures`` (loaded on open)."""
+def dossier_processor(
+    settings: Settings, registry: RegistryClient, options: processing.RunnerOptions
+) -> KpiDossierProcessor:
+    """kpi-dossiers, following ``catalog.procedures`` and ``kpi.procedures`` (loaded on open);
+    a dossier waits ``options.grace_s`` for its procedure."""
     prefix = settings.topic_prefix
-    kpi = kpi or KpiSettings()
-    if name == KpiProcessor.name:
-        return KpiProcessor(serde_for(KPI_FACTS, prefix, registry),
-                            serde_for(KPI, prefix, registry), kpi.parsed_targets())  # fmt: skip
-    if name == ProcedureHistoryProcessor.name:
-        return ProcedureHistoryProcessor(serde_for(CATALOG_PROCEDURES, prefix, registry),
-                                         serde_for(KPI_PROCEDURES, prefix, registry))  # fmt: skip
-    if name != KpiDossierProcessor.name:
-        raise ValueError(f"no KPI processor {name!r}; one of {', '.join(PROCESSORS)}")
     catalog = CatalogView(settings, serde_for(CATALOG_PROCEDURES, prefix, registry))
     # the catalogue's history, for the level at acceptance; the latest entry stands in for a
     # procedure whose history the kpi-procedures fold has not published yet (a new one)
@@ -50,10 +37,42 @@ def live_processor(
         settings, serde_for(KPI_PROCEDURES, prefix, registry), KPI_PROCEDURES.name(prefix),
         what="procedure histories",
     )  # fmt: skip
-
     return KpiDossierProcessor(
         serde_for(DOSSIER_EVENTS, prefix, registry), serde_for(KPI_DOSSIERS, prefix, registry),
-        serde_for(KPI_FACTS, prefix, registry), catalog.get, (sla or SlaSettings()).policy(),
-        postal_counts_as=kpi.postal_counts_as, histories=histories.get,
+        serde_for(KPI_FACTS, prefix, registry), catalog.get, SlaSettings().policy(),
+        postal_counts_as=KpiSettings().postal_counts_as, histories=histories.get,
         side_inputs=catalog_input(catalog, histories),
     )  # fmt: skip
+
+
+def kpi_processor(
+    settings: Settings, registry: RegistryClient, options: processing.RunnerOptions
+) -> KpiProcessor:
+    """kpi: facts into snapshots, judged against the province's targets (``DVC_KPI_*``)."""
+    prefix = settings.topic_prefix
+    targets = KpiSettings().parsed_targets()
+    return KpiProcessor(
+        serde_for(KPI_FACTS, prefix, registry), serde_for(KPI, prefix, registry), targets
+    )
+
+
+def procedures_processor(
+    settings: Settings, registry: RegistryClient, options: processing.RunnerOptions
+) -> ProcedureHistoryProcessor:
+    """kpi-procedures: every catalogue version of each procedure."""
+    prefix = settings.topic_prefix
+    return ProcedureHistoryProcessor(serde_for(CATALOG_PROCEDURES, prefix, registry),
+                                     serde_for(KPI_PROCEDURES, prefix, registry))  # fmt: skip
+
+
+DOSSIERS_SPEC = processing.ProcessorSpec(
+    KpiDossierProcessor.name,
+    dossier_processor,
+    side_topics=(CATALOG_PROCEDURES, KPI_PROCEDURES),
+    honours=frozenset({processing.Option.CATALOG_GRACE}),
+    environment=("DVC_KPI_POSTAL_COUNTS_AS", "DVC_SLA_*"),
+)
+KPI_SPEC = processing.ProcessorSpec(
+    KpiProcessor.name, kpi_processor, environment=("DVC_KPI_TARGETS",)
+)
+PROCEDURES_SPEC = processing.ProcessorSpec(ProcedureHistoryProcessor.name, procedures_processor)

@@ -16,7 +16,7 @@ The status machine, the typed event and the catalogue every processor shares are
 ``<prefix>deadletter`` from the runner.
 """
 
-from hub.lifecycle._app import AppOptions, app_id_for, create_app, live_processor
+from hub.lifecycle._app import SPEC, app_id_for
 from hub.lifecycle._errors import LifecycleError, LiveStateLagging, ReplayError
 from hub.lifecycle._machine import Rejection, apply, is_duplicate, status_view, target_status
 from hub.lifecycle._processor import LifecycleProcessor
@@ -32,10 +32,9 @@ from hub.lifecycle._replay import (
     replay_topic_name,
     wait_caught_up,
 )
-from hub.lifecycle._worker import run_worker
 
 __all__ = [
-    "AppOptions",
+    "SPEC",
     "Difference",
     "LifecycleError",
     "LifecycleProcessor",
@@ -47,15 +46,12 @@ __all__ = [
     "apply",
     "changelog_topic",
     "compare",
-    "create_app",
     "is_duplicate",
     "live_lag",
-    "live_processor",
     "read_states",
     "replay",
     "replay_check",
     "replay_topic_name",
-    "run_worker",
     "status_view",
     "target_status",
     "wait_caught_up",

@@ -1,4 +1,5 @@
-"""The lifecycle worker, declared: its fold, its catalogue side input, run by ``hub.processing``.
+"""The lifecycle processor, declared (``SPEC``): its fold and its catalogue side input, run by
+``hub.processing`` (``dvchub worker lifecycle``).
 
 The table (``<app id>-dossiers-changelog``) holds each dossier's DossierState encoded exactly as
 on ``dossier.state`` (Confluent-framed Avro), so what a restarted worker recovers from the
@@ -7,8 +8,6 @@ changelog is what integrators read.
 
 from __future__ import annotations
 
-import faust
-
 from hub import processing
 from hub.dossier import CatalogView, catalog_input
 from hub.lifecycle._processor import LifecycleProcessor
@@ -16,18 +15,17 @@ from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import CATALOG_PROCEDURES, DOSSIER_EVENTS, DOSSIER_STATE
 
-#: How a lifecycle worker runs (``hub.processing.RunnerOptions``; ``grace_s`` is how long a
-#: submission waits for its procedure to reach the catalogue).
-AppOptions = processing.RunnerOptions
-
 
 def app_id_for(settings: Settings) -> str:
     """The faust app id, hence consumer group and changelog prefix, of ``settings``' prefix."""
     return f"{settings.topic_prefix}{LifecycleProcessor.name}"
 
 
-def live_processor(settings: Settings, registry: RegistryClient) -> LifecycleProcessor:
-    """The fold with a catalogue that follows ``catalog.procedures`` (loaded on ``open``)."""
+def live_processor(
+    settings: Settings, registry: RegistryClient, options: processing.RunnerOptions
+) -> LifecycleProcessor:
+    """The fold with a catalogue that follows ``catalog.procedures`` (loaded on ``open``); a
+    submission waits ``options.grace_s`` for its procedure (the runner's grace)."""
     prefix = settings.topic_prefix
     catalog = CatalogView(settings, serde_for(CATALOG_PROCEDURES, prefix, registry))
     return LifecycleProcessor(
@@ -38,7 +36,9 @@ def live_processor(settings: Settings, registry: RegistryClient) -> LifecyclePro
     )
 
 
-def create_app(settings: Settings, options: AppOptions | None = None) -> faust.App:
-    """The lifecycle faust app of ``settings``' topic prefix (isolated by its app id)."""
-    processor = live_processor(settings, RegistryClient(settings.schema_registry_url))
-    return processing.create_app(processor, settings, options)
+SPEC = processing.ProcessorSpec(
+    LifecycleProcessor.name,
+    live_processor,
+    side_topics=(CATALOG_PROCEDURES,),
+    honours=frozenset({processing.Option.CATALOG_GRACE}),
+)

@@ -16,7 +16,7 @@ Reconciliation compares a provider's daily file with the states (``reconcile``, 
 publishes each mismatch to ``<prefix>payments.reconciliation`` (``run_reconciliation``);
 ``render_report`` prints the report as a table, CSV or JSON.
 
-* ``PaymentsProcessor`` / ``live_processor`` / ``run_worker`` (``python -m hub.payments worker``).
+* ``PaymentsProcessor``, and ``SPEC``: it live (``dvchub worker payments``).
 * ``apply_event`` / ``query_due`` / ``next_due``: the rules; ``payment_reference``,
   ``refund_reference``, ``command_id``, ``status_query_id``: the derived ids.
 * ``PaymentSettings`` (``DVC_PAYMENT_*``), ``AccountBook``, ``QueryPolicy``, ``PaymentPolicy``.
@@ -35,7 +35,7 @@ fold cannot read a dead letter (``hub.processing.Reject``); Kafka, registry and 
 translated where they are met, with ``raise ... from exc``.
 """
 
-from hub.payments._app import COMMANDS, live_processor
+from hub.payments._app import COMMANDS, SPEC
 from hub.payments._config import (
     PROVIDERS,
     AccountBook,
@@ -90,7 +90,6 @@ from hub.payments._statement import (
     parse_statement,
     read_statement,
 )
-from hub.payments._worker import run_worker
 from hub.topics import PAYMENT_RECONCILIATION as RECONCILIATION
 
 __all__ = [
@@ -103,6 +102,7 @@ __all__ = [
     "PROVIDERS",
     "RECONCILIATION",
     "REFERENCE_PATTERN",
+    "SPEC",
     "AccountBook",
     "Applied",
     "BadRow",
@@ -124,7 +124,6 @@ __all__ = [
     "as_json",
     "command_id",
     "find_payment",
-    "live_processor",
     "mismatch_id",
     "mismatch_records",
     "new_state",
@@ -140,7 +139,6 @@ __all__ = [
     "render_report",
     "report_tables",
     "run_reconciliation",
-    "run_worker",
     "status_query_id",
     "write_csv",
 ]

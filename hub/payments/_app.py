@@ -1,4 +1,5 @@
-"""The payments worker, declared: its fold on real serdes, the configuration, command metrics."""
+"""The payments processor, declared (``SPEC``): its fold on real serdes, the configuration,
+command metrics; run by ``hub.processing`` (``dvchub worker payments``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
+from hub import processing
 from hub.payments._config import PaymentSettings
 from hub.payments._processor import PaymentsProcessor
 from hub.serde import RegistryClient, serde_for
@@ -19,9 +21,10 @@ COMMANDS = Counter(
 
 
 def live_processor(
-    settings: Settings, registry: RegistryClient, payments: PaymentSettings | None = None
+    settings: Settings, registry: RegistryClient, options: processing.RunnerOptions
 ) -> PaymentsProcessor:
-    """The fold with the configuration of ``payments`` (``DVC_PAYMENT_*`` by default)."""
+    """The fold with the configuration of ``DVC_PAYMENT_*``; its status-query timers fire on
+    the runner's clock."""
     prefix = settings.topic_prefix
 
     def count(command: Mapping[str, Any]) -> None:
@@ -31,6 +34,14 @@ def live_processor(
         serde_for(DOSSIER_EVENTS, prefix, registry),
         serde_for(PAYMENTS, prefix, registry),
         serde_for(PARTNER_COMMANDS, prefix, registry),
-        (payments or PaymentSettings()).policy(),
+        PaymentSettings().policy(),
         on_command=count,
     )
+
+
+SPEC = processing.ProcessorSpec(
+    PaymentsProcessor.name,
+    live_processor,
+    honours=frozenset({processing.Option.CLOCK}),
+    environment=("DVC_PAYMENT_*",),
+)

@@ -20,11 +20,16 @@ Two runners drive the same fold (``Fold``), so what a test or a replay computes 
   marks in the table's changelog, refetch of offsets the consumer skipped, a stall watchdog,
   registry-outage retry, dead letters, Prometheus metrics, ``/ready``, ``/metrics``.
 
-``WorkerProcess`` starts a worker as an OS process and reads its ``/ready`` and ``/metrics``.
+Each processor package exports a ``ProcessorSpec`` (its name, the factory of its live fold, its
+side-input topics, the options it honours); ``hub.processors.HUB_PROCESSORS`` lists them by name,
+and ``run_spec`` runs one (``dvchub worker NAME``, ``python -m hub.processing worker NAME``, the
+same options for all). ``WorkerProcess`` starts such a worker as an OS process and reads its
+``/ready`` and ``/metrics``.
 
 Exceptions: the runners raise none of their own; a message that cannot be handled is a value
 (``Reject``, then a ``hub.deadletter.DeadLetterInput``); a schema registry outage
 (``hub.serde.RegistryError``) is retried by the faust runner and propagates from the in-memory one.
+A spec whose factory makes a processor of another name is a ``ValueError`` (``build``).
 """
 
 from hub.processing._avro import AvroStateProcessor
@@ -33,6 +38,7 @@ from hub.processing._faust import RunnerOptions, app_id_for, create_app
 from hub.processing._fold import Batch, Fold, is_internal, is_mark, mark_key, partition_of_mark
 from hub.processing._memory import InMemoryRunner, RunResult
 from hub.processing._process import WorkerProcess, free_port
+from hub.processing._spec import Factory, ProcessorSpec
 from hub.processing._timers import encode_due, timer_key
 from hub.processing._types import (
     NO_SIDE_INPUTS,
@@ -48,12 +54,12 @@ from hub.processing._types import (
     Unchanged,
 )
 from hub.processing._worker import (
-    add_runner_arguments,
+    run_spec,
     run_worker,
     runner_options,
     topics_of,
-    worker_main,
 )
+from hub.processors import Option
 
 __all__ = [
     "NO_SIDE_INPUTS",
@@ -64,13 +70,16 @@ __all__ = [
     "Clock",
     "Deferred",
     "Emit",
+    "Factory",
     "FileClock",
     "Fold",
     "Headers",
     "InMemoryRunner",
     "Message",
+    "Option",
     "Outcome",
     "Processor",
+    "ProcessorSpec",
     "Reject",
     "RunResult",
     "RunnerOptions",
@@ -78,7 +87,6 @@ __all__ = [
     "Unchanged",
     "WallClock",
     "WorkerProcess",
-    "add_runner_arguments",
     "app_id_for",
     "clock_from_spec",
     "create_app",
@@ -88,9 +96,9 @@ __all__ = [
     "is_mark",
     "mark_key",
     "partition_of_mark",
+    "run_spec",
     "run_worker",
     "runner_options",
     "timer_key",
     "topics_of",
-    "worker_main",
 ]

@@ -1,7 +1,8 @@
 """A processor worker as a real OS process: start it, read ``/ready`` and ``/metrics``, stop it.
 
-The demo, the tests and the benchmarks all start workers this way (``python -m <module> worker
---web-port N``), so readiness and metrics are read in one place.
+The demo, the tests and the benchmarks all start workers this way (``python -m hub.processing
+worker NAME --web-port N``, a processor of the registry), so readiness and metrics are read in
+one place.
 """
 
 from __future__ import annotations
@@ -30,28 +31,31 @@ def free_port() -> int:
 
 
 class WorkerProcess:
-    """``python -m <module> worker --web-port <port> <args>`` for ``settings``' prefix.
+    """``python -m hub.processing worker <name> --web-port <port> <args>`` for ``settings``'
+    prefix. ``module``: another entry point's ``worker`` command, with ``name`` (a test's
+    ``worker_main`` on its own registry) or without (``None``: the outbox's, which has none).
 
     ``principal`` logs the worker in to the local stack as that service (its password file
     is the stack's), instead of as whoever this process is."""
 
     def __init__(
         self,
-        module: str,
+        name: str | None,
         settings: Settings,
         log_path: Path,
         *,
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         principal: str | None = None,
+        module: str = "hub.processing",
     ) -> None:
         self.port = free_port()
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         inherited = dict(os.environ)
         if principal is not None:
-            for name in ("DVC_KAFKA_PASSWORD", "DVC_KAFKA_PASSWORD_FILE"):
-                inherited.pop(name, None)  # the stack's file of the principal instead
+            for variable in ("DVC_KAFKA_PASSWORD", "DVC_KAFKA_PASSWORD_FILE"):
+                inherited.pop(variable, None)  # the stack's file of the principal instead
             inherited["DVC_KAFKA_USERNAME"] = principal
         environment = {
             **inherited, "DVC_TOPIC_PREFIX": settings.topic_prefix,
@@ -61,7 +65,8 @@ class WorkerProcess:
         }  # fmt: skip
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", module, "worker", "--web-port", str(self.port), *args],
+            [sys.executable, "-m", module, "worker", *([] if name is None else [name]),
+             "--web-port", str(self.port), *args],
             cwd=REPO_ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 

@@ -1,20 +1,21 @@
-"""Running a processor as a worker process until SIGTERM/SIGINT."""
+"""Running a processor as a worker process until SIGTERM/SIGINT (``run_spec``, behind ``dvchub
+worker NAME`` and ``python -m hub.processing worker NAME``: ``hub.processors.worker_main``)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
-import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import faust
 
-from hub.kafka import KafkaSecurityError, create_topic, ensure_topics, wait_visible
+from hub.kafka import create_topic, ensure_topics, wait_visible
 from hub.logs import configure_logging
 from hub.processing._faust import RunnerOptions, changelog_for, create_app
+from hub.processing._spec import ProcessorSpec
 from hub.processing._types import Processor
+from hub.serde import RegistryClient
 from hub.settings import Settings
 from hub.topics import DEADLETTER, TopicSpec
 
@@ -49,53 +50,25 @@ def run_worker(
     worker.execute_from_commandline()
 
 
-def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``worker`` options every processor shares (``runner_options`` reads them)."""
-    env = os.environ.get
-    parser.add_argument("--web-port", type=int, default=int(env("DVC_WEB_PORT", "6066")))
-    parser.add_argument("--no-web", action="store_true", help="run without the web server")
-    parser.add_argument(
-        "--catalog-grace", type=float, default=2.0, help="seconds a message waits for a side input"
-    )
-    parser.add_argument("--session-timeout", type=float, default=10.0)
-    parser.add_argument(
-        "--commit-interval", type=float, default=5.0, help="seconds between commits"
-    )
-    parser.add_argument("--batch-max", type=int, default=1000, help="messages per batch at most")
-    parser.add_argument(
-        "--store",
-        default=env("DVC_STATE_STORE", "memory://"),
-        help="faust table store: memory:// or rocksdb:// (DVC_STATE_STORE)",
-    )
-    parser.add_argument(
-        "--datadir", default=env("DVC_STATE_DIR"), help="table data (DVC_STATE_DIR)"
-    )
-    parser.add_argument(
-        "--clock", default=env("DVC_CLOCK"), help="wall, accelerated:... or file:... (DVC_CLOCK)"
-    )
-    parser.add_argument("--loglevel", default="info")
+def run_spec(
+    spec: ProcessorSpec,
+    settings: Settings,
+    options: RunnerOptions | None = None,
+    *,
+    loglevel: str = "info",
+) -> None:
+    """Run one worker of ``spec``'s live fold (blocks; exits the process at the end)."""
+    opts = options or RunnerOptions()
+    # Not closed: the process ends with the worker, and the fold's serdes use it until then.
+    registry = RegistryClient(settings.schema_registry_url)
+    processor = spec.build(settings, registry, opts)
+    run_worker(processor, settings, opts, extra_topics=spec.side_topics, loglevel=loglevel)
 
 
 def runner_options(args: argparse.Namespace) -> RunnerOptions:
+    """The options of ``hub.processors.add_runner_arguments``, parsed."""
     return RunnerOptions(
         web_port=args.web_port, web_enabled=not args.no_web, grace_s=args.catalog_grace,
         session_timeout_s=args.session_timeout, commit_interval_s=args.commit_interval,
         batch_max=args.batch_max, store=args.store, datadir=args.datadir, clock=args.clock,
     )  # fmt: skip
-
-
-def worker_main(
-    prog: str, what: str, run: Callable[..., None], argv: Sequence[str] | None = None
-) -> None:
-    """``python -m <package> worker [options]``: the shared options, then
-    ``run(options=..., loglevel=...)`` (a package's ``run_worker``)."""
-    parser = argparse.ArgumentParser(prog=prog)
-    commands = parser.add_subparsers(dest="command", required=True)
-    add_runner_arguments(commands.add_parser("worker", help=f"run {what}"))
-    args = parser.parse_args(argv)
-    try:
-        run(options=runner_options(args), loglevel=args.loglevel)
-    except KafkaSecurityError as exc:
-        # One line naming the setting, no traceback, a non-zero exit for the supervisor.
-        print(f"{prog}: refusing to start: {exc}", file=sys.stderr)
-        sys.exit(2)

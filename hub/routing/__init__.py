@@ -25,9 +25,8 @@ dead letter from the runner.
 from hub.routing._agencies import DEFAULT_AGENCY, AgencyContact, AgencyDirectory
 from hub.routing._app import (
     COMMANDS,
+    SPEC,
     STATE_SCHEMA,
-    create_routing_app,
-    live_processor,
     state_serde,
     state_subject,
 )
@@ -36,7 +35,6 @@ from hub.routing._config import RoutingSettings
 from hub.routing._emc import emc_level, emc_status, payment_form, reception_form, tracking_record
 from hub.routing._processor import DEFAULT_REDELIVERY_WINDOW, RoutingProcessor
 from hub.routing._rules import NOT_ROUTED, Refused, Routed, Rules, new_state
-from hub.routing._worker import run_worker
 
 __all__ = [
     "COMMANDS",
@@ -45,6 +43,7 @@ __all__ = [
     "DEFAULT_REDELIVERY_WINDOW",
     "KINDS",
     "NOT_ROUTED",
+    "SPEC",
     "STATE_SCHEMA",
     "AgencyContact",
     "AgencyDirectory",
@@ -54,16 +53,13 @@ __all__ = [
     "RoutingSettings",
     "Rules",
     "command_id",
-    "create_routing_app",
     "emc_level",
     "emc_status",
     "fees_due",
     "idempotency_key",
-    "live_processor",
     "new_state",
     "payment_form",
     "reception_form",
-    "run_worker",
     "state_serde",
     "state_subject",
     "tracking_record",

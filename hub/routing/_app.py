@@ -1,8 +1,8 @@
-"""The routing worker, declared: its fold, the catalogue side input, a command counter."""
+"""The routing processor, declared (``SPEC``): its fold, the catalogue side input, a command
+counter; run by ``hub.processing`` (``dvchub worker routing``)."""
 
 from __future__ import annotations
 
-import faust
 from prometheus_client import Counter
 
 from hub import processing
@@ -32,13 +32,10 @@ def state_serde(settings: Settings, registry: RegistryClient) -> AvroSerde:
 
 
 def live_processor(
-    settings: Settings,
-    registry: RegistryClient,
-    routing: RoutingSettings | None = None,
-    *,
-    redelivery_window: int = DEFAULT_REDELIVERY_WINDOW,
+    settings: Settings, registry: RegistryClient, options: processing.RunnerOptions
 ) -> RoutingProcessor:
-    """The fold with a catalogue that follows ``catalog.procedures`` (loaded on ``open``)."""
+    """The fold with a catalogue that follows ``catalog.procedures`` (loaded on ``open``) and the
+    agency directory of ``DVC_AGENCY_DIRECTORY``."""
     prefix = settings.topic_prefix
     catalog = CatalogView(settings, serde_for(CATALOG_PROCEDURES, prefix, registry))
     return RoutingProcessor(
@@ -46,22 +43,18 @@ def live_processor(
         state_serde(settings, registry),
         serde_for(PARTNER_COMMANDS, prefix, registry),
         catalog.get,
-        (routing or RoutingSettings()).rules(),
+        RoutingSettings().rules(),
         side_inputs=catalog_input(catalog),
-        redelivery_window=redelivery_window,
+        # a batch in flight spans at most batch_max offsets per partition: twice covers it
+        redelivery_window=max(DEFAULT_REDELIVERY_WINDOW, 2 * options.batch_max),
         on_command=lambda command_type: COMMANDS.labels(command_type).inc(),
     )
 
 
-def create_routing_app(
-    settings: Settings,
-    options: processing.RunnerOptions | None = None,
-    routing: RoutingSettings | None = None,
-) -> faust.App:
-    """The routing faust app of ``settings``' topic prefix (isolated by its app id)."""
-    opts = options or processing.RunnerOptions()
-    processor = live_processor(
-        settings, RegistryClient(settings.schema_registry_url), routing,
-        redelivery_window=max(DEFAULT_REDELIVERY_WINDOW, 2 * opts.batch_max),
-    )  # fmt: skip
-    return processing.create_app(processor, settings, opts)
+SPEC = processing.ProcessorSpec(
+    RoutingProcessor.name,
+    live_processor,
+    side_topics=(CATALOG_PROCEDURES,),
+    honours=frozenset({processing.Option.CATALOG_GRACE}),
+    environment=("DVC_AGENCY_DIRECTORY", "DVC_EMC_POSTAL_RECEPTION"),
+)

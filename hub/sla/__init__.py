@@ -7,7 +7,7 @@ calendar is Vietnam's (``holidays``) with the province's overrides; the clock is
 
 * ``WorkingCalendar``: working days and office hours; working-time arithmetic.
 * ``apply_event`` / ``raise_due_alerts``: the rules (DOMAIN.md §3), pure.
-* ``SlaProcessor``: the fold; ``live_processor`` / ``run_worker``: it live.
+* ``SlaProcessor``: the fold; ``SPEC`` (``dvchub worker sla``): it live.
 * ``deadline_view`` / ``read_deadlines``: a deadline as of now, from the topic.
 * ``late_dossiers`` / ``late_counts`` / ``write_csv`` / ``write_xlsx``: the published late lists.
 
@@ -15,7 +15,7 @@ Exceptions: configuration errors are ``ValueError`` (bad office hours, bad overr
 an event the rules refuse is a value (``Refusal``), dead-lettered by the runner.
 """
 
-from hub.sla._app import ALERTS, live_processor
+from hub.sla._app import ALERTS, SPEC
 from hub.sla._calendar import TZ, CalendarOverrides, OfficeHours, WorkingCalendar
 from hub.sla._config import SlaSettings
 from hub.sla._deadline import (
@@ -42,12 +42,12 @@ from hub.sla._late import (
 )
 from hub.sla._processor import SlaProcessor
 from hub.sla._view import DeadlineView, deadline_view, read_deadlines
-from hub.sla._worker import run_worker
 
 __all__ = [
     "ALERTS",
     "ALERT_KINDS",
     "CSV_COLUMNS",
+    "SPEC",
     "TZ",
     "CalendarOverrides",
     "DeadlineView",
@@ -66,12 +66,10 @@ __all__ = [
     "deadline_view",
     "late_counts",
     "late_dossiers",
-    "live_processor",
     "new_record",
     "next_due",
     "raise_due_alerts",
     "read_deadlines",
-    "run_worker",
     "scheduled_alerts",
     "write_csv",
     "write_xlsx",

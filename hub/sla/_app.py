@@ -1,9 +1,11 @@
-"""The SLA worker, declared: its fold, the catalogue side input, alert metrics, the runner."""
+"""The SLA processor, declared (``SPEC``): its fold, the catalogue side input, alert metrics;
+run by ``hub.processing`` (``dvchub worker sla``)."""
 
 from __future__ import annotations
 
 from prometheus_client import Counter
 
+from hub import processing
 from hub.dossier import CatalogView, catalog_input
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
@@ -16,9 +18,10 @@ ALERTS = Counter("dvchub_sla_alerts_total", "Deadline alerts raised, by kind.", 
 
 
 def live_processor(
-    settings: Settings, registry: RegistryClient, sla: SlaSettings | None = None
+    settings: Settings, registry: RegistryClient, options: processing.RunnerOptions
 ) -> SlaProcessor:
-    """The fold with a catalogue that follows ``catalog.procedures`` (loaded on ``open``)."""
+    """The fold with a catalogue that follows ``catalog.procedures`` (loaded on ``open``) and
+    the province's calendar and policy (``DVC_SLA_*``); its timers fire on the runner's clock."""
     prefix = settings.topic_prefix
     catalog = CatalogView(settings, serde_for(CATALOG_PROCEDURES, prefix, registry))
 
@@ -30,7 +33,16 @@ def live_processor(
         serde_for(SLA_DEADLINES, prefix, registry),
         serde_for(SLA_ALERTS, prefix, registry),
         catalog.get,
-        (sla or SlaSettings()).policy(),
+        SlaSettings().policy(),
         side_inputs=catalog_input(catalog),
         on_alert=count,
     )
+
+
+SPEC = processing.ProcessorSpec(
+    SlaProcessor.name,
+    live_processor,
+    side_topics=(CATALOG_PROCEDURES,),
+    honours=frozenset({processing.Option.CATALOG_GRACE, processing.Option.CLOCK}),
+    environment=("DVC_SLA_*",),
+)

@@ -147,13 +147,16 @@ def _started(simulator: T) -> Iterator[T]:
 
 def _worker(
     stack: ExitStack,
-    module: str,
+    name: str | None,
     settings: Settings,
     log: Path,
     args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
+    module: str = "hub.processing",
 ) -> WorkerProcess:
-    process = WorkerProcess(module, settings, log, args=args, env=env)
+    """``python -m hub.processing worker NAME`` (``module``'s own worker without ``name``),
+    stopped when ``stack`` closes."""
+    process = WorkerProcess(name, settings, log, args=args, env=env, module=module)
     stack.callback(process.stop)
     return process
 
@@ -182,13 +185,13 @@ def partner_rig(settings: Settings, registry: RegistryClient, log_dir: Path,
         # The demo's portal connector logs in as the portal service: its ACLs, for this prefix.
         stack.enter_context(services_granted(settings, settings.topic_prefix))
         workers = {
-            "routing": _worker(stack, "hub.routing", settings, log_dir / "routing.log"),
-            "payments": _worker(stack, "hub.payments", settings, log_dir / "payments.log"),
+            "routing": _worker(stack, "routing", settings, log_dir / "routing.log"),
+            "payments": _worker(stack, "payments", settings, log_dir / "payments.log"),
         }
         for partner in PARTNERS:
             args = ("--partner", partner, *(NATIONAL_ARGS if partner == "national" else ()))
-            workers[partner] = _worker(stack, "dvchub.outbox", settings,
-                                       log_dir / f"outbox-{partner}.log", args, env)  # fmt: skip
+            workers[partner] = _worker(stack, None, settings, log_dir / f"outbox-{partner}.log",
+                                       args, env, module="dvchub.outbox")  # fmt: skip
         ensure_topics(settings)
         callbacks = stack.enter_context(
             serving(create_callback_app(settings, registry=registry), "e2e-vnpost-callbacks")

@@ -73,7 +73,7 @@ def test_a_worker_refuses_to_start_on_plaintext_in_production(tmp_path: Path) ->
     env |= {"DVC_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT", "DVC_BOOTSTRAP_SERVERS": "127.0.0.1:9",
             "DVC_STATE_DIR": str(tmp_path)}  # fmt: skip
     done = subprocess.run(
-        [sys.executable, "-m", "hub.lifecycle", "worker", "--no-web"],
+        [sys.executable, "-m", "hub.processing", "worker", "lifecycle", "--no-web"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr[-2000:]

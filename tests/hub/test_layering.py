@@ -91,8 +91,9 @@ def test_the_cli_builds_without_the_optional_parts() -> None:
         runner = CliRunner()
         for args in (["--help"], ["stack", "--help"], ["sign", "--help"],
                      ["signing", "process", "--help"], ["portal", "serve", "--help"],
-                     ["lifecycle", "worker", "--help"], ["demo", "run", "--help"],
-                     ["sla", "worker", "--help"], ["kpi", "worker", "--help"],
+                     ["worker", "--help"], ["worker", "lifecycle", "--help"],
+                     ["demo", "run", "--help"], ["worker", "sla", "--help"],
+                     ["worker", "kpi-dossiers", "--help"],
                      ["report", "late", "--help"], ["report", "full-online", "--help"]):
             result = runner.invoke(app, args)
             assert result.exit_code == 0, (args, result.output, result.exception)

@@ -1,5 +1,5 @@
 """Helpers of the live KPI tests: the catalogue and events on real topics, real worker
-processes of the three folds (``python -m hub.kpi worker --processor NAME``)."""
+processes of the three folds (``python -m hub.processing worker NAME``)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ class KpiWorker(processing.WorkerProcess):
 
     def __init__(self, settings: Settings, log_dir: Path, processor: str, name: str) -> None:
         super().__init__(
-            "hub.kpi", settings, log_dir / f"{name}.log",
-            args=("--processor", processor, "--session-timeout", "6", "--catalog-grace", "1.5"),
+            processor, settings, log_dir / f"{name}.log",
+            args=("--session-timeout", "6", "--catalog-grace", "1.5"),
         )  # fmt: skip
         self.processor = processor
 

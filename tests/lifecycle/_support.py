@@ -186,11 +186,11 @@ def dead_letters(settings: Settings, registry: RegistryClient) -> list[dict[str,
 
 
 class WorkerProcess(processing.WorkerProcess):
-    """``python -m hub.lifecycle worker`` as a real OS process."""
+    """``python -m hub.processing worker lifecycle`` as a real OS process."""
 
     def __init__(self, settings: Settings, log_dir: Path, name: str = "w1") -> None:
         super().__init__(
-            "hub.lifecycle", settings, log_dir / f"{name}.log",
+            "lifecycle", settings, log_dir / f"{name}.log",
             args=("--session-timeout", "6", "--catalog-grace", "1.5"),
         )  # fmt: skip
 

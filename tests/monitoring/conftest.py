@@ -148,15 +148,18 @@ def hub(
     with ExitStack() as stack:
         # The workers boot at once (each takes seconds); the servers start meanwhile.
         workers: dict[str, WorkerProcess] = {}
-        for job, module, args in (
-            ("dvchub-lifecycle", "hub.lifecycle", WORKER_ARGS),
-            ("dvchub-sla", "hub.sla", (*WORKER_ARGS, "--clock", clock.spec)),
-            ("dvchub-kpi-dossiers", "hub.kpi", (*WORKER_ARGS, "--processor", "kpi-dossiers")),
-            ("dvchub-kpi", "hub.kpi", (*WORKER_ARGS, "--processor", "kpi")),
-            # an outbox worker (its partner need not answer: no command is sent to it)
-            ("dvchub-outbox-emc", "dvchub.outbox", ("--partner", "emc")),
+        for job, name, args in (
+            ("dvchub-lifecycle", "lifecycle", WORKER_ARGS),
+            ("dvchub-sla", "sla", (*WORKER_ARGS, "--clock", clock.spec)),
+            ("dvchub-kpi-dossiers", "kpi-dossiers", WORKER_ARGS),
+            ("dvchub-kpi", "kpi", WORKER_ARGS),
         ):
-            workers[job] = WorkerProcess(module, settings, logs / f"{job}.log", args=args)
+            workers[job] = WorkerProcess(name, settings, logs / f"{job}.log", args=args)
+        # an outbox worker (its partner need not answer: no command is sent to it)
+        workers["dvchub-outbox-emc"] = WorkerProcess(
+            None, settings, logs / "dvchub-outbox-emc.log", args=("--partner", "emc"),
+            module="dvchub.outbox",
+        )  # fmt: skip
         stack.callback(_stop_all, list(workers.values()))
         api = stack.enter_context(
             serving(create_api(settings, clock=clock, keys=development_keys()), "monitoring-api")

@@ -42,7 +42,7 @@ RESUME_SLACK_S = 30.0
 class OutboxProcess(WorkerProcess):
     def __init__(self, settings: Settings, log_dir: Path, name: str, url: str) -> None:
         super().__init__(
-            "dvchub.outbox", settings, log_dir / f"{name}.log",
+            None, settings, log_dir / f"{name}.log", module="dvchub.outbox",
             args=("--partner", "national", "--concurrency", "8", "--retry-base", "0.05",
                   "--retry-cap", "0.5"),
             env={"DVC_NATIONAL_URL": url, "DVC_NATIONAL_TIMEOUT_S": "2"},

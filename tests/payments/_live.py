@@ -29,14 +29,14 @@ provider = "vnpay"
 
 
 class PaymentsWorker(processing.WorkerProcess):
-    """``python -m hub.payments worker`` on the rig's prefix, clock and configuration."""
+    """``python -m hub.processing worker payments`` on the rig's prefix, clock and configuration."""
 
     def __init__(self, settings: Settings, log_dir: Path, name: str, clock: FileClock) -> None:
         accounts = log_dir / "accounts.toml"
         if not accounts.exists():
             accounts.write_text(ACCOUNTS_TOML, encoding="utf-8")
         super().__init__(
-            "hub.payments", settings, log_dir / f"{name}.log",
+            "payments", settings, log_dir / f"{name}.log",
             args=("--session-timeout", "6", "--clock", clock.spec),
             env={"DVC_PAYMENT_ACCOUNTS": str(accounts), "DVC_PAYMENT_QUERY_AFTER": "PT15M",
                  "DVC_PAYMENT_QUERY_BACKOFF": "2", "DVC_PAYMENT_QUERY_MAX": "3"},

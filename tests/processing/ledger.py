@@ -2,18 +2,16 @@
 
 Values are ``<id>`` (apply), ``poison`` (rejected as UNDECODABLE) or ``boom`` (the fold raises:
 a bug, dead-lettered as PROCESSING_ERROR). Run live with ``python -m tests.processing.ledger
-worker --web-port N`` (topics under ``DVC_TOPIC_PREFIX``).
+worker ledger --web-port N`` (topics under ``DVC_TOPIC_PREFIX``): the hub's worker command line,
+on a registry of this one processor.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-from collections.abc import Sequence
 
-from hub import processing
+from hub import processing, processors
 from hub.processing import Changed, Message, Outcome, Processor, Reject, Unchanged
-from hub.settings import get_settings
 from hub.topics import Retention, TopicSpec
 
 LEDGER_IN = TopicSpec("ledger.in", "none (utf-8 ids)", Retention.LOG, "ledger key")
@@ -43,17 +41,10 @@ class Ledger(Processor[list[str]]):
         return list(json.loads(data))
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.processing.ledger")
-    parser.add_argument("command", choices=["worker"])
-    parser.add_argument("--web-port", type=int, required=True)
-    parser.add_argument("--batch-max", type=int, default=1000)
-    args = parser.parse_args(argv)
-    options = processing.RunnerOptions(
-        web_port=args.web_port, session_timeout_s=6.0, batch_max=args.batch_max
-    )
-    processing.run_worker(Ledger(), get_settings(), options)
-
+SPEC = processing.ProcessorSpec(Ledger.name, lambda settings, registry, options: Ledger())
+REGISTRY = processors.Registry(
+    (processors.Registered(Ledger.name, __name__, "SPEC", "the runner contract's ledger"),)
+)
 
 if __name__ == "__main__":
-    main()
+    processors.worker_main(prog="python -m tests.processing.ledger", registry=REGISTRY)

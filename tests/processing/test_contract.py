@@ -25,7 +25,9 @@ from tests.lifecycle._support import wait_until
 from tests.processing.ledger import LEDGER_IN, LEDGER_STATE, Ledger
 
 PARTITIONS = 3
-BATCH = ("--batch-max", "8")  # several batches per case
+#: several batches per case; a shorter session than production's, so that a killed worker's
+#: partitions move sooner
+WORKER_ARGS = ("--batch-max", "8", "--session-timeout", "6")
 
 
 class Runner(ABC):
@@ -121,7 +123,9 @@ class FaustRunner(Runner):
     def _start(self) -> WorkerProcess:
         self.fed = 0  # records fed since this worker started
         log = self.logs / "worker.log"
-        worker = WorkerProcess("tests.processing.ledger", self.settings, log, args=BATCH)
+        worker = WorkerProcess(
+            Ledger.name, self.settings, log, args=WORKER_ARGS, module="tests.processing.ledger"
+        )
         worker.wait_ready(120)
         return worker
 

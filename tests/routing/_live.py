@@ -38,7 +38,7 @@ class RoutingWorker(processing.WorkerProcess):
         self, settings: Settings, log_dir: Path, name: str, directory: Path, *extra: str
     ) -> None:
         super().__init__(
-            "hub.routing", settings, log_dir / f"{name}.log",
+            "routing", settings, log_dir / f"{name}.log",
             args=("--session-timeout", "6", "--catalog-grace", "1.5", *extra),
             env={"DVC_AGENCY_DIRECTORY": str(directory)},
         )  # fmt: skip

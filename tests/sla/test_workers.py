@@ -35,7 +35,7 @@ DOSSIERS = 24
 class SlaWorker(processing.WorkerProcess):
     def __init__(self, settings: Settings, log_dir: Path, name: str, clock: FileClock) -> None:
         super().__init__(
-            "hub.sla", settings, log_dir / f"{name}.log",
+            "sla", settings, log_dir / f"{name}.log",
             args=("--session-timeout", "6", "--catalog-grace", "1.5", "--clock", clock.spec),
         )  # fmt: skip
 

@@ -345,7 +345,7 @@ def test_a_faust_worker_runs_over_sasl_ssl(stack: LocalStack, tmp_path: Path) ->
     with RegistryClient(stack.settings.schema_registry_url) as registry:
         publish_catalog(portal, registry)
         worker = processing.WorkerProcess(
-            "hub.lifecycle", lifecycle, log, args=("--catalog-grace", "1.5"), env=env
+            "lifecycle", lifecycle, log, args=("--catalog-grace", "1.5"), env=env
         )
         try:
             worker.wait_ready(timeout_s=120)

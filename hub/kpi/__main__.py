@@ -1,3 +1,0 @@
-from hub.kpi._worker import main
-
-main()

@@ -1,3 +1,0 @@
-from hub.lifecycle._worker import main
-
-main()

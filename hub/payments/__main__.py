@@ -1,3 +1,0 @@
-from hub.payments._worker import main
-
-main()

@@ -1,3 +1,0 @@
-from hub.routing._worker import main
-
-main()

@@ -1,3 +1,0 @@
-from hub.sla._worker import main
-
-main()
