@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from connectors.common import PartnerSpec
+if TYPE_CHECKING:  # the CLI imports this module to list names: no partner, no faust, no zeep
+    from connectors.common import PartnerSpec
 
 NAMES: Final = ("vnpost", "national", "emc", "bank")
 #: Each inbound endpoint's name (a ``dvchub`` command, a compose service) -> its partner, so

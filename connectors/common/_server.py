@@ -14,7 +14,7 @@ from typing import Any, Self
 import uvicorn
 
 from hub.http_tls import ServerTls, uvicorn_options
-from hub.processing import free_port
+from hub.net import free_port
 
 
 class ServerThread:

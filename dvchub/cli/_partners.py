@@ -2,7 +2,7 @@
 (``vnpost-callbacks``, ``bank-ipn``, ``national-intake``), all from the partners' specs
 (``connectors.partners``). Mount with ``register(app)``.
 
-A spec is imported only when its command runs (or its help is shown): each partner's package
+A spec is imported only when its command runs (or its own help is shown): each partner's package
 costs about a second to import, which every other ``dvchub`` command would otherwise pay.
 """
 
@@ -36,7 +36,8 @@ class _InboundCommand(TyperCommand):
         """Set by click's constructor; the spec's summary wins."""
 
     def get_short_help_str(self, limit: int = 45) -> str:
-        return self._summary().split(" (", 1)[0].split(".", 1)[0]
+        # `dvchub --help` lists every command: naming the partner imports no spec
+        return f"The endpoint by which {INBOUND[str(self.name)]} calls the hub."
 
 
 def _inbound(name: str) -> Callable[[], None]:
