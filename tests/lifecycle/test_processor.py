@@ -281,7 +281,6 @@ def test_cli_commands(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None
     register(app)
     runner = CliRunner()
     for command in (
-        ["lifecycle", "worker", "--help"],
         ["api", "serve", "--help"],
         ["replay", "--help"],
     ):
