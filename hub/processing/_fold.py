@@ -103,8 +103,10 @@ class Fold(Generic[S]):
     ) -> None:
         self.processor = processor
         self.store = store
-        # key -> (encoded, decoded) of the last state written: decoding the table's bytes again
-        # costs more than most folds, so skip it while the stored bytes are the same object.
+        # key -> (encoded, decoded) of the last state written or read: decoding the table's bytes
+        # again costs more than most folds, so it is skipped while the stored bytes are equal to
+        # the cached ones. Equal, not the same object: a RocksDB store returns a new copy on
+        # every read, and another worker may have changed the key while it was not ours.
         self._cache: OrderedDict[bytes, tuple[bytes, S]] = OrderedDict()
         self._cache_size = cache_size
         self._pending: dict[bytes, tuple[int | None, S]] = {}
@@ -278,7 +280,7 @@ class Fold(Generic[S]):
         if stored is None:
             return None
         cached = self._cache.get(key)
-        if cached is not None and cached[0] is stored:
+        if cached is not None and cached[0] == stored:
             return cached[1]
         state = self.processor.decode_state(stored)
         self._remember(key, stored, state)
