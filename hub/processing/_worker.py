@@ -64,7 +64,7 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-max", type=int, default=1000, help="messages per batch at most")
     parser.add_argument(
         "--store",
-        default=env("DVC_STATE_STORE", "memory://"),
+        default=env("DVC_STATE_STORE", "rocksdb://"),
         help="faust table store: memory:// or rocksdb:// (DVC_STATE_STORE)",
     )
     parser.add_argument(
