@@ -10,6 +10,7 @@ from typing import Any
 import fastavro
 import fastavro.schema
 
+from hub.serde._compiled import Unsupported, Writer, compile_writer
 from hub.serde._exceptions import DecodeError, EncodeError, RegistryError, SchemaNotFound
 from hub.serde._registry import RegistryClient
 from hub.serde._schemas import Schema
@@ -33,6 +34,17 @@ def unframe(data: bytes) -> tuple[int, memoryview]:
     return schema_id, memoryview(data)[_HEADER.size :]
 
 
+#: What the compiled writer raises on a value it does not handle (fastavro then decides).
+_NOT_COMPILED = (Unsupported, ValueError, TypeError, KeyError, AttributeError, IndexError)
+
+
+def _compiled_writer(schema: Schema) -> Writer | None:
+    try:
+        return compile_writer(schema)
+    except Unsupported:
+        return None
+
+
 class AvroSerde:
     """Encode/decode one subject's records.
 
@@ -49,6 +61,7 @@ class AvroSerde:
         self.subject = subject
         self.schema = schema
         self._parsed = fastavro.parse_schema(schema)
+        self._write = _compiled_writer(schema)
         self._canonical = fastavro.schema.to_parsing_canonical_form(self._parsed)
         self._schema_id: int | None = None
         # schema id -> (parsed writer schema, reader schema or None when they are the same)
@@ -62,8 +75,14 @@ class AvroSerde:
         return self._schema_id
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
+        header = _HEADER.pack(MAGIC_BYTE, self.schema_id)
+        if self._write is not None:
+            try:
+                return header + self._write(record)
+            except _NOT_COMPILED:
+                pass  # fastavro writes it, or raises the error it always raised
         buffer = io.BytesIO()
-        buffer.write(_HEADER.pack(MAGIC_BYTE, self.schema_id))
+        buffer.write(header)
         try:
             fastavro.schemaless_writer(buffer, self._parsed, record)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
