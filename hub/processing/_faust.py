@@ -101,6 +101,11 @@ def create_app(
         status = readiness(runtime)
         return web.json(status, status=200 if status["ready"] else 503)
 
+    @app.on_partitions_revoked.connect
+    async def on_revoked(sender: Any, /, *args: Any, **kwargs: Any) -> None:
+        """The new owner of a revoked partition reads its marks: the last one must be in."""
+        await runtime.settle()
+
     def on_shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         runtime.close()
 

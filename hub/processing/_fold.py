@@ -112,6 +112,10 @@ class Fold(Generic[S]):
         self._pending: dict[bytes, tuple[int | None, S]] = {}
         self._republish: set[bytes] = set()
         self._batch = Batch()
+        #: partition -> next offset of drained batches whose marks are not in the store yet (a
+        #: runner writes a batch's marks after its records are acknowledged, while it already
+        #: folds the next batch): what the fold applied, not what the store says so far
+        self._unsaved: dict[int, int] = {}
         #: the due-index (timer processors only); the faust runner builds it per partition
         self.timers = DueIndex(complete=complete_timers) if processor.timers else None
         #: key -> (partition, firing instant ms, or None) of keys whose timer is re-derived from
@@ -123,7 +127,7 @@ class Fold(Generic[S]):
 
     def next_offset(self, partition: int) -> int | None:
         """The first offset of ``partition`` not applied yet (None: the partition is new)."""
-        pending = self._batch.marks.get(partition)
+        pending = self._batch.marks.get(partition, self._unsaved.get(partition))
         if pending is not None:
             return pending
         stored = self.store.get(mark_key(partition))
@@ -239,7 +243,14 @@ class Fold(Generic[S]):
                     batch.publish[key] = stored
         self._pending.clear()
         self._republish.clear()
+        self._unsaved.update(batch.marks)
         return batch
+
+    def saved(self, marks: Mapping[int, int]) -> None:
+        """The runner wrote ``marks`` (a drained batch's) to the store."""
+        for partition, offset in marks.items():
+            if self._unsaved.get(partition) == offset:
+                del self._unsaved[partition]
 
     def _schedule_timers(self, batch: Batch) -> None:
         """Timer entries of the batch: each changed state's next due, if it moved."""

@@ -6,6 +6,12 @@ the emits; then, once the broker acknowledged them, the timer entries; then the 
 of every partition in the batch. A crash anywhere re-delivers from the old mark; the processor's
 dedupe answers ``Unchanged`` (and republishes), so nothing is lost or doubled.
 
+That commit (acknowledgements, timer entries, marks) runs in the background while the next batch
+is folded and sent, one commit at a time and in batch order: the worker does not idle for the
+broker's round trips, and its batches grow with the backlog. The fold counts a drained batch's
+marks as applied until they are stored (``Fold.saved``); a revocation waits for the commit in
+flight, so a partition's new owner reads its last mark.
+
 Durable timers (processors with ``timers``): ``scan_timers`` (under the same lock as the batches,
 so a firing never interleaves with a batch) builds the due-index of newly assigned, recovered
 partitions from the table's timer entries, forgets revoked ones, and folds ``on_timer`` for every
@@ -65,6 +71,7 @@ class Runtime:
         self.clock: Clock = clock_from_spec(options.clock or os.environ.get("DVC_CLOCK"))
         # one batch, timer scan or catch-up at a time: all fold and write through the same Fold
         self.busy = asyncio.Lock()
+        self._commit: asyncio.Future[None] | None = None  # the last batch's commit, in flight
 
     @property
     def started(self) -> bool:
@@ -137,6 +144,28 @@ class Runtime:
             await asyncio.sleep(0.05)
 
     async def write(self, batch: Batch) -> None:
+        """Send ``batch``'s records now; its commit (wait for the broker's acknowledgements,
+        then the timer entries, then the marks) runs in the background while the next batch is
+        folded, after the commit of the batch before it. At most one commit is in flight: the
+        fold never runs more than one batch ahead of what the broker acknowledged.
+        """
+        sent = await self._send(batch)
+        await self.settle()
+        self._commit = asyncio.ensure_future(self._commit_batch(batch, *sent))
+
+    async def settle(self) -> None:
+        """Wait until every batch written so far is committed (its marks acknowledged)."""
+        commit = self._commit
+        if commit is None:
+            return
+        try:
+            await commit
+        finally:  # done (or failed, raised once): the next batch's commit may start
+            if self._commit is commit:
+                self._commit = None
+
+    async def _send(self, batch: Batch) -> tuple[list[tuple[int, Any]], list[Any]]:
+        """Dead letters (acknowledged), state publications, emits, table writes: sent."""
         if batch.letters:
             assert self._letters is not None
             await asyncio.to_thread(self._letters.send_all, batch.letters)
@@ -156,6 +185,11 @@ class Runtime:
         for partition, writes in batch.writes.items():
             assert partition is not None
             changelog += await self._put(partition, writes)
+        return changelog, acks
+
+    async def _commit_batch(
+        self, batch: Batch, changelog: list[tuple[int, Any]], acks: list[Any]
+    ) -> None:
         written = await asyncio.gather(*(ack for _, ack in changelog), *acks)
         # Then the timer entries: one never points past a state the broker does not have.
         timers: list[tuple[int, Any]] = []
@@ -167,7 +201,13 @@ class Runtime:
         for partition, offset in batch.marks.items():
             marks += await self._put(partition, {mark_key(partition): str(offset).encode()})
         marked = await asyncio.gather(*(ack for _, ack in marks))
+        assert self.fold is not None
+        self.fold.saved(batch.marks)
         self._persisted(changelog + timers + marks, [*written[: len(changelog)], *timed, *marked])
+        self._count(batch)
+
+    def _count(self, batch: Batch) -> None:
+        """The metrics of a committed batch."""
         for lag in batch.timer_lags:
             metrics.TIMER_LAG.labels(self.name).observe(max(0.0, lag) / self.clock.rate)
         if batch.timer_lags:

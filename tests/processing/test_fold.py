@@ -51,3 +51,13 @@ def test_a_state_changed_elsewhere_is_decoded_from_the_store() -> None:
     run(fold, store, ["b"], offset)
     assert processor.decoded == 1
     assert processor.decode_state(store[b"k"]) == ["a", "x", "b"]
+
+
+def test_a_drained_mark_counts_before_the_runner_stores_it() -> None:
+    """The faust runner folds the next batch while the last one's marks are still in flight."""
+    store = CopyingStore()
+    fold = Fold(CountingLedger(), store)
+    offset = run(fold, store, ["a", "b"], 0)  # the marks are not written to the store
+    assert fold.next_offset(0) == offset
+    fold.saved({0: offset})
+    assert fold.next_offset(0) is None  # the store's word again: the runner never wrote it
