@@ -37,7 +37,7 @@ from hub.processing._clock import Clock, clock_from_spec
 from hub.processing._events import in_partition, in_partition_of, message_of
 from hub.processing._fold import Batch, Fold, mark_key
 from hub.processing._options import RunnerOptions
-from hub.processing._timers import decode_due, is_timer, parse_timer_key
+from hub.processing._store import timer_entries
 from hub.processing._types import Message, Processor
 from hub.serde import RegistryClient, RegistryError
 from hub.settings import Settings
@@ -311,19 +311,9 @@ class Runtime:
         assert self.fold is not None
         timers = self.fold.timers
         assert timers is not None
-        store = self.table.data
-
-        def read() -> dict[int, list[tuple[bytes, int]]]:
-            found: dict[int, list[tuple[bytes, int]]] = {p: [] for p in partitions}
-            for key, value in store.items():
-                if is_timer(key) and value is not None:
-                    partition, state_key = parse_timer_key(key)
-                    if partition in found:
-                        found[partition].append((state_key, decode_due(value)))
-            return found
-
         started = time.perf_counter()
-        for partition, entries in (await asyncio.to_thread(read)).items():
+        found = await asyncio.to_thread(timer_entries, self.table.data, partitions)
+        for partition, entries in found.items():
             timers.build(partition, entries)
         took = time.perf_counter() - started
         log.info("timers of partitions %s rebuilt from the table: %s in %.2f s",
