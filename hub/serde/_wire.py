@@ -11,6 +11,7 @@ import fastavro
 import fastavro.schema
 
 from hub.serde._compiled import Unsupported, Writer, compile_writer
+from hub.serde._compiled_read import Reader, Truncated, compile_reader
 from hub.serde._exceptions import DecodeError, EncodeError, RegistryError, SchemaNotFound
 from hub.serde._registry import RegistryClient
 from hub.serde._schemas import Schema
@@ -34,13 +35,23 @@ def unframe(data: bytes) -> tuple[int, memoryview]:
     return schema_id, memoryview(data)[_HEADER.size :]
 
 
-#: What the compiled writer raises on a value it does not handle (fastavro then decides).
-_NOT_COMPILED = (Unsupported, ValueError, TypeError, KeyError, AttributeError, IndexError)
+#: What the compiled writers and readers raise on what they do not handle (fastavro decides).
+_NOT_COMPILED = (
+    Unsupported, Truncated, ValueError, TypeError, KeyError, AttributeError, IndexError,
+    struct.error,
+)  # fmt: skip
 
 
 def _compiled_writer(schema: Schema) -> Writer | None:
     try:
         return compile_writer(schema)
+    except Unsupported:
+        return None
+
+
+def _compiled_reader(schema: Schema) -> Reader | None:
+    try:
+        return compile_reader(schema)
     except Unsupported:
         return None
 
@@ -66,6 +77,8 @@ class AvroSerde:
         self._schema_id: int | None = None
         # schema id -> (parsed writer schema, reader schema or None when they are the same)
         self._writers: dict[int, tuple[Any, Any]] = {}
+        #: schema id -> compiled reader, for the ids whose schema is the local one
+        self._readers: dict[int, Reader] = {}
 
     @property
     def schema_id(self) -> int:
@@ -92,6 +105,12 @@ class AvroSerde:
     def decode(self, data: bytes) -> dict[str, Any]:
         schema_id, body = unframe(data)
         writer, reader = self._resolution(schema_id, data)
+        compiled = self._readers.get(schema_id)
+        if compiled is not None:
+            try:
+                return compiled(data, _HEADER.size)
+            except _NOT_COMPILED:
+                pass  # fastavro reads it, or raises the error it always raised
         try:
             record = fastavro.schemaless_reader(
                 io.BytesIO(body),
@@ -126,4 +145,8 @@ class AvroSerde:
             same = fastavro.schema.to_parsing_canonical_form(writer) == self._canonical
             cached = (writer, None if same else self._parsed)
             self._writers[schema_id] = cached
+            if same:  # compiled from the writer's own schema: its logical types, its defaults
+                reader = _compiled_reader(self.registry.schema_by_id(schema_id))
+                if reader is not None:
+                    self._readers[schema_id] = reader
         return cached

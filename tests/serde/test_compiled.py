@@ -15,6 +15,7 @@ import pytest
 from hub.sample import sample_events
 from hub.serde import load_schema
 from hub.serde._compiled import Unsupported, compile_writer
+from hub.serde._compiled_read import Truncated, compile_reader
 from hub.serde._schemas import TOP_LEVEL_SCHEMAS
 
 Schema = Any
@@ -134,3 +135,28 @@ def test_what_the_compiled_writer_does_not_handle_it_raises_on(change: dict[str,
     event = {**next(iter(sample_events(1))), **change}
     with pytest.raises((Unsupported, ValueError, TypeError, KeyError, AttributeError)):
         compile_writer(load_schema("DossierEvent"))(event)
+
+
+@pytest.mark.parametrize("name", TOP_LEVEL_SCHEMAS)
+def test_generated_records_of_every_schema_are_read_as_fastavro_reads_them(name: str) -> None:
+    schema = load_schema(name)
+    parsed = fastavro.parse_schema(schema)
+    read = compile_reader(schema)
+    maker = RecordMaker(random.Random(f"read {name}"))
+    maker.collect(schema)
+    for _ in range(300):
+        data = b"\x00" + fastavro_bytes(schema, maker.make(schema))  # read from offset 1
+        expected = fastavro.schemaless_reader(
+            io.BytesIO(data[1:]), parsed, None,
+            return_record_name=True, return_record_name_override=True,
+        )  # fmt: skip
+        assert repr(read(data, 1)) == repr(expected)  # repr: types and time zones too
+
+
+def test_a_truncated_record_is_not_read() -> None:
+    schema = load_schema("DossierEvent")
+    data = fastavro_bytes(schema, next(iter(sample_events(1))))
+    read = compile_reader(schema)
+    for end in (len(data) - 1, len(data) // 2, 1):
+        with pytest.raises((Truncated, IndexError, ValueError)):
+            read(data[:end], 0)
