@@ -23,6 +23,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hub.serde._codegen import SchemaCode, Unsupported, full_name
+
 Writer = Callable[[Mapping[str, Any]], bytes]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -30,10 +32,6 @@ _EPOCH_DAYS = dt.date(1970, 1, 1).toordinal()
 _DOUBLE = struct.Struct("<d").pack
 _FLOAT = struct.Struct("<f").pack
 _MIN_LONG, _MAX_LONG = -(2**63), 2**63 - 1
-
-
-class Unsupported(Exception):
-    """The schema, or a value, is not one the compiled writer handles (fastavro does)."""
 
 
 def _long(out: bytearray, n: int) -> None:
@@ -101,54 +99,35 @@ def _branch(value: Any, names: Mapping[str, int]) -> tuple[int, Any]:
     return names[value[0]], value[1]
 
 
-class _Compiler:
+class _Compiler(SchemaCode):
     """Python source of one writer function per named record of a schema."""
 
     def __init__(self) -> None:
-        self.names: dict[str, Any] = {}  # full name -> schema (enums, records, fixed)
-        self.functions: list[str] = []
-        self.constants: dict[str, Any] = {}
-        self._done: set[str] = set()
-        self._counter = 0
-
-    def constant(self, value: Any) -> str:
-        self._counter += 1
-        name = f"_c{self._counter}"
-        self.constants[name] = value
-        return name
-
-    def var(self) -> str:
-        self._counter += 1
-        return f"v{self._counter}"
+        super().__init__("w", "o, d")
 
     def record(self, schema: Mapping[str, Any], namespace: str) -> str:
         """The name of the function writing records of ``schema`` (compiled once)."""
-        full = _full_name(schema["name"], schema.get("namespace", namespace))
-        function = "w_" + full.replace(".", "_")
-        if full in self._done:
-            return function
-        self._done.add(full)
-        self.names[full] = schema
-        space = full.rpartition(".")[0]
-        body: list[str] = []
-        for field in schema["fields"]:
-            value = self.var()
-            if "default" in field:
-                default = self.constant(field["default"])
-                body.append(f"{value} = d.get({field['name']!r}, {default})")
-            else:
-                body.append(f"{value} = d.get({field['name']!r})")
-            body += self.write(field["type"], value, space)
-        lines = [f"def {function}(o, d):", *("    " + line for line in body or ["pass"])]
-        self.functions.append("\n".join(lines))
-        return function
+
+        def body(space: str) -> list[str]:
+            lines: list[str] = []
+            for field in schema["fields"]:
+                value = self.var()
+                if "default" in field:
+                    default = self.constant(field["default"])
+                    lines.append(f"{value} = d.get({field['name']!r}, {default})")
+                else:
+                    lines.append(f"{value} = d.get({field['name']!r})")
+                lines += self.write(field["type"], value, space)
+            return lines
+
+        return self.record_function(schema, namespace, body)
 
     def write(self, schema: Any, value: str, namespace: str) -> list[str]:
         """Statements writing ``value`` (a variable) of ``schema`` to ``o``."""
         if isinstance(schema, list):
             return self.union(schema, value, namespace)
         if isinstance(schema, str):
-            named = self.names.get(_full_name(schema, namespace)) or self.names.get(schema)
+            named = self.named(schema, namespace)
             if named is not None:
                 return self.write(named, value, namespace)
             return self.primitive(schema, value)
@@ -156,8 +135,7 @@ class _Compiler:
         if kind == "record":
             return [f"{self.record(schema, namespace)}(o, {value})"]
         if kind == "enum":
-            full = _full_name(schema["name"], schema.get("namespace", namespace))
-            self.names[full] = schema
+            self.remember(schema, namespace)
             index = self.constant({s: _varint(i) for i, s in enumerate(schema["symbols"])})
             return [f"o += {index}[{value}]"]
         if kind == "array":
@@ -226,18 +204,14 @@ class _Compiler:
     def _is_record(self, schema: Any, namespace: str) -> bool:
         if isinstance(schema, dict):
             return bool(schema["type"] == "record")
-        named = self.names.get(_full_name(schema, namespace)) or self.names.get(schema)
+        named = self.named(schema, namespace)
         return named is not None and named["type"] == "record"
 
     def _name_of(self, schema: Any, namespace: str) -> str:
         if isinstance(schema, dict):
-            return _full_name(schema["name"], schema.get("namespace", namespace))
-        full = _full_name(schema, namespace)
+            return full_name(schema["name"], schema.get("namespace", namespace))
+        full = full_name(schema, namespace)
         return full if full in self.names else str(schema)
-
-
-def _full_name(name: str, namespace: str | None) -> str:
-    return name if "." in name or not namespace else f"{namespace}.{name}"
 
 
 def compile_writer(schema: Mapping[str, Any]) -> Writer:
@@ -248,14 +222,12 @@ def compile_writer(schema: Mapping[str, Any]) -> Writer:
         raise Unsupported("the schema is not a record")
     compiler = _Compiler()
     top = compiler.record(schema, schema.get("namespace", ""))
-    source = "\n\n".join(compiler.functions)
-    namespace: dict[str, Any] = {
+    helpers = {
         "_long": _long, "_count": _count, "_bytes": _bytes, "_millis": _millis, "_date": _date,
         "_uuid": _uuid, "_branch": _branch, "_DOUBLE": _DOUBLE, "_FLOAT": _FLOAT,
-        "_Unsupported": Unsupported, **compiler.constants,
+        "_Unsupported": Unsupported,
     }  # fmt: skip
-    exec(compile(source, f"<avro writer {schema['name']}>", "exec"), namespace)  # noqa: S102
-    write_record = namespace[top]
+    write_record = compiler.link(top, f"writer {schema['name']}", helpers)
 
     def write(record: Mapping[str, Any]) -> bytes:
         out = bytearray()

@@ -18,11 +18,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hub.serde._compiled import Unsupported
+from hub.serde._codegen import PRIMITIVES, SchemaCode, Unsupported, full_name
 
 Reader = Callable[[bytes, int], dict[str, Any]]
-
-_PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 
 
 class Truncated(Exception):
@@ -41,38 +39,24 @@ def _varint(data: bytes, position: int, first: int) -> tuple[int, int]:
         shift += 7
 
 
-class _Compiler:
+class _Compiler(SchemaCode):
+    """Python source of one reader function per named record of a schema."""
+
     def __init__(self) -> None:
-        self.names: dict[str, Any] = {}
-        self.functions: list[str] = []
-        self.constants: dict[str, Any] = {}
-        self._done: set[str] = set()
-        self._counter = 0
-
-    def var(self) -> str:
-        self._counter += 1
-        return f"v{self._counter}"
-
-    def constant(self, value: Any) -> str:
-        name = f"_c{self.var()}"
-        self.constants[name] = value
-        return name
+        super().__init__("r", "b, p")
 
     def record(self, schema: Mapping[str, Any], namespace: str) -> str:
-        full = _full_name(schema["name"], schema.get("namespace", namespace))
-        function = "r_" + full.replace(".", "_")
-        if full not in self._done:
-            self._done.add(full)
-            self.names[full] = schema
-            space = full.rpartition(".")[0]
-            body = ["d = {}"]
+        """The name of the function reading records of ``schema`` (compiled once)."""
+
+        def body(space: str) -> list[str]:
+            lines = ["d = {}"]
             for field in schema["fields"]:
                 value = self.var()
-                body += self.read(field["type"], value, space)
-                body.append(f"d[{field['name']!r}] = {value}")
-            lines = [f"def {function}(b, p):", *("    " + x for x in [*body, "return d, p"])]
-            self.functions.append("\n".join(lines))
-        return function
+                lines += self.read(field["type"], value, space)
+                lines.append(f"d[{field['name']!r}] = {value}")
+            return [*lines, "return d, p"]
+
+        return self.record_function(schema, namespace, body)
 
     def long(self, value: str) -> list[str]:
         """Statements reading a zigzag varint into ``value``."""
@@ -85,7 +69,7 @@ class _Compiler:
         if isinstance(schema, list):
             return self.union(schema, value, namespace)
         if isinstance(schema, str):
-            named = self.names.get(_full_name(schema, namespace)) or self.names.get(schema)
+            named = self.named(schema, namespace)
             if named is not None:
                 return self.read(named, value, namespace)
             return self.primitive(schema, value)
@@ -93,7 +77,7 @@ class _Compiler:
         if kind == "record":
             return [f"{value}, p = {self.record(schema, namespace)}(b, p)"]
         if kind == "enum":
-            self.names[_full_name(schema["name"], schema.get("namespace", namespace))] = schema
+            self.remember(schema, namespace)
             symbols, index = self.constant(tuple(schema["symbols"])), self.var()
             return [*self.long(index), f"{value} = {symbols}[{index}]"]
         if kind in ("array", "map"):
@@ -104,7 +88,7 @@ class _Compiler:
             return [*self.long(value), f"{value} = _from_ordinal({value} + _EPOCH_DAYS)"]
         if logical == "uuid" and kind == "string":
             return [*self.primitive("string", value), f"{value} = _UUID({value})"]
-        if logical is not None or kind not in _PRIMITIVES:
+        if logical is not None or kind not in PRIMITIVES:
             raise Unsupported(f"type {kind} ({logical})")
         return self.primitive(kind, value)
 
@@ -157,21 +141,17 @@ class _Compiler:
         """fastavro's count of a union's records: record schemas and named references."""
         if isinstance(branch, dict):
             return bool(branch["type"] == "record")
-        return isinstance(branch, str) and branch not in _PRIMITIVES
+        return isinstance(branch, str) and branch not in PRIMITIVES
 
     def _record_name(self, branch: Any, namespace: str) -> str | None:
         if isinstance(branch, dict):
             if branch["type"] != "record":
                 return None
-            return _full_name(branch["name"], branch.get("namespace", namespace))
-        if isinstance(branch, str) and branch not in _PRIMITIVES:
-            full = _full_name(branch, namespace)
+            return full_name(branch["name"], branch.get("namespace", namespace))
+        if isinstance(branch, str) and branch not in PRIMITIVES:
+            full = full_name(branch, namespace)
             return full if full in self.names else branch
         return None
-
-
-def _full_name(name: str, namespace: str | None) -> str:
-    return name if "." in name or not namespace else f"{namespace}.{name}"
 
 
 def compile_reader(schema: Mapping[str, Any]) -> Reader:
@@ -181,16 +161,14 @@ def compile_reader(schema: Mapping[str, Any]) -> Reader:
         raise Unsupported("the schema is not a record")
     compiler = _Compiler()
     top = compiler.record(schema, schema.get("namespace", ""))
-    namespace: dict[str, Any] = {
+    helpers = {
         "_varint": _varint, "_EPOCH": dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
         "_delta": dt.timedelta, "_from_ordinal": dt.date.fromordinal,
         "_EPOCH_DAYS": dt.date(1970, 1, 1).toordinal(), "_UUID": uuid.UUID,
         "_DOUBLE": struct.Struct("<d").unpack_from, "_FLOAT": struct.Struct("<f").unpack_from,
-        "_Bad": Unsupported, **compiler.constants,
+        "_Bad": Unsupported,
     }  # fmt: skip
-    source = "\n\n".join(compiler.functions)
-    exec(compile(source, f"<avro reader {schema['name']}>", "exec"), namespace)  # noqa: S102
-    read_record = namespace[top]
+    read_record = compiler.link(top, f"reader {schema['name']}", helpers)
 
     def read(data: bytes, start: int) -> dict[str, Any]:
         record, end = read_record(data, start)

@@ -10,7 +10,8 @@ from typing import Any
 import fastavro
 import fastavro.schema
 
-from hub.serde._compiled import Unsupported, Writer, compile_writer
+from hub.serde._codegen import Unsupported
+from hub.serde._compiled import Writer, compile_writer
 from hub.serde._compiled_read import Reader, Truncated, compile_reader
 from hub.serde._exceptions import DecodeError, EncodeError, RegistryError, SchemaNotFound
 from hub.serde._registry import RegistryClient

@@ -14,7 +14,8 @@ import pytest
 
 from hub.sample import sample_events
 from hub.serde import load_schema
-from hub.serde._compiled import Unsupported, compile_writer
+from hub.serde._codegen import Unsupported
+from hub.serde._compiled import compile_writer
 from hub.serde._compiled_read import Truncated, compile_reader
 from hub.serde._schemas import TOP_LEVEL_SCHEMAS
 
