@@ -14,6 +14,8 @@ import logging
 import time
 from typing import Any
 
+from kafka.errors import KafkaError
+
 from hub import kafka
 from hub.processing import _metrics as metrics
 from hub.processing._events import in_partition_of
@@ -51,7 +53,13 @@ class Watchdog:
         self._lagging = set(assigned)
         if not assigned:
             return
-        ranges = await asyncio.to_thread(kafka.offsets, runtime.settings, runtime.source)
+        try:
+            ranges = await asyncio.to_thread(kafka.offsets, runtime.settings, runtime.source)
+        except (KafkaError, kafka.TopicNotFound) as exc:
+            # the broker is away (restarted, say): the next check looks again; a watchdog that
+            # raised here would crash the worker that the consumer and producer ride it out with
+            log.warning("watchdog: offsets of %s unavailable: %s", runtime.source, exc)
+            return
         for partition, tp in assigned.items():
             begin, end = ranges.get(partition, (0, 0))
             stored = runtime.fold.next_offset(partition)
