@@ -123,8 +123,8 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-max", type=int, default=1000, help="messages per batch at most")
     parser.add_argument(
         "--store",
-        default=env("DVC_STATE_STORE", "memory://"),
-        help="faust table store: memory:// or rocksdb:// (DVC_STATE_STORE)",
+        default=None,
+        help="faust table store: rocksdb:// (the default) or memory:// (DVC_STATE_STORE)",
     )
     parser.add_argument(
         "--datadir", default=env("DVC_STATE_DIR"), help="table data (DVC_STATE_DIR)"

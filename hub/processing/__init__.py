@@ -32,12 +32,16 @@ Exceptions: the runners raise none of their own; a message that cannot be handle
 A spec whose factory makes a processor of another name is a ``ValueError`` (``build``).
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
+from hub.net import free_port
 from hub.processing._avro import AvroStateProcessor
 from hub.processing._clock import AcceleratedClock, Clock, FileClock, WallClock, clock_from_spec
-from hub.processing._faust import RunnerOptions, app_id_for, create_app
 from hub.processing._fold import Batch, Fold, is_internal, is_mark, mark_key, partition_of_mark
 from hub.processing._memory import InMemoryRunner, RunResult
-from hub.processing._process import WorkerProcess, free_port
+from hub.processing._options import RunnerOptions, app_id_for
+from hub.processing._process import WorkerProcess
 from hub.processing._spec import Factory, ProcessorSpec
 from hub.processing._timers import encode_due, timer_key
 from hub.processing._types import (
@@ -53,13 +57,27 @@ from hub.processing._types import (
     SideInputs,
     Unchanged,
 )
-from hub.processing._worker import (
-    run_spec,
-    run_worker,
-    runner_options,
-    topics_of,
-)
 from hub.processors import Option
+
+if TYPE_CHECKING:
+    from hub.processing._faust import create_app
+    from hub.processing._worker import run_spec, run_worker, runner_options, topics_of
+else:
+    # faust is imported by what runs a worker, not by what folds, declares or spawns one
+    # (the kernel, the CLI's help, a test of a fold): these load the runtime on first use.
+    _RUNTIME = {
+        "create_app": "hub.processing._faust",
+        **dict.fromkeys(
+            ("run_spec", "run_worker", "runner_options", "topics_of"), "hub.processing._worker"
+        ),
+    }
+
+    def __getattr__(name: str) -> object:
+        module = _RUNTIME.get(name)
+        if module is None:
+            raise AttributeError(f"module 'hub.processing' has no attribute {name!r}")
+        return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "NO_SIDE_INPUTS",

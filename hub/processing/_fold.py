@@ -103,13 +103,19 @@ class Fold(Generic[S]):
     ) -> None:
         self.processor = processor
         self.store = store
-        # key -> (encoded, decoded) of the last state written: decoding the table's bytes again
-        # costs more than most folds, so skip it while the stored bytes are the same object.
+        # key -> (encoded, decoded) of the last state written or read: decoding the table's bytes
+        # again costs more than most folds, so it is skipped while the stored bytes are equal to
+        # the cached ones. Equal, not the same object: a RocksDB store returns a new copy on
+        # every read, and another worker may have changed the key while it was not ours.
         self._cache: OrderedDict[bytes, tuple[bytes, S]] = OrderedDict()
         self._cache_size = cache_size
         self._pending: dict[bytes, tuple[int | None, S]] = {}
         self._republish: set[bytes] = set()
         self._batch = Batch()
+        #: partition -> next offset of drained batches whose marks are not in the store yet (a
+        #: runner writes a batch's marks after its records are acknowledged, while it already
+        #: folds the next batch): what the fold applied, not what the store says so far
+        self._unsaved: dict[int, int] = {}
         #: the due-index (timer processors only); the faust runner builds it per partition
         self.timers = DueIndex(complete=complete_timers) if processor.timers else None
         #: key -> (partition, firing instant ms, or None) of keys whose timer is re-derived from
@@ -121,7 +127,7 @@ class Fold(Generic[S]):
 
     def next_offset(self, partition: int) -> int | None:
         """The first offset of ``partition`` not applied yet (None: the partition is new)."""
-        pending = self._batch.marks.get(partition)
+        pending = self._batch.marks.get(partition, self._unsaved.get(partition))
         if pending is not None:
             return pending
         stored = self.store.get(mark_key(partition))
@@ -237,7 +243,14 @@ class Fold(Generic[S]):
                     batch.publish[key] = stored
         self._pending.clear()
         self._republish.clear()
+        self._unsaved.update(batch.marks)
         return batch
+
+    def saved(self, marks: Mapping[int, int]) -> None:
+        """The runner wrote ``marks`` (a drained batch's) to the store."""
+        for partition, offset in marks.items():
+            if self._unsaved.get(partition) == offset:
+                del self._unsaved[partition]
 
     def _schedule_timers(self, batch: Batch) -> None:
         """Timer entries of the batch: each changed state's next due, if it moved."""
@@ -278,7 +291,7 @@ class Fold(Generic[S]):
         if stored is None:
             return None
         cached = self._cache.get(key)
-        if cached is not None and cached[0] is stored:
+        if cached is not None and cached[0] == stored:
             return cached[1]
         state = self.processor.decode_state(stored)
         self._remember(key, stored, state)

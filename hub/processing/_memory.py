@@ -127,6 +127,7 @@ class InMemoryRunner(Generic[S]):
                     self.table[key] = value
         for partition, offset in batch.marks.items():
             self.table[mark_key(partition)] = str(offset).encode()
+        self._fold.saved(batch.marks)
         result.published.extend(batch.publish.items())
         result.emits.extend(batch.emits)
         result.letters.extend(batch.letters)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.processing._faust import RunnerOptions
+from hub.processing._options import RunnerOptions
 from hub.processing._types import NO_SIDE_INPUTS, Processor
 from hub.processors import Option
 from hub.serde import RegistryClient

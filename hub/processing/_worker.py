@@ -4,6 +4,7 @@ worker NAME`` and ``python -m hub.processing worker NAME``: ``hub.processors.wor
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -67,8 +68,10 @@ def run_spec(
 
 def runner_options(args: argparse.Namespace) -> RunnerOptions:
     """The options of ``hub.processors.add_runner_arguments``, parsed."""
-    return RunnerOptions(
+    options = RunnerOptions(
         web_port=args.web_port, web_enabled=not args.no_web, grace_s=args.catalog_grace,
         session_timeout_s=args.session_timeout, commit_interval_s=args.commit_interval,
-        batch_max=args.batch_max, store=args.store, datadir=args.datadir, clock=args.clock,
+        batch_max=args.batch_max, datadir=args.datadir, clock=args.clock,
     )  # fmt: skip
+    # no --store: RunnerOptions' default (DVC_STATE_STORE, else rocksdb://)
+    return options if args.store is None else dataclasses.replace(options, store=args.store)

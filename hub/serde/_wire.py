@@ -10,6 +10,9 @@ from typing import Any
 import fastavro
 import fastavro.schema
 
+from hub.serde._codegen import Unsupported
+from hub.serde._compiled import Writer, compile_writer
+from hub.serde._compiled_read import Reader, Truncated, compile_reader
 from hub.serde._exceptions import DecodeError, EncodeError, RegistryError, SchemaNotFound
 from hub.serde._registry import RegistryClient
 from hub.serde._schemas import Schema
@@ -33,6 +36,27 @@ def unframe(data: bytes) -> tuple[int, memoryview]:
     return schema_id, memoryview(data)[_HEADER.size :]
 
 
+#: What the compiled writers and readers raise on what they do not handle (fastavro decides).
+_NOT_COMPILED = (
+    Unsupported, Truncated, ValueError, TypeError, KeyError, AttributeError, IndexError,
+    struct.error,
+)  # fmt: skip
+
+
+def _compiled_writer(schema: Schema) -> Writer | None:
+    try:
+        return compile_writer(schema)
+    except Unsupported:
+        return None
+
+
+def _compiled_reader(schema: Schema) -> Reader | None:
+    try:
+        return compile_reader(schema)
+    except Unsupported:
+        return None
+
+
 class AvroSerde:
     """Encode/decode one subject's records.
 
@@ -49,10 +73,13 @@ class AvroSerde:
         self.subject = subject
         self.schema = schema
         self._parsed = fastavro.parse_schema(schema)
+        self._write = _compiled_writer(schema)
         self._canonical = fastavro.schema.to_parsing_canonical_form(self._parsed)
         self._schema_id: int | None = None
         # schema id -> (parsed writer schema, reader schema or None when they are the same)
         self._writers: dict[int, tuple[Any, Any]] = {}
+        #: schema id -> compiled reader, for the ids whose schema is the local one
+        self._readers: dict[int, Reader] = {}
 
     @property
     def schema_id(self) -> int:
@@ -62,8 +89,14 @@ class AvroSerde:
         return self._schema_id
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
+        header = _HEADER.pack(MAGIC_BYTE, self.schema_id)
+        if self._write is not None:
+            try:
+                return header + self._write(record)
+            except _NOT_COMPILED:
+                pass  # fastavro writes it, or raises the error it always raised
         buffer = io.BytesIO()
-        buffer.write(_HEADER.pack(MAGIC_BYTE, self.schema_id))
+        buffer.write(header)
         try:
             fastavro.schemaless_writer(buffer, self._parsed, record)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -73,6 +106,12 @@ class AvroSerde:
     def decode(self, data: bytes) -> dict[str, Any]:
         schema_id, body = unframe(data)
         writer, reader = self._resolution(schema_id, data)
+        compiled = self._readers.get(schema_id)
+        if compiled is not None:
+            try:
+                return compiled(data, _HEADER.size)
+            except _NOT_COMPILED:
+                pass  # fastavro reads it, or raises the error it always raised
         try:
             record = fastavro.schemaless_reader(
                 io.BytesIO(body),
@@ -107,4 +146,8 @@ class AvroSerde:
             same = fastavro.schema.to_parsing_canonical_form(writer) == self._canonical
             cached = (writer, None if same else self._parsed)
             self._writers[schema_id] = cached
+            if same:  # compiled from the writer's own schema: its logical types, its defaults
+                reader = _compiled_reader(self.registry.schema_by_id(schema_id))
+                if reader is not None:
+                    self._readers[schema_id] = reader
         return cached

@@ -1,0 +1,84 @@
+"""How one faust worker runs a processor: its options, app id, changelog and data directory."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from hub.processing._types import Processor
+from hub.settings import Settings
+
+#: The table store when nothing else is asked for: RocksDB keeps the states on local disk, so a
+#: restarted worker reads only the changelog's tail instead of all of it (1M states: seconds,
+#: not minutes).
+DEFAULT_STORE = "rocksdb://"
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    """How one worker runs a processor; the defaults suit production."""
+
+    app_id: str | None = None  # default "<topic prefix><processor name>"
+    state_topic: str | None = None  # default: the processor's state topic under the prefix
+    web_port: int = 6066
+    #: where /ready and /metrics listen (DVC_WEB_HOST; 0.0.0.0 in a container)
+    web_host: str = field(default_factory=lambda: os.environ.get("DVC_WEB_HOST", "127.0.0.1"))
+    web_enabled: bool = True
+    grace_s: float = 2.0  # how long a Deferred message waits for its side input
+    session_timeout_s: float = 10.0
+    commit_interval_s: float = 5.0
+    linger_s: float = 0.005
+    watchdog_s: float = 5.0
+    batch_max: int = 1000
+    batch_within_s: float = 0.005
+    store: str = field(default_factory=lambda: os.environ.get("DVC_STATE_STORE", DEFAULT_STORE))
+    #: the table data of this machine's workers (default $DVC_STATE_DIR, else a temporary folder);
+    #: each worker takes a slot of its own inside it (``claim_datadir``)
+    datadir: str | None = field(default_factory=lambda: os.environ.get("DVC_STATE_DIR"))
+    standby_replicas: int = 0
+    clock: str | None = None  # a ``clock_from_spec`` spec; default: $DVC_CLOCK, else wall time
+    timer_interval_s: float = 0.2  # how often due timers are looked for
+
+
+def app_id_for(processor: Processor[Any], settings: Settings) -> str:
+    return f"{settings.topic_prefix}{processor.name}"
+
+
+def changelog_for(
+    processor: Processor[Any], settings: Settings, options: RunnerOptions | None = None
+) -> str:
+    """The table's changelog topic, as faust names it: ``<app id>-<table>-changelog``."""
+    app_id = (options.app_id if options is not None else None) or app_id_for(processor, settings)
+    return f"{app_id}-{processor.table}-changelog"
+
+
+#: Locks of the slots this process holds, open for its lifetime (closing one releases it).
+_held: list[IO[bytes]] = []
+
+
+def claim_datadir(base: str | None, app_id: str) -> Path:
+    """A data directory under ``base`` that no other running worker of ``app_id`` uses.
+
+    Two workers of one app on one machine (the kill tests run two) would otherwise open the
+    same RocksDB files, which RocksDB refuses. Each worker locks the first free slot
+    (``<app id>/slot-<n>``) for as long as it lives; a restarted worker gets the slot its
+    predecessor released, and so its RocksDB files: only the changelog's tail is read again.
+    """
+    root = Path(base) if base else Path(tempfile.gettempdir()) / "dvchub-state"
+    folder = root / app_id.replace("/", "_")
+    folder.mkdir(parents=True, exist_ok=True)
+    slot = 0
+    while True:
+        lock = (folder / f"slot-{slot}.lock").open("ab")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            slot += 1
+            continue
+        _held.append(lock)
+        return folder / f"slot-{slot}"

@@ -1,0 +1,76 @@
+"""What the compiled Avro writer and reader share: a schema walked into Python functions.
+
+One function per named record (``<prefix>_<full name>``), compiled once even when the record
+is referenced again; named types are remembered by full name so that a later reference by name
+reads or writes like the definition; generated variables and constants get unique names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+#: Avro's primitive type names: any other name in a schema refers to a named type.
+PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+
+
+class Unsupported(Exception):
+    """The schema, or a value, is not one the compiled code handles (fastavro does)."""
+
+
+def full_name(name: str, namespace: str | None) -> str:
+    return name if "." in name or not namespace else f"{namespace}.{name}"
+
+
+class SchemaCode:
+    """Python source for one schema: record functions, their constants, unique names."""
+
+    def __init__(self, prefix: str, parameters: str) -> None:
+        self.names: dict[str, Any] = {}  # full name -> schema (records, enums)
+        self.functions: list[str] = []
+        self.constants: dict[str, Any] = {}
+        self._prefix, self._parameters = prefix, parameters
+        self._done: set[str] = set()
+        self._counter = 0
+
+    def var(self) -> str:
+        self._counter += 1
+        return f"v{self._counter}"
+
+    def constant(self, value: Any) -> str:
+        name = f"_c{self.var()}"
+        self.constants[name] = value
+        return name
+
+    def remember(self, schema: Mapping[str, Any], namespace: str) -> str:
+        """The full name of the named type ``schema``, remembered for later references."""
+        full = full_name(schema["name"], schema.get("namespace", namespace))
+        self.names[full] = schema
+        return full
+
+    def named(self, name: str, namespace: str) -> Any:
+        """The schema a type name refers to (None: a primitive, or not defined yet)."""
+        return self.names.get(full_name(name, namespace)) or self.names.get(name)
+
+    def record_function(
+        self, schema: Mapping[str, Any], namespace: str, body: Callable[[str], list[str]]
+    ) -> str:
+        """The name of the function for records of ``schema``; ``body(namespace)`` gives its
+        statements the first time."""
+        full = full_name(schema["name"], schema.get("namespace", namespace))
+        function = f"{self._prefix}_" + full.replace(".", "_")
+        if full not in self._done:
+            self._done.add(full)
+            self.remember(schema, namespace)
+            lines = body(full.rpartition(".")[0]) or ["pass"]
+            head = f"def {function}({self._parameters}):"
+            self.functions.append("\n".join([head, *("    " + line for line in lines)]))
+        return function
+
+    def link(self, top: str, what: str, helpers: Mapping[str, Any]) -> Callable[..., Any]:
+        """The compiled function ``top``, its helpers and constants in scope."""
+        scope: dict[str, Any] = {**helpers, **self.constants}
+        source = "\n\n".join(self.functions)
+        exec(compile(source, f"<avro {what}>", "exec"), scope)  # noqa: S102
+        function: Callable[..., Any] = scope[top]
+        return function
