@@ -45,6 +45,13 @@ from hub.payments._config import (
     QueryPolicy,
 )
 from hub.payments._errors import ConfigError, PaymentsError, ReconciliationFailed, StatementError
+from hub.payments._ids import (
+    REFERENCE_PATTERN,
+    command_id,
+    payment_reference,
+    refund_reference,
+    status_query_id,
+)
 from hub.payments._processor import PaymentsProcessor
 from hub.payments._reconcile import (
     MISMATCH_KINDS,
@@ -64,17 +71,12 @@ from hub.payments._render import (
 )
 from hub.payments._rules import (
     OPEN,
-    REFERENCE_PATTERN,
     Applied,
     apply_event,
-    command_id,
     find_payment,
     new_state,
     next_due,
-    payment_reference,
     query_due,
-    refund_reference,
-    status_query_id,
 )
 from hub.payments._run import (
     mismatch_records,

@@ -16,17 +16,12 @@ The state (``schemas/vn.dvchub.PaymentState.avsc``, as the Avro-shaped dict) is 
 * time (``query_due``): a payment REQUESTED or CREATED with no FeePaid ``after`` its request gets
   a PaymentStatusQuery command, then more with backoff, up to ``max_queries``.
 
-Every id is derived, never random: the payment reference from the dossier and the FeeRequested
-event id; a command's id from the causing event (or, for status queries, from the payment
-reference and the query number), so a redelivered event or a re-fired timer gives the same
-command and the outbox's dedupe sees one.
+Every id is derived, never random (``hub.payments._ids``), so a redelivered event or a re-fired
+timer gives the same command and the outbox's dedupe sees one.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,10 +30,10 @@ from typing import Any, Final
 from hub.dossier import RECORDED_IN, TRANSITIONS, DossierEvent, State, StatusView
 from hub.events import event_digest, wire_time
 from hub.payments._config import PaymentPolicy
+from hub.payments._ids import command_id, payment_reference, refund_reference, status_query_id
 
 Record = State
 
-COMMAND_NAMESPACE: Final = uuid.UUID("0c6f4f1e-5a2b-4e7d-9b1c-3d8e2a6f7b90")
 COMMAND_RECORD_NAMESPACE: Final = "vn.dvchub.command"
 #: Payments still waiting for the payer: status queries are due for these.
 OPEN: Final = frozenset({"REQUESTED", "CREATED"})
@@ -49,10 +44,6 @@ STATUS_EVENTS: Final = frozenset(e for e, _ in TRANSITIONS if e not in RECORDED_
 PAYMENT_EVENTS: Final = frozenset(
     {"PAYMENT_REQUEST_CREATED", "PAYMENT_FAILED", "FEE_PAID", "PAYMENT_REFUNDED"}
 )
-#: Longest payment reference (VNPAY's vnp_TxnRef and the national platform's both take it).
-MAX_REFERENCE: Final = 34
-REFERENCE_PATTERN: Final = re.compile(r"^[A-Za-z0-9-]{1,34}$")
-_NOT_REFERENCE = re.compile(r"[^A-Za-z0-9]")
 
 
 @dataclass(frozen=True)
@@ -62,40 +53,6 @@ class Applied:
     state: Record
     commands: tuple[Record, ...] = ()
     outcome: str = "applied"
-
-
-# -- references and ids ----------------------------------------------------------------------
-
-
-def reference(dossier_id: str, seed: str, prefix: str = "") -> str:
-    """``<prefix><dossier tail>-<16 hex>``: ASCII letters, digits and '-', at most 34 chars.
-
-    The hex is a digest of (dossier id, seed), so it is the same for the same inputs and, at 64
-    bits, unique in practice; the dossier tail (its letters and digits) is only for people."""
-    digest = hashlib.blake2b(f"{dossier_id}\x1f{seed}".encode(), digest_size=8).hexdigest()
-    room = MAX_REFERENCE - len(prefix) - 1 - len(digest)
-    tail = _NOT_REFERENCE.sub("", dossier_id)[-room:] if room > 0 else ""
-    return f"{prefix}{tail or 'HS'}-{digest.upper()}"
-
-
-def payment_reference(dossier_id: str, fee_request_event_id: str) -> str:
-    """The payment reference of the FeeRequested event ``fee_request_event_id``."""
-    return reference(dossier_id, f"fee:{fee_request_event_id}")
-
-
-def refund_reference(dossier_id: str, payment_ref: str) -> str:
-    """The reference of the refund of ``payment_ref`` (one refund per payment)."""
-    return reference(dossier_id, f"refund:{payment_ref}", prefix="RF")
-
-
-def command_id(cause: str, kind: str, detail: str = "") -> str:
-    """uuid5 of the cause (an event id, or a payment reference), the command kind and detail."""
-    return str(uuid.uuid5(COMMAND_NAMESPACE, f"{cause}|{kind}|{detail}"))
-
-
-def status_query_id(payment_ref: str, query_number: int) -> str:
-    """The command id of the ``query_number``-th status query of ``payment_ref``."""
-    return command_id(payment_ref, "PAYMENT_STATUS_QUERY", str(query_number))
 
 
 # -- the fold --------------------------------------------------------------------------------

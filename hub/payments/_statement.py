@@ -23,7 +23,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from hub.payments._errors import StatementError
-from hub.payments._rules import REFERENCE_PATTERN
+from hub.payments._ids import REFERENCE_PATTERN
 
 TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 COLUMNS: Final = (

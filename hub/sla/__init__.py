@@ -29,17 +29,9 @@ from hub.sla._deadline import (
     raise_due_alerts,
     scheduled_alerts,
 )
-from hub.sla._late import (
-    CSV_COLUMNS,
-    LateCount,
-    LateDossier,
-    Period,
-    as_json,
-    late_counts,
-    late_dossiers,
-    write_csv,
-    write_xlsx,
-)
+from hub.sla._late import LateDossier, Period, late_dossiers
+from hub.sla._late_counts import LateCount, late_counts
+from hub.sla._late_export import CSV_COLUMNS, as_json, write_csv, write_xlsx
 from hub.sla._processor import SlaProcessor
 from hub.sla._view import DeadlineView, deadline_view, read_deadlines
 

@@ -12,22 +12,18 @@ appointment): an apology's new date does not make a dossier on time.
 A record is the dossier's *current* state, so a past period is rebuilt as well as it can be
 "as at the cutoff" (``min(period.end, as_of)``): a finish, apology or pause after the cutoff is
 ignored, so a published month does not change when it is regenerated later.
+
+The lists are counted by ``hub.sla._late_counts`` and exported by ``hub.sla._late_export``.
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
-
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -272,11 +268,8 @@ def _entry(record: Mapping[str, Any], kind: str, days: float, cutoff: datetime) 
     )
 
 
-def _official_key(entry: LateDossier) -> str:
-    return entry.official_id or entry.official_name or ""
-
-
-def _sort_key(entry: LateDossier) -> tuple[str, str, str, str]:
+def publication_order(entry: LateDossier) -> tuple[str, str, str, str]:
+    """Agency code, department, official, dossier: the order the lists are published in."""
     return (
         entry.agency_code or "",
         entry.department or "",
@@ -313,265 +306,5 @@ def late_dossiers(
         days = _overdue_days(record, cutoff, calendar)
         if days is not None:
             entries.append(_entry(record, OVERDUE, days, cutoff))
-    entries.sort(key=_sort_key)
+    entries.sort(key=publication_order)
     return entries
-
-
-# --- counts --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LateCount:
-    """Late dossiers of one agency, department or official: the published summary rows."""
-
-    level: str
-    agency_code: str
-    agency_name: str | None
-    department: str | None
-    official: str | None
-    overdue: int
-    late_returned: int
-    without_apology: int
-
-    @property
-    def total(self) -> int:
-        """All late dossiers of the row."""
-        return self.overdue + self.late_returned
-
-
-def _count(
-    level: str,
-    group: Sequence[LateDossier],
-    department: str | None = None,
-    official: str | None = None,
-) -> LateCount:
-    first = group[0]
-    return LateCount(
-        level=level,
-        agency_code=first.agency_code or "",
-        agency_name=next((e.agency_name for e in group if e.agency_name), None),
-        department=department,
-        official=official,
-        overdue=sum(e.kind == OVERDUE for e in group),
-        late_returned=sum(e.kind == LATE_RETURNED for e in group),
-        without_apology=sum(e.apology_issued_at is None for e in group),
-    )
-
-
-def _grouped(
-    entries: Iterable[LateDossier], key: Callable[[LateDossier], str | None]
-) -> list[tuple[str | None, list[LateDossier]]]:
-    """Groups by ``key``, in the order the groups first appear."""
-    groups: dict[str | None, list[LateDossier]] = {}
-    for entry in entries:
-        groups.setdefault(key(entry), []).append(entry)
-    return list(groups.items())
-
-
-def late_counts(entries: Sequence[LateDossier]) -> list[LateCount]:
-    """Rows per agency, per (agency, department), per (agency, department, official).
-
-    Ordered as an outline: each agency row, then each of its departments followed by that
-    department's officials. A missing agency code groups under ``""``; a missing department
-    or official is a row of its own with ``None``.
-    """
-    rows: list[LateCount] = []
-    ordered = sorted(entries, key=_sort_key)  # agency code, department, official name
-    for _, of_agency in _grouped(ordered, lambda e: e.agency_code or ""):
-        rows.append(_count("agency", of_agency))
-        for department, of_department in _grouped(of_agency, lambda e: e.department):
-            rows.append(_count("department", of_department, department))
-            for _, of_official in _grouped(of_department, _official_key):
-                first = of_official[0]
-                official = first.official_name or first.official_id
-                rows.append(_count("official", of_official, department, official))
-    return rows
-
-
-# --- exports -------------------------------------------------------------------------------
-
-CSV_COLUMNS: tuple[str, ...] = (
-    "kind",
-    "agency_code",
-    "agency_name",
-    "department",
-    "official_name",
-    "dossier_id",
-    "procedure_code",
-    "accepted_at",
-    "original_appointment_at",
-    "appointment_at",
-    "finished_at",
-    "working_days_late",
-    "apology",
-    "apology_issued_at",
-    "apology_reason",
-)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in Vietnam time (+07:00): what a reader of the province's data expects."""
-    return None if moment is None else moment.astimezone(VN_TZ).isoformat(timespec="seconds")
-
-
-def write_csv(entries: Sequence[LateDossier], out: TextIO) -> None:
-    """One row per dossier, columns ``CSV_COLUMNS``; open ``out`` with ``newline=""``."""
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    for entry in entries:
-        row: dict[str, Any] = {}
-        for column in CSV_COLUMNS:
-            value = getattr(entry, column)
-            if isinstance(value, datetime):
-                value = _iso(value)
-            row[column] = "" if value is None else value
-        writer.writerow(row)
-
-
-def as_json(
-    entries: Sequence[LateDossier], counts: Sequence[LateCount], period: Period
-) -> dict[str, Any]:
-    """The lists as JSON-ready data for an HTTP endpoint (times ISO 8601, +07:00)."""
-
-    def dossier(entry: LateDossier) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        for field in fields(entry):
-            value = getattr(entry, field.name)
-            data[field.name] = _iso(value) if isinstance(value, datetime) else value
-        data["apology"] = entry.apology
-        data["due_at"] = _iso(entry.due_at)
-        data["reappointed_at"] = _iso(entry.reappointed_at)
-        return data
-
-    return {
-        "period": {"label": period.label, "start": _iso(period.start), "end": _iso(period.end)},
-        "dossiers": [dossier(entry) for entry in entries],
-        "counts": [
-            {field.name: getattr(count, field.name) for field in fields(count)}
-            | {"total": count.total}
-            for count in counts
-        ],
-    }
-
-
-DOSSIER_SHEET = "Hồ sơ trễ hạn"
-SUMMARY_SHEET = "Tổng hợp"
-DOSSIER_HEADERS: tuple[str, ...] = (
-    "STT",
-    "Cơ quan",
-    "Phòng ban",
-    "Cán bộ xử lý",
-    "Mã hồ sơ",
-    "Thủ tục",
-    "Ngày tiếp nhận",
-    "Ngày hẹn trả",
-    "Ngày hẹn lại",
-    "Ngày hoàn thành",
-    "Số ngày trễ",
-    "Xin lỗi",
-    "Lý do",
-)
-_DOSSIER_WIDTHS = (6, 32, 24, 24, 22, 16, 17, 17, 17, 17, 11, 14, 40)
-SUMMARY_HEADERS: tuple[str, ...] = (
-    "Cấp",
-    "Cơ quan",
-    "Phòng ban",
-    "Cán bộ",
-    "Quá hạn chưa hoàn thành",
-    "Hoàn thành trễ hạn",
-    "Tổng số trễ hạn",
-    "Chưa xin lỗi",
-)
-_SUMMARY_WIDTHS = (11, 32, 24, 24, 14, 14, 12, 12)
-LEVEL_LABELS = {"agency": "Cơ quan", "department": "Phòng ban", "official": "Cán bộ"}
-_DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
-
-
-def _local(moment: datetime | None) -> datetime | None:
-    """Naive Vietnam time: openpyxl cannot store aware datetimes."""
-    return None if moment is None else moment.astimezone(VN_TZ).replace(tzinfo=None)
-
-
-def _sheet(
-    workbook: Any, name: str, title: str, headers: Sequence[str], widths: Sequence[int]
-) -> Any:
-    """A sheet with a title row, bold headers on row 2, widths, frozen below the headers."""
-    sheet = workbook.create_sheet(name)
-    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-    for column, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
-        cell = sheet.cell(row=2, column=column, value=header)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.freeze_panes = "A3"
-    return sheet
-
-
-def write_xlsx(
-    entries: Sequence[LateDossier], counts: Sequence[LateCount], path: Path, *, title: str
-) -> None:
-    """The workbook a province publishes: the dossiers, then the summary by level."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-
-    sheet = _sheet(workbook, DOSSIER_SHEET, title, DOSSIER_HEADERS, _DOSSIER_WIDTHS)
-    for number, entry in enumerate(entries, start=1):
-        sheet.append(
-            [
-                number,
-                entry.agency_name or entry.agency_code,
-                entry.department,
-                entry.official_name or entry.official_id,
-                entry.dossier_id,
-                entry.procedure_code,
-                _local(entry.accepted_at),
-                _local(entry.due_at),
-                _local(entry.reappointed_at),
-                _local(entry.finished_at),
-                entry.working_days_late,
-                entry.apology,
-                entry.apology_reason,
-            ]
-        )
-        row = sheet.max_row
-        for column in range(7, 11):
-            sheet.cell(row=row, column=column).number_format = _DATETIME_FORMAT
-        sheet.cell(row=row, column=11).number_format = "0.0"
-    if entries:
-        sheet.auto_filter.ref = f"A2:M{sheet.max_row}"
-
-    summary = _sheet(workbook, SUMMARY_SHEET, title, SUMMARY_HEADERS, _SUMMARY_WIDTHS)
-    for count in counts:
-        summary.append(
-            [
-                LEVEL_LABELS.get(count.level, count.level),
-                count.agency_name or count.agency_code,
-                count.department,
-                count.official,
-                count.overdue,
-                count.late_returned,
-                count.total,
-                count.without_apology,
-            ]
-        )
-        if count.level == "agency":
-            for cell in summary[summary.max_row]:
-                cell.font = Font(bold=True)
-    agencies = [count for count in counts if count.level == "agency"]
-    summary.append(
-        [
-            "Tổng cộng",
-            None,
-            None,
-            None,
-            sum(count.overdue for count in agencies),
-            sum(count.late_returned for count in agencies),
-            sum(count.total for count in agencies),
-            sum(count.without_apology for count in agencies),
-        ]
-    )
-    for cell in summary[summary.max_row]:
-        cell.font = Font(bold=True)
-
-    workbook.save(path)

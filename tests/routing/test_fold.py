@@ -1,48 +1,20 @@
-"""The routing fold on the in-memory runner, with the real Avro serdes and registry."""
+"""The routing fold on the in-memory runner, with the real Avro serdes and registry: the
+commands each dossier story causes (supplement rounds, redelivery and dead letters, the codes
+and the directory are in the other test_* files of this package)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from hub.dossier import STATUS_CODES, DossierEvent
-from hub.processing import InMemoryRunner, Message, is_mark
-from hub.routing import (
-    COMMAND_NAMESPACE,
-    DEFAULT_AGENCY,
-    AgencyDirectory,
-    Routed,
-    Rules,
-    command_id,
-    emc_level,
-    idempotency_key,
-    reception_form,
-)
-from hub.serde import RegistryClient
-from hub.settings import Settings
-from hub.topics import DOSSIER_EVENTS
-from tests.routing._support import (
-    ADDRESS,
-    APPLICANT,
-    DIRECTORY,
-    STP,
-    Rig,
-    Story,
-    kinds,
-    payloads,
-    result_docs,
-)
+from hub.dossier import STATUS_CODES
+from hub.processing import InMemoryRunner
+from hub.routing import COMMAND_NAMESPACE, DEFAULT_AGENCY, command_id, idempotency_key
+from tests.routing._support import ADDRESS, APPLICANT, STP, Rig, Story, kinds, payloads, result_docs
 
 FULL_PATH = ("DOSSIER_ACCEPTED", "PROCESSING_STEP_RECORDED", "PROCESSING_STEP_RECORDED")
-
-
-@pytest.fixture
-def rig(settings: Settings, registry: RegistryClient) -> Rig:
-    return Rig(settings, registry)
 
 
 def signed(story: Story, document_id: str) -> None:
@@ -268,96 +240,6 @@ def test_an_apology_moves_the_appointment_on_the_national_portal(rig: Rig) -> No
     ]
 
 
-# -- supplement rounds (DanhSachHoSoBoSung) -------------------------------------------------------
-
-APPOINTMENT = datetime(2025, 3, 10, 10, tzinfo=UTC)
-APOLOGY_DATE = datetime(2025, 3, 20, 2, tzinfo=UTC)  # payload_for's ApologyIssued
-
-
-def processing(dossier_id: str) -> Story:
-    story = Story(dossier_id)
-    story.add("DOSSIER_ACCEPTED", appointment_at=APPOINTMENT)
-    story.add("PROCESSING_STEP_RECORDED")
-    return story
-
-
-def test_a_supplement_round_is_carried_by_the_national_sync(rig: Rig) -> None:
-    story = processing("HS-SUP-1")
-    requested = story.add("SUPPLEMENT_REQUESTED", reason="Thiếu bản vẽ thiết kế")
-    received = story.add("SUPPLEMENT_RECEIVED")
-    commands = rig.decoded(rig.feed(*story.events))
-    syncs = payloads(commands, "NATIONAL_DOSSIER_SYNC")
-    assert [s["status_code"] for s in syncs] == [1, 2, 4, 5, 4]
-    assert [s["supplements"] for s in syncs[:3]] == [[], [], []]
-    opened = {"requested_at": requested["occurred_at"], "received_at": None,
-              "old_appointment_at": APPOINTMENT, "new_appointment_at": None,
-              "reason": "Thiếu bản vẽ thiết kế"}  # fmt: skip
-    assert syncs[3]["supplements"] == [opened]
-    # the SLA engine shifts the appointment; routing knows no new date: it stays null
-    assert syncs[4]["supplements"] == [{**opened, "received_at": received["occurred_at"]}]
-    assert rig.state("HS-SUP-1")["supplements"] == syncs[4]["supplements"]
-
-
-def test_two_rounds_and_an_apology_between_them(rig: Rig) -> None:
-    story = processing("HS-SUP-2")
-    first = story.add("SUPPLEMENT_REQUESTED", reason="Thiếu bản sao")
-    first_in = story.add("SUPPLEMENT_RECEIVED")
-    story.add("APOLOGY_ISSUED")  # after the first round: its new appointment
-    second = story.add("SUPPLEMENT_REQUESTED", reason="Sai thông tin")
-    second_in = story.add("SUPPLEMENT_RECEIVED")
-    commands = rig.decoded(rig.feed(*story.events))
-    syncs = payloads(commands, "NATIONAL_DOSSIER_SYNC")
-    round_1 = {"requested_at": first["occurred_at"], "received_at": first_in["occurred_at"],
-               "old_appointment_at": APPOINTMENT, "new_appointment_at": APOLOGY_DATE,
-               "reason": "Thiếu bản sao"}  # fmt: skip
-    round_2 = {"requested_at": second["occurred_at"], "received_at": second_in["occurred_at"],
-               "old_appointment_at": APOLOGY_DATE, "new_appointment_at": None,
-               "reason": "Sai thông tin"}  # fmt: skip
-    apology_sync = syncs[5]
-    assert (apology_sync["status_code"], apology_sync["appointment_at"]) == (4, APOLOGY_DATE)
-    assert apology_sync["supplements"] == [round_1]
-    assert syncs[6]["supplements"] == [round_1, {**round_2, "received_at": None}]
-    assert syncs[-1]["supplements"] == [round_1, round_2]
-    # every sync carries the rounds so far, oldest first
-    assert [len(s["supplements"]) for s in syncs] == [0, 0, 0, 1, 1, 1, 2, 2]
-
-
-def test_a_supplement_received_without_an_open_round_closes_nothing(rig: Rig) -> None:
-    """A state written before rounds were kept (decoded with ``supplements`` = [])."""
-    story = processing("HS-SUP-3")
-    story.add("SUPPLEMENT_REQUESTED")
-    rig.feed(*story.events)
-    state = {**rig.state("HS-SUP-3"), "supplements": []}
-    routed = Rules(DIRECTORY).route(
-        state, DossierEvent.from_record(story.add("SUPPLEMENT_RECEIVED")), None
-    )
-    assert isinstance(routed, Routed)
-    assert routed.state["status"] == "PROCESSING"
-    assert routed.state["supplements"] == []
-    (sync,) = [c.payload for c in routed.commands if c.kind == "national-sync"]
-    assert sync["supplements"] == []
-
-
-def test_supplement_commands_are_identical_when_redelivered_or_refolded(
-    settings: Settings, registry: RegistryClient, rig: Rig
-) -> None:
-    story = processing("HS-SUP-4")
-    story.then("SUPPLEMENT_REQUESTED", "SUPPLEMENT_RECEIVED", "APOLOGY_ISSUED",
-               "SUPPLEMENT_REQUESTED")  # fmt: skip
-    messages = [rig.message(e) for e in story.events]
-    first = rig.run(messages)
-    lost_marks = {k: v for k, v in rig.runner.table.items() if not is_mark(k)}
-    again = InMemoryRunner(rig.processor, lost_marks).run(messages)
-    assert again.outcomes == {"redelivered": len(story.events)}
-    assert [e.value for e in again.emits] == [e.value for e in first.emits]
-    # a fresh fold of the same events gives the same commands, byte for byte
-    other = Rig(settings, registry)
-    refolded = other.run(other.message(e, i) for i, e in enumerate(story.events))
-    assert [e.value for e in refolded.emits] == [e.value for e in first.emits]
-    syncs = payloads(rig.decoded(first), "NATIONAL_DOSSIER_SYNC")
-    assert [r["new_appointment_at"] for r in syncs[-1]["supplements"]] == [APOLOGY_DATE, None]
-
-
 def test_postal_intake_without_an_address_routes_the_rest(rig: Rig) -> None:
     story = Story("HS-13", postal_intake=True, channel="POSTAL",
                   applicant={**APPLICANT, "address": None})  # fmt: skip
@@ -375,137 +257,3 @@ def test_events_routing_leaves_to_others_change_nothing(rig: Rig) -> None:
     assert result.outcomes["not_routed"] == 4
     assert not [c for c in rig.decoded(result)
                 if c["causation_id"] in {e["event_id"] for e in story.events[4:]}]  # fmt: skip
-
-
-# -- duplicates and redelivery ------------------------------------------------------------------
-
-
-def test_an_event_produced_twice_is_routed_once(rig: Rig) -> None:
-    story = Story("HS-15", postal_intake=True, channel="POSTAL").then("DOSSIER_ACCEPTED")
-    first = rig.feed(*story.events)
-    again = rig.feed(*story.events)  # the same event ids at new offsets
-    assert again.outcomes == {"duplicate": 2}
-    assert again.emits == []
-    assert len(rig.decoded(first)) == 7
-
-
-def test_a_redelivery_after_a_crash_re_emits_the_same_commands(rig: Rig) -> None:
-    """The state reached the changelog, the commands and the mark did not: the event comes again
-    at the same offset and its commands are emitted again, byte for byte."""
-    story = Story("HS-16", postal_intake=True, channel="POSTAL").then("DOSSIER_ACCEPTED")
-    messages = [rig.message(e) for e in story.events]
-    first = rig.run(messages)
-    table = {k: v for k, v in rig.runner.table.items() if not is_mark(k)}  # the marks lost
-    restarted = InMemoryRunner(rig.processor, table)
-    again = restarted.run(messages)
-    assert again.outcomes == {"redelivered": 2}
-    assert [e.value for e in again.emits] == [e.value for e in first.emits]
-    assert [e.key for e in again.emits] == [b"HS-16"] * 7
-    # with the marks, a restarted worker skips them instead
-    assert InMemoryRunner(rig.processor, rig.runner.table).run(messages).redelivered == 2
-
-
-def test_the_redelivery_window_keeps_only_recent_commands(
-    settings: Settings, registry: RegistryClient
-) -> None:
-    rig = Rig(settings, registry)
-    rig.processor.redelivery_window = 10
-    story = Story("HS-17").then("DOSSIER_ACCEPTED")
-    rig.run([rig.message(story.events[0], 0), rig.message(story.events[1], 5)])
-    assert [r["offset"] for r in rig.state("HS-17")["recent"]] == [0, 5]
-    story.add("PROCESSING_STEP_RECORDED")
-    rig.run([rig.message(story.events[2], 12)])
-    assert [r["offset"] for r in rig.state("HS-17")["recent"]] == [5, 12]
-
-
-# -- what the fold refuses ----------------------------------------------------------------------
-
-
-def test_what_routing_cannot_apply_is_dead_lettered_with_a_precise_reason(rig: Rig) -> None:
-    orphan = Story("HS-18").events[0]
-    accepted = Story("HS-19").add("DOSSIER_ACCEPTED")
-    story = Story("HS-20")
-    returned = story.add("RESULT_RETURNED")
-    unknown = Story("HS-21", procedure="P-NONE").events[0]
-    wrong_key = rig.message(orphan, offset=0)
-    bad = [
-        Message(b"\x00\x7f\xff\xff\xffgarbage", b"HS-22", DOSSIER_EVENTS.suffix, 0, 0),
-        Message(wrong_key.value, b"HS-OTHER", DOSSIER_EVENTS.suffix, 0, 1),
-    ]
-    rig.message(orphan), rig.message(orphan)  # (offsets 0 and 1 are taken)
-    result = rig.run([*bad, rig.message(accepted), rig.message(story.events[0]),
-                      rig.message(returned), rig.message(unknown)])  # fmt: skip
-    reasons = [(letter.reason_code, letter.reason) for letter in result.letters]
-    assert [code for code, _ in reasons] == [
-        "SCHEMA_NOT_FOUND", "VALIDATION_FAILED", "INVALID_TRANSITION", "INVALID_TRANSITION",
-        "UNKNOWN_PROCEDURE",
-    ]  # fmt: skip
-    assert reasons[2][1] == "DOSSIER_ACCEPTED is not allowed for a dossier the hub does not know"
-    assert reasons[3][1] == "RESULT_RETURNED is not allowed for status SUBMITTED"
-    assert reasons[4][1] == "procedure P-NONE is not in the catalogue"
-    assert all(letter.processor == "routing" for letter in result.letters)
-    assert result.letters[0].original_value == bad[0].value
-
-
-def test_a_second_submission_of_a_dossier_is_refused(rig: Rig) -> None:
-    rig.feed(*Story("HS-23").events)
-    result = rig.feed(*Story("HS-23").events)
-    assert [letter.reason_code for letter in result.letters] == ["INVALID_TRANSITION"]
-
-
-# -- the codes, the directory --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("level", "form", "code"),
-    [("DIRECT_ONLY", 2, 0), ("DIRECT_ONLY", 1, 0), ("UNKNOWN", 1, 0), ("PARTIAL_ONLINE", 2, 0),
-     ("PARTIAL_ONLINE", 1, 3), ("FULL_ONLINE", 2, 1), ("FULL_ONLINE", 1, 4)],
-)  # fmt: skip
-def test_emc_level_combines_the_procedure_level_and_the_reception_form(
-    level: str, form: int, code: int
-) -> None:
-    assert emc_level(level, form) == code
-
-
-def test_a_postal_dossier_counts_as_configured_for_emc() -> None:
-    state: dict[str, Any] = {"from_national_portal": False, "channel": "POSTAL"}
-    assert reception_form(state) == 2
-    assert reception_form(state, "ONLINE") == 1
-    assert reception_form({**state, "channel": "DIRECT"}, "ONLINE") == 2
-    with pytest.raises(ValueError, match="postal_counts_as"):
-        Rules(postal_counts_as="BY_PIGEON")
-
-
-def test_the_agency_directory_is_read_from_toml(tmp_path: Path) -> None:
-    path = tmp_path / "agencies.toml"
-    path.write_text(
-        '[default]\nname = "Trung tâm PVHCC"\nline = "1 Lê Triệu Kiết"\nprovince = "An Giang"\n'
-        'phone = "0296111"\n\n[agencies.STP]\nline = "3 Lê Lợi"\nprovince = "An Giang"\n'
-        'phone = "0296222"\nemail = "stp@angiang.gov.vn"\n',
-        encoding="utf-8",
-    )
-    directory = AgencyDirectory.load(path)
-    assert directory.contact("STP").name == "Trung tâm PVHCC"  # no name: the default's
-    assert directory.contact("STP").party("Sở Tư pháp") == {
-        "name": "Sở Tư pháp", "phone": "0296222", "email": "stp@angiang.gov.vn",
-        "address": {"line": "3 Lê Lợi", "ward": None, "district": None, "province": "An Giang"},
-    }  # fmt: skip
-    assert directory.contact("OTHER").line == "1 Lê Triệu Kiết"
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [("[agencies.STP]\nname = 'x'\n", "lacks line, province, phone"),
-     ("[agencies.STP]\nline='a'\nprovince='b'\nphone='c'\nfax='d'\n", "unknown key"),
-     ("[agency]\n", "unknown table"), ("[default\n", "not valid TOML"),
-     ("[agencies.STP]\nline=''\nprovince='b'\nphone='c'\n", "must be text")],
-)  # fmt: skip
-def test_a_bad_agency_directory_is_refused_precisely(
-    tmp_path: Path, text: str, message: str
-) -> None:
-    path = tmp_path / "agencies.toml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ValueError, match=message):
-        AgencyDirectory.load(path)
-    with pytest.raises(ValueError, match="No such file"):
-        AgencyDirectory.load(tmp_path / "missing.toml")
