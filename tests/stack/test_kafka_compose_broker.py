@@ -1,5 +1,5 @@
 """``dvchub kafka provision`` and the files of ``dvchub kafka secrets`` on real brokers, on ports
-of their own (44092-44094), one after the other:
+of their own (free when the module is loaded), one after the other:
 
 * a broker booted from what ``kafka secrets`` writes for compose (as apache/kafka does: its log
   formatted without users), its healthcheck's login, then provisioned by ``kafka provision``
@@ -23,6 +23,7 @@ from kafka import admin as ka
 from kafka.errors import KafkaError, KafkaTimeoutError, TopicAuthorizationFailedError
 
 from hub.kafka import ensure_topics, make_admin, make_consumer, make_producer, partitions_of
+from hub.net import free_port
 from hub.settings import Settings
 from hub.stack import ContainerBroker, KafkaNode, link_fetched_components
 from hub.stack._acls import PRINCIPALS, SERVICE_GRANTS, acl_key, all_acls, principal
@@ -43,7 +44,19 @@ from tests.stack.test_kafka_compose import dvchub
 
 pytestmark = pytest.mark.slow
 
-PORT, CONTROLLER_PORT, INTERNAL_PORT, REGISTRY_PORT = 44092, 44093, 44094, 44081
+
+def _free_ports(count: int) -> tuple[int, ...]:
+    # Not fixed numbers: a fixed port in the ephemeral range (32768-60999) is taken now and then
+    # by some client's outgoing connection, and the broker then fails to bind (seen in CI).
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return tuple(ports)
+
+
+PORT, CONTROLLER_PORT, INTERNAL_PORT, REGISTRY_PORT = _free_ports(4)
 PREFIX = "compose."
 EVENTS, STATE = DOSSIER_EVENTS.name(PREFIX), DOSSIER_STATE.name(PREFIX)
 
