@@ -73,5 +73,5 @@ def runner_options(args: argparse.Namespace) -> RunnerOptions:
         session_timeout_s=args.session_timeout, commit_interval_s=args.commit_interval,
         batch_max=args.batch_max, datadir=args.datadir, clock=args.clock,
     )  # fmt: skip
-    # no --store: RunnerOptions' default (DVC_STATE_STORE, else rocksdb://)
+    # no --store: RunnerOptions' default (DVC_STATE_STORE, else memory://)
     return options if args.store is None else dataclasses.replace(options, store=args.store)
