@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from hub.events import event_type_of
-from hub.processing import Message, Reject
-from hub.serde import AvroSerde, DecodeError, SchemaNotFound
+from hub.processing import Message, Reject, decode_message
+from hub.serde import AvroSerde
 
 #: An Avro record as fastavro reads it (a payload, an actor).
 Record = Mapping[str, Any]
@@ -72,11 +72,9 @@ class DossierEvent:
 
 def decode_event(events: AvroSerde, message: Message) -> DossierEvent | Reject:
     """The event ``message`` carries, or why it cannot be applied (a dead letter)."""
-    try:
-        record = events.decode(message.value)
-    except DecodeError as exc:
-        missing = isinstance(exc.__cause__, SchemaNotFound)
-        return Reject("SCHEMA_NOT_FOUND" if missing else "UNDECODABLE", str(exc))
+    record = decode_message(events, message)
+    if isinstance(record, Reject):
+        return record
     key = None if message.key is None else message.key.decode("utf-8", "replace")
     if key != record["dossier_id"]:
         return Reject("VALIDATION_FAILED", "message key is not the dossier id")

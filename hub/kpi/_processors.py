@@ -29,8 +29,9 @@ from hub.processing import (
     Reject,
     SideInputs,
     Unchanged,
+    decode_message,
 )
-from hub.serde import AvroSerde, DecodeError, SchemaNotFound
+from hub.serde import AvroSerde
 from hub.sla import SlaPolicy
 from hub.topics import (
     CATALOG_PROCEDURES,
@@ -43,15 +44,6 @@ from hub.topics import (
 Record = dict[str, Any]
 #: procedure code -> ProcedureHistory record (kpi.procedures), or None while it has none
 HistoryLookup = Callable[[str], Mapping[str, Any] | None]
-
-
-def decode_record(serde: AvroSerde, message: Message) -> Record | Reject:
-    """The decoded value of ``message``, or why it cannot be read (a dead letter)."""
-    try:
-        return serde.decode(message.value)
-    except DecodeError as exc:
-        missing = isinstance(exc.__cause__, SchemaNotFound)
-        return Reject("SCHEMA_NOT_FOUND" if missing else "UNDECODABLE", str(exc))
 
 
 class KpiDossierProcessor(DossierFold):
@@ -129,7 +121,7 @@ class KpiProcessor(AvroStateProcessor):
         return (self.facts,)
 
     def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
-        fact = decode_record(self.facts, message)
+        fact = decode_message(self.facts, message)
         if isinstance(fact, Reject):
             return fact
         if message.key != fact_key(fact):
@@ -157,7 +149,7 @@ class ProcedureHistoryProcessor(AvroStateProcessor):
     def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
         if not message.value:  # a tombstone: the entry is withdrawn, its history stays
             return Unchanged("tombstone")
-        procedure = decode_record(self.procedures, message)
+        procedure = decode_message(self.procedures, message)
         if isinstance(procedure, Reject):
             return procedure
         if message.key != str(procedure["procedure_code"]).encode():

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.processing._types import Processor
-from hub.serde import AvroSerde
+from hub.processing._types import Message, Processor, Reject
+from hub.serde import AvroSerde, DecodeError, SchemaNotFound
 
 Record = dict[str, Any]
+
+
+def decode_message(serde: AvroSerde, message: Message) -> Record | Reject:
+    """The decoded value of ``message``, or why it cannot be read (a dead letter: no schema
+    registered under its id, or bytes that schema does not read)."""
+    try:
+        return serde.decode(message.value)
+    except DecodeError as exc:
+        missing = isinstance(exc.__cause__, SchemaNotFound)
+        return Reject("SCHEMA_NOT_FOUND" if missing else "UNDECODABLE", str(exc))
 
 
 class AvroStateProcessor(Processor[Record]):
