@@ -263,6 +263,18 @@ def create_topic(
         admin.close()
 
 
+def topic_id(settings: Settings, topic: str) -> str | None:
+    """The broker's id of ``topic`` (KIP-516): a topic deleted and made again gets a new one.
+    None if the topic does not exist or the broker gives no id."""
+    admin = make_admin(settings)
+    try:
+        described = admin.describe_topics([topic])
+    finally:
+        admin.close()
+    found = str(described[0].get("topic_id") or "") if described else ""
+    return None if found.strip("0-") == "" or described[0].get("error_code") else found
+
+
 def offsets(settings: Settings, topic: str) -> dict[int, tuple[int, int]]:
     """partition -> (log start offset, end offset) of every partition of ``topic``."""
     consumer = make_consumer(settings, group_id=None)

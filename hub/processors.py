@@ -124,7 +124,7 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store",
         default=None,
-        help="faust table store: memory:// (the default) or rocksdb:// (DVC_STATE_STORE)",
+        help="faust table store: rocksdb:// (the default) or memory:// (DVC_STATE_STORE)",
     )
     parser.add_argument(
         "--datadir", default=env("DVC_STATE_DIR"), help="table data (DVC_STATE_DIR)"

@@ -36,9 +36,14 @@ __all__ = ["RunnerOptions", "app_id_for", "changelog_for", "create_app"]
 
 
 def create_app(
-    processor: Processor[Any], settings: Settings, options: RunnerOptions | None = None
+    processor: Processor[Any],
+    settings: Settings,
+    options: RunnerOptions | None = None,
+    *,
+    origin: str | None = None,
 ) -> faust.App:
-    """The faust app running ``processor`` (isolated by its app id: group, changelog, table)."""
+    """The faust app running ``processor`` (isolated by its app id: group, changelog, table);
+    ``origin``: the changelog's topic id, which the local table data must come from."""
     opts = options or RunnerOptions()
     app_id = opts.app_id or app_id_for(processor, settings)
     app = faust.App(
@@ -46,7 +51,7 @@ def create_app(
         broker=f"kafka://{settings.bootstrap_servers}",
         broker_credentials=kafka.faust_credentials(settings),
         store=opts.store,
-        datadir=claim_datadir(opts.datadir, app_id),
+        datadir=claim_datadir(opts.datadir, app_id, origin),
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         web_enabled=opts.web_enabled,

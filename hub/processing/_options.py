@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,13 +14,15 @@ from typing import IO, Any
 from hub.processing._types import Processor
 from hub.settings import Settings
 
+log = logging.getLogger(__name__)
+
 #: The table store when nothing else is asked for. Not RocksDB yet, though it restarts in seconds
 #: where memory needs minutes: the runner writes a batch's states to the store before the
 #: broker acknowledged what they caused, so a worker killed -9 in between leaves states on local
 #: disk that are ahead of the changelog, and its replacement (same data slot) then takes the
 #: redelivered events for duplicates and does not emit their outputs again (a KPI kill test
 #: lost facts this way in CI). A memory store is rebuilt from the changelog alone.
-DEFAULT_STORE = "memory://"
+DEFAULT_STORE = "rocksdb://"
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,17 @@ def changelog_for(
 _held: list[IO[bytes]] = []
 
 
-def claim_datadir(base: str | None, app_id: str) -> Path:
+def claim_datadir(base: str | None, app_id: str, origin: str | None = None) -> Path:
     """A data directory under ``base`` that no other running worker of ``app_id`` uses.
 
     Two workers of one app on one machine (the kill tests run two) would otherwise open the
     same RocksDB files, which RocksDB refuses. Each worker locks the first free slot
     (``<app id>/slot-<n>``) for as long as it lives; a restarted worker gets the slot its
     predecessor released, and so its RocksDB files: only the changelog's tail is read again.
+
+    ``origin`` names the changelog the slot's data came from (its topic id). A slot of another
+    origin is emptied first: its states and next-offset marks describe a log that no longer
+    exists (the stack wiped, the topic made again), and would skip the new log's first offsets.
     """
     root = Path(base) if base else Path(tempfile.gettempdir()) / "dvchub-state"
     folder = root / app_id.replace("/", "_")
@@ -84,4 +92,19 @@ def claim_datadir(base: str | None, app_id: str) -> Path:
             slot += 1
             continue
         _held.append(lock)
-        return folder / f"slot-{slot}"
+        path = folder / f"slot-{slot}"
+        if origin is not None:
+            _belong(path, origin)
+        return path
+
+
+def _belong(slot: Path, origin: str) -> None:
+    """Make ``slot`` hold data of ``origin`` only (emptied if it held another's)."""
+    marker = slot / "ORIGIN"
+    held = marker.read_text().strip() if marker.exists() else None
+    if held != origin and slot.exists() and any(slot.iterdir()):
+        log.warning("table data in %s is of another changelog (%s, not %s): emptied",
+                    slot, held, origin)  # fmt: skip
+        shutil.rmtree(slot)
+    slot.mkdir(parents=True, exist_ok=True)
+    marker.write_text(origin + "\n")

@@ -2,8 +2,10 @@
 
 One ``Runtime`` per worker drives the shared ``Fold``. Per batch it writes, in this order: dead
 letters (acknowledged), each changed state once to the table's changelog and the state topic,
-the emits; then, once the broker acknowledged them, the timer entries; then the next-offset mark
-of every partition in the batch. A crash anywhere re-delivers from the old mark; the processor's
+the emits; then, once the broker acknowledged them, the states into the local store (until then
+the fold reads them from ``PendingStates``), the timer entries; then the next-offset mark of
+every partition in the batch. So the local store (RocksDB survives kill -9) never holds a state
+whose outputs the broker may lack. A crash anywhere re-delivers from the old mark; the processor's
 dedupe answers ``Unchanged`` (and republishes), so nothing is lost or doubled.
 
 That commit (acknowledgements, timer entries, marks) runs in the background while the next batch
@@ -37,7 +39,7 @@ from hub.processing._clock import Clock, clock_from_spec
 from hub.processing._events import in_partition, in_partition_of, message_of
 from hub.processing._fold import Batch, Fold, mark_key
 from hub.processing._options import RunnerOptions
-from hub.processing._store import timer_entries
+from hub.processing._store import PendingStates, timer_entries
 from hub.processing._types import Message, Processor
 from hub.serde import RegistryClient, RegistryError
 from hub.settings import Settings
@@ -64,6 +66,7 @@ class Runtime:
         self.table: Any = None
         self.changelog = ""
         self.fold: Fold[Any] | None = None
+        self.pending: PendingStates | None = None
         self._letters: DeadLetterWriter | None = None
         self._registry: RegistryClient | None = None
         self._first: dict[int, int] = {}
@@ -86,7 +89,8 @@ class Runtime:
             producer = await asyncio.to_thread(
                 kafka.make_producer, self.settings, client_id=f"{self.name}-dlq"
             )
-            self.fold = Fold(self.processor, self.table, complete_timers=False)
+            self.pending = PendingStates(self.table)
+            self.fold = Fold(self.processor, self.pending, complete_timers=False)
             self._letters = DeadLetterWriter(self.settings, producer, self._registry)
             log.info("%s processor started on %s", self.name, self.source)
 
@@ -181,16 +185,20 @@ class Runtime:
         for emit in batch.emits:
             topic = emit.topic.name(prefix)
             acks.append(await producer.send(topic, emit.key, emit.value, None, None, None))
+        assert self.pending is not None
         changelog: list[tuple[int, Any]] = []
         for partition, writes in batch.writes.items():
             assert partition is not None
-            changelog += await self._put(partition, writes)
+            self.pending.hold(writes)
+            changelog += await self._log(partition, writes)
         return changelog, acks
 
     async def _commit_batch(
         self, batch: Batch, changelog: list[tuple[int, Any]], acks: list[Any]
     ) -> None:
         written = await asyncio.gather(*(ack for _, ack in changelog), *acks)
+        # The states into the local store only now that everything they caused is acknowledged.
+        self._store(batch.writes)
         # Then the timer entries: one never points past a state the broker does not have.
         timers: list[tuple[int, Any]] = []
         for partition, entries in batch.timers.items():
@@ -221,14 +229,33 @@ class Runtime:
                 latency.observe(max(0.0, now_ms - timestamp) / 1000)
 
     async def _put(self, partition: int, writes: Mapping[bytes, bytes | None]) -> list[Any]:
-        """Write table entries of ``partition`` (None: delete): the store, and the changelog
-        partition of the same number (co-partitioned), straight through the producer in one go.
+        """Write table entries of ``partition`` (None: delete): the store, and the changelog."""
+        self._write_store(partition, writes)
+        return await self._log(partition, writes)
+
+    async def _log(self, partition: int, writes: Mapping[bytes, bytes | None]) -> list[Any]:
+        """Send table entries to the changelog partition of the same number (co-partitioned),
+        straight through the producer in one go.
 
         Not ``table[key] = value``: that queues each write in faust's 100-message producer
         buffer, sent one by one by a background task ("producer buffer full" under load).
         """
-        store = self.table.data
         producer = self.app.producer
+        return [
+            (partition, await producer.send(self.changelog, key, value, partition, None, None))
+            for key, value in writes.items()
+        ]
+
+    def _store(self, writes: Mapping[int | None, Mapping[bytes, bytes]]) -> None:
+        """Acknowledged states into the local store; the fold then reads them from there."""
+        assert self.pending is not None
+        for partition, states in writes.items():
+            assert partition is not None
+            self._write_store(partition, states)
+            self.pending.release(states)
+
+    def _write_store(self, partition: int, writes: Mapping[bytes, bytes | None]) -> None:
+        store = self.table.data
         with in_partition_of(partition):  # RocksDB: the database of the partition
             for key, value in writes.items():
                 if value is None:
@@ -236,10 +263,6 @@ class Runtime:
                         del store[key]
                 else:
                     store[key] = value
-        return [
-            (partition, await producer.send(self.changelog, key, value, partition, None, None))
-            for key, value in writes.items()
-        ]
 
     def _persisted(self, sent: list[tuple[int, Any]], results: list[Any]) -> None:
         """Tell the store which changelog offsets it holds (RocksDB then re-reads only the tail)."""

@@ -1,4 +1,12 @@
-"""Reading a faust table's store in bulk: the timer entries of some partitions.
+"""A faust table's store: what the fold reads while writes are in flight, and bulk reads.
+
+``PendingStates`` holds the states of batches sent but not yet acknowledged by the broker; the
+runner writes them to the table only after their acknowledgements (and those of everything the
+batch emitted). A RocksDB store is on local disk and survives kill -9: had the states gone in
+first, a replacement worker on the same data would find them ahead of the changelog, take the
+redelivered events for duplicates and never emit their outputs again.
+
+Reading the timer entries of some partitions in bulk (``timer_entries``):
 
 A generic store is read whole (``items()``: every state decoded from its storage, timers kept).
 faust's RocksDB store keeps one database per partition with its keys in byte order, and the
@@ -10,12 +18,43 @@ faust's RocksDB store (``_db_for_partition``, faust-streaming 0.15.3).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Protocol
 
 from hub.processing._timers import TIMER_PREFIX, decode_due, is_timer, parse_timer_key
 
 Entries = dict[int, list[tuple[bytes, int]]]  # partition -> (state key, due epoch ms)
+
+
+class Readable(Protocol):
+    def get(self, key: bytes, default: None = None) -> bytes | None: ...
+
+
+class PendingStates:
+    """The table as the fold must see it: its entries, overlaid with the states sent to the
+    changelog whose batch the broker has not acknowledged yet (at most two batches: the one in
+    commit and the one being sent)."""
+
+    def __init__(self, table: Readable) -> None:
+        self._table = table
+        self._sent: dict[bytes, bytes] = {}
+
+    def __len__(self) -> int:
+        return len(self._sent)
+
+    def get(self, key: bytes, default: None = None) -> bytes | None:
+        sent = self._sent.get(key)
+        return sent if sent is not None else self._table.get(key)
+
+    def hold(self, states: Mapping[bytes, bytes]) -> None:
+        """States of a batch just sent: read from here until they are stored."""
+        self._sent.update(states)
+
+    def release(self, states: Mapping[bytes, bytes]) -> None:
+        """States now in the table; a key a later batch changed again stays held."""
+        for key, value in states.items():
+            if self._sent.get(key) is value:
+                del self._sent[key]
 
 
 def timer_entries(store: Any, partitions: Iterable[int]) -> Entries:

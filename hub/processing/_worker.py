@@ -11,7 +11,7 @@ from typing import Any
 
 import faust
 
-from hub.kafka import create_topic, ensure_topics, wait_visible
+from hub.kafka import create_topic, ensure_topics, topic_id, wait_visible
 from hub.logs import configure_logging
 from hub.processing._faust import RunnerOptions, changelog_for, create_app
 from hub.processing._spec import ProcessorSpec
@@ -44,7 +44,7 @@ def run_worker(
     changelog = changelog_for(processor, settings, options)
     create_topic(settings, changelog, config={"cleanup.policy": "compact"})
     wait_visible(settings, (*(spec.name(settings.topic_prefix) for spec in specs), changelog))
-    app = create_app(processor, settings, options)
+    app = create_app(processor, settings, options, origin=topic_id(settings, changelog))
     # quiet: faust's banner and its own log set-up stay out; records go through configure_logging
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, override_logging=False)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per registry call otherwise
@@ -73,5 +73,5 @@ def runner_options(args: argparse.Namespace) -> RunnerOptions:
         session_timeout_s=args.session_timeout, commit_interval_s=args.commit_interval,
         batch_max=args.batch_max, datadir=args.datadir, clock=args.clock,
     )  # fmt: skip
-    # no --store: RunnerOptions' default (DVC_STATE_STORE, else memory://)
+    # no --store: RunnerOptions' default (DVC_STATE_STORE, else rocksdb://)
     return options if args.store is None else dataclasses.replace(options, store=args.store)

@@ -56,3 +56,26 @@ def test_rocksdb_timer_entries_equal_those_of_a_whole_table_scan(tmp_path: Path)
     assert {p: sorted(e) for p, e in from_rocksdb.items()} == {
         p: sorted(e) for p, e in from_table.items()
     }
+
+
+def test_states_sent_but_not_acknowledged_are_read_before_the_table_and_stored_after() -> None:
+    from hub.processing._store import PendingStates
+
+    table: dict[bytes, bytes] = {b"HS-1": b"v1"}
+    pending = PendingStates(table)
+    first = {b"HS-1": b"v2", b"HS-2": b"v1"}
+    pending.hold(first)  # batch 1 sent
+    assert pending.get(b"HS-1") == b"v2"
+    assert pending.get(b"HS-2") == b"v1"
+    assert table == {b"HS-1": b"v1"}  # the store waits for the broker
+    second = {b"HS-1": b"v3"}
+    pending.hold(second)  # batch 2 sent while batch 1 is in commit
+    table.update(first)  # batch 1 acknowledged: stored
+    pending.release(first)
+    assert pending.get(b"HS-1") == b"v3"  # batch 2's state still wins over the table
+    assert pending.get(b"HS-2") == b"v1"
+    assert len(pending) == 1
+    table.update(second)
+    pending.release(second)
+    assert len(pending) == 0
+    assert pending.get(b"HS-1") == b"v3"
