@@ -1,24 +1,22 @@
 """The faust runner's worker core: batches folded and written, durable timers fired.
 
-One ``Runtime`` per worker drives the shared ``Fold``. Per batch it writes, in this order: dead
-letters (acknowledged), each changed state once to the table's changelog and the state topic,
-the emits; then, once the broker acknowledged them, the states into the local store (until then
-the fold reads them from ``PendingStates``), the timer entries; then the next-offset mark of
-every partition in the batch. So the local store (RocksDB survives kill -9) never holds a state
-whose outputs the broker may lack. A crash anywhere re-delivers from the old mark; the processor's
-dedupe answers ``Unchanged`` (and republishes), so nothing is lost or doubled.
+One ``Runtime`` per worker drives the shared ``Fold``. Per batch it writes, in this order:
 
-That commit (acknowledgements, timer entries, marks) runs in the background while the next batch
-is folded and sent, one commit at a time and in batch order: the worker does not idle for the
-broker's round trips, and its batches grow with the backlog. The fold counts a drained batch's
-marks as applied until they are stored (``Fold.saved``); a revocation waits for the commit in
-flight, so a partition's new owner reads its last mark.
+1. dead letters (acknowledged), then the emits and the state publications;
+2. once the broker acknowledged those, each changed state once to the table's changelog;
+3. once the changelog has them, the states into the local store (until then the fold reads them
+   from ``PendingStates``), then the timer entries, then the next-offset mark of every partition
+   in the batch.
 
-Durable timers (processors with ``timers``): ``scan_timers`` (under the same lock as the batches,
-so a firing never interleaves with a batch) builds the due-index of newly assigned, recovered
-partitions from the table's timer entries, forgets revoked ones, and folds ``on_timer`` for every
-key due on the injected clock. Its outcome is written like a batch's.
-"""
+Why this order: a state in the changelog holds the ids of the events it has seen, so whoever
+recovers it takes those events, redelivered, for duplicates and emits nothing for them. Had the
+state reached the broker before its emits (a full changelog batch leaves before a lingering
+batch of emits) and the worker died in between, those emits would be lost for good. Likewise the
+local store (RocksDB survives kill -9) never holds a state the changelog may lack, and a mark
+never covers what the broker lacks. A crash anywhere re-delivers from the old mark; the
+processor's dedupe answers ``Unchanged`` (and republishes) for what was persisted, and folds
+again what was not, so nothing is lost, and downstream dedupe by deterministic ids absorbs the
+emits sent twice."""
 
 from __future__ import annotations
 
@@ -148,14 +146,15 @@ class Runtime:
             await asyncio.sleep(0.05)
 
     async def write(self, batch: Batch) -> None:
-        """Send ``batch``'s records now; its commit (wait for the broker's acknowledgements,
-        then the timer entries, then the marks) runs in the background while the next batch is
+        """Send ``batch``'s emits and publications now; its commit (wait for the broker's
+        acknowledgements, then the changelog, the local store, the timer entries, the marks)
+        runs in the background while the next batch is
         folded, after the commit of the batch before it. At most one commit is in flight: the
         fold never runs more than one batch ahead of what the broker acknowledged.
         """
         sent = await self._send(batch)
         await self.settle()
-        self._commit = asyncio.ensure_future(self._commit_batch(batch, *sent))
+        self._commit = asyncio.ensure_future(self._commit_batch(batch, sent))
 
     async def settle(self) -> None:
         """Wait until every batch written so far is committed (its marks acknowledged)."""
@@ -168,8 +167,9 @@ class Runtime:
             if self._commit is commit:
                 self._commit = None
 
-    async def _send(self, batch: Batch) -> tuple[list[tuple[int, Any]], list[Any]]:
-        """Dead letters (acknowledged), state publications, emits, table writes: sent."""
+    async def _send(self, batch: Batch) -> list[Any]:
+        """Dead letters (acknowledged), then state publications and emits: sent; the states
+        held for the fold until they are stored."""
         if batch.letters:
             assert self._letters is not None
             await asyncio.to_thread(self._letters.send_all, batch.letters)
@@ -186,18 +186,18 @@ class Runtime:
             topic = emit.topic.name(prefix)
             acks.append(await producer.send(topic, emit.key, emit.value, None, None, None))
         assert self.pending is not None
+        for writes in batch.writes.values():
+            self.pending.hold(writes)
+        return acks
+
+    async def _commit_batch(self, batch: Batch, acks: list[Any]) -> None:
+        await asyncio.gather(*acks)
+        # The states only once everything they caused is on the broker (see the docstring).
         changelog: list[tuple[int, Any]] = []
         for partition, writes in batch.writes.items():
             assert partition is not None
-            self.pending.hold(writes)
             changelog += await self._log(partition, writes)
-        return changelog, acks
-
-    async def _commit_batch(
-        self, batch: Batch, changelog: list[tuple[int, Any]], acks: list[Any]
-    ) -> None:
-        written = await asyncio.gather(*(ack for _, ack in changelog), *acks)
-        # The states into the local store only now that everything they caused is acknowledged.
+        written = await asyncio.gather(*(ack for _, ack in changelog))
         self._store(batch.writes)
         # Then the timer entries: one never points past a state the broker does not have.
         timers: list[tuple[int, Any]] = []
@@ -211,7 +211,7 @@ class Runtime:
         marked = await asyncio.gather(*(ack for _, ack in marks))
         assert self.fold is not None
         self.fold.saved(batch.marks)
-        self._persisted(changelog + timers + marks, [*written[: len(changelog)], *timed, *marked])
+        self._persisted(changelog + timers + marks, [*written, *timed, *marked])
         self._count(batch)
 
     def _count(self, batch: Batch) -> None:

@@ -8,14 +8,37 @@ from pathlib import Path
 from typing import Any
 
 from hub import processing
-from hub.kafka import make_producer
+from hub.kafka import make_producer, offsets
 from hub.kpi import Kpis, compare, read_kpis, replay_kpis
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
-from hub.topics import CATALOG_PROCEDURES
+from hub.topics import CATALOG_PROCEDURES, KPI_FACTS
 from tests.lifecycle._support import EventProducer, wait_until
 
 FOLDS = ("kpi-dossiers", "kpi", "kpi-procedures")
+
+
+def differences(live: Kpis, replayed: Kpis, keys: int = 4) -> dict[str, dict[str, Any]]:
+    """(live, replay) of the differing counters of the first ``keys`` snapshots: whether the
+    live side lags or lost (fewer), or counted twice (more)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key in sorted(live.snapshots.keys() & replayed.snapshots.keys()):
+        a, b = live.snapshots[key], replayed.snapshots[key]
+        fields = {f: (a.get(f), b.get(f)) for f in sorted(a.keys() | b.keys())
+                  if a.get(f) != b.get(f) and isinstance(b.get(f), int | float)}  # fmt: skip
+        if fields:
+            out[key] = fields
+        if len(out) == keys:
+            break
+    return out
+
+
+def facts_on_topic(settings: Settings) -> int:
+    """Records on ``kpi.facts`` (redelivered facts included)."""
+    return sum(
+        end - begin
+        for begin, end in offsets(settings, KPI_FACTS.name(settings.topic_prefix)).values()
+    )
 
 
 class KpiWorker(processing.WorkerProcess):
@@ -80,7 +103,9 @@ class LiveRig:
             wait_until(same, timeout_s=timeout_s, every_s=1.0)
         except AssertionError:
             raise AssertionError(
-                f"live KPIs still differ from the replay: {compare(last[0], replayed)[:20]}"
+                f"live KPIs still differ from the replay: {compare(last[0], replayed)[:20]}; "
+                f"values (live, replay): {differences(last[0], replayed)}; facts on the topic "
+                f"{facts_on_topic(self.settings)}, in the replay {replayed.facts}"
             ) from None
         return last[0], replayed
 
