@@ -117,7 +117,7 @@ class LoopHandler(ABC):
         """Whether it can work (part of ``/ready``)."""
         return True
 
-    def status(self) -> Mapping[str, object]:
+    def details(self) -> Mapping[str, object]:
         """Extra fields of the ``/ready`` document."""
         return {}
 
@@ -370,7 +370,7 @@ class ConsumeLoop:
         return {
             "ready": self.ready, "processor": self.name, "group": self.options.group_id,
             "assigned": assigned, "pending": self.pending, "paused": self._paused,
-            **self.handler.status(),
+            **self.handler.details(),
         }  # fmt: skip
 
 
