@@ -30,7 +30,8 @@ Exception hierarchy (``reason_code`` in brackets, as it appears in
 Errors of the underlying libraries are translated into this hierarchy in one
 place (``signing._errors.translated_errors``) and chained with ``from``.
 
-Also here: the Kafka processor (``SigningProcessor``), configuration from
+Also here: the Kafka processor (``SigningProcessor``, on ``hub.processing.ConsumeLoop``; its
+worker ``dvchub worker signing`` is ``signing._worker.SPEC``), configuration from
 ``DVC_SIGNING_*`` (``signing_config_from_env``), the ``POST /v1/verify`` router
 (``verification_router``) and report rendering. ``signing.testing`` holds the
 throwaway test PKI and SoftHSM tokens of the tests, bench and demo.
@@ -67,7 +68,7 @@ from ._models import (
     TrustConfig,
     VerificationReport,
 )
-from ._processor import ProcessorOptions, SigningProcessor, outcome_event_id
+from ._processor import DEFAULT_OPTIONS, SigningProcessor, outcome_event_id
 from ._report import render_report, report_as_dict
 from ._service import SigningService
 from ._settings import (
@@ -81,6 +82,7 @@ from ._store import DocumentStore, LocalDocumentStore
 from ._verify import async_verify, detect_media_type, verify
 
 __all__ = [
+    "DEFAULT_OPTIONS",
     "ENV_PREFIX",
     "MAX_UPLOAD_BYTES",
     "PDF_MEDIA_TYPE",
@@ -97,7 +99,6 @@ __all__ = [
     "KeySourceConfig",
     "KeySourceError",
     "LocalDocumentStore",
-    "ProcessorOptions",
     "SignOutcome",
     "SignRequest",
     "SignatureLevel",
