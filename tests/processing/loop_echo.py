@@ -4,7 +4,7 @@
 A pool of threads settles the messages after a random pause, so they finish out of order and a
 partition's commit mark may move only past what is done. Run live with ``python -m
 tests.processing.loop_echo worker --web-port N [--delay-ms D]`` (topics under
-``DVC_TOPIC_PREFIX``; the group is ``<prefix>loop-echo``).
+``DVC_TOPIC_PREFIX``; the group is ``<prefix>loop-echo``), ``--threads`` settling at once.
 """
 
 from __future__ import annotations
@@ -34,11 +34,13 @@ class Echo(LoopHandler):
     source = DOSSIER_EVENTS
     outputs = (LOOP_ECHO,)
 
-    def __init__(self, settings: Settings, producer: KafkaProducer, delay_s: float) -> None:
+    def __init__(
+        self, settings: Settings, producer: KafkaProducer, delay_s: float, threads: int
+    ) -> None:
         self._topic = LOOP_ECHO.name(settings.topic_prefix)
         self._producer = producer
         self._delay_s = delay_s
-        self._pool = ThreadPoolExecutor(4, thread_name_prefix="echo")
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="echo")
 
     def handle(self, ticket: Ticket, value: Mapping[str, Any]) -> None:
         key, event_id = str(value["dossier_id"]).encode(), str(value["event_id"]).encode()
@@ -58,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.processing.loop_echo")
     parser.add_argument("command", choices=["worker"])
     parser.add_argument("--web-port", type=int, required=True)
-    parser.add_argument("--delay-ms", type=float, default=20.0)
+    parser.add_argument("--delay-ms", type=float, default=20.0, help="pause at most, each")
+    parser.add_argument("--threads", type=int, default=4, help="messages settled at once")
     parser.add_argument("--session-timeout", type=float, default=6.0)
     args = parser.parse_args(argv)
     configure_logging()
@@ -69,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         session_timeout_s=args.session_timeout, web_port=args.web_port,
     )  # fmt: skip
     with RegistryClient(settings.schema_registry_url) as registry:
-        handler = Echo(settings, producer, args.delay_ms / 1000)
+        handler = Echo(settings, producer, args.delay_ms / 1000, args.threads)
         run_until_signalled(
             ConsumeLoop(settings, handler, options, producer=producer, registry=registry)
         )

@@ -23,7 +23,7 @@ from tests.lifecycle._support import wait_until
 from tests.processing.loop_echo import LOOP_ECHO, NAME
 
 DOSSIERS = 30
-EVENTS_PER_WAVE = 300
+EVENTS_PER_WAVE = 160
 POISON = b"not an Avro record at all"
 APPLIED = f'dvchub_processor_events_total{{processor="{NAME}",outcome="applied"}}'
 #: a fresh worker assigned every partition reads from the commits within a few 100 ms polls
@@ -32,10 +32,11 @@ REDO_WINDOW_S = 3.0
 
 class EchoProcess(WorkerProcess):
     def __init__(self, settings: Settings, log_dir: Path, name: str) -> None:
-        # 50 ms a message on average, 4 at a time: the kill lands with echoes in flight
+        # 16 at a time, each up to 1 s: at the kill many are in flight, finished out of order,
+        # across several commits (every 0.5 s); a mark past an unfinished one would lose it
         super().__init__(
             None, settings, log_dir / f"{name}.log", module="tests.processing.loop_echo",
-            args=("--delay-ms", "100"),
+            args=("--delay-ms", "1000", "--threads", "16"),
         )  # fmt: skip
 
 
