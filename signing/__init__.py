@@ -68,7 +68,7 @@ from ._models import (
     TrustConfig,
     VerificationReport,
 )
-from ._processor import DEFAULT_OPTIONS, SigningProcessor, outcome_event_id
+from ._processor import SigningProcessor, options_for, outcome_event_id
 from ._report import render_report, report_as_dict
 from ._service import SigningService
 from ._settings import (
@@ -82,7 +82,6 @@ from ._store import DocumentStore, LocalDocumentStore
 from ._verify import async_verify, detect_media_type, verify
 
 __all__ = [
-    "DEFAULT_OPTIONS",
     "ENV_PREFIX",
     "MAX_UPLOAD_BYTES",
     "PDF_MEDIA_TYPE",
@@ -121,6 +120,7 @@ __all__ = [
     "detect_media_type",
     "get_trust_config",
     "key_source_from_env",
+    "options_for",
     "outcome_event_id",
     "render_report",
     "report_as_dict",

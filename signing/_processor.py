@@ -96,12 +96,21 @@ def outcome_event(ready: Mapping[str, Any], outcome: SignOutcome) -> dict[str, A
     )
 
 
-#: The consumer group of the signing processor (not under the topic prefix: the stack's ACLs
-#: grant it as it is).
-GROUP = "dvchub-signing"
 #: A poll's worth of ResultReady documents, each a signature (and perhaps a TSA round trip):
 #: few, so that a stop or a rebalance has little in flight to finish.
-DEFAULT_OPTIONS = LoopOptions(group_id=GROUP, client_id="dvchub-signing", max_poll_records=20)
+MAX_POLL_RECORDS = 20
+
+
+def group_for(settings: Settings) -> str:
+    """The signing processor's consumer group, under the topic prefix like every worker's."""
+    return f"{settings.topic_prefix}signing"
+
+
+def options_for(settings: Settings) -> LoopOptions:
+    """How a signing processor consumes unless told otherwise."""
+    return LoopOptions(
+        group_id=group_for(settings), client_id="dvchub-signing", max_poll_records=MAX_POLL_RECORDS
+    )
 
 
 class SigningProcessor(LoopHandler):
@@ -119,8 +128,9 @@ class SigningProcessor(LoopHandler):
         registry: RegistryClient,
         *,
         timestamped: bool,
-        options: LoopOptions = DEFAULT_OPTIONS,
+        options: LoopOptions | None = None,
     ) -> None:
+        options = options or options_for(settings)
         self._service = service
         self._timestamped = timestamped
         self._ack_timeout_s = options.ack_timeout_s

@@ -19,7 +19,7 @@ from hub.serde import RegistryClient
 from hub.settings import REPO_ROOT, Settings
 
 from ._errors import SigningError
-from ._processor import DEFAULT_OPTIONS, SigningProcessor
+from ._processor import MAX_POLL_RECORDS, SigningProcessor, group_for
 from ._service import SigningService
 from ._settings import signing_config_from_env
 from ._store import LocalDocumentStore
@@ -36,12 +36,10 @@ def run_worker(settings: Settings, options: RunnerOptions) -> None:
         print(f"dvchub worker signing: signing is not configured: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     store = LocalDocumentStore(Path(os.environ.get("DVC_SIGNING_STORE_DIR", DEFAULT_STORE)))
-    loop_options = LoopOptions.of_runner(
-        options, DEFAULT_OPTIONS.group_id, DEFAULT_OPTIONS.client_id
-    )
+    loop_options = LoopOptions.of_runner(options, group_for(settings), "dvchub-signing")
     # a signature per document: a poll of the registry's default size would be minutes of work
     loop_options = dataclasses.replace(
-        loop_options, max_poll_records=min(options.batch_max, DEFAULT_OPTIONS.max_poll_records)
+        loop_options, max_poll_records=min(options.batch_max, MAX_POLL_RECORDS)
     )
     with RegistryClient(settings.schema_registry_url) as registry:
         processor = SigningProcessor(

@@ -59,12 +59,12 @@ def sign_and_verify(
     expected: int,
 ) -> None:
     from signing import (
-        DEFAULT_OPTIONS,
         LocalDocumentStore,
         SigningConfig,
         SigningProcessor,
         SigningService,
         TimestampConfig,
+        options_for,
         verify,
     )
     from signing.testing import provision_softhsm_token, running_test_pki
@@ -89,7 +89,7 @@ def sign_and_verify(
             SigningService(config, store),
             registry,
             timestamped=True,
-            options=dataclasses.replace(DEFAULT_OPTIONS, group_id="dvchub-demo-signing"),
+            options=dataclasses.replace(options_for(settings), group_id="dvchub-demo-signing"),
         )
         worker = threading.Thread(target=processor.run, name="signing-processor")
         started = time.monotonic()

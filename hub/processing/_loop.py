@@ -314,7 +314,8 @@ class ConsumeLoop:
             behind = highwater is not None and position is not None and position < highwater
             idle[tp.partition] = offsets.idle_s(behind=behind, now=now)
         self.handler.tick(idle)
-        m.READY.labels(self.name).set(1 if self.ready else 0)
+        # in the group and consuming; not the handler's own state (a partner down has its alert)
+        m.READY.labels(self.name).set(1 if self._running and self._joined else 0)
 
     def _commit(self, consumer: Any, only: Iterable[TopicPartition] | None = None) -> None:
         with self._lock:

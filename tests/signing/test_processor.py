@@ -19,11 +19,11 @@ from hub.serde import DecodeError, RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DEADLETTER, DOSSIER_EVENTS
 from signing import (
-    DEFAULT_OPTIONS,
     LocalDocumentStore,
     SigningConfig,
     SigningProcessor,
     SigningService,
+    options_for,
     outcome_event_id,
     verify,
 )
@@ -53,8 +53,8 @@ def _produce(
     producer.close()
 
 
-def _options(group: str) -> LoopOptions:
-    return dataclasses.replace(DEFAULT_OPTIONS, group_id=f"{group}-{uuid.uuid4().hex}")
+def _options(settings: Settings, group: str) -> LoopOptions:
+    return dataclasses.replace(options_for(settings), group_id=f"{group}-{uuid.uuid4().hex}")
 
 
 @contextmanager
@@ -126,7 +126,7 @@ def test_result_documents_are_signed_and_reported(
 
     service = SigningService(pkcs12_config, store)
     processor = SigningProcessor(
-        hub_topics, service, registry, timestamped=True, options=_options("t1")
+        hub_topics, service, registry, timestamped=True, options=_options(hub_topics, "t1")
     )
     with _running(processor):
         signed = _signing_events(hub_topics, registry, 3)
@@ -181,7 +181,7 @@ def test_a_restart_before_commit_repeats_the_same_event_ids(
     # and its replacement reading the same message again.
     for count, group in enumerate(("first", "replacement"), start=1):
         processor = SigningProcessor(
-            hub_topics, service, registry, timestamped=False, options=_options(group)
+            hub_topics, service, registry, timestamped=False, options=_options(hub_topics, group)
         )
         with _running(processor):
             events = _signing_events(hub_topics, registry, count)
@@ -198,7 +198,7 @@ def test_run_stops_when_asked(
 ) -> None:
     processor = SigningProcessor(
         hub_topics, SigningService(pkcs12_config, store), registry, timestamped=False,
-        options=_options("stop"),
+        options=_options(hub_topics, "stop"),
     )  # fmt: skip
     worker = threading.Thread(target=processor.run)
     worker.start()
