@@ -29,7 +29,7 @@ from signing.testing import TestPKI
 from tests.lifecycle._support import wait_until
 
 ROUNDS = int(os.environ.get("DVC_CHAOS_ROUNDS", "1"))
-EVENTS_PER_WAVE = 150
+EVENTS_PER_WAVE = 80
 DOSSIERS = 30
 SIGNED = 'dvchub_processor_events_total{processor="signing",outcome="signed"}'
 
