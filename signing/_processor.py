@@ -173,9 +173,10 @@ class SigningProcessor(LoopHandler):
         return outcome_event(event, outcome)
 
     def _publish(self, ticket: Ticket, outcomes: list[dict[str, Any]]) -> bool:
-        """Every outcome acknowledged (True), or the ticket stale (a stop, a rebalance: the
-        ResultReady is signed again, its outcomes keep their ids)."""
-        while ticket.current:
+        """Every outcome acknowledged (True), or given up once the ticket is stale (a stop or a
+        rebalance: the ResultReady is signed again, its outcomes keep their ids). The first
+        attempt is made even when stopping: the signature is done, it is the work in flight."""
+        while True:
             try:
                 futures = [
                     self._producer.send(self._topic, key=o["dossier_id"].encode(),
@@ -186,6 +187,7 @@ class SigningProcessor(LoopHandler):
                     future.get(timeout=self._ack_timeout_s)
                 return True
             except KafkaError as exc:
-                log.warning("signing: outcomes not acknowledged, retrying: %s", exc)
-                self.loop.stopping.wait(1.0)
-        return False
+                log.warning("signing: outcomes not acknowledged: %s", exc)
+            if not ticket.current:
+                return False
+            self.loop.stopping.wait(1.0)
