@@ -27,6 +27,8 @@ from hub.topics import DOSSIER_EVENTS, Retention, TopicSpec
 
 LOOP_ECHO = TopicSpec("loop.echo", "none (utf-8 event ids)", Retention.LOG, "dossier id")
 NAME = "loop-echo"
+#: the dossier whose events the handler raises on: a bug, dead-lettered as PROCESSING_ERROR
+BOOM = "HS-LOOP-BOOM"
 
 
 class Echo(LoopHandler):
@@ -43,6 +45,8 @@ class Echo(LoopHandler):
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="echo")
 
     def handle(self, ticket: Ticket, value: Mapping[str, Any]) -> None:
+        if value["dossier_id"] == BOOM:
+            raise RuntimeError("a bug in the handler")
         key, event_id = str(value["dossier_id"]).encode(), str(value["event_id"]).encode()
         self._pool.submit(self._echo, ticket, key, event_id)
 

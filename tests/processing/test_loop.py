@@ -20,7 +20,7 @@ from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DEADLETTER, DOSSIER_EVENTS
 from tests.lifecycle._support import wait_until
-from tests.processing.loop_echo import LOOP_ECHO, NAME
+from tests.processing.loop_echo import BOOM, LOOP_ECHO, NAME
 
 DOSSIERS = 30
 EVENTS_PER_WAVE = 160
@@ -46,10 +46,11 @@ def _echoes(settings: Settings) -> list[tuple[int, str]]:
     return [(r.partition, r.value.decode()) for r in records]
 
 
-def _dead_letters(settings: Settings, registry: RegistryClient) -> list[tuple[str, bytes]]:
+def _dead_letters(settings: Settings, registry: RegistryClient) -> list[tuple[str, str, bytes]]:
     serde = serde_for(DEADLETTER, settings.topic_prefix, registry)
     records = read_to_end(settings, DEADLETTER.name(settings.topic_prefix), timeout_s=30)
-    return [(d["processor"], d["original_value"]) for d in (serde.decode(r.value) for r in records)]
+    letters = (serde.decode(r.value) for r in records)
+    return [(d["processor"], d["reason_code"], d["original_value"]) for d in letters]
 
 
 def test_a_killed_consumer_loses_nothing_and_the_poison_stalls_nothing(
@@ -65,6 +66,8 @@ def test_a_killed_consumer_loses_nothing_and_the_poison_stalls_nothing(
         for _ in range(2)
     ]  # fmt: skip
     ids = {str(e["event_id"]) for wave in waves for e in wave}
+    boom = serde.encode(new_event(BOOM, "DossierRefused", {"reason": "x"}, source="HUB",
+                                  occurred_at=now))  # fmt: skip
     workers = [EchoProcess(settings, tmp_path, f"echo-{n}") for n in (1, 2)]
     producer = make_producer(settings)
     try:
@@ -74,6 +77,7 @@ def test_a_killed_consumer_loses_nothing_and_the_poison_stalls_nothing(
         for i, event in enumerate(waves[0]):
             if i == EVENTS_PER_WAVE // 2:  # mid-stream, in a dossier with events after it
                 producer.send(topic, key=event["dossier_id"].encode(), value=POISON)
+                producer.send(topic, key=BOOM.encode(), value=boom)
             producer.send(topic, key=event["dossier_id"].encode(), value=serde.encode(event))
         producer.flush()
         wait_until(lambda: sum(w.metric(APPLIED) for w in workers) >= 30, 60, 0.05)
@@ -85,7 +89,8 @@ def test_a_killed_consumer_loses_nothing_and_the_poison_stalls_nothing(
             producer.send(topic, key=event["dossier_id"].encode(), value=serde.encode(event))
         producer.flush()
         wait_until(lambda: {e for _, e in _echoes(settings)} >= ids, 120, 0.5)
-        letters = wait_until(lambda: _dead_letters(settings, registry), 30, 0.5)
+        letters = wait_until(lambda: len(set(_dead_letters(settings, registry))) >= 2 and
+                             _dead_letters(settings, registry), 30, 0.5)  # fmt: skip
         survivor.stop()  # SIGTERM: in-flight echoes finish, everything done is committed
         assert survivor.proc.returncode == 0
         echoed = _echoes(settings)
@@ -113,4 +118,5 @@ def test_a_killed_consumer_loses_nothing_and_the_poison_stalls_nothing(
     assert set(counts) == ids  # nothing lost, nothing made up
     doubled = {partition for partition, event_id in echoed if counts[event_id] > 1}
     assert doubled <= victims, "only what the victim had not committed is redone"
-    assert set(letters) == {(NAME, POISON)}  # the poison, with its bytes (perhaps twice: killed)
+    # set aside with their bytes (perhaps twice: the victim's may be redone)
+    assert set(letters) == {(NAME, "UNDECODABLE", POISON), (NAME, "PROCESSING_ERROR", boom)}
