@@ -168,9 +168,11 @@ class ConsumeLoop:
 
     def run(self) -> None:
         """Consume until ``stop``; then drain the handler, commit and close."""
-        ensure_topics(self.settings, [self.handler.source, *self.handler.outputs, DEADLETTER])
         consumer = None
+        if self._web:  # first: /ready answers (503) while the worker starts
+            self._web.start()
         try:
+            ensure_topics(self.settings, [self.handler.source, *self.handler.outputs, DEADLETTER])
             self._retry_registry(self.handler.open, "opening")
             session_ms = int(self.options.session_timeout_s * 1000)
             consumer = make_consumer(
@@ -182,8 +184,6 @@ class ConsumeLoop:
             # a group joined before its metadata has a new topic is assigned nothing for minutes
             partitions_of(consumer, self.topic, timeout_s=60.0)
             consumer.subscribe([self.topic], listener=_Listener(self, consumer))
-            if self._web:
-                self._web.start()
             self._running = True
             self._consume(consumer)
         finally:
