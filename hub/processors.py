@@ -23,11 +23,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from hub.kafka import KafkaSecurityError
+from hub.logs import configure_logging
 from hub.secrets import SecretError
 from hub.settings import get_settings
 
 if TYPE_CHECKING:
-    from hub.processing import ProcessorSpec
+    from hub.processing import LoopSpec, ProcessorSpec
 
 
 class Option(StrEnum):
@@ -73,18 +74,19 @@ class Registry:
                 return entry
         raise UnknownProcessor(f"no processor {name!r}; one of {', '.join(self.names)}")
 
-    def spec(self, name: str) -> ProcessorSpec:
-        from hub.processing import ProcessorSpec
+    def spec(self, name: str) -> ProcessorSpec | LoopSpec:
+        from hub.processing import LoopSpec, ProcessorSpec
 
         entry = self.entry(name)
         spec = getattr(importlib.import_module(entry.module), entry.attribute)
-        if not isinstance(spec, ProcessorSpec) or spec.name != name:
+        if not isinstance(spec, ProcessorSpec | LoopSpec) or spec.name != name:
             raise TypeError(f"{entry.module}.{entry.attribute} is not the spec of {name!r}")
         return spec
 
 
 #: Every processor of the hub. A new one: its package exports a ``ProcessorSpec``, one line here,
 #: a compose service and a scrape target (tests/processing/test_registry.py checks all three).
+#: The processors outside ``hub`` (signing) join these in ``dvchub.processors``.
 HUB_PROCESSORS = Registry(
     (
         Registered("lifecycle", "hub.lifecycle", "SPEC",
@@ -153,7 +155,7 @@ def parser_for(prog: str, registry: Registry = HUB_PROCESSORS) -> argparse.Argum
     return parser
 
 
-def describe(spec: ProcessorSpec) -> str:
+def describe(spec: ProcessorSpec | LoopSpec) -> str:
     """What ``spec`` honours and reads, one line each (``worker --list``)."""
     ignored = sorted(set(Option) - spec.honours)
     lines = [
@@ -186,11 +188,15 @@ def worker_main(
         return
     if args.name is None:
         parser.error(f"worker: a processor NAME is required, one of {', '.join(registry.names)}")
-    from hub.processing import run_spec, runner_options  # the runtime: faust
+    from hub.processing import LoopSpec, run_spec, runner_options  # the runtime: faust
 
     try:
-        run_spec(registry.spec(args.name), get_settings(), runner_options(args),
-                 loglevel=args.loglevel)  # fmt: skip
+        spec = registry.spec(args.name)
+        if isinstance(spec, LoopSpec):  # not a fold: it runs on the shared consume loop
+            configure_logging(args.loglevel.upper())
+            spec.run(get_settings(), runner_options(args))
+        else:
+            run_spec(spec, get_settings(), runner_options(args), loglevel=args.loglevel)
     except (KafkaSecurityError, SecretError) as exc:
         # One line naming the setting (never its value), no traceback, a non-zero exit for the
         # supervisor.

@@ -30,7 +30,8 @@ Exception hierarchy (``reason_code`` in brackets, as it appears in
 Errors of the underlying libraries are translated into this hierarchy in one
 place (``signing._errors.translated_errors``) and chained with ``from``.
 
-Also here: the Kafka processor (``SigningProcessor``), configuration from
+Also here: the Kafka processor (``SigningProcessor``, on ``hub.processing.ConsumeLoop``; its
+worker ``dvchub worker signing`` is ``signing._worker.SPEC``), configuration from
 ``DVC_SIGNING_*`` (``signing_config_from_env``), the ``POST /v1/verify`` router
 (``verification_router``) and report rendering. ``signing.testing`` holds the
 throwaway test PKI and SoftHSM tokens of the tests, bench and demo.
@@ -67,7 +68,7 @@ from ._models import (
     TrustConfig,
     VerificationReport,
 )
-from ._processor import ProcessorOptions, SigningProcessor, outcome_event_id
+from ._processor import SigningProcessor, options_for, outcome_event_id
 from ._report import render_report, report_as_dict
 from ._service import SigningService
 from ._settings import (
@@ -97,7 +98,6 @@ __all__ = [
     "KeySourceConfig",
     "KeySourceError",
     "LocalDocumentStore",
-    "ProcessorOptions",
     "SignOutcome",
     "SignRequest",
     "SignatureLevel",
@@ -120,6 +120,7 @@ __all__ = [
     "detect_media_type",
     "get_trust_config",
     "key_source_from_env",
+    "options_for",
     "outcome_event_id",
     "render_report",
     "report_as_dict",

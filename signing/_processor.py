@@ -5,29 +5,31 @@ ResultReady event it asks ``SigningService`` for an outcome (which never raises)
 matching DossierEvent to the same topic, keyed by the dossier id, so the lifecycle processor
 records the signature in the dossier's state.
 
-Offsets are committed only after the broker acknowledged every outcome of a poll, so a crash
-signs at most one poll's documents again; the outcome's event id is derived (uuid5) from the
-ResultReady event id and the document id, so the repeat carries the same ids and is dropped as
-a duplicate downstream. Messages it cannot decode are not its to dead-letter (the lifecycle
-processor owns the event log's dead letters): they are counted and skipped, never stall a
-partition.
+It is a handler on the hub's consume loop (``hub.processing.ConsumeLoop``), which decodes,
+dead-letters what no schema reads (``processor="signing"``, as every processor of the event log
+does), commits, follows rebalances, serves ``/ready`` and ``/metrics`` and stops. A ResultReady
+is done once the broker acknowledged all its outcomes, so a crash signs at most the events not
+committed yet again; the outcome's event id is derived (uuid5) from the ResultReady event id and
+the document id, so the repeat carries the same ids and is dropped as a duplicate downstream.
+``dvchub worker signing`` runs it (``signing._worker.SPEC``).
 """
 
 from __future__ import annotations
 
-import threading
+import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
 from prometheus_client import Counter
 
 from hub.events import new_event, payload_name_of
-from hub.kafka import make_consumer, make_producer
-from hub.serde import AvroSerde, DecodeError, RegistryClient, serde_for
+from hub.kafka import make_producer
+from hub.processing import ConsumeLoop, LoopHandler, LoopOptions, Ticket
+from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DOSSIER_EVENTS
 
@@ -42,7 +44,7 @@ OUTCOMES = Counter(
     "Signing outcomes produced, by kind and detail.",
     ["outcome", "detail"],
 )
-SKIPPED = Counter("dvchub_signing_skipped", "Event-log messages the signer could not decode.")
+log = logging.getLogger("signing.processor")
 
 
 def level_for(media_type: str, *, timestamped: bool) -> SignatureLevel:
@@ -94,16 +96,30 @@ def outcome_event(ready: Mapping[str, Any], outcome: SignOutcome) -> dict[str, A
     )
 
 
-@dataclass(frozen=True)
-class ProcessorOptions:
-    group_id: str = "dvchub-signing"
-    poll_timeout_ms: int = 500
-    max_records: int = 20
-    ack_timeout_s: float = 30.0
+#: A poll's worth of ResultReady documents, each a signature (and perhaps a TSA round trip):
+#: few, so that a stop or a rebalance has little in flight to finish.
+MAX_POLL_RECORDS = 20
 
 
-class SigningProcessor:
-    """One consumer of the event log that signs result documents."""
+def group_for(settings: Settings) -> str:
+    """The signing processor's consumer group, under the topic prefix like every worker's."""
+    return f"{settings.topic_prefix}signing"
+
+
+def options_for(settings: Settings) -> LoopOptions:
+    """How a signing processor consumes unless told otherwise."""
+    return LoopOptions(
+        group_id=group_for(settings), client_id="dvchub-signing", max_poll_records=MAX_POLL_RECORDS
+    )
+
+
+class SigningProcessor(LoopHandler):
+    """The event log's ResultReady events signed, on the hub's consume loop (``run`` blocks
+    until ``stop``)."""
+
+    name = "signing"
+    source = DOSSIER_EVENTS
+    outputs = (DOSSIER_EVENTS,)
 
     def __init__(
         self,
@@ -112,70 +128,66 @@ class SigningProcessor:
         registry: RegistryClient,
         *,
         timestamped: bool,
-        options: ProcessorOptions = ProcessorOptions(),
+        options: LoopOptions | None = None,
     ) -> None:
+        options = options or options_for(settings)
         self._service = service
         self._timestamped = timestamped
-        self._options = options
+        self._ack_timeout_s = options.ack_timeout_s
         self._topic = DOSSIER_EVENTS.name(settings.topic_prefix)
         self._serde: AvroSerde = serde_for(DOSSIER_EVENTS, settings.topic_prefix, registry)
-        self._consumer: KafkaConsumer = make_consumer(
-            settings, self._topic, group_id=options.group_id, max_poll_records=options.max_records
-        )
         self._producer: KafkaProducer = make_producer(settings, client_id="dvchub-signing")
+        self.loop = ConsumeLoop(settings, self, options, producer=self._producer, registry=registry)
 
-    def run(self, stop: threading.Event) -> None:
-        """Process until ``stop`` is set."""
-        while not stop.is_set():
-            self.poll_once()
+    def run(self) -> None:
+        """Process until ``stop``; then commit what was published and close."""
+        self.loop.run()
 
-    def poll_once(self) -> int:
-        """Handle one poll's messages; returns the number of outcomes produced."""
-        batches = self._consumer.poll(timeout_ms=self._options.poll_timeout_ms)
-        futures = []
-        for messages in batches.values():
-            for message in messages:
-                for outcome in self._handle(message.value):
-                    futures.append(
-                        self._producer.send(
-                            self._topic,
-                            key=outcome["dossier_id"].encode(),
-                            value=self._serde.encode(outcome),
-                        )
-                    )
-        for future in futures:
-            future.get(timeout=self._options.ack_timeout_s)
-        if batches:
-            self._consumer.commit()
-        return len(futures)
+    def stop(self) -> None:
+        self.loop.stop()
 
-    def _handle(self, value: bytes | None) -> list[dict[str, Any]]:
-        if value is None:
-            return []
-        try:
-            event = self._serde.decode(value)
-        except DecodeError:
-            SKIPPED.inc()
-            return []
-        if payload_name_of(event) != "ResultReady":
-            return []
-        outcomes = []
-        for document in event["payload"][1]["documents"]:
-            request = SignRequest(
-                dossier_id=event["dossier_id"],
-                document_id=document["document_id"],
-                document_key=document["sha256"],
-                media_type=document["media_type"],
-                level=level_for(document["media_type"], timestamped=self._timestamped),
-            )
-            outcome = self._service.sign_result(request)
-            if isinstance(outcome, Signed):
-                OUTCOMES.labels("signed", outcome.signature_level.value).inc()
-            else:
-                OUTCOMES.labels("failed", outcome.reason_code).inc()
-            outcomes.append(outcome_event(event, outcome))
-        return outcomes
+    def open(self) -> None:
+        _ = self._serde.schema_id  # fetched before the first outcome, not in its way
 
-    def close(self) -> None:
-        self._consumer.close()
-        self._producer.close()
+    def handle(self, ticket: Ticket, value: Mapping[str, Any]) -> None:
+        if payload_name_of(value) != "ResultReady":
+            ticket.done("ignored")
+            return
+        outcomes = [self._sign(value, document) for document in value["payload"][1]["documents"]]
+        if self._publish(ticket, outcomes):
+            ticket.done("signed")
+
+    def _sign(self, event: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+        request = SignRequest(
+            dossier_id=event["dossier_id"],
+            document_id=document["document_id"],
+            document_key=document["sha256"],
+            media_type=document["media_type"],
+            level=level_for(document["media_type"], timestamped=self._timestamped),
+        )
+        outcome = self._service.sign_result(request)
+        if isinstance(outcome, Signed):
+            OUTCOMES.labels("signed", outcome.signature_level.value).inc()
+        else:
+            OUTCOMES.labels("failed", outcome.reason_code).inc()
+        return outcome_event(event, outcome)
+
+    def _publish(self, ticket: Ticket, outcomes: list[dict[str, Any]]) -> bool:
+        """Every outcome acknowledged (True), or given up once the ticket is stale (a stop or a
+        rebalance: the ResultReady is signed again, its outcomes keep their ids). The first
+        attempt is made even when stopping: the signature is done, it is the work in flight."""
+        while True:
+            try:
+                futures = [
+                    self._producer.send(self._topic, key=o["dossier_id"].encode(),
+                                        value=self._serde.encode(o))
+                    for o in outcomes
+                ]  # fmt: skip
+                for future in futures:
+                    future.get(timeout=self._ack_timeout_s)
+                return True
+            except KafkaError as exc:
+                log.warning("signing: outcomes not acknowledged: %s", exc)
+            if not ticket.current:
+                return False
+            self.loop.stopping.wait(1.0)

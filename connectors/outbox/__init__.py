@@ -10,15 +10,14 @@ delivery guarantees. Private modules::
 
     _types     Command, PartnerClient, Accepted, EventDraft and the call errors
     _breaker   CircuitBreaker
-    _offsets   PartitionOffsets: the committable offset when records finish out of order
     _outcomes  PartnerOutcome and DossierEvent records, with ids derived from the command
     _metrics   Prometheus metrics
-    _web       /ready, /status, /metrics
     _policy    RetryPolicy, BreakerPolicy, OutboxOptions (and group_for)
-    _decode    CommandDecoder: a record -> a Command, or a dead letter
     _calls     Caller: one command called until it has an outcome (retries, breaker)
     _publish   OutcomePublisher: the outcome and events on the broker, then the offset done
-    _worker    OutboxWorker: the consumer loop, the lanes, rebalances, commits, /ready
+    _worker    OutboxWorker: a handler on ``hub.processing.ConsumeLoop`` (which decodes,
+               dead-letters, commits the first unfinished command of each partition, follows
+               rebalances, serves /ready and /metrics and stops); the lanes
 
 Exceptions a partner client raises (``CallFailed`` and below; the worker catches them all)::
 
@@ -28,7 +27,6 @@ Exceptions a partner client raises (``CallFailed`` and below; the worker catches
 """
 
 from connectors.outbox._breaker import BreakerState, CircuitBreaker
-from connectors.outbox._offsets import PartitionOffsets
 from connectors.outbox._outcomes import OUTBOX_NAMESPACE, derived_id
 from connectors.outbox._policy import BreakerPolicy, OutboxOptions, RetryPolicy, group_for
 from connectors.outbox._types import (
@@ -53,7 +51,6 @@ __all__ = [
     "EventDraft",
     "OutboxOptions",
     "OutboxWorker",
-    "PartitionOffsets",
     "PartnerClient",
     "Permanent",
     "RetryPolicy",

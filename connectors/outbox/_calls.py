@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,7 +29,6 @@ class Caller:
     metrics: OutboxMetrics
     publisher: OutcomePublisher
     stopping: threading.Event
-    current: Callable[[Work], bool]
 
     def execute(self, work: Work) -> bool:
         """Call until there is an outcome (True: sent, marked done once acknowledged) or the
@@ -39,7 +37,7 @@ class Caller:
         attempt = 0
         first: datetime | None = None
         retry = self.retry
-        while self.current(work):
+        while work.ticket.current:
             wait = self.breaker.wait_s()
             if wait > 0:
                 self.stopping.wait(min(wait, 0.5))

@@ -1,4 +1,6 @@
-"""The outbox's Prometheus metrics, in a registry of its own (one worker, one partner)."""
+"""The outbox's own Prometheus metrics, in a registry of its own (one worker, one partner); the
+consume loop's (events by outcome, dead letters, latency) are ``dvchub_processor_*`` with
+``processor="outbox.<partner>"``."""
 
 from __future__ import annotations
 
@@ -26,10 +28,6 @@ class OutboxMetrics:
         )  # fmt: skip
         self.skipped = Counter(
             "dvchub_outbox_skipped", "Commands of other partners passed over.", ["partner"],
-            registry=r,
-        )  # fmt: skip
-        self.deadletters = Counter(
-            "dvchub_outbox_deadletters", "Commands that could not be decoded.", ["partner"],
             registry=r,
         )  # fmt: skip
         self.breaker_state = Gauge(

@@ -3,7 +3,7 @@ publishing role (``OutboxWorker`` composes it; the lanes call it).
 
 The lane goes on to the dossier's next command while the broker acknowledges this one's
 outcome: the partner's order is the order of the calls, and the outcomes of one dossier leave
-one idempotent producer for one partition in order. The offset is marked done only in the
+one idempotent producer for one partition in order. The ticket is done only in the
 acknowledgement's callback; a failed send is retried from a lane thread.
 """
 
@@ -17,27 +17,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kafka import TopicPartition
 from kafka.errors import KafkaError
 
 from connectors.outbox._metrics import OutboxMetrics
 from connectors.outbox._outcomes import Finished, event_record
 from connectors.outbox._types import CallFailed, Command, EventDraft
+from hub.processing import Ticket
 from hub.serde import AvroSerde
 
 log = logging.getLogger("connectors.outbox")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Work:
-    """One consumed command: where it came from (the partition's generation: a rebalance
-    makes older work stale) and when."""
+    """One consumed command and its ticket (stale after a rebalance; done once acknowledged)."""
 
-    tp: TopicPartition
-    offset: int
-    generation: int
+    ticket: Ticket
     command: Command
-    consumed_at: float
 
 
 class Unpublished(Exception):
@@ -46,8 +42,8 @@ class Unpublished(Exception):
 
 @dataclass
 class OutcomePublisher:
-    """Encodes and produces a command's outcome and dossier events; ``done`` marks its offset
-    once the broker acknowledged all of them, while ``current`` says the work still counts."""
+    """Encodes and produces a command's outcome and dossier events; the work's ticket is done
+    once the broker acknowledged all of them (while it is still current)."""
 
     partner: str
     producer: Any
@@ -58,8 +54,6 @@ class OutcomePublisher:
     metrics: OutboxMetrics
     ack_timeout_s: float
     stopping: threading.Event
-    current: Callable[[Work], bool]
-    done: Callable[[Work], None]
     #: Runs a retry on a lane thread; RuntimeError once shutting down.
     submit: Callable[[Callable[[], None]], object]
 
@@ -117,7 +111,7 @@ class OutcomePublisher:
 
     def _acknowledged(self, work: Work, outcome: str) -> None:
         self.metrics.outcomes.labels(self.partner, outcome).inc()
-        self.done(work)
+        work.ticket.done(outcome.lower())
 
     def publish_events(self, work: Work, drafts: Sequence[EventDraft], tag: str) -> None:
         """Events a command means before its outcome (a failure being retried)."""
@@ -131,7 +125,7 @@ class OutcomePublisher:
 
     def _produce(self, work: Work, records: Sequence[tuple[str, bytes]]) -> None:
         key = work.command.dossier_id.encode()
-        while self.current(work):
+        while work.ticket.current:
             try:
                 futures = [self.producer.send(t, key=key, value=v) for t, v in records]
                 for future in futures:

@@ -1,71 +1,17 @@
-"""``dvchub signing process|serve``: the signing processor and the verification endpoint.
+"""``dvchub signing serve``: the signature verification endpoint. (The signing processor is a
+worker of the registry: ``dvchub worker signing``.)
 
-``signing`` (an optional extra) is imported inside the commands."""
+``signing`` (an optional extra) is imported inside the command."""
 
 from __future__ import annotations
 
-import signal
-import threading
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from hub.serde import RegistryClient
-from hub.settings import REPO_ROOT, get_settings
-
-app = typer.Typer(help="Sign result documents: ResultReady in, ResultSigned out.")
+app = typer.Typer(help="Verify signatures (the signing processor: dvchub worker signing).")
 console = Console()
-DEFAULT_STORE = REPO_ROOT / ".cache" / "documents"
-
-
-@app.command()
-def process(
-    store_dir: Annotated[
-        Path,
-        typer.Option(envvar="DVC_SIGNING_STORE_DIR", help="Content-addressed document store."),
-    ] = DEFAULT_STORE,
-    group_id: Annotated[str, typer.Option(help="Consumer group.")] = "dvchub-signing",
-) -> None:
-    """Consume ResultReady events and produce signature outcomes until SIGTERM/Ctrl-C.
-
-    Keys, trust anchors and the TSA come from DVC_SIGNING_* variables (see signing/README.md).
-    """
-    from signing import (
-        LocalDocumentStore,
-        ProcessorOptions,
-        SigningError,
-        SigningProcessor,
-        SigningService,
-        signing_config_from_env,
-    )
-
-    try:
-        config = signing_config_from_env()
-    except SigningError as exc:
-        console.print(f"[red]signing is not configured:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    settings = get_settings()
-    service = SigningService(config, LocalDocumentStore(store_dir))
-    registry = RegistryClient(settings.schema_registry_url)
-    processor = SigningProcessor(
-        settings,
-        service,
-        registry,
-        timestamped=config.tsa is not None,
-        options=ProcessorOptions(group_id=group_id),
-    )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    console.print(f"signing processor consuming {settings.topic_prefix}dossier.events")
-    try:
-        processor.run(stop)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        processor.close()
-        registry.close()
 
 
 @app.command()

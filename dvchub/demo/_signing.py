@@ -6,6 +6,7 @@ holding the agency key stand in for the government CA and the agency's USB token
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import time
@@ -59,11 +60,11 @@ def sign_and_verify(
 ) -> None:
     from signing import (
         LocalDocumentStore,
-        ProcessorOptions,
         SigningConfig,
         SigningProcessor,
         SigningService,
         TimestampConfig,
+        options_for,
         verify,
     )
     from signing.testing import provision_softhsm_token, running_test_pki
@@ -88,18 +89,16 @@ def sign_and_verify(
             SigningService(config, store),
             registry,
             timestamped=True,
-            options=ProcessorOptions(group_id="dvchub-demo-signing"),
+            options=dataclasses.replace(options_for(settings), group_id="dvchub-demo-signing"),
         )
-        stop = threading.Event()
-        worker = threading.Thread(target=processor.run, args=(stop,), name="signing-processor")
+        worker = threading.Thread(target=processor.run, name="signing-processor")
         started = time.monotonic()
         worker.start()
         try:
             outcomes = _read_outcomes(settings, serde, dossiers, expected)
         finally:
-            stop.set()
+            processor.stop()
             worker.join(timeout=30)
-            processor.close()
         elapsed = time.monotonic() - started
         table = Table("dossier", "outcome", "level", "signer", "timestamp (VN)", "verified")
         for event in outcomes:

@@ -20,6 +20,12 @@ Two runners drive the same fold (``Fold``), so what a test or a replay computes 
   marks in the table's changelog, refetch of offsets the consumer skipped, a stall watchdog,
   registry-outage retry, dead letters, Prometheus metrics, ``/ready``, ``/metrics``.
 
+A processor that is not a fold (a partner call, a signature: neither pure nor quick) runs on
+``ConsumeLoop`` instead: a ``LoopHandler`` gets each decoded message and a ``Ticket`` it marks
+done once its outputs are acknowledged; the loop has the runner's dead letters, metrics, commit
+marks (the first message not done per partition), rebalances and stop. Its package exports a
+``LoopSpec`` (name, how it runs).
+
 Each processor package exports a ``ProcessorSpec`` (its name, the factory of its live fold, its
 side-input topics, the options it honours); ``hub.processors.HUB_PROCESSORS`` lists them by name,
 and ``run_spec`` runs one (``dvchub worker NAME``, ``python -m hub.processing worker NAME``, the
@@ -39,10 +45,12 @@ from hub.net import free_port
 from hub.processing._avro import AvroStateProcessor, decode_message
 from hub.processing._clock import AcceleratedClock, Clock, FileClock, WallClock, clock_from_spec
 from hub.processing._fold import Batch, Fold, is_internal, is_mark, mark_key, partition_of_mark
+from hub.processing._loop import ConsumeLoop, LoopHandler, LoopOptions, run_until_signalled
+from hub.processing._marks import PartitionOffsets, Ticket
 from hub.processing._memory import InMemoryRunner, RunResult
 from hub.processing._options import RunnerOptions, app_id_for
 from hub.processing._process import WorkerProcess
-from hub.processing._spec import Factory, ProcessorSpec
+from hub.processing._spec import Factory, LoopSpec, ProcessorSpec
 from hub.processing._timers import encode_due, timer_key
 from hub.processing._types import (
     NO_SIDE_INPUTS,
@@ -86,6 +94,7 @@ __all__ = [
     "Batch",
     "Changed",
     "Clock",
+    "ConsumeLoop",
     "Deferred",
     "Emit",
     "Factory",
@@ -93,15 +102,20 @@ __all__ = [
     "Fold",
     "Headers",
     "InMemoryRunner",
+    "LoopHandler",
+    "LoopOptions",
+    "LoopSpec",
     "Message",
     "Option",
     "Outcome",
+    "PartitionOffsets",
     "Processor",
     "ProcessorSpec",
     "Reject",
     "RunResult",
     "RunnerOptions",
     "SideInputs",
+    "Ticket",
     "Unchanged",
     "WallClock",
     "WorkerProcess",
@@ -116,6 +130,7 @@ __all__ = [
     "mark_key",
     "partition_of_mark",
     "run_spec",
+    "run_until_signalled",
     "run_worker",
     "runner_options",
     "timer_key",

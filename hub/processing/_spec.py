@@ -3,7 +3,8 @@
 Each processor package exports one spec (the KPI package one per fold): its name, the factory of
 its live fold, the side-input topics it reads besides its own, which of the runner's
 processor-specific options it honours and the environment variables its factory reads. The hub's
-specs are listed by name in ``hub.processors``.
+specs are listed by name in ``hub.processors``. A processor that is not a fold exports a
+``LoopSpec`` instead: how it runs on the shared consume loop.
 """
 
 from __future__ import annotations
@@ -52,3 +53,20 @@ class ProcessorSpec:
             Option.CLOCK: processor.timers,
         }
         return frozenset(option for option, used in uses.items() if used)
+
+
+#: ``(settings, runner options) -> None``: runs the processor until SIGTERM / SIGINT.
+Runs = Callable[[Settings, RunnerOptions], None]
+
+
+@dataclass(frozen=True)
+class LoopSpec:
+    """A processor that is not a fold (a signature, a partner call): ``dvchub worker NAME``
+    calls ``run``, which runs its handler on ``hub.processing.ConsumeLoop``."""
+
+    name: str
+    run: Runs
+    side_topics: tuple[TopicSpec, ...] = ()
+    #: neither --clock nor --catalog-grace: a loop has no timers and no side inputs
+    honours: frozenset[Option] = frozenset()
+    environment: tuple[str, ...] = ()

@@ -181,11 +181,11 @@ SERVICE_GRANTS: Mapping[str, tuple[Grant, ...]] = {
         *creates(PARTNER_COMMANDS, PARTNER_OUTCOMES, DOSSIER_EVENTS, DEADLETTER),
         *group("outbox.", prefixed=True),  # one group per partner: <prefix>outbox.<partner>
     ),
-    "signing": (
+    "signing": (  # on hub.processing.ConsumeLoop: it dead-letters what it cannot read
         *reads(DOSSIER_EVENTS),
-        *writes(DOSSIER_EVENTS),
-        # signing.ProcessorOptions' default group, which is not under the topic prefix.
-        *group("dvchub-signing", absolute=True),
+        *writes(DOSSIER_EVENTS, DEADLETTER),
+        *creates(DOSSIER_EVENTS, DEADLETTER),
+        *group("signing"),  # <prefix>signing (signing.group_for)
     ),
     "api": reads(DOSSIER_STATE, SLA_DEADLINES, KPI, KPI_PROCEDURES),
     # An external integrator: the published states only, no events, no commands.

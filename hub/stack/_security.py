@@ -352,7 +352,7 @@ def services_granted(settings: Settings, prefix: str) -> Iterator[None]:
 
 def revoke_prefix(settings: Settings, prefix: str) -> None:
     """Take back what ``grant_prefix(settings, prefix)`` gave under ``prefix`` (grants on
-    absolute names, such as the signing group, are every prefix's and stay)."""
+    absolute names are every prefix's and stay)."""
     wanted = {
         acl_key(acl)
         for acl in all_acls(prefix)

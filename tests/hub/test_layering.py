@@ -90,7 +90,8 @@ def test_the_cli_builds_without_the_optional_parts() -> None:
         from dvchub.cli import app
         runner = CliRunner()
         for args in (["--help"], ["stack", "--help"], ["sign", "--help"],
-                     ["signing", "process", "--help"], ["portal", "serve", "--help"],
+                     ["signing", "serve", "--help"], ["worker", "signing", "--help"],
+                     ["portal", "serve", "--help"],
                      ["worker", "--help"], ["worker", "lifecycle", "--help"],
                      ["demo", "run", "--help"], ["worker", "sla", "--help"],
                      ["worker", "kpi-dossiers", "--help"],

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from connectors.outbox import (
     BreakerPolicy,
     CircuitBreaker,
-    PartitionOffsets,
     RetryPolicy,
     derived_id,
 )
+from hub.processing import PartitionOffsets
 
 
 def test_backoff_is_jittered_below_an_exponential_ceiling() -> None:

@@ -1,9 +1,11 @@
 """The processor registry, checked without a broker: each spec builds its fold and says what it
-honours, ``dvchub worker`` takes every name and refuses an unknown one, and docker-compose and
-its Prometheus run and scrape exactly the registered processors."""
+honours, ``dvchub worker`` takes every name (the hub's and signing's, ``dvchub.processors``) and
+refuses an unknown one, and docker-compose and its Prometheus run and scrape exactly the
+registered processors."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,14 +16,17 @@ import yaml
 from typer.testing import CliRunner
 
 from dvchub.cli import app
-from hub.processing import ProcessorSpec, RunnerOptions
+from dvchub.processors import PROCESSORS
+from hub.processing import LoopSpec, ProcessorSpec, RunnerOptions
 from hub.processors import HUB_PROCESSORS, Option, Registered, Registry, UnknownProcessor
 from hub.serde import RegistryClient
 from hub.settings import REPO_ROOT, Settings
 from hub.stack._prometheus import INFRA
 from tests.stack.test_kafka_compose import compose, option
 
-NAMES = HUB_PROCESSORS.names
+#: every processor ``dvchub worker`` runs; the hub's are all folds
+NAMES = PROCESSORS.names
+HUB_NAMES = HUB_PROCESSORS.names
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +36,12 @@ def unreachable_registry() -> Iterator[RegistryClient]:
         yield client
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", HUB_NAMES)
 def test_each_spec_builds_its_fold_and_says_what_it_honours(
     name: str, unreachable_registry: RegistryClient
 ) -> None:
     spec = HUB_PROCESSORS.spec(name)
+    assert isinstance(spec, ProcessorSpec)
     processor = spec.build(Settings(), unreachable_registry, RunnerOptions())
     assert processor.name == name
     # --clock for timers, --catalog-grace for side inputs: declared as the fold uses them
@@ -48,6 +54,7 @@ def test_a_spec_that_makes_another_processor_is_refused(
     unreachable_registry: RegistryClient,
 ) -> None:
     routing = HUB_PROCESSORS.spec("routing")
+    assert isinstance(routing, ProcessorSpec)
     impostor = ProcessorSpec("lifecycle", routing.factory)
     with pytest.raises(ValueError, match="'lifecycle' made the processor 'routing'"):
         impostor.build(Settings(), unreachable_registry, RunnerOptions())
@@ -63,6 +70,15 @@ def test_an_entry_naming_something_else_than_its_spec_is_refused() -> None:
 
 def test_names_are_unique() -> None:
     assert len(set(NAMES)) == len(NAMES)
+    assert set(HUB_NAMES) < set(NAMES)
+
+
+def test_signing_runs_on_the_consume_loop_and_honours_no_fold_option() -> None:
+    spec = PROCESSORS.spec("signing")
+    assert isinstance(spec, LoopSpec)
+    assert spec.honours == frozenset()  # no timers (--clock), no side inputs (--catalog-grace)
+    assert spec.side_topics == ()
+    assert "signing" not in HUB_NAMES  # hub imports no signing: composed in dvchub.processors
 
 
 def _workers_in_compose() -> dict[str, list[str]]:
@@ -127,6 +143,24 @@ def test_python_m_hub_processing_lists_the_registry() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     listed = [line.split(":")[0] for line in done.stdout.splitlines() if not line[0].isspace()]
-    assert listed == list(NAMES)
+    assert listed == list(HUB_NAMES)
     honours = [line for line in done.stdout.splitlines() if line.strip().startswith("honours:")]
-    assert len(honours) == len(NAMES)
+    assert len(honours) == len(HUB_NAMES)
+
+
+def test_dvchub_worker_list_names_signing_too() -> None:
+    result = runner.invoke(app, ["worker", "--list"])
+    assert result.exit_code == 0, result.output
+    listed = [line.split(":")[0] for line in result.output.splitlines() if not line[0].isspace()]
+    assert listed == list(NAMES)
+
+
+def test_an_unconfigured_signing_worker_refuses_to_start_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for variable in [v for v in os.environ if v.startswith("DVC_SIGNING_")]:
+        monkeypatch.delenv(variable)
+    result = runner.invoke(app, ["worker", "signing", "--no-web"])
+    assert result.exit_code == 2
+    assert "signing is not configured" in result.stderr
+    assert "Traceback" not in result.stderr

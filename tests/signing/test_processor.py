@@ -1,25 +1,29 @@
-"""The signing processor end to end on the real broker and registry, with the real test PKI/TSA."""
+"""The signing processor end to end on the real broker and registry, with the real test PKI/TSA,
+on the hub's consume loop (run in a thread, stopped as SIGTERM stops it)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
-import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from hub.events import new_event, payload_name_of
-from hub.kafka import make_consumer, make_producer
+from hub.kafka import make_consumer, make_producer, read_to_end
+from hub.processing import LoopOptions
 from hub.serde import DecodeError, RegistryClient, serde_for
 from hub.settings import Settings
-from hub.topics import DOSSIER_EVENTS
+from hub.topics import DEADLETTER, DOSSIER_EVENTS
 from signing import (
     LocalDocumentStore,
-    ProcessorOptions,
     SigningConfig,
     SigningProcessor,
     SigningService,
+    options_for,
     outcome_event_id,
     verify,
 )
@@ -49,12 +53,20 @@ def _produce(
     producer.close()
 
 
-def _run_until(processor: SigningProcessor, outcomes: int, timeout_s: float = 60.0) -> None:
-    produced = 0
-    deadline = time.monotonic() + timeout_s
-    while produced < outcomes and time.monotonic() < deadline:
-        produced += processor.poll_once()
-    assert produced == outcomes
+def _options(settings: Settings, group: str) -> LoopOptions:
+    return dataclasses.replace(options_for(settings), group_id=f"{group}-{uuid.uuid4().hex}")
+
+
+@contextmanager
+def _running(processor: SigningProcessor) -> Iterator[None]:
+    worker = threading.Thread(target=processor.run)
+    worker.start()
+    try:
+        yield
+    finally:
+        processor.stop()
+        worker.join(timeout=60)
+        assert not worker.is_alive()
 
 
 def _signing_events(
@@ -65,7 +77,7 @@ def _signing_events(
         settings,
         DOSSIER_EVENTS.name(settings.topic_prefix),
         group_id=f"test-{uuid.uuid4().hex}",
-        consumer_timeout_ms=10_000,
+        consumer_timeout_ms=60_000,  # the processor runs meanwhile: a signature takes a while
     )
     found = []
     for message in consumer:
@@ -114,12 +126,12 @@ def test_result_documents_are_signed_and_reported(
 
     service = SigningService(pkcs12_config, store)
     processor = SigningProcessor(
-        hub_topics, service, registry, timestamped=True, options=ProcessorOptions(group_id="t1")
+        hub_topics, service, registry, timestamped=True, options=_options(hub_topics, "t1")
     )
-    _run_until(processor, 3)
-    processor.close()
+    with _running(processor):
+        signed = _signing_events(hub_topics, registry, 3)
 
-    events = {e["payload"][1]["document_id"]: e for e in _signing_events(hub_topics, registry, 3)}
+    events = {e["payload"][1]["document_id"]: e for e in signed}
     pdf, xml, broken = events["giay-phep"], events["ket-qua-xml"], events["hong"]
     assert payload_name_of(pdf) == "ResultSigned"
     assert pdf["payload"][1]["signature_level"] == "PADES_B_T"
@@ -134,6 +146,14 @@ def test_result_documents_are_signed_and_reported(
     signed_pdf = store.get(pdf["payload"][1]["signed_sha256"])
     report = verify(signed_pdf, trust=pki.trust_config())
     assert report.valid, report
+
+    # the poison set aside by the loop, with its bytes, under the signer's name
+    letters = serde_for(DEADLETTER, hub_topics.topic_prefix, registry)
+    records = read_to_end(hub_topics, DEADLETTER.name(hub_topics.topic_prefix), timeout_s=30)
+    decoded = [letters.decode(r.value) for r in records]
+    assert [(d["processor"], d["original_value"]) for d in decoded] == [
+        ("signing", b"\x00\x00\x00\x00\x01garbage")
+    ]
 
 
 def test_a_restart_before_commit_repeats_the_same_event_ids(
@@ -159,17 +179,14 @@ def test_a_restart_before_commit_repeats_the_same_event_ids(
     service = SigningService(pkcs12_config, store)
     # Two processors in different groups stand for a worker that crashed before committing
     # and its replacement reading the same message again.
-    for group in ("first", "replacement"):
+    for count, group in enumerate(("first", "replacement"), start=1):
         processor = SigningProcessor(
-            hub_topics,
-            service,
-            registry,
-            timestamped=False,
-            options=ProcessorOptions(group_id=group),
+            hub_topics, service, registry, timestamped=False, options=_options(hub_topics, group)
         )
-        _run_until(processor, 1)
-        processor.close()
-    ids = {str(e["event_id"]) for e in _signing_events(hub_topics, registry, 2)}
+        with _running(processor):
+            events = _signing_events(hub_topics, registry, count)
+    ids = {str(e["event_id"]) for e in events}
+    assert len(events) == 2
     assert ids == {outcome_event_id(ready["event_id"], "kq")}
 
 
@@ -180,12 +197,11 @@ def test_run_stops_when_asked(
     store: LocalDocumentStore,
 ) -> None:
     processor = SigningProcessor(
-        hub_topics, SigningService(pkcs12_config, store), registry, timestamped=False
-    )
-    stop = threading.Event()
-    worker = threading.Thread(target=processor.run, args=(stop,))
+        hub_topics, SigningService(pkcs12_config, store), registry, timestamped=False,
+        options=_options(hub_topics, "stop"),
+    )  # fmt: skip
+    worker = threading.Thread(target=processor.run)
     worker.start()
-    stop.set()
-    worker.join(timeout=10)
+    processor.stop()
+    worker.join(timeout=30)
     assert not worker.is_alive()
-    processor.close()

@@ -74,8 +74,8 @@ def test_the_acl_table_keeps_each_service_to_its_own() -> None:
     assert all(set(g.operations) == {"READ", "DESCRIBE"} for g in integrator)
     for service, grants in SERVICE_GRANTS.items():
         for grant in grants:
-            # Nothing outside the prefix but the signing group; never the whole prefix or ALL.
-            assert not grant.absolute or grant.name == "dvchub-signing", service
+            # Nothing outside the prefix; never the whole prefix or ALL.
+            assert not grant.absolute, service
             assert grant.name, service
             assert "ALL" not in grant.operations, service
     acls = all_acls(PREFIX)

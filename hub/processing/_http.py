@@ -1,24 +1,26 @@
-"""``/ready`` (JSON, 503 when not ready), ``/metrics`` (Prometheus text) and ``/status``."""
+"""``/ready`` (JSON, 503 when not ready), ``/metrics`` (Prometheus text) and ``/status`` of a
+worker on the shared consume loop (``ConsumeLoop``): a thread, no framework."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 
 class WebServer:
-    """Serves in a daemon thread; ``status`` returns the ``/ready`` document."""
+    """Serves in a daemon thread; ``status`` returns the ``/ready`` document, ``/metrics`` the
+    samples of every registry in ``registries`` (their metric names must not clash)."""
 
     def __init__(
         self,
         host: str,
         port: int,
         status: Callable[[], Mapping[str, object]],
-        registry: CollectorRegistry,
+        registries: Sequence[CollectorRegistry],
     ) -> None:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -27,7 +29,8 @@ class WebServer:
                     code = 200 if doc.get("ready") or self.path == "/status" else 503
                     self._send(code, "application/json", json.dumps(doc).encode())
                 elif self.path == "/metrics":
-                    self._send(200, CONTENT_TYPE_LATEST, generate_latest(registry))
+                    body = b"".join(generate_latest(r) for r in registries)
+                    self._send(200, CONTENT_TYPE_LATEST, body)
                 else:
                     self._send(404, "text/plain", b"not found\n")
 

@@ -1,0 +1,398 @@
+"""The one consume loop of the processors that are not folds (a partner call, a signature).
+
+A partner call or a signature is neither pure nor quick, so no fold: they run here, with what
+the faust runner gives a fold: ``decode_message`` (unreadable records dead-lettered with their
+bytes; a registry outage waited out), its metrics under the handler's ``name`` (events by
+outcome, batch seconds, end-to-end latency, readiness), ``/ready``, ``/metrics``, one stop.
+
+Marks. Each consumed message gets a ``Ticket``; the handler calls ``ticket.done(outcome)`` once
+what the message caused is acknowledged by the broker, from any thread, in any order (the
+outbox runs dossiers' lanes concurrently). The committed offset of a partition is its first
+message not done (``PartitionOffsets``), so a crash or a rebalance redelivers from there: at
+least once, and a handler derives its outputs' ids from its input so a repeat is recognised.
+
+Rebalances (cooperative-sticky: only the partitions that change owner move). A revoked
+partition's finished offsets are committed, its tickets become stale (``current`` false,
+``done`` changes nothing): the new owner redoes them. Over ``max_pending`` messages not done,
+the consumer pauses.
+
+Stop (``stop``, or SIGTERM/SIGINT with ``run_until_signalled``): no new message is handed out,
+the handler finishes its in-flight work (``drain``), the producer flushes, finished offsets are
+committed, then the consumer, the producer and the handler close.
+
+The consumer is used only by ``run``'s thread. A handler's exception is a bug: the message is
+dead-lettered (PROCESSING_ERROR, with its bytes) like a fold's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from kafka import ConsumerRebalanceListener, KafkaProducer, TopicPartition
+from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
+from kafka.errors import CommitFailedError, KafkaError
+from kafka.structs import OffsetAndMetadata
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from hub.deadletter import DeadLetterInput, DeadLetterWriter
+from hub.kafka import GROUP_SESSION_TIMEOUT_MS, ensure_topics, make_consumer, partitions_of
+from hub.processing import _metrics as m
+from hub.processing._avro import Record, decode_message
+from hub.processing._http import WebServer
+from hub.processing._marks import PartitionOffsets, Ticket
+from hub.processing._options import RunnerOptions
+from hub.processing._types import Message, Reject
+from hub.serde import RegistryClient, RegistryError, serde_for
+from hub.settings import Settings
+from hub.topics import DEADLETTER, TopicSpec
+
+log = logging.getLogger("hub.processing.loop")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LoopOptions:
+    """How one consume loop runs; ``group_id`` is the handler's consumer group."""
+
+    group_id: str
+    client_id: str = "dvchub-loop"
+    max_poll_records: int = 500
+    poll_timeout_s: float = 0.1
+    commit_interval_s: float = 0.5
+    #: the consumer pauses while this many messages are not done
+    max_pending: int = 5_000
+    #: how long the group waits for a consumer killed -9 before its partitions move
+    session_timeout_s: float = GROUP_SESSION_TIMEOUT_MS / 1000
+    ack_timeout_s: float = 30.0
+    web_host: str = "127.0.0.1"
+    #: None: no web server; 0: any free port
+    web_port: int | None = None
+
+    @classmethod
+    def of_runner(cls, options: RunnerOptions, group_id: str, client_id: str) -> LoopOptions:
+        """The options ``dvchub worker NAME`` parsed that a loop honours."""
+        return cls(
+            group_id=group_id, client_id=client_id, max_poll_records=options.batch_max,
+            commit_interval_s=options.commit_interval_s,
+            session_timeout_s=options.session_timeout_s, web_host=options.web_host,
+            web_port=options.web_port if options.web_enabled else None,
+        )  # fmt: skip
+
+
+class LoopHandler(ABC):
+    """What a processor on the loop does with each decoded message; the rest is the loop's."""
+
+    #: metric label and dead-letter ``processor``
+    name: str
+    #: the input topic, decoded with its Avro serde
+    source: TopicSpec
+    #: topics it writes, created before the loop starts
+    outputs: tuple[TopicSpec, ...] = ()
+    #: registries served on ``/metrics`` besides the default one (the loop's metrics)
+    metric_registries: tuple[CollectorRegistry, ...] = ()
+
+    def open(self) -> None:  # noqa: B027 (nothing by default)
+        """Blocking set-up before the first message (a ``RegistryError`` is retried)."""
+
+    @abstractmethod
+    def handle(self, ticket: Ticket, value: Record) -> Reject | None:
+        """Start on ``value``; ``ticket.done`` once its outputs are acknowledged (now or later,
+        from any thread). A ``Reject`` is dead-lettered with the message's bytes."""
+
+    def drain(self) -> None:  # noqa: B027 (nothing by default)
+        """On stop, before the last commit: finish or abandon the in-flight work."""
+
+    def close(self) -> None:  # noqa: B027 (nothing by default)
+        """Release what the handler holds (after the consumer and the producer closed)."""
+
+    def ready(self) -> bool:
+        """Whether it can work (part of ``/ready``)."""
+        return True
+
+    def details(self) -> Mapping[str, object]:
+        """Extra fields of the ``/ready`` document."""
+        return {}
+
+    def tick(self, idle: Mapping[int, float]) -> None:
+        """Each commit interval: the seconds without progress of each assigned partition. A
+        handler whose stall means something else (a partner down) reports it its own way."""
+        for partition, seconds in idle.items():
+            m.PARTITION_IDLE.labels(self.name, str(partition)).set(seconds)
+
+    def revoked(self, partitions: Sequence[int]) -> None:
+        for partition in partitions:
+            with contextlib.suppress(KeyError):
+                m.PARTITION_IDLE.remove(self.name, str(partition))
+
+
+class ConsumeLoop:
+    """Runs ``handler`` on ``handler.source`` in ``options.group_id`` (``run`` blocks until
+    ``stop``). It owns ``producer`` (the handler's too: dead letters go through it) and closes
+    it; ``registry`` stays the caller's."""
+
+    def __init__(
+        self, settings: Settings, handler: LoopHandler, options: LoopOptions, *,
+        producer: KafkaProducer, registry: RegistryClient,
+    ) -> None:  # fmt: skip
+        self.settings, self.handler, self.options = settings, handler, options
+        self.producer = producer
+        self.name = handler.name
+        self.topic = handler.source.name(settings.topic_prefix)
+        self._serde = serde_for(handler.source, settings.topic_prefix, registry)
+        self._deadletters = DeadLetterWriter(settings, producer, registry)
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._offsets: dict[TopicPartition, PartitionOffsets] = {}
+        self._generation: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
+        self._joined = self._running = self._paused = False
+        self._web: WebServer | None = None
+        if options.web_port is not None:
+            self._web = WebServer(options.web_host, options.web_port, self.status,
+                                  (REGISTRY, *handler.metric_registries))  # fmt: skip
+
+    @property
+    def web_port(self) -> int | None:
+        return self._web.port if self._web else None
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        """Consume until ``stop``; then drain the handler, commit and close."""
+        consumer = None
+        if self._web:  # first: /ready answers (503) while the worker starts
+            self._web.start()
+        try:
+            ensure_topics(self.settings, [self.handler.source, *self.handler.outputs, DEADLETTER])
+            self._retry_registry(self.handler.open, "opening")
+            session_ms = int(self.options.session_timeout_s * 1000)
+            consumer = make_consumer(
+                self.settings, group_id=self.options.group_id, client_id=self.options.client_id,
+                max_poll_records=self.options.max_poll_records, metadata_max_age_ms=10_000,
+                session_timeout_ms=session_ms, heartbeat_interval_ms=min(3_000, session_ms // 3),
+                partition_assignment_strategy=(CooperativeStickyAssignor,),
+            )  # fmt: skip
+            # a group joined before its metadata has a new topic is assigned nothing for minutes
+            partitions_of(consumer, self.topic, timeout_s=60.0)
+            consumer.subscribe([self.topic], listener=_Listener(self, consumer))
+            self._running = True
+            self._consume(consumer)
+        finally:
+            self._running = False
+            self.stopping.set()
+            m.READY.labels(self.name).set(0)
+            self.handler.drain()
+            self.producer.flush(timeout=self.options.ack_timeout_s)
+            if consumer is not None:
+                self._commit(consumer)
+                consumer.close(autocommit=False)
+            self.producer.close(timeout=self.options.ack_timeout_s)
+            self.handler.close()
+            if self._web:
+                self._web.stop()
+
+    def _consume(self, consumer: Any) -> None:
+        last_tick = 0.0
+        while not self.stopping.is_set():
+            batch = consumer.poll(timeout_ms=int(self.options.poll_timeout_s * 1000))
+            if batch:
+                started, handed = time.monotonic(), 0
+                for tp, records in batch.items():
+                    for record in records:
+                        if self.stopping.is_set():
+                            break  # not handed out: redelivered after the restart
+                        self._dispatch(tp, record)
+                        handed += 1
+                m.BATCH_SIZE.labels(self.name).observe(handed)
+                m.BATCH_SECONDS.labels(self.name).observe(time.monotonic() - started)
+            self._apply_backpressure(consumer)
+            if time.monotonic() - last_tick >= self.options.commit_interval_s:
+                self._commit(consumer)
+                self._tick(consumer)
+                last_tick = time.monotonic()
+
+    def _retry_registry(self, action: Callable[[], T], what: str) -> T | None:
+        """``action()``, waiting out a registry outage (None if stopped meanwhile)."""
+        while not self.stopping.is_set():
+            try:
+                return action()
+            except RegistryError as exc:
+                m.REGISTRY_RETRIES.labels(self.name).inc()
+                log.warning("%s: registry unavailable %s, retrying: %s", self.name, what, exc)
+                self.stopping.wait(1.0)
+        return None
+
+    def _dispatch(self, tp: TopicPartition, record: Any) -> None:
+        with self._lock:
+            offsets = self._offsets.get(tp)
+            generation = self._generation.get(tp, 0)
+        if offsets is None:  # revoked between poll and here
+            return
+        offsets.add(record.offset)
+        message = Message.of_record(record)
+        ticket = Ticket(message, generation, time.monotonic(), self)
+        value = self._retry_registry(lambda: decode_message(self._serde, message), "decoding")
+        if value is None:  # stopped while the registry was away: redelivered
+            return
+        if not isinstance(value, Reject):
+            try:
+                value = self.handler.handle(ticket, value)
+            except Exception as exc:  # a bug in the handler: set aside, like a fold's
+                # the type only: the message may carry personal data (it is in the dead letter)
+                log.error("%s: handler raised %s at %s:%s", self.name, type(exc).__name__,
+                          tp.partition, record.offset)  # fmt: skip
+                value = Reject("PROCESSING_ERROR", f"{type(exc).__name__}: {exc}")
+        if isinstance(value, Reject):
+            self._dead_letter(ticket, value)
+
+    def _dead_letter(self, ticket: Ticket, reject: Reject) -> None:
+        msg = ticket.message
+        letter = DeadLetterInput(
+            processor=self.name, reason_code=reject.reason_code, reason=reject.reason,
+            original_value=msg.value, source_topic=msg.topic, source_partition=msg.partition,
+            source_offset=msg.offset, original_key=msg.key, headers=msg.headers,
+        )  # fmt: skip
+        while ticket.current:
+            try:
+                self._deadletters.send(letter, timeout_s=self.options.ack_timeout_s)
+                ticket.done("dead_lettered")
+                return
+            except (KafkaError, RegistryError) as exc:
+                log.warning("%s: dead letter not written yet, retrying: %s", self.name, exc)
+                self.stopping.wait(1.0)
+
+    def _current(self, ticket: Ticket) -> bool:
+        with self._lock:
+            return (
+                not self.stopping.is_set() and self._generation.get(ticket.tp) == ticket.generation
+            )
+
+    def _done(self, ticket: Ticket, outcome: str) -> None:
+        tp = ticket.tp
+        with self._lock:
+            stale = self._generation.get(tp) != ticket.generation
+            offsets = None if stale else self._offsets.get(tp)
+        if offsets is None or ticket.message.offset is None:
+            return  # the partition's new owner redoes it
+        offsets.done(ticket.message.offset)
+        m.EVENTS.labels(self.name, outcome).inc()
+        if ticket.message.timestamp_ms is not None:
+            latency = time.time() - ticket.message.timestamp_ms / 1000
+            m.END_TO_END.labels(self.name).observe(max(0.0, latency))
+
+    def _apply_backpressure(self, consumer: Any) -> None:
+        # from the consumer's own state each time: a rebalance may add partitions, unpaused
+        pending = self.pending
+        if pending >= self.options.max_pending:
+            if unpaused := set(consumer.assignment()) - set(consumer.paused()):
+                consumer.pause(*unpaused)
+            self._paused = True
+        elif self._paused and pending <= self.options.max_pending // 2:
+            consumer.resume(*consumer.paused())
+            self._paused = False
+
+    def _tick(self, consumer: Any) -> None:
+        now = time.monotonic()
+        with self._lock:
+            tracked = dict(self._offsets)
+        idle = {}
+        for tp, offsets in tracked.items():
+            highwater = consumer.highwater(tp)
+            try:
+                position = consumer.position(tp, timeout_ms=0)
+            except KafkaError:  # revoked meanwhile, or not known yet
+                position = None
+            behind = highwater is not None and position is not None and position < highwater
+            idle[tp.partition] = offsets.idle_s(behind=behind, now=now)
+        self.handler.tick(idle)
+        # in the group and consuming; not the handler's own state (a partner down has its alert)
+        m.READY.labels(self.name).set(1 if self._running and self._joined else 0)
+
+    def _commit(self, consumer: Any, only: Iterable[TopicPartition] | None = None) -> None:
+        with self._lock:
+            tracked = dict(self._offsets)
+        wanted = set(only) if only is not None else set(tracked)
+        offsets = {}
+        for tp in wanted & set(tracked):
+            position = tracked[tp].committable()
+            if position is not None and position != self._committed.get(tp):
+                offsets[tp] = OffsetAndMetadata(position, "", -1)
+        if not offsets:
+            return
+        try:
+            consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as exc:  # a rebalance: the new owner redoes it
+            log.warning("%s: commit failed (%s): those messages will be redelivered",
+                        self.name, exc)  # fmt: skip
+            return
+        for tp, meta in offsets.items():
+            self._committed[tp] = meta.offset
+
+    def _assigned(self, partitions: Sequence[TopicPartition]) -> None:
+        log.info("%s: assigned partitions %s", self.name, _numbers(partitions))
+        with self._lock:
+            for tp in partitions:
+                self._offsets[tp] = PartitionOffsets()
+                self._generation[tp] = self._generation.get(tp, 0) + 1
+            self._joined = True
+
+    def _revoked(self, consumer: Any, partitions: Sequence[TopicPartition]) -> None:
+        log.info("%s: partitions %s revoked", self.name, _numbers(partitions))
+        self._commit(consumer, only=partitions)
+        with self._lock:
+            for tp in partitions:
+                self._offsets.pop(tp, None)
+                self._committed.pop(tp, None)
+                self._generation[tp] = self._generation.get(tp, 0) + 1
+        self.handler.revoked(_numbers(partitions))
+
+    @property
+    def pending(self) -> int:  # messages read and not done
+        with self._lock:
+            return sum(len(o) for o in self._offsets.values())
+
+    @property
+    def ready(self) -> bool:
+        return self._running and self._joined and self.handler.ready()
+
+    def status(self) -> Mapping[str, object]:
+        """The ``/ready`` document: ready once in the group, while the handler can work."""
+        with self._lock:
+            assigned = sorted(f"{tp.topic}:{tp.partition}" for tp in self._offsets)
+        return {
+            "ready": self.ready, "processor": self.name, "group": self.options.group_id,
+            "assigned": assigned, "pending": self.pending, "paused": self._paused,
+            **self.handler.details(),
+        }  # fmt: skip
+
+
+def run_until_signalled(loop: ConsumeLoop) -> None:
+    """``loop.run()`` in the main thread until SIGTERM or SIGINT (then it stops cleanly)."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: loop.stop())
+    loop.run()
+
+
+def _numbers(partitions: Iterable[TopicPartition]) -> list[int]:
+    return sorted(tp.partition for tp in partitions)
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, loop: ConsumeLoop, consumer: Any) -> None:
+        self.loop = loop
+        self.consumer = consumer
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self.loop._revoked(self.consumer, list(revoked))
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.loop._assigned(list(assigned))
