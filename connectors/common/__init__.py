@@ -13,6 +13,8 @@ InboundShell      lifespan, readiness, acked publishing and claim/settle dedupe 
 InboundSpec       what it runs: produced and followed topics, dedupe, timeouts, threads
 Readiness         what ``/ready`` says, and what it waits for
 NotReady          a request before the views are loaded: the partner is told to retry
+PollSource        a partner the shell polls (``InboundShell(poll=...)``); PollFailed: a round
+                  that did not get through, asked again after a back-off
 ClaimedIds        produced ids, followed from a compacted marker topic; ``claim``/``settle``
 Marker, Claim, DedupeSpec, IdConflict   its parts
 
@@ -55,6 +57,7 @@ from connectors.common._inbound import (
     Views,
 )
 from connectors.common._lifespan import runtime_in_threads
+from connectors.common._poll import PollFailed, PollSource
 from connectors.common._publisher import AckedPublisher, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
 from connectors.common._spec import Inbound, PartnerSpec, Payload, Received, Workload
@@ -79,6 +82,8 @@ __all__ = [
     "NotReady",
     "PartnerSpec",
     "Payload",
+    "PollFailed",
+    "PollSource",
     "Readiness",
     "Received",
     "RequestRefused",

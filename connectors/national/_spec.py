@@ -86,5 +86,6 @@ SPEC = PartnerSpec(
     simulator=NationalPortalSimulator,
     workload=NationalWorkload(),
     inbound=(Inbound("national-intake", "Take in the dossiers filed on the national portal "
-                     "(polls its new dossiers; DVC_NATIONAL_*).", run_intake),),
+                     "(polls its new dossiers; DVC_NATIONAL_*); /ready and /metrics on "
+                     "DVC_NATIONAL_INTAKE_HOST:PORT, over TLS (DVC_HTTP_TLS_*).", run_intake),),
 )  # fmt: skip

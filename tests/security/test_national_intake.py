@@ -19,6 +19,7 @@ from connectors.national._errors import NationalPortalError
 from hub.sample import VN_TZ
 from hub.serde import RegistryClient
 from hub.settings import Settings
+from tests.connectors.national._held import HeldIntake
 from tests.security._attack import Answer, Attempt, Case, Expect, InboundEndpointAttack, Probe
 from tests.security._hostile_portal import HostilePortal
 
@@ -46,7 +47,7 @@ def filed() -> dict[str, object]:
 class IntakeTarget:
     """An attempt is the portal's reply; sending it is one poll of the intake."""
 
-    def __init__(self, portal: HostilePortal, intake: NationalIntake) -> None:
+    def __init__(self, portal: HostilePortal, intake: HeldIntake) -> None:
         self.portal = portal
         self.intake = intake
 
@@ -84,10 +85,9 @@ def target(
     portal: HostilePortal, module_settings: Settings, registry: RegistryClient
 ) -> Iterator[IntakeTarget]:
     config = NationalConfig(url=portal.url, timeout_s=TIMEOUT_S, max_reply_bytes=LIMIT)
-    intake = NationalIntake(module_settings, registry, config)
-    assert intake.cursor is None  # its state topic made and read before any attempt
-    yield IntakeTarget(portal, intake)
-    intake.close()
+    with HeldIntake(NationalIntake(module_settings, registry, config, poll=False)) as intake:
+        assert intake.cursor is None  # its state topic made and read before any attempt
+        yield IntakeTarget(portal, intake)
 
 
 class TestNationalIntakeAttack(InboundEndpointAttack):
