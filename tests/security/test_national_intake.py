@@ -15,12 +15,11 @@ from typing import ClassVar
 import pytest
 
 from connectors.national import NationalConfig, NationalIntake
-from connectors.national._errors import NationalPortalError
 from hub.sample import VN_TZ
 from hub.serde import RegistryClient
 from hub.settings import Settings
-from tests.connectors.national._held import HeldIntake
-from tests.security._attack import Answer, Attempt, Case, Expect, InboundEndpointAttack, Probe
+from tests.connectors.national._held import HeldIntake, IntakeTarget
+from tests.security._attack import Attempt, Case, Expect, InboundEndpointAttack, Probe
 from tests.security._hostile_portal import HostilePortal
 
 #: Small, so that a reply over it streams quickly; the timeout bounds a client that waits.
@@ -42,35 +41,6 @@ def filed() -> dict[str, object]:
         "TrangThai": "new", "NgayNop": at, "NgayTiepNhan": at,
         "ChuHoSo": {"HoTen": "Nguyễn Văn An", "LoaiDoiTuong": 1, "SoDienThoai": "0912345678"},
     }  # fmt: skip
-
-
-class IntakeTarget:
-    """An attempt is the portal's reply; sending it is one poll of the intake."""
-
-    def __init__(self, portal: HostilePortal, intake: HeldIntake) -> None:
-        self.portal = portal
-        self.intake = intake
-
-    def send(self, probe: Probe) -> Answer:
-        self.portal.serve(probe)
-        return self._poll()
-
-    def send_declared(self, probe: Probe) -> Answer:
-        self.portal.serve(probe, "declared")
-        return self._poll()
-
-    def send_streamed(self, probe: Probe, limit: int) -> Answer:
-        self.portal.serve(probe, "streamed", limit)
-        return self._poll()
-
-    def _poll(self) -> Answer:
-        try:
-            report = self.intake.poll_once()
-        except NationalPortalError as exc:
-            return Answer(None, f"{type(exc).__name__} {exc}")
-        counts = (f"imported={report.imported} duplicates={report.duplicates} "
-                  f"dead_lettered={report.dead_lettered} events={report.events}")  # fmt: skip
-        return Answer(None, counts)
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,16 @@ an event loop thread of its own, its rounds called from the test's thread."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Coroutine
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Self, TypeVar
 
-from connectors.national import IntakeReport, NationalIntake
+from connectors.common import NotAcknowledged
+from connectors.national import IntakeReport, NationalIntake, NationalPortalError
+from tests.security._attack import Answer, Probe
+from tests.security._hostile_portal import HostilePortal
 
 T = TypeVar("T")
 #: Longer than a round against the simulator and the broker, shorter than a hung test.
@@ -69,3 +73,37 @@ class HeldIntake:
 
     def imported(self, national_code: str) -> bool:
         return self.intake.imported(national_code)
+
+
+class IntakeTarget:
+    """An attempt is the portal's reply (``HostilePortal``); sending it is one round of the
+    intake, answered with what the round reported. ``GET /ready`` is answered with the shell's
+    readiness, the body of the intake's ``/ready``."""
+
+    def __init__(self, portal: HostilePortal, held: HeldIntake) -> None:
+        self.portal = portal
+        self.held = held
+
+    def send(self, probe: Probe) -> Answer:
+        if (probe.method, probe.path) == ("GET", "/ready"):
+            readiness = self.held.call(self.held.intake.shell.readiness())
+            return Answer(readiness.status_code, json.dumps(readiness.body()))
+        self.portal.serve(probe)
+        return self._poll()
+
+    def send_declared(self, probe: Probe) -> Answer:
+        self.portal.serve(probe, "declared")
+        return self._poll()
+
+    def send_streamed(self, probe: Probe, limit: int) -> Answer:
+        self.portal.serve(probe, "streamed", limit)
+        return self._poll()
+
+    def _poll(self) -> Answer:
+        try:
+            report = self.held.poll_once()
+        except (NationalPortalError, NotAcknowledged) as exc:
+            return Answer(None, f"{type(exc).__name__} {exc}")
+        counts = (f"imported={report.imported} duplicates={report.duplicates} "
+                  f"dead_lettered={report.dead_lettered} events={report.events}")  # fmt: skip
+        return Answer(None, counts)

@@ -10,14 +10,17 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
+from connectors.common import ServerThread
 from connectors.national import (
     IntakeReport,
     NationalConfig,
     NationalIntake,
     NationalPortalError,
     NationalPortalSimulator,
+    create_intake_app,
     intake_event_id,
     intake_state_topic,
 )
@@ -245,3 +248,30 @@ def test_a_portal_failure_records_nothing_and_the_loop_goes_on(
         assert looping.imported("QG-0001")
         assert counted(metrics, "dvchub_national_intake_polls", "failed") >= 1
     assert [e["dossier_id"] for e in events(hub_topics, registry)] == ["QG-0001"]
+
+
+def test_the_service_polls_and_serves_ready_and_metrics_until_stopped(
+    hub_topics: Settings, registry: RegistryClient, simulator: NationalPortalSimulator
+) -> None:
+    simulator.file_dossier(filed("QG-0001", "new"))
+    config = NationalConfig(url=simulator.url, timeout_s=2.0, poll_interval_s=0.1)
+    server = ServerThread(create_intake_app(hub_topics, config, registry=registry),
+                          name="national-intake")  # fmt: skip
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            deadline = time.monotonic() + 30
+            while len(events(hub_topics, registry)) < 2:
+                assert time.monotonic() < deadline, "the service's loop imported nothing"
+                time.sleep(0.2)
+            ready = client.get("/ready")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["views"] == {"national.intake": {"loaded": True, "records": 1}}
+            assert ready.json()["cursor"] == "1"
+            metrics = client.get("/metrics").text
+            assert 'dvchub_national_intake_total{outcome="imported"} 1.0' in metrics
+    finally:
+        server.stop()
+    assert [e["event_type"] for e in events(hub_topics, registry)] == [
+        "DOSSIER_SUBMITTED", "DOSSIER_ACCEPTED"
+    ]  # fmt: skip
