@@ -36,6 +36,8 @@ from connectors.common._server import SimulatorServer
 if TYPE_CHECKING:  # connectors.outbox is imported by the clients, never by common at run time
     import ssl
 
+    from fastapi import FastAPI
+
     from connectors.outbox import PartnerClient
     from hub.serde import RegistryClient
     from hub.settings import Settings
@@ -126,6 +128,7 @@ class Inbound:
 #: A DossierEvent record as the demo builds and reads them.
 Event = dict[str, Any]
 S = TypeVar("S", bound=SimulatorServer)
+W = TypeVar("W")
 
 
 class SampleEvents(Protocol):
@@ -169,10 +172,12 @@ class Stage(Protocol):
 
     def events(self, dossier_id: str, event_type: str | None = None) -> list[Event]: ...
 
-    def wait(self, check: Callable[[], Any], timeout_s: float, what: str) -> Any:
+    def wait(self, check: Callable[[], W | None], timeout_s: float, what: str) -> W:
         """``check()`` until it is truthy (its value), or the demo fails naming ``what``."""
 
-    def serve(self, inbound: str, app: Callable[[Settings], Any]) -> AbstractContextManager[str]:
+    def serve(
+        self, inbound: str, app: Callable[[Settings], FastAPI]
+    ) -> AbstractContextManager[str]:
         """The app of the inbound endpoint ``inbound`` (built from its service's settings:
         logged in to Kafka as it) served over the demo's HTTPS; yields its base URL."""
 
@@ -198,7 +203,7 @@ class CallsHub:
     #: The inbound endpoint's name (``PartnerSpec.inbound``): the service it logs in as.
     inbound: str
     #: Its app, logged in as the service, sharing the demo's registry client.
-    app: Callable[[Settings, RegistryClient], Any]
+    app: Callable[[Settings, RegistryClient], FastAPI]
     #: The path the simulator calls, after the endpoint's base URL.
     path: str
 

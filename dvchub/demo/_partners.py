@@ -22,9 +22,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from fastapi import FastAPI
 from rich.table import Table
 
-from connectors.common import AckedPublisher, Calls, DemoPart, PartnerSpec, SimulatorServer
+from connectors.common import (
+    AckedPublisher,
+    Calls,
+    DemoPart,
+    Event,
+    PartnerSpec,
+    SimulatorServer,
+)
 from connectors.partners import all_specs
 from connectors.portal.client import portal_item
 from dvchub.demo._console import console
@@ -46,8 +54,6 @@ QUERY_AFTER_S = 15
 #: How long the section waits for each partner's part of the hub to be ready.
 READY_TIMEOUT_S = 120
 T = TypeVar("T")
-#: A DossierEvent record, as built and read back.
-Event = dict[str, Any]
 
 _BUILDING = next(p for p in PROCEDURES if p.code == "1.001612")  # 75,000 VND, full online
 _RECORD = next(p for p in PROCEDURES if p.code == "1.004227")  # 200,000 VND
@@ -211,10 +217,12 @@ class DemoStage:
     def events(self, dossier_id: str, event_type: str | None = None) -> list[Event]:
         return self.topics.dossier_events(dossier_id, event_type)
 
-    def wait(self, check: Callable[[], Any], timeout_s: float, what: str) -> Any:
+    def wait(self, check: Callable[[], T | None], timeout_s: float, what: str) -> T:
         return _wait(check, timeout_s, what)
 
-    def serve(self, inbound: str, app: Callable[[Settings], Any]) -> AbstractContextManager[str]:
+    def serve(
+        self, inbound: str, app: Callable[[Settings], FastAPI]
+    ) -> AbstractContextManager[str]:
         return serving(app(as_service(self.settings, inbound)), inbound, demo_pki().tls())
 
     def say(self, text: str) -> None:
