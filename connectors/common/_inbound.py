@@ -171,6 +171,8 @@ class InboundShell(Generic[V]):
                 if self._polling is not None:
                     # after the round in progress: it uses the runtime closed next
                     await asyncio.wait([self._polling])
+                    if not self._polling.cancelled():
+                        self._polling.exception()  # a loop that died was logged by it
                 self._runtime = None
 
     def _start(self, executor: ThreadPoolExecutor) -> Runtime[V]:
