@@ -28,18 +28,8 @@ from connectors.bank._config import BankConfig
 from connectors.bank._ipn import create_ipn_app
 from connectors.bank._messages import QueryPayment
 from connectors.bank._sim import PaygovSimulator
-from connectors.common import (
-    VIETNAM,
-    Calls,
-    CallsHub,
-    DemoPart,
-    Inbound,
-    PartnerSpec,
-    Payload,
-    Received,
-    Stage,
-    Workload,
-)
+from connectors.common import VIETNAM, Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common.demo import Calls, CallsHub, DemoPart, Stage
 from connectors.outbox import PartnerClient
 from hub.serde import RegistryClient
 from hub.settings import Settings

@@ -29,9 +29,8 @@ PartnerSpec       name, command types, client, simulator, inbound endpoints, wor
 Inbound           an endpoint by which the partner calls the hub (a dvchub command)
 Workload          the commands the bench and the contract test send; what the simulator holds
 Received          ... summed up; Payload: one command's (type, record name, payload)
-DemoPart          what ``make run`` shows of it: its simulator (``Calls``: where it calls the
-                  hub, ``CallsHub``: the endpoint it calls), story told through a ``Stage``
-                  (its ``SampleEvents``), its column of the per-dossier table
+DemoPart          what ``make run`` shows of it (``connectors.common.demo``: Calls, CallsHub,
+                  Stage, SampleEvents, Event)
 
 For the partner simulators::
 
@@ -63,19 +62,8 @@ from connectors.common._lifespan import runtime_in_threads
 from connectors.common._poll import PollFailed, PollSource
 from connectors.common._publisher import AckedPublisher, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
-from connectors.common._spec import (
-    Calls,
-    CallsHub,
-    DemoPart,
-    Event,
-    Inbound,
-    PartnerSpec,
-    Payload,
-    Received,
-    SampleEvents,
-    Stage,
-    Workload,
-)
+from connectors.common._spec import Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common.demo import Calls, CallsHub, DemoPart, Event, SampleEvents, Stage
 
 __all__ = [
     "FAULT_KINDS",

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from connectors.common import Calls, DemoPart, PartnerSpec, Payload, Received, Workload
+from connectors.common import PartnerSpec, Payload, Received, Workload
+from connectors.common.demo import Calls, DemoPart
 from connectors.emc._client import EMC_TRACKING_RECORD, PARTNER, EmcClient
 from connectors.emc._config import EmcConfig
 from connectors.emc._sim import EmcSimulator

@@ -12,17 +12,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from connectors.common import (
-    VIETNAM,
-    Calls,
-    DemoPart,
-    Inbound,
-    PartnerSpec,
-    Payload,
-    Received,
-    Stage,
-    Workload,
-)
+from connectors.common import VIETNAM, Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common.demo import Calls, DemoPart, Stage
 from connectors.national._client import (
     NATIONAL_DOSSIER_SYNC,
     NATIONAL_PROGRESS_UPDATE,

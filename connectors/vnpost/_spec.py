@@ -12,17 +12,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from connectors.common import (
-    Calls,
-    CallsHub,
-    DemoPart,
-    Inbound,
-    PartnerSpec,
-    Payload,
-    Received,
-    Stage,
-    Workload,
-)
+from connectors.common import Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common.demo import Calls, CallsHub, DemoPart, Stage
 from connectors.outbox import PartnerClient
 from connectors.vnpost._app import create_callback_app
 from connectors.vnpost._client import PARTNER, POSTAL_CANCEL, POSTAL_ORDER, VnpostClient
