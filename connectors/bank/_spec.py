@@ -2,12 +2,21 @@
 
 The bench and the contract test drive paygov, the default provider of the development
 configuration (``DVC_BANK_DEFAULT_PROVIDER``); ``tests/connectors/bank`` runs both dialects.
+In the demo (``DEMO``): a fee paid online, confirmed by paygov's signed IPN (mutual TLS); a fee
+paid whose callback is lost, found by the payments worker's status query; processing stopped
+after payment, so refunded; then the day's reconciliation of paygov's file.
 """
 
 from __future__ import annotations
 
+import io
+import tempfile
 from collections import Counter
+from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+from fastapi import FastAPI
 
 from connectors.bank._client import (
     PAYMENT_REFUND,
@@ -16,10 +25,15 @@ from connectors.bank._client import (
     BankClient,
 )
 from connectors.bank._config import BankConfig
+from connectors.bank._ipn import create_ipn_app
 from connectors.bank._messages import QueryPayment
 from connectors.bank._sim import PaygovSimulator
-from connectors.common import Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common import VIETNAM, Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common.demo import Calls, CallsHub, DemoPart, Stage
 from connectors.outbox import PartnerClient
+from hub.serde import RegistryClient
+from hub.settings import Settings
+from hub.topics import PAYMENTS
 
 PROVIDER = "paygov"
 
@@ -97,6 +111,80 @@ class BankWorkload(Workload):
         sim.faults.api_fail_next += count
 
 
+def demo_simulator(calls: Calls | None) -> PaygovSimulator:
+    if calls is None:
+        return PaygovSimulator()
+    return PaygovSimulator(ipn_url=calls.url, ipn_tls=calls.tls)
+
+
+def _payment(stage: Stage, dossier_id: str) -> dict[str, Any] | None:
+    """The dossier's last payment once its payment URL is known."""
+    states = [s for s in stage.read(PAYMENTS) if s["dossier_id"] == dossier_id]
+    payment = states[-1]["payments"][-1] if states and states[-1]["payments"] else None
+    return payment if payment and payment.get("payment_url") else None
+
+
+def demo_story(stage: Stage, sim: PaygovSimulator) -> None:
+    """Dossiers 2 (paid, IPN) and 3 (paid, callback lost, then stopped: refunded)."""
+    sample = stage.sample
+    two, three = sample.dossier_id(2), sample.dossier_id(3)
+    stage.push(sample.submitted(2, "ONLINE", postal=False), sample.accepted(2),
+               sample.fee_requested(2), sample.submitted(3, "ONLINE", postal=False),
+               sample.accepted(3), sample.step(3), sample.fee_requested(3))  # fmt: skip
+    payment = stage.wait(lambda: _payment(stage, two), 60, f"{two}'s payment URL")
+    deliveries = sim.pay(payment["payment_reference"])
+    answers = ", ".join(str(d.outcome.value if d.outcome else d.http_status)
+                        for d in deliveries)  # fmt: skip
+    stage.say(f"{two}: paid at paygov; its signed IPN (SHA-256 checksum) answered: {answers}")
+    stage.wait(lambda: stage.events(two, "FEE_PAID"), 60, f"{two}'s FeePaid")
+    payment = stage.wait(lambda: _payment(stage, three), 60, f"{three}'s payment URL")
+    sim.pay(payment["payment_reference"], notify=False)
+    stage.say(f"{three}: paid at paygov, no callback: waiting for the payments worker's "
+              "status query")  # fmt: skip
+    stage.wait(lambda: stage.events(three, "FEE_PAID"), 90, f"{three}'s FeePaid")
+    rows = []
+    for dossier, how in ((two, "IPN"), (three, "status query")):
+        paid, found = stage.events(dossier, "FEE_PAID"), _payment(stage, dossier) or {}
+        rows.append((dossier, str(found.get("payment_reference")),
+                     f"{found.get('amount_vnd'):,}", str(found.get("payment_url")),
+                     f"{len(paid)} ({paid[0]['payload'][1]['method']}, {how})"))  # fmt: skip
+    stage.table(("dossier", "payment reference", "VND", "payment URL", "FeePaid"), rows)
+    stage.push(sample.step(2), sample.result_ready(2, "ONLINE"), sample.stopped(3))
+    stage.publish(sample.result_signed(2))
+    stage.push(sample.returned(2))
+    stage.wait(lambda: stage.events(three, "PAYMENT_REFUNDED"), 60, "the refund")
+    refunded = stage.events(three, "PAYMENT_REFUNDED")[0]["payload"][1]
+    stage.say(f"{three}: processing stopped after payment -> refund "
+              f"{refunded['refund_reference']} of {refunded['amount_vnd']:,} VND confirmed by "
+              f"{refunded['provider']}")  # fmt: skip
+    _reconciliation(stage, sim)
+
+
+def _reconciliation(stage: Stage, sim: PaygovSimulator) -> None:
+    from hub.payments import render_report, run_reconciliation
+
+    day = datetime.now(VIETNAM).date()
+    sim.add_unknown_payment(f"XX{stage.run_id}-FOREIGN", 50_000)  # paid at the provider only
+    with tempfile.TemporaryDirectory() as folder:
+        path = sim.write_reconciliation(day, Path(folder))
+        report = run_reconciliation(stage.settings, day, PROVIDER, path)
+    out = io.StringIO()
+    render_report(report, "table", out)
+    stage.say(f"reconciliation of paygov's file for {day} (dvchub report reconciliation):\n"
+              + out.getvalue().rstrip())  # fmt: skip
+
+
+def demo_app(settings: Settings, registry: RegistryClient) -> FastAPI:
+    return create_ipn_app(settings, registry=registry)
+
+
+DEMO = DemoPart(
+    title="payments (paygov IPN)",
+    simulator=demo_simulator,
+    calls=CallsHub("bank-ipn", demo_app, f"/v1/ipn/{PROVIDER}"),  # the route of _ipn.build_app
+    story=demo_story,
+)
+
 SPEC = PartnerSpec(
     name=BankClient.partner,
     command_types=BankClient.command_types,
@@ -106,4 +194,5 @@ SPEC = PartnerSpec(
     inbound=(Inbound("bank-ipn", "Serve the payment providers' callbacks (IPN) on "
                      "DVC_BANK_HOST:PORT, over TLS (DVC_HTTP_TLS_*; the providers' client CAs: "
                      "DVC_BANK_CLIENT_CA_FILE).", serve_ipn),),
+    demo=DEMO,
 )  # fmt: skip

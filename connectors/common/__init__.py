@@ -13,6 +13,8 @@ InboundShell      lifespan, readiness, acked publishing and claim/settle dedupe 
 InboundSpec       what it runs: produced and followed topics, dedupe, timeouts, threads
 Readiness         what ``/ready`` says, and what it waits for
 NotReady          a request before the views are loaded: the partner is told to retry
+PollSource        a partner the shell polls (``InboundShell(poll=...)``); PollFailed: a round
+                  that did not get through, asked again after a back-off
 ClaimedIds        produced ids, followed from a compacted marker topic; ``claim``/``settle``
 Marker, Claim, DedupeSpec, IdConflict   its parts
 
@@ -27,6 +29,8 @@ PartnerSpec       name, command types, client, simulator, inbound endpoints, wor
 Inbound           an endpoint by which the partner calls the hub (a dvchub command)
 Workload          the commands the bench and the contract test send; what the simulator holds
 Received          ... summed up; Payload: one command's (type, record name, payload)
+DemoPart          what ``make run`` shows of it (``connectors.common.demo``: Calls, CallsHub,
+                  Stage, SampleEvents, Event)
 
 For the partner simulators::
 
@@ -55,18 +59,24 @@ from connectors.common._inbound import (
     Views,
 )
 from connectors.common._lifespan import runtime_in_threads
+from connectors.common._poll import PollFailed, PollSource
 from connectors.common._publisher import AckedPublisher, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
 from connectors.common._spec import Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common.demo import Calls, CallsHub, DemoPart, Event, SampleEvents, Stage
 
 __all__ = [
     "FAULT_KINDS",
     "IDEMPOTENCY_HEADER",
     "VIETNAM",
     "AckedPublisher",
+    "Calls",
+    "CallsHub",
     "Claim",
     "ClaimedIds",
     "DedupeSpec",
+    "DemoPart",
+    "Event",
     "FaultKind",
     "FaultSwitches",
     "IdConflict",
@@ -79,12 +89,16 @@ __all__ = [
     "NotReady",
     "PartnerSpec",
     "Payload",
+    "PollFailed",
+    "PollSource",
     "Readiness",
     "Received",
     "RequestRefused",
     "Runtime",
+    "SampleEvents",
     "ServerThread",
     "SimulatorServer",
+    "Stage",
     "Views",
     "Workload",
     "from_portal",

@@ -6,7 +6,8 @@ Why a Kafka topic, not a file: everything but the event log is derived and rebui
 nothing assumes one process or one disk. ``<prefix><suffix>`` (``portal.accepted-ids``,
 ``vnpost.callback-ids``) holds key = the id, value = a small JSON marker (the content's
 fingerprint and the dossier); its cleanup policy is ``compact,delete`` with a retention of the
-dedupe window, so it keeps one marker per id and no more than the window. The memory is bounded
+dedupe window, so it keeps one marker per id and no more than the window (``compact`` alone for
+ids that never expire: the national intake's dossier codes). The memory is bounded
 too (``capacity`` ids, the oldest forgotten first).
 
 The order makes it safe::
@@ -86,11 +87,23 @@ class DedupeSpec:
     """An endpoint's dedupe: its marker topic's suffix, the window and the memory's bound."""
 
     suffix: str
-    retention_days: float
+    #: None: no window, markers kept as long as their id (a poller's intake ids: the partner
+    #: may list a dossier again at any time, and an id it owns is never reused).
+    retention_days: float | None
     capacity: int
+    #: Keys of markers start with it; the topic's other records are the endpoint's own (a
+    #: poller keeps its cursor there, the one topic its principal owns).
+    key_prefix: str = ""
 
     def topic(self, settings: Settings) -> str:
         return f"{settings.topic_prefix}{self.suffix}"
+
+    def config(self) -> dict[str, str]:
+        """The marker topic's configuration: compacted, and deleted after the window if any."""
+        if self.retention_days is None:
+            return {"cleanup.policy": "compact"}
+        retention_ms = int(self.retention_days * _MS_PER_DAY)
+        return {"cleanup.policy": "compact,delete", "retention.ms": str(retention_ms)}
 
 
 class ClaimedIds(TopicFollower):
@@ -103,6 +116,7 @@ class ClaimedIds(TopicFollower):
     def __init__(self, settings: Settings, spec: DedupeSpec) -> None:
         super().__init__(settings, spec.topic(settings), what=f"{spec.suffix} markers")
         self.spec = spec
+        self._key_prefix = spec.key_prefix.encode()
         self._produced: OrderedDict[str, str] = OrderedDict()
         self._memory = threading.Lock()
         self._pending: dict[str, asyncio.Future[None]] = {}
@@ -116,9 +130,7 @@ class ClaimedIds(TopicFollower):
 
     def ensure_topic(self) -> None:
         """Create the marker topic unless it exists (another replica may race: same outcome)."""
-        retention_ms = int(self.spec.retention_days * _MS_PER_DAY)
-        config = {"cleanup.policy": "compact,delete", "retention.ms": str(retention_ms)}
-        create_topic(self._settings, self.topic, config=config)
+        create_topic(self._settings, self.topic, config=self.spec.config())
 
     def remember(self, marker_id: str, fingerprint: str) -> None:
         with self._memory:
@@ -132,7 +144,7 @@ class ClaimedIds(TopicFollower):
             return self._produced.get(marker_id)
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
-        if key is None or value is None:
+        if key is None or value is None or not key.startswith(self._key_prefix):
             return
         try:
             marker = Marker.from_record(key, value)

@@ -1,8 +1,8 @@
 """The inbound shell: what every endpoint a partner pushes to has in common, written once.
 
-The portal, VNPost's callbacks and the payment IPN (and the national intake's publishing) keep
-only their protocol: parsing, authentication, signature checks, mapping to events. The shell
-holds the rest::
+The portal, VNPost's callbacks, the payment IPN and the national intake keep only their
+protocol: parsing, authentication, signature checks, mapping to events. The shell holds the
+rest::
 
     lifespan    the registry client, the marker and followed topics ensured, the acked producer
                 (schemas registered), then the followers (views of topics, the dedupe markers)
@@ -14,6 +14,9 @@ holds the rest::
                 (``AckedPublisher``): the partner's answer is sent after it.
     dedupe      ``publish_once``: claim the ids (``ClaimedIds``), produce, settle; a failed
                 publish releases the claim, so a resend is produced and nothing stays claimed.
+    polling     ``poll``: a partner the hub asks rather than one that calls (``_poll``): its
+                loop runs while the runtime is up and stops before it; ``/ready`` says
+                ``poll`` if the loop died.
 
 A request arriving before the views are loaded (or after the shell stopped) gets ``NotReady``,
 a ``NotAcknowledged``: each endpoint answers it with its protocol's "retry".
@@ -31,6 +34,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from connectors.common._dedupe import Claim, ClaimedIds, DedupeSpec, Marker
 from connectors.common._lifespan import runtime_in_threads
+from connectors.common._poll import PollSource, poll_until
 from connectors.common._publisher import AckedPublisher, NotAcknowledged
 from hub.kafka import ensure_topics
 from hub.materialized import TopicFollower
@@ -139,13 +143,16 @@ class InboundShell(Generic[V]):
         views: Callable[[RegistryClient], V],
         *,
         on_marker_failure: Callable[[], None] = lambda: None,
+        poll: PollSource | None = None,
     ) -> None:
         self.settings = settings
         self.spec = spec
         self._registry = registry
         self._make_views = views
         self._on_marker_failure = on_marker_failure
+        self._poll = poll
         self._runtime: Runtime[V] | None = None
+        self._polling: asyncio.Task[None] | None = None
 
     # -- lifespan ------------------------------------------------------------------------------
     @asynccontextmanager
@@ -154,9 +161,18 @@ class InboundShell(Generic[V]):
         name = self.spec.name
         async with runtime_in_threads(self.spec.threads, name, self._start, self._stop) as runtime:
             self._runtime = runtime
+            stop = asyncio.Event()
+            if self._poll is not None:
+                self._polling = asyncio.create_task(poll_until(self._poll, stop, name))
             try:
                 yield
             finally:
+                stop.set()
+                if self._polling is not None:
+                    # after the round in progress: it uses the runtime closed next
+                    await asyncio.wait([self._polling])
+                    if not self._polling.cancelled():
+                        self._polling.exception()  # a loop that died was logged by it
                 self._runtime = None
 
     def _start(self, executor: ThreadPoolExecutor) -> Runtime[V]:
@@ -292,4 +308,6 @@ class InboundShell(Generic[V]):
                 reachable = False
         if not reachable:
             waiting.append("broker")
+        if self._polling is not None and self._polling.done():
+            waiting.append("poll")
         return Readiness(not waiting, tuple(waiting), reachable, views)

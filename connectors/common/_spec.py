@@ -15,7 +15,8 @@ A spec names:
 - ``inbound``: how the partner calls the hub (callbacks, IPN, intake), each a ``dvchub``
   command and a docker-compose service of the same name;
 - ``workload``: the commands the bench and the contract test send, and what the simulator
-  recorded of them (the demo's counts too).
+  recorded of them (the demo's counts too);
+- ``demo``: what ``make run`` shows of the partner (``connectors.common.demo.DemoPart``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.common._server import SimulatorServer
+from connectors.common.demo import DemoPart
 
 if TYPE_CHECKING:  # connectors.outbox is imported by the clients, never by common at run time
     from connectors.outbox import PartnerClient
@@ -124,3 +126,5 @@ class PartnerSpec:
     simulator: Callable[[], SimulatorServer]
     workload: Workload
     inbound: tuple[Inbound, ...] = ()
+    #: What ``make run`` shows of it; None: the demo leaves it out.
+    demo: DemoPart[Any] | None = None

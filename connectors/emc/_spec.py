@@ -1,4 +1,8 @@
-"""EMC as the hub sees it from outside this package: ``SPEC``."""
+"""EMC as the hub sees it from outside this package: ``SPEC``.
+
+In the demo (``DEMO``): the tracking records it received per dossier (no story of its own: the
+others' dossiers are its records).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from connectors.common import PartnerSpec, Payload, Received, Workload
+from connectors.common.demo import Calls, DemoPart
 from connectors.emc._client import EMC_TRACKING_RECORD, PARTNER, EmcClient
 from connectors.emc._config import EmcConfig
 from connectors.emc._sim import EmcSimulator
@@ -46,10 +51,21 @@ class EmcWorkload(Workload):
         sim.faults.arm("error_5xx", count)
 
 
+def demo_simulator(_: Calls | None) -> EmcSimulator:
+    return EmcSimulator()
+
+
+def _records(sim: EmcSimulator, dossier_id: str) -> str:
+    return str(len(sim.received(dossier_id)))
+
+
+DEMO = DemoPart(title="EMC", simulator=demo_simulator, per_dossier=("EMC records", _records))
+
 SPEC = PartnerSpec(
     name=PARTNER,
     command_types=EmcClient.command_types,
     client=client,
     simulator=EmcSimulator,
     workload=EmcWorkload(),
+    demo=DEMO,
 )

@@ -3,7 +3,8 @@
 Outbound: ``NationalPortalClient``, the outbox's partner client ("national"):
 NATIONAL_DOSSIER_SYNC -> DongBoHoSoMC, NATIONAL_PROGRESS_UPDATE -> CapNhatTienDoHoSoMC, with
 session login and renewal. Inbound: ``NationalIntake`` polls LayDanhSachHoSoMoi into
-``dossier.events`` (``python -m connectors.national intake``). ``NationalPortalSimulator`` is a
+``dossier.events`` on the inbound shell (``dvchub national-intake``, ``python -m
+connectors.national intake``). ``NationalPortalSimulator`` is a
 real HTTP server speaking the same API (``openapi.json``, generated from ``_wire``).
 
 Private modules::
@@ -16,7 +17,10 @@ Private modules::
     _transport  httpx: login, renewal, service calls; every httpx error translated here
     _mapping    PartnerCommand payloads -> request models
     _client     NationalPortalClient; portal errors -> outbox Transient / Permanent
-    _intake     NationalIntake: listing -> DossierSubmitted (...), cursor and dedupe topic
+    _listed     a listed dossier -> DossierSubmitted (...) or a dead letter; event ids
+    _intake     NationalIntake on the inbound shell: rounds, cursor and dedupe markers
+    _metrics    IntakeMetrics (its /metrics)
+    _serve      the intake's app (/ready, /metrics) and serve_intake
     _sim        NationalPortalSimulator
     _spec       SPEC: the national portal as a PartnerSpec (connectors.partners)
     _openapi    renders openapi.json
@@ -53,12 +57,12 @@ from connectors.national._intake import (
     INTAKE_STATE_SUFFIX,
     IntakeReport,
     NationalIntake,
-    dossier_events,
-    intake_event_id,
     intake_state_topic,
 )
+from connectors.national._listed import dossier_events, intake_event_id
 from connectors.national._openapi import OPENAPI_PATH
 from connectors.national._openapi import render as render_openapi
+from connectors.national._serve import create_intake_app, serve_intake
 from connectors.national._sim import NationalPortalSimulator, OrderViolation, Received
 from connectors.national._states import (
     NATIONAL_STATES,
@@ -104,11 +108,13 @@ __all__ = [
     "Received",
     "SessionRejected",
     "code_of_state",
+    "create_intake_app",
     "dossier_events",
     "from_portal",
     "intake_event_id",
     "intake_state_topic",
     "render_openapi",
+    "serve_intake",
     "status_of_code",
     "to_call_failed",
     "to_portal",

@@ -46,6 +46,20 @@ class NationalConfig(BaseSettings):
     )
     page_size: int = Field(100, ge=1, le=1000, description="Dossiers per listing call.")
     poll_interval_s: float = Field(5.0, gt=0, description="Pause of the intake when caught up.")
+    max_backoff_s: float = Field(
+        60.0, gt=0, description="Longest pause of the intake after failed rounds (it doubles)."
+    )
+    intake_host: str = Field("127.0.0.1", description="Address of the intake's /ready, /metrics.")
+    intake_port: int = Field(8092, ge=1, le=65535, description="Port of its /ready and /metrics.")
+    ack_timeout_s: float = Field(10.0, gt=0, description="Broker acknowledgement wait.")
+    produce_threads: int = Field(4, ge=1, description="Threads running blocking calls.")
+    start_timeout_s: float = Field(60.0, gt=0, description="Loading its topic at start-up.")
+    dedupe_capacity: int = Field(
+        1_000_000,
+        ge=1,
+        description="Imported dossier codes remembered (the oldest forgotten first; a forgotten "
+        "one listed again is produced again with the same event ids, dropped downstream).",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -1,12 +1,19 @@
-"""The national portal (DVCQG) as the hub sees it from outside this package: ``SPEC``."""
+"""The national portal (DVCQG) as the hub sees it from outside this package: ``SPEC``.
+
+In the demo (``DEMO``): the statuses synced to the portal, in order, per dossier; and a dossier
+filed on the portal taken in by the intake, served as its service is.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.common import Inbound, PartnerSpec, Payload, Received, Workload
+from fastapi import FastAPI
+
+from connectors.common import VIETNAM, Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common.demo import Calls, DemoPart, Stage
 from connectors.national._client import (
     NATIONAL_DOSSIER_SYNC,
     NATIONAL_PROGRESS_UPDATE,
@@ -17,6 +24,7 @@ from connectors.national._config import NationalConfig
 from connectors.national._sim import NationalPortalSimulator
 from connectors.national._wire import SERVICE_DOSSIER_SYNC, SERVICE_PROGRESS
 from connectors.outbox import PartnerClient
+from hub.settings import Settings
 
 #: A dossier's life as the national portal sees it (fee step, supplement round, ways back).
 LIFE = (1, 6, 2, 4, 5, 4, 9, 10)
@@ -79,6 +87,53 @@ class NationalWorkload(Workload):
         sim.faults.arm("error_5xx", count)
 
 
+def demo_simulator(_: Calls | None) -> NationalPortalSimulator:
+    return NationalPortalSimulator()
+
+
+def demo_story(stage: Stage, sim: NationalPortalSimulator) -> None:
+    """A dossier filed on the national portal, taken in by the intake polling it."""
+    from connectors.national._serve import create_intake_app
+
+    code = f"QG-{stage.run_id}"
+    filed = f"{datetime.now(VIETNAM) - timedelta(hours=1):%Y%m%d%H%M%S}"
+    sim.file_dossier({
+        "MaHoSo": code, "MaTTHC": "1.001612", "TenTTHC": "Cấp giấy phép xây dựng",
+        "DonViXuLy": "SXD", "TrangThai": "new", "NgayNop": filed, "NgayTiepNhan": filed,
+        "ChuHoSo": {"HoTen": "Nguyễn Văn An", "LoaiDoiTuong": 1, "SoGiayTo": "001203004567",
+                    "SoDienThoai": "0912345678",
+                    "DiaChi": {"DiaChiChiTiet": "12 Lê Lợi", "PhuongXa": "Mỹ Bình",
+                               "TinhThanh": "An Giang"}},
+    })  # fmt: skip
+    config = NationalConfig(url=sim.url, poll_interval_s=DEMO_POLL_S)
+
+    def app(settings: Settings) -> FastAPI:
+        return create_intake_app(settings, config, registry=stage.registry)
+
+    with stage.serve("national-intake", app) as url:
+        taken = stage.wait(lambda: _taken_in(stage, code), 60, f"{code} taken in by the intake")
+        stage.say(f"national-portal intake ({url}/ready): {code} taken in as "
+                  f"{', '.join(e['event_type'] for e in taken)}")  # fmt: skip
+
+
+def _taken_in(stage: Stage, code: str) -> list[dict[str, Any]]:
+    """The intake's events of the dossier (not yet those the hub's processors added)."""
+    return [e for e in stage.events(code) if e["source"] == "NATIONAL_PORTAL"]
+
+
+def _synced(sim: NationalPortalSimulator, dossier_id: str) -> str:
+    return " -> ".join(map(str, sim.statuses(dossier_id)))
+
+
+#: How often the demo's intake asks the portal: it waits for one dossier.
+DEMO_POLL_S = 0.5
+DEMO = DemoPart(
+    title="national portal",
+    simulator=demo_simulator,
+    story=demo_story,
+    per_dossier=("TrangThai synced to the national portal, in order", _synced),
+)
+
 SPEC = PartnerSpec(
     name=PARTNER,
     command_types=NationalPortalClient.command_types,
@@ -86,5 +141,7 @@ SPEC = PartnerSpec(
     simulator=NationalPortalSimulator,
     workload=NationalWorkload(),
     inbound=(Inbound("national-intake", "Take in the dossiers filed on the national portal "
-                     "(polls its new dossiers; DVC_NATIONAL_*).", run_intake),),
+                     "(polls its new dossiers; DVC_NATIONAL_*); /ready and /metrics on "
+                     "DVC_NATIONAL_INTAKE_HOST:PORT, over TLS (DVC_HTTP_TLS_*).", run_intake),),
+    demo=DEMO,
 )  # fmt: skip

@@ -1,15 +1,27 @@
-"""VNPost as the hub sees it from outside this package: ``SPEC``."""
+"""VNPost as the hub sees it from outside this package: ``SPEC``.
+
+In the demo (``DEMO``): a dossier filed by post both ways: VNPost collects it and delivers it to
+the agency, then returns the result with the fee collected on delivery (COD); the status
+callbacks come back through the callback endpoint, over mutual TLS.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
+from fastapi import FastAPI
+
 from connectors.common import Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common.demo import Calls, CallsHub, DemoPart, Stage
 from connectors.outbox import PartnerClient
+from connectors.vnpost._app import create_callback_app
 from connectors.vnpost._client import PARTNER, POSTAL_CANCEL, POSTAL_ORDER, VnpostClient
-from connectors.vnpost._config import VnpostConfig
+from connectors.vnpost._config import CALLBACK_PATH, VnpostConfig
 from connectors.vnpost._simulator import VnpostSimulator
+from hub.serde import RegistryClient
+from hub.settings import Settings
+from hub.topics import PARTNER_OUTCOMES
 
 AGENCY = {"name": "Bộ phận Một cửa UBND quận 1",
           "address": {"line": "45-47 Lê Duẩn", "ward": "Bến Nghé", "district": "Quận 1",
@@ -68,6 +80,55 @@ class VnpostWorkload(Workload):
         sim.inject("unavailable", count)
 
 
+def demo_simulator(calls: Calls | None) -> VnpostSimulator:
+    if calls is None:
+        return VnpostSimulator()
+    return VnpostSimulator(callback_url=calls.url, callback_tls=calls.tls)
+
+
+def _waybills(stage: Stage, dossier_id: str) -> list[str]:
+    """Waybills of the orders the outbox created for the dossier (what the callback endpoint
+    accepts callbacks for)."""
+    return [str(o["partner_reference"]) for o in stage.read(PARTNER_OUTCOMES)
+            if o["dossier_id"] == dossier_id and o["command_type"] == POSTAL_ORDER
+            and o["partner"] == PARTNER and o["outcome"] == "ACCEPTED"]  # fmt: skip
+
+
+def demo_story(stage: Stage, sim: VnpostSimulator) -> None:
+    """Dossier 1, filed by post: collected, delivered, processed, its result returned by post."""
+    sample, one = stage.sample, stage.sample.dossier_id(1)
+    stage.push(sample.submitted(1, "POSTAL", postal=True))
+    stage.wait(lambda: _waybills(stage, one), 60, "the pickup order the outbox created")
+    sim.advance_all(until_final=True)
+    stage.wait(lambda: stage.events(one, "POSTAL_STATUS_CHANGED"), 60, "VNPost's callbacks")
+    stage.push(sample.accepted(1), sample.step(1), sample.result_ready(1, "POSTAL"))
+    stage.publish(sample.result_signed(1))
+    stage.wait(lambda: len(_waybills(stage, one)) >= 2, 60, "the delivery order from the outbox")
+    sim.advance_all(until_final=True)
+    stage.wait(lambda: stage.events(one, "RESULT_RETURNED"), 60, "the result delivered")
+    changes = stage.events(one, "POSTAL_STATUS_CHANGED")
+    rows = []
+    for order in stage.events(one, "POSTAL_ORDER_CREATED"):
+        p = order["payload"][1]
+        statuses = [c["payload"][1]["status"] for c in changes
+                    if c["payload"][1]["waybill_number"] == p["waybill_number"]]  # fmt: skip
+        rows.append((p["direction"], p["waybill_number"], f"{p['cod_amount_vnd']:,}",
+                     " -> ".join(statuses)))  # fmt: skip
+    stage.say(f"{one}: postal intake and return (QĐ 45/2016)")
+    stage.table(("direction", "waybill (UPU S10)", "COD VND", "tracked (VNPost callbacks)"), rows)
+
+
+def demo_app(settings: Settings, registry: RegistryClient) -> FastAPI:
+    return create_callback_app(settings, registry=registry)
+
+
+DEMO = DemoPart(
+    title="VNPost (SOAP)",
+    simulator=demo_simulator,
+    calls=CallsHub("vnpost-callbacks", demo_app, CALLBACK_PATH),
+    story=demo_story,
+)
+
 SPEC = PartnerSpec(
     name=PARTNER,
     command_types=VnpostClient.command_types,
@@ -77,4 +138,5 @@ SPEC = PartnerSpec(
     inbound=(Inbound("vnpost-callbacks", "Serve VNPost's status callbacks (SOAP, WS-Security) on "
                      "DVC_VNPOST_HOST:PORT, over TLS (DVC_HTTP_TLS_*; VNPost's client CA: "
                      "DVC_VNPOST_CLIENT_CA_FILE).", serve_callbacks),),
+    demo=DEMO,
 )  # fmt: skip

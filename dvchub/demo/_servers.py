@@ -1,8 +1,9 @@
 """The demo's moving parts: HTTP apps on loopback threads, processor workers as processes.
 
 The demo's servers speak HTTPS as in production: ``demo_pki()`` makes, for each run, a CA of the
-demo's own (the hub's), the servers' certificate, and a CA and client certificate for VNPost and
-for the payment provider, whose callbacks use mutual TLS; every client verifies the hub's CA.
+demo's own (the hub's) and the servers' certificate; ``partner_pki(name)`` a CA and a client
+certificate for each partner whose simulator calls the hub (mutual TLS, as its spec's demo part
+says: VNPost's callbacks, the payment provider's IPN); every client verifies the hub's CA.
 """
 
 from __future__ import annotations
@@ -28,13 +29,17 @@ PKI_DIR = REPO_ROOT / ".cache" / "demo" / "tls"
 
 
 @dataclass(frozen=True)
+class PartnerPki:
+    """A partner's own CA, and the client certificate its simulator presents."""
+
+    ca: CertificateAuthority
+    client: IssuedCertificate
+
+
+@dataclass(frozen=True)
 class DemoPki:
     hub: CertificateAuthority
     server: IssuedCertificate
-    vnpost: CertificateAuthority
-    vnpost_client: IssuedCertificate
-    paygov: CertificateAuthority
-    paygov_client: IssuedCertificate
 
     def tls(self, client_ca: CertificateAuthority | None = None) -> ServerTls:
         """The servers' TLS; with ``client_ca``, mutual TLS for that partner's clients."""
@@ -57,13 +62,14 @@ class DemoPki:
 def demo_pki() -> DemoPki:
     """The run's PKI under ``.cache/demo/tls`` (made afresh by each run)."""
     hub = CertificateAuthority.create(PKI_DIR, "hub", "dvc-hub demo CA")
-    vnpost = CertificateAuthority.create(PKI_DIR, "vnpost", "VNPost demo CA")
-    paygov = CertificateAuthority.create(PKI_DIR, "paygov", "paygov demo CA")
-    return DemoPki(
-        hub, hub.issue_server("hub-server"),
-        vnpost, vnpost.issue_client("vnpost-callbacks"),
-        paygov, paygov.issue_client("paygov-ipn"),
-    )  # fmt: skip
+    return DemoPki(hub, hub.issue_server("hub-server"))
+
+
+@cache
+def partner_pki(partner: str) -> PartnerPki:
+    """Partner ``partner``'s CA and client certificate for this run (under ``.cache/demo/tls``)."""
+    ca = CertificateAuthority.create(PKI_DIR, partner, f"{partner} demo CA")
+    return PartnerPki(ca, ca.issue_client(f"{partner}-client"))
 
 
 @contextmanager

@@ -162,3 +162,21 @@ def test_compose_runs_each_partners_outbox_and_inbound_endpoints_and_nothing_els
     }
     inbound = {name: c for name, c in commands.items() if c[0] in INBOUND}
     assert inbound == {name: [name] for name in INBOUND}
+
+
+def test_each_partner_is_in_the_demo_by_its_spec_and_the_demo_names_none() -> None:
+    import ast
+
+    for partner in all_specs():
+        assert partner.demo is not None, f"{partner.name} has no demo part: not in make run"
+        calls = partner.demo.calls
+        if calls is not None:  # the endpoint its simulator calls is one of its own
+            assert calls.inbound in {i.name for i in partner.inbound}, partner.name
+    # the demo reaches partners through their specs only: no partner package imported
+    source = (REPO_ROOT / "dvchub" / "demo" / "_partners.py").read_text(encoding="utf-8")
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert not {m for m in imported for name in NAMES if m.startswith(f"connectors.{name}")}

@@ -122,11 +122,13 @@ def _assert_demo_logged_no_personal_data(output: str) -> None:
 def _demo_personal_values(start: float, end: float) -> set[str]:
     """What the demo sends of its applicants: hub.sample's dossiers (the run's own, seeded with
     the second it started, and the KPI year's, seeded per month) and the literals in dvchub/demo/
-    (the partners', SLA and national-portal stories). Which keys are personal: the schemas'
-    ``personal`` marks and the partners' names for them, as hub.logs reads them."""
+    and the partners' specs (their demo stories: the national-portal dossier). Which keys are
+    personal: the schemas' ``personal`` marks and the partners' names for them, as hub.logs
+    reads them."""
     import ast
     from datetime import datetime
 
+    import connectors
     import dvchub.demo
     from dvchub.demo._kpi import PER_MONTH, YEAR
     from hub.sample import VN_TZ, sample_events
@@ -138,7 +140,9 @@ def _demo_personal_values(start: float, end: float) -> set[str]:
         first = datetime(YEAR, month, 1, tzinfo=VN_TZ)
         events += sample_events(PER_MONTH, seed=month, start=first)
     values = _personal_strings(events)
-    for path in Path(dvchub.demo.__file__).parent.glob("*.py"):
+    # the partners' stories are their specs' demo parts (connectors/<partner>/_spec.py)
+    specs = Path(connectors.__file__).parent.glob("*/_spec.py")
+    for path in [*Path(dvchub.demo.__file__).parent.glob("*.py"), *specs]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Dict):
                 values |= _personal_strings(_literal(node))

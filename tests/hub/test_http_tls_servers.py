@@ -1,10 +1,10 @@
 """Real TLS handshakes with every HTTP server the hub runs, through one contract.
 
 ``HttpsServerContract`` is run over each server (one subclass each): the real commands as
-processes (portal connector, VNPost callbacks and payment IPN through both their entry points,
-query API, signature verification) and the in-process ``ServerThread``. A test PKI: the hub's CA
-(the server's certificate, its key encrypted, the password from a ``_FILE``), a partner's CA
-(its client certificate) and a stranger's CA. Each server must:
+processes (portal connector, VNPost callbacks, payment IPN and national intake through both
+their entry points, query API, signature verification) and the in-process ``ServerThread``. A
+test PKI: the hub's CA (the server's certificate, its key encrypted, the password from a
+``_FILE``), a partner's CA (its client certificate) and a stranger's CA. Each server must:
 
 * answer HTTPS to a client that trusts only the hub's CA, over TLS 1.2 and 1.3;
 * refuse plain HTTP, TLS 1.1, and a client that does not trust the hub's CA;
@@ -340,6 +340,26 @@ class TestBankIpn(CommandContract):
 class TestBankIpnModule(TestBankIpn):
     def argv(self, port: int) -> list[str]:
         return [sys.executable, "-m", "connectors.bank", "ipn"]
+
+
+class TestNationalIntake(CommandContract):
+    """The intake serves only /ready and /metrics (it polls the portal), over TLS as the rest."""
+
+    production_secrets: ClassVar[dict[str, str]] = {
+        "DVC_NATIONAL_USERNAME": "province-account",
+        "DVC_NATIONAL_PASSWORD": GOOD,
+    }
+
+    def argv(self, port: int) -> list[str]:
+        return [DVCHUB, "national-intake"]
+
+    def port_env(self, port: int) -> dict[str, str]:
+        return {"DVC_NATIONAL_INTAKE_PORT": str(port)}
+
+
+class TestNationalIntakeModule(TestNationalIntake):
+    def argv(self, port: int) -> list[str]:
+        return [sys.executable, "-m", "connectors.national", "intake"]
 
 
 class TestQueryApi(CommandContract):

@@ -15,11 +15,11 @@ from typing import ClassVar
 import pytest
 
 from connectors.national import NationalConfig, NationalIntake
-from connectors.national._errors import NationalPortalError
 from hub.sample import VN_TZ
 from hub.serde import RegistryClient
 from hub.settings import Settings
-from tests.security._attack import Answer, Attempt, Case, Expect, InboundEndpointAttack, Probe
+from tests.connectors.national._held import HeldIntake, IntakeTarget
+from tests.security._attack import Attempt, Case, Expect, InboundEndpointAttack, Probe
 from tests.security._hostile_portal import HostilePortal
 
 #: Small, so that a reply over it streams quickly; the timeout bounds a client that waits.
@@ -43,35 +43,6 @@ def filed() -> dict[str, object]:
     }  # fmt: skip
 
 
-class IntakeTarget:
-    """An attempt is the portal's reply; sending it is one poll of the intake."""
-
-    def __init__(self, portal: HostilePortal, intake: NationalIntake) -> None:
-        self.portal = portal
-        self.intake = intake
-
-    def send(self, probe: Probe) -> Answer:
-        self.portal.serve(probe)
-        return self._poll()
-
-    def send_declared(self, probe: Probe) -> Answer:
-        self.portal.serve(probe, "declared")
-        return self._poll()
-
-    def send_streamed(self, probe: Probe, limit: int) -> Answer:
-        self.portal.serve(probe, "streamed", limit)
-        return self._poll()
-
-    def _poll(self) -> Answer:
-        try:
-            report = self.intake.poll_once()
-        except NationalPortalError as exc:
-            return Answer(None, f"{type(exc).__name__} {exc}")
-        counts = (f"imported={report.imported} duplicates={report.duplicates} "
-                  f"dead_lettered={report.dead_lettered} events={report.events}")  # fmt: skip
-        return Answer(None, counts)
-
-
 @pytest.fixture(scope="module")
 def portal() -> Iterator[HostilePortal]:
     hostile = HostilePortal()
@@ -84,10 +55,9 @@ def target(
     portal: HostilePortal, module_settings: Settings, registry: RegistryClient
 ) -> Iterator[IntakeTarget]:
     config = NationalConfig(url=portal.url, timeout_s=TIMEOUT_S, max_reply_bytes=LIMIT)
-    intake = NationalIntake(module_settings, registry, config)
-    assert intake.cursor is None  # its state topic made and read before any attempt
-    yield IntakeTarget(portal, intake)
-    intake.close()
+    with HeldIntake(NationalIntake(module_settings, registry, config, poll=False)) as intake:
+        assert intake.cursor is None  # its state topic made and read before any attempt
+        yield IntakeTarget(portal, intake)
 
 
 class TestNationalIntakeAttack(InboundEndpointAttack):

@@ -2,7 +2,9 @@
 
 ``InboundContract`` holds the tests; a subclass per endpoint says how to start it, how to build
 a valid request (new each call) and the same request again (re-signed where the protocol wants
-a fresh nonce), and what each answer looks like in its protocol. Every check reads the real
+a fresh nonce), and what each answer looks like in its protocol. For a poller (the national
+intake) a request is the partner's reply to one round and the answer what the round reported
+(``tests.security._attack.Target``, as in the attack suite). Every check reads the real
 broker: the end offsets of ``dossier.events`` right after an answer are what was produced, so an
 endpoint answering before the broker acknowledged (or producing twice) fails.
 """
@@ -22,15 +24,15 @@ from hub.kafka import ensure_topics, make_consumer
 from hub.serde import RegistryClient
 from hub.settings import Settings
 from hub.topics import DOSSIER_EVENTS
-from tests.security._attack import ANSWER_TIMEOUT_S, Answer, Expect, Probe
-from tests.security._http import HttpTarget
+from tests.security._attack import ANSWER_TIMEOUT_S, Answer, Expect, Probe, Target
 
 
 class Running(Protocol):
-    """An endpoint served on loopback."""
+    """An endpoint started (served on loopback, or a poller held open)."""
 
-    @property
-    def base(self) -> str: ...
+    def target(self) -> Target:
+        """How requests reach it."""
+        ...
 
     def stop(self) -> None: ...
 
@@ -46,7 +48,7 @@ def events_on_broker(settings: Settings) -> int:
         consumer.close()
 
 
-def ready_body(target: HttpTarget) -> dict[str, object]:
+def ready_body(target: Target) -> dict[str, object]:
     answer = target.send(Probe("GET", "/ready"))
     return dict(json.loads(answer.text))
 
@@ -72,7 +74,7 @@ class InboundContract:
     def prepare(self, settings: Settings, registry: RegistryClient) -> None:
         """What a valid request needs on the broker besides ``dossier.events`` (none by default)."""
 
-    def valid(self, target: HttpTarget) -> Probe:
+    def valid(self, target: Target) -> Probe:
         raise NotImplementedError
 
     def again(self, probe: Probe) -> Probe:
@@ -81,24 +83,24 @@ class InboundContract:
 
     # -- fixtures ------------------------------------------------------------------------------
     @pytest.fixture
-    def served(self, settings: Settings, registry: RegistryClient) -> Iterator[HttpTarget]:
+    def served(self, settings: Settings, registry: RegistryClient) -> Iterator[Target]:
         ensure_topics(settings, [DOSSIER_EVENTS])
         self.prepare(settings, registry)
         self.settings, self.registry = settings, registry
         running = self.start(settings, registry)
         try:
-            yield HttpTarget(running.base)
+            yield running.target()
         finally:
             running.stop()
 
     # -- the promises --------------------------------------------------------------------------
-    def test_a_valid_request_is_on_the_broker_when_answered(self, served: HttpTarget) -> None:
+    def test_a_valid_request_is_on_the_broker_when_answered(self, served: Target) -> None:
         probe = self.valid(served)
         before = events_on_broker(self.settings)
         self.ACCEPTED.check(served.send(probe), "a valid request")
         assert events_on_broker(self.settings) - before == self.RECORDS
 
-    def test_the_same_request_twice_and_at_once_is_one_record(self, served: HttpTarget) -> None:
+    def test_the_same_request_twice_and_at_once_is_one_record(self, served: Target) -> None:
         probe = self.valid(served)
         before = events_on_broker(self.settings)
         with ThreadPoolExecutor(2) as pool:
@@ -109,7 +111,7 @@ class InboundContract:
         self.DUPLICATE.check(served.send(self.again(probe)), "the same request later")
         assert events_on_broker(self.settings) - before == self.RECORDS
 
-    def test_an_oversize_body_is_refused_before_it_is_read(self, served: HttpTarget) -> None:
+    def test_an_oversize_body_is_refused_before_it_is_read(self, served: Target) -> None:
         probe = self.valid(served)
         oversize = Probe(probe.method, probe.path, probe.headers, b"x" * (self.BODY_LIMIT + 1))
         before = events_on_broker(self.settings)
@@ -128,7 +130,7 @@ class InboundContract:
         self.settings, self.registry = settings, registry
         running = self.start(settings, registry)
         try:
-            target = HttpTarget(running.base)
+            target = running.target()
             probe = self.valid(target)
             self.UNAVAILABLE.check(target.send(probe), "no acknowledgement")
             ensure_topics(settings, [DOSSIER_EVENTS])
@@ -138,7 +140,7 @@ class InboundContract:
             running.stop()
         assert events_on_broker(settings) == self.RECORDS
 
-    def test_ready_names_the_views_it_waited_for(self, served: HttpTarget) -> None:
+    def test_ready_names_the_views_it_waited_for(self, served: Target) -> None:
         body = ready_body(served)
         assert body["status"] == "ready", body
         assert body["waiting_for"] == [], body

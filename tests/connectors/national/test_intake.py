@@ -1,27 +1,35 @@
-"""Intake of dossiers filed on the national portal, over the real Kafka and the simulator."""
+"""Intake of dossiers filed on the national portal, over the real Kafka and the simulator, each
+intake started as its service is (its lifespan on the inbound shell)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
+from connectors.common import ServerThread
 from connectors.national import (
+    IntakeReport,
     NationalConfig,
     NationalIntake,
     NationalPortalError,
     NationalPortalSimulator,
+    create_intake_app,
     intake_event_id,
     intake_state_topic,
 )
+from connectors.national._metrics import IntakeMetrics
 from hub.kafka import read_to_end
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DEADLETTER, DOSSIER_EVENTS
+from tests.connectors.national._held import HeldIntake
 
 
 def filed(code: str, state: str = "receiving", **overrides: Any) -> dict[str, Any]:
@@ -52,17 +60,23 @@ def filed(code: str, state: str = "receiving", **overrides: Any) -> dict[str, An
 def intake_factory(
     hub_topics: Settings, registry: RegistryClient, simulator: NationalPortalSimulator
 ) -> Iterator[Any]:
-    made: list[NationalIntake] = []
+    """Intakes whose rounds the test calls (no poll loop), started; stopped after the test."""
+    made: list[HeldIntake] = []
 
-    def make(page_size: int = 100) -> NationalIntake:
+    def make(page_size: int = 100) -> HeldIntake:
         config = NationalConfig(url=simulator.url, timeout_s=2.0, page_size=page_size)
-        intake = NationalIntake(hub_topics, registry, config)
-        made.append(intake)
-        return intake
+        held = HeldIntake(NationalIntake(hub_topics, registry, config, poll=False)).__enter__()
+        made.append(held)
+        return held
 
     yield make
-    for intake in made:
-        intake.close()
+    for held in made:
+        held.__exit__()
+
+
+def counted(metrics: IntakeMetrics, name: str, outcome: str) -> float:
+    value = metrics.registry.get_sample_value(f"{name}_total", {"outcome": outcome})
+    return value or 0.0
 
 
 def events(settings: Settings, registry: RegistryClient) -> list[dict[str, Any]]:
@@ -89,8 +103,10 @@ def test_listed_dossiers_become_dossier_events(
               HinhThuc=1)
     )  # fmt: skip
     simulator.file_dossier(filed("QG-0003", "denied", NgayTiepNhan="20260302100000", LyDo="Sai"))
-    report = intake_factory().drain()
+    held = intake_factory()
+    report = held.drain()
     assert (report.listed, report.imported, report.events, report.dead_lettered) == (3, 3, 5, 0)
+    assert counted(held.intake.metrics, "dvchub_national_intake", "imported") == 3
 
     produced = events(hub_topics, registry)
     by_code: dict[str, list[dict[str, Any]]] = {}
@@ -138,6 +154,7 @@ def test_re_poll_and_restart_import_nothing_twice(
     # the portal lists one again (updated) with a new one; a restarted intake resumes
     simulator.file_dossier(filed("QG-0002", "new"))
     simulator.file_dossier(filed("QG-0100"))
+    first.__exit__()
     restarted = intake_factory()
     assert restarted.cursor == "5"
     assert restarted.imported("QG-0004")
@@ -147,7 +164,28 @@ def test_re_poll_and_restart_import_nothing_twice(
     ids = [str(e["event_id"]) for e in events(hub_topics, registry)]
     assert len(ids) == len(set(ids)) == 6
     state = list(read_to_end(hub_topics, intake_state_topic(hub_topics)))
-    assert json.loads(state[-1].value) == {"cursor": "7"}
+    cursors = [json.loads(r.value) for r in state if r.key == b"cursor"]
+    assert cursors[-1] == {"cursor": "7"}
+    markers = {r.key for r in state if r.key != b"cursor"}
+    assert markers == {f"dossier:QG-{i:04d}".encode() for i in (0, 1, 2, 3, 4, 100)}
+
+
+def test_two_rounds_listing_one_dossier_at_once_import_it_once(
+    hub_topics: Settings,
+    registry: RegistryClient,
+    simulator: NationalPortalSimulator,
+    intake_factory: Any,
+) -> None:
+    simulator.file_dossier(filed("QG-0001", "new"))
+    held = intake_factory()
+    rounds = [held.intake.poll_once(), held.intake.poll_once()]
+
+    async def both() -> list[IntakeReport]:
+        return list(await asyncio.gather(*rounds))
+
+    reports = held.call(both())
+    assert sorted((r.imported, r.duplicates) for r in reports) == [(0, 1), (1, 0)]
+    assert len(events(hub_topics, registry)) == 2  # submitted and accepted, once
 
 
 def test_unimportable_items_are_dead_lettered_and_the_rest_imported(
@@ -188,24 +226,52 @@ def test_a_portal_failure_records_nothing_and_the_loop_goes_on(
     intake_factory: Any,
 ) -> None:
     simulator.file_dossier(filed("QG-0001"))
-    intake = intake_factory()
+    held = intake_factory()
     simulator.faults.arm("malformed")
     with pytest.raises(NationalPortalError, match="MALFORMED_REPLY"):
-        intake.poll_once()
-    assert intake.cursor is None
+        held.poll_once()
+    assert held.cursor is None
+    assert counted(held.intake.metrics, "dvchub_national_intake_polls", "failed") == 1
+    held.__exit__()
+
+    # the shell's poll loop: a 5xx and an expired session are rounds asked again, not the end
     simulator.faults.arm("error_5xx", 1)
     simulator.expire_sessions()
-    stop = threading.Event()
-    runner = threading.Thread(target=intake.run, args=(stop,))
-    intake.config = NationalConfig(url=simulator.url, timeout_s=2.0, poll_interval_s=0.1)
-    runner.start()
-    try:
-        for _ in range(100):
-            if intake.imported("QG-0001"):
-                break
-            stop.wait(0.1)
-    finally:
-        stop.set()
-        runner.join(timeout=10)
-    assert intake.imported("QG-0001")
+    config = NationalConfig(url=simulator.url, timeout_s=2.0, poll_interval_s=0.1)
+    with HeldIntake(NationalIntake(hub_topics, registry, config)) as looping:
+        metrics = looping.intake.metrics
+        deadline = time.monotonic() + 30
+        # a round is counted once it ended, a moment after its dossier was imported
+        while counted(metrics, "dvchub_national_intake_polls", "ok") < 1:
+            assert time.monotonic() < deadline, "the poll loop did not end a round"
+            time.sleep(0.1)
+        assert looping.imported("QG-0001")
+        assert counted(metrics, "dvchub_national_intake_polls", "failed") >= 1
     assert [e["dossier_id"] for e in events(hub_topics, registry)] == ["QG-0001"]
+
+
+def test_the_service_polls_and_serves_ready_and_metrics_until_stopped(
+    hub_topics: Settings, registry: RegistryClient, simulator: NationalPortalSimulator
+) -> None:
+    simulator.file_dossier(filed("QG-0001", "new"))
+    config = NationalConfig(url=simulator.url, timeout_s=2.0, poll_interval_s=0.1)
+    server = ServerThread(create_intake_app(hub_topics, config, registry=registry),
+                          name="national-intake")  # fmt: skip
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            deadline = time.monotonic() + 30
+            while len(events(hub_topics, registry)) < 2:
+                assert time.monotonic() < deadline, "the service's loop imported nothing"
+                time.sleep(0.2)
+            ready = client.get("/ready")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["views"] == {"national.intake": {"loaded": True, "records": 1}}
+            assert ready.json()["cursor"] == "1"
+            metrics = client.get("/metrics").text
+            assert 'dvchub_national_intake_total{outcome="imported"} 1.0' in metrics
+    finally:
+        server.stop()
+    assert [e["event_type"] for e in events(hub_topics, registry)] == [
+        "DOSSIER_SUBMITTED", "DOSSIER_ACCEPTED"
+    ]  # fmt: skip
