@@ -128,3 +128,14 @@ PartnerCommandPayload = (
     | tuple[Literal["vn.dvchub.command.PaymentStatusQuery"], PaymentStatusQuery]
     | tuple[Literal["vn.dvchub.command.PaymentRefund"], PaymentRefund]
 )
+
+PartnerCommandPayloadRecord = (
+    PostalOrder
+    | PaymentRequest
+    | NationalDossierSync
+    | NationalProgressUpdate
+    | EmcTrackingRecord
+    | PostalCancel
+    | PaymentStatusQuery
+    | PaymentRefund
+)

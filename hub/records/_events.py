@@ -238,3 +238,28 @@ DossierEventPayload = (
     | tuple[Literal["vn.dvchub.event.NationalSyncFailed"], NationalSyncFailed]
     | tuple[Literal["vn.dvchub.event.PaymentRefunded"], PaymentRefunded]
 )
+
+DossierEventPayloadRecord = (
+    DossierSubmitted
+    | DossierAccepted
+    | DossierRefused
+    | ProcessingStepRecorded
+    | SupplementRequested
+    | SupplementReceived
+    | FeeRequested
+    | FeePaid
+    | DossierWithdrawn
+    | ProcessingStopped
+    | ResultReady
+    | ResultSigned
+    | ResultSigningFailed
+    | ResultReturned
+    | ApologyIssued
+    | PostalOrderCreated
+    | PostalStatusChanged
+    | PaymentRequestCreated
+    | PaymentFailed
+    | NationalSyncCompleted
+    | NationalSyncFailed
+    | PaymentRefunded
+)

@@ -183,10 +183,10 @@ def _camel(field: Mapping[str, Any]) -> str:
     return "".join(part.capitalize() for part in str(field["name"]).split("_"))
 
 
-def _wrapped(head: str, items: list[str], tail: str, sep: str = ", ") -> list[str]:
+def _wrapped(head: str, items: list[str], tail: str) -> list[str]:
     """``head items tail`` on one line if it fits, else one item a line with a trailing comma,
     as ruff formats it."""
-    line = f"{head}{sep.join(items)}{tail}"
+    line = f"{head}{', '.join(items)}{tail}"
     if len(line) <= _LINE_LENGTH:
         return [line]
     return [head, *(f"    {item}," for item in items), tail]
@@ -214,7 +214,7 @@ def _walk(names: Iterable[str]) -> tuple[_Module, dict[str, str]]:
     for name in module.enums:
         where[name] = "_enums"
     for alias, branches in module.unions.items():
-        where[alias] = where[branches[0].rpartition(", ")[2].rstrip("]")]  # its records' file
+        where[alias] = where[f"{alias}Record"] = where[branches[0].rpartition(", ")[2].rstrip("]")]
     return module, where
 
 
@@ -232,6 +232,19 @@ def _body(module: _Module, where: Mapping[str, str], file: str) -> list[str]:
     for alias in sorted(n for n in module.unions if where[n] == file):
         first, *others = module.unions[alias]
         lines += ["", "", f"{alias} = (", f"    {first}", *(f"    | {b}" for b in others), ")"]
+        # the records alone, for code that has already taken a value apart (``payload_as``)
+        records = [b.rpartition(", ")[2].rstrip("]") for b in module.unions[alias]]
+        line = f"{alias}Record = {' | '.join(records)}"
+        if len(line) > _LINE_LENGTH:
+            line = "\n".join(
+                [
+                    f"{alias}Record = (",
+                    f"    {records[0]}",
+                    *(f"    | {r}" for r in records[1:]),
+                    ")",
+                ]
+            )
+        lines += ["", line]
     return lines
 
 
