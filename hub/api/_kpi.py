@@ -37,6 +37,7 @@ from hub.kpi import (
     write_xlsx,
 )
 from hub.materialized import MaterializedTopic
+from hub.records import KpiSnapshot, ProcedureHistory
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import KPI, KPI_PROCEDURES
@@ -49,9 +50,9 @@ class KpiViews:
 
     def __init__(self, settings: Settings, registry: RegistryClient) -> None:
         prefix = settings.topic_prefix
-        self.snapshots = MaterializedTopic(settings, serde_for(KPI, prefix, registry),
+        self.snapshots = MaterializedTopic[KpiSnapshot](settings, serde_for(KPI, prefix, registry),
                                            KPI.name(prefix), what="KPI snapshots")  # fmt: skip
-        self.histories = MaterializedTopic(
+        self.histories = MaterializedTopic[ProcedureHistory](
             settings, serde_for(KPI_PROCEDURES, prefix, registry), KPI_PROCEDURES.name(prefix),
             what="procedure histories",
         )  # fmt: skip

@@ -36,8 +36,9 @@ def read_payment_states(
     the topic cannot be read."""
     serde = serde_for(PAYMENTS, settings.topic_prefix, registry)
     try:
+        # untyped (not PaymentState): the reconciliation reads the states as plain mappings
         return read_compacted(settings, PAYMENTS.name(settings.topic_prefix), serde,
-                              timeout_s=timeout_s)  # fmt: skip
+                              dict[str, Any], timeout_s=timeout_s)  # fmt: skip
     except (KafkaError, TimeoutError, TopicNotFound, RegistryError) as exc:
         raise ReconciliationFailed(f"cannot read the payment states: {exc}") from exc
 

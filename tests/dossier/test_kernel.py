@@ -16,7 +16,15 @@ import pytest
 from hub.dossier import EVENT_TYPES, DossierEvent, StatusView, decode_event
 from hub.lifecycle import LifecycleProcessor, Rejection, apply, status_view
 from hub.payments import PaymentsProcessor
-from hub.processing import Deferred, InMemoryRunner, Message, Reject, Unchanged
+from hub.processing import (
+    AvroStateProcessor,
+    Deferred,
+    InMemoryRunner,
+    Message,
+    Reject,
+    Unchanged,
+)
+from hub.records import DossierState, DossierStatus
 from hub.routing import RoutingProcessor
 from hub.sample import PROCEDURES, catalog_entry, sample_events
 from hub.serde import AvroSerde, RegistryClient, load_schema, serde_for
@@ -87,7 +95,7 @@ def test_the_view_follows_the_lifecycles_history_on_random_walks() -> None:
     rng = random.Random(19)
     procedure = CATALOG[PROCEDURES[0].code]
     for walk in range(300):
-        state: dict[str, Any] | None = None
+        state: DossierState | None = None
         view = StatusView()
         for step in range(30):
             event = DossierEvent.from_record(
@@ -116,7 +124,7 @@ def test_every_processor_sees_the_same_status(
     routing_states = AvroSerde(
         registry, f"{topic_prefix}routing-state-value", load_schema("RoutingState")
     )
-    folds = {
+    folds: dict[str, tuple[AvroStateProcessor[Any], str]] = {
         "lifecycle": (LifecycleProcessor(events, serde(DOSSIER_STATE), CATALOG.get), "status"),
         "routing": (
             RoutingProcessor(events, routing_states, serde(PARTNER_COMMANDS), CATALOG.get),
@@ -200,7 +208,7 @@ def test_a_duplicate_is_found_once_for_every_processor(
     ],
 )
 def test_a_paid_fee_returns_where_the_fee_step_came_from(
-    path: tuple[str, ...], returns_to: str
+    path: tuple[str, ...], returns_to: DossierStatus
 ) -> None:
     view: StatusView | None = StatusView()
     for event_type in (*path, "FEE_REQUESTED", "FEE_PAID"):
