@@ -24,7 +24,7 @@ from hub.processing import (
     Reject,
     Unchanged,
 )
-from hub.records import DossierState, DossierStatus
+from hub.records import DossierState, DossierStatus, DossierSubmitted, FeePaid
 from hub.routing import RoutingProcessor
 from hub.sample import PROCEDURES, catalog_entry, sample_events
 from hub.serde import AvroSerde, RegistryClient, load_schema, serde_for
@@ -62,6 +62,16 @@ def test_decoding_gives_the_typed_event(events: AvroSerde) -> None:
     assert (event.event_type, event.payload_name) == ("DOSSIER_SUBMITTED", "DossierSubmitted")
     assert event.procedure_code == record["payload"][1]["procedure_code"]
     assert event.occurred_at == record["occurred_at"]
+
+
+def test_the_payload_is_taken_as_its_own_record_only(events: AvroSerde) -> None:
+    record = make_event("HS-K2", "DOSSIER_SUBMITTED")
+    event = decode_event(events, Message(events.encode(record), b"HS-K2", "t", 0, 0))
+    assert isinstance(event, DossierEvent)
+    submitted = event.payload_as(DossierSubmitted)
+    assert submitted["procedure_code"] == record["payload"][1]["procedure_code"]
+    with pytest.raises(TypeError, match="DossierSubmitted payload is not a FeePaid"):
+        event.payload_as(FeePaid)
 
 
 @pytest.mark.parametrize(
