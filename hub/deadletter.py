@@ -10,26 +10,18 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypeGuard, get_args
 
 from kafka import KafkaProducer
 from prometheus_client import Counter
 
+from hub.records import DeadLetter, DeadLetterReason
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DEADLETTER
 
-REASON_CODES = frozenset(
-    {
-        "UNDECODABLE",
-        "SCHEMA_NOT_FOUND",
-        "INVALID_TRANSITION",
-        "UNKNOWN_PROCEDURE",
-        "VALIDATION_FAILED",
-        "PROCESSING_ERROR",
-        "REAPPOINTMENT_REFUSED",
-    }
-)
+#: The DeadLetterReason symbols a dead letter may carry (the schema's, less its default).
+REASON_CODES: frozenset[DeadLetterReason] = frozenset(get_args(DeadLetterReason)) - {"UNKNOWN"}
 
 
 DEADLETTERS = Counter(
@@ -57,7 +49,9 @@ class DeadLetterInput:
         if self.reason_code not in REASON_CODES:
             raise ValueError(f"unknown dead-letter reason code {self.reason_code!r}")
 
-    def to_record(self, failed_at: datetime | None = None) -> dict[str, Any]:
+    def to_record(self, failed_at: datetime | None = None) -> DeadLetter:
+        reason_code = self.reason_code
+        assert _is_reason(reason_code)  # checked by __post_init__
         return {
             "dead_letter_id": str(uuid.uuid4()),
             "processor": self.processor,
@@ -67,10 +61,14 @@ class DeadLetterInput:
             "original_key": self.original_key,
             "original_value": self.original_value,
             "headers": [{"key": k, "value": v} for k, v in self.headers],
-            "reason_code": self.reason_code,
+            "reason_code": reason_code,
             "reason": self.reason,
             "failed_at": failed_at or datetime.now(UTC),
         }
+
+
+def _is_reason(code: str) -> TypeGuard[DeadLetterReason]:
+    return code in REASON_CODES
 
 
 class DeadLetterWriter:

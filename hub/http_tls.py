@@ -104,13 +104,13 @@ class HttpTlsSettings(BaseSettings):
 
     @field_validator("cert_file", "key_file", "client_ca_file", mode="before")
     @classmethod
-    def _blank_is_unset(cls, value: Any) -> Any:
+    def _blank_is_unset(cls, value: object) -> object:
         # docker-compose's ${VAR:-} passes an empty string for "not set".
         return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="before")
     @classmethod
-    def _password_file(cls, data: Any) -> Any:
+    def _password_file(cls, data: object) -> object:
         return fill_from_files(data, {"key_password": KEY_PASSWORD_VARIABLE})
 
 

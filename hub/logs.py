@@ -102,7 +102,7 @@ PARTNER_PERSONAL_KEYS = frozenset(
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 
 
-def _walk_fields(node: Any) -> Iterator[Mapping[str, Any]]:
+def _walk_fields(node: object) -> Iterator[Mapping[str, Any]]:
     """Every field of every record in a schema, nested record types included."""
     if isinstance(node, list):
         for item in node:
@@ -207,7 +207,7 @@ def redact_text(text: str) -> str:
     return _KEY_VALUE.sub(_redact_key_value, text)
 
 
-def _redact(value: Any) -> Any:
+def _redact(value: object) -> object:
     if isinstance(value, str):
         return redact_text(value)
     if value is None or isinstance(value, bool | int | float):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any, Self
+from collections.abc import Iterator, Mapping
+from typing import Generic, Self, TypeVar, cast
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
@@ -143,8 +143,12 @@ def _unreached(consumer: KafkaConsumer, barriers: list[Barrier]) -> list[Barrier
     return pending
 
 
-class MaterializedTopic(TopicFollower):
-    """key -> decoded record of ``topic``; subclasses may key records by a field instead."""
+#: The record type of a topic's values (a TypedDict of ``hub.records``).
+R = TypeVar("R", bound=Mapping[str, object])
+
+
+class MaterializedTopic(TopicFollower, Generic[R]):
+    """key -> decoded record ``R`` of ``topic``; subclasses may key records by a field instead."""
 
     def __init__(
         self,
@@ -158,18 +162,18 @@ class MaterializedTopic(TopicFollower):
         super().__init__(settings, topic, what=what, max_poll_records=max_poll_records)
         self.undecodable = 0
         self._serde = serde
-        self._records: dict[str, dict[str, Any]] = {}
+        self._records: dict[str, R] = {}
 
     def __len__(self) -> int:
         return len(self._records)
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str) -> R | None:
         return self._records.get(key)
 
-    def values(self) -> Iterator[dict[str, Any]]:
+    def values(self) -> Iterator[R]:
         return iter(list(self._records.values()))
 
-    def key_of(self, key: bytes | None, record: dict[str, Any]) -> str | None:
+    def key_of(self, key: bytes | None, record: R) -> str | None:
         """Where ``record`` is kept; None drops it. By default the Kafka key."""
         return key.decode() if key is not None else None
 
@@ -179,7 +183,8 @@ class MaterializedTopic(TopicFollower):
                 self._records.pop(key.decode(), None)
             return
         try:
-            record = self._serde.decode(value)
+            # the decoding boundary: ``serde`` reads the topic's schema, whose record type R is
+            record = cast(R, self._serde.decode(value))
         except DecodeError as exc:
             self.undecodable += 1
             log.warning("skipping undecodable record of %s: %s", self.topic, exc)
@@ -190,11 +195,11 @@ class MaterializedTopic(TopicFollower):
 
 
 def read_compacted(
-    settings: Settings, topic: str, serde: AvroSerde, *, timeout_s: float = 120.0
-) -> dict[str, dict[str, Any]]:
-    """Key -> latest decoded value of compacted ``topic``, read once to its current end (no
-    thread): a tombstone removes its key, an undecodable record is skipped."""
-    latest: dict[str, dict[str, Any]] = {}
+    settings: Settings, topic: str, serde: AvroSerde, kind: type[R], *, timeout_s: float = 120.0
+) -> dict[str, R]:
+    """Key -> latest decoded value (a ``kind`` record) of compacted ``topic``, read once to its
+    current end (no thread): a tombstone removes its key, an undecodable record is skipped."""
+    latest: dict[str, R] = {}
     for record in read_to_end(settings, topic, timeout_s=timeout_s):
         if record.key is None:
             continue
@@ -203,7 +208,8 @@ def read_compacted(
             latest.pop(key, None)
             continue
         try:
-            latest[key] = serde.decode(record.value)
+            # the decoding boundary: ``serde`` reads the topic's schema, whose record type R is
+            latest[key] = cast(R, serde.decode(record.value))
         except DecodeError:
             continue
     return latest

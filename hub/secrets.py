@@ -20,7 +20,6 @@ import logging
 import os
 from collections.abc import Collection, Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
 
 __all__ = [
     "DEFAULT_MIN_LENGTH",
@@ -163,8 +162,8 @@ def dev_default(dev_value: str, env: Mapping[str, str] | None = None) -> str:
 
 
 def fill_from_files(
-    data: Any, fields: Mapping[str, str], env: Mapping[str, str] | None = None
-) -> Any:
+    data: object, fields: Mapping[str, str], env: Mapping[str, str] | None = None
+) -> object:
     """For a pydantic ``mode="before"`` validator: put each secret read from ``NAME_FILE`` into
     ``data`` under its field name, unless ``data`` already holds the field (an explicit argument
     or ``NAME`` itself). ``fields`` maps field names to variable names; both-set is refused."""

@@ -34,6 +34,7 @@ from hub.http_tls import ServerTls
 from hub.http_tls import serve as serve_http
 from hub.kpi import KpiSettings
 from hub.processing import Clock, clock_from_spec
+from hub.records import DossierState
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.sla import (
@@ -157,7 +158,7 @@ def create_api(
     # The KPI reports are the published aggregates: every role, but still a key.
     api.include_router(kpi_routes(figures, kpi), dependencies=[Depends(requires(keys, EVERY_ROLE))])
 
-    def found(dossier_id: str, caller: Caller) -> dict[str, Any]:
+    def found(dossier_id: str, caller: Caller) -> DossierState:
         state = states.get(dossier_id)
         if state is None:
             if not states.ready:

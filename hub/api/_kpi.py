@@ -24,9 +24,12 @@ from hub.api._files import download
 from hub.kpi import (
     FULL_ONLINE_TITLES,
     INDICATOR_TITLES,
+    FullOnlineRow,
+    IndicatorsRow,
     Kpis,
     KpiSettings,
     Period,
+    Rate,
     full_online_rows,
     full_online_table,
     indicator_rows,
@@ -37,6 +40,7 @@ from hub.kpi import (
     write_xlsx,
 )
 from hub.materialized import MaterializedTopic
+from hub.records import KpiSnapshot, ProcedureHistory
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import KPI, KPI_PROCEDURES
@@ -49,9 +53,9 @@ class KpiViews:
 
     def __init__(self, settings: Settings, registry: RegistryClient) -> None:
         prefix = settings.topic_prefix
-        self.snapshots = MaterializedTopic(settings, serde_for(KPI, prefix, registry),
+        self.snapshots = MaterializedTopic[KpiSnapshot](settings, serde_for(KPI, prefix, registry),
                                            KPI.name(prefix), what="KPI snapshots")  # fmt: skip
-        self.histories = MaterializedTopic(
+        self.histories = MaterializedTopic[ProcedureHistory](
             settings, serde_for(KPI_PROCEDURES, prefix, registry), KPI_PROCEDURES.name(prefix),
             what="procedure histories",
         )  # fmt: skip
@@ -175,21 +179,21 @@ def kpi_routes(views: KpiViews, config: KpiSettings | None = None) -> APIRouter:
     return router
 
 
-def _row(row: Any) -> dict[str, Any]:
-    data = {name: getattr(row, name) for name in row.__dataclass_fields__}
+def _row(row: FullOnlineRow) -> dict[str, object]:
+    data: dict[str, object] = {name: getattr(row, name) for name in row.__dataclass_fields__}
     data["ratio"] = None if row.ratio is None else f"{row.ratio}%"
     data["verdict_label"] = row.verdict_label
     return data
 
 
-def _rate(rate: Any) -> dict[str, Any]:
+def _rate(rate: Rate) -> dict[str, object]:
     value = rate.percent
     return {"numerator": rate.numerator, "denominator": rate.denominator,
             "percent": None if value is None else f"{value}%"}  # fmt: skip
 
 
-def _indicators(row: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"agency_code": row.agency_code, "received": row.received}
+def _indicators(row: IndicatorsRow) -> dict[str, object]:
+    data: dict[str, object] = {"agency_code": row.agency_code, "received": row.received}
     for name in row.__dataclass_fields__:
         if name not in data:
             data[name] = _rate(getattr(row, name))

@@ -9,19 +9,20 @@ start-up has been loaded, so a fresh replica never answers 404 for a dossier it 
 from __future__ import annotations
 
 from hub.materialized import MaterializedTopic
+from hub.records import DossierDeadline, DossierState
 from hub.serde import AvroSerde
 from hub.settings import Settings
 from hub.topics import SLA_DEADLINES
 
 
-class StateStore(MaterializedTopic):
+class StateStore(MaterializedTopic[DossierState]):
     """dossier id -> decoded DossierState, following a state topic."""
 
     def __init__(self, settings: Settings, serde: AvroSerde, topic: str) -> None:
         super().__init__(settings, serde, topic, what="dossiers", max_poll_records=2000)
 
 
-class DeadlineStore(MaterializedTopic):
+class DeadlineStore(MaterializedTopic[DossierDeadline]):
     """dossier id -> decoded DossierDeadline, following ``<prefix>sla.deadlines``."""
 
     def __init__(self, settings: Settings, serde: AvroSerde) -> None:

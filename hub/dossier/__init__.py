@@ -21,7 +21,7 @@ dead letter by the runner.
 from hub.dossier._catalog import CatalogView, catalog_input
 from hub.dossier._errors import CatalogNotReady, DossierError
 from hub.dossier._event import DossierEvent, decode_event
-from hub.dossier._fold import DossierFold, Procedure, ProcedureLookup, State, no_catalogue
+from hub.dossier._fold import CatalogEntry, DossierFold, ProcedureLookup, no_catalogue
 from hub.dossier._status import (
     ACCEPTED,
     EVENT_TYPES,
@@ -42,6 +42,7 @@ from hub.dossier._status import (
     TRANSITIONS,
     WITHDRAWN,
     StatusView,
+    is_status,
 )
 
 __all__ = [
@@ -63,16 +64,16 @@ __all__ = [
     "TERMINAL",
     "TRANSITIONS",
     "WITHDRAWN",
+    "CatalogEntry",
     "CatalogNotReady",
     "CatalogView",
     "DossierError",
     "DossierEvent",
     "DossierFold",
-    "Procedure",
     "ProcedureLookup",
-    "State",
     "StatusView",
     "catalog_input",
     "decode_event",
+    "is_status",
     "no_catalogue",
 ]

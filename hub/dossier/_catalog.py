@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from hub.dossier._errors import CatalogNotReady
-from hub.materialized import MaterializedTopic
+from hub.materialized import MaterializedTopic, TopicFollower
 from hub.processing import SideInputs
+from hub.records import Procedure
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import CATALOG_PROCEDURES
 
 
-class CatalogView(MaterializedTopic):
+class CatalogView(MaterializedTopic[Procedure]):
     """procedure code -> Procedure record, kept up to date by a daemon thread."""
 
     #: The topic it follows (a worker creates it before it starts, as its other topics).
@@ -37,8 +37,8 @@ class CatalogView(MaterializedTopic):
         """The catalogue of ``settings``' topic prefix, decoded with ``registry``'s schemas."""
         return cls(settings, serde_for(CATALOG_PROCEDURES, settings.topic_prefix, registry))
 
-    def key_of(self, key: bytes | None, record: dict[str, Any]) -> str | None:
-        return str(record["procedure_code"])
+    def key_of(self, key: bytes | None, record: Procedure) -> str | None:
+        return record["procedure_code"]
 
     def require_ready(self, timeout_s: float = 60.0) -> None:
         """Block until the catalogue as of start-up is loaded; ``CatalogNotReady`` if it is not."""
@@ -48,7 +48,7 @@ class CatalogView(MaterializedTopic):
     async def wait_ready_async(self, timeout_s: float = 60.0) -> None:
         await asyncio.to_thread(self.require_ready, timeout_s)
 
-    async def wait_for(self, code: str, timeout_s: float) -> dict[str, Any] | None:
+    async def wait_for(self, code: str, timeout_s: float) -> Procedure | None:
         """The procedure, waiting up to ``timeout_s`` for it to arrive on the catalogue topic."""
         deadline = time.monotonic() + timeout_s
         while (found := self._records.get(code)) is None and time.monotonic() < deadline:
@@ -56,7 +56,7 @@ class CatalogView(MaterializedTopic):
         return found
 
 
-def catalog_input(catalog: CatalogView, *others: MaterializedTopic) -> SideInputs:
+def catalog_input(catalog: CatalogView, *others: TopicFollower) -> SideInputs:
     """``catalog`` as a processor's side input (loaded before the first message, or the worker
     fails to start), with ``others`` followed beside it (waited for up to a minute)."""
 

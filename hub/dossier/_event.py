@@ -4,7 +4,8 @@
 Avro (a record no registered schema reads is a dead letter, SCHEMA_NOT_FOUND or UNDECODABLE),
 checks that the message key is the dossier id and that the envelope's ``event_type`` names its
 payload (VALIDATION_FAILED otherwise), so no processor applies an event the others would refuse.
-The payload stays the decoded Avro record (``Mapping``) of the record ``payload_name``.
+The payload stays the decoded Avro record of the record ``payload_name`` (a TypedDict of
+``hub.records``); ``payload_as`` gives it as its own record type.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
+from hub import records
 from hub.events import event_type_of
-from hub.processing import Message, Reject, decode_message
+from hub.processing import Message, Reject, decode_as
+from hub.records import Actor, DossierEventPayloadRecord, DossierSubmitted, EventType, SourceSystem
 from hub.serde import AvroSerde
 
-#: An Avro record as fastavro reads it (a payload, an actor).
-Record = Mapping[str, Any]
+#: A payload record type (``hub.records``), as ``payload_as`` takes it.
+P = TypeVar("P", bound=Mapping[str, object])
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,30 +32,36 @@ class DossierEvent:
     name and its fields."""
 
     event_id: str
-    event_type: str
+    event_type: EventType
     dossier_id: str
     occurred_at: datetime
     recorded_at: datetime
-    source: str
+    source: SourceSystem
     source_event_id: str | None
-    actor: Record | None
+    actor: Actor | None
     correlation_id: str
     causation_id: str | None
     schema_version: int
     payload_name: str
-    payload: Record
+    payload: DossierEventPayloadRecord
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> DossierEvent:
-        """The event of a decoded (or ``hub.events.new_event``-built) DossierEvent record."""
+        """The event of a decoded (or ``hub.events.new_event``-built) DossierEvent record: the
+        decoding boundary, where a plain record becomes a ``records.DossierEvent``."""
+        return cls.of(cast(records.DossierEvent, record))
+
+    @classmethod
+    def of(cls, record: records.DossierEvent) -> DossierEvent:
+        """The event of a DossierEvent record."""
         full_name, payload = record["payload"]
         return cls(
             event_id=str(record["event_id"]),
-            event_type=str(record["event_type"]),
+            event_type=record.get("event_type", "UNKNOWN"),
             dossier_id=str(record["dossier_id"]),
             occurred_at=record["occurred_at"],
             recorded_at=record["recorded_at"],
-            source=str(record["source"]),
+            source=record.get("source", "UNKNOWN"),
             source_event_id=record.get("source_event_id"),
             actor=record.get("actor"),
             correlation_id=str(record.get("correlation_id") or record["dossier_id"]),
@@ -62,23 +71,30 @@ class DossierEvent:
             payload=payload,
         )
 
+    def payload_as(self, kind: type[P]) -> P:
+        """The payload as the record ``kind`` (its TypedDict); ``TypeError`` if it is another
+        record (a bug: ``decode_event`` checked the payload against the event type)."""
+        if kind.__name__ != self.payload_name:
+            raise TypeError(f"a {self.payload_name} payload is not a {kind.__name__}")
+        return cast(P, self.payload)
+
     @property
     def procedure_code(self) -> str | None:
         """The procedure a DossierSubmitted files under (None for every other event)."""
         if self.event_type != "DOSSIER_SUBMITTED":
             return None
-        return str(self.payload["procedure_code"])
+        return self.payload_as(DossierSubmitted)["procedure_code"]
 
 
 def decode_event(events: AvroSerde, message: Message) -> DossierEvent | Reject:
     """The event ``message`` carries, or why it cannot be applied (a dead letter)."""
-    record = decode_message(events, message)
+    record = decode_as(records.DossierEvent, events, message)
     if isinstance(record, Reject):
         return record
     key = None if message.key is None else message.key.decode("utf-8", "replace")
     if key != record["dossier_id"]:
         return Reject("VALIDATION_FAILED", "message key is not the dossier id")
-    event = DossierEvent.from_record(record)
+    event = DossierEvent.of(record)
     if event_type_of(event.payload_name) != event.event_type:
         reason = f"event_type {event.event_type} but payload {event.payload_name}"
         return Reject("VALIDATION_FAILED", reason)

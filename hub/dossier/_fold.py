@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from hub.dossier._event import DossierEvent, decode_event
 from hub.events import has_seen
@@ -29,21 +29,23 @@ from hub.processing import (
 from hub.serde import AvroSerde
 from hub.topics import DOSSIER_EVENTS
 
-#: A processor's state: the decoded Avro record of its state schema.
-State = dict[str, Any]
-#: A Procedure record of the catalogue (``vn.dvchub.Procedure``).
-Procedure = Mapping[str, Any]
+#: A processor's state: the record of its state schema (a TypedDict of ``hub.records``).
+S = TypeVar("S", bound=Mapping[str, object])
+#: A catalogue entry as a processor reads it: a ``Procedure`` record (``hub.records``, as
+#: ``CatalogView`` gives it), or the same fields as the portal takes them, without code and
+#: ``updated_at`` (``hub.sample.catalog_entry``: what tests and benches look procedures up in).
+CatalogEntry = Mapping[str, Any]
 #: procedure code -> its catalogue entry, or None while it is not in the catalogue
-ProcedureLookup = Callable[[str], Procedure | None]
+ProcedureLookup = Callable[[str], CatalogEntry | None]
 
 
-def no_catalogue(code: str) -> Procedure | None:
+def no_catalogue(code: str) -> CatalogEntry | None:
     """The lookup of a processor that reads no catalogue: it finds nothing."""
     return None
 
 
-class DossierFold(AvroStateProcessor):
-    """``dossier.events`` -> a state per dossier; subclasses declare ``name``, ``table``,
+class DossierFold(AvroStateProcessor[S]):
+    """``dossier.events`` -> a state ``S`` per dossier; subclasses declare ``name``, ``table``,
     ``state_topic``, ``outputs`` and write ``apply``."""
 
     source = DOSSIER_EVENTS
@@ -64,7 +66,7 @@ class DossierFold(AvroStateProcessor):
     def serdes(self) -> tuple[AvroSerde, ...]:
         return (self.events,)
 
-    def fold(self, state: State | None, message: Message) -> Outcome[State]:
+    def fold(self, state: S | None, message: Message) -> Outcome[S]:
         event = decode_event(self.events, message)
         if isinstance(event, Reject):
             return event
@@ -82,7 +84,7 @@ class DossierFold(AvroStateProcessor):
             return Deferred(reject, waiting_for=f"procedure {code}")
         return self.apply(state, event, procedure, message)
 
-    def procedure_code(self, event: DossierEvent, state: Mapping[str, Any] | None) -> str | None:
+    def procedure_code(self, event: DossierEvent, state: S | None) -> str | None:
         """The catalogue entry an event needs: the submission's, or the level at acceptance."""
         if event.event_type == "DOSSIER_SUBMITTED":
             return event.procedure_code
@@ -91,20 +93,22 @@ class DossierFold(AvroStateProcessor):
             return None if code is None else str(code)
         return None
 
-    def seen(self, state: State, event_id: str) -> bool:
-        """Whether ``event_id`` was already applied to ``state``."""
-        return has_seen(bytes(state["seen_events"]), event_id)
+    def seen(self, state: S, event_id: str) -> bool:
+        """Whether ``event_id`` was already applied to ``state`` (by its ``seen_events``)."""
+        seen = state.get("seen_events")
+        # the decoded bytes may be a view of the message's buffer
+        return isinstance(seen, bytes | memoryview | bytearray) and has_seen(bytes(seen), event_id)
 
-    def on_duplicate(self, state: State, event: DossierEvent, message: Message) -> Outcome[State]:
+    def on_duplicate(self, state: S, event: DossierEvent, message: Message) -> Outcome[S]:
         # published again: a crash may have persisted the table but lost what it published
         return Unchanged("duplicate", republish=True)
 
     @abstractmethod
     def apply(
         self,
-        state: State | None,
+        state: S | None,
         event: DossierEvent,
-        procedure: Procedure | None,
+        procedure: CatalogEntry | None,
         message: Message,
-    ) -> Outcome[State]:
+    ) -> Outcome[S]:
         """The outcome of ``event`` (not a duplicate) on ``state``."""

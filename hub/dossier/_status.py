@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeGuard
+
+from hub.records import DossierStatus
 
 SUBMITTED: Final = "SUBMITTED"  # 1
 ACCEPTED: Final = "ACCEPTED"  # 2
@@ -100,16 +102,16 @@ class StatusView:
     """Where a dossier stands: its status (None: a dossier the hub has not seen) and, while a
     fee step is open, the status a FeePaid returns it to."""
 
-    status: str | None = None
-    before_fee: str | None = None
+    status: DossierStatus | None = None
+    before_fee: DossierStatus | None = None
 
     def after(self, event_type: str) -> StatusView | None:
         """The view after ``event_type``, or None when the machine does not allow it here."""
         target = TRANSITIONS.get((event_type, self.status))
-        if target is None:
-            return None
         if target == FEE_RETURN:
             return StatusView(self.before_fee or ACCEPTED, None)
+        if not is_status(target):  # not in the machine (every target but FEE_RETURN is a status)
+            return None
         if target == FEE_REQUESTED and self.status != FEE_REQUESTED:
             # 1 or 2 -> back to 2 after the payment, 4 -> back to 4
             return StatusView(target, PROCESSING if self.status == PROCESSING else ACCEPTED)
@@ -123,3 +125,8 @@ class StatusView:
         if self.status is not None and event_type == "DOSSIER_SUBMITTED":
             where = f"an existing dossier (status {self.status})"
         return f"{event_type} is not allowed for {where}"
+
+
+def is_status(value: str | None) -> TypeGuard[DossierStatus]:
+    """Whether ``value`` is one of the machine's statuses (so a record's status field takes it)."""
+    return value in STATUS_CODES

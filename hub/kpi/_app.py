@@ -8,6 +8,7 @@ from hub.dossier import CatalogView, catalog_input
 from hub.kpi._config import KpiSettings
 from hub.kpi._processors import KpiDossierProcessor, KpiProcessor, ProcedureHistoryProcessor
 from hub.materialized import MaterializedTopic
+from hub.records import ProcedureHistory
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.sla import SlaSettings
@@ -33,7 +34,7 @@ def dossier_processor(
     catalog = CatalogView(settings, serde_for(CATALOG_PROCEDURES, prefix, registry))
     # the catalogue's history, for the level at acceptance; the latest entry stands in for a
     # procedure whose history the kpi-procedures fold has not published yet (a new one)
-    histories = MaterializedTopic(
+    histories = MaterializedTopic[ProcedureHistory](
         settings, serde_for(KPI_PROCEDURES, prefix, registry), KPI_PROCEDURES.name(prefix),
         what="procedure histories",
     )  # fmt: skip

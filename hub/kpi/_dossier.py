@@ -20,22 +20,41 @@ sums them into ``KpiSnapshot``s. A fact carries the position of the event that c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final, TypedDict
 
-from hub.dossier import DossierEvent
+from hub.dossier import CatalogEntry, DossierEvent
 from hub.events import event_digest
 from hub.kpi._periods import periods_of
+from hub.records import (
+    DossierAccepted,
+    DossierSubmitted,
+    FeePaid,
+    KpiDossier,
+    KpiFact,
+    KpiFactKind,
+    ProcedureVersion,
+    ResultReady,
+    ServiceLevel,
+)
 from hub.sla import Refusal, SlaPolicy, apply_event, new_record
 
-Record = dict[str, Any]
 #: instant -> the dossier's procedure version in effect then, if known
-VersionLookup = Callable[[datetime], Mapping[str, Any] | None]
+VersionLookup = Callable[[datetime], ProcedureVersion | None]
 
 ONLINE_PAYMENT: Final = frozenset({"ONLINE_BANK", "NATIONAL_PAYMENT_PLATFORM"})
 _LEVELS: Final = frozenset({"DIRECT_ONLY", "PARTIAL_ONLINE", "FULL_ONLINE"})
+
+
+class _Counts(TypedDict, total=False):
+    """What a fact counts, besides its kind (the others are False)."""
+
+    level: ServiceLevel
+    online: bool
+    digitised: bool
+    on_time: bool
 
 
 @dataclass(frozen=True)
@@ -46,7 +65,7 @@ class Position:
     offset: int
 
 
-def new_dossier(dossier_id: str) -> Record:
+def new_dossier(dossier_id: str) -> KpiDossier:
     return {
         "dossier_id": dossier_id, "procedure_code": None, "agency_code": None,
         "agency_type": "UNKNOWN", "channel": "UNKNOWN", "level": "UNKNOWN",
@@ -58,47 +77,52 @@ def new_dossier(dossier_id: str) -> Record:
 
 
 def apply(
-    record: Mapping[str, Any] | None,
+    record: KpiDossier | None,
     event: DossierEvent,
-    procedure: Mapping[str, Any] | None,
+    procedure: CatalogEntry | None,
     position: Position,
     policy: SlaPolicy,
     *,
     postal_counts_as: str = "DIRECT",
     version_at: VersionLookup = lambda at: None,
-) -> tuple[Record, list[Record]]:
+) -> tuple[KpiDossier, list[KpiFact]]:
     """The record after ``event`` and the KpiFacts it causes. ``procedure`` is the catalogue
     entry of the dossier's procedure (of the submission's, for a DossierSubmitted), if known;
     ``version_at(instant)`` its catalogue version in effect then (``ProcedureVersion``), if
     known: the level at acceptance is that version's, whenever the event is folded (live, or
     replayed after the level changed)."""
-    r = new_dossier(event.dossier_id) if record is None else dict(record)
+    r = new_dossier(event.dossier_id) if record is None else record.copy()
     event_type = event.event_type
-    payload: Mapping[str, Any] = event.payload
     at: datetime = event.occurred_at
     if event_type == "DOSSIER_SUBMITTED":
-        _submitted(r, payload, procedure, postal_counts_as)
+        _submitted(r, event.payload_as(DossierSubmitted), procedure, postal_counts_as)
     tracked = r["deadline"] if r["deadline"]["version"] else None  # None: never seen
     deadline = apply_event(tracked, event, procedure, policy)
     if deadline is not None and not isinstance(deadline, Refusal):
         r["deadline"] = deadline
-    facts: list[tuple[str, datetime, Mapping[str, Any]]] = []
-    accepted_at: datetime | None = r["deadline"]["accepted_at"]
+    facts: list[tuple[KpiFactKind, datetime, _Counts]] = []
+    accepted_at = r["deadline"]["accepted_at"]
     if r["received_at"] is None and accepted_at is not None:
         r["received_at"] = accepted_at
-        stated = payload if event_type == "DOSSIER_ACCEPTED" else {}
-        r["level"] = _level(stated, version_at(accepted_at) or procedure)
+        stated = (
+            event.payload_as(DossierAccepted).get("level")
+            if event_type == "DOSSIER_ACCEPTED"
+            else None
+        )
+        catalogued = version_at(accepted_at) or procedure
+        r["level"] = _level(stated, None if catalogued is None else catalogued.get("level"))
         facts.append(("RECEIVED", accepted_at, {
             "level": r["level"], "online": r["counted_online"],
             "digitised": r["intake_digitised"]}))  # fmt: skip
     finished = r["deadline"]["finished_status"]
-    finished_at: datetime | None = r["deadline"]["finished_at"]
+    finished_at = r["deadline"]["finished_at"]
     if r["resolved_at"] is None and finished == "RESULT_READY" and finished_at is not None:
         r["resolved_at"] = finished_at
-        r["on_time"] = not r["deadline"]["late"]
-        r["result_digitised"] = bool(payload.get("documents"))
-        facts.append(("RESOLVED", finished_at, {
-            "on_time": r["on_time"], "digitised": r["result_digitised"]}))  # fmt: skip
+        on_time = not r["deadline"]["late"]
+        # the deadline finishes as RESULT_READY only on a ResultReady event
+        digitised = bool(event.payload_as(ResultReady)["documents"])
+        r["on_time"], r["result_digitised"] = on_time, digitised
+        facts.append(("RESOLVED", finished_at, {"on_time": on_time, "digitised": digitised}))
     if event_type == "FEE_REQUESTED" and r["fee_requested_at"] is None:
         r["fee_requested_at"] = at
         facts.append(("FEE_REQUESTED", at, {}))
@@ -106,7 +130,7 @@ def apply(
         event_type == "FEE_PAID"
         and r["fee_requested_at"] is not None
         and not r["paid_online"]
-        and payload.get("method") in ONLINE_PAYMENT
+        and event.payload_as(FeePaid).get("method") in ONLINE_PAYMENT
     ):
         r["paid_online"] = True
         facts.append(("PAID_ONLINE", r["fee_requested_at"], {}))
@@ -116,51 +140,54 @@ def apply(
 
 
 def _submitted(
-    r: Record, payload: Mapping[str, Any], procedure: Mapping[str, Any] | None, postal: str
+    r: KpiDossier, payload: DossierSubmitted, procedure: CatalogEntry | None, postal: str
 ) -> None:
     r["procedure_code"] = payload["procedure_code"]
     r["agency_code"] = payload["agency_code"]
-    channel = str(payload.get("channel") or "UNKNOWN")
+    channel = payload.get("channel") or "UNKNOWN"
     r["channel"] = channel
     r["counted_online"] = channel == "ONLINE" or (channel == "POSTAL" and postal == "ONLINE")
     r["intake_digitised"] = bool(payload.get("documents"))
     if procedure is not None:
-        r["agency_type"] = str(procedure.get("agency_type") or "UNKNOWN")
+        r["agency_type"] = procedure.get("agency_type") or "UNKNOWN"
 
 
-def _level(accepted: Mapping[str, Any], procedure: Mapping[str, Any] | None) -> str:
+def _level(accepted: ServiceLevel | None, catalogued: ServiceLevel | None) -> ServiceLevel:
     """The category: the level stated at acceptance, else the catalogue's; a procedure of no
     known level counts as direct only (no online service is known for it)."""
-    for level in (accepted.get("level"), None if procedure is None else procedure.get("level")):
-        if level in _LEVELS:
-            return str(level)
+    for level in (accepted, catalogued):
+        if level is not None and level in _LEVELS:
+            return level
     return "DIRECT_ONLY"
 
 
 def _facts(
-    r: Mapping[str, Any],
-    facts: list[tuple[str, datetime, Mapping[str, Any]]],
+    r: KpiDossier,
+    facts: list[tuple[KpiFactKind, datetime, _Counts]],
     position: Position,
     at: datetime,
-) -> list[Record]:
+) -> list[KpiFact]:
     """Each fact for the agency's month, quarter and year (none without a known agency)."""
     agency = r["agency_code"]
     if agency is None:
         return []
-    out: list[Record] = []
-    for kind, when, fields in facts:
+    out: list[KpiFact] = []
+    for kind, when, counts in facts:
         for period in periods_of(when):
             out.append({
                 "fact_id": f"{r['dossier_id']}|{kind}|{period}", "kind": kind,
                 "dossier_id": r["dossier_id"], "agency_code": agency,
-                "agency_type": r["agency_type"], "period": period, "level": r["level"],
-                "online": False, "digitised": False, "on_time": False, **fields,
+                "agency_type": r["agency_type"], "period": period,
+                "level": counts.get("level", r["level"]),
+                "online": counts.get("online", False),
+                "digitised": counts.get("digitised", False),
+                "on_time": counts.get("on_time", False),
                 "occurred_at": when, "source_partition": position.partition,
                 "source_offset": position.offset, "seq": len(out),
             })  # fmt: skip
     return out
 
 
-def fact_key(fact: Mapping[str, Any]) -> bytes:
+def fact_key(fact: KpiFact) -> bytes:
     """The kpi.facts key: ``agency|period``, the key of the snapshot it adds to."""
     return f"{fact['agency_code']}|{fact['period']}".encode()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from hub import kafka
 from hub.dossier import CatalogView
@@ -19,6 +19,7 @@ from hub.kpi._config import KpiSettings
 from hub.kpi._processors import KpiDossierProcessor, KpiProcessor, ProcedureHistoryProcessor
 from hub.materialized import read_compacted
 from hub.processing import InMemoryRunner, Message
+from hub.records import KpiDossier, KpiSnapshot, ProcedureHistory
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings
 from hub.sla import SlaSettings
@@ -32,15 +33,16 @@ from hub.topics import (
     TopicSpec,
 )
 
-Record = dict[str, Any]
+#: A record type of ``hub.records``.
+R = TypeVar("R", bound=Mapping[str, object])
 
 
 @dataclass(frozen=True)
 class Kpis:
     """Snapshots by ``agency|period`` and procedure histories by code."""
 
-    snapshots: Mapping[str, Record]
-    histories: Mapping[str, Record]
+    snapshots: Mapping[str, KpiSnapshot]
+    histories: Mapping[str, ProcedureHistory]
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class KpiReplay(Kpis):
     events: int = 0
     facts: int = 0
     seconds: float = 0.0
-    dossiers: Mapping[str, Record] = field(default_factory=dict, repr=False)
+    dossiers: Mapping[str, KpiDossier] = field(default_factory=dict, repr=False)
 
     @property
     def events_per_s(self) -> float:
@@ -59,17 +61,25 @@ class KpiReplay(Kpis):
 
 def read_latest(
     settings: Settings, spec: TopicSpec, serde: AvroSerde, *, timeout_s: float = 120.0
-) -> dict[str, Record]:
-    """key -> latest decoded value of the compacted ``spec`` (tombstones remove their key)."""
-    return read_compacted(settings, spec.name(settings.topic_prefix), serde, timeout_s=timeout_s)
+) -> dict[str, dict[str, Any]]:
+    """key -> latest decoded value of the compacted ``spec`` (tombstones remove their key), as
+    an untyped record (for a caller that reads any of the KPI topics)."""
+    name = spec.name(settings.topic_prefix)
+    return read_compacted(settings, name, serde, dict[str, Any], timeout_s=timeout_s)
+
+
+def _read(
+    settings: Settings, spec: TopicSpec, kind: type[R], registry: RegistryClient
+) -> dict[str, R]:
+    serde = serde_for(spec, settings.topic_prefix, registry)
+    return read_compacted(settings, spec.name(settings.topic_prefix), serde, kind)
 
 
 def read_kpis(settings: Settings, registry: RegistryClient) -> Kpis:
     """What the live workers published."""
-    prefix = settings.topic_prefix
     return Kpis(
-        read_latest(settings, KPI, serde_for(KPI, prefix, registry)),
-        read_latest(settings, KPI_PROCEDURES, serde_for(KPI_PROCEDURES, prefix, registry)),
+        _read(settings, KPI, KpiSnapshot, registry),
+        _read(settings, KPI_PROCEDURES, ProcedureHistory, registry),
     )
 
 

@@ -12,17 +12,15 @@ it), if it was offered on some day of the period (``valid_from`` / ``valid_to``)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from hub.kpi._periods import Period
+from hub.records import Procedure, ProcedureHistory, ProcedureVersion
 
-Record = dict[str, Any]
 
-
-def version_of(procedure: Mapping[str, Any]) -> Record:
+def version_of(procedure: Procedure) -> ProcedureVersion:
     """The ProcedureVersion of a catalogue entry (a ``Procedure`` record)."""
     return {
         "updated_at": procedure["updated_at"], "agency_code": procedure["agency_code"],
@@ -33,32 +31,34 @@ def version_of(procedure: Mapping[str, Any]) -> Record:
     }  # fmt: skip
 
 
-def add_version(history: Mapping[str, Any] | None, procedure: Mapping[str, Any]) -> Record | None:
+def add_version(history: ProcedureHistory | None, procedure: Procedure) -> ProcedureHistory | None:
     """The history with the entry's version in place (by ``updated_at``); None if it holds it."""
     version = version_of(procedure)
     versions = [] if history is None else list(history["versions"])
     for known in versions:
         if known["updated_at"] == version["updated_at"]:
-            return None if dict(known) == version else _replace(history, versions, version)
+            return None if known == version else _replace(history, versions, version)
     versions.append(version)
     versions.sort(key=lambda v: v["updated_at"])
     return {"procedure_code": procedure["procedure_code"], "versions": versions}
 
 
-def _replace(history: Mapping[str, Any] | None, versions: list[Any], version: Record) -> Record:
+def _replace(
+    history: ProcedureHistory | None, versions: list[ProcedureVersion], version: ProcedureVersion
+) -> ProcedureHistory:
     assert history is not None
     kept = [v for v in versions if v["updated_at"] != version["updated_at"]]
     return {"procedure_code": history["procedure_code"],
             "versions": sorted([*kept, version], key=lambda v: v["updated_at"])}  # fmt: skip
 
 
-def version_at(history: Mapping[str, Any], at: datetime) -> Record | None:
+def version_at(history: ProcedureHistory, at: datetime) -> ProcedureVersion | None:
     """The version in effect at ``at``: the latest taken effect by then, else the first."""
     versions = history["versions"]
     if not versions:
         return None
     in_effect = [v for n, v in enumerate(versions) if n == 0 or v["updated_at"] <= at]
-    return dict(in_effect[-1])
+    return in_effect[-1].copy()
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Offered:
     level: str
 
 
-def offered(histories: Iterable[Mapping[str, Any]], period: Period) -> list[Offered]:
+def offered(histories: Iterable[ProcedureHistory], period: Period) -> list[Offered]:
     """The procedures offered in ``period``, each with its agency and level at the period's end."""
     found: list[Offered] = []
     for history in histories:

@@ -11,10 +11,9 @@ one partition of the second fold, whichever worker owns the dossiers.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
-from hub.dossier import DossierEvent, DossierFold, Procedure, ProcedureLookup
+from hub.dossier import CatalogEntry, DossierEvent, DossierFold, ProcedureLookup
 from hub.kpi._config import Targets
 from hub.kpi._dossier import Position, apply, fact_key
 from hub.kpi._procedures import add_version, version_at
@@ -29,8 +28,9 @@ from hub.processing import (
     Reject,
     SideInputs,
     Unchanged,
-    decode_message,
+    decode_as,
 )
+from hub.records import KpiDossier, KpiFact, KpiSnapshot, Procedure, ProcedureHistory
 from hub.serde import AvroSerde
 from hub.sla import SlaPolicy
 from hub.topics import (
@@ -41,12 +41,11 @@ from hub.topics import (
     KPI_PROCEDURES,
 )
 
-Record = dict[str, Any]
 #: procedure code -> ProcedureHistory record (kpi.procedures), or None while it has none
-HistoryLookup = Callable[[str], Mapping[str, Any] | None]
+HistoryLookup = Callable[[str], ProcedureHistory | None]
 
 
-class KpiDossierProcessor(DossierFold):
+class KpiDossierProcessor(DossierFold[KpiDossier]):
     """How each dossier counts, and its KpiFacts."""
 
     name = "kpi-dossiers"
@@ -81,17 +80,17 @@ class KpiDossierProcessor(DossierFold):
         clone._histories = histories
         return clone
 
-    def procedure_code(self, event: DossierEvent, state: Mapping[str, Any] | None) -> str | None:
+    def procedure_code(self, event: DossierEvent, state: KpiDossier | None) -> str | None:
         # every event: the SLA rules kept inside the record read the procedure at each step
         code = super().procedure_code(event, state)
-        if code is None and state is not None and state["procedure_code"] is not None:
-            code = str(state["procedure_code"])
+        if code is None and state is not None:
+            code = state["procedure_code"]
         return code
 
     def apply(
-        self, state: Record | None, event: DossierEvent, procedure: Procedure | None,
+        self, state: KpiDossier | None, event: DossierEvent, procedure: CatalogEntry | None,
         message: Message,
-    ) -> Outcome[Record]:  # fmt: skip
+    ) -> Outcome[KpiDossier]:  # fmt: skip
         position = Position(message.partition or 0, message.offset or 0)
         code = self.procedure_code(event, state)
         history = None if code is None else self._histories(code)
@@ -104,7 +103,7 @@ class KpiDossierProcessor(DossierFold):
         return Changed(new, emits, outcome="counted" if facts else "applied")
 
 
-class KpiProcessor(AvroStateProcessor):
+class KpiProcessor(AvroStateProcessor[KpiSnapshot]):
     """Each agency's figures per month, quarter and year: the sum of its facts."""
 
     name = "kpi"
@@ -120,8 +119,8 @@ class KpiProcessor(AvroStateProcessor):
     def serdes(self) -> tuple[AvroSerde, ...]:
         return (self.facts,)
 
-    def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
-        fact = decode_message(self.facts, message)
+    def fold(self, state: KpiSnapshot | None, message: Message) -> Outcome[KpiSnapshot]:
+        fact = decode_as(KpiFact, self.facts, message)
         if isinstance(fact, Reject):
             return fact
         if message.key != fact_key(fact):
@@ -131,7 +130,7 @@ class KpiProcessor(AvroStateProcessor):
         return Changed(apply_fact(state, fact, self.targets))
 
 
-class ProcedureHistoryProcessor(AvroStateProcessor):
+class ProcedureHistoryProcessor(AvroStateProcessor[ProcedureHistory]):
     """Every version of each catalogue entry."""
 
     name = "kpi-procedures"
@@ -146,13 +145,13 @@ class ProcedureHistoryProcessor(AvroStateProcessor):
     def serdes(self) -> tuple[AvroSerde, ...]:
         return (self.procedures,)
 
-    def fold(self, state: Record | None, message: Message) -> Outcome[Record]:
+    def fold(self, state: ProcedureHistory | None, message: Message) -> Outcome[ProcedureHistory]:
         if not message.value:  # a tombstone: the entry is withdrawn, its history stays
             return Unchanged("tombstone")
-        procedure = decode_message(self.procedures, message)
+        procedure = decode_as(Procedure, self.procedures, message)
         if isinstance(procedure, Reject):
             return procedure
-        if message.key != str(procedure["procedure_code"]).encode():
+        if message.key != procedure["procedure_code"].encode():
             return Reject("VALIDATION_FAILED", "message key is not the procedure code")
         history = add_version(state, procedure)
         if history is None:

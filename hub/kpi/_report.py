@@ -19,13 +19,14 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Final
+from typing import Final
 
 from hub.kpi._config import Targets
 from hub.kpi._log import Kpis
 from hub.kpi._periods import Period
 from hub.kpi._procedures import offered
 from hub.kpi._snapshot import received
+from hub.records import KpiSnapshot
 
 VERDICTS: Final = {
     "ACHIEVED": "Đạt",
@@ -98,9 +99,9 @@ def full_online_table(kpis: Kpis, year: int, targets: Targets) -> FullOnlineTabl
     rows = []
     for agency in sorted(tthc.keys() | snapshots.keys()):
         snapshot = snapshots.get(agency)
-        kind = types.get(agency) or (snapshot or {}).get("agency_type") or "UNKNOWN"
+        kind = types.get(agency) or "UNKNOWN"
         if kind == "UNKNOWN" and snapshot is not None:
-            kind = str(snapshot["agency_type"])
+            kind = snapshot["agency_type"]
         rows.append(_row(agency, names.get(agency, ""), kind, snapshot, tthc[agency],
                          targets.target(year, kind)))  # fmt: skip
     return FullOnlineTable(period, tuple(rows), _total(rows))
@@ -110,22 +111,22 @@ def _row(
     agency: str,
     name: str,
     kind: str,
-    snapshot: Mapping[str, Any] | None,
+    snapshot: KpiSnapshot | None,
     tthc: Mapping[str, int],
     target: Decimal | None,
 ) -> FullOnlineRow:
-    s: Mapping[str, Any] = snapshot or {}
+    s: KpiSnapshot | dict[str, int] = snapshot or {}
     counts = {
-        "partial_direct_hstn": int(s.get("received_direct_only", 0)),
+        "partial_direct_hstn": s.get("received_direct_only", 0),
         "partial_direct_tthc": tthc.get("DIRECT_ONLY", 0) + tthc.get("UNKNOWN", 0),
-        "partial_online_hstn_direct": int(s.get("received_partial_direct", 0)),
-        "partial_online_hstn_online": int(s.get("received_partial_online", 0)),
+        "partial_online_hstn_direct": s.get("received_partial_direct", 0),
+        "partial_online_hstn_online": s.get("received_partial_online", 0),
         "partial_online_tthc": tthc.get("PARTIAL_ONLINE", 0),
-        "full_hstn_direct": int(s.get("received_full_direct", 0)),
-        "full_hstn_online": int(s.get("received_full_online", 0)),
+        "full_hstn_direct": s.get("received_full_direct", 0),
+        "full_hstn_online": s.get("received_full_online", 0),
         "full_tthc": tthc.get("FULL_ONLINE", 0),
     }
-    total = received(s) if snapshot is not None else 0
+    total = received(snapshot) if snapshot is not None else 0
     tthc_total = counts["partial_direct_tthc"] + counts["partial_online_tthc"] + counts["full_tthc"]
     full_online = counts["full_hstn_online"]
     if counts["full_tthc"] == 0 or total == 0 or target is None:

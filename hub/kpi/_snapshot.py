@@ -12,15 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Final, Literal
 
 from hub.kpi._config import Targets
 from hub.kpi._periods import Period
+from hub.records import AgencyType, KpiFact, KpiSnapshot, KpiSource
 
-Record = dict[str, Any]
-
+#: A KpiSnapshot's HSTN counts.
+ReceivedField = Literal[
+    "received_direct_only",
+    "received_partial_direct",
+    "received_partial_online",
+    "received_full_direct",
+    "received_full_online",
+]
 #: The HSTN field of each (category, counted online) of a RECEIVED fact.
-RECEIVED_FIELD: Final = {
+RECEIVED_FIELD: Final[Mapping[tuple[str, bool], ReceivedField]] = {
     ("DIRECT_ONLY", False): "received_direct_only",
     ("DIRECT_ONLY", True): "received_direct_only",
     ("PARTIAL_ONLINE", False): "received_partial_direct",
@@ -31,10 +38,13 @@ RECEIVED_FIELD: Final = {
 RECEIVED_FIELDS: Final = tuple(dict.fromkeys(RECEIVED_FIELD.values()))
 
 
-def new_snapshot(agency_code: str, agency_type: str, period: str, at: datetime) -> Record:
+def new_snapshot(
+    agency_code: str, agency_type: AgencyType, period: str, at: datetime
+) -> KpiSnapshot:
     return {
         "agency_code": agency_code, "agency_type": agency_type, "period": period,
-        "computed_at": at, **dict.fromkeys(RECEIVED_FIELDS, 0),
+        "computed_at": at, "received_direct_only": 0, "received_partial_direct": 0,
+        "received_partial_online": 0, "received_full_direct": 0, "received_full_online": 0,
         "procedures_direct_only": None, "procedures_partial_online": None,
         "procedures_full_online": None, "full_online_ratio": None, "target_ratio": None,
         "verdict": "UNKNOWN", "resolved": 0, "resolved_on_time": 0, "with_fee": 0,
@@ -43,12 +53,12 @@ def new_snapshot(agency_code: str, agency_type: str, period: str, at: datetime) 
     }  # fmt: skip
 
 
-def received(snapshot: Mapping[str, Any]) -> int:
+def received(snapshot: KpiSnapshot) -> int:
     """All dossiers received (HSTN) in the snapshot."""
-    return sum(int(snapshot[name]) for name in RECEIVED_FIELDS)
+    return sum(snapshot[name] for name in RECEIVED_FIELDS)
 
 
-def is_applied(snapshot: Mapping[str, Any] | None, fact: Mapping[str, Any]) -> bool:
+def is_applied(snapshot: KpiSnapshot | None, fact: KpiFact) -> bool:
     """Whether ``fact`` (or a later one of its partition) was applied already."""
     if snapshot is None:
         return False
@@ -58,14 +68,12 @@ def is_applied(snapshot: Mapping[str, Any] | None, fact: Mapping[str, Any]) -> b
     return False
 
 
-def apply_fact(
-    snapshot: Mapping[str, Any] | None, fact: Mapping[str, Any], targets: Targets
-) -> Record:
+def apply_fact(snapshot: KpiSnapshot | None, fact: KpiFact, targets: Targets) -> KpiSnapshot:
     """The snapshot with ``fact`` added (``is_applied`` must be False)."""
     s = (
         new_snapshot(fact["agency_code"], fact["agency_type"], fact["period"], fact["occurred_at"])
         if snapshot is None
-        else dict(snapshot)
+        else snapshot.copy()
     )
     kind = fact["kind"]
     if kind == "RECEIVED":
@@ -92,12 +100,12 @@ def apply_fact(
     return s
 
 
-def _advance(sources: list[Mapping[str, Any]], fact: Mapping[str, Any]) -> list[Record]:
-    here = {"partition": fact["source_partition"], "offset": fact["source_offset"],
+def _advance(sources: list[KpiSource], fact: KpiFact) -> list[KpiSource]:
+    here: KpiSource = {"partition": fact["source_partition"], "offset": fact["source_offset"],
             "seq": fact["seq"]}  # fmt: skip
-    others = [dict(s) for s in sources if s["partition"] != fact["source_partition"]]
-    return sorted([*others, here], key=lambda s: int(s["partition"]))
+    others = [s.copy() for s in sources if s["partition"] != fact["source_partition"]]
+    return sorted([*others, here], key=lambda s: s["partition"])
 
 
-def snapshot_key(snapshot: Mapping[str, Any]) -> str:
+def snapshot_key(snapshot: KpiSnapshot) -> str:
     return f"{snapshot['agency_code']}|{snapshot['period']}"

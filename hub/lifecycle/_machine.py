@@ -8,12 +8,19 @@ mutates its inputs. The DossierState keeps no "status before the fee step": its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from hub.dossier import ACCEPTED, FEE_REQUESTED, PROCESSING, DossierEvent, StatusView
+from hub.dossier import (
+    ACCEPTED,
+    FEE_REQUESTED,
+    PROCESSING,
+    CatalogEntry,
+    DossierEvent,
+    StatusView,
+    is_status,
+)
 from hub.lifecycle._effects import apply_effects, history_entry
+from hub.records import DossierState, DossierStatus
 
 
 @dataclass(frozen=True)
@@ -24,30 +31,30 @@ class Rejection:
     reason: str
 
 
-def is_duplicate(state: Mapping[str, Any] | None, event_id: str) -> bool:
+def is_duplicate(state: DossierState | None, event_id: str) -> bool:
     """Whether ``event_id`` was already applied (every applied event is in the history)."""
     if state is None:
         return False
     return any(entry["event_id"] == event_id for entry in state["history"])
 
 
-def status_view(state: Mapping[str, Any] | None) -> StatusView:
+def status_view(state: DossierState | None) -> StatusView:
     """Where ``state`` stands in the machine (the status before a fee step, from its history)."""
     if state is None:
         return StatusView()
-    return StatusView(str(state["status"]), _status_before_fee_step(state))
+    return StatusView(state["status"], _status_before_fee_step(state))
 
 
-def target_status(state: Mapping[str, Any] | None, event_type: str) -> str | Rejection:
+def target_status(state: DossierState | None, event_type: str) -> DossierStatus | Rejection:
     """The status ``event_type`` leads to from ``state``, or why it is illegal there."""
     view = status_view(state)
     after = view.after(event_type)
-    if after is None or after.status is None:
+    if after is None or not is_status(after.status):
         return Rejection("INVALID_TRANSITION", view.refusal(event_type))
     return after.status
 
 
-def _status_before_fee_step(state: Mapping[str, Any]) -> str | None:
+def _status_before_fee_step(state: DossierState) -> DossierStatus | None:
     if state["status"] != FEE_REQUESTED:
         return None
     for entry in reversed(state["history"]):
@@ -57,10 +64,8 @@ def _status_before_fee_step(state: Mapping[str, Any]) -> str | None:
 
 
 def apply(
-    state: Mapping[str, Any] | None,
-    event: DossierEvent,
-    procedure: Mapping[str, Any] | None = None,
-) -> dict[str, Any] | Rejection:
+    state: DossierState | None, event: DossierEvent, procedure: CatalogEntry | None = None
+) -> DossierState | Rejection:
     """Fold ``event`` into ``state``; ``procedure`` is the catalogue entry of the dossier's
     procedure (required for DOSSIER_SUBMITTED, used for the level at acceptance)."""
     event_type = event.event_type
@@ -70,19 +75,19 @@ def apply(
     if isinstance(target, Rejection):
         return target
     if event_type == "DOSSIER_SUBMITTED" and procedure is None:
-        code = event.payload["procedure_code"]
+        code = event.procedure_code
         return Rejection("UNKNOWN_PROCEDURE", f"procedure {code} is not in the catalogue")
     if event_type == "APOLOGY_ISSUED" and state is not None:
-        deadline = state.get("deadline") or {}
-        if deadline.get("apology_issued_at") is not None:
+        deadline = state.get("deadline")
+        if deadline is not None and deadline["apology_issued_at"] is not None:
             return Rejection("VALIDATION_FAILED", "an apology with a new date was already issued")
     new = apply_effects(state, event, procedure)
-    before = None if state is None else str(state["status"])
+    before = None if state is None else state["status"]
     new["status"] = target
     new["history"] = [*new["history"], history_entry(event, before, target)]
     new["version"] = int(new["version"]) + 1
     new["last_event_id"] = event.event_id
     new["updated_at"] = event.occurred_at
     if event.actor is not None:
-        new["current_handler"] = dict(event.actor)
+        new["current_handler"] = event.actor.copy()
     return new

@@ -7,27 +7,28 @@ it (as the table value and the ``dossier.state`` value, identical bytes) once pe
 
 from __future__ import annotations
 
-from hub.dossier import DossierEvent, DossierFold, Procedure, State
+from hub.dossier import CatalogEntry, DossierEvent, DossierFold
 from hub.lifecycle._machine import Rejection, apply, is_duplicate
 from hub.processing import Changed, Message, Outcome, Reject
+from hub.records import DossierState
 from hub.topics import DOSSIER_STATE
 
 
-class LifecycleProcessor(DossierFold):
+class LifecycleProcessor(DossierFold[DossierState]):
     """``dossier.events`` -> ``dossiers`` table -> ``dossier.state``."""
 
     name = "lifecycle"
     table = "dossiers"
     state_topic = DOSSIER_STATE
 
-    def seen(self, state: State, event_id: str) -> bool:
+    def seen(self, state: DossierState, event_id: str) -> bool:
         # every applied event is in the DossierState's history
         return is_duplicate(state, event_id)
 
     def apply(
-        self, state: State | None, event: DossierEvent, procedure: Procedure | None,
+        self, state: DossierState | None, event: DossierEvent, procedure: CatalogEntry | None,
         message: Message,
-    ) -> Outcome[State]:  # fmt: skip
+    ) -> Outcome[DossierState]:  # fmt: skip
         result = apply(state, event, procedure)
         if isinstance(result, Rejection):
             return Reject(result.reason_code, result.reason)

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import cast
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -25,6 +25,7 @@ from hub.lifecycle._app import app_id_for
 from hub.lifecycle._errors import LiveStateLagging, ReplayError
 from hub.lifecycle._processor import LifecycleProcessor
 from hub.processing import InMemoryRunner, Message, is_mark, partition_of_mark
+from hub.records import DossierState
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import CATALOG_PROCEDURES, DOSSIER_EVENTS, DOSSIER_STATE
@@ -40,7 +41,7 @@ class ReplayResult:
     dead_letters: Mapping[str, int]
     seconds: float
     target_topic: str | None
-    states: Mapping[str, dict[str, Any]] = field(repr=False)
+    states: Mapping[str, DossierState] = field(repr=False)
 
     @property
     def events_per_s(self) -> float:
@@ -125,7 +126,7 @@ def replay(
 
 def read_states(
     settings: Settings, registry: RegistryClient, topic: str
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, DossierState]:
     """The latest decoded state per dossier on a state topic (live or replayed)."""
     serde = serde_for(DOSSIER_STATE, settings.topic_prefix, registry)
     latest: dict[str, bytes] = {}
@@ -137,7 +138,8 @@ def read_states(
                 latest[record.key.decode()] = record.value
     except kafka.TopicNotFound as exc:
         raise ReplayError(f"topic {topic} does not exist") from exc
-    return {k: serde.decode(v) for k, v in latest.items()}
+    # the decoding boundary: the serde reads the DossierState schema
+    return {k: cast(DossierState, serde.decode(v)) for k, v in latest.items()}
 
 
 def changelog_topic(settings: Settings) -> str:
@@ -177,7 +179,7 @@ def wait_caught_up(settings: Settings, timeout_s: float = 60.0) -> None:
 
 
 def compare(
-    live: Mapping[str, Mapping[str, Any]], rebuilt: Mapping[str, Mapping[str, Any]]
+    live: Mapping[str, Mapping[str, object]], rebuilt: Mapping[str, Mapping[str, object]]
 ) -> list[Difference]:
     """Every dossier whose live and rebuilt states differ, with the fields that differ."""
     out: list[Difference] = []
@@ -197,7 +199,7 @@ def compare(
     return out
 
 
-def _short(value: Any, limit: int = 120) -> str:
+def _short(value: object, limit: int = 120) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

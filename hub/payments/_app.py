@@ -3,14 +3,12 @@ command metrics; run by ``hub.processing`` (``dvchub worker payments``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from prometheus_client import Counter
 
 from hub import processing
 from hub.payments._config import PaymentSettings
 from hub.payments._processor import PaymentsProcessor
+from hub.records import PartnerCommand
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DOSSIER_EVENTS, PARTNER_COMMANDS, PAYMENTS
@@ -27,7 +25,7 @@ def live_processor(
     the runner's clock."""
     prefix = settings.topic_prefix
 
-    def count(command: Mapping[str, Any]) -> None:
+    def count(command: PartnerCommand) -> None:
         COMMANDS.labels(str(command["command_type"])).inc()
 
     return PaymentsProcessor(

@@ -160,7 +160,7 @@ class PaymentSettings(BaseSettings):
 
     @field_validator("query_after", "query_max_interval", mode="before")
     @classmethod
-    def _seconds(cls, value: Any) -> Any:
+    def _seconds(cls, value: object) -> object:
         """A plain number of seconds ("900") as well as an ISO 8601 duration ("PT15M")."""
         if isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
             return timedelta(seconds=float(value))

@@ -9,19 +9,19 @@ decodes and dedupes by event id (digests in the state); this applies ``_rules``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from hub.dossier import DossierEvent, DossierFold, Procedure
+from hub.dossier import CatalogEntry, DossierEvent, DossierFold
 from hub.payments._config import PaymentPolicy
-from hub.payments._rules import Applied, Record, apply_event, next_due, query_due
+from hub.payments._rules import Applied, apply_event, next_due, query_due
 from hub.processing import Changed, Emit, Message, Outcome, Unchanged
+from hub.records import PartnerCommand, PaymentState
 from hub.serde import AvroSerde
 from hub.topics import PARTNER_COMMANDS, PAYMENTS
 
 
-class PaymentsProcessor(DossierFold):
+class PaymentsProcessor(DossierFold[PaymentState]):
     """Fee payments of every dossier: requests, callbacks' outcomes, status queries, refunds.
     It reads no catalogue: a fee's amount comes with its FeeRequested."""
 
@@ -38,7 +38,7 @@ class PaymentsProcessor(DossierFold):
         commands: AvroSerde,
         policy: PaymentPolicy | None = None,
         *,
-        on_command: Callable[[Mapping[str, Any]], None] = lambda command: None,
+        on_command: Callable[[PartnerCommand], None] = lambda command: None,
     ) -> None:
         super().__init__(events, states)
         self.commands = commands
@@ -49,24 +49,26 @@ class PaymentsProcessor(DossierFold):
         return (self.events, self.commands)
 
     def apply(
-        self, state: Record | None, event: DossierEvent, procedure: Procedure | None,
+        self, state: PaymentState | None, event: DossierEvent, procedure: CatalogEntry | None,
         message: Message,
-    ) -> Outcome[Record]:  # fmt: skip
+    ) -> Outcome[PaymentState]:  # fmt: skip
         applied = apply_event(state, event, self.policy)
         if applied is None:
             return Unchanged("not_tracked")
         return self._changed(message.key, applied)
 
-    def next_due(self, state: Record) -> datetime | None:
+    def next_due(self, state: PaymentState) -> datetime | None:
         return next_due(state)
 
-    def on_timer(self, key: bytes, state: Record, now: datetime) -> Changed[Record] | Unchanged:
+    def on_timer(
+        self, key: bytes, state: PaymentState, now: datetime
+    ) -> Changed[PaymentState] | Unchanged:
         applied = query_due(state, now, self.policy)
         if applied is None:
             return Unchanged("timer_ignored")
         return self._changed(key, applied)
 
-    def _changed(self, key: bytes | None, applied: Applied) -> Changed[Record]:
+    def _changed(self, key: bytes | None, applied: Applied) -> Changed[PaymentState]:
         emits = []
         for command in applied.commands:
             self._on_command(command)

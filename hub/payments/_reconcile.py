@@ -31,9 +31,10 @@ from typing import Any, Final
 
 from hub.events import wire_time
 from hub.payments._statement import TZ, BadRow, Statement, StatementRow
+from hub.records import MismatchKind, ReconciliationMismatch
 
 MISMATCH_NAMESPACE: Final = uuid.UUID("8e3b9f52-1d47-4c6a-a0f2-6b5e7c9d1a34")
-MISMATCH_KINDS: Final = (
+MISMATCH_KINDS: Final[tuple[MismatchKind, ...]] = (
     "MISSING_IN_HUB", "MISSING_AT_PROVIDER", "AMOUNT_MISMATCH", "PAID_TWICE", "UNKNOWN_REFUND",
 )  # fmt: skip
 _PAID: Final = frozenset({"PAID", "REFUND_REQUESTED", "REFUNDED"})
@@ -42,7 +43,11 @@ _UNKNOWN_REFUNDED: Final = "refunded at the provider; the hub knows no payment o
 
 
 def mismatch_id(
-    provider: str, day: date, kind: str, payment_reference: str, transactions: Iterable[str]
+    provider: str,
+    day: date,
+    kind: MismatchKind,
+    payment_reference: str,
+    transactions: Iterable[str],
 ) -> str:
     key = (
         f"{provider}|{day.isoformat()}|{kind}|{payment_reference}|{','.join(sorted(transactions))}"
@@ -55,7 +60,7 @@ class Mismatch:
     """One difference (``schemas/vn.dvchub.ReconciliationMismatch.avsc`` less ``detected_at``)."""
 
     mismatch_id: str
-    kind: str
+    kind: MismatchKind
     provider: str
     day: date
     payment_reference: str
@@ -69,7 +74,7 @@ class Mismatch:
     #: line of the file the mismatch was found at (None: found from the hub's side)
     line: int | None = None
 
-    def record(self, detected_at: datetime) -> dict[str, Any]:
+    def record(self, detected_at: datetime) -> ReconciliationMismatch:
         """The ReconciliationMismatch record."""
         return {
             "mismatch_id": self.mismatch_id, "kind": self.kind, "provider": self.provider,
@@ -203,7 +208,7 @@ class _Finder:
 
     def add(
         self,
-        kind: str,
+        kind: MismatchKind,
         ref: str,
         dossier_id: str | None,
         transactions: Iterable[str],

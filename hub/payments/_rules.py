@@ -22,19 +22,32 @@ timer gives the same command and the outbox's dedupe sees one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
-from hub.dossier import RECORDED_IN, TRANSITIONS, DossierEvent, State, StatusView
+from hub.dossier import RECORDED_IN, TRANSITIONS, DossierEvent, StatusView
 from hub.events import event_digest, wire_time
 from hub.payments._config import PaymentPolicy
 from hub.payments._ids import command_id, payment_reference, refund_reference, status_query_id
+from hub.records import (
+    CommandType,
+    DossierSubmitted,
+    FeePaid,
+    FeeRequested,
+    PartnerCommand,
+    PartnerCommandPayload,
+    Payment,
+    PaymentFailed,
+    PaymentRefund,
+    PaymentRefunded,
+    PaymentRequest,
+    PaymentRequestCreated,
+    PaymentState,
+    PaymentStatusQuery,
+    ProcessingStepRecorded,
+)
 
-Record = State
-
-COMMAND_RECORD_NAMESPACE: Final = "vn.dvchub.command"
 #: Payments still waiting for the payer: status queries are due for these.
 OPEN: Final = frozenset({"REQUESTED", "CREATED"})
 #: Dossier statuses after which a paid fee is refunded.
@@ -50,15 +63,15 @@ PAYMENT_EVENTS: Final = frozenset(
 class Applied:
     """A changed state, the PartnerCommand records it causes, and the outcome to count."""
 
-    state: Record
-    commands: tuple[Record, ...] = ()
+    state: PaymentState
+    commands: tuple[PartnerCommand, ...] = ()
     outcome: str = "applied"
 
 
 # -- the fold --------------------------------------------------------------------------------
 
 
-def new_state(dossier_id: str, at: datetime) -> Record:
+def new_state(dossier_id: str, at: datetime) -> PaymentState:
     return {
         "dossier_id": dossier_id, "agency_code": None, "payments": [],
         "dossier_status": "UNKNOWN", "status_before_fee": None, "seen_events": b"",
@@ -71,7 +84,7 @@ def is_tracked(event_type: str) -> bool:
 
 
 def apply_event(
-    state: Mapping[str, Any] | None, event: DossierEvent, policy: PaymentPolicy
+    state: PaymentState | None, event: DossierEvent, policy: PaymentPolicy
 ) -> Applied | None:
     """The state after ``event`` and the commands it causes; None when nothing changes (an
     event that is not about payments or status, a payment event for a reference the dossier
@@ -90,30 +103,30 @@ def apply_event(
         return None  # refused by the status machine: not the payments' to judge
     at = wire_time(event.occurred_at, "occurred_at")
     s = new_state(event.dossier_id, at) if state is None else _copy(state)
-    payload: Mapping[str, Any] = event.payload
-    commands: list[Record] = []
+    commands: list[PartnerCommand] = []
     outcome = "status"
     if event_type == "DOSSIER_SUBMITTED":
-        s["agency_code"] = payload.get("agency_code") or s["agency_code"]
+        s["agency_code"] = event.payload_as(DossierSubmitted)["agency_code"] or s["agency_code"]
     elif event_type == "PROCESSING_STEP_RECORDED":
-        s["agency_code"] = payload.get("to_agency_code") or s["agency_code"]
+        step = event.payload_as(ProcessingStepRecorded)
+        s["agency_code"] = step.get("to_agency_code") or s["agency_code"]
     elif event_type == "FEE_REQUESTED":
-        outcome = _fee_requested(s, event, payload, policy, commands)
+        outcome = _fee_requested(s, event, event.payload_as(FeeRequested), policy, commands)
     elif event_type == "PAYMENT_REQUEST_CREATED":
-        outcome = _request_created(s, payload)
+        outcome = _request_created(s, event.payload_as(PaymentRequestCreated))
     elif event_type == "PAYMENT_FAILED":
-        outcome = _failed(s, payload)
+        outcome = _failed(s, event.payload_as(PaymentFailed))
     elif event_type == "FEE_PAID":
-        outcome = _fee_paid(s, event, payload, at, commands)
+        outcome = _fee_paid(s, event, event.payload_as(FeePaid), at, commands)
     elif event_type == "PAYMENT_REFUNDED":
-        outcome = _refunded(s, payload, at)
+        outcome = _refunded(s, event.payload_as(PaymentRefunded), at)
     if outcome == "unknown_payment" or (outcome == "paid_elsewhere" and after is None):
         return None
     if after is not None and after.status is not None:
         s["dossier_status"] = after.status
         s["status_before_fee"] = after.before_fee
     if event_type in ("DOSSIER_REFUSED", "PROCESSING_STOPPED", "DOSSIER_WITHDRAWN"):
-        reason = str(payload.get("reason") or event_type.replace("_", " ").lower())
+        reason = str(event.payload.get("reason") or event_type.replace("_", " ").lower())
         if _refund_paid(s, event, reason, commands):
             outcome = "refund_requested"
     s["seen_events"] = bytes(s["seen_events"]) + event_digest(event.event_id)
@@ -122,21 +135,21 @@ def apply_event(
     return Applied(s, tuple(commands), outcome)
 
 
-def next_due(state: Mapping[str, Any]) -> datetime | None:
+def next_due(state: PaymentState) -> datetime | None:
     """The earliest status query due of the dossier's open payments (None: none)."""
     due = [p["next_query_at"] for p in state["payments"]
            if p["status"] in OPEN and p["next_query_at"] is not None]  # fmt: skip
     return min(due, default=None)
 
 
-def query_due(state: Mapping[str, Any], now: datetime, policy: PaymentPolicy) -> Applied | None:
+def query_due(state: PaymentState, now: datetime, policy: PaymentPolicy) -> Applied | None:
     """The state after the status queries due at ``now`` (and the commands); None: none due.
 
     Each query's command id is ``status_query_id(reference, n)``: a timer fired again after a
     crash (the same state, a later ``now``) sends the same commands."""
     now = wire_time(now, "now")
     s = _copy(state)
-    commands: list[Record] = []
+    commands: list[PartnerCommand] = []
     for payment in s["payments"]:
         due = payment["next_query_at"]
         if payment["status"] not in OPEN or due is None or due > now:
@@ -149,10 +162,14 @@ def query_due(state: Mapping[str, Any], now: datetime, policy: PaymentPolicy) ->
         more = number < policy.queries.max_queries
         payment["next_query_at"] = now + policy.queries.interval(number) if more else None
         ref = str(payment["payment_reference"])
+        query: PaymentStatusQuery = {
+            "payment_reference": ref,
+            "provider": _provider(payment, policy),
+            "query_number": number,
+            "amount_vnd": int(payment["amount_vnd"]),
+        }
         commands.append(_command(
-            s, "PAYMENT_STATUS_QUERY", "PaymentStatusQuery",
-            {"payment_reference": ref, "provider": _provider(payment, policy),
-             "query_number": number, "amount_vnd": int(payment["amount_vnd"])},
+            s, "PAYMENT_STATUS_QUERY", ("vn.dvchub.command.PaymentStatusQuery", query),
             command_id=status_query_id(ref, number), idempotency_key=f"{ref}-Q{number}",
             causation_id=str(payment["fee_request_event_id"]), created_at=now,
             correlation_id=str(s["dossier_id"]),
@@ -163,13 +180,12 @@ def query_due(state: Mapping[str, Any], now: datetime, policy: PaymentPolicy) ->
     return Applied(s, tuple(commands), "status_queried" if commands else "queries_exhausted")
 
 
-def find_payment(state: Mapping[str, Any], ref: str) -> Record | None:
+def find_payment(state: PaymentState, ref: str) -> Payment | None:
     """The payment of ``state`` with reference ``ref`` (the state's own dict: changing it
     changes the state)."""
     for payment in state["payments"]:
         if payment["payment_reference"] == ref:
-            found: Record = payment
-            return found
+            return payment
     return None
 
 
@@ -177,11 +193,11 @@ def find_payment(state: Mapping[str, Any], ref: str) -> Record | None:
 
 
 def _fee_requested(
-    s: Record,
+    s: PaymentState,
     event: DossierEvent,
-    payload: Mapping[str, Any],
+    payload: FeeRequested,
     policy: PaymentPolicy,
-    commands: list[Record],
+    commands: list[PartnerCommand],
 ) -> str:
     total = int(payload["total_vnd"])
     if total <= 0:
@@ -193,7 +209,7 @@ def _fee_requested(
         return "status"
     requested_at = wire_time(event.occurred_at, "occurred_at")
     beneficiary = policy.accounts.beneficiary(s["agency_code"])
-    lines = [dict(line) for line in payload["fee_lines"]]
+    lines = [line.copy() for line in payload["fee_lines"]]
     queries = policy.queries
     s["payments"].append({
         "payment_reference": ref, "fee_request_event_id": event_id, "amount_vnd": total,
@@ -204,19 +220,24 @@ def _fee_requested(
         "refund_reference": None, "refunded_at": None, "status_queries": 0,
         "next_query_at": requested_at + queries.after if queries.max_queries > 0 else None,
     })  # fmt: skip
+    request: PaymentRequest = {
+        "payment_reference": ref,
+        "amount_vnd": total,
+        "fee_lines": lines,
+        "beneficiary_account": beneficiary.account,
+        "description": f"Thanh toan phi le phi ho so {dossier_id}"[:255],
+        "provider": beneficiary.provider,
+        "agency_code": s["agency_code"],
+    }
     commands.append(_command(
-        s, "PAYMENT_REQUEST", "PaymentRequest",
-        {"payment_reference": ref, "amount_vnd": total, "fee_lines": lines,
-         "beneficiary_account": beneficiary.account,
-         "description": f"Thanh toan phi le phi ho so {dossier_id}"[:255],
-         "provider": beneficiary.provider, "agency_code": s["agency_code"]},
+        s, "PAYMENT_REQUEST", ("vn.dvchub.command.PaymentRequest", request),
         command_id=command_id(event_id, "PAYMENT_REQUEST"), idempotency_key=ref,
         causation_id=event_id, created_at=_recorded_at(event), correlation_id=_correlation(event),
     ))  # fmt: skip
     return "requested"
 
 
-def _request_created(s: Record, payload: Mapping[str, Any]) -> str:
+def _request_created(s: PaymentState, payload: PaymentRequestCreated) -> str:
     payment = find_payment(s, str(payload["payment_reference"]))
     if payment is None:
         return "unknown_payment"
@@ -227,7 +248,7 @@ def _request_created(s: Record, payload: Mapping[str, Any]) -> str:
     return "created"
 
 
-def _failed(s: Record, payload: Mapping[str, Any]) -> str:
+def _failed(s: PaymentState, payload: PaymentFailed) -> str:
     payment = find_payment(s, str(payload["payment_reference"]))
     if payment is None:
         return "unknown_payment"
@@ -238,11 +259,11 @@ def _failed(s: Record, payload: Mapping[str, Any]) -> str:
 
 
 def _fee_paid(
-    s: Record,
+    s: PaymentState,
     event: DossierEvent,
-    payload: Mapping[str, Any],
+    payload: FeePaid,
     at: datetime,
-    commands: list[Record],
+    commands: list[PartnerCommand],
 ) -> str:
     payment = find_payment(s, str(payload["payment_reference"]))
     if payment is None:  # paid at the desk, or a reference of no request of the hub's
@@ -268,7 +289,7 @@ def _fee_paid(
     return "paid"
 
 
-def _refunded(s: Record, payload: Mapping[str, Any], at: datetime) -> str:
+def _refunded(s: PaymentState, payload: PaymentRefunded, at: datetime) -> str:
     payment = find_payment(s, str(payload["payment_reference"]))
     if payment is None:
         return "unknown_payment"
@@ -279,7 +300,9 @@ def _refunded(s: Record, payload: Mapping[str, Any], at: datetime) -> str:
     return "refunded"
 
 
-def _refund_paid(s: Record, event: DossierEvent, reason: str, commands: list[Record]) -> bool:
+def _refund_paid(
+    s: PaymentState, event: DossierEvent, reason: str, commands: list[PartnerCommand]
+) -> bool:
     paid = [p for p in s["payments"] if p["status"] == "PAID"]
     for payment in paid:
         _refund(s, payment, event, reason, commands)
@@ -287,7 +310,11 @@ def _refund_paid(s: Record, event: DossierEvent, reason: str, commands: list[Rec
 
 
 def _refund(
-    s: Record, payment: Record, event: DossierEvent, reason: str, commands: list[Record]
+    s: PaymentState,
+    payment: Payment,
+    event: DossierEvent,
+    reason: str,
+    commands: list[PartnerCommand],
 ) -> None:
     ref = str(payment["payment_reference"])
     refund_ref = refund_reference(str(s["dossier_id"]), ref)
@@ -295,51 +322,53 @@ def _refund(
     payment["refund_reference"] = refund_ref
     event_id = event.event_id
     amount = payment["paid_amount_vnd"]
+    refund: PaymentRefund = {
+        "payment_reference": ref,
+        "refund_reference": refund_ref,
+        "provider": str(payment["provider"] or "paygov"),
+        "provider_transaction_id": payment["provider_transaction_id"],
+        "amount_vnd": int(payment["amount_vnd"] if amount is None else amount),
+        "reason": reason[:500],
+    }
     commands.append(_command(
-        s, "PAYMENT_REFUND", "PaymentRefund",
-        {"payment_reference": ref, "refund_reference": refund_ref,
-         "provider": str(payment["provider"] or "paygov"),
-         "provider_transaction_id": payment["provider_transaction_id"],
-         "amount_vnd": int(payment["amount_vnd"] if amount is None else amount),
-         "reason": reason[:500]},
+        s, "PAYMENT_REFUND", ("vn.dvchub.command.PaymentRefund", refund),
         command_id=command_id(event_id, "PAYMENT_REFUND", ref), idempotency_key=refund_ref,
         causation_id=event_id, created_at=_recorded_at(event), correlation_id=_correlation(event),
     ))  # fmt: skip
 
 
-def _status_view(state: Mapping[str, Any] | None) -> StatusView:
+def _status_view(state: PaymentState | None) -> StatusView:
     """Where the dossier stands, as far as the payments have seen (UNKNOWN: not submitted)."""
     if state is None or state["dossier_status"] == "UNKNOWN":
         return StatusView()
-    return StatusView(str(state["dossier_status"]), state["status_before_fee"])
+    return StatusView(state["dossier_status"], state["status_before_fee"])
 
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
 def _command(
-    s: Mapping[str, Any],
-    command_type: str,
-    payload_name: str,
-    payload: Mapping[str, Any],
+    s: PaymentState,
+    command_type: CommandType,
+    payload: PartnerCommandPayload,
     *,
     command_id: str,
     idempotency_key: str,
     causation_id: str | None,
     created_at: datetime,
     correlation_id: str,
-) -> Record:
+) -> PartnerCommand:
     """A PartnerCommand record (``vn.dvchub.PartnerCommand``)."""
     return {
         "command_id": command_id, "command_type": command_type,
         "dossier_id": str(s["dossier_id"]), "idempotency_key": idempotency_key,
         "created_at": created_at, "correlation_id": correlation_id,
         "causation_id": causation_id,
-        "payload": (f"{COMMAND_RECORD_NAMESPACE}.{payload_name}", dict(payload)),
+        "payload": payload,
     }  # fmt: skip
 
 
-def _provider(payment: Mapping[str, Any], policy: PaymentPolicy) -> str:
+def _provider(payment: Payment, policy: PaymentPolicy) -> str:
     return str(payment["provider"] or policy.accounts.default_provider)
 
 
@@ -352,8 +381,8 @@ def _correlation(event: DossierEvent) -> str:
     return str(event.correlation_id or event.dossier_id)
 
 
-def _copy(state: Mapping[str, Any]) -> Record:
+def _copy(state: PaymentState) -> PaymentState:
     """A copy deep enough that changing a payment leaves ``state`` as it was."""
-    s = dict(state)
-    s["payments"] = [dict(p) for p in state["payments"]]
+    s = state.copy()
+    s["payments"] = [p.copy() for p in state["payments"]]
     return s

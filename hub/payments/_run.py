@@ -10,7 +10,6 @@ produces the same mismatch ids, so a consumer dedupes a repeated run by ``mismat
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from hub.payments._config import PROVIDERS
 from hub.payments._errors import ConfigError, ReconciliationFailed
 from hub.payments._reconcile import ReconciliationReport, reconcile
 from hub.payments._statement import read_statement
+from hub.records import ReconciliationMismatch
 from hub.serde import RegistryClient, RegistryError, SerdeError, serde_for
 from hub.settings import Settings
 from hub.topics import PAYMENT_RECONCILIATION as RECONCILIATION
@@ -36,8 +36,9 @@ def read_payment_states(
     the topic cannot be read."""
     serde = serde_for(PAYMENTS, settings.topic_prefix, registry)
     try:
+        # untyped (not PaymentState): the reconciliation reads the states as plain mappings
         return read_compacted(settings, PAYMENTS.name(settings.topic_prefix), serde,
-                              timeout_s=timeout_s)  # fmt: skip
+                              dict[str, Any], timeout_s=timeout_s)  # fmt: skip
     except (KafkaError, TimeoutError, TopicNotFound, RegistryError) as exc:
         raise ReconciliationFailed(f"cannot read the payment states: {exc}") from exc
 
@@ -113,6 +114,6 @@ def publish_mismatches(
         producer.close(timeout=5)
 
 
-def mismatch_records(report: ReconciliationReport) -> list[Mapping[str, Any]]:
+def mismatch_records(report: ReconciliationReport) -> list[ReconciliationMismatch]:
     """The ReconciliationMismatch records of ``report`` (what ``publish_mismatches`` sends)."""
     return [m.record(report.detected_at) for m in report.mismatches]

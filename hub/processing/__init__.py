@@ -42,7 +42,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from hub.net import free_port
-from hub.processing._avro import AvroStateProcessor, decode_message
+from hub.processing._avro import AvroStateProcessor, decode_as, decode_message
 from hub.processing._clock import AcceleratedClock, Clock, FileClock, WallClock, clock_from_spec
 from hub.processing._fold import Batch, Fold, is_internal, is_mark, mark_key, partition_of_mark
 from hub.processing._loop import ConsumeLoop, LoopHandler, LoopOptions, run_until_signalled
@@ -122,6 +122,7 @@ __all__ = [
     "app_id_for",
     "clock_from_spec",
     "create_app",
+    "decode_as",
     "decode_message",
     "encode_due",
     "free_port",

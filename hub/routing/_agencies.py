@@ -28,7 +28,8 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from hub.records import Party, PostalAddress
 
 _ADDRESS_KEYS = ("line", "ward", "district", "province")
 _KEYS = frozenset({"name", "phone", "email", *_ADDRESS_KEYS})
@@ -47,9 +48,9 @@ class AgencyContact:
     district: str | None = None
     email: str | None = None
 
-    def party(self, name: str | None = None) -> dict[str, Any]:
+    def party(self, name: str | None = None) -> Party:
         """The ``vn.dvchub.Party`` record (``name`` overrides the entry's)."""
-        address = {"line": self.line, "ward": self.ward, "district": self.district,
+        address: PostalAddress = {"line": self.line, "ward": self.ward, "district": self.district,
                    "province": self.province}  # fmt: skip
         return {"name": name or self.name, "address": address, "phone": self.phone,
                 "email": self.email}  # fmt: skip
@@ -100,7 +101,7 @@ class AgencyDirectory:
         return cls(agencies, default)
 
 
-def _contact(path: Path, where: str, table: Any, default: AgencyContact | None) -> AgencyContact:
+def _contact(path: Path, where: str, table: object, default: AgencyContact | None) -> AgencyContact:
     if not isinstance(table, dict):
         raise ValueError(f"agency directory {path}: [{where}] must be a table")
     unknown = sorted(set(table) - _KEYS)

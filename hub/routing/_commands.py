@@ -12,16 +12,29 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from hub.dossier import STATUS_CODES, DossierEvent
+from hub.records import (
+    CommandType,
+    FeeLine,
+    NationalDossierSync,
+    NationalProgressUpdate,
+    PartnerCommandPayloadRecord,
+    Party,
+    PostalCancel,
+    PostalDirection,
+    PostalOrder,
+    ProcessingStepRecorded,
+    RoutingState,
+)
 
 #: Namespace of routing command ids (uuid5 of the causing event id and the command kind).
 COMMAND_NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, "urn:dvchub:routing:command")
 _PAYLOAD_NAMESPACE: Final = "vn.dvchub.command"
 
 #: kind -> (CommandType symbol, payload record name)
-KINDS: Final[Mapping[str, tuple[str, str]]] = {
+KINDS: Final[Mapping[str, tuple[CommandType, str]]] = {
     "postal-pickup": ("POSTAL_ORDER", "PostalOrder"),
     "postal-delivery": ("POSTAL_ORDER", "PostalOrder"),
     "postal-cancel-pickup": ("POSTAL_CANCEL", "PostalCancel"),
@@ -54,7 +67,7 @@ class Command:
     """One command to emit: its kind and payload (the envelope comes from the event)."""
 
     kind: str
-    payload: Mapping[str, Any]
+    payload: PartnerCommandPayloadRecord
 
 
 def command_id(event_id: str, kind: str) -> str:
@@ -65,8 +78,9 @@ def idempotency_key(event_id: str, kind: str) -> str:
     return f"{event_id}:{kind}"
 
 
-def envelope(event: DossierEvent, command: Command) -> dict[str, Any]:
-    """The PartnerCommand record of ``command``, caused by ``event``."""
+def envelope(event: DossierEvent, command: Command) -> Mapping[str, object]:
+    """The PartnerCommand record of ``command``, caused by ``event``, to encode (its payload
+    union branch named by ``KINDS``, not a Literal mypy could check against the record)."""
     event_id = event.event_id
     command_type, payload_name = KINDS[command.kind]
     return {
@@ -75,42 +89,43 @@ def envelope(event: DossierEvent, command: Command) -> dict[str, Any]:
         "idempotency_key": idempotency_key(event_id, command.kind),
         "created_at": event.recorded_at, "correlation_id": event.correlation_id,
         "causation_id": event_id,
-        "payload": (f"{_PAYLOAD_NAMESPACE}.{payload_name}", dict(command.payload)),
+        "payload": (f"{_PAYLOAD_NAMESPACE}.{payload_name}", command.payload.copy()),
     }  # fmt: skip
 
 
-def applicant_party(state: Mapping[str, Any]) -> dict[str, Any] | None:
+def applicant_party(state: RoutingState) -> Party | None:
     """The applicant as a postal party, or None without an address and a phone."""
-    if state["applicant_address"] is None or not state["applicant_phone"]:
+    address, phone = state["applicant_address"], state["applicant_phone"]
+    if address is None or not phone:
         return None
-    return {"name": state["applicant_name"], "address": dict(state["applicant_address"]),
-            "phone": state["applicant_phone"], "email": state["applicant_email"]}  # fmt: skip
+    return {"name": state["applicant_name"], "address": address.copy(), "phone": phone,
+            "email": state["applicant_email"]}  # fmt: skip
 
 
 def postal_order(
-    state: Mapping[str, Any],
-    direction: str,
-    sender: Mapping[str, Any],
-    receiver: Mapping[str, Any],
+    state: RoutingState,
+    direction: PostalDirection,
+    sender: Party,
+    receiver: Party,
     cod_amount_vnd: int = 0,
-) -> dict[str, Any]:
+) -> PostalOrder:
     note = "Thu hồ sơ TTHC" if direction == "INTAKE_PICKUP" else "Phát kết quả TTHC"
-    return {"direction": direction, "order_number": state["dossier_id"], "sender": dict(sender),
-            "receiver": dict(receiver), "cod_amount_vnd": cod_amount_vnd,
+    return {"direction": direction, "order_number": state["dossier_id"], "sender": sender.copy(),
+            "receiver": receiver.copy(), "cod_amount_vnd": cod_amount_vnd,
             "note": f"{note} {state['procedure_code']}"}  # fmt: skip
 
 
-def postal_cancel(state: Mapping[str, Any], reason: str) -> dict[str, Any]:
+def postal_cancel(state: RoutingState, reason: str) -> PostalCancel:
     return {"direction": "INTAKE_PICKUP", "order_number": state["dossier_id"], "reason": reason}
 
 
-def fee_lines(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+def fee_lines(state: RoutingState) -> list[FeeLine]:
     """The dossier's fees: those requested, else the catalogue's fees paid at the return."""
     lines = state["fee_lines"] or state["return_fee_lines"]
-    return [dict(line) for line in lines]
+    return [line.copy() for line in lines]
 
 
-def fees_due(state: Mapping[str, Any]) -> int:
+def fees_due(state: RoutingState) -> int:
     """Fees still to collect: requested (or due at the return) minus paid, never below 0."""
     requested = int(state["fees_requested_vnd"])
     if requested == 0:
@@ -118,41 +133,44 @@ def fees_due(state: Mapping[str, Any]) -> int:
     return max(0, requested - int(state["fees_paid_vnd"]))
 
 
-def national_sync(state: Mapping[str, Any]) -> dict[str, Any]:
+def national_sync(state: RoutingState) -> NationalDossierSync:
     """DongBoHoSoMC of ``state`` (after the event)."""
     return {
         "procedure_code": state["procedure_code"], "procedure_name": state["procedure_name"],
         "agency_code": state["agency_code"], "applicant_name": state["applicant_name"],
         "received_at": state["accepted_at"] or state["submitted_at"],
         "appointment_at": state["appointment_at"], "returned_at": state["returned_at"],
-        "status_code": STATUS_CODES[str(state["status"])],
+        "status_code": STATUS_CODES[state["status"]],
         "postal": bool(state["postal_intake"] or state["postal_return"]),
         "fee_lines": fee_lines(state),
-        "supplements": [dict(r) for r in state["supplements"]],
-        "result_documents": [dict(doc) for doc in state["result_documents"]],
+        "supplements": [r.copy() for r in state["supplements"]],
+        "result_documents": [doc.copy() for doc in state["result_documents"]],
     }  # fmt: skip
 
 
 def has_handler(event: DossierEvent) -> bool:
-    actor = event.actor or {}
-    return bool(actor.get("official_name") or actor.get("official_id"))
+    actor = event.actor
+    return actor is not None and bool(actor.get("official_name") or actor.get("official_id"))
 
 
-def progress_update(state: Mapping[str, Any], event: DossierEvent) -> dict[str, Any]:
+def progress_update(state: RoutingState, event: DossierEvent) -> NationalProgressUpdate:
     """CapNhatTienDoHoSoMC of ``event`` applied to ``state`` (after it)."""
     event_type = event.event_type
-    payload = event.payload
-    actor = event.actor or {}
-    content = payload.get("content") if event_type == "PROCESSING_STEP_RECORDED" else None
+    step: ProcessingStepRecorded = (
+        event.payload_as(ProcessingStepRecorded) if event_type == "PROCESSING_STEP_RECORDED" else {}
+    )
+    content = step.get("content")
     if not content:
         content = _CONTENT.get(event_type)
-        reason = payload.get("reason")
+        reason = event.payload.get("reason")
         if event_type in _REASONED and reason:
             content = f"{content}: {reason}"
-    department = actor.get("department") or payload.get("to_department")
+    actor = event.actor
+    department = (actor.get("department") if actor else None) or step.get("to_department")
     return {
-        "handler_name": actor.get("official_name"), "handler_title": actor.get("title"),
+        "handler_name": actor.get("official_name") if actor else None,
+        "handler_title": actor.get("title") if actor else None,
         "handled_at": event.occurred_at, "department": department, "content": content,
-        "status_code": STATUS_CODES[str(state["status"])], "started_at": event.occurred_at,
-        "due_at": payload.get("step_due_at") or state["appointment_at"],
+        "status_code": STATUS_CODES[state["status"]], "started_at": event.occurred_at,
+        "due_at": step.get("step_due_at") or state["appointment_at"],
     }  # fmt: skip

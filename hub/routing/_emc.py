@@ -24,7 +24,10 @@ How the hub's facts map to EMC's codes:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
+
+from hub.dossier import DossierEvent
+from hub.records import EmcTrackingRecord, ProcessingStepRecorded, RoutingState
 
 OTHER: Final = 0
 RECEIVED: Final = 1
@@ -40,11 +43,13 @@ _PROCESSING_EVENTS: Final = frozenset({
 })  # fmt: skip
 
 
-def emc_status(event_type: str, payload: Mapping[str, Any]) -> int:
+def emc_status(event: DossierEvent) -> int:
+    event_type = event.event_type
     if event_type == "DOSSIER_ACCEPTED":
         return RECEIVED
     if event_type == "PROCESSING_STEP_RECORDED":
-        return ASSIGNED if payload.get("kind") == "TRANSFERRED" else PROCESSING
+        step = event.payload_as(ProcessingStepRecorded)
+        return ASSIGNED if step.get("kind") == "TRANSFERRED" else PROCESSING
     if event_type in _PROCESSING_EVENTS:
         return PROCESSING
     if event_type == "RESULT_RETURNED":
@@ -52,7 +57,9 @@ def emc_status(event_type: str, payload: Mapping[str, Any]) -> int:
     return OTHER
 
 
-def reception_form(state: Mapping[str, Any], postal_counts_as: str = "DIRECT") -> int:
+def reception_form(state: Mapping[str, object], postal_counts_as: str = "DIRECT") -> int:
+    """EMC's reception form of a state (a RoutingState, or any record with its
+    ``from_national_portal`` and ``channel``)."""
     if state["from_national_portal"]:
         return ONLINE_FORM
     channel = state["channel"]
@@ -61,7 +68,7 @@ def reception_form(state: Mapping[str, Any], postal_counts_as: str = "DIRECT") -
     return ONLINE_FORM if channel == "ONLINE" else DIRECT_FORM
 
 
-def payment_form(state: Mapping[str, Any]) -> int:
+def payment_form(state: RoutingState) -> int:
     if state["paid_online"]:
         return 1
     return 2 if state["paid_direct"] else 0
@@ -76,7 +83,7 @@ def emc_level(level: str, form: int) -> int:
     return 0
 
 
-def postal_flag(state: Mapping[str, Any]) -> int:
+def postal_flag(state: RoutingState) -> int:
     postal = (
         state["postal_intake"]
         or state["postal_return"]
@@ -87,17 +94,14 @@ def postal_flag(state: Mapping[str, Any]) -> int:
 
 
 def tracking_record(
-    state: Mapping[str, Any],
-    event_type: str,
-    payload: Mapping[str, Any],
-    postal_counts_as: str = "DIRECT",
-) -> dict[str, Any]:
+    state: RoutingState, event: DossierEvent, postal_counts_as: str = "DIRECT"
+) -> EmcTrackingRecord:
     """The EmcTrackingRecord payload of an event applied to ``state`` (the state after it)."""
     form = reception_form(state, postal_counts_as)
     return {
-        "procedure_code": state["procedure_code"], "emc_status": emc_status(event_type, payload),
+        "procedure_code": state["procedure_code"], "emc_status": emc_status(event),
         "reception_form": form, "payment_form": payment_form(state),
-        "level": emc_level(str(state["level"]), form),
+        "level": emc_level(state["level"], form),
         "from_national_portal": bool(state["from_national_portal"]),
         "postal": postal_flag(state),
     }  # fmt: skip

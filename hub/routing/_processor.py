@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hub.dossier import DossierEvent, DossierFold, Procedure, ProcedureLookup
+from hub.dossier import CatalogEntry, DossierEvent, DossierFold, ProcedureLookup
 from hub.processing import (
     NO_SIDE_INPUTS,
     Changed,
@@ -31,15 +31,16 @@ from hub.processing import (
     SideInputs,
     Unchanged,
 )
+from hub.records import RoutingState
 from hub.routing._commands import KINDS, envelope
-from hub.routing._rules import Refused, Routed, Rules, State
+from hub.routing._rules import Refused, Routed, Rules
 from hub.serde import AvroSerde
 from hub.topics import PARTNER_COMMANDS
 
 DEFAULT_REDELIVERY_WINDOW = 2000
 
 
-class RoutingProcessor(DossierFold):
+class RoutingProcessor(DossierFold[RoutingState]):
     """``dossier.events`` -> ``dossiers`` table -> ``partner.commands``."""
 
     name = "routing"
@@ -69,9 +70,9 @@ class RoutingProcessor(DossierFold):
         return (self.events, self.commands)
 
     def apply(
-        self, state: State | None, event: DossierEvent, procedure: Procedure | None,
+        self, state: RoutingState | None, event: DossierEvent, procedure: CatalogEntry | None,
         message: Message,
-    ) -> Outcome[State]:  # fmt: skip
+    ) -> Outcome[RoutingState]:  # fmt: skip
         result = self.rules.route(state, event, procedure)
         if result is None:
             return Unchanged("not_routed")
@@ -79,7 +80,9 @@ class RoutingProcessor(DossierFold):
             return Reject(result.reason_code, result.reason)
         return self._changed(result, event, message)
 
-    def _changed(self, routed: Routed, event: DossierEvent, message: Message) -> Changed[State]:
+    def _changed(
+        self, routed: Routed, event: DossierEvent, message: Message
+    ) -> Changed[RoutingState]:
         new = routed.state
         encoded = [self.commands.encode(envelope(event, c)) for c in routed.commands]
         if message.offset is not None:
@@ -94,7 +97,7 @@ class RoutingProcessor(DossierFold):
         emits = tuple(Emit(PARTNER_COMMANDS, message.key, value) for value in encoded)
         return Changed(new, emits, outcome=routed.outcome)
 
-    def on_duplicate(self, state: State, event: DossierEvent, message: Message) -> Unchanged:
+    def on_duplicate(self, state: RoutingState, event: DossierEvent, message: Message) -> Unchanged:
         if message.offset is not None:
             for routed in state["recent"]:
                 if routed["event_id"] == event.event_id and int(routed["offset"]) == message.offset:

@@ -36,11 +36,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from hub.dossier import DossierEvent, StatusView
-from hub.dossier import State as State
+from hub.dossier import CatalogEntry, DossierEvent, StatusView
 from hub.events import event_digest
+from hub.records import (
+    ApologyIssued,
+    DossierAccepted,
+    DossierSubmitted,
+    FeePaid,
+    FeeRequested,
+    PostalStatusChanged,
+    ResultReady,
+    ResultReturned,
+    ResultSigned,
+    RoutingState,
+    SupplementRequested,
+    SupplementRound,
+)
 from hub.routing._agencies import AgencyDirectory
 from hub.routing._commands import (
     Command,
@@ -78,14 +91,14 @@ class Refused:
 class Routed:
     """The state after an event, the commands it causes, and the fold outcome's name."""
 
-    state: State
+    state: RoutingState
     commands: tuple[Command, ...] = ()
     outcome: str = "routed"
 
 
-def new_state(event: DossierEvent, procedure: Mapping[str, Any]) -> State:
+def new_state(event: DossierEvent, procedure: CatalogEntry) -> RoutingState:
     """The state a DossierSubmitted starts (``procedure``: its catalogue entry)."""
-    p = event.payload
+    p = event.payload_as(DossierSubmitted)
     applicant = p["applicant"]
     paid_at_return = not procedure.get("fee_before_processing", False)
     return {
@@ -101,12 +114,12 @@ def new_state(event: DossierEvent, procedure: Mapping[str, Any]) -> State:
         "from_national_portal": bool(p.get("from_national_portal")),
         "submitted_at": event.occurred_at, "accepted_at": None, "appointment_at": None,
         "returned_at": None, "supplements": [], "fee_lines": [], "fees_requested_vnd": 0,
-        "return_fee_lines": [dict(x) for x in procedure.get("fee_lines", ())] if paid_at_return
+        "return_fee_lines": [x.copy() for x in procedure.get("fee_lines", [])] if paid_at_return
         else [],
         "fees_paid_vnd": 0, "paid_online": False, "paid_direct": False,
         "return_channel": "UNKNOWN", "result_documents": [], "signed_document_ids": [],
         "pickup_ordered": False, "pickup_open": False, "delivery_ordered": False,
-        "seen_events": b"", "recent": [], "version": 0, "updated_at": None,
+        "seen_events": b"", "recent": [], "version": 0, "updated_at": event.occurred_at,
     }  # fmt: skip
 
 
@@ -123,9 +136,9 @@ class Rules:
 
     def route(
         self,
-        state: Mapping[str, Any] | None,
+        state: RoutingState | None,
         event: DossierEvent,
-        procedure: Mapping[str, Any] | None,
+        procedure: CatalogEntry | None,
     ) -> Routed | Refused | None:
         """Apply ``event`` (not a duplicate) to ``state``: the result, why it is refused, or
         None when routing records nothing of it. ``procedure`` is the catalogue entry of the
@@ -146,9 +159,9 @@ class Rules:
             return Refused("INVALID_TRANSITION", view.refusal(event_type))
         if state is None:
             if procedure is None:
-                code = event.payload["procedure_code"]
+                code = event.procedure_code
                 return Refused("UNKNOWN_PROCEDURE", f"procedure {code} is not in the catalogue")
-            before: State = new_state(event, procedure)
+            before = new_state(event, procedure)
         else:
             before = _copy(state)
         target = after.status
@@ -164,9 +177,8 @@ class Rules:
 
     # -- which commands ------------------------------------------------------------------------
 
-    def _commands(self, new: State, event: DossierEvent, changed: bool) -> Routed:
+    def _commands(self, new: RoutingState, event: DossierEvent, changed: bool) -> Routed:
         event_type = event.event_type
-        payload = event.payload
         commands: list[Command] = []
         postal = self._postal(new, event)
         if isinstance(postal, Command):
@@ -177,13 +189,13 @@ class Rules:
         if step or (changed and has_handler(event)):
             commands.append(Command("national-progress", progress_update(new, event)))
         if changed or step:
-            record = tracking_record(new, event_type, payload, self.postal_counts_as)
+            record = tracking_record(new, event, self.postal_counts_as)
             commands.append(Command("emc", record))
         if isinstance(postal, str):
             return Routed(new, tuple(commands), postal)
         return Routed(new, tuple(commands), "routed" if commands else "applied")
 
-    def _postal(self, new: State, event: DossierEvent) -> Command | str | None:
+    def _postal(self, new: RoutingState, event: DossierEvent) -> Command | str | None:
         """The postal command of the event, "postal_unaddressed" if it cannot be made, or None."""
         event_type = event.event_type
         agency = self.directory.contact(str(new["agency_code"]))
@@ -211,7 +223,7 @@ class Rules:
         return None
 
 
-def _delivery_due(state: Mapping[str, Any]) -> bool:
+def _delivery_due(state: RoutingState) -> bool:
     if state["delivery_ordered"] or str(state["status"]) != "RESULT_READY":
         return False
     channel = state["return_channel"]
@@ -221,8 +233,8 @@ def _delivery_due(state: Mapping[str, Any]) -> bool:
     return all(doc["document_id"] in signed for doc in state["result_documents"])
 
 
-def _postal_status(state: Mapping[str, Any], event: DossierEvent) -> Routed | None:
-    p = event.payload
+def _postal_status(state: RoutingState, event: DossierEvent) -> Routed | None:
+    p = event.payload_as(PostalStatusChanged)
     if p.get("direction") != "INTAKE_PICKUP" or not state["pickup_open"]:
         return None
     if p.get("status") not in _PICKUP_CLOSED:
@@ -235,42 +247,43 @@ def _postal_status(state: Mapping[str, Any], event: DossierEvent) -> Routed | No
     return Routed(new, (), "applied")
 
 
-def _status_view(state: Mapping[str, Any] | None) -> StatusView:
+def _status_view(state: RoutingState | None) -> StatusView:
     if state is None:
         return StatusView()
-    returns_to = str(state["fee_return_status"])
-    return StatusView(str(state["status"]), None if returns_to == "UNKNOWN" else returns_to)
+    returns_to = state["fee_return_status"]
+    return StatusView(state["status"], None if returns_to == "UNKNOWN" else returns_to)
 
 
-def _copy(state: Mapping[str, Any]) -> State:
-    """A copy whose lists can be extended without touching ``state``."""
-    return {k: list(v) if isinstance(v, list) else v for k, v in state.items()}
+def _copy(state: RoutingState) -> RoutingState:
+    """A copy of ``state``: its lists are replaced, never extended in place, so a shallow copy
+    leaves ``state`` as it was."""
+    return state.copy()
 
 
-Effect = Callable[[State, DossierEvent, Mapping[str, Any] | None], None]
+Effect = Callable[[RoutingState, DossierEvent, CatalogEntry | None], None]
 
 
-def _nothing(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
+def _nothing(s: RoutingState, e: DossierEvent, proc: CatalogEntry | None) -> None:
     return None
 
 
-def _accepted(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
-    p = e.payload
+def _accepted(s: RoutingState, e: DossierEvent, proc: CatalogEntry | None) -> None:
+    p = e.payload_as(DossierAccepted)
     s["accepted_at"] = e.occurred_at
     # as the lifecycle records it: the catalogue's level at acceptance, else the event's
-    s["level"] = (proc or {}).get("level") or p.get("level") or s["level"]
+    s["level"] = (proc.get("level") if proc else None) or p.get("level") or s["level"]
     if p.get("appointment_at") is not None:
         s["appointment_at"] = p["appointment_at"]
 
 
-def _fee_requested(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
-    p = e.payload
-    s["fee_lines"] = [*s["fee_lines"], *(dict(line) for line in p["fee_lines"])]
+def _fee_requested(s: RoutingState, e: DossierEvent, proc: CatalogEntry | None) -> None:
+    p = e.payload_as(FeeRequested)
+    s["fee_lines"] = [*s["fee_lines"], *(line.copy() for line in p["fee_lines"])]
     s["fees_requested_vnd"] = int(s["fees_requested_vnd"]) + int(p["total_vnd"])
 
 
-def _fee_paid(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
-    p = e.payload
+def _fee_paid(s: RoutingState, e: DossierEvent, proc: CatalogEntry | None) -> None:
+    p = e.payload_as(FeePaid)
     s["fees_paid_vnd"] = int(s["fees_paid_vnd"]) + int(p["amount_vnd"])
     if p.get("method") in _ONLINE_PAYMENT:
         s["paid_online"] = True
@@ -278,45 +291,49 @@ def _fee_paid(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None
         s["paid_direct"] = True
 
 
-def _result_ready(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
-    p = e.payload
-    s["result_documents"] = [dict(doc) for doc in p["documents"]]
+def _result_ready(s: RoutingState, e: DossierEvent, proc: CatalogEntry | None) -> None:
+    p = e.payload_as(ResultReady)
+    s["result_documents"] = [doc.copy() for doc in p["documents"]]
     s["return_channel"] = p.get("return_channel", "UNKNOWN")
 
 
-def _result_signed(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
-    p = e.payload
+def _result_signed(s: RoutingState, e: DossierEvent, proc: CatalogEntry | None) -> None:
+    p = e.payload_as(ResultSigned)
     if p["document_id"] not in s["signed_document_ids"]:
         s["signed_document_ids"] = [*s["signed_document_ids"], p["document_id"]]
 
 
-def _result_returned(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
-    p = e.payload
+def _result_returned(s: RoutingState, e: DossierEvent, proc: CatalogEntry | None) -> None:
+    p = e.payload_as(ResultReturned)
     s["returned_at"] = e.occurred_at
     if p.get("return_channel", "UNKNOWN") != "UNKNOWN":
         s["return_channel"] = p["return_channel"]
 
 
-def _supplement_requested(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
-    p = e.payload
-    opened = {"requested_at": e.occurred_at, "received_at": None,
+def _supplement_requested(s: RoutingState, e: DossierEvent, proc: CatalogEntry | None) -> None:
+    p = e.payload_as(SupplementRequested)
+    opened: SupplementRound = {"requested_at": e.occurred_at, "received_at": None,
               "old_appointment_at": s["appointment_at"], "new_appointment_at": None,
               "reason": p["reason"]}  # fmt: skip
     s["supplements"] = [*s["supplements"], opened]
 
 
-def _supplement_received(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
+def _supplement_received(s: RoutingState, e: DossierEvent, proc: CatalogEntry | None) -> None:
     rounds = s["supplements"]
     if rounds and rounds[-1]["received_at"] is None:
-        s["supplements"] = [*rounds[:-1], {**rounds[-1], "received_at": e.occurred_at}]
+        last = rounds[-1].copy()
+        last["received_at"] = e.occurred_at
+        s["supplements"] = [*rounds[:-1], last]
 
 
-def _apology(s: State, e: DossierEvent, proc: Mapping[str, Any] | None) -> None:
-    new_appointment = e.payload["new_appointment_at"]
+def _apology(s: RoutingState, e: DossierEvent, proc: CatalogEntry | None) -> None:
+    new_appointment = e.payload_as(ApologyIssued)["new_appointment_at"]
     s["appointment_at"] = new_appointment
     rounds = s["supplements"]
     if rounds and rounds[-1]["new_appointment_at"] is None:
-        s["supplements"] = [*rounds[:-1], {**rounds[-1], "new_appointment_at": new_appointment}]
+        last = rounds[-1].copy()
+        last["new_appointment_at"] = new_appointment
+        s["supplements"] = [*rounds[:-1], last]
 
 
 _EFFECTS: Final[Mapping[str, Effect]] = {

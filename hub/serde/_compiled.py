@@ -70,7 +70,7 @@ def _bytes(out: bytearray, value: bytes) -> None:
     out += value
 
 
-def _millis(value: Any) -> int:
+def _millis(value: object) -> int:
     """timestamp-millis as fastavro computes it; ints pass, naive datetimes go to fastavro."""
     if type(value) is int:
         return value
@@ -80,7 +80,7 @@ def _millis(value: Any) -> int:
     raise Unsupported(f"timestamp value {type(value).__name__}")
 
 
-def _date(value: Any) -> int:
+def _date(value: object) -> int:
     if type(value) is int:
         return value
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -88,11 +88,11 @@ def _date(value: Any) -> int:
     raise Unsupported(f"date value {type(value).__name__}")
 
 
-def _uuid(value: Any) -> str:
-    return str(value) if isinstance(value, uuid.UUID) else value
+def _uuid(value: object) -> object:
+    return str(value) if isinstance(value, uuid.UUID) else value  # a str, or fastavro judges it
 
 
-def _branch(value: Any, names: Mapping[str, int]) -> tuple[int, Any]:
+def _branch(value: object, names: Mapping[str, int]) -> tuple[int, object]:
     """The branch of a named-record union value ``(name, record)``."""
     if type(value) is not tuple or len(value) != 2 or value[0] not in names:
         raise Unsupported("a union value is not a (record name, record) tuple")

@@ -7,10 +7,10 @@ from prometheus_client import Counter
 
 from hub import processing
 from hub.dossier import CatalogView, catalog_input
+from hub.records import SlaAlert
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.sla._config import SlaSettings
-from hub.sla._deadline import Record
 from hub.sla._processor import SlaProcessor
 from hub.topics import CATALOG_PROCEDURES, DOSSIER_EVENTS, SLA_ALERTS, SLA_DEADLINES
 
@@ -25,7 +25,7 @@ def live_processor(
     prefix = settings.topic_prefix
     catalog = CatalogView(settings, serde_for(CATALOG_PROCEDURES, prefix, registry))
 
-    def count(alert: Record) -> None:
+    def count(alert: SlaAlert) -> None:
         ALERTS.labels(str(alert["kind"])).inc()
 
     return SlaProcessor(

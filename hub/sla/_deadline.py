@@ -28,19 +28,27 @@ dead-letters them, the SLA ignores them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
-from hub.dossier import DossierEvent, Procedure, State, StatusView
+from hub.dossier import CatalogEntry, DossierEvent, StatusView
 from hub.events import event_digest
+from hub.records import (
+    AlertKind,
+    ApologyIssued,
+    DossierAccepted,
+    DossierDeadline,
+    DossierStatus,
+    DossierSubmitted,
+    PauseReason,
+    ProcessingStepRecorded,
+    SlaAlert,
+)
 from hub.sla._calendar import WorkingCalendar
 
-Record = State
-
 ALERT_NAMESPACE: Final = uuid.UUID("5d7a1c9e-8f3b-4c2a-9e61-0b7f3d2a4c15")
-ALERT_KINDS: Final = (
+ALERT_KINDS: Final[tuple[AlertKind, ...]] = (
     "DUE_SOON", "APOLOGY_DUE", "OVERDUE", "OVERDUE_WITHOUT_APOLOGY", "REAPPOINTMENT_MISSED",
 )  # fmt: skip
 #: Statuses that end handling; only RESULT_READY is judged on time or late.
@@ -72,7 +80,7 @@ class Refusal:
     reason: str
 
 
-def new_record(dossier_id: str) -> Record:
+def new_record(dossier_id: str) -> DossierDeadline:
     return {
         "dossier_id": dossier_id, "procedure_code": None, "agency_code": None,
         "agency_name": None, "department": None, "handler": None, "status": "UNKNOWN",
@@ -88,42 +96,44 @@ def new_record(dossier_id: str) -> Record:
 
 
 def apply_event(
-    record: Mapping[str, Any] | None,
+    record: DossierDeadline | None,
     event: DossierEvent,
-    procedure: Procedure | None,
+    procedure: CatalogEntry | None,
     policy: SlaPolicy,
-) -> Record | Refusal | None:
+) -> DossierDeadline | Refusal | None:
     """The record after ``event``; None when the event is not the SLA's to track (an unknown
     dossier, a transition the status machine refuses). ``procedure`` is the catalogue entry of
     a DossierSubmitted's procedure."""
     event_type = event.event_type
-    before = "UNKNOWN" if record is None else str(record["status"])
+    before: DossierStatus = "UNKNOWN" if record is None else record["status"]
     view = StatusView() if record is None else StatusView(before, record["status_before_fee"])
     after = view.after(event_type)
     if after is None or after.status is None:
         return None
-    r = new_record(event.dossier_id) if record is None else dict(record)
+    r = new_record(event.dossier_id) if record is None else record.copy()
     target = after.status
     at: datetime = event.occurred_at
-    payload = event.payload
     if event_type == "APOLOGY_ISSUED":
-        refused = _apologise(r, payload, at, policy)
+        refused = _apologise(r, event.payload_as(ApologyIssued), at, policy)
         if refused is not None:
             return refused
     elif event_type == "DOSSIER_SUBMITTED":
-        _submitted(r, payload, procedure, policy)
+        _submitted(r, event.payload_as(DossierSubmitted), procedure, policy)
     elif event_type == "PROCESSING_STEP_RECORDED":
-        r["department"] = payload.get("to_department") or r["department"]
-        r["agency_code"] = payload.get("to_agency_code") or r["agency_code"]
-    elif event_type == "DOSSIER_ACCEPTED" and payload.get("deadline_working_days") is not None:
-        r["deadline_working_days"] = int(payload["deadline_working_days"])
+        step = event.payload_as(ProcessingStepRecorded)
+        r["department"] = step.get("to_department") or r["department"]
+        r["agency_code"] = step.get("to_agency_code") or r["agency_code"]
+    elif event_type == "DOSSIER_ACCEPTED":
+        days = event.payload_as(DossierAccepted).get("deadline_working_days")
+        if days is not None:
+            r["deadline_working_days"] = int(days)
     elif event_type == "RESULT_RETURNED":
         r["returned_at"] = at
     r["status_before_fee"] = after.before_fee
     _move_clock(r, before, target, event_type, at, policy)
     actor = event.actor
     if actor is not None:
-        r["handler"] = dict(actor)
+        r["handler"] = actor.copy()
         r["department"] = actor.get("department") or r["department"]
     r["status"] = target
     r["seen_events"] = bytes(r["seen_events"]) + event_digest(event.event_id)
@@ -134,7 +144,7 @@ def apply_event(
 
 
 def _submitted(
-    r: Record, payload: Mapping[str, Any], procedure: Mapping[str, Any] | None, policy: SlaPolicy
+    r: DossierDeadline, payload: DossierSubmitted, procedure: CatalogEntry | None, policy: SlaPolicy
 ) -> None:
     r["procedure_code"] = payload["procedure_code"]
     r["agency_code"] = payload["agency_code"]
@@ -142,13 +152,18 @@ def _submitted(
         r["agency_name"] = procedure.get("agency_name")
         r["deadline_working_days"] = int(procedure["deadline_working_days"])
         stated = procedure.get("supplement_clock_policy")
-        r["supplement_policy"] = stated if stated in ("PAUSE", "RESTART") else None
+        r["supplement_policy"] = stated if stated == "PAUSE" or stated == "RESTART" else "UNKNOWN"
     if r["supplement_policy"] not in ("PAUSE", "RESTART"):
-        r["supplement_policy"] = policy.supplement_policy
+        r["supplement_policy"] = "RESTART" if policy.supplement_policy == "RESTART" else "PAUSE"
 
 
 def _move_clock(
-    r: Record, before: str, target: str, event_type: str, at: datetime, policy: SlaPolicy
+    r: DossierDeadline,
+    before: DossierStatus,
+    target: DossierStatus,
+    event_type: str,
+    at: datetime,
+    policy: SlaPolicy,
 ) -> None:
     clock = r["clock"]
     if target == "ACCEPTED" and clock == "NOT_STARTED":
@@ -167,7 +182,7 @@ def _move_clock(
         _finish(r, at, target, policy)
 
 
-def _start(r: Record, at: datetime, policy: SlaPolicy) -> None:
+def _start(r: DossierDeadline, at: datetime, policy: SlaPolicy) -> None:
     calendar = policy.calendar
     days = int(r["deadline_working_days"] or 0)
     r["accepted_at"] = r["accepted_at"] or at
@@ -176,14 +191,16 @@ def _start(r: Record, at: datetime, policy: SlaPolicy) -> None:
     _appoint(r, calendar.add_working_days(at, days), policy, original=True)
 
 
-def _pause(r: Record, at: datetime, reason: str, policy: SlaPolicy) -> None:
-    r["working_ms_left"] = _ms(policy.calendar.working_time_between(at, r["appointment_at"]))
+def _pause(r: DossierDeadline, at: datetime, reason: PauseReason, policy: SlaPolicy) -> None:
+    appointment = r["appointment_at"]
+    assert appointment is not None, "a running clock has an appointment"
+    r["working_ms_left"] = _ms(policy.calendar.working_time_between(at, appointment))
     r["clock"] = "PAUSED"
     r["pause_reason"] = reason
     r["paused_since"] = at
 
 
-def _resume(r: Record, at: datetime, policy: SlaPolicy, *, restart: bool) -> None:
+def _resume(r: DossierDeadline, at: datetime, policy: SlaPolicy, *, restart: bool) -> None:
     calendar = policy.calendar
     if restart:
         appointment = calendar.add_working_days(at, int(r["deadline_working_days"] or 0))
@@ -202,7 +219,7 @@ def _resume(r: Record, at: datetime, policy: SlaPolicy, *, restart: bool) -> Non
 
 
 def _apologise(
-    r: Record, payload: Mapping[str, Any], at: datetime, policy: SlaPolicy
+    r: DossierDeadline, payload: ApologyIssued, at: datetime, policy: SlaPolicy
 ) -> Refusal | None:
     if r["apology_issued_at"] is not None:
         return Refusal(
@@ -210,7 +227,7 @@ def _apologise(
             f"an apology already set a new date ({_iso(r['appointment_at'])}, issued "
             f"{_iso(r['apology_issued_at'])}); a new date may be set only once",
         )
-    new_date: datetime = payload["new_appointment_at"]
+    new_date = payload["new_appointment_at"]
     if r["appointment_at"] is not None and new_date <= r["appointment_at"]:
         return Refusal(
             "REAPPOINTMENT_REFUSED",
@@ -219,15 +236,17 @@ def _apologise(
         )
     r["apology_issued_at"] = at
     r["apology_reason"] = payload.get("reason")
+    paused_since = r["paused_since"]
     if r["clock"] == "PAUSED":
-        r["working_ms_left"] = _ms(
-            policy.calendar.working_time_between(r["paused_since"], new_date)
-        )
+        assert paused_since is not None, "a paused clock has paused_since"
+        r["working_ms_left"] = _ms(policy.calendar.working_time_between(paused_since, new_date))
     _appoint(r, new_date, policy, original=r["original_appointment_at"] is None)
     return None
 
 
-def _appoint(r: Record, appointment: datetime, policy: SlaPolicy, *, original: bool) -> None:
+def _appoint(
+    r: DossierDeadline, appointment: datetime, policy: SlaPolicy, *, original: bool
+) -> None:
     calendar = policy.calendar
     r["appointment_at"] = appointment
     if original:
@@ -240,7 +259,7 @@ def _appoint(r: Record, appointment: datetime, policy: SlaPolicy, *, original: b
     )
 
 
-def _finish(r: Record, at: datetime, target: str, policy: SlaPolicy) -> None:
+def _finish(r: DossierDeadline, at: datetime, target: DossierStatus, policy: SlaPolicy) -> None:
     r["finished_at"] = at
     r["finished_status"] = target
     if r["clock"] in ("RUNNING", "PAUSED") and target == "RESULT_READY":
@@ -248,6 +267,7 @@ def _finish(r: Record, at: datetime, target: str, policy: SlaPolicy) -> None:
         if r["clock"] == "PAUSED":  # ready during a pause: judged on the time left then
             late_by = -timedelta(milliseconds=int(r["working_ms_left"] or 0))
         else:
+            assert deadline is not None, "a running clock has an appointment"
             late_by = policy.calendar.working_time_between(deadline, at)
         r["late"] = late_by > timedelta(0)
         r["working_ms_late"] = _ms(late_by) if r["late"] else None
@@ -259,15 +279,15 @@ def _finish(r: Record, at: datetime, target: str, policy: SlaPolicy) -> None:
 # -- alerts ----------------------------------------------------------------------------------
 
 
-def scheduled_alerts(r: Mapping[str, Any]) -> list[tuple[datetime, str, datetime]]:
+def scheduled_alerts(r: DossierDeadline) -> list[tuple[datetime, AlertKind, datetime]]:
     """(when, kind, the instant it is about) of every alert of the record's current promise
     that was not raised yet; none unless the clock runs."""
     if r["clock"] != "RUNNING" or r["appointment_at"] is None:
         return []
-    appointment: datetime = r["appointment_at"]
-    original: datetime = r["original_appointment_at"] or appointment
+    appointment = r["appointment_at"]
+    original = r["original_appointment_at"] or appointment
     apologised = r["apology_issued_at"] is not None
-    plan: list[tuple[datetime, str, datetime]] = []
+    plan: list[tuple[datetime, AlertKind, datetime]] = []
     if r["due_soon_at"] is not None:
         plan.append((r["due_soon_at"], "DUE_SOON", appointment))
     if not apologised and r["apology_due_at"] is not None:
@@ -281,7 +301,7 @@ def scheduled_alerts(r: Mapping[str, Any]) -> list[tuple[datetime, str, datetime
     return [item for item in plan if alert_tag(item[1], item[2]) not in raised]
 
 
-def next_due(r: Mapping[str, Any]) -> datetime | None:
+def next_due(r: DossierDeadline) -> datetime | None:
     plan = scheduled_alerts(r)
     return min(when for when, _, _ in plan) if plan else None
 
@@ -296,8 +316,8 @@ def alert_id(dossier_id: str, kind: str, about: datetime) -> str:
 
 
 def raise_due_alerts(
-    r: Mapping[str, Any], now: datetime, policy: SlaPolicy
-) -> tuple[Record, list[Record]]:
+    r: DossierDeadline, now: datetime, policy: SlaPolicy
+) -> tuple[DossierDeadline, list[SlaAlert]]:
     """The record with every alert due at ``now`` raised, and the SlaAlert records to emit.
 
     Advance notices (due soon, apology due) whose appointment already passed are recorded as
@@ -305,14 +325,16 @@ def raise_due_alerts(
     """
     due = [item for item in scheduled_alerts(r) if item[0] <= now]
     if not due:
-        return dict(r), []
-    new = dict(r)
+        return r.copy(), []
+    new = r.copy()
     raised = list(r["alerts_raised"])
-    alerts: list[Record] = []
-    left = policy.calendar.working_time_between(now, r["appointment_at"])
+    alerts: list[SlaAlert] = []
+    appointment = r["appointment_at"]
+    assert appointment is not None, "alerts are scheduled only with an appointment"
+    left = policy.calendar.working_time_between(now, appointment)
     for _, kind, about in sorted(due, key=lambda item: (item[0], ALERT_KINDS.index(item[1]))):
         raised.append(alert_tag(kind, about))
-        if kind in _ADVANCE_NOTICE and r["appointment_at"] <= now:
+        if kind in _ADVANCE_NOTICE and appointment <= now:
             continue
         if kind in ("OVERDUE", "REAPPOINTMENT_MISSED"):
             new["late"] = True

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -133,12 +133,12 @@ class LateDossier:
 # --- reading records -----------------------------------------------------------------------
 
 
-def _text(record: Mapping[str, Any], name: str) -> str | None:
+def _text(record: Mapping[str, object], name: str) -> str | None:
     value = record.get(name)
     return value if isinstance(value, str) and value else None
 
 
-def _moment(record: Mapping[str, Any], name: str) -> datetime | None:
+def _moment(record: Mapping[str, object], name: str) -> datetime | None:
     """A timestamp field: aware datetime as fastavro decodes it (epoch ms tolerated)."""
     value = record.get(name)
     if value is None:
@@ -150,12 +150,12 @@ def _moment(record: Mapping[str, Any], name: str) -> datetime | None:
     raise TypeError(f"{name} of dossier {record.get('dossier_id')!r} is not a time: {value!r}")
 
 
-def _millis(record: Mapping[str, Any], name: str) -> int | None:
+def _millis(record: Mapping[str, object], name: str) -> int | None:
     value = record.get(name)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _enum(record: Mapping[str, Any], name: str) -> str | None:
+def _enum(record: Mapping[str, object], name: str) -> str | None:
     value = record.get(name)
     return value if isinstance(value, str) else None
 
@@ -178,19 +178,19 @@ def _working_days(start: datetime, end: datetime, calendar: LatenessCalendar) ->
 # late: it ends after its pre-apology appointment.
 
 
-def _deadline(record: Mapping[str, Any]) -> datetime | None:
+def _deadline(record: Mapping[str, object]) -> datetime | None:
     """The appointment lateness counts from: the pre-apology one."""
     return _moment(record, "original_appointment_at") or _moment(record, "appointment_at")
 
 
-def _apology_at(record: Mapping[str, Any], cutoff: datetime) -> datetime | None:
+def _apology_at(record: Mapping[str, object], cutoff: datetime) -> datetime | None:
     """The apology, if issued before the cutoff (a later one did not exist at the cutoff)."""
     issued = _moment(record, "apology_issued_at")
     return issued if issued is not None and issued < cutoff else None
 
 
 def _late_returned_days(
-    record: Mapping[str, Any], period: Period, cutoff: datetime, calendar: LatenessCalendar
+    record: Mapping[str, object], period: Period, cutoff: datetime, calendar: LatenessCalendar
 ) -> float | None:
     """Working days late of a result finished late within the period, else None.
 
@@ -215,7 +215,7 @@ def _late_returned_days(
 
 
 def _overdue_days(
-    record: Mapping[str, Any], cutoff: datetime, calendar: LatenessCalendar
+    record: Mapping[str, object], cutoff: datetime, calendar: LatenessCalendar
 ) -> float | None:
     """Working days late at the cutoff of a dossier still being handled then, else None."""
     finished = _moment(record, "finished_at")
@@ -241,9 +241,9 @@ def _overdue_days(
     return _working_days(deadline, cutoff, calendar)
 
 
-def _entry(record: Mapping[str, Any], kind: str, days: float, cutoff: datetime) -> LateDossier:
+def _entry(record: Mapping[str, object], kind: str, days: float, cutoff: datetime) -> LateDossier:
     handler = record.get("handler")
-    official: Mapping[str, Any] = handler if isinstance(handler, Mapping) else {}
+    official: Mapping[str, object] = handler if isinstance(handler, Mapping) else {}
     apology_at = _apology_at(record, cutoff)
     finished = kind == LATE_RETURNED  # an overdue dossier was not finished at the cutoff
     return LateDossier(
@@ -279,7 +279,7 @@ def publication_order(entry: LateDossier) -> tuple[str, str, str, str]:
 
 
 def late_dossiers(
-    deadlines: Iterable[Mapping[str, Any]],
+    deadlines: Iterable[Mapping[str, object]],
     period: Period,
     *,
     as_of: datetime,

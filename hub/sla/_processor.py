@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from hub.dossier import DossierEvent, DossierFold, Procedure, ProcedureLookup
+from hub.dossier import CatalogEntry, DossierEvent, DossierFold, ProcedureLookup
 from hub.processing import (
     NO_SIDE_INPUTS,
     Changed,
@@ -23,12 +23,13 @@ from hub.processing import (
     SideInputs,
     Unchanged,
 )
+from hub.records import DossierDeadline, SlaAlert
 from hub.serde import AvroSerde
-from hub.sla._deadline import Record, Refusal, SlaPolicy, apply_event, next_due, raise_due_alerts
+from hub.sla._deadline import Refusal, SlaPolicy, apply_event, next_due, raise_due_alerts
 from hub.topics import SLA_ALERTS, SLA_DEADLINES
 
 
-class SlaProcessor(DossierFold):
+class SlaProcessor(DossierFold[DossierDeadline]):
     """Deadlines, clocks and alerts of every dossier."""
 
     name = "sla"
@@ -46,7 +47,7 @@ class SlaProcessor(DossierFold):
         policy: SlaPolicy,
         *,
         side_inputs: SideInputs = NO_SIDE_INPUTS,
-        on_alert: Callable[[Record], None] = lambda alert: None,
+        on_alert: Callable[[SlaAlert], None] = lambda alert: None,
     ) -> None:
         super().__init__(events, deadlines, procedures, side_inputs=side_inputs)
         self.deadlines = deadlines
@@ -58,9 +59,9 @@ class SlaProcessor(DossierFold):
         return (self.events, self.alerts)
 
     def apply(
-        self, state: Record | None, event: DossierEvent, procedure: Procedure | None,
+        self, state: DossierDeadline | None, event: DossierEvent, procedure: CatalogEntry | None,
         message: Message,
-    ) -> Outcome[Record]:  # fmt: skip
+    ) -> Outcome[DossierDeadline]:  # fmt: skip
         result = apply_event(state, event, procedure, self.policy)
         if result is None:
             return Unchanged("not_tracked")
@@ -68,10 +69,12 @@ class SlaProcessor(DossierFold):
             return Reject(result.reason_code, result.reason)
         return Changed(result)
 
-    def next_due(self, state: Record) -> datetime | None:
+    def next_due(self, state: DossierDeadline) -> datetime | None:
         return next_due(state)
 
-    def on_timer(self, key: bytes, state: Record, now: datetime) -> Changed[Record] | Unchanged:
+    def on_timer(
+        self, key: bytes, state: DossierDeadline, now: datetime
+    ) -> Changed[DossierDeadline] | Unchanged:
         new, alerts = raise_due_alerts(state, now, self.policy)
         if new["alerts_raised"] == state["alerts_raised"]:
             return Unchanged("timer_ignored")

@@ -7,11 +7,11 @@ that from the record and the clock, with the same calendar the processor used.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from hub.materialized import read_compacted
+from hub.records import DossierDeadline
 from hub.serde import AvroSerde
 from hub.settings import Settings
 from hub.sla._calendar import WorkingCalendar
@@ -33,16 +33,17 @@ class DeadlineView(TypedDict):
 
 
 def deadline_view(
-    record: Mapping[str, Any], as_of: datetime, calendar: WorkingCalendar
+    record: DossierDeadline, as_of: datetime, calendar: WorkingCalendar
 ) -> DeadlineView:
     clock = str(record["clock"])
     left: timedelta | None = None
-    late = bool(record["late"])
-    if clock == "RUNNING" and record["appointment_at"] is not None:
-        left = calendar.working_time_between(as_of, record["appointment_at"])
+    late = record["late"]
+    appointment, ms_left = record["appointment_at"], record["working_ms_left"]
+    if clock == "RUNNING" and appointment is not None:
+        left = calendar.working_time_between(as_of, appointment)
         late = late or left < timedelta(0)
-    elif clock == "PAUSED" and record["working_ms_left"] is not None:
-        left = timedelta(milliseconds=int(record["working_ms_left"]))
+    elif clock == "PAUSED" and ms_left is not None:
+        left = timedelta(milliseconds=ms_left)
         late = late or left < timedelta(0)
     return {
         "appointment_at": record["appointment_at"],
@@ -59,7 +60,7 @@ def deadline_view(
 
 def read_deadlines(
     settings: Settings, serde: AvroSerde, *, timeout_s: float = 60.0
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, DossierDeadline]:
     """dossier id -> latest DossierDeadline on ``sla.deadlines`` (read to its current end)."""
     topic = SLA_DEADLINES.name(settings.topic_prefix)
-    return read_compacted(settings, topic, serde, timeout_s=timeout_s)
+    return read_compacted(settings, topic, serde, DossierDeadline, timeout_s=timeout_s)

@@ -16,7 +16,15 @@ import pytest
 from hub.dossier import EVENT_TYPES, DossierEvent, StatusView, decode_event
 from hub.lifecycle import LifecycleProcessor, Rejection, apply, status_view
 from hub.payments import PaymentsProcessor
-from hub.processing import Deferred, InMemoryRunner, Message, Reject, Unchanged
+from hub.processing import (
+    AvroStateProcessor,
+    Deferred,
+    InMemoryRunner,
+    Message,
+    Reject,
+    Unchanged,
+)
+from hub.records import DossierState, DossierStatus, DossierSubmitted, FeePaid
 from hub.routing import RoutingProcessor
 from hub.sample import PROCEDURES, catalog_entry, sample_events
 from hub.serde import AvroSerde, RegistryClient, load_schema, serde_for
@@ -56,6 +64,16 @@ def test_decoding_gives_the_typed_event(events: AvroSerde) -> None:
     assert event.occurred_at == record["occurred_at"]
 
 
+def test_the_payload_is_taken_as_its_own_record_only(events: AvroSerde) -> None:
+    record = make_event("HS-K2", "DOSSIER_SUBMITTED")
+    event = decode_event(events, Message(events.encode(record), b"HS-K2", "t", 0, 0))
+    assert isinstance(event, DossierEvent)
+    submitted = event.payload_as(DossierSubmitted)
+    assert submitted["procedure_code"] == record["payload"][1]["procedure_code"]
+    with pytest.raises(TypeError, match="DossierSubmitted payload is not a FeePaid"):
+        event.payload_as(FeePaid)
+
+
 @pytest.mark.parametrize(
     ("change", "code"),
     [
@@ -87,7 +105,7 @@ def test_the_view_follows_the_lifecycles_history_on_random_walks() -> None:
     rng = random.Random(19)
     procedure = CATALOG[PROCEDURES[0].code]
     for walk in range(300):
-        state: dict[str, Any] | None = None
+        state: DossierState | None = None
         view = StatusView()
         for step in range(30):
             event = DossierEvent.from_record(
@@ -116,7 +134,7 @@ def test_every_processor_sees_the_same_status(
     routing_states = AvroSerde(
         registry, f"{topic_prefix}routing-state-value", load_schema("RoutingState")
     )
-    folds = {
+    folds: dict[str, tuple[AvroStateProcessor[Any], str]] = {
         "lifecycle": (LifecycleProcessor(events, serde(DOSSIER_STATE), CATALOG.get), "status"),
         "routing": (
             RoutingProcessor(events, routing_states, serde(PARTNER_COMMANDS), CATALOG.get),
@@ -200,7 +218,7 @@ def test_a_duplicate_is_found_once_for_every_processor(
     ],
 )
 def test_a_paid_fee_returns_where_the_fee_step_came_from(
-    path: tuple[str, ...], returns_to: str
+    path: tuple[str, ...], returns_to: DossierStatus
 ) -> None:
     view: StatusView | None = StatusView()
     for event_type in (*path, "FEE_REQUESTED", "FEE_PAID"):

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from hub.events import new_event
 from hub.payments import AccountBook, Beneficiary, PaymentPolicy, PaymentsProcessor, QueryPolicy
 from hub.processing import InMemoryRunner, Message, RunResult
+from hub.records import Payment, PaymentState
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.topics import DOSSIER_EVENTS, PARTNER_COMMANDS, PAYMENTS
 from tests.lifecycle._support import DESK, payload_for
@@ -78,9 +79,9 @@ class Rig:
         self.state_serde = serde_for(PAYMENTS, prefix, registry)
         self.processor = PaymentsProcessor(self.events, self.state_serde, self.command_serde,
                                            policy)  # fmt: skip
-        self.runner: InMemoryRunner[dict[str, Any]] = InMemoryRunner(self.processor)
+        self.runner: InMemoryRunner[PaymentState] = InMemoryRunner(self.processor)
         self._offsets = itertools.count()
-        self.last: RunResult[dict[str, Any]] | None = None
+        self.last: RunResult[PaymentState] | None = None
 
     def message(self, record: Mapping[str, Any], offset: int | None = None) -> Message:
         return Message(self.events.encode(record), str(record["dossier_id"]).encode(),
@@ -92,7 +93,7 @@ class Rig:
         self.last = self.runner.run(self.message(r) for r in records)
         return self.commands(self.last)
 
-    def commands(self, result: RunResult[dict[str, Any]]) -> list[dict[str, Any]]:
+    def commands(self, result: RunResult[PaymentState]) -> list[dict[str, Any]]:
         return [self.command_serde.decode(e.value) for e in result.emits if e.value is not None]
 
     def outcomes(self) -> Counter[str]:
@@ -105,14 +106,13 @@ class Rig:
         self.last = self.runner.fire_due(now)
         return self.commands(self.last)
 
-    def state(self, dossier_id: str) -> dict[str, Any]:
+    def state(self, dossier_id: str) -> PaymentState:
         found = self.runner.state(dossier_id.encode())
         assert found is not None, dossier_id
         return found
 
-    def payment(self, dossier_id: str, index: int = 0) -> dict[str, Any]:
-        payment: dict[str, Any] = self.state(dossier_id)["payments"][index]
-        return payment
+    def payment(self, dossier_id: str, index: int = 0) -> Payment:
+        return self.state(dossier_id)["payments"][index]
 
     def due(self, dossier_id: str) -> datetime | None:
         return self.runner.due().get(dossier_id.encode())

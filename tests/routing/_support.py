@@ -9,6 +9,7 @@ from typing import Any
 
 from hub.events import new_event
 from hub.processing import InMemoryRunner, Message, RunResult
+from hub.records import RoutingState
 from hub.routing import AgencyContact, AgencyDirectory, RoutingProcessor, Rules, state_serde
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
@@ -91,7 +92,7 @@ class Rig:
             self.events, state_serde(settings, registry), self.commands, self.catalog.get,
             rules or Rules(DIRECTORY),
         )  # fmt: skip
-        self.runner: InMemoryRunner[dict[str, Any]] = InMemoryRunner(self.processor)
+        self.runner: InMemoryRunner[RoutingState] = InMemoryRunner(self.processor)
         self._offsets = itertools.count()
 
     def message(self, record: Mapping[str, Any], offset: int | None = None) -> Message:
@@ -99,16 +100,16 @@ class Rig:
         return Message(self.events.encode(record), str(record["dossier_id"]).encode(),
                        DOSSIER_EVENTS.suffix, 0, at)  # fmt: skip
 
-    def feed(self, *records: Mapping[str, Any]) -> RunResult[dict[str, Any]]:
+    def feed(self, *records: Mapping[str, Any]) -> RunResult[RoutingState]:
         return self.runner.run(self.message(r) for r in records)
 
-    def run(self, messages: Iterable[Message]) -> RunResult[dict[str, Any]]:
+    def run(self, messages: Iterable[Message]) -> RunResult[RoutingState]:
         return self.runner.run(messages)
 
-    def decoded(self, result: RunResult[dict[str, Any]]) -> list[dict[str, Any]]:
+    def decoded(self, result: RunResult[RoutingState]) -> list[dict[str, Any]]:
         return [self.commands.decode(emit.value) for emit in result.emits if emit.value]
 
-    def state(self, dossier_id: str) -> dict[str, Any]:
+    def state(self, dossier_id: str) -> RoutingState:
         found = self.runner.state(dossier_id.encode())
         assert found is not None, dossier_id
         return found

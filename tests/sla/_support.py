@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from hub.events import new_event
 from hub.processing import InMemoryRunner, Message, RunResult
+from hub.records import DossierDeadline
 from hub.serde import RegistryClient, serde_for
 from hub.sla import SlaPolicy, SlaProcessor, WorkingCalendar
 from hub.topics import DOSSIER_EVENTS, SLA_ALERTS, SLA_DEADLINES
@@ -64,17 +65,17 @@ class Rig:
             self.events, serde_for(SLA_DEADLINES, prefix, registry), self.alert_serde,
             catalog.get, self.policy,
         )  # fmt: skip
-        self.runner: InMemoryRunner[dict[str, Any]] = InMemoryRunner(self.processor)
+        self.runner: InMemoryRunner[DossierDeadline] = InMemoryRunner(self.processor)
         self._offsets = itertools.count()
 
     def message(self, record: Mapping[str, Any]) -> Message:
         return Message(self.events.encode(record), str(record["dossier_id"]).encode(),
                        DOSSIER_EVENTS.suffix, 0, next(self._offsets))  # fmt: skip
 
-    def feed(self, *records: Mapping[str, Any]) -> RunResult[dict[str, Any]]:
+    def feed(self, *records: Mapping[str, Any]) -> RunResult[DossierDeadline]:
         return self.runner.run(self.message(r) for r in records)
 
-    def record(self, dossier_id: str) -> dict[str, Any]:
+    def record(self, dossier_id: str) -> DossierDeadline:
         found = self.runner.state(dossier_id.encode())
         assert found is not None, dossier_id
         return found
