@@ -27,6 +27,11 @@ PartnerSpec       name, command types, client, simulator, inbound endpoints, wor
 Inbound           an endpoint by which the partner calls the hub (a dvchub command)
 Workload          the commands the bench and the contract test send; what the simulator holds
 Received          ... summed up; Payload: one command's (type, record name, payload)
+simulator_of      a workload's own simulator, checked
+
+JSON, typed (``_json``)::
+
+JsonValue, JsonObject   what ``json.loads`` returns; ``loads`` returns it typed
 
 For the partner simulators::
 
@@ -54,10 +59,18 @@ from connectors.common._inbound import (
     Runtime,
     Views,
 )
+from connectors.common._json import JsonObject, JsonValue, loads
 from connectors.common._lifespan import runtime_in_threads
 from connectors.common._publisher import AckedPublisher, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
-from connectors.common._spec import Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common._spec import (
+    Inbound,
+    PartnerSpec,
+    Payload,
+    Received,
+    Workload,
+    simulator_of,
+)
 
 __all__ = [
     "FAULT_KINDS",
@@ -73,6 +86,8 @@ __all__ = [
     "Inbound",
     "InboundShell",
     "InboundSpec",
+    "JsonObject",
+    "JsonValue",
     "Marker",
     "NoViews",
     "NotAcknowledged",
@@ -88,9 +103,11 @@ __all__ = [
     "Views",
     "Workload",
     "from_portal",
+    "loads",
     "read_capped",
     "require_json",
     "runtime_in_threads",
+    "simulator_of",
     "to_portal",
     "to_portal_or_none",
 ]

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
-from connectors.common import PartnerSpec, Payload, Received, Workload
+from connectors.common import (
+    PartnerSpec,
+    Payload,
+    Received,
+    SimulatorServer,
+    Workload,
+    simulator_of,
+)
 from connectors.emc._client import EMC_TRACKING_RECORD, PARTNER, EmcClient
 from connectors.emc._config import EmcConfig
 from connectors.emc._sim import EmcSimulator
@@ -34,15 +40,18 @@ class EmcWorkload(Workload):
                   "postal": 0}  # fmt: skip
         return EMC_TRACKING_RECORD, "EmcTrackingRecord", record
 
-    def calls(self, sim: Any) -> Counter[str]:
+    def calls(self, sim: SimulatorServer) -> Counter[str]:
+        sim = simulator_of(sim, EmcSimulator)
         return Counter({EMC_TRACKING_RECORD: sim.counts()["records"]})
 
-    def received(self, sim: Any) -> Received:
+    def received(self, sim: SimulatorServer) -> Received:
+        sim = simulator_of(sim, EmcSimulator)
         counts = sim.counts()
         detail = f"{counts['records']:,} records of {counts['dossiers']:,} dossiers"
         return Received(counts["records"], counts["duplicates"], detail)
 
-    def fail_next(self, sim: Any, count: int) -> None:
+    def fail_next(self, sim: SimulatorServer, count: int) -> None:
+        sim = simulator_of(sim, EmcSimulator)
         sim.faults.arm("error_5xx", count)
 
 

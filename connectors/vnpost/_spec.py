@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
-from connectors.common import Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common import (
+    Inbound,
+    PartnerSpec,
+    Payload,
+    Received,
+    SimulatorServer,
+    Workload,
+    simulator_of,
+)
 from connectors.outbox import PartnerClient
 from connectors.vnpost._client import PARTNER, POSTAL_CANCEL, POSTAL_ORDER, VnpostClient
 from connectors.vnpost._config import VnpostConfig
@@ -54,17 +61,20 @@ class VnpostWorkload(Workload):
                  "note": "Gọi trước khi đến"}  # fmt: skip
         return POSTAL_ORDER, "PostalOrder", order
 
-    def calls(self, sim: Any) -> Counter[str]:
+    def calls(self, sim: SimulatorServer) -> Counter[str]:
+        sim = simulator_of(sim, VnpostSimulator)
         return Counter({POSTAL_ORDER: sim.orders_created,
                         POSTAL_CANCEL: sim.count(outcome="cancelled")})  # fmt: skip
 
-    def received(self, sim: Any) -> Received:
+    def received(self, sim: SimulatorServer) -> Received:
+        sim = simulator_of(sim, VnpostSimulator)
         created, cancelled = sim.orders_created, sim.count(outcome="cancelled")
         return Received(created + cancelled, sim.duplicates,
                         f"{created:,} orders created, {cancelled:,} cancelled, "
                         f"{len(sim.callbacks):,} callbacks sent")  # fmt: skip
 
-    def fail_next(self, sim: Any, count: int) -> None:
+    def fail_next(self, sim: SimulatorServer, count: int) -> None:
+        sim = simulator_of(sim, VnpostSimulator)
         sim.inject("unavailable", count)
 
 
