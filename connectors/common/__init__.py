@@ -2,6 +2,7 @@
 
 AckedPublisher    encode (hub.serde) and produce, returning only after the broker acked
 NotAcknowledged   ... it did not in time: the partner is told to retry
+AvroRecord        what it encodes: a record the connector built, not read back
 RequestRefused    a request refused before validation, with its HTTP status
 read_capped       a request body, refused with 413 as soon as it exceeds a limit
 require_json      415 unless the body is declared application/json
@@ -61,7 +62,7 @@ from connectors.common._inbound import (
 )
 from connectors.common._json import JsonObject, JsonValue, loads
 from connectors.common._lifespan import runtime_in_threads
-from connectors.common._publisher import AckedPublisher, NotAcknowledged
+from connectors.common._publisher import AckedPublisher, AvroRecord, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
 from connectors.common._spec import (
     Inbound,
@@ -77,6 +78,7 @@ __all__ = [
     "IDEMPOTENCY_HEADER",
     "VIETNAM",
     "AckedPublisher",
+    "AvroRecord",
     "Claim",
     "ClaimedIds",
     "DedupeSpec",
