@@ -1,4 +1,4 @@
-"""JSON as the connectors read and write it, typed instead of ``Any``.
+"""JSON as the connectors read and write it, typed rather than left open.
 
 ``JsonValue`` is what ``json.loads`` can return; a document from outside is checked with
 ``isinstance`` before a field is used. ``JsonObject`` is

@@ -175,7 +175,7 @@ def _json_value(value: object) -> JsonValue:
 
 def portal_item(event: Mapping[str, Any]) -> PortalItem:
     """The portal JSON item of a canonical DossierEvent dict (e.g. from ``hub.sample``; its
-    values are ``hub.serde``'s, hence ``Any``)."""
+    values are ``hub.serde``'s, untyped)."""
     _, payload = event["payload"]
     return {
         "event_id": str(event["event_id"]),
