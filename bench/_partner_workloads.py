@@ -9,23 +9,37 @@ import os
 import time
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TypedDict
 
 from connectors.common import PartnerSpec, Received
 from connectors.outbox import CallFailed, Command
 from connectors.partners import spec
 
 
+class CommandRecord(TypedDict):
+    """A PartnerCommand record for ``hub.serde`` (payload: (full record name, record))."""
+
+    command_id: str
+    command_type: str
+    dossier_id: str
+    idempotency_key: str
+    created_at: datetime
+    correlation_id: str
+    causation_id: str | None
+    payload: tuple[str, Mapping[str, object]]
+
+
 def command_records(
     partner: PartnerSpec, commands: int, dossiers: int, tag: str
-) -> list[dict[str, Any]]:
+) -> list[CommandRecord]:
     """``commands`` PartnerCommand records over ``dossiers`` dossiers, round robin: step 0 of
     every dossier, then step 1 ... (the order a live stream interleaves them in)."""
     workload = partner.workload
-    records = []
+    records: list[CommandRecord] = []
     for n in range(commands):
         dossier, step = n % dossiers, n // dossiers
         command_type, name, payload = workload.payload(dossier, step)
@@ -82,7 +96,7 @@ def direct_calls(partner: str, url: str, lanes: list[list[Command]], concurrency
     return Direct(len(all_latencies), seconds, all_latencies, dict(failed))
 
 
-def limit(partner: PartnerSpec, records: list[dict[str, Any]], concurrency: int) -> Direct:
+def limit(partner: PartnerSpec, records: list[CommandRecord], concurrency: int) -> Direct:
     lanes: dict[str, list[Command]] = {}
     for record in records:
         lanes.setdefault(record["dossier_id"], []).append(Command.of_record(record))

@@ -32,11 +32,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from kafka import TopicPartition
 
@@ -44,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._report import avro_string, delete_topics, kafka_partition, process_memory_mib
 from hub import kafka
-from hub.dossier import DossierEvent
+from hub.dossier import DossierEvent, Procedure, State
 from hub.events import new_event
 from hub.kafka import ensure_topics, make_consumer, make_producer
 from hub.lifecycle import Rejection, app_id_for, apply, changelog_topic
@@ -78,11 +77,11 @@ class Template:
 
 
 def make_templates(
-    count: int, events: AvroSerde, states: AvroSerde, catalog: dict[str, dict[str, Any]]
+    count: int, events: AvroSerde, states: AvroSerde, catalog: Mapping[str, Procedure]
 ) -> list[Template]:
     """The final states of ``count`` sample dossiers: each event encoded and decoded as the
     worker receives it, folded by the status machine, the state encoded as the worker stores it."""
-    final: dict[str, dict[str, Any]] = {}
+    final: dict[str, State] = {}
     for sample in sample_events(count, seed=31):
         event = DossierEvent.from_record(events.decode(events.encode(sample)))
         state = final.get(event.dossier_id)
