@@ -55,10 +55,10 @@ from kafka import TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
-from bench._partner_workloads import CommandRecord, Direct, check, command_records, limit
+from bench._partner_workloads import Direct, check, command_record, limit, partner_commands
 from bench._report import delete_topics, percentile
 from connectors.common import PartnerSpec, Received, SimulatorServer
-from connectors.outbox import group_for
+from connectors.outbox import Command, group_for
 from connectors.partners import NAMES, spec
 from hub.kafka import ensure_topics, make_consumer, make_producer
 from hub.processing import WorkerProcess
@@ -153,18 +153,19 @@ class Storm:
                 self.armed = want
 
 
-def produce_commands(settings: Settings, serde: AvroSerde, records: list[CommandRecord]) -> None:
+def produce_commands(settings: Settings, serde: AvroSerde, commands: list[Command]) -> None:
     producer = make_producer(settings, client_id="bench-partners", linger_ms=20)
     topic = PARTNER_COMMANDS.name(settings.topic_prefix)
-    for record in records:
-        producer.send(topic, key=record["dossier_id"].encode(), value=serde.encode(record))
+    for command in commands:
+        value = serde.encode(command_record(command))
+        producer.send(topic, key=command.dossier_id.encode(), value=value)
     producer.flush()
     producer.close()
 
 
 def outbox_run(
     partner: PartnerSpec, settings: Settings, registry: RegistryClient,
-    records: list[CommandRecord], args: argparse.Namespace, work_dir: Path, *, storm: bool,
+    records: list[Command], args: argparse.Namespace, work_dir: Path, *, storm: bool,
 ) -> Run:  # fmt: skip
     ensure_topics(settings, [PARTNER_COMMANDS, PARTNER_OUTCOMES, DOSSIER_EVENTS, DEADLETTER])
     produce_commands(
@@ -204,11 +205,11 @@ def outbox_run(
 
 
 def collect(
-    worker: WorkerProcess, settings: Settings, serde: AvroSerde, records: list[CommandRecord],
+    worker: WorkerProcess, settings: Settings, serde: AvroSerde, records: list[Command],
     started: float, timeout_s: float,
 ) -> Run:  # fmt: skip
     """Read ``partner.outcomes`` from the beginning until every command has its outcome."""
-    wanted = {r["command_id"] for r in records}
+    wanted = {c.command_id for c in records}
     topic = PARTNER_OUTCOMES.name(settings.topic_prefix)
     consumer = make_consumer(settings, group_id=None)
     tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
@@ -288,7 +289,7 @@ def bench_partner(
     work_dir: Path,
 ) -> Row:  # fmt: skip
     dossiers = max(args.dossiers, -(-args.commands // partner.workload.max_per_dossier))
-    records = command_records(partner, args.commands, dossiers, base)
+    records = partner_commands(partner, args.commands, dossiers, base)
     print(f"{partner.name}: {len(records):,} commands over {dossiers:,} dossiers "
           f"({len(records) / dossiers:.1f} each), concurrency {args.concurrency}")  # fmt: skip
     direct = limit(partner, records, args.concurrency)

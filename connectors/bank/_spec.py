@@ -17,15 +17,7 @@ from connectors.bank._client import (
 from connectors.bank._config import BankConfig
 from connectors.bank._messages import QueryPayment
 from connectors.bank._sim import PaygovSimulator
-from connectors.common import (
-    Inbound,
-    PartnerSpec,
-    Payload,
-    Received,
-    SimulatorServer,
-    Workload,
-    simulator_of,
-)
+from connectors.common import Inbound, PartnerSpec, Payload, Received, SimulatorServer, Workload
 from connectors.outbox import PartnerClient
 
 PROVIDER = "paygov"
@@ -87,10 +79,10 @@ class BankWorkload(Workload):
     def before(self, sim: SimulatorServer, payload: Payload) -> None:
         command_type, _, body = payload
         if command_type == PAYMENT_REFUND:  # only a paid payment is refunded
-            simulator_of(sim, PaygovSimulator).pay(str(body["payment_reference"]), notify=False)
+            PaygovSimulator.of(sim).pay(str(body["payment_reference"]), notify=False)
 
     def calls(self, sim: SimulatorServer) -> Counter[str]:
-        sim = simulator_of(sim, PaygovSimulator)
+        sim = PaygovSimulator.of(sim)
         with sim.ledger.lock:
             operations = Counter(op for op, _, _ in sim.ledger.requests.values())
             queries = sim.ledger.api_calls.get(sim.dialect.api_path(QueryPayment), 0)
@@ -98,12 +90,12 @@ class BankWorkload(Workload):
                         PAYMENT_REFUND: operations["refund"]})  # fmt: skip
 
     def received(self, sim: SimulatorServer) -> Received:
-        sim = simulator_of(sim, PaygovSimulator)
+        sim = PaygovSimulator.of(sim)
         created, duplicates = len(sim.ledger.payments), sim.ledger.duplicate_count()
         return Received(created, duplicates, f"{created:,} payments created")
 
     def fail_next(self, sim: SimulatorServer, count: int) -> None:
-        sim = simulator_of(sim, PaygovSimulator)
+        sim = PaygovSimulator.of(sim)
         sim.faults.api_fail_next += count
 
 

@@ -28,7 +28,6 @@ PartnerSpec       name, command types, client, simulator, inbound endpoints, wor
 Inbound           an endpoint by which the partner calls the hub (a dvchub command)
 Workload          the commands the bench and the contract test send; what the simulator holds
 Received          ... summed up; Payload: one command's (type, record name, payload)
-simulator_of      a workload's own simulator, checked
 
 JSON, typed (``_json``)::
 
@@ -37,7 +36,7 @@ JsonValue, JsonObject   what ``json.loads`` returns; ``loads`` returns it typed
 For the partner simulators::
 
 ServerThread      an ASGI app served by uvicorn in a daemon thread
-SimulatorServer   the simulators' base: start/stop, ``with``, serve_forever
+SimulatorServer   the simulators' base: start/stop, ``with``, serve_forever; ``of``: checked
 FaultSwitches     counted faults (5xx, timeouts, malformed, lost replies) armed by a test
 """
 
@@ -64,14 +63,7 @@ from connectors.common._json import JsonObject, JsonValue, loads
 from connectors.common._lifespan import runtime_in_threads
 from connectors.common._publisher import AckedPublisher, AvroRecord, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
-from connectors.common._spec import (
-    Inbound,
-    PartnerSpec,
-    Payload,
-    Received,
-    Workload,
-    simulator_of,
-)
+from connectors.common._spec import Inbound, PartnerSpec, Payload, Received, Workload
 
 __all__ = [
     "FAULT_KINDS",
@@ -109,7 +101,6 @@ __all__ = [
     "read_capped",
     "require_json",
     "runtime_in_threads",
-    "simulator_of",
     "to_portal",
     "to_portal_or_none",
 ]

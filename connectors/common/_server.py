@@ -96,6 +96,14 @@ class SimulatorServer:
 
     _server: ServerThread
 
+    @classmethod
+    def of(cls, sim: SimulatorServer) -> Self:
+        """``sim`` as this kind of simulator, for a partner's workload: its spec hands it its own
+        simulator, so anything else is a wiring error (``TypeError``)."""
+        if not isinstance(sim, cls):
+            raise TypeError(f"expected a {cls.__name__}, got a {type(sim).__name__}")
+        return sim
+
     def _serve(
         self,
         app: ASGIApp,

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from connectors.common._server import SimulatorServer
 
@@ -36,16 +36,6 @@ if TYPE_CHECKING:  # connectors.outbox is imported by the clients, never by comm
 #: Avro record for ``hub.serde`` (strings, numbers, nested records, None), read back only by
 #: the workload that wrote it.
 Payload = tuple[str, str, Mapping[str, object]]
-
-Sim = TypeVar("Sim", bound=SimulatorServer)
-
-
-def simulator_of(sim: SimulatorServer, kind: type[Sim]) -> Sim:
-    """``sim`` as the simulator a workload drives: a spec hands its workload its own simulator,
-    so anything else is a wiring error (``TypeError``), not a partner's fault."""
-    if not isinstance(sim, kind):
-        raise TypeError(f"expected a {kind.__name__}, got a {type(sim).__name__}")
-    return sim
 
 
 @dataclass(frozen=True)
@@ -62,7 +52,8 @@ class Received:
 class Workload(ABC):
     """A partner's commands and its simulator's records, for the bench, the demo and the spec
     contract test. ``sim`` is the spec's simulator, started: a workload takes its own kind
-    with ``simulator_of`` (the specs are listed together, so the base cannot name it)."""
+    with ``<its simulator class>.of(sim)`` (the specs are listed together, so the base cannot
+    name it)."""
 
     #: Commands per dossier beyond which the payloads would stop making sense.
     max_per_dossier: int = 10_000

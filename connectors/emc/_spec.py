@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from connectors.common import (
-    PartnerSpec,
-    Payload,
-    Received,
-    SimulatorServer,
-    Workload,
-    simulator_of,
-)
+from connectors.common import PartnerSpec, Payload, Received, SimulatorServer, Workload
 from connectors.emc._client import EMC_TRACKING_RECORD, PARTNER, EmcClient
 from connectors.emc._config import EmcConfig
 from connectors.emc._sim import EmcSimulator
@@ -41,17 +34,17 @@ class EmcWorkload(Workload):
         return EMC_TRACKING_RECORD, "EmcTrackingRecord", record
 
     def calls(self, sim: SimulatorServer) -> Counter[str]:
-        sim = simulator_of(sim, EmcSimulator)
+        sim = EmcSimulator.of(sim)
         return Counter({EMC_TRACKING_RECORD: sim.counts()["records"]})
 
     def received(self, sim: SimulatorServer) -> Received:
-        sim = simulator_of(sim, EmcSimulator)
+        sim = EmcSimulator.of(sim)
         counts = sim.counts()
         detail = f"{counts['records']:,} records of {counts['dossiers']:,} dossiers"
         return Received(counts["records"], counts["duplicates"], detail)
 
     def fail_next(self, sim: SimulatorServer, count: int) -> None:
-        sim = simulator_of(sim, EmcSimulator)
+        sim = EmcSimulator.of(sim)
         sim.faults.arm("error_5xx", count)
 
 

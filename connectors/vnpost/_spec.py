@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from connectors.common import (
-    Inbound,
-    PartnerSpec,
-    Payload,
-    Received,
-    SimulatorServer,
-    Workload,
-    simulator_of,
-)
+from connectors.common import Inbound, PartnerSpec, Payload, Received, SimulatorServer, Workload
 from connectors.outbox import PartnerClient
 from connectors.vnpost._client import PARTNER, POSTAL_CANCEL, POSTAL_ORDER, VnpostClient
 from connectors.vnpost._config import VnpostConfig
@@ -62,19 +54,19 @@ class VnpostWorkload(Workload):
         return POSTAL_ORDER, "PostalOrder", order
 
     def calls(self, sim: SimulatorServer) -> Counter[str]:
-        sim = simulator_of(sim, VnpostSimulator)
+        sim = VnpostSimulator.of(sim)
         return Counter({POSTAL_ORDER: sim.orders_created,
                         POSTAL_CANCEL: sim.count(outcome="cancelled")})  # fmt: skip
 
     def received(self, sim: SimulatorServer) -> Received:
-        sim = simulator_of(sim, VnpostSimulator)
+        sim = VnpostSimulator.of(sim)
         created, cancelled = sim.orders_created, sim.count(outcome="cancelled")
         return Received(created + cancelled, sim.duplicates,
                         f"{created:,} orders created, {cancelled:,} cancelled, "
                         f"{len(sim.callbacks):,} callbacks sent")  # fmt: skip
 
     def fail_next(self, sim: SimulatorServer, count: int) -> None:
-        sim = simulator_of(sim, VnpostSimulator)
+        sim = VnpostSimulator.of(sim)
         sim.inject("unavailable", count)
 
 
