@@ -18,13 +18,13 @@ SOURCE = "PAYMENT_PROVIDER"
 
 
 class FeePaidPayload(TypedDict):
-    """The Avro ``FeePaid`` payload."""
+    """The Avro ``FeePaid`` payload (a desk receipt has no provider; a provider's always has)."""
 
     payment_reference: str
     amount_vnd: int
     method: str
-    provider: str
-    provider_transaction_id: str
+    provider: str | None
+    provider_transaction_id: str | None
 
 
 class PaymentFailedPayload(TypedDict):
