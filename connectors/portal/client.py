@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypedDict, cast
+from typing import TypedDict, cast
 
 import httpx
 
@@ -173,16 +173,19 @@ def _json_value(value: object) -> JsonValue:
     raise TypeError(f"{type(value).__name__} has no JSON form")
 
 
-def portal_item(event: Mapping[str, Any]) -> PortalItem:
-    """The portal JSON item of a canonical DossierEvent dict (e.g. from ``hub.sample``; its
-    values are ``hub.serde``'s, untyped)."""
-    _, payload = event["payload"]
+def portal_item(event: Mapping[str, object]) -> PortalItem:
+    """The portal JSON item of a canonical DossierEvent dict (e.g. from ``hub.sample``)."""
+    union = event["payload"]
+    if not isinstance(union, tuple | list):
+        raise TypeError("payload: expected hub.serde's (record name, record) pair")
+    _, payload = union
+    correlation_id = event.get("correlation_id")
     return {
         "event_id": str(event["event_id"]),
         "event_type": payload_name_of(event),
-        "dossier_id": event["dossier_id"],
+        "dossier_id": str(event["dossier_id"]),
         "occurred_at": _json_value(event["occurred_at"]),
         "actor": _json_value(event.get("actor")),
-        "correlation_id": event.get("correlation_id"),
+        "correlation_id": None if correlation_id is None else str(correlation_id),
         "payload": _json_value(payload),
     }
