@@ -36,13 +36,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from connectors.bank._config import BankConfig, ProviderSettings
 from connectors.bank._dialect import Dialect
 from connectors.bank._errors import BadSignature, InvalidMessage
-from connectors.bank._ledger import (
-    CallbackDelivery,
-    Fingerprint,
-    Ledger,
-    SimPayment,
-    Transaction,
-)
+from connectors.bank._ledger import CallbackDelivery, Fingerprint, Ledger, SimPayment, Transaction
 from connectors.bank._messages import (
     ApiRequest,
     CreatePayment,
@@ -61,7 +55,7 @@ from connectors.common import JsonValue, SimulatorServer
 log = logging.getLogger("connectors.bank.sim")
 
 
-class SimulatorOptions(TypedDict, total=False):
+class SimOptions(TypedDict, total=False):
     """``BankSimulator``'s keyword arguments, which each provider's simulator passes on."""
 
     ipn_url: str | None
@@ -391,16 +385,12 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
 class PaygovSimulator(BankSimulator):
     """The national payment platform simulator (``paygov``)."""
 
-    def __init__(
-        self, config: BankConfig | None = None, **kwargs: Unpack[SimulatorOptions]
-    ) -> None:
+    def __init__(self, config: BankConfig | None = None, **kwargs: Unpack[SimOptions]) -> None:
         super().__init__((config or BankConfig()).provider("paygov"), **kwargs)
 
 
 class VnpaySimulator(BankSimulator):
     """The VNPAY simulator (``vnpay``)."""
 
-    def __init__(
-        self, config: BankConfig | None = None, **kwargs: Unpack[SimulatorOptions]
-    ) -> None:
+    def __init__(self, config: BankConfig | None = None, **kwargs: Unpack[SimOptions]) -> None:
         super().__init__((config or BankConfig()).provider("vnpay"), **kwargs)
