@@ -188,17 +188,19 @@ class Dialect(ABC):
             wire[key] = value
         return wire
 
-    def _to_wire(self, spec: WireField, value: Any) -> str:  # read by getattr: any field
+    def _to_wire(self, spec: WireField, value: FieldValue) -> str:
         if value is None:
             return ""
-        if spec.kind == "amount":
-            return self.amount_to_wire(int(value))
-        if spec.kind == "time":
+        if spec.kind == "amount" and isinstance(value, int):
+            return self.amount_to_wire(value)
+        if spec.kind == "time" and isinstance(value, datetime):
             return wire_time(value)
+        if spec.kind in ("amount", "time"):  # a table naming the wrong field: a bug, not input
+            raise TypeError(f"{spec.attr}: a {type(value).__name__} is not a {spec.kind}")
         if spec.kind == "result":
-            return self.result_codes[Result(value)]
+            return self.result_codes[Result(str(value))]
         if spec.kind == "status":
-            return self.status_codes[Status(value)]
+            return self.status_codes[Status(str(value))]
         return str(value)
 
     def _from_wire(self, spec: WireField, text: str) -> FieldValue:
