@@ -12,32 +12,40 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from connectors.common import PartnerSpec, Received
 from connectors.outbox import CallFailed, Command
 from connectors.partners import spec
 
 
-def command_records(
-    partner: PartnerSpec, commands: int, dossiers: int, tag: str
-) -> list[dict[str, Any]]:
-    """``commands`` PartnerCommand records over ``dossiers`` dossiers, round robin: step 0 of
-    every dossier, then step 1 ... (the order a live stream interleaves them in)."""
+def partner_commands(partner: PartnerSpec, count: int, dossiers: int, tag: str) -> list[Command]:
+    """``count`` commands over ``dossiers`` dossiers, round robin: step 0 of every dossier,
+    then step 1 ... (the order a live stream interleaves them in)."""
     workload = partner.workload
-    records = []
-    for n in range(commands):
+    commands: list[Command] = []
+    for n in range(count):
         dossier, step = n % dossiers, n // dossiers
         command_type, name, payload = workload.payload(dossier, step)
         did = workload.dossier_id(dossier)
         command_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tag}{did}:{step}"))
-        records.append({
-            "command_id": command_id, "command_type": command_type, "dossier_id": did,
-            "idempotency_key": f"{command_id}:{command_type.lower()}",
-            "created_at": workload.started + timedelta(minutes=step), "correlation_id": did,
-            "causation_id": None, "payload": (f"vn.dvchub.command.{name}", payload),
-        })  # fmt: skip
-    return records
+        commands.append(Command(
+            command_id=command_id, command_type=command_type, dossier_id=did,
+            idempotency_key=f"{command_id}:{command_type.lower()}",
+            created_at=workload.started + timedelta(minutes=step), correlation_id=did,
+            causation_id=None, payload_name=name, payload=payload,
+        ))  # fmt: skip
+    return commands
+
+
+def command_record(command: Command) -> dict[str, object]:
+    """The PartnerCommand record of ``command``, for ``hub.serde``."""
+    return {
+        "command_id": command.command_id, "command_type": command.command_type,
+        "dossier_id": command.dossier_id, "idempotency_key": command.idempotency_key,
+        "created_at": command.created_at, "correlation_id": command.correlation_id,
+        "causation_id": command.causation_id,
+        "payload": (f"vn.dvchub.command.{command.payload_name}", command.payload),
+    }  # fmt: skip
 
 
 # -- 1. the limit: the client against the simulator, no Kafka -----------------------------------
@@ -82,10 +90,10 @@ def direct_calls(partner: str, url: str, lanes: list[list[Command]], concurrency
     return Direct(len(all_latencies), seconds, all_latencies, dict(failed))
 
 
-def limit(partner: PartnerSpec, records: list[dict[str, Any]], concurrency: int) -> Direct:
+def limit(partner: PartnerSpec, commands: list[Command], concurrency: int) -> Direct:
     lanes: dict[str, list[Command]] = {}
-    for record in records:
-        lanes.setdefault(record["dossier_id"], []).append(Command.of_record(record))
+    for command in commands:
+        lanes.setdefault(command.dossier_id, []).append(command)
     context = multiprocessing.get_context("spawn")
     with partner.simulator() as sim, ProcessPoolExecutor(1, mp_context=context) as pool:
         url = partner.workload.url(sim)
@@ -93,7 +101,7 @@ def limit(partner: PartnerSpec, records: list[dict[str, Any]], concurrency: int)
             direct_calls, partner.name, url, list(lanes.values()), concurrency
         ).result()
         received = partner.workload.received(sim)
-    check(f"{partner.name} direct", len(records), received, failures=direct.failures)
+    check(f"{partner.name} direct", len(commands), received, failures=direct.failures)
     return direct
 
 

@@ -10,11 +10,11 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 
 from connectors.bank import Callback, Dialect, Status
+from connectors.common import JsonValue
 
 AMOUNT = 150_000
 
@@ -45,7 +45,7 @@ class Sent:
     sent_at: float  # wall time, s
     replied_at: float
     status: int | None
-    body: dict[str, Any]
+    body: JsonValue
 
 
 Wire = tuple[str, str, dict[str, str]]  # (provider, payment reference, wire fields)
@@ -71,7 +71,7 @@ def send_callbacks(url: str, wires: list[Wire], clients: int, copies: int) -> li
             else:
                 response = http.get("/v1/ipn/vnpay", params=wire)
             status: int | None = response.status_code
-            body = response.json() if response.content else {}
+            body: JsonValue = response.json() if response.content else {}
         except (httpx.HTTPError, ValueError) as exc:
             status, body = None, {"error": type(exc).__name__}
         return Sent(reference, provider, started, time.time(), status, body)

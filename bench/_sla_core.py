@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from bench._report import avro_string, kafka_partition
 from hub import kafka
+from hub.dossier import CatalogEntry
 from hub.events import new_event
 from hub.kafka import make_producer
 from hub.processing import InMemoryRunner, Message, app_id_for, encode_due, timer_key
+from hub.records import DossierDeadline
 from hub.sample import VN_TZ
 from hub.serde import AvroSerde
 from hub.settings import Settings
@@ -35,9 +36,9 @@ class Serdes:
     alerts: AvroSerde
 
 
-def dossier_events(dossier_id: str, accepted_at: datetime) -> list[dict[str, Any]]:
+def dossier_events(dossier_id: str, accepted_at: datetime) -> list[Mapping[str, object]]:
     """Submitted a minute before ``accepted_at``, accepted then (days from the catalogue)."""
-    submitted: dict[str, Any] = {
+    submitted: dict[str, object] = {
         "procedure_code": PROCEDURE, "procedure_name": None, "agency_code": "STP",
         "channel": "ONLINE", "postal_intake": False, "postal_return": False,
         "from_national_portal": False, "national_dossier_code": None, "documents": [],
@@ -71,7 +72,7 @@ def encoded_messages(
     return messages
 
 
-def make_processor(serdes: Serdes, catalog: dict[str, dict[str, Any]]) -> SlaProcessor:
+def make_processor(serdes: Serdes, catalog: Mapping[str, CatalogEntry]) -> SlaProcessor:
     """The worker's fold, on the same serdes, catalogue and (environment's) policy."""
     return SlaProcessor(
         serdes.events, serdes.deadlines, serdes.alerts, catalog.get, SlaSettings().policy()
@@ -93,7 +94,7 @@ def fold_rate(processor: SlaProcessor, count: int, partitions: int) -> FoldRate:
     """Fold ``count`` dossiers' events in batches of 1,000, as the worker does."""
     dossiers = [(f"SLAFOLD-{n:08d}", ACCEPTED + timedelta(minutes=n % 600)) for n in range(count)]
     messages = encoded_messages(processor.events, dossiers, partitions)
-    runner: InMemoryRunner[dict[str, Any]] = InMemoryRunner(processor, batch_size=1000)
+    runner: InMemoryRunner[DossierDeadline] = InMemoryRunner(processor, batch_size=1000)
     started = time.perf_counter()
     result = runner.run(messages)
     seconds = time.perf_counter() - started
@@ -112,7 +113,7 @@ class Template:
     dossier_id: str
     encoded: bytes
     due_ms: int
-    state: dict[str, Any]
+    state: DossierDeadline
 
     def copy(self, new_id: str) -> bytes:
         return self.encoded.replace(avro_string(self.dossier_id), avro_string(new_id))
@@ -126,7 +127,7 @@ def make_templates(processor: SlaProcessor, later: int, partitions: int) -> list
     """The state of a dossier accepted at ``ACCEPTED`` (first), then of ``later`` dossiers
     accepted one minute after another, each folded by the SLA fold and encoded as it stores it."""
     dossiers = [(f"SLATMPL-{n:08d}", ACCEPTED + timedelta(minutes=n)) for n in range(later + 1)]
-    runner: InMemoryRunner[dict[str, Any]] = InMemoryRunner(processor)
+    runner: InMemoryRunner[DossierDeadline] = InMemoryRunner(processor)
     result = runner.run(encoded_messages(processor.events, dossiers, partitions))
     due = runner.due()
     templates = []
@@ -209,7 +210,7 @@ def fire_rate(processor: SlaProcessor, template: Template, due: int, partitions:
         partition = kafka_partition(key, partitions)
         table[key] = template.copy(copy_id(number))
         table[timer_key(partition, key)] = encode_due(template.due_ms)
-    runner: InMemoryRunner[dict[str, Any]] = InMemoryRunner(processor, table)
+    runner: InMemoryRunner[DossierDeadline] = InMemoryRunner(processor, table)
     at = datetime.fromtimestamp(template.due_ms / 1000, VN_TZ)
     started = time.perf_counter()
     result = runner.fire_due(at)

@@ -27,17 +27,17 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._report import delete_topics, peak_rss_mib
-from connectors.portal.client import PortalClient, portal_item
+from connectors.common import JsonObject
+from connectors.portal.client import PortalClient, PortalItem, portal_item
 from hub.events import new_event
 from hub.kafka import ensure_topics
 from hub.kpi import KpiSettings, full_online_table, replay_kpis, write_full_online_csv
@@ -82,7 +82,7 @@ def province(agencies: int) -> tuple[list[Procedure], list[float]]:
     return procedures, weights
 
 
-def catalog_entry(procedure: Procedure) -> dict[str, Any]:
+def catalog_entry(procedure: Procedure) -> JsonObject:
     return {
         "name": f"Thủ tục {procedure.code}", "agency_code": procedure.agency_code,
         "agency_name": f"Cơ quan {procedure.agency_code}", "agency_type": procedure.agency_type,
@@ -103,7 +103,7 @@ def office_instants(count: int, rng: random.Random) -> list[datetime]:
 
 def dossier_events(
     count: int, procedures: list[Procedure], weights: list[float], seed: int
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Mapping[str, object]]:
     """Each dossier's DossierSubmitted and DossierAccepted (two hours later), in time order."""
     rng = random.Random(seed)
     by_agency: dict[str, list[Procedure]] = {}
@@ -161,11 +161,11 @@ class Portal:
         self._log.close()
 
 
-def batches_of(events: Iterator[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def batches_of(events: Iterator[Mapping[str, object]]) -> list[list[PortalItem]]:
     """The portal JSON items in batches of 500. One dossier's two events go in the same batch,
     in order, so no acceptance overtakes its submission (a batch is produced in order)."""
-    batches: list[list[dict[str, Any]]] = []
-    batch: list[dict[str, Any]] = []
+    batches: list[list[PortalItem]] = []
+    batch: list[PortalItem] = []
     for event in events:
         batch.append(portal_item(event))
         if len(batch) == 500:
@@ -176,12 +176,12 @@ def batches_of(events: Iterator[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return batches
 
 
-def ingest(portal: Portal, batches: list[list[dict[str, Any]]], clients: int) -> tuple[int, float]:
+def ingest(portal: Portal, batches: list[list[PortalItem]], clients: int) -> tuple[int, float]:
     """Push every batch through the connector from ``clients`` threads; (accepted, seconds)."""
     started = time.perf_counter()
     with PortalClient(portal.url, api_key=portal.key, timeout_s=120) as client:
 
-        def push(items: list[dict[str, Any]]) -> int:
+        def push(items: list[PortalItem]) -> int:
             return client.push_events(items).accepted
 
         with ThreadPoolExecutor(clients) as pool:

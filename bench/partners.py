@@ -46,20 +46,19 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from kafka import TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
-from bench._partner_workloads import Direct, check, command_records, limit
+from bench._partner_workloads import Direct, check, command_record, limit, partner_commands
 from bench._report import delete_topics, percentile
-from connectors.common import PartnerSpec, Received
-from connectors.outbox import group_for
+from connectors.common import PartnerSpec, Received, SimulatorServer
+from connectors.outbox import Command, group_for
 from connectors.partners import NAMES, spec
 from hub.kafka import ensure_topics, make_consumer, make_producer
 from hub.processing import WorkerProcess
@@ -70,12 +69,38 @@ from hub.topics import DEADLETTER, DOSSIER_EVENTS, PARTNER_COMMANDS, PARTNER_OUT
 # -- 2. the outbox ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What the bench reads of a PartnerOutcome record."""
+
+    outcome: str
+    attempts: int
+    first_attempt_at: datetime
+    completed_at: datetime
+
+    @classmethod
+    def of_record(cls, record: Mapping[str, object]) -> Outcome:
+        """From the dict ``hub.serde`` decodes a PartnerOutcome into."""
+        attempts, first, completed = (
+            record["attempts"],
+            record["first_attempt_at"],
+            record["completed_at"],
+        )
+        if not (
+            isinstance(attempts, int)
+            and isinstance(first, datetime)
+            and isinstance(completed, datetime)
+        ):
+            raise TypeError("not a PartnerOutcome record")
+        return cls(str(record["outcome"]), attempts, first, completed)
+
+
 @dataclass
 class Run:
     commands: int
     wall_s: float  # process start -> last outcome read
     ready_s: float | None  # process start -> /ready (in its group)
-    outcomes: dict[str, dict[str, Any]]
+    outcomes: dict[str, Outcome]
     outcome_records: int
     received: Received
     metrics: str
@@ -83,13 +108,11 @@ class Run:
 
     @property
     def first_attempt(self) -> datetime:
-        first: datetime = min(o["first_attempt_at"] for o in self.outcomes.values())
-        return first
+        return min(o.first_attempt_at for o in self.outcomes.values())
 
     @property
     def last_completed(self) -> datetime:
-        last: datetime = max(o["completed_at"] for o in self.outcomes.values())
-        return last
+        return max(o.completed_at for o in self.outcomes.values())
 
     @property
     def drain_s(self) -> float:
@@ -101,14 +124,14 @@ class Run:
 
     @property
     def attempts(self) -> int:
-        return sum(int(o["attempts"]) for o in self.outcomes.values())
+        return sum(o.attempts for o in self.outcomes.values())
 
     def latencies_ms(self) -> list[float]:
-        return [(o["completed_at"] - o["first_attempt_at"]).total_seconds() * 1000
-                for o in self.outcomes.values() if o["attempts"] == 1]  # fmt: skip
+        return [(o.completed_at - o.first_attempt_at).total_seconds() * 1000
+                for o in self.outcomes.values() if o.attempts == 1]  # fmt: skip
 
     def kinds(self) -> Counter[str]:
-        return Counter(str(o["outcome"]) for o in self.outcomes.values())
+        return Counter(o.outcome for o in self.outcomes.values())
 
 
 @dataclass
@@ -116,7 +139,7 @@ class Storm:
     """Tops up the simulator's 5xx so that about ``ratio`` of the calls get one."""
 
     partner: PartnerSpec
-    sim: Any
+    sim: SimulatorServer
     ratio: float
     armed: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
@@ -130,18 +153,19 @@ class Storm:
                 self.armed = want
 
 
-def produce_commands(settings: Settings, serde: AvroSerde, records: list[dict[str, Any]]) -> None:
+def produce_commands(settings: Settings, serde: AvroSerde, commands: list[Command]) -> None:
     producer = make_producer(settings, client_id="bench-partners", linger_ms=20)
     topic = PARTNER_COMMANDS.name(settings.topic_prefix)
-    for record in records:
-        producer.send(topic, key=record["dossier_id"].encode(), value=serde.encode(record))
+    for command in commands:
+        value = serde.encode(command_record(command))
+        producer.send(topic, key=command.dossier_id.encode(), value=value)
     producer.flush()
     producer.close()
 
 
 def outbox_run(
     partner: PartnerSpec, settings: Settings, registry: RegistryClient,
-    records: list[dict[str, Any]], args: argparse.Namespace, work_dir: Path, *, storm: bool,
+    records: list[Command], args: argparse.Namespace, work_dir: Path, *, storm: bool,
 ) -> Run:  # fmt: skip
     ensure_topics(settings, [PARTNER_COMMANDS, PARTNER_OUTCOMES, DOSSIER_EVENTS, DEADLETTER])
     produce_commands(
@@ -181,17 +205,17 @@ def outbox_run(
 
 
 def collect(
-    worker: WorkerProcess, settings: Settings, serde: AvroSerde, records: list[dict[str, Any]],
+    worker: WorkerProcess, settings: Settings, serde: AvroSerde, records: list[Command],
     started: float, timeout_s: float,
 ) -> Run:  # fmt: skip
     """Read ``partner.outcomes`` from the beginning until every command has its outcome."""
-    wanted = {r["command_id"] for r in records}
+    wanted = {c.command_id for c in records}
     topic = PARTNER_OUTCOMES.name(settings.topic_prefix)
     consumer = make_consumer(settings, group_id=None)
     tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
     consumer.assign(tps)
     consumer.seek_to_beginning(*tps)
-    outcomes: dict[str, dict[str, Any]] = {}
+    outcomes: dict[str, Outcome] = {}
     total = 0
     ready_s: float | None = None
     next_probe = 0.0
@@ -210,7 +234,7 @@ def collect(
             for batch in consumer.poll(timeout_ms=200, max_records=5000).values():
                 for record in batch:
                     outcome = serde.decode(record.value)
-                    outcomes[str(outcome["command_id"])] = outcome
+                    outcomes[str(outcome["command_id"])] = Outcome.of_record(outcome)
                     total += 1
         wall_s = time.monotonic() - started
         for batch in consumer.poll(timeout_ms=500).values():  # a second outcome would show now
@@ -265,7 +289,7 @@ def bench_partner(
     work_dir: Path,
 ) -> Row:  # fmt: skip
     dossiers = max(args.dossiers, -(-args.commands // partner.workload.max_per_dossier))
-    records = command_records(partner, args.commands, dossiers, base)
+    records = partner_commands(partner, args.commands, dossiers, base)
     print(f"{partner.name}: {len(records):,} commands over {dossiers:,} dossiers "
           f"({len(records) / dossiers:.1f} each), concurrency {args.concurrency}")  # fmt: skip
     direct = limit(partner, records, args.concurrency)

@@ -43,7 +43,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvicorn
@@ -61,6 +60,7 @@ from connectors.bank import (
     dialect_for,
     fee_paid_event_id,
 )
+from connectors.common import AvroRecord, JsonObject, JsonValue
 from hub.events import payload_name_of
 from hub.kafka import ensure_topics, make_producer, read_to_end
 from hub.serde import RegistryClient, serde_for
@@ -68,7 +68,7 @@ from hub.settings import Settings, get_settings
 from hub.topics import DOSSIER_EVENTS, PAYMENTS
 
 
-def payment_state(payment: Payment, now: datetime) -> dict[str, Any]:
+def payment_state(payment: Payment, now: datetime) -> AvroRecord:
     """A PaymentState as hub/payments folds it after FeeRequested and PaymentRequestCreated."""
     return {
         "dossier_id": payment.dossier_id, "agency_code": "SO-TP",
@@ -109,11 +109,13 @@ class Ipn:
     server: uvicorn.Server
     thread: threading.Thread
 
-    def ready(self) -> dict[str, Any]:
+    def ready(self) -> JsonObject:
+        """What ``/ready`` answers (nothing while it does not answer JSON)."""
         try:
-            return dict(httpx.get(f"{self.url}/ready", timeout=10).json())
+            answer: JsonValue = httpx.get(f"{self.url}/ready", timeout=10).json()
         except (httpx.HTTPError, ValueError):
             return {}
+        return answer if isinstance(answer, dict) else {}
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -139,12 +141,14 @@ def start_ipn(settings: Settings, registry: RegistryClient, config: BankConfig) 
     return Ipn(f"http://127.0.0.1:{port}", server, thread)
 
 
-def wait_loaded(ipn: Ipn, count: int, timeout_s: float) -> dict[str, Any]:
+def wait_loaded(ipn: Ipn, count: int, timeout_s: float) -> int:
+    """How many payment requests the IPN app loaded, once ready with at least ``count``."""
     deadline = time.monotonic() + timeout_s
     while True:
         status = ipn.ready()
-        if status.get("status") == "ready" and status.get("payment_requests", 0) >= count:
-            return status
+        loaded = status.get("payment_requests", 0)
+        if status.get("status") == "ready" and isinstance(loaded, int) and loaded >= count:
+            return loaded
         if time.monotonic() > deadline:
             raise SystemExit(f"FAIL: the IPN app did not load {count:,} requests: {status}")
         time.sleep(0.1)
@@ -278,8 +282,8 @@ def run(args: argparse.Namespace, settings: Settings, registry: RegistryClient) 
     started = time.monotonic()
     ipn = start_ipn(settings, registry, config)
     try:
-        status = wait_loaded(ipn, len(main) + len(storm), args.timeout)
-        print(f"IPN app ready with {status['payment_requests']:,} payment requests "
+        loaded = wait_loaded(ipn, len(main) + len(storm), args.timeout)
+        print(f"IPN app ready with {loaded:,} payment requests "
               f"{time.monotonic() - started:.1f} s after its start")  # fmt: skip
         sent = send(ipn.url, wires_of(main, dialects), args.clients)
         fee_paid, ids, _ = wait_fee_paid(settings, registry, len(main), 60)

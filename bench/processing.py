@@ -24,16 +24,16 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
 from bench._kafka_limit import KafkaLimit, measure_kafka_limit
 from bench._report import percentile, process_memory_mib
 from hub import kafka
+from hub.dossier import CatalogEntry
 from hub.lifecycle import LifecycleProcessor, replay
 from hub.processing import InMemoryRunner, Message, WorkerProcess
 from hub.sample import VN_TZ, publish_catalog, sample_events
@@ -44,11 +44,13 @@ from hub.topics import DOSSIER_EVENTS, DOSSIER_STATE
 Encoded = tuple[bytes, bytes]  # key, value
 
 
-def interleaved(dossiers: int, *, seed: int, start: datetime, window: int = 500) -> Iterator[Any]:
+def interleaved(
+    dossiers: int, *, seed: int, start: datetime, window: int = 500
+) -> Iterator[Mapping[str, object]]:
     """Sample events of ``dossiers`` dossiers, ``window`` dossiers at a time round-robin."""
-    by_dossier: dict[str, list[Any]] = {}
+    by_dossier: dict[str, list[Mapping[str, object]]] = {}
     for event in sample_events(dossiers, seed=seed, start=start):
-        by_dossier.setdefault(event["dossier_id"], []).append(event)
+        by_dossier.setdefault(str(event["dossier_id"]), []).append(event)
     ids = list(by_dossier)
     for first in range(0, len(ids), window):
         lists = [by_dossier[d] for d in ids[first : first + window]]
@@ -62,7 +64,7 @@ def encoded_events(
     serde = serde_for(DOSSIER_EVENTS, settings.topic_prefix, registry)
     out: list[Encoded] = []
     for event in interleaved(count // 3 + 1, seed=seed, start=day):
-        out.append((event["dossier_id"].encode(), serde.encode(event)))
+        out.append((str(event["dossier_id"]).encode(), serde.encode(event)))
         if len(out) == count:
             break
     return out
@@ -118,7 +120,10 @@ def event_ids(settings: Settings, registry: RegistryClient, records: list[Encode
 
 
 def pure_fold(
-    settings: Settings, registry: RegistryClient, records: list[Encoded], catalog: dict[str, Any]
+    settings: Settings,
+    registry: RegistryClient,
+    records: list[Encoded],
+    catalog: Mapping[str, CatalogEntry],
 ) -> float:
     processor = LifecycleProcessor(
         serde_for(DOSSIER_EVENTS, settings.topic_prefix, registry),

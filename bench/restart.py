@@ -32,11 +32,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from kafka import TopicPartition
 
@@ -44,11 +43,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._report import avro_string, delete_topics, kafka_partition, process_memory_mib
 from hub import kafka
-from hub.dossier import DossierEvent
+from hub.dossier import CatalogEntry, DossierEvent
 from hub.events import new_event
 from hub.kafka import ensure_topics, make_consumer, make_producer
 from hub.lifecycle import Rejection, app_id_for, apply, changelog_topic
 from hub.processing import WorkerProcess
+from hub.records import DossierState
 from hub.sample import publish_catalog, sample_events
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings, get_settings
@@ -78,15 +78,15 @@ class Template:
 
 
 def make_templates(
-    count: int, events: AvroSerde, states: AvroSerde, catalog: dict[str, dict[str, Any]]
+    count: int, events: AvroSerde, states: AvroSerde, catalog: Mapping[str, CatalogEntry]
 ) -> list[Template]:
     """The final states of ``count`` sample dossiers: each event encoded and decoded as the
     worker receives it, folded by the status machine, the state encoded as the worker stores it."""
-    final: dict[str, dict[str, Any]] = {}
+    final: dict[str, DossierState] = {}
     for sample in sample_events(count, seed=31):
         event = DossierEvent.from_record(events.decode(events.encode(sample)))
         state = final.get(event.dossier_id)
-        code = event.procedure_code or (state or {}).get("procedure_code")
+        code = event.procedure_code or (state["procedure_code"] if state else None)
         result = apply(state, event, None if code is None else catalog.get(code))
         if isinstance(result, Rejection):
             raise SystemExit(f"a sample event was not applied: {result}")

@@ -38,11 +38,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -93,7 +92,7 @@ class Worker(WorkerProcess):
         super().__init__("sla", settings, log, args=args)
 
     def wait_for(
-        self, what: str, test: Callable[[dict[str, Any]], bool], timeout_s: float
+        self, what: str, test: Callable[[Mapping[str, object]], bool], timeout_s: float
     ) -> float:
         """Seconds from the process start until ``test`` holds of ``/ready``'s document."""
         deadline = time.monotonic() + timeout_s

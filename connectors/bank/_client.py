@@ -21,7 +21,6 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 
@@ -211,14 +210,14 @@ class BankClient:
             provider.close()
 
 
-def _reference(payload: Mapping[str, Any]) -> str:
+def _reference(payload: Mapping[str, object]) -> str:
     reference = str(payload.get("payment_reference", ""))
     if not REFERENCE.fullmatch(reference):
         raise Permanent("INVALID_COMMAND", "payment_reference: 1-34 ASCII letters, digits or '-'")
     return reference
 
 
-def _amount(payload: Mapping[str, Any]) -> int:
+def _amount(payload: Mapping[str, object]) -> int:
     amount = payload.get("amount_vnd")
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise Permanent("INVALID_COMMAND", "amount_vnd must be a positive whole number of VND")

@@ -11,7 +11,7 @@ start-up. Kafka, the registry and the topic prefix come from ``hub.settings.Sett
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -94,7 +94,7 @@ class BankConfig(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _secret_files(cls, data: Any) -> Any:
+    def _secret_files(cls, data: object) -> object:  # whatever pydantic was given
         return fill_from_files(data, SECRET_VARIABLES)
 
     def require_secrets(self) -> None:

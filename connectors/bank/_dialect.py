@@ -20,7 +20,14 @@ from zoneinfo import ZoneInfo
 
 from connectors.bank._config import ProviderName, ProviderSettings
 from connectors.bank._errors import BadSignature, MalformedMessage
-from connectors.bank._messages import Message, Outcome, Result, Status
+from connectors.bank._messages import (
+    ApiRequest,
+    FieldValue,
+    Message,
+    Outcome,
+    Result,
+    Status,
+)
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WIRE_TIME = "%Y%m%d%H%M%S"
@@ -90,15 +97,16 @@ class Dialect(ABC):
         """Where the hub sends a request of this type (POST, JSON object of strings)."""
 
     @abstractmethod
-    def operation_of(self, path: str, wire: Mapping[str, Any]) -> type:
-        """Which request type a POST to ``path`` carries (simulator side)."""
+    def operation_of(self, path: str, wire: object) -> type[ApiRequest]:
+        """Which request type a POST to ``path`` carries (simulator side); ``wire`` is the parsed
+        body, not yet checked (``KeyError`` / ``TypeError``: none)."""
 
     @abstractmethod
     def ipn_reply(self, outcome: Outcome) -> tuple[int, dict[str, str]]:
         """HTTP status and JSON body answering a callback."""
 
     @abstractmethod
-    def ipn_reply_outcome(self, status: int, body: Mapping[str, Any]) -> Outcome | None:
+    def ipn_reply_outcome(self, status: int, body: object) -> Outcome | None:
         """How a provider reads the hub's answer (simulator side); None: unreadable."""
 
     def extras(self, message: Message) -> dict[str, str]:
@@ -128,7 +136,8 @@ class Dialect(ABC):
         if not hmac.compare_digest(expected.encode(), given.strip().lower().encode()):
             raise BadSignature(f"{self.name}: {self.signature_field} does not verify")
 
-    def decode(self, message_type: type[M], raw: Mapping[str, Any]) -> M:
+    def decode(self, message_type: type[M], raw: object) -> M:
+        """``raw``, a parsed body or parameters from outside, checked here."""
         fields = self.specs[message_type]
         wire = self._strings(raw)
         missing = [
@@ -145,6 +154,7 @@ class Dialect(ABC):
         self.verify(wire, fields)
         if wire[self.merchant_field] != self.settings.merchant_code:
             raise MalformedMessage(f"{self.name}: {self.merchant_field} is not ours")
+        # Each table's kinds match its message's fields, which mypy cannot see through **values.
         values: dict[str, Any] = {}
         for spec in fields:
             if spec.attr is None:
@@ -156,7 +166,7 @@ class Dialect(ABC):
                 raise MalformedMessage(f"{self.name}: {spec.wire}: {exc}") from exc
         return self.refine(message_type(**values), wire)
 
-    def unverified_result(self, message_type: type, raw: Mapping[str, Any]) -> Result | None:
+    def unverified_result(self, message_type: type, raw: object) -> Result | None:
         """The result code of a reply read without verifying it (to explain a refusal only)."""
         for spec in self.specs[message_type]:
             if spec.kind == "result" and isinstance(raw, Mapping):
@@ -166,7 +176,7 @@ class Dialect(ABC):
                         return result
         return None
 
-    def _strings(self, raw: Mapping[str, Any]) -> dict[str, str]:
+    def _strings(self, raw: object) -> dict[str, str]:
         if not isinstance(raw, Mapping):
             raise MalformedMessage(f"{self.name}: not an object")
         wire: dict[str, str] = {}
@@ -178,20 +188,22 @@ class Dialect(ABC):
             wire[key] = value
         return wire
 
-    def _to_wire(self, spec: WireField, value: Any) -> str:
+    def _to_wire(self, spec: WireField, value: FieldValue) -> str:
         if value is None:
             return ""
-        if spec.kind == "amount":
-            return self.amount_to_wire(int(value))
-        if spec.kind == "time":
+        if spec.kind == "amount" and isinstance(value, int):
+            return self.amount_to_wire(value)
+        if spec.kind == "time" and isinstance(value, datetime):
             return wire_time(value)
+        if spec.kind in ("amount", "time"):  # a table naming the wrong field: a bug, not input
+            raise TypeError(f"{spec.attr}: a {type(value).__name__} is not a {spec.kind}")
         if spec.kind == "result":
-            return self.result_codes[Result(value)]
+            return self.result_codes[Result(str(value))]
         if spec.kind == "status":
-            return self.status_codes[Status(value)]
+            return self.status_codes[Status(str(value))]
         return str(value)
 
-    def _from_wire(self, spec: WireField, text: str) -> Any:
+    def _from_wire(self, spec: WireField, text: str) -> FieldValue:
         if spec.kind == "amount":
             return self.amount_from_wire(text)
         if spec.kind == "time":

@@ -8,13 +8,31 @@ the second. A PaymentFailed for a callback is keyed the same way, with its reaso
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TypedDict
 
 from connectors.bank._dialect import Dialect
 from connectors.bank._messages import Callback
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:dvc-hub:connectors:bank")
 SOURCE = "PAYMENT_PROVIDER"
+
+
+class FeePaidPayload(TypedDict):
+    """The Avro ``FeePaid`` payload (a desk receipt has no provider; a provider's always has)."""
+
+    payment_reference: str
+    amount_vnd: int
+    method: str
+    provider: str | None
+    provider_transaction_id: str | None
+
+
+class PaymentFailedPayload(TypedDict):
+    """The Avro ``PaymentFailed`` payload."""
+
+    payment_reference: str
+    reason_code: str
+    reason: str
 
 
 def fee_paid_event_id(payment_reference: str, provider_transaction_id: str) -> str:
@@ -29,7 +47,7 @@ def payment_failed_event_id(payment_reference: str, transaction_id: str, reason_
 
 def fee_paid_payload(
     dialect: Dialect, payment_reference: str, transaction_id: str, amount_vnd: int
-) -> dict[str, Any]:
+) -> FeePaidPayload:
     return {
         "payment_reference": payment_reference,
         "amount_vnd": amount_vnd,
@@ -39,11 +57,13 @@ def fee_paid_payload(
     }
 
 
-def payment_failed_payload(payment_reference: str, reason_code: str, reason: str) -> dict[str, Any]:
+def payment_failed_payload(
+    payment_reference: str, reason_code: str, reason: str
+) -> PaymentFailedPayload:
     return {"payment_reference": payment_reference, "reason_code": reason_code, "reason": reason}
 
 
-def callback_fee_paid(dialect: Dialect, callback: Callback) -> dict[str, Any]:
+def callback_fee_paid(dialect: Dialect, callback: Callback) -> FeePaidPayload:
     return fee_paid_payload(
         dialect, callback.payment_reference, callback.transaction_id, callback.amount_vnd
     )

@@ -22,10 +22,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from connectors.bank._dialect import VN_TZ
-from connectors.bank._messages import Outcome, Status
+from connectors.bank._messages import CreateReply, Outcome, RefundReply, Status
+from connectors.common import JsonObject
+
+#: What makes two requests with one request id the same request: reference, amount (and the
+#: refund's reference).
+Fingerprint = tuple[str | int, ...]
 
 RECONCILIATION_HEADER = (
     "provider",
@@ -102,7 +106,7 @@ class CallbackDelivery:
     attempt: int
     http_status: int | None
     outcome: Outcome | None
-    body: dict[str, Any]
+    body: JsonObject
 
 
 class Ledger:
@@ -114,7 +118,7 @@ class Ledger:
         self.payments: dict[str, SimPayment] = {}
         self.by_payment_id: dict[str, SimPayment] = {}
         #: request id -> (operation, fingerprint, reply) of the first request carrying it.
-        self.requests: dict[str, tuple[str, tuple[Any, ...], Any]] = {}
+        self.requests: dict[str, tuple[str, Fingerprint, CreateReply | RefundReply]] = {}
         #: request id -> how many more times it was received after the first.
         self.duplicates: dict[str, int] = {}
         self.deliveries: list[CallbackDelivery] = []

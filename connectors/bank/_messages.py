@@ -123,6 +123,12 @@ class Callback:
         return self.sent_at or self.paid_at
 
 
+#: What the hub asks of a provider's API (the simulator serves them).
+ApiRequest = CreatePayment | QueryPayment | RefundPayment
+
+#: A neutral field's value, as the dialects decode it from its wire string.
+FieldValue = str | int | datetime | Result | Status | None
+
 Message = (
     CreatePayment | CreateReply | QueryPayment | QueryReply | RefundPayment | RefundReply | Callback
 )

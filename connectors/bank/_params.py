@@ -10,16 +10,15 @@ RecursionError would otherwise escape as a 500).
 from __future__ import annotations
 
 import json
-from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
 from connectors.bank._errors import MalformedMessage
-from connectors.common import RequestRefused, read_capped
+from connectors.common import JsonObject, JsonValue, RequestRefused, loads, read_capped
 
 
-async def callback_params(provider: str, request: Request, limit: int) -> dict[str, Any]:
+async def callback_params(provider: str, request: Request, limit: int) -> JsonObject:
     """The callback's fields (values not yet checked to be strings: the dialect does that)."""
     query = request.url.query
     if len(query) > limit:
@@ -27,7 +26,7 @@ async def callback_params(provider: str, request: Request, limit: int) -> dict[s
     body = await read_capped(request, limit) if request.method == "POST" else b""
     if provider == "paygov":
         return json_object(provider, body)
-    pairs: list[tuple[str, Any]] = parse_qsl(query, keep_blank_values=True)
+    pairs: list[tuple[str, JsonValue]] = list(parse_qsl(query, keep_blank_values=True))
     if body:
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type == "application/json":
@@ -37,7 +36,7 @@ async def callback_params(provider: str, request: Request, limit: int) -> dict[s
                 pairs += parse_qsl(body.decode(), keep_blank_values=True)
             except UnicodeDecodeError as exc:
                 raise MalformedMessage(f"{provider}: the body is not UTF-8") from exc
-    params: dict[str, Any] = {}
+    params: JsonObject = {}
     for key, value in pairs:
         if key in params:
             raise MalformedMessage(f"{provider}: a parameter is repeated")
@@ -45,10 +44,10 @@ async def callback_params(provider: str, request: Request, limit: int) -> dict[s
     return params
 
 
-def json_object(provider: str, body: bytes) -> dict[str, Any]:
+def json_object(provider: str, body: bytes) -> JsonObject:
     """The body as a JSON object; ``MalformedMessage`` for anything else."""
     try:
-        document = json.loads(body)
+        document = loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MalformedMessage(f"{provider}: the body is not JSON") from exc
     except RecursionError as exc:

@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from connectors.bank._config import ProviderName
 from connectors.bank._dialect import Dialect, WireField, digits_amount
 from connectors.bank._messages import (
+    ApiRequest,
     Callback,
     CreatePayment,
     CreateReply,
@@ -150,7 +151,7 @@ class PaygovDialect(Dialect):
             F("timestamp", "sent_at", "time"),
         ),
     }
-    paths: ClassVar[Mapping[type, str]] = {
+    paths: ClassVar[Mapping[type[ApiRequest], str]] = {
         CreatePayment: "/api/v1/payments",
         QueryPayment: "/api/v1/payments/query",
         RefundPayment: "/api/v1/refunds",
@@ -170,7 +171,7 @@ class PaygovDialect(Dialect):
     def api_path(self, message_type: type) -> str:
         return self.paths[message_type]
 
-    def operation_of(self, path: str, wire: Mapping[str, Any]) -> type:
+    def operation_of(self, path: str, wire: object) -> type[ApiRequest]:
         for message_type, where in self.paths.items():
             if where == path:
                 return message_type
@@ -180,7 +181,7 @@ class PaygovDialect(Dialect):
         status, code, message = IPN_CODES[outcome]
         return status, {"code": code, "message": message}
 
-    def ipn_reply_outcome(self, status: int, body: Mapping[str, Any]) -> Outcome | None:
+    def ipn_reply_outcome(self, status: int, body: object) -> Outcome | None:
         code = body.get("code") if isinstance(body, Mapping) else None
         for outcome, (_, known, _) in IPN_CODES.items():
             if known == code:

@@ -9,8 +9,6 @@ production without them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from connectors.bank._config import BankConfig
 from connectors.bank._ipn import create_ipn_app
 from hub.http_tls import serve, server_tls
@@ -21,7 +19,7 @@ CLIENT_CA_VARIABLE = "DVC_BANK_CLIENT_CA_FILE"
 ENDPOINT = "the payment IPN endpoint"
 
 
-def serve_ipn(settings: Settings | None, config: BankConfig, **options: Any) -> None:
+def serve_ipn(settings: Settings | None, config: BankConfig, **options: object) -> None:
     """Serve the IPN endpoints on ``DVC_BANK_HOST:PORT`` until interrupted; ``SecretError``
     (``TlsError`` included) before anything is served when a secret or TLS is refused."""
     config.require_secrets()

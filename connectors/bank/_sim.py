@@ -26,7 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, Unpack
 from urllib.parse import parse_qsl
 
 import httpx
@@ -36,8 +36,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from connectors.bank._config import BankConfig, ProviderSettings
 from connectors.bank._dialect import Dialect
 from connectors.bank._errors import BadSignature, InvalidMessage
-from connectors.bank._ledger import CallbackDelivery, Ledger, SimPayment, Transaction
+from connectors.bank._ledger import CallbackDelivery, Fingerprint, Ledger, SimPayment, Transaction
 from connectors.bank._messages import (
+    ApiRequest,
     CreatePayment,
     CreateReply,
     QueryPayment,
@@ -49,9 +50,19 @@ from connectors.bank._messages import (
 )
 from connectors.bank._protocols import dialect_for
 from connectors.bank._sim_ipn import ProviderCallbacks, SimulatorFaults
-from connectors.common import SimulatorServer
+from connectors.common import JsonValue, SimulatorServer
 
 log = logging.getLogger("connectors.bank.sim")
+
+
+class SimOptions(TypedDict, total=False):
+    """``BankSimulator``'s keyword arguments, which each provider's simulator passes on."""
+
+    ipn_url: str | None
+    clock: Callable[[], datetime]
+    host: str
+    port: int
+    ipn_tls: ssl.SSLContext | None
 
 
 class BankSimulator(ProviderCallbacks, SimulatorServer):
@@ -179,8 +190,8 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
         with ledger.lock:
             fingerprint = (request.payment_reference, request.amount_vnd)
             seen = self._seen(request.request_id, "create", fingerprint)
-            if seen is not None:
-                return seen  # type: ignore[no-any-return]
+            if isinstance(seen, CreateReply):  # a "create" request id only ever got one
+                return seen
             if request.amount_vnd <= 0:
                 return CreateReply(Result.INVALID_AMOUNT, request.payment_reference)
             if request.payment_reference in ledger.payments:
@@ -222,8 +233,8 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
         with ledger.lock:
             fingerprint = (reference, request.refund_reference, request.amount_vnd)
             seen = self._seen(request.request_id, "refund", fingerprint)
-            if seen is not None:
-                return seen  # type: ignore[no-any-return]
+            if isinstance(seen, RefundReply):  # a "refund" request id only ever got one
+                return seen
             payment = ledger.payments.get(reference)
             if payment is None:
                 return RefundReply(Result.NOT_FOUND, reference, request.refund_reference)
@@ -255,7 +266,9 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
             ledger.requests[request.request_id] = ("refund", fingerprint, reply)
             return reply
 
-    def _seen(self, request_id: str, operation: str, fingerprint: tuple[Any, ...]) -> Any:
+    def _seen(
+        self, request_id: str, operation: str, fingerprint: Fingerprint
+    ) -> CreateReply | RefundReply | None:
         """The first reply to this request id (counted as a duplicate), or None if it is new;
         a request id reused for other content is refused."""
         known = self.ledger.requests.get(request_id)
@@ -264,7 +277,7 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
         self.ledger.duplicates[request_id] = self.ledger.duplicates.get(request_id, 0) + 1
         known_operation, known_fingerprint, reply = known
         if (known_operation, known_fingerprint) != (operation, fingerprint):
-            reference = fingerprint[0]
+            reference = str(fingerprint[0])
             if operation == "create":
                 return CreateReply(Result.DUPLICATE, reference)
             return RefundReply(Result.DUPLICATE, reference, str(fingerprint[1]))
@@ -294,13 +307,13 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
         except (ValueError, KeyError, TypeError):
             return JSONResponse({"code": "98", "message": "malformed request"}, 400)
         try:
-            message: Any = self.dialect.decode(operation, raw)
+            message = self.dialect.decode(operation, raw)
         except BadSignature:
             return self._refusal(operation, raw, Result.BAD_SIGNATURE, 401)
         except InvalidMessage:
             return self._refusal(operation, raw, Result.INVALID_REQUEST, 400)
         if isinstance(message, CreatePayment):
-            reply: Any = self._create(message)
+            reply: CreateReply | QueryReply | RefundReply = self._create(message)
         elif isinstance(message, QueryPayment):
             reply = self._query(message)
         else:
@@ -308,7 +321,7 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
         return JSONResponse(self.dialect.encode(reply))
 
     def _refusal(
-        self, operation: type, raw: Any, result: Result, paygov_status: int
+        self, operation: type[ApiRequest], raw: JsonValue, result: Result, paygov_status: int
     ) -> JSONResponse:
         """paygov refuses with a 4xx; VNPAY answers 200 with the code (signed)."""
         if self.provider == "paygov":
@@ -316,7 +329,7 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
             return JSONResponse({"code": code, "message": result.value}, paygov_status)
         reference = str(raw.get("vnp_TxnRef", "-")) if isinstance(raw, dict) else "-"
         refund = str(raw.get("vnp_RefundRef", "-")) if isinstance(raw, dict) else "-"
-        reply: Any
+        reply: CreateReply | QueryReply | RefundReply
         if operation is CreatePayment:
             reply = CreateReply(result, reference)
         elif operation is QueryPayment:
@@ -372,12 +385,12 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
 class PaygovSimulator(BankSimulator):
     """The national payment platform simulator (``paygov``)."""
 
-    def __init__(self, config: BankConfig | None = None, **kwargs: Any) -> None:
+    def __init__(self, config: BankConfig | None = None, **kwargs: Unpack[SimOptions]) -> None:
         super().__init__((config or BankConfig()).provider("paygov"), **kwargs)
 
 
 class VnpaySimulator(BankSimulator):
     """The VNPAY simulator (``vnpay``)."""
 
-    def __init__(self, config: BankConfig | None = None, **kwargs: Any) -> None:
+    def __init__(self, config: BankConfig | None = None, **kwargs: Unpack[SimOptions]) -> None:
         super().__init__((config or BankConfig()).provider("vnpay"), **kwargs)

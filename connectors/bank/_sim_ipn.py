@@ -10,13 +10,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 
 from connectors.bank._dialect import Dialect
 from connectors.bank._ledger import CallbackDelivery, Ledger, SimPayment, Transaction
 from connectors.bank._messages import Callback, Outcome, Status
+from connectors.common import JsonObject
 
 RETRIED = frozenset({Outcome.ORDER_NOT_FOUND, Outcome.RETRY})
 
@@ -139,7 +139,7 @@ class ProviderCallbacks:
 
     def _send(
         self, wire: dict[str, str], faults: SimulatorFaults
-    ) -> tuple[int | None, Outcome | None, dict[str, Any]]:
+    ) -> tuple[int | None, Outcome | None, JsonObject]:
         assert self.ipn_url is not None
         try:
             if self.provider == "paygov":

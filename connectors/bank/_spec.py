@@ -28,7 +28,15 @@ from connectors.bank._config import BankConfig
 from connectors.bank._ipn import create_ipn_app
 from connectors.bank._messages import QueryPayment
 from connectors.bank._sim import PaygovSimulator
-from connectors.common import VIETNAM, Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common import (
+    VIETNAM,
+    Inbound,
+    PartnerSpec,
+    Payload,
+    Received,
+    SimulatorServer,
+    Workload,
+)
 from connectors.common.demo import Calls, CallsHub, DemoPart, Stage
 from connectors.outbox import PartnerClient
 from hub.serde import RegistryClient
@@ -91,23 +99,26 @@ class BankWorkload(Workload):
         return (self.payload(0, 0), (PAYMENT_STATUS_QUERY, "PaymentStatusQuery", query),
                 (PAYMENT_REFUND, "PaymentRefund", refund))  # fmt: skip
 
-    def before(self, sim: Any, payload: Payload) -> None:
+    def before(self, sim: SimulatorServer, payload: Payload) -> None:
         command_type, _, body = payload
         if command_type == PAYMENT_REFUND:  # only a paid payment is refunded
-            sim.pay(body["payment_reference"], notify=False)
+            PaygovSimulator.of(sim).pay(str(body["payment_reference"]), notify=False)
 
-    def calls(self, sim: Any) -> Counter[str]:
+    def calls(self, sim: SimulatorServer) -> Counter[str]:
+        sim = PaygovSimulator.of(sim)
         with sim.ledger.lock:
             operations = Counter(op for op, _, _ in sim.ledger.requests.values())
             queries = sim.ledger.api_calls.get(sim.dialect.api_path(QueryPayment), 0)
         return Counter({PAYMENT_REQUEST: operations["create"], PAYMENT_STATUS_QUERY: queries,
                         PAYMENT_REFUND: operations["refund"]})  # fmt: skip
 
-    def received(self, sim: Any) -> Received:
+    def received(self, sim: SimulatorServer) -> Received:
+        sim = PaygovSimulator.of(sim)
         created, duplicates = len(sim.ledger.payments), sim.ledger.duplicate_count()
         return Received(created, duplicates, f"{created:,} payments created")
 
-    def fail_next(self, sim: Any, count: int) -> None:
+    def fail_next(self, sim: SimulatorServer, count: int) -> None:
+        sim = PaygovSimulator.of(sim)
         sim.faults.api_fail_next += count
 
 

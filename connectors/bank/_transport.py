@@ -9,13 +9,14 @@ errors become the outbox's ``Transient`` / ``Permanent``:
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
 from connectors.bank._dialect import Dialect
 from connectors.bank._errors import BadSignature, InvalidMessage
 from connectors.bank._messages import Message, Result
+from connectors.common import JsonValue
 from connectors.outbox import Permanent, Transient
 
 R = TypeVar("R", bound=Message)
@@ -54,7 +55,7 @@ class ProviderTransport:
         if status >= 400:
             raise Permanent(f"HTTP_{status}", f"{name}: {_detail(response)}")
         try:
-            body: Any = response.json()
+            body: JsonValue = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise Transient("MALFORMED_REPLY", f"{name}: the reply is not JSON") from exc
         try:

@@ -28,12 +28,13 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 from urllib.parse import quote_plus
 
 from connectors.bank._config import ProviderName
 from connectors.bank._dialect import Dialect, WireField, digits_amount
 from connectors.bank._messages import (
+    ApiRequest,
     Callback,
     CreatePayment,
     CreateReply,
@@ -52,7 +53,7 @@ M = TypeVar("M", bound=Message)
 VERSION = "2.1.0"
 API_PATH = "/merchant_webapi/api/transaction"
 UNSIGNED = frozenset({"vnp_SecureHash", "vnp_SecureHashType"})
-COMMANDS: dict[str, type] = {
+COMMANDS: dict[str, type[ApiRequest]] = {
     "create": CreatePayment,
     "querydr": QueryPayment,
     "refund": RefundPayment,
@@ -202,16 +203,18 @@ class VnpayDialect(Dialect):
     def api_path(self, message_type: type) -> str:
         return API_PATH
 
-    def operation_of(self, path: str, wire: Mapping[str, Any]) -> type:
+    def operation_of(self, path: str, wire: object) -> type[ApiRequest]:
         if path != API_PATH:
             raise KeyError(path)
+        if not isinstance(wire, Mapping):
+            raise TypeError("not an object")
         return COMMANDS[str(wire.get("vnp_Command"))]
 
     def ipn_reply(self, outcome: Outcome) -> tuple[int, dict[str, str]]:
         code, message = IPN_CODES[outcome]
         return 200, {"RspCode": code, "Message": message}
 
-    def ipn_reply_outcome(self, status: int, body: Mapping[str, Any]) -> Outcome | None:
+    def ipn_reply_outcome(self, status: int, body: object) -> Outcome | None:
         code = body.get("RspCode") if isinstance(body, Mapping) else None
         if code == "99":
             return Outcome.RETRY

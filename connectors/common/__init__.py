@@ -2,6 +2,7 @@
 
 AckedPublisher    encode (hub.serde) and produce, returning only after the broker acked
 NotAcknowledged   ... it did not in time: the partner is told to retry
+AvroRecord        what it encodes: a record the connector built, not read back
 RequestRefused    a request refused before validation, with its HTTP status
 read_capped       a request body, refused with 413 as soon as it exceeds a limit
 require_json      415 unless the body is declared application/json
@@ -32,10 +33,14 @@ Received          ... summed up; Payload: one command's (type, record name, payl
 DemoPart          what ``make run`` shows of it (``connectors.common.demo``: Calls, CallsHub,
                   Stage, SampleEvents, Event)
 
+JSON, typed (``_json``)::
+
+JsonValue, JsonObject   what ``json.loads`` returns; ``loads`` returns it typed
+
 For the partner simulators::
 
 ServerThread      an ASGI app served by uvicorn in a daemon thread
-SimulatorServer   the simulators' base: start/stop, ``with``, serve_forever
+SimulatorServer   the simulators' base: start/stop, ``with``, serve_forever; ``of``: checked
 FaultSwitches     counted faults (5xx, timeouts, malformed, lost replies) armed by a test
 """
 
@@ -58,9 +63,10 @@ from connectors.common._inbound import (
     Runtime,
     Views,
 )
+from connectors.common._json import JsonObject, JsonValue, loads
 from connectors.common._lifespan import runtime_in_threads
 from connectors.common._poll import PollFailed, PollSource
-from connectors.common._publisher import AckedPublisher, NotAcknowledged
+from connectors.common._publisher import AckedPublisher, AvroRecord, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
 from connectors.common._spec import Inbound, PartnerSpec, Payload, Received, Workload
 from connectors.common.demo import Calls, CallsHub, DemoPart, Event, SampleEvents, Stage
@@ -70,6 +76,7 @@ __all__ = [
     "IDEMPOTENCY_HEADER",
     "VIETNAM",
     "AckedPublisher",
+    "AvroRecord",
     "Calls",
     "CallsHub",
     "Claim",
@@ -83,6 +90,8 @@ __all__ = [
     "Inbound",
     "InboundShell",
     "InboundSpec",
+    "JsonObject",
+    "JsonValue",
     "Marker",
     "NoViews",
     "NotAcknowledged",
@@ -102,6 +111,7 @@ __all__ = [
     "Views",
     "Workload",
     "from_portal",
+    "loads",
     "read_capped",
     "require_json",
     "runtime_in_threads",

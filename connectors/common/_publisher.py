@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from kafka.errors import KafkaError
 
@@ -21,6 +20,10 @@ from hub.settings import Settings
 from hub.topics import TopicSpec
 
 _LINGER_MS = 5
+
+#: A record for ``hub.serde`` to encode (its schema checks the fields): connectors build them
+#: and hand them on without reading them back.
+AvroRecord = Mapping[str, object]
 
 
 class NotAcknowledged(Exception):
@@ -67,13 +70,13 @@ class AckedPublisher:
         for spec in specs:
             _ = self.serde(spec).schema_id
 
-    def encode(self, spec: TopicSpec, record: Mapping[str, Any]) -> bytes:
+    def encode(self, spec: TopicSpec, record: AvroRecord) -> bytes:
         try:
             return self.serde(spec).encode(dict(record))
         except RegistryError as exc:
             raise NotAcknowledged(f"schema registry unavailable: {exc}") from exc
 
-    def publish(self, spec: TopicSpec, records: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    def publish(self, spec: TopicSpec, records: Sequence[tuple[str, AvroRecord]]) -> None:
         """Encode and produce ``(key, record)`` pairs to ``spec``'s topic; wait for every ack."""
         encoded = [(key, self.encode(spec, record)) for key, record in records]
         self.publish_bytes(spec.name(self.prefix), encoded)

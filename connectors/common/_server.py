@@ -9,31 +9,35 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Self
+from typing import Literal, Self
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from hub.http_tls import ServerTls, uvicorn_options
 from hub.net import free_port
+
+#: uvicorn's lifespan modes (``off`` for an app without startup/shutdown handlers).
+Lifespan = Literal["auto", "on", "off"]
 
 
 class ServerThread:
     """``start()`` returns once uvicorn listens; ``url`` is then its base URL.
 
     ``tls`` serves HTTPS (and, with client CAs, mutual TLS) exactly as the hub's own servers do
-    (``hub.http_tls``). ``options`` go to ``uvicorn.Config`` (``lifespan``,
-    ``timeout_graceful_shutdown`` ...).
+    (``hub.http_tls``). ``lifespan`` and ``timeout_graceful_shutdown`` go to ``uvicorn.Config``.
     """
 
     def __init__(
         self,
-        app: Any,
+        app: ASGIApp,
         *,
         name: str,
         host: str = "127.0.0.1",
         port: int = 0,
         tls: ServerTls | None = None,
-        **options: Any,
+        lifespan: Lifespan = "auto",
+        timeout_graceful_shutdown: int | None = None,
     ) -> None:
         self.host = host
         self.port = port or free_port()
@@ -41,7 +45,8 @@ class ServerThread:
         self.tls = tls
         config = uvicorn.Config(
             app, host=host, port=self.port, log_level="warning", access_log=False,
-            **uvicorn_options(tls), **options,
+            lifespan=lifespan, timeout_graceful_shutdown=timeout_graceful_shutdown,
+            **uvicorn_options(tls),
         )  # fmt: skip
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
@@ -91,17 +96,29 @@ class SimulatorServer:
 
     _server: ServerThread
 
+    @classmethod
+    def of(cls, sim: SimulatorServer) -> Self:
+        """``sim`` as this kind of simulator, for a partner's workload: its spec hands it its own
+        simulator, so anything else is a wiring error (``TypeError``)."""
+        if not isinstance(sim, cls):
+            raise TypeError(f"expected a {cls.__name__}, got a {type(sim).__name__}")
+        return sim
+
     def _serve(
         self,
-        app: Any,
+        app: ASGIApp,
         *,
         name: str,
         host: str,
         port: int,
         tls: ServerTls | None = None,
-        **options: Any,
+        lifespan: Lifespan = "auto",
+        timeout_graceful_shutdown: int | None = None,
     ) -> None:
-        self._server = ServerThread(app, name=name, host=host, port=port, tls=tls, **options)
+        self._server = ServerThread(
+            app, name=name, host=host, port=port, tls=tls, lifespan=lifespan,
+            timeout_graceful_shutdown=timeout_graceful_shutdown,
+        )  # fmt: skip
 
     @property
     def host(self) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -34,8 +34,10 @@ from connectors.common.demo import DemoPart
 if TYPE_CHECKING:  # connectors.outbox is imported by the clients, never by common at run time
     from connectors.outbox import PartnerClient
 
-#: (command type, payload record name, payload): one PartnerCommand's body.
-Payload = tuple[str, str, dict[str, Any]]
+#: (command type, payload record name, payload): one PartnerCommand's body. The payload is an
+#: Avro record for ``hub.serde`` (strings, numbers, nested records, None), read back only by
+#: the workload that wrote it.
+Payload = tuple[str, str, Mapping[str, object]]
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,9 @@ class Received:
 
 class Workload(ABC):
     """A partner's commands and its simulator's records, for the bench, the demo and the spec
-    contract test. ``sim`` is the spec's simulator, started."""
+    contract test. ``sim`` is the spec's simulator, started: a workload takes its own kind
+    with ``<its simulator class>.of(sim)`` (the specs are listed together, so the base cannot
+    name it)."""
 
     #: Commands per dossier beyond which the payloads would stop making sense.
     max_per_dossier: int = 10_000
@@ -63,9 +67,9 @@ class Workload(ABC):
         """The id of sample dossier number ``dossier``."""
         return f"000.00.22.H01-260302-{dossier:05d}"
 
-    def url(self, sim: Any) -> str:
+    def url(self, sim: SimulatorServer) -> str:
         """The address the client is pointed at."""
-        return str(sim.url)
+        return sim.url
 
     @abstractmethod
     def env(self, url: str) -> dict[str, str]:
@@ -86,20 +90,22 @@ class Workload(ABC):
     #: second call by design.
     read_only: frozenset[str] = frozenset()
 
-    def before(self, sim: Any, payload: Payload) -> None:  # noqa: B027 (a hook, optional)
+    def before(  # noqa: B027 (a hook, optional)
+        self, sim: SimulatorServer, payload: Payload
+    ) -> None:
         """What the partner's side does before ``payload`` is sent (a payer paying before a
         refund); nothing by default."""
 
     @abstractmethod
-    def calls(self, sim: Any) -> Counter[str]:
+    def calls(self, sim: SimulatorServer) -> Counter[str]:
         """Effects the simulator recorded, by command type (a repeated key is not one)."""
 
     @abstractmethod
-    def received(self, sim: Any) -> Received:
+    def received(self, sim: SimulatorServer) -> Received:
         """The simulator's records, summed up."""
 
     @abstractmethod
-    def fail_next(self, sim: Any, count: int) -> None:
+    def fail_next(self, sim: SimulatorServer, count: int) -> None:
         """The next ``count`` calls get a 5xx, before the simulator does anything."""
 
 

@@ -11,13 +11,11 @@ Errors are translated here, in ``_post`` and ``_answer`` only::
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
 
 import httpx
 from pydantic import ValidationError
 
-from connectors.common import IDEMPOTENCY_HEADER, to_portal
+from connectors.common import IDEMPOTENCY_HEADER, JsonObject, to_portal
 from connectors.emc._config import EmcConfig
 from connectors.emc._wire import OK, TRACKING_PATH, Reply, TrackingRecord
 from connectors.outbox import Accepted, CallFailed, Command, EventDraft, Permanent, Transient
@@ -28,18 +26,19 @@ EMC_TRACKING_RECORD = "EMC_TRACKING_RECORD"
 
 def tracking_record(command: Command) -> TrackingRecord:
     """The request of a command; ``pydantic.ValidationError`` if a code is not EMC's."""
-    payload: Mapping[str, Any] = command.payload
-    return TrackingRecord(
-        MaHoSo=command.dossier_id,
-        MaTTHC=payload["procedure_code"],
-        TrangThai=payload["emc_status"],
-        HinhThucTiepNhan=payload["reception_form"],
-        HinhThucThanhToan=payload["payment_form"],
-        MucDo=payload["level"],
-        TuCongDVCQG=1 if payload.get("from_national_portal") else 0,
-        BuuChinh=payload.get("postal", 0),
-        ThoiDiem=to_portal(command.created_at),
-    )
+    payload = command.payload
+    # The model is the decoding boundary: it checks each value against EMC's code lists.
+    return TrackingRecord.model_validate({
+        "MaHoSo": command.dossier_id,
+        "MaTTHC": payload["procedure_code"],
+        "TrangThai": payload["emc_status"],
+        "HinhThucTiepNhan": payload["reception_form"],
+        "HinhThucThanhToan": payload["payment_form"],
+        "MucDo": payload["level"],
+        "TuCongDVCQG": 1 if payload.get("from_national_portal") else 0,
+        "BuuChinh": payload.get("postal", 0),
+        "ThoiDiem": to_portal(command.created_at),
+    })  # fmt: skip
 
 
 class EmcClient:
@@ -78,13 +77,13 @@ class EmcClient:
     def close(self) -> None:
         self._http.close()
 
-    def _post(self, body: Mapping[str, Any], key: str) -> httpx.Response:
+    def _post(self, body: JsonObject, key: str) -> httpx.Response:
         headers = {
             "Authorization": f"Bearer {self.config.token.get_secret_value()}",
             IDEMPOTENCY_HEADER: key,
         }
         try:
-            return self._http.post(TRACKING_PATH, json=dict(body), headers=headers)
+            return self._http.post(TRACKING_PATH, json=body, headers=headers)
         except httpx.TimeoutException as exc:
             raise Transient("TIMEOUT", type(exc).__name__) from exc
         except httpx.HTTPError as exc:

@@ -7,8 +7,6 @@ The token is a ``SecretStr``: never in a repr or a log line. It may also come fr
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -33,7 +31,7 @@ class EmcConfig(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _secret_files(cls, data: Any) -> Any:
+    def _secret_files(cls, data: object) -> object:  # whatever pydantic was given
         return fill_from_files(data, {"token": TOKEN_VARIABLE})
 
     def require_secrets(self) -> None:

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from connectors.common import IDEMPOTENCY_HEADER
+from connectors.common import IDEMPOTENCY_HEADER, JsonObject
 from connectors.emc._wire import TRACKING_PATH, Reply, TrackingRecord
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 _REF = "#/components/schemas/{model}"
 
 
-def _json(model: str, description: str) -> dict[str, Any]:
-    schema = {"$ref": _REF.format(model=model)}
+def _json(model: str, description: str) -> JsonObject:
+    schema: JsonObject = {"$ref": _REF.format(model=model)}
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def render_document() -> dict[str, Any]:
+def render_document() -> JsonObject:
     _, schemas = models_json_schema(
         [(TrackingRecord, "validation"), (Reply, "serialization")], ref_template=_REF
     )

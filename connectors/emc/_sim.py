@@ -14,7 +14,6 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -23,6 +22,7 @@ from pydantic import ValidationError
 from connectors.common import (
     IDEMPOTENCY_HEADER,
     FaultSwitches,
+    JsonObject,
     RequestRefused,
     SimulatorServer,
     read_capped,
@@ -61,7 +61,7 @@ class EmcSimulator(SimulatorServer):
         self.unauthorized = 0
         self._lock = threading.Lock()
         self._received: list[EmcReceived] = []
-        self._by_key: dict[str, dict[str, Any]] = {}
+        self._by_key: dict[str, JsonObject] = {}
         self._ids = itertools.count(1)
         self.app = self._build_app()
         self._serve(self.app, name="emc-sim", host="127.0.0.1", port=port)
@@ -113,7 +113,7 @@ class EmcSimulator(SimulatorServer):
 
         return app
 
-    def _record(self, record: TrackingRecord, key: str | None) -> dict[str, Any]:
+    def _record(self, record: TrackingRecord, key: str | None) -> JsonObject:
         with self._lock:
             if key is not None and key in self._by_key:
                 self.duplicates += 1
@@ -123,7 +123,7 @@ class EmcSimulator(SimulatorServer):
             self._received.append(
                 EmcReceived(len(self._received) + 1, emc_id, record, key, datetime.now(UTC))
             )
-            reply = {"error_code": OK, "message": "OK",
+            reply: JsonObject = {"error_code": OK, "message": "OK",
                      "data": {"Id": emc_id, "MaHoSo": record.MaHoSo}}  # fmt: skip
             if key is not None:
                 self._by_key[key] = reply

@@ -7,9 +7,8 @@ others' dossiers are its records).
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
-from connectors.common import PartnerSpec, Payload, Received, Workload
+from connectors.common import PartnerSpec, Payload, Received, SimulatorServer, Workload
 from connectors.common.demo import Calls, DemoPart
 from connectors.emc._client import EMC_TRACKING_RECORD, PARTNER, EmcClient
 from connectors.emc._config import EmcConfig
@@ -39,15 +38,18 @@ class EmcWorkload(Workload):
                   "postal": 0}  # fmt: skip
         return EMC_TRACKING_RECORD, "EmcTrackingRecord", record
 
-    def calls(self, sim: Any) -> Counter[str]:
+    def calls(self, sim: SimulatorServer) -> Counter[str]:
+        sim = EmcSimulator.of(sim)
         return Counter({EMC_TRACKING_RECORD: sim.counts()["records"]})
 
-    def received(self, sim: Any) -> Received:
+    def received(self, sim: SimulatorServer) -> Received:
+        sim = EmcSimulator.of(sim)
         counts = sim.counts()
         detail = f"{counts['records']:,} records of {counts['dossiers']:,} dossiers"
         return Received(counts["records"], counts["duplicates"], detail)
 
-    def fail_next(self, sim: Any, count: int) -> None:
+    def fail_next(self, sim: SimulatorServer, count: int) -> None:
+        sim = EmcSimulator.of(sim)
         sim.faults.arm("error_5xx", count)
 
 

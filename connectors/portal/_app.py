@@ -125,12 +125,13 @@ class PortalApp:
         require_json(request)
         document = parse_json(await read_capped(request, self.config.max_body_bytes))
         entry = validate_procedure(code, document)
-        record = to_procedure(code, entry)
+        updated_at = datetime.now(UTC)
+        record = to_procedure(code, entry, updated_at=updated_at)
         with self.metrics.produce_seconds.labels("procedures").time():
             await self.shell.publish(CATALOG_PROCEDURES, [(code, record)])
         self.metrics.procedures.labels(caller.source).inc()
         log.info("procedure %s stored by %s", code, caller.source)
-        stored = ProcedureStored(procedure_code=code, updated_at=record["updated_at"].isoformat())
+        stored = ProcedureStored(procedure_code=code, updated_at=updated_at.isoformat())
         return JSONResponse(stored.model_dump(mode="json"), status_code=200)
 
     async def healthz(self) -> JSONResponse:

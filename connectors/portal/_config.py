@@ -9,8 +9,6 @@ with ``DVC_DEV_SECRETS=1`` (``hub.secrets``), and ``dvchub portal serve`` calls
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -60,7 +58,7 @@ class PortalConfig(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _secret_files(cls, data: Any) -> Any:
+    def _secret_files(cls, data: object) -> object:  # whatever pydantic was given
         return fill_from_files(data, {"api_keys": API_KEYS_VARIABLE})
 
     def require_secrets(self) -> None:

@@ -7,13 +7,13 @@ is built by ``hub.events.new_event`` so the event type always agrees with the pa
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
+from connectors.common import AvroRecord
 from connectors.portal._models import PortalEvent, ProcedureEntry
 from hub.events import new_event
 
 
-def to_dossier_event(event: PortalEvent, *, source: str, recorded_at: datetime) -> dict[str, Any]:
+def to_dossier_event(event: PortalEvent, *, source: str, recorded_at: datetime) -> AvroRecord:
     """The DossierEvent record of ``event``, reported by ``source`` (the authenticated system)."""
     return new_event(
         event.dossier_id,
@@ -30,7 +30,7 @@ def to_dossier_event(event: PortalEvent, *, source: str, recorded_at: datetime) 
 
 def to_procedure(
     code: str, entry: ProcedureEntry, *, updated_at: datetime | None = None
-) -> dict[str, Any]:
+) -> AvroRecord:
     """The Procedure record of catalogue entry ``code``."""
     return {
         "procedure_code": code,

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from connectors.common import JsonObject
 from connectors.portal._models import (
     BatchAccepted,
     EventBatch,
@@ -49,15 +51,24 @@ e.g. `events[3].payload.fee_lines[0].amount_vnd`.
 
 _JSON = "application/json"
 
+#: FastAPI's ``responses``: status -> its OpenAPI answer (a ``model`` class, a description).
+Answers = dict[int | str, dict[str, object]]
 
-def _body(component: str) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{component}"}
+
+class RouteDoc(TypedDict, total=False):
+    """The documentation keywords of a route decorator (``app.post(..., **EVENTS_ROUTE)``)."""
+
+    summary: str
+    responses: Answers
+    openapi_extra: JsonObject
+
+
+def _body(component: str) -> JsonObject:
+    ref: JsonObject = {"$ref": f"#/components/schemas/{component}"}
     return {"requestBody": {"required": True, "content": {_JSON: {"schema": ref}}}}
 
 
-def _answers(
-    success: tuple[int, type[Any], str], *refusals: int
-) -> dict[int | str, dict[str, Any]]:
+def _answers(success: tuple[int, type[BaseModel], str], *refusals: int) -> Answers:
     texts = {
         400: "Malformed JSON (syntax, encoding, duplicate keys).",
         401: "Missing or unknown X-API-Key.",
@@ -69,7 +80,7 @@ def _answers(
         503: "Kafka did not acknowledge in time; resend after Retry-After seconds.",
     }
     status, model, text = success
-    answers: dict[int | str, dict[str, Any]] = {status: {"model": model, "description": text}}
+    answers: Answers = {status: {"model": model, "description": text}}
     for code in refusals:
         answers[code] = {
             "model": ValidationFailed if code == 422 else Problem,
@@ -78,7 +89,7 @@ def _answers(
     return answers
 
 
-EVENTS_ROUTE: dict[str, Any] = {
+EVENTS_ROUTE: RouteDoc = {
     "summary": "Push a batch of dossier events",
     "responses": _answers(
         (202, BatchAccepted, "Every event acknowledged by Kafka (or a duplicate)."),
@@ -93,7 +104,7 @@ EVENTS_ROUTE: dict[str, Any] = {
     ),
     "openapi_extra": _body("EventBatch"),
 }
-PROCEDURE_ROUTE: dict[str, Any] = {
+PROCEDURE_ROUTE: RouteDoc = {
     "summary": "Create or replace a procedure catalogue entry",
     "responses": _answers(
         (200, ProcedureStored, "Entry acknowledged by Kafka (created or replaced)."),
@@ -107,14 +118,14 @@ PROCEDURE_ROUTE: dict[str, Any] = {
     ),
     "openapi_extra": _body("ProcedureEntry"),
 }
-HEALTH_ROUTE: dict[str, Any] = {
+HEALTH_ROUTE: RouteDoc = {
     "summary": "Liveness and broker reachability",
     "responses": {
         200: {"model": Health, "description": "The broker answers with topic metadata."},
         503: {"model": Health, "description": "The broker does not answer."},
     },
 }
-METRICS_ROUTE: dict[str, Any] = {
+METRICS_ROUTE: RouteDoc = {
     "summary": "Prometheus metrics",
     "responses": {200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
 }
@@ -123,7 +134,7 @@ METRICS_ROUTE: dict[str, Any] = {
 def install(app: FastAPI) -> None:
     """Make ``app.openapi()`` include the request-body schemas."""
 
-    def openapi() -> dict[str, Any]:
+    def openapi() -> JsonObject:
         if app.openapi_schema is None:
             document = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes

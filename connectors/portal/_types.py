@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
@@ -84,7 +84,7 @@ ENTERPRISE_ID = re.compile(r"^[0-9]{10}(-[0-9]{3})?$")  # mã số doanh nghiệ
 _UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
-def _canonical_uuid_text(value: Any) -> Any:
+def _canonical_uuid_text(value: object) -> str:
     if not isinstance(value, str) or not _UUID_TEXT.match(value):
         raise PydanticCustomError("uuid_format", "must be a UUID in 8-4-4-4-12 hexadecimal form")
     return value
@@ -104,7 +104,7 @@ Flag = Annotated[bool, Field(strict=True)]
 
 
 # -- times -----------------------------------------------------------------------------------
-def _iso_string_only(value: Any) -> Any:
+def _iso_string_only(value: object) -> str:
     # Lax pydantic would take 1741000000 as a Unix time; the contract says ISO 8601.
     if not isinstance(value, str):
         raise PydanticCustomError("iso8601_string", "must be an ISO 8601 string with a UTC offset")
@@ -136,7 +136,7 @@ def _plausible_event_time(moment: datetime) -> datetime:
 EventTime = Annotated[Timestamp, AfterValidator(_plausible_event_time)]
 
 
-def _iso_date_only(value: Any) -> Any:
+def _iso_date_only(value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         raise PydanticCustomError("iso8601_date", "must be an ISO 8601 date, YYYY-MM-DD")
     return value

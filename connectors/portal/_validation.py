@@ -12,11 +12,10 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from connectors.common import Marker
+from connectors.common import JsonObject, JsonValue, Marker
 from connectors.portal._models import EVENT_TYPES, PORTAL_EVENT, PortalEvent, ProcedureEntry
 from connectors.portal._rules import FieldError, PathPart, event_errors, procedure_errors
 from connectors.portal._types import ProcedureCode
@@ -59,7 +58,7 @@ class ValidEvent:
         return Marker(self.event_id, self.fingerprint, self.event.dossier_id)
 
 
-def parse_json(body: bytes) -> Any:
+def parse_json(body: bytes) -> JsonValue:
     """Decode ``body`` as strict JSON: UTF-8, no duplicate keys, no NaN/Infinity."""
     try:
         text = body.decode("utf-8")
@@ -68,7 +67,9 @@ def parse_json(body: bytes) -> Any:
     if not text.strip():
         raise MalformedBody("body is empty; expected a JSON object")
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+        document: JsonValue = json.loads(
+            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant
+        )
     except json.JSONDecodeError as exc:
         raise MalformedBody(
             f"malformed JSON at line {exc.lineno} column {exc.colno} (char {exc.pos}): {exc.msg}"
@@ -77,10 +78,11 @@ def parse_json(body: bytes) -> Any:
         raise MalformedBody("malformed JSON: a number literal is too long") from exc
     except RecursionError as exc:
         raise MalformedBody("malformed JSON: nested too deeply") from exc
+    return document
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+def _no_duplicate_keys(pairs: list[tuple[str, JsonValue]]) -> JsonObject:
+    result: JsonObject = {}
     for key, value in pairs:
         if key in result:
             raise MalformedBody(f"malformed JSON: duplicate key {key!r} in an object")
@@ -100,7 +102,7 @@ def fingerprint(event: PortalEvent, source: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def validate_batch(document: Any, *, max_events: int, source: str) -> list[ValidEvent]:
+def validate_batch(document: JsonValue, *, max_events: int, source: str) -> list[ValidEvent]:
     """Every event of a ``{"events": [...]}`` document, or ``InvalidBody`` with every error."""
     if not isinstance(document, dict):
         raise InvalidBody(
@@ -150,7 +152,7 @@ def validate_batch(document: Any, *, max_events: int, source: str) -> list[Valid
     return valid
 
 
-def validate_procedure(code: str, document: Any) -> ProcedureEntry:
+def validate_procedure(code: str, document: JsonValue) -> ProcedureEntry:
     errors: list[FieldError] = []
     try:
         PROCEDURE_CODE.validate_python(code)

@@ -15,10 +15,11 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TypedDict, cast
 
 import httpx
 
+from connectors.common import JsonValue
 from hub.events import payload_name_of
 
 DEFAULT_URL = "http://127.0.0.1:8088"
@@ -27,11 +28,44 @@ DEFAULT_URL = "http://127.0.0.1:8088"
 class PortalError(Exception):
     """The connector refused a request; ``body`` is its JSON answer (``detail``, ``errors``)."""
 
-    def __init__(self, status: int, body: Any) -> None:
+    def __init__(self, status: int, body: JsonValue) -> None:
         detail = body.get("detail") if isinstance(body, dict) else body
         super().__init__(f"{status}: {detail}")
         self.status = status
         self.body = body
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The JSON paths of the fields a 422 names (its ``ValidationFailed`` errors)."""
+        errors = self.body.get("errors") if isinstance(self.body, dict) else None
+        if not isinstance(errors, list):
+            return ()
+        return tuple(str(e["path"]) for e in errors if isinstance(e, dict) and "path" in e)
+
+
+class PortalItem(TypedDict):
+    """One event as the connector takes it (its OpenAPI ``PortalEvent``)."""
+
+    event_id: str
+    event_type: str
+    dossier_id: str
+    occurred_at: JsonValue
+    actor: JsonValue
+    correlation_id: str | None
+    payload: JsonValue
+
+
+class _ItemAnswer(TypedDict):
+    event_id: str
+    status: str
+
+
+class _BatchAnswer(TypedDict):
+    """The connector's 202 answer (its OpenAPI ``BatchAccepted``)."""
+
+    accepted: int
+    duplicates: int
+    events: list[_ItemAnswer]
 
 
 @dataclass(frozen=True)
@@ -76,17 +110,19 @@ class PortalClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def push_events(self, events: Sequence[Mapping[str, Any]]) -> BatchResult:
-        """POST one batch (1..500 portal items); returns once Kafka acknowledged it."""
-        body = self._send("POST", "/v1/events", {"events": list(events)})
+    def push_events(self, events: Sequence[Mapping[str, object]]) -> BatchResult:
+        """POST one batch (1..500 portal items); returns once Kafka acknowledged it. The items
+        are sent as they are (a test sends broken ones): ``PortalItem`` is their shape."""
+        # A success is the connector's BatchAccepted, by its own OpenAPI document.
+        body = cast(_BatchAnswer, self._send("POST", "/v1/events", {"events": list(events)}))
         statuses = {str(e["event_id"]): str(e["status"]) for e in body["events"]}
         return BatchResult(int(body["accepted"]), int(body["duplicates"]), statuses)
 
     def push_all(
-        self, events: Iterable[Mapping[str, Any]], *, batch_size: int = 500
+        self, events: Iterable[Mapping[str, object]], *, batch_size: int = 500
     ) -> Iterator[BatchResult]:
         """Push ``events`` in batches of ``batch_size``, in order."""
-        batch: list[Mapping[str, Any]] = []
+        batch: list[Mapping[str, object]] = []
         for event in events:
             batch.append(event)
             if len(batch) == batch_size:
@@ -95,9 +131,9 @@ class PortalClient:
         if batch:
             yield self.push_events(batch)
 
-    def put_procedure(self, code: str, entry: Mapping[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._send("PUT", f"/v1/procedures/{code}", dict(entry))
-        return result
+    def put_procedure(self, code: str, entry: Mapping[str, object]) -> JsonValue:
+        """The connector's answer (its OpenAPI ``ProcedureStored``)."""
+        return self._send("PUT", f"/v1/procedures/{code}", dict(entry))
 
     def healthy(self) -> bool:
         try:
@@ -105,12 +141,13 @@ class PortalClient:
         except httpx.HTTPError:
             return False
 
-    def _send(self, method: str, path: str, body: Any) -> Any:
+    def _send(self, method: str, path: str, body: Mapping[str, object]) -> JsonValue:
         for attempt in range(self.max_retries + 1):
             response = self._http.request(method, path, json=body)
             if response.status_code == 503 and attempt < self.max_retries:
                 time.sleep(float(response.headers.get("Retry-After", "1")))
                 continue
+            answer: JsonValue
             try:
                 answer = response.json()
             except ValueError:
@@ -121,7 +158,10 @@ class PortalClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _json_value(value: Any) -> Any:
+def _json_value(value: object) -> JsonValue:
+    """An Avro value as JSON: times in ISO 8601, uuids as text, records as objects."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -130,18 +170,22 @@ def _json_value(value: Any) -> Any:
         return {k: _json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_value(v) for v in value]
-    return value
+    raise TypeError(f"{type(value).__name__} has no JSON form")
 
 
-def portal_item(event: Mapping[str, Any]) -> dict[str, Any]:
+def portal_item(event: Mapping[str, object]) -> PortalItem:
     """The portal JSON item of a canonical DossierEvent dict (e.g. from ``hub.sample``)."""
-    _, payload = event["payload"]
+    union = event["payload"]
+    if not isinstance(union, tuple | list):
+        raise TypeError("payload: expected hub.serde's (record name, record) pair")
+    _, payload = union
+    correlation_id = event.get("correlation_id")
     return {
         "event_id": str(event["event_id"]),
         "event_type": payload_name_of(event),
-        "dossier_id": event["dossier_id"],
+        "dossier_id": str(event["dossier_id"]),
         "occurred_at": _json_value(event["occurred_at"]),
         "actor": _json_value(event.get("actor")),
-        "correlation_id": event.get("correlation_id"),
+        "correlation_id": None if correlation_id is None else str(correlation_id),
         "payload": _json_value(payload),
     }

@@ -19,11 +19,11 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from lxml import etree
 
-from connectors.common import Marker
+from connectors.common import AvroRecord, Marker
 from connectors.vnpost._soap import client_fault, required_text, text
 from connectors.vnpost._types import DIRECTION, HUB_STATUS, ONLY_FOR
 from hub.events import new_event
@@ -113,7 +113,7 @@ def read_notice(payload: etree._Element) -> StatusNotice:
     return notice
 
 
-def to_events(notice: StatusNotice, *, recorded_at: datetime) -> list[dict[str, Any]]:
+def to_events(notice: StatusNotice, *, recorded_at: datetime) -> list[AvroRecord]:
     """The DossierEvent records the notice means, in the order to produce them."""
     changed = new_event(
         notice.dossier_id,
@@ -131,7 +131,7 @@ def to_events(notice: StatusNotice, *, recorded_at: datetime) -> list[dict[str, 
         event_id=notice.event_id(),
         recorded_at=recorded_at,
     )
-    events = [changed]
+    events: list[AvroRecord] = [changed]
     if notice.status == "DELIVERED_TO_CITIZEN" and notice.direction == "RESULT_DELIVERY":
         returned = new_event(
             notice.dossier_id,

@@ -29,7 +29,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Final, NoReturn, Protocol
+from typing import Final, NoReturn, Protocol, TypedDict
 
 import requests
 import zeep
@@ -291,7 +291,8 @@ def _fault(operation: str, exc: zeep.exceptions.Fault) -> CallFailed:
     return Transient("SOAP_SERVER", reason)
 
 
-def _detail_code(detail: Any) -> str | None:
+def _detail_code(detail: object) -> str | None:
+    """The ServiceError code of a fault's detail (an lxml element, when there is one)."""
     if detail is None or not hasattr(detail, "find"):
         return None
     found = detail.find(f"{{{TNS}}}ServiceError/{{{TNS}}}Code")
@@ -311,7 +312,7 @@ def _malformed(operation: str, why: str) -> NoReturn:
     raise Transient("MALFORMED_REPLY", f"{operation}: {why}")
 
 
-def _reply_waybill(operation: str, reply: Any) -> str:
+def _reply_waybill(operation: str, reply: object) -> str:
     value = getattr(reply, "WaybillNumber", None)
     problem = waybill_problem(value)
     if problem is not None:
@@ -319,20 +320,36 @@ def _reply_waybill(operation: str, reply: Any) -> str:
     return str(value)
 
 
-def _reply_field(operation: str, reply: Any, name: str, expected: str) -> str:
+def _reply_field(operation: str, reply: object, name: str, expected: str) -> str:
     value = getattr(reply, name, None)
     if value != expected:
         _malformed(operation, f"the reply's {name} is not the request's")
     return str(value)
 
 
-def _aware(operation: str, value: Any) -> datetime:
+def _aware(operation: str, value: object) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None:
         _malformed(operation, "a reply time has no time-zone offset")
     return value
 
 
-def _party(party: Party) -> dict[str, Any]:
+class _SoapAddress(TypedDict):
+    Line: str
+    Ward: str | None
+    District: str | None
+    Province: str
+
+
+class _SoapParty(TypedDict):
+    """A ``Party`` of the WSDL, as zeep takes it."""
+
+    Name: str
+    Address: _SoapAddress
+    Phone: str
+    Email: str | None
+
+
+def _party(party: Party) -> _SoapParty:
     return {
         "Name": party.name,
         "Address": {

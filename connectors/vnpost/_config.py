@@ -15,7 +15,6 @@ its own side's secrets.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -113,7 +112,7 @@ class VnpostConfig(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _secret_files(cls, data: Any) -> Any:
+    def _secret_files(cls, data: object) -> object:  # whatever pydantic was given
         return fill_from_files(
             data, {"password": PASSWORD_VARIABLE, "callback_users": CALLBACK_USERS_VARIABLE}
         )

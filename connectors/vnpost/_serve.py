@@ -8,8 +8,6 @@ Both entry points (``dvchub vnpost-callbacks``, ``python -m connectors.vnpost ca
 
 from __future__ import annotations
 
-from typing import Any
-
 from connectors.vnpost._app import create_callback_app
 from connectors.vnpost._config import CALLBACK_PATH, VnpostConfig
 from hub.http_tls import serve, server_tls
@@ -26,7 +24,7 @@ def serve_callbacks(
     *,
     host: str | None = None,
     port: int | None = None,
-    **options: Any,
+    **options: object,
 ) -> None:
     """Serve ``POST /vnpost/callback`` until interrupted; ``SecretError`` (``TlsError``
     included) before anything is served when a secret or the TLS configuration is refused.

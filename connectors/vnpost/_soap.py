@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Protocol, cast
 
 from lxml import etree
 
@@ -124,8 +124,12 @@ def parse_envelope(body: bytes) -> Envelope:
     except etree.XMLSyntaxError as exc:
         raise SoapFault("Client", f"not well-formed XML: {exc.msg}", outcome="malformed",
                         http_status=400) from exc  # fmt: skip
-    docinfo: Any = root.getroottree().docinfo  # lxml-stubs lack doctype
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+    docinfo = root.getroottree().docinfo
+    if (
+        cast(_DocType, docinfo).doctype
+        or docinfo.internalDTD is not None
+        or docinfo.externalDTD is not None
+    ):
         raise _doctype_refused()
     qname = etree.QName(root)
     if qname.namespace == SOAP12_ENV:
@@ -145,6 +149,19 @@ def parse_envelope(body: bytes) -> Envelope:
     return Envelope(header, children[0])
 
 
+# -- what lxml has and lxml-stubs lack ----------------------------------------------------------
+class _DocType(Protocol):
+    doctype: str
+
+
+class _LogEntry(Protocol):
+    message: str
+
+
+class _ErrorLog(Protocol):
+    last_error: _LogEntry | None
+
+
 # -- the schema ------------------------------------------------------------------------------
 @cache
 def schema(wsdl_path: Path = WSDL_PATH) -> etree.XMLSchema:
@@ -161,7 +178,7 @@ def validate(payload: etree._Element, *, wsdl_path: Path = WSDL_PATH) -> None:
     compiled = schema(wsdl_path)
     if compiled.validate(payload):
         return
-    error: Any = cast(Any, compiled.error_log).last_error
+    error = cast(_ErrorLog, compiled.error_log).last_error
     message = error.message if error is not None else "does not match the schema"
     raise client_fault(f"{etree.QName(payload).localname}: {message}")
 

@@ -8,11 +8,10 @@ callbacks come back through the callback endpoint, over mutual TLS.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from fastapi import FastAPI
 
-from connectors.common import Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common import Inbound, PartnerSpec, Payload, Received, SimulatorServer, Workload
 from connectors.common.demo import Calls, CallsHub, DemoPart, Stage
 from connectors.outbox import PartnerClient
 from connectors.vnpost._app import create_callback_app
@@ -66,17 +65,20 @@ class VnpostWorkload(Workload):
                  "note": "Gọi trước khi đến"}  # fmt: skip
         return POSTAL_ORDER, "PostalOrder", order
 
-    def calls(self, sim: Any) -> Counter[str]:
+    def calls(self, sim: SimulatorServer) -> Counter[str]:
+        sim = VnpostSimulator.of(sim)
         return Counter({POSTAL_ORDER: sim.orders_created,
                         POSTAL_CANCEL: sim.count(outcome="cancelled")})  # fmt: skip
 
-    def received(self, sim: Any) -> Received:
+    def received(self, sim: SimulatorServer) -> Received:
+        sim = VnpostSimulator.of(sim)
         created, cancelled = sim.orders_created, sim.count(outcome="cancelled")
         return Received(created + cancelled, sim.duplicates,
                         f"{created:,} orders created, {cancelled:,} cancelled, "
                         f"{len(sim.callbacks):,} callbacks sent")  # fmt: skip
 
-    def fail_next(self, sim: Any, count: int) -> None:
+    def fail_next(self, sim: SimulatorServer, count: int) -> None:
+        sim = VnpostSimulator.of(sim)
         sim.inject("unavailable", count)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Final, Literal, TypedDict, cast
 
 Direction = Literal["INTAKE_PICKUP", "RESULT_DELIVERY"]
 ServiceType = Literal["PICKUP", "DELIVERY"]
@@ -47,6 +47,35 @@ ONLY_FOR: Final[Mapping[str, ServiceType]] = {
 }
 
 
+class PostalAddressRecord(TypedDict):
+    """The Avro ``PostalAddress`` record, as ``hub.serde`` decodes it."""
+
+    line: str
+    ward: str | None
+    district: str | None
+    province: str
+
+
+class PartyRecord(TypedDict):
+    """The Avro ``Party`` record."""
+
+    name: str
+    address: PostalAddressRecord
+    phone: str
+    email: str | None
+
+
+class PostalOrderRecord(TypedDict):
+    """The Avro ``PostalOrder`` command payload (``direction``: any PostalDirection symbol)."""
+
+    direction: str
+    order_number: str
+    sender: PartyRecord
+    receiver: PartyRecord
+    cod_amount_vnd: int
+    note: str | None
+
+
 @dataclass(frozen=True)
 class Address:
     line: str
@@ -55,7 +84,7 @@ class Address:
     district: str | None = None
 
     @classmethod
-    def of_record(cls, record: Mapping[str, Any]) -> Address:
+    def of_record(cls, record: PostalAddressRecord) -> Address:
         return cls(
             line=str(record["line"]),
             province=str(record["province"]),
@@ -77,7 +106,7 @@ class Party:
         return "Party(<personal data>)"
 
     @classmethod
-    def of_record(cls, record: Mapping[str, Any]) -> Party:
+    def of_record(cls, record: PartyRecord) -> Party:
         return cls(
             name=str(record["name"]),
             address=Address.of_record(record["address"]),
@@ -98,8 +127,11 @@ class OrderRequest:
     note: str | None = None
 
     @classmethod
-    def of_payload(cls, payload: Mapping[str, Any]) -> OrderRequest:
-        """From a decoded ``PostalOrder``; ``ValueError`` for an UNKNOWN direction."""
+    def of_payload(cls, record: Mapping[str, object]) -> OrderRequest:
+        """From a decoded ``PostalOrder``; ``ValueError`` for an UNKNOWN direction (a missing
+        field: ``KeyError``, as the values are still converted as they are read)."""
+        # The decoding boundary: hub.serde decoded the payload with the PostalOrder schema.
+        payload = cast(PostalOrderRecord, record)
         direction = str(payload.get("direction", "UNKNOWN"))
         if direction not in SERVICE_TYPE:
             raise ValueError(f"PostalOrder direction {direction} is neither pickup nor delivery")

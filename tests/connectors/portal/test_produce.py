@@ -194,5 +194,5 @@ def test_client_pushes_the_sample_lifecycles(portal: RunningPortal, hub_topics: 
     assert sum(r.duplicates for r in again) == len(items)
     assert set(again[0].statuses.values()) == {"duplicate"}
     assert refused.value.status == 422
-    assert refused.value.body["errors"][0]["path"] == "events[0].dossier_id"
+    assert refused.value.paths[0] == "events[0].dossier_id"
     assert records_in(hub_topics, DOSSIER_EVENTS.name(hub_topics.topic_prefix)) == len(items)
