@@ -85,11 +85,17 @@ def clock(tmp_path: Path) -> FileClock:
     return clock
 
 
+def healthz_counts(client: TestClient) -> tuple[int, int]:
+    health = client.get("/healthz").json()
+    return int(health["dossiers"]), int(health["deadlines"])
+
+
 @pytest.fixture
 def api(published: Published, clock: FileClock) -> Iterator[TestClient]:
     app = create_api(published.settings, clock=clock, keys=development_keys())
     with TestClient(app, headers=bearer_headers(DEV_KEYS.ops)) as client:
-        wait_until(lambda: client.get("/healthz").json()["deadlines"] == 3, timeout_s=30)
+        # both views: the dossiers' states and their deadlines come from two topics
+        wait_until(lambda: healthz_counts(client) == (3, 3), timeout_s=30)
         yield client
 
 
