@@ -73,7 +73,8 @@ class NationalPortalContract:
         assert (data["TrangThaiHoSo"], data["HinhThuc"], data["MaTTHC"]) == (2, 1, "1.001612")
         assert data["DanhSachHoSoBoSung"] == []
         fees = data["DanhSachLePhi"]
-        assert isinstance(fees, list) and isinstance(fees[0], dict)
+        assert isinstance(fees, list)
+        assert isinstance(fees[0], dict)
         assert fees[0]["SoTien"] == 150000
 
     def test_dossier_sync_carries_the_supplement_rounds(
