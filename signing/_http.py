@@ -31,7 +31,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import replace
 from io import BytesIO
-from typing import Annotated, Any
+from typing import Annotated
 
 from asn1crypto import cms, x509  # type: ignore[import-untyped]
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -52,7 +52,7 @@ from hub.api import (
 
 from ._errors import SigningError
 from ._models import Check, SignatureReport, TrustConfig, VerificationReport
-from ._report import report_as_dict
+from ._report import ReportJson, report_as_dict
 from ._settings import trust_config_from_env, verify_fetch_allow_from_env
 from ._verify import detect_media_type, verify
 from ._xml_verify import _embedded_certificates
@@ -276,7 +276,7 @@ async def verify_document(
     caller: Annotated[Caller, Depends(verifying_caller)],
     trust: Annotated[TrustConfig, Depends(get_trust_config)],
     allow: Annotated[tuple[str, ...], Depends(get_fetch_allow_list)],
-) -> dict[str, Any]:
+) -> ReportJson:
     # The body is read here, bounded, not by FastAPI's form parsing, which would spool all of
     # an oversized upload to disk before the handler could refuse it.
     document, signature = await _form_parts(request, await _read_body(request))

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from asn1crypto import x509  # type: ignore[import-untyped]
 from certomancer.integrations.animator import Animator, AnimatorArchStore
@@ -40,7 +40,9 @@ AGENCY_LABELS = ("agency", "agency-expired", "agency-not-yet-valid", "agency-rev
 _RSA_KEYS = ("agency", "agency-hsm")
 _EC_KEYS = ("root", "interm", "interm-ocsp", "tsa")
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+WsgiApp = Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]
+#: A fragment of certomancer's configuration (its YAML schema, as dicts): handed to it, never read.
+_ConfigPart = dict[str, object]
 
 
 def _stamp(moment: datetime) -> str:
@@ -51,7 +53,7 @@ def _validity(start: datetime, end: datetime) -> dict[str, str]:
     return {"valid-from": _stamp(start), "valid-to": _stamp(end)}
 
 
-def _key_usage(*usages: str) -> dict[str, Any]:
+def _key_usage(*usages: str) -> _ConfigPart:
     return {
         "id": "key_usage",
         "critical": True,
@@ -59,14 +61,14 @@ def _key_usage(*usages: str) -> dict[str, Any]:
     }
 
 
-def _crl_points(repo: str) -> dict[str, Any]:
+def _crl_points(repo: str) -> _ConfigPart:
     return {
         "id": "crl_distribution_points",
         "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": [repo]}},
     }
 
 
-def _architecture(now: datetime) -> dict[str, Any]:
+def _architecture(now: datetime) -> _ConfigPart:
     day, year = timedelta(days=1), timedelta(days=365)
     ca_usage = _key_usage("digital_signature", "key_cert_sign", "crl_sign")
     agency_extensions = [
@@ -232,9 +234,7 @@ class _LateBoundApp:
     def __init__(self) -> None:
         self.app: WsgiApp | None = None
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         assert self.app is not None, "test PKI server started before its architecture was built"
         return self.app(environ, start_response)
 

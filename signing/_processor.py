@@ -29,6 +29,7 @@ from prometheus_client import Counter
 from hub.events import new_event, payload_name_of
 from hub.kafka import make_producer
 from hub.processing import ConsumeLoop, LoopHandler, LoopOptions, Ticket
+from hub.records import Document
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DOSSIER_EVENTS
@@ -60,14 +61,21 @@ def outcome_event_id(result_ready_event_id: str, document_id: str) -> str:
     return str(uuid.uuid5(OUTCOME_NAMESPACE, f"{result_ready_event_id}/{document_id}"))
 
 
-def outcome_event(ready: Mapping[str, Any], outcome: SignOutcome) -> dict[str, Any]:
+def outcome_event(ready: Mapping[str, Any], outcome: SignOutcome) -> Mapping[str, object]:
     """The DossierEvent reporting ``outcome`` for a document of the ResultReady event ``ready``."""
-    common: dict[str, Any] = {
-        "source": "SIGNING",
-        "correlation_id": ready["correlation_id"],
-        "causation_id": str(ready["event_id"]),
-        "event_id": outcome_event_id(str(ready["event_id"]), outcome.document_id),
-    }
+
+    def event(name: str, payload: Mapping[str, object], at: datetime) -> Mapping[str, object]:
+        return new_event(
+            ready["dossier_id"],
+            name,
+            payload,
+            occurred_at=at,
+            source="SIGNING",
+            correlation_id=ready["correlation_id"],
+            causation_id=str(ready["event_id"]),
+            event_id=outcome_event_id(str(ready["event_id"]), outcome.document_id),
+        )
+
     if isinstance(outcome, Signed):
         payload = {
             "document_id": outcome.document_id,
@@ -78,22 +86,14 @@ def outcome_event(ready: Mapping[str, Any], outcome: SignOutcome) -> dict[str, A
             "signature_level": outcome.signature_level.value,
             "timestamp_at": outcome.timestamp_time,
         }
-        return new_event(
-            ready["dossier_id"], "ResultSigned", payload, occurred_at=outcome.signed_at, **common
-        )
+        return event("ResultSigned", payload, outcome.signed_at)
     failed: SigningFailed = outcome
     payload = {
         "document_id": failed.document_id,
         "reason_code": failed.reason_code,
         "reason": failed.reason,
     }
-    return new_event(
-        ready["dossier_id"],
-        "ResultSigningFailed",
-        payload,
-        occurred_at=datetime.now(UTC),
-        **common,
-    )
+    return event("ResultSigningFailed", payload, datetime.now(UTC))
 
 
 #: A poll's worth of ResultReady documents, each a signature (and perhaps a TSA round trip):
@@ -154,10 +154,10 @@ class SigningProcessor(LoopHandler):
             ticket.done("ignored")
             return
         outcomes = [self._sign(value, document) for document in value["payload"][1]["documents"]]
-        if self._publish(ticket, outcomes):
+        if self._publish(ticket, str(value["dossier_id"]), outcomes):
             ticket.done("signed")
 
-    def _sign(self, event: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    def _sign(self, event: Mapping[str, Any], document: Document) -> Mapping[str, object]:
         request = SignRequest(
             dossier_id=event["dossier_id"],
             document_id=document["document_id"],
@@ -172,14 +172,14 @@ class SigningProcessor(LoopHandler):
             OUTCOMES.labels("failed", outcome.reason_code).inc()
         return outcome_event(event, outcome)
 
-    def _publish(self, ticket: Ticket, outcomes: list[dict[str, Any]]) -> bool:
+    def _publish(self, ticket: Ticket, key: str, outcomes: list[Mapping[str, object]]) -> bool:
         """Every outcome acknowledged (True), or given up once the ticket is stale (a stop or a
         rebalance: the ResultReady is signed again, its outcomes keep their ids). The first
         attempt is made even when stopping: the signature is done, it is the work in flight."""
         while True:
             try:
                 futures = [
-                    self._producer.send(self._topic, key=o["dossier_id"].encode(),
+                    self._producer.send(self._topic, key=key.encode(),
                                         value=self._serde.encode(o))
                     for o in outcomes
                 ]  # fmt: skip

@@ -3,21 +3,60 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+# typing_extensions': FastAPI builds ``POST /v1/verify``'s response model from ReportJson, and
+# pydantic takes only this TypedDict on Python < 3.12.
+from typing_extensions import TypedDict
+
 from ._models import VIETNAM_TZ, SignatureReport, SignerIdentity, VerificationReport
 
-__all__ = ["render_report", "report_as_dict"]
+__all__ = ["ReportJson", "render_report", "report_as_dict"]
+
+
+class SignerJson(TypedDict):
+    """The signer's certificate, as the verification report names it."""
+
+    certificate_sha256: str
+    subject: str
+    issuer: str
+    serial_number: str
+    not_valid_before: str | None
+    not_valid_after: str | None
+
+
+class CheckJson(TypedDict):
+    name: str
+    passed: bool
+    detail: str
+
+
+class SignatureJson(TypedDict):
+    format: str
+    valid: bool
+    signer: SignerJson | None
+    signing_time: str | None
+    timestamp_time: str | None
+    checks: list[CheckJson]
+
+
+class ReportJson(TypedDict):
+    """``POST /v1/verify``'s body (and ``dvchub-sign verify --json``)."""
+
+    valid: bool
+    document_sha256: str
+    media_type: str
+    problems: list[str]
+    signatures: list[SignatureJson]
 
 
 def _utc(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _signer_dict(signer: SignerIdentity | None) -> dict[str, Any] | None:
+def _signer_dict(signer: SignerIdentity | None) -> SignerJson | None:
     if signer is None:
         return None
     return {
@@ -30,7 +69,7 @@ def _signer_dict(signer: SignerIdentity | None) -> dict[str, Any] | None:
     }
 
 
-def _signature_dict(signature: SignatureReport) -> dict[str, Any]:
+def _signature_dict(signature: SignatureReport) -> SignatureJson:
     return {
         "format": signature.format,
         "valid": signature.valid,
@@ -44,7 +83,7 @@ def _signature_dict(signature: SignatureReport) -> dict[str, Any]:
     }
 
 
-def report_as_dict(report: VerificationReport) -> dict[str, Any]:
+def report_as_dict(report: VerificationReport) -> ReportJson:
     """JSON-ready dict; times are ISO 8601 in UTC (the wire format)."""
     return {
         "valid": report.valid,

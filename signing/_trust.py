@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Literal, TypedDict
 
 from asn1crypto import x509  # type: ignore[import-untyped]
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
@@ -51,7 +51,15 @@ async def _validate_usage(validator: CertificateValidator, usage: set[str]) -> N
     await validator.async_validate_usage(usage)  # type: ignore[no-untyped-call]
 
 
-def validation_context_kwargs(trust: TrustConfig) -> dict[str, Any]:
+class ContextOptions(TypedDict):
+    """``ValidationContext``'s keyword arguments that the trust configuration decides."""
+
+    trust_roots: list[x509.Certificate]
+    allow_fetching: bool
+    revocation_mode: Literal["hard-fail", "soft-fail", "require"]
+
+
+def validation_context_kwargs(trust: TrustConfig) -> ContextOptions:
     return {
         "trust_roots": trust_anchors(trust),
         "allow_fetching": trust.allow_fetching,

@@ -29,6 +29,7 @@ from pyhanko_certvalidator import ValidationContext
 from ._keys import identity_of
 from ._models import Check, SignatureReport, TrustConfig, VerificationReport
 from ._trust import (
+    ContextOptions,
     certificate_path_checks,
     new_validation_context,
     release,
@@ -143,7 +144,7 @@ async def _validate_embedded(
     if has_dss:
         # B-LT: first only the OCSP responses/CRLs captured at signing time, so the
         # signature still validates when the CA's services are unreachable today...
-        offline = {**validation_context_kwargs(trust), "allow_fetching": False}
+        offline: ContextOptions = {**validation_context_kwargs(trust), "allow_fetching": False}
         dss = DocumentSecurityStore.read_dss(reader)
         status = await _validate_with(embedded, dss.as_validation_context(offline))
         if status.trusted or status.revoked:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import io
 import tempfile
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from fastapi import FastAPI
 
@@ -39,6 +40,7 @@ from connectors.common import (
 )
 from connectors.common.demo import Calls, CallsHub, DemoPart, Stage
 from connectors.outbox import PartnerClient
+from hub.records import Payment, PaymentState
 from hub.serde import RegistryClient
 from hub.settings import Settings
 from hub.topics import PAYMENTS
@@ -128,9 +130,11 @@ def demo_simulator(calls: Calls | None) -> PaygovSimulator:
     return PaygovSimulator(ipn_url=calls.url, ipn_tls=calls.tls)
 
 
-def _payment(stage: Stage, dossier_id: str) -> dict[str, Any] | None:
+def _payment(stage: Stage, dossier_id: str) -> Payment | None:
     """The dossier's last payment once its payment URL is known."""
-    states = [s for s in stage.read(PAYMENTS) if s["dossier_id"] == dossier_id]
+    # The decoding boundary: ``payments.state`` holds PaymentState records.
+    decoded = cast(list[PaymentState], stage.read(PAYMENTS))
+    states = [s for s in decoded if s["dossier_id"] == dossier_id]
     payment = states[-1]["payments"][-1] if states and states[-1]["payments"] else None
     return payment if payment and payment.get("payment_url") else None
 
@@ -155,7 +159,8 @@ def demo_story(stage: Stage, sim: PaygovSimulator) -> None:
     stage.wait(lambda: stage.events(three, "FEE_PAID"), 90, f"{three}'s FeePaid")
     rows = []
     for dossier, how in ((two, "IPN"), (three, "status query")):
-        paid, found = stage.events(dossier, "FEE_PAID"), _payment(stage, dossier) or {}
+        paid = stage.events(dossier, "FEE_PAID")
+        found: Mapping[str, object] = _payment(stage, dossier) or {}
         rows.append((dossier, str(found.get("payment_reference")),
                      f"{found.get('amount_vnd'):,}", str(found.get("payment_url")),
                      f"{len(paid)} ({paid[0]['payload'][1]['method']}, {how})"))  # fmt: skip

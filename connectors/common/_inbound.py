@@ -30,12 +30,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar, TypeVarTuple
 
 from connectors.common._dedupe import Claim, ClaimedIds, DedupeSpec, Marker
+from connectors.common._json import JsonObject
 from connectors.common._lifespan import runtime_in_threads
 from connectors.common._poll import PollSource, poll_until
-from connectors.common._publisher import AckedPublisher, NotAcknowledged
+from connectors.common._publisher import AckedPublisher, AvroRecord, NotAcknowledged
 from hub.kafka import ensure_topics
 from hub.materialized import TopicFollower
 from hub.serde import RegistryClient
@@ -44,6 +45,7 @@ from hub.topics import TopicSpec
 
 log = logging.getLogger("connectors.common.inbound")
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 class NotReady(NotAcknowledged):
@@ -100,7 +102,7 @@ class Readiness:
     def status_code(self) -> int:
         return 200 if self.ready else 503
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> JsonObject:
         return {
             "status": "ready" if self.ready else "not ready",
             "waiting_for": list(self.waiting_for),
@@ -238,14 +240,12 @@ class InboundShell(Generic[V]):
             raise NotReady(f"{self.spec.name} is still loading its views")
         return runtime
 
-    async def blocking(self, call: Callable[..., T], *args: Any) -> T:
+    async def blocking(self, call: Callable[[*Ts], T], *args: *Ts) -> T:
         """``call(*args)`` in the shell's thread pool."""
         executor = self.runtime.executor
         return await asyncio.get_running_loop().run_in_executor(executor, call, *args)
 
-    async def publish(
-        self, spec: TopicSpec, records: Sequence[tuple[str, Mapping[str, Any]]]
-    ) -> None:
+    async def publish(self, spec: TopicSpec, records: Sequence[tuple[str, AvroRecord]]) -> None:
         """Produce ``(key, record)`` pairs; returns once the broker acknowledged every one."""
         await self.blocking(self.runtime.publisher.publish, spec, records)
 

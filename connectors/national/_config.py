@@ -8,8 +8,6 @@ with ``DVC_DEV_SECRETS=1`` (``hub.secrets``), and the outbox and the intake call
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -63,7 +61,7 @@ class NationalConfig(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _secret_files(cls, data: Any) -> Any:
+    def _secret_files(cls, data: object) -> object:
         return fill_from_files(data, {"password": PASSWORD_VARIABLE})
 
     def require_secrets(self) -> None:

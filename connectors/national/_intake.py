@@ -36,11 +36,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import ValidationError
 
 from connectors.common import (
+    AvroRecord,
     Claim,
     DedupeSpec,
     InboundShell,
@@ -119,7 +119,7 @@ class _Page:
     """One listing, sorted: events per fresh code, dead letters, codes already imported."""
 
     listed: int
-    events: dict[str, list[dict[str, Any]]]
+    events: dict[str, list[AvroRecord]]
     letters: list[DeadLetterInput]
     duplicates: int
 
@@ -245,7 +245,7 @@ class NationalIntake:
         page = self._sort(listing.DanhSachHoSo, asked_with)
 
         async def produce(claim: Claim) -> None:
-            fresh = [(e["dossier_id"], e) for m in claim.fresh for e in page.events[m.dossier_id]]
+            fresh = [(m.dossier_id, e) for m in claim.fresh for e in page.events[m.dossier_id]]
             await self.shell.publish(DOSSIER_EVENTS, fresh)
 
         claim = await self.shell.publish_once([marker_of(c) for c in page.events], produce)
@@ -274,9 +274,9 @@ class NationalIntake:
             more=listing.ConNua,
         )
 
-    def _sort(self, items: list[Any], asked_with: str | None) -> _Page:
+    def _sort(self, items: list[object], asked_with: str | None) -> _Page:
         recorded_at = datetime.now(UTC)  # one page, one recording time
-        events: dict[str, list[dict[str, Any]]] = {}
+        events: dict[str, list[AvroRecord]] = {}
         letters: list[DeadLetterInput] = []
         duplicates = 0
         for item in items:
@@ -291,7 +291,7 @@ class NationalIntake:
             except Refused as exc:
                 letters.append(dead_letter(item, code, str(exc), asked_with))
                 continue
-            events[built[0]["dossier_id"]] = built
+            events[str(built[0]["dossier_id"])] = built
         return _Page(len(items), events, letters, duplicates)
 
     def close(self) -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from pydantic import ValidationError
 
+from connectors.common import AvroRecord
 from connectors.national._dates import from_portal
 from connectors.national._states import NATIONAL_STATES
 from connectors.national._wire import SERVICE_LIST_NEW, HoSoQuocGia
@@ -36,7 +35,7 @@ class Refused(Exception):
     """A listed item the intake does not import (it is dead-lettered with this reason)."""
 
 
-def dossier_events(item: Mapping[str, Any], *, recorded_at: datetime) -> list[dict[str, Any]]:
+def dossier_events(item: object, *, recorded_at: datetime) -> list[AvroRecord]:
     """The DossierEvent records of one listed dossier; ``Refused`` if it is not importable."""
     try:
         dossier = HoSoQuocGia.model_validate(item)
@@ -61,7 +60,7 @@ def dossier_events(item: Mapping[str, Any], *, recorded_at: datetime) -> list[di
         raise Refused(f"not a date: {exc}") from exc
     code = dossier.MaHoSo
 
-    def event(name: str, state_code: int, payload: dict[str, Any], at: datetime) -> dict[str, Any]:
+    def event(name: str, state_code: int, payload: AvroRecord, at: datetime) -> AvroRecord:
         return new_event(
             code,
             name,
@@ -75,7 +74,7 @@ def dossier_events(item: Mapping[str, Any], *, recorded_at: datetime) -> list[di
 
     owner = dossier.ChuHoSo
     address = owner.DiaChi
-    submitted: dict[str, Any] = {
+    submitted: AvroRecord = {
         "procedure_code": dossier.MaTTHC,
         "procedure_name": dossier.TenTTHC,
         "agency_code": dossier.DonViXuLy,

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from connectors.common import IDEMPOTENCY_HEADER
+from connectors.common import IDEMPOTENCY_HEADER, JsonObject
 from connectors.national._transport import (
     LOGIN_PATH,
     SERVICE_PATH,
@@ -46,15 +45,15 @@ _ERRORS = {
 }
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
+def _ref(model: type[BaseModel]) -> JsonObject:
     return {"$ref": _REF.format(model=model.__name__)}
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+def _json(schema: JsonObject, description: str) -> JsonObject:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def render_document() -> dict[str, Any]:
+def render_document() -> JsonObject:
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (LoginRequest, "validation"),
         (LoginReply, "serialization"),
@@ -73,7 +72,7 @@ def render_document() -> dict[str, Any]:
         SERVICE_PROGRESS: CapNhatRequest,
         SERVICE_LIST_NEW: DanhSachRequest,
     }
-    service_body = {
+    service_body: JsonObject = {
         "oneOf": [_ref(m) for m in requests.values()],
         "discriminator": {
             "propertyName": "service",

@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -34,6 +33,7 @@ from pydantic import TypeAdapter, ValidationError
 from connectors.common import (
     IDEMPOTENCY_HEADER,
     FaultSwitches,
+    JsonObject,
     RequestRefused,
     SimulatorServer,
     read_capped,
@@ -77,7 +77,7 @@ class Received:
     seq: int
     service: str
     ma_ho_so: str
-    data: Mapping[str, Any]
+    data: JsonObject
     idempotency_key: str | None
     receipt: str
     received_at: datetime
@@ -87,8 +87,9 @@ class Received:
 class OrderViolation:
     ma_ho_so: str
     service: str
-    before: Any
-    after: Any
+    #: The status code (or ``ThoiDiemXuLy``) sent before, and the one sent after it.
+    before: int | str | None
+    after: int | str
 
 
 class NationalPortalSimulator(SimulatorServer):
@@ -116,11 +117,13 @@ class NationalPortalSimulator(SimulatorServer):
         self._lock = threading.Lock()
         self._tokens: dict[str, float] = {}
         self._received: list[Received] = []
-        self._by_key: dict[str, dict[str, Any]] = {}
-        self._last: dict[tuple[str, str], Any] = {}
+        self._by_key: dict[str, JsonObject] = {}
+        self._last_code: dict[tuple[str, str], int] = {}
+        self._last_moment: dict[tuple[str, str], str] = {}
         self._expected: dict[str, tuple[int, ...]] = {}
         self._position: dict[tuple[str, str], int] = {}
-        self._filed: list[Any] = []
+        # Served back as filed, never read: a test may file a malformed item.
+        self._filed: list[object] = []
         self._receipts = itertools.count(1)
         self.app = self._build_app()
         self._serve(self.app, name="national-sim", host="127.0.0.1", port=port)
@@ -131,7 +134,7 @@ class NationalPortalSimulator(SimulatorServer):
         with self._lock:
             self._tokens.clear()
 
-    def file_dossier(self, item: Mapping[str, Any] | object) -> None:
+    def file_dossier(self, item: object) -> None:
         """A dossier filed on the national portal, listed by LayDanhSachHoSoMoi (kept as given,
         so tests can file unknown states or malformed items)."""
         with self._lock:
@@ -152,7 +155,7 @@ class NationalPortalSimulator(SimulatorServer):
 
     def statuses(self, ma_ho_so: str, service: str = SERVICE_DOSSIER_SYNC) -> list[int]:
         field = "TrangThaiHoSo" if service == SERVICE_DOSSIER_SYNC else "TrangThai"
-        return [int(r.data[field]) for r in self.received(ma_ho_so, service)]
+        return [_code(r.data, field) for r in self.received(ma_ho_so, service)]
 
     def counts(self) -> dict[str, int]:
         """Calls recorded per service, and duplicates seen (for the demo's summary)."""
@@ -237,8 +240,8 @@ class NationalPortalSimulator(SimulatorServer):
             self.rejected_tokens += 1
             return False
 
-    def _record(self, call: DongBoRequest | CapNhatRequest, key: str | None) -> dict[str, Any]:
-        data = call.data.model_dump(mode="json")
+    def _record(self, call: DongBoRequest | CapNhatRequest, key: str | None) -> JsonObject:
+        data: JsonObject = call.data.model_dump(mode="json")
         with self._lock:
             if key is not None and key in self._by_key:
                 self.duplicates += 1
@@ -258,7 +261,7 @@ class NationalPortalSimulator(SimulatorServer):
             if self.check_order:
                 self._check_locked(entry)
             self._received.append(entry)
-            reply = {
+            reply: JsonObject = {
                 "error_code": OK,
                 "message": "OK",
                 "data": {"MaBienNhan": receipt, "MaHoSo": call.data.MaHoSo},
@@ -269,9 +272,9 @@ class NationalPortalSimulator(SimulatorServer):
 
     def _check_locked(self, entry: Received) -> None:
         status_field = "TrangThaiHoSo" if entry.service == SERVICE_DOSSIER_SYNC else "TrangThai"
-        code = int(entry.data[status_field])
+        code = _code(entry.data, status_field)
         slot = (entry.ma_ho_so, entry.service)
-        last = self._last.get(slot)
+        last = self._last_code.get(slot)
         expected = self._expected.get(entry.ma_ho_so)
         if expected is not None:
             # the first place of ``code`` at or after where the dossier is in ``expected``
@@ -283,15 +286,15 @@ class NationalPortalSimulator(SimulatorServer):
                 self._position[slot] = found
         elif last is not None and code < last and (last, code) not in _LEGAL_BACK:
             self.order_violations.append(OrderViolation(*slot, last, code))
-        self._last[slot] = code
+        self._last_code[slot] = code
         if entry.service == SERVICE_PROGRESS:
             moment_slot = (entry.ma_ho_so, "ThoiDiemXuLy")
             moment = str(entry.data["ThoiDiemXuLy"])
-            previous = self._last.get(moment_slot)
+            previous = self._last_moment.get(moment_slot)
             if previous is not None and moment < previous:
                 self.order_violations.append(OrderViolation(*moment_slot, previous, moment))
             else:
-                self._last[moment_slot] = moment
+                self._last_moment[moment_slot] = moment
 
     def _listing(self, call: DanhSachRequest) -> Response:
         cursor = call.data.Cursor
@@ -309,6 +312,14 @@ class NationalPortalSimulator(SimulatorServer):
                 "data": {"DanhSachHoSo": page, "Cursor": str(end), "ConNua": more},
             }
         )
+
+
+def _code(data: JsonObject, field: str) -> int:
+    """A status code of a validated call, as sent (the wire model makes it an int)."""
+    code = data[field]
+    if not isinstance(code, int | str):
+        raise TypeError(f"{field}: not a status code")
+    return int(code)
 
 
 async def _body(request: Request) -> bytes:
@@ -342,7 +353,7 @@ def _unknown_service(body: bytes) -> str | None:
     return None
 
 
-def run_simulator(port: int, **options: Any) -> None:
+def run_simulator(port: int, *, token_lifetime_s: float) -> None:
     """Serve a simulator in the foreground (``python -m connectors.national simulator``)."""
-    simulator = NationalPortalSimulator(port=port, **options)
+    simulator = NationalPortalSimulator(port=port, token_lifetime_s=token_lifetime_s)
     simulator.serve_forever()

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
 
 from fastapi import FastAPI
 
-from connectors.common import VIETNAM, Inbound, PartnerSpec, Payload, Received, Workload
-from connectors.common.demo import Calls, DemoPart, Stage
+from connectors.common import (
+    VIETNAM,
+    Inbound,
+    PartnerSpec,
+    Payload,
+    Received,
+    SimulatorServer,
+    Workload,
+)
+from connectors.common.demo import Calls, DemoPart, Event, Stage
 from connectors.national._client import (
     NATIONAL_DOSSIER_SYNC,
     NATIONAL_PROGRESS_UPDATE,
@@ -70,11 +77,13 @@ class NationalWorkload(Workload):
                 "result_documents": []}  # fmt: skip
         return NATIONAL_DOSSIER_SYNC, "NationalDossierSync", sync
 
-    def calls(self, sim: Any) -> Counter[str]:
+    def calls(self, sim: SimulatorServer) -> Counter[str]:
+        sim = NationalPortalSimulator.of(sim)
         return Counter({kind: len(sim.received(service=service))
                         for kind, service in _SERVICE_OF.items()})  # fmt: skip
 
-    def received(self, sim: Any) -> Received:
+    def received(self, sim: SimulatorServer) -> Received:
+        sim = NationalPortalSimulator.of(sim)
         counts = sim.counts()
         violations = len(sim.order_violations)
         problems = (f"{violations:,} order violations",) if violations else ()
@@ -83,7 +92,8 @@ class NationalWorkload(Workload):
                   f"{counts['logins']} logins, {violations} order violations")  # fmt: skip
         return Received(len(sim.received()), sim.duplicates, detail, problems)
 
-    def fail_next(self, sim: Any, count: int) -> None:
+    def fail_next(self, sim: SimulatorServer, count: int) -> None:
+        sim = NationalPortalSimulator.of(sim)
         sim.faults.arm("error_5xx", count)
 
 
@@ -116,7 +126,7 @@ def demo_story(stage: Stage, sim: NationalPortalSimulator) -> None:
                   f"{', '.join(e['event_type'] for e in taken)}")  # fmt: skip
 
 
-def _taken_in(stage: Stage, code: str) -> list[dict[str, Any]]:
+def _taken_in(stage: Stage, code: str) -> list[Event]:
     """The intake's events of the dossier (not yet those the hub's processors added)."""
     return [e for e in stage.events(code) if e["source"] == "NATIONAL_PORTAL"]
 

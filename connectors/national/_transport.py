@@ -24,18 +24,16 @@ input like any other, and a JSON parser given deep nesting is refused as malform
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from pydantic import ValidationError
 
-from connectors.common import IDEMPOTENCY_HEADER
+from connectors.common import IDEMPOTENCY_HEADER, JsonObject, JsonValue, loads
 from connectors.national._config import NationalConfig
 from connectors.national._errors import (
     NationalPortalError,
@@ -124,8 +122,8 @@ class PortalTransport:
 
     # -- service calls ----------------------------------------------------------------------
     def call(
-        self, service: str, data: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> dict[str, Any]:
+        self, service: str, data: Mapping[str, JsonValue], *, idempotency_key: str | None = None
+    ) -> JsonObject:
         """Call ``service`` with ``data``; the reply's ``data`` object (``{}`` if none)."""
         token = self.session_token()
         try:
@@ -140,8 +138,8 @@ class PortalTransport:
             raise SessionRejected(SESSION_EXPIRED, "session expired again after renewal") from exc
 
     def _call_once(
-        self, service: str, data: Mapping[str, Any], token: str, key: str | None
-    ) -> dict[str, Any]:
+        self, service: str, data: Mapping[str, JsonValue], token: str, key: str | None
+    ) -> JsonObject:
         headers = {TOKEN_HEADER: token}
         if key is not None:
             headers[IDEMPOTENCY_HEADER] = key
@@ -158,7 +156,7 @@ class PortalTransport:
             ) from exc
         return reply.data.model_dump() if reply.data is not None else {}
 
-    def _send(self, path: str, body: Mapping[str, Any], headers: dict[str, str]) -> _Reply:
+    def _send(self, path: str, body: Mapping[str, JsonValue], headers: dict[str, str]) -> _Reply:
         limit = self.config.max_reply_bytes
         try:
             with self._http.stream("POST", path, json=body, headers=headers) as response:
@@ -186,10 +184,10 @@ class PortalTransport:
         self._http.close()
 
 
-def _json_of(response: _Reply) -> dict[str, Any]:
+def _json_of(response: _Reply) -> JsonObject:
     """The reply's JSON object; a 5xx may carry anything, any other status must be JSON."""
     try:
-        payload = json.loads(response.content)
+        payload = loads(response.content)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         if response.status_code >= 500:
             return {}
@@ -203,7 +201,7 @@ def _json_of(response: _Reply) -> dict[str, Any]:
     return payload
 
 
-def _raise_for_error(response: _Reply, payload: Mapping[str, Any]) -> None:
+def _raise_for_error(response: _Reply, payload: JsonObject) -> None:
     status = response.status_code
     code = str(payload.get("error_code", f"HTTP_{status}"))
     message = str(payload.get("message", ""))[:300]

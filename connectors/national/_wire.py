@@ -9,7 +9,7 @@ in ``X-Session-Token`` and the idempotency key in ``Idempotency-Key``. Every ans
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -161,7 +161,7 @@ class DanhSachHoSo(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    DanhSachHoSo: list[Any] = Field(description="HoSoQuocGia items.")
+    DanhSachHoSo: list[object] = Field(description="HoSoQuocGia items.")
     Cursor: str | None = Field(description="Pass it back to continue after the last dossier.")
     ConNua: bool = Field(description="More dossiers are waiting after this page.")
 

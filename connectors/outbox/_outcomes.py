@@ -9,8 +9,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from connectors.common import AvroRecord
 from connectors.outbox._types import CallFailed, Command, EventDraft
 from hub.events import new_event
 
@@ -37,7 +37,7 @@ class Finished:
     reference: str | None = None
     error: CallFailed | None = None
 
-    def outcome_record(self) -> dict[str, Any]:
+    def outcome_record(self) -> AvroRecord:
         c = self.command
         return {
             "outcome_id": derived_id(c.command_id, "outcome", self.outcome),
@@ -57,7 +57,7 @@ class Finished:
         }
 
 
-def event_record(command: Command, draft: EventDraft, when: datetime, tag: str) -> dict[str, Any]:
+def event_record(command: Command, draft: EventDraft, when: datetime, tag: str) -> AvroRecord:
     """The DossierEvent of ``draft``; ``tag`` tells apart the events of one command."""
     return new_event(
         command.dossier_id,

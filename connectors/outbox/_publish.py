@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from connectors.outbox._metrics import OutboxMetrics
@@ -46,7 +46,7 @@ class OutcomePublisher:
     once the broker acknowledged all of them (while it is still current)."""
 
     partner: str
-    producer: Any
+    producer: KafkaProducer
     outcomes: AvroSerde
     events: AvroSerde
     outcomes_topic: str

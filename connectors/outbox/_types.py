@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from connectors.common import AvroRecord
+
 
 class CallFailed(Exception):
     """A partner call that did not succeed; ``code`` is machine-readable (``HTTP_503``...)."""
@@ -77,7 +79,7 @@ class EventDraft:
     with an event id derived from the command, so a redelivered command gives the same id."""
 
     payload_name: str
-    payload: Mapping[str, Any]
+    payload: AvroRecord
     source: str
     #: Set only when another path may produce the same fact (FeePaid from a callback and from a
     #: status query): both derive this id from the fact, so consumers dedupe them.

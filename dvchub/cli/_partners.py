@@ -9,7 +9,6 @@ costs about a second to import, which every other ``dvchub`` command would other
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import typer
 from typer.core import TyperCommand
@@ -32,7 +31,7 @@ class _InboundCommand(TyperCommand):
         return self._summary()
 
     @help.setter
-    def help(self, value: Any) -> None:
+    def help(self, value: object) -> None:
         """Set by click's constructor; the spec's summary wins."""
 
     def get_short_help_str(self, limit: int = 45) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from rich.table import Table
 
@@ -31,7 +31,9 @@ def show_contract(settings: Settings, registry: RegistryClient) -> None:
         console.print(f"created {len(created)} topics")
 
 
-def show_decoded(settings: Settings, serde: AvroSerde, events: list[dict[str, Any]]) -> None:
+def show_decoded(
+    settings: Settings, serde: AvroSerde, events: Sequence[Mapping[str, object]]
+) -> None:
     console.rule("[bold]Read back and decoded (Confluent wire format)")
     topic = DOSSIER_EVENTS.name(settings.topic_prefix)
     consumer = make_consumer(
@@ -65,7 +67,9 @@ def show_decoded(settings: Settings, serde: AvroSerde, events: list[dict[str, An
     console.print(f"decoded {sum(seen.values())}/{len(wanted)} events: {kinds}")
 
 
-def show_earlier_runs(settings: Settings, serde: AvroSerde, events: list[dict[str, Any]]) -> None:
+def show_earlier_runs(
+    settings: Settings, serde: AvroSerde, events: Sequence[Mapping[str, object]]
+) -> None:
     """What the log kept from earlier runs (the broker's log and the registry's database outlive
     ``make stop``): every record read back and decoded with the schema id it carries."""
     this_run = {str(e["event_id"]) for e in events}

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from connectors.portal.client import portal_item
 from dvchub.demo._console import console
@@ -33,6 +33,7 @@ from hub.kpi import (
     replay_kpis,
 )
 from hub.processing import WorkerProcess
+from hub.records import KpiDossier
 from hub.sample import VN_TZ, sample_events
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
@@ -107,11 +108,12 @@ def _wait_counted(settings: Settings, registry: RegistryClient, ours: Counter[st
     serde = serde_for(KPI_DOSSIERS, settings.topic_prefix, registry)
     deadline = time.monotonic() + 240
     while True:
-        dossiers = read_latest(settings, KPI_DOSSIERS, serde)
+        # The decoding boundary: ``kpi.dossiers`` holds KpiDossier records.
+        dossiers = cast(dict[str, KpiDossier], read_latest(settings, KPI_DOSSIERS, serde))
         expected = sum(1 for d in dossiers.values() if _received_in(d, YEAR))
         summed = sum(received(s) for s in read_kpis(settings, registry).snapshots.values()
                      if s["period"] == str(YEAR))  # fmt: skip
-        done = all(dossiers.get(d, {}).get("version") == n for d, n in ours.items())
+        done = all(d in dossiers and dossiers[d].get("version") == n for d, n in ours.items())
         if done and summed == expected:
             return summed
         if time.monotonic() > deadline:
@@ -119,6 +121,6 @@ def _wait_counted(settings: Settings, registry: RegistryClient, ours: Counter[st
         time.sleep(1.0)
 
 
-def _received_in(dossier: dict[str, Any], year: int) -> bool:
+def _received_in(dossier: KpiDossier, year: int) -> bool:
     at = dossier["received_at"]
     return at is not None and at.astimezone(VN_TZ).year == year

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict, cast
 
 import httpx
 from rich.table import Table
 
+from connectors.common import JsonValue
 from connectors.portal import PortalConfig, create_app
 from connectors.portal.client import PortalClient, portal_item
 from dvchub.demo._console import console
@@ -21,6 +22,26 @@ from hub.dossier import STATUS_CODES
 from hub.sample import PROCEDURES, catalog_entry
 from hub.settings import Settings
 from hub.stack import as_service
+
+
+class _TransitionView(TypedDict):
+    """A step of a dossier's ``history`` in the query API's JSON."""
+
+    to_status: str
+
+
+class _StateView(TypedDict, total=False):
+    """``GET /v1/dossiers/{id}``, the fields this section shows (an integrator sees no
+    applicant)."""
+
+    dossier_id: str
+    status: str
+    channel: str
+    level: str
+    agency_code: str | None
+    history: list[_TransitionView]
+    signed_documents: list[object] | None
+    version: int
 
 
 @dataclass(frozen=True)
@@ -45,7 +66,7 @@ def portal_connector(settings: Settings) -> Iterator[RunningPortal]:
         yield RunningPortal(url, key, client)
 
 
-def push_through_portal(portal: RunningPortal, events: list[dict[str, Any]]) -> None:
+def push_through_portal(portal: RunningPortal, events: Sequence[Mapping[str, object]]) -> None:
     client = portal.client
     console.rule("[bold]Portal connector: HTTP -> validated -> Avro on Kafka (202 after the ack)")
     for procedure in PROCEDURES:
@@ -100,7 +121,7 @@ def show_states(settings: Settings, dossiers: list[str], signed_expected: int) -
         _show_access(url, states[first])
 
 
-def _show_access(url: str, state: dict[str, Any]) -> None:
+def _show_access(url: str, state: _StateView) -> None:
     """Who sees what of one dossier: no key, an integrator, its agency's officer, another's."""
     path = f"{url}/v1/dossiers/{state['dossier_id']}"
     agency = str(state["agency_code"])
@@ -116,28 +137,30 @@ def _show_access(url: str, state: dict[str, Any]) -> None:
     console.print("access: " + "; ".join(seen))
 
 
-def _count(body: Any) -> int:
+def _count(body: JsonValue) -> int:
     if isinstance(body, list):
         return len(body)
     for key in ("items", "dossiers", "events", "history"):
-        if isinstance(body, dict) and isinstance(body.get(key), list):
-            return len(body[key])
+        listed = body.get(key) if isinstance(body, dict) else None
+        if isinstance(listed, list):
+            return len(listed)
     return 0
 
 
 def _wait_for_states(
     http: httpx.Client, dossiers: list[str], signed_expected: int
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, _StateView]:
     deadline = time.monotonic() + 90
-    states: dict[str, dict[str, Any]] = {}
+    states: dict[str, _StateView] = {}
     while time.monotonic() < deadline:
         for dossier_id in dossiers:
             response = http.get(f"/v1/dossiers/{dossier_id}")
             if response.status_code == 200:
-                states[dossier_id] = response.json()
+                states[dossier_id] = cast(_StateView, response.json())
         signed = sum(len(s.get("signed_documents") or []) for s in states.values())
         finished = all(
-            states.get(d, {}).get("status") in ("RESULT_RETURNED", "REFUSED") for d in dossiers
+            states.get(d, _StateView()).get("status") in ("RESULT_RETURNED", "REFUSED")
+            for d in dossiers
         )
         if finished and signed >= signed_expected:
             break

@@ -16,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from fastapi import FastAPI
 from rich.table import Table
@@ -42,6 +42,7 @@ from hub import kafka
 from hub.events import new_event
 from hub.kafka import ensure_topics
 from hub.processing import WorkerProcess
+from hub.records import PartnerOutcome, Payment, PaymentState
 from hub.sample import PROCEDURES, catalog_entry
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import REPO_ROOT, Settings
@@ -91,7 +92,7 @@ class Events:
         self.minute += 1
         return datetime.now(UTC) - timedelta(minutes=30) + timedelta(seconds=10 * self.minute)
 
-    def event(self, n: int, name: str, payload: dict[str, Any], actor: bool = True) -> Event:
+    def event(self, n: int, name: str, payload: Mapping[str, object], actor: bool = True) -> Event:
         procedure = _BUILDING if n == 1 else _RECORD
         who = {**(_HANDLER if name != "DossierAccepted" else _DESK),
                "agency_code": procedure.agency_code} if actor else None  # fmt: skip
@@ -175,8 +176,9 @@ class Topics:
             if e["dossier_id"] == dossier_id and event_type in (None, e["event_type"])
         ]  # fmt: skip
 
-    def outcome_records(self) -> list[dict[str, Any]]:
-        return self.read(PARTNER_OUTCOMES)
+    def outcome_records(self) -> list[PartnerOutcome]:
+        # The decoding boundary: ``partner.outcomes`` holds PartnerOutcome records.
+        return cast(list[PartnerOutcome], self.read(PARTNER_OUTCOMES))
 
     def postal_waybills(self, dossier_id: str) -> list[str]:
         """Waybills of the orders the outbox created for the dossier (its outcomes: what the
@@ -185,8 +187,9 @@ class Topics:
                 if o["dossier_id"] == dossier_id and o["command_type"] == "POSTAL_ORDER"
                 and o["partner"] == "vnpost" and o["outcome"] == "ACCEPTED"]  # fmt: skip
 
-    def payment(self, dossier_id: str) -> dict[str, Any] | None:
-        states = [s for s in self.read(PAYMENTS) if s["dossier_id"] == dossier_id]
+    def payment(self, dossier_id: str) -> Payment | None:
+        decoded = cast(list[PaymentState], self.read(PAYMENTS))
+        states = [s for s in decoded if s["dossier_id"] == dossier_id]
         return states[-1]["payments"][-1] if states and states[-1]["payments"] else None
 
 

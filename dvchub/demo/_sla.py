@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypedDict, TypeVar, cast
 
 import httpx
 from rich.table import Table
@@ -28,6 +28,7 @@ from hub import kafka
 from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.events import new_event
 from hub.processing import AcceleratedClock, Clock
+from hub.records import SlaAlert
 from hub.sample import PROCEDURES, VN_TZ, SampleProcedure
 from hub.serde import RegistryClient, serde_for
 from hub.settings import REPO_ROOT, Settings
@@ -48,12 +49,56 @@ _HANDLER = {"official_id": "cb-0311", "official_name": "Tô Văn Khải",
             "title": "Phó Trưởng phòng", "department": "Phòng Tư pháp - Hộ tịch"}  # fmt: skip
 
 
+#: An event record as ``new_event`` builds it: handed on to the portal connector, never read here.
+_Event = Mapping[str, object]
+#: A payload record of one event (e.g. ``ApologyIssued``), in the order ``new_event`` takes it.
+_Payload = Mapping[str, object]
+_Official = Mapping[str, str | None]
+
+
+class _DeadlineView(TypedDict, total=False):
+    """The ``deadline`` of ``GET /v1/dossiers/{id}``, as far as this section shows it."""
+
+    appointment_at: str | None
+    clock: str
+    working_minutes_left: int | None
+    late: bool
+    apology_issued_at: str | None
+
+
+class _DossierView(TypedDict, total=False):
+    """``GET /v1/dossiers/{id}``, the fields this section shows."""
+
+    status: str
+    deadline: _DeadlineView | None
+
+
+class _LateLine(TypedDict):
+    """One line of ``GET /v1/reports/late``."""
+
+    dossier_id: str
+    agency_code: str | None
+    department: str | None
+    official_name: str | None
+    kind: str
+    due_at: str | None
+    working_days_late: float
+    apology: str
+    reappointed_at: str | None
+
+
+class _LateReport(TypedDict, total=False):
+    """``GET /v1/reports/late?month=...`` as JSON."""
+
+    dossiers: list[_LateLine]
+
+
 @dataclass(frozen=True)
 class Story:
     """One dossier of the section: what happens to it, and the alerts that must come of it."""
 
     dossier_id: str
-    events: tuple[dict[str, Any], ...]
+    events: tuple[_Event, ...]
     told: str
     awaited: frozenset[str]
 
@@ -65,8 +110,8 @@ def stories(run_id: str, now: datetime, calendar: WorkingCalendar) -> list[Story
     minute = timedelta(minutes=1)
 
     def dossier(
-        number: int, procedure: SampleProcedure, *after: tuple[str, dict[str, Any]]
-    ) -> tuple[str, tuple[dict[str, Any], ...]]:
+        number: int, procedure: SampleProcedure, *after: tuple[str, _Payload]
+    ) -> tuple[str, tuple[_Event, ...]]:
         dossier_id = f"SLA-{run_id}-{number}"
         agency = procedure.agency_code
         events = [
@@ -144,16 +189,17 @@ def show_sla(
 
 def _await_alerts(
     settings: Settings, registry: RegistryClient, told: list[Story], clock: Clock
-) -> list[dict[str, Any]]:
+) -> list[SlaAlert]:
     """The alerts of ``told`` on ``sla.alerts``, once every awaited kind came (or 120 s)."""
     serde = serde_for(SLA_ALERTS, settings.topic_prefix, registry)
     ours = {s.dossier_id for s in told}
     awaited = {(s.dossier_id, kind) for s in told for kind in s.awaited}
     deadline = time.monotonic() + 120
-    found: list[dict[str, Any]] = []
+    found: list[SlaAlert] = []
     while True:
         records = kafka.read_to_end(settings, SLA_ALERTS.name(settings.topic_prefix))
-        found = [serde.decode(r.value) for r in records if r.key.decode() in ours]
+        # The decoding boundary: ``sla.alerts`` holds SlaAlert records.
+        found = [cast(SlaAlert, serde.decode(r.value)) for r in records if r.key.decode() in ours]
         if awaited <= {(a["dossier_id"], a["kind"]) for a in found}:
             return found
         if time.monotonic() > deadline:
@@ -162,7 +208,7 @@ def _await_alerts(
         time.sleep(1.0)
 
 
-def _alert_table(alerts: Iterable[Mapping[str, Any]], told: list[Story]) -> Table:
+def _alert_table(alerts: Iterable[SlaAlert], told: list[Story]) -> Table:
     number = {s.dossier_id: n for n, s in enumerate(told, start=1)}
     table = Table("raised (simulated)", "alert", "dossier", "about", "working min left",
                   "agency", title="Alerts fired by the durable timers")  # fmt: skip
@@ -179,8 +225,8 @@ def _show_deadlines(http: httpx.Client, told: list[Story]) -> None:
     table = Table("dossier", "story", "status", "appointment", "clock", "left (min)", "late",
                   "apology", title="GET /v1/dossiers/{id}: the deadline, judged now")  # fmt: skip
     for story in told:
-        state = states.get(story.dossier_id, {})
-        d = state.get("deadline") or {}
+        state = states.get(story.dossier_id, _DossierView())
+        d = state.get("deadline") or _DeadlineView()
         table.add_row(
             story.dossier_id, story.told, str(state.get("status", "?")),
             _local(d.get("appointment_at")), str(d.get("clock", "?")),
@@ -190,14 +236,14 @@ def _show_deadlines(http: httpx.Client, told: list[Story]) -> None:
     console.print(table)
 
 
-def _deadlines(http: httpx.Client, told: list[Story]) -> dict[str, dict[str, Any]] | None:
+def _deadlines(http: httpx.Client, told: list[Story]) -> dict[str, _DossierView] | None:
     """Every dossier's state with its deadline, or None while one is not there yet."""
-    states = {}
+    states: dict[str, _DossierView] = {}
     for story in told:
         response = http.get(f"/v1/dossiers/{story.dossier_id}")
         if response.status_code != 200 or "deadline" not in response.json():
             return None
-        states[story.dossier_id] = response.json()
+        states[story.dossier_id] = cast(_DossierView, response.json())
     return states
 
 
@@ -227,11 +273,11 @@ def _show_late_list(http: httpx.Client, clock: Clock, ours: set[str]) -> None:
     console.print("query API /metrics: " + ("; ".join(overdue) or "no overdue dossiers"))
 
 
-def _late_report(http: httpx.Client, month: str, ours: set[str]) -> dict[str, Any] | None:
+def _late_report(http: httpx.Client, month: str, ours: set[str]) -> _LateReport | None:
     response = http.get("/v1/reports/late", params={"month": month})
     if response.status_code != 200:
         return None
-    body: dict[str, Any] = response.json()
+    body = cast(_LateReport, response.json())
     listed = {d["dossier_id"] for d in body.get("dossiers", [])}
     return body if len(listed & ours) >= 2 else None
 
@@ -251,13 +297,13 @@ def _wait(probe: Callable[[], T | None], *, timeout_s: float) -> T:
 
 
 def _event(
-    dossier_id: str, name: str, at: datetime, payload: dict[str, Any], actor: Any
-) -> dict[str, Any]:
+    dossier_id: str, name: str, at: datetime, payload: _Payload, actor: _Official | None
+) -> _Event:
     return new_event(dossier_id, name, payload, source="PROVINCIAL_PORTAL", occurred_at=at,
                      actor=actor)  # fmt: skip
 
 
-def _submitted(procedure: SampleProcedure) -> dict[str, Any]:
+def _submitted(procedure: SampleProcedure) -> _Payload:
     return {
         "procedure_code": procedure.code, "procedure_name": procedure.name,
         "agency_code": procedure.agency_code, "channel": "ONLINE", "postal_intake": False,
@@ -268,7 +314,7 @@ def _submitted(procedure: SampleProcedure) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _local(moment: Any) -> str:
+def _local(moment: datetime | str | None) -> str:
     if moment is None:
         return "-"
     if isinstance(moment, str):

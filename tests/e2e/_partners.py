@@ -31,6 +31,7 @@ from hub import kafka
 from hub.dossier import FEE_RETURN, STATUS_CODES, TRANSITIONS
 from hub.kafka import ensure_topics
 from hub.processing import WorkerProcess, free_port
+from hub.records import PartnerOutcome
 from hub.sample import PROCEDURES, catalog_entry
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
@@ -101,7 +102,7 @@ class Rig:
         records = kafka.read_to_end(self.settings, name)
         return [self._commands.decode(r.value) for r in records if r.value]
 
-    def outcomes(self) -> list[dict[str, Any]]:
+    def outcomes(self) -> list[PartnerOutcome]:
         return self.topics.outcome_records()
 
     def waybills(
@@ -114,12 +115,12 @@ class Rig:
             created = of_type(events[dossier_id], "POSTAL_ORDER_CREATED")
         return {e["payload"][1]["direction"]: e["payload"][1]["waybill_number"] for e in created}
 
-    def settle(self, timeout_s: float = 60.0) -> list[dict[str, Any]]:
+    def settle(self, timeout_s: float = 60.0) -> list[PartnerOutcome]:
         """Wait until every command on partner.commands has an outcome; the outcomes."""
 
         missing: list[str] = []
 
-        def done() -> list[dict[str, Any]] | None:
+        def done() -> list[PartnerOutcome] | None:
             wanted = {str(c["command_id"]): str(c["command_type"]) for c in self.commands()}
             outcomes = self.outcomes()
             seen = {str(o["command_id"]) for o in outcomes}

@@ -31,6 +31,7 @@ import pytest
 
 from connectors.national import SERVICE_PROGRESS, NationalPortalSimulator
 from connectors.vnpost import HUB_STATUS
+from hub.records import PartnerOutcome, Payment
 from hub.sample import PROCEDURES
 from hub.serde import RegistryClient
 from hub.settings import Settings
@@ -76,13 +77,13 @@ def _synced(national: NationalPortalSimulator, dossier: str, count: int) -> bool
     return len(national.statuses(dossier)) >= count
 
 
-def _payment_url(rig: Rig, dossier_id: str) -> dict[str, Any] | None:
+def _payment_url(rig: Rig, dossier_id: str) -> Payment | None:
     payment = rig.topics.payment(dossier_id)
     return payment if payment and payment.get("payment_url") else None
 
 
 @pytest.fixture(scope="module")
-def stories(rig: Rig) -> list[dict[str, Any]]:
+def stories(rig: Rig) -> list[PartnerOutcome]:
     """The four stories, run to their end; the outcomes once every command has one."""
     ev, d = rig.events, rig.events.dossier_id
     rig.push(ev.submitted(POSTAL, "POSTAL", postal=True),
@@ -126,7 +127,7 @@ def stories(rig: Rig) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def outage(rig: Rig, stories: list[dict[str, Any]]) -> Outage:
+def outage(rig: Rig, stories: list[PartnerOutcome]) -> Outage:
     """The national portal answers 503 while four dossiers move, then comes back."""
     ev, national, worker = rig.events, rig.national, rig.workers["national"]
     duplicates_before = national.duplicates

@@ -107,7 +107,7 @@ class ProviderContract:
         assert event.payload["payment_reference"] == reference
         assert event.payload["amount_vnd"] == 150_000
         assert event.payload["provider"] == self.provider
-        assert event.payload["payment_url"].startswith(f"{sim.url}/pay/")
+        assert str(event.payload["payment_url"]).startswith(f"{sim.url}/pay/")
         payment = sim.ledger.payment(reference)
         assert accepted.reference == payment.payment_id
         assert payment.amount_vnd == 150_000

@@ -72,7 +72,10 @@ class NationalPortalContract:
         assert data["NgayHenTra"] == "20260316170000"
         assert (data["TrangThaiHoSo"], data["HinhThuc"], data["MaTTHC"]) == (2, 1, "1.001612")
         assert data["DanhSachHoSoBoSung"] == []
-        assert data["DanhSachLePhi"][0]["SoTien"] == 150000
+        fees = data["DanhSachLePhi"]
+        assert isinstance(fees, list)
+        assert isinstance(fees[0], dict)
+        assert fees[0]["SoTien"] == 150000
 
     def test_dossier_sync_carries_the_supplement_rounds(
         self, simulator: NationalPortalSimulator
