@@ -31,10 +31,12 @@ from hub.serde._codegen import (
 )
 from hub.serde._schemas import JsonObject, JsonValue
 
-#: A decoded record: its values are whatever the schema says (the caller's TypedDict).
-Reader = Callable[[bytes, int], dict[str, Any]]
+#: A decoded record, the decoding boundary: its values are whatever the writer schema says,
+#: so each reader takes it for its own record's TypedDict.
+Decoded = dict[str, Any]
+Reader = Callable[[bytes, int], Decoded]
 #: The generated function of a record: the record and the position after it.
-_ReadRecord = Callable[[bytes, int], tuple[dict[str, Any], int]]
+_ReadRecord = Callable[[bytes, int], tuple[Decoded, int]]
 
 
 class Truncated(Exception):
@@ -186,7 +188,7 @@ def compile_reader(schema: JsonObject) -> Reader:
     # generated code: its signature is the one ``_Compiler`` gives record functions
     read_record = cast(_ReadRecord, compiler.link(top, f"reader {schema['name']}", helpers))
 
-    def read(data: bytes, start: int) -> dict[str, Any]:
+    def read(data: bytes, start: int) -> Decoded:
         record, end = read_record(data, start)
         if end > len(data):
             raise Truncated(f"the record needs {end - start} bytes, {len(data) - start} given")
