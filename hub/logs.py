@@ -34,7 +34,7 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TextIO
 
 import structlog
 from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
@@ -102,7 +102,7 @@ PARTNER_PERSONAL_KEYS = frozenset(
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 
 
-def _walk_fields(node: object) -> Iterator[Mapping[str, Any]]:
+def _walk_fields(node: object) -> Iterator[Mapping[str, object]]:
     """Every field of every record in a schema, nested record types included."""
     if isinstance(node, list):
         for item in node:
