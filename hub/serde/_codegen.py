@@ -45,6 +45,12 @@ def json_list(value: JsonValue, what: str) -> list[JsonValue]:
     return value
 
 
+def type_node(schema: JsonValue) -> tuple[JsonObject, str, JsonValue]:
+    """A type given as a JSON object: the object, its ``type`` and its ``logicalType``."""
+    node = json_object(schema, "a type")
+    return node, json_text(node["type"], "a type name"), node.get("logicalType")
+
+
 def fields_of(schema: JsonObject) -> list[JsonObject]:
     """The fields of a record schema."""
     return [json_object(f, "a field") for f in json_list(schema["fields"], "fields")]

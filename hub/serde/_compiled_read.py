@@ -24,10 +24,9 @@ from hub.serde._codegen import (
     Unsupported,
     fields_of,
     full_name,
-    json_object,
-    json_text,
     name_of,
     symbols_of,
+    type_node,
 )
 from hub.serde._schemas import JsonObject, JsonValue
 
@@ -89,8 +88,7 @@ class _Compiler(SchemaCode):
             if named is not None:
                 return self.read(named, value, namespace)
             return self.primitive(schema, value)
-        node = json_object(schema, "a type")
-        kind, logical = json_text(node["type"], "a type name"), node.get("logicalType")
+        node, kind, logical = type_node(schema)
         if kind == "record":
             return [f"{value}, p = {self.record(node, namespace)}(b, p)"]
         if kind == "enum":

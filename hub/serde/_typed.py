@@ -23,15 +23,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hub.serde._codegen import (
-    PRIMITIVES,
-    fields_of,
-    full_name,
-    json_object,
-    json_text,
-    name_of,
-    symbols_of,
-)
+from hub.serde._codegen import PRIMITIVES, fields_of, full_name, name_of, symbols_of, type_node
 from hub.serde._schemas import TOP_LEVEL_SCHEMAS, JsonObject, JsonValue, load_schema
 from hub.settings import REPO_ROOT
 
@@ -116,8 +108,7 @@ class _Module:
             full = full_name(schema, namespace)
             full = full if full in self.schemas else schema
             return self.type_of(self.schemas[full], namespace, owner)
-        node = json_object(schema, "a type")
-        kind, logical = json_text(node["type"], "a type name"), node.get("logicalType")
+        node, kind, logical = type_node(schema)
         if (kind, logical) in _LOGICAL_TYPES:
             return _LOGICAL_TYPES[(kind, str(logical))]
         if kind in ("record", "enum"):
