@@ -51,6 +51,7 @@ from hub.secrets import SecretError, dev_secrets_allowed, fill_from_files
 
 if TYPE_CHECKING:  # uvicorn is imported where a server starts
     import uvicorn
+    from starlette.types import ASGIApp
 
 __all__ = [
     "CERT_VARIABLE",
@@ -234,7 +235,7 @@ def server_tls(
     return tls
 
 
-def serve(app: Any, *, host: str, port: int, tls: ServerTls | None, **options: Any) -> None:
+def serve(app: ASGIApp, *, host: str, port: int, tls: ServerTls | None, **options: Any) -> None:
     """Run ``app`` with uvicorn until interrupted (blocks), over ``tls`` when given; ``options``
     go to ``uvicorn.run`` (``log_config`` ...)."""
     import uvicorn
