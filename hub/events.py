@@ -39,11 +39,11 @@ def wire_time(moment: datetime, field: str) -> datetime:
 def new_event(
     dossier_id: str,
     payload_name: str,
-    payload: Mapping[str, Any],
+    payload: Mapping[str, object],
     *,
     source: str,
     occurred_at: datetime,
-    actor: Mapping[str, Any] | None = None,
+    actor: Mapping[str, object] | None = None,
     correlation_id: str | None = None,
     causation_id: str | None = None,
     source_event_id: str | None = None,

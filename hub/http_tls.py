@@ -34,16 +34,24 @@ import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificatePublicKeyTypes,
+    PrivateKeyTypes,
+    PublicKeyTypes,
+)
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.secrets import SecretError, dev_secrets_allowed, fill_from_files
+
+if TYPE_CHECKING:  # uvicorn is imported where a server starts
+    import uvicorn
+    from starlette.types import ASGIApp
 
 __all__ = [
     "CERT_VARIABLE",
@@ -227,7 +235,7 @@ def server_tls(
     return tls
 
 
-def serve(app: Any, *, host: str, port: int, tls: ServerTls | None, **options: Any) -> None:
+def serve(app: ASGIApp, *, host: str, port: int, tls: ServerTls | None, **options: Any) -> None:
     """Run ``app`` with uvicorn until interrupted (blocks), over ``tls`` when given; ``options``
     go to ``uvicorn.run`` (``log_config`` ...)."""
     import uvicorn
@@ -301,7 +309,7 @@ def _private_key(path: Path, password: SecretStr | None) -> PrivateKeyTypes:
         raise TlsError(KEY_VARIABLE, problem) from exc
 
 
-def _spki(public_key: Any) -> bytes:
+def _spki(public_key: PublicKeyTypes | CertificatePublicKeyTypes) -> bytes:
     return bytes(
         public_key.public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -309,7 +317,9 @@ def _spki(public_key: Any) -> bytes:
     )
 
 
-def _hardened(config: Any, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+def _hardened(
+    config: uvicorn.Config | None, default: Callable[[], ssl.SSLContext]
+) -> ssl.SSLContext:
     """uvicorn's ``ssl_context_factory``: its context from the options, then our floor."""
     context = default()
     current = context.minimum_version

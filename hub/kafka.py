@@ -11,7 +11,7 @@ import ssl
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
@@ -87,7 +87,7 @@ def _login(settings: Settings) -> tuple[str, str] | None:
     return _sasl_login(settings)
 
 
-def security_config(settings: Settings) -> dict[str, Any]:
+def security_config(settings: Settings) -> dict[str, object]:
     """The kafka-python keyword arguments that authenticate a client (every producer, consumer
     and admin client of the hub is built with them). Empty for PLAINTEXT, so a client built
     without DVC_KAFKA_* settings is configured exactly as before security existed."""
@@ -169,8 +169,8 @@ def java_client_properties(settings: Settings) -> str:
     )
 
 
-def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
-    config: dict[str, Any] = {
+def make_producer(settings: Settings, **overrides: object) -> KafkaProducer:
+    config: dict[str, object] = {
         "bootstrap_servers": settings.bootstrap_servers,
         "acks": "all",
         "enable_idempotence": True,
@@ -187,9 +187,9 @@ GROUP_SESSION_TIMEOUT_MS = 10_000
 
 
 def make_consumer(
-    settings: Settings, *topics: str, group_id: str | None, **overrides: Any
+    settings: Settings, *topics: str, group_id: str | None, **overrides: object
 ) -> KafkaConsumer:
-    config: dict[str, Any] = {
+    config: dict[str, object] = {
         "bootstrap_servers": settings.bootstrap_servers,
         "group_id": group_id,
         "auto_offset_reset": "earliest",

@@ -30,14 +30,14 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TextIO
 
 import structlog
-from structlog.typing import Processor
+from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
 __all__ = [
     "CHATTY_LOGGERS",
@@ -102,7 +102,7 @@ PARTNER_PERSONAL_KEYS = frozenset(
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 
 
-def _walk_fields(node: object) -> Iterator[Mapping[str, Any]]:
+def _walk_fields(node: object) -> Iterator[Mapping[str, object]]:
     """Every field of every record in a schema, nested record types included."""
     if isinstance(node, list):
         for item in node:
@@ -221,9 +221,7 @@ def _redact(value: object) -> object:
     return redact_text(repr(value))  # what the renderers would write, masked
 
 
-def redact_sensitive(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
+def redact_sensitive(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """structlog processor: blank out personal data and secrets wherever they appear."""
     for key in list(event_dict):
         if is_sensitive_key(key):
@@ -234,8 +232,8 @@ def redact_sensitive(
 
 
 def _drop_record_artifacts(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
+    _logger: WrappedLogger, _method: str, event_dict: EventDict
+) -> EventDict:
     for key in _RECORD_ARTIFACTS:
         event_dict.pop(key, None)
     return event_dict
@@ -367,5 +365,7 @@ def configure_logging(level: str | None = None, *, json: bool | None = None) -> 
     )
 
 
-def get_logger(name: str) -> Any:
-    return structlog.get_logger(name)
+def get_logger(name: str) -> FilteringBoundLogger:
+    """A logger of the class ``configure_logging`` makes (``make_filtering_bound_logger``)."""
+    logger: FilteringBoundLogger = structlog.get_logger(name)
+    return logger

@@ -34,7 +34,7 @@ from hub.http_tls import ServerTls
 from hub.http_tls import serve as serve_http
 from hub.kpi import KpiSettings
 from hub.processing import Clock, clock_from_spec
-from hub.records import DossierState
+from hub.records import DossierDeadline, DossierState
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.sla import (
@@ -64,14 +64,15 @@ def _status(value: str) -> str:
     return symbol
 
 
-def _summary(state: Mapping[str, Any]) -> dict[str, Any]:
+def _summary(state: Mapping[str, object]) -> dict[str, object]:
     return {name: state.get(name) for name in _SUMMARY}
 
 
-def is_overdue(record: Mapping[str, Any], now: datetime) -> bool:
+def is_overdue(record: DossierDeadline, now: datetime) -> bool:
     """Handling not ended and the appointment passed (cheap: no calendar needed)."""
     if record["clock"] == "RUNNING":
-        return bool(record["appointment_at"] is not None and record["appointment_at"] < now)
+        appointment = record["appointment_at"]
+        return bool(appointment is not None and appointment < now)
     if record["clock"] == "PAUSED":
         return int(record["working_ms_left"] or 0) < 0
     return False

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from fastapi import HTTPException, Request
 
@@ -261,7 +260,7 @@ def requires(keys: ApiKeys, roles: Iterable[Role]) -> Callable[[Request], Caller
     return dependency
 
 
-def without_personal_data(value: Any) -> Any:
+def without_personal_data(value: object) -> object:
     """``value`` (JSON-ready data) with every :data:`PERSONAL_FIELDS` key removed, at any depth."""
     if isinstance(value, Mapping):
         return {k: without_personal_data(v) for k, v in value.items() if k not in PERSONAL_FIELDS}
@@ -270,6 +269,6 @@ def without_personal_data(value: Any) -> Any:
     return value
 
 
-def visible_to(caller: Caller, value: Any) -> Any:
+def visible_to(caller: Caller, value: object) -> object:
     """What of ``value`` the caller may see: all of it for an officer, else no personal data."""
     return value if caller.sees_personal_data else without_personal_data(value)

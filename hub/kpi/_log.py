@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from hub import kafka
 from hub.dossier import CatalogView
@@ -20,7 +20,7 @@ from hub.kpi._processors import KpiDossierProcessor, KpiProcessor, ProcedureHist
 from hub.materialized import read_compacted
 from hub.processing import InMemoryRunner, Message
 from hub.records import KpiDossier, KpiSnapshot, ProcedureHistory
-from hub.serde import AvroSerde, RegistryClient, serde_for
+from hub.serde import AvroSerde, Decoded, RegistryClient, serde_for
 from hub.settings import Settings
 from hub.sla import SlaSettings
 from hub.topics import (
@@ -61,11 +61,11 @@ class KpiReplay(Kpis):
 
 def read_latest(
     settings: Settings, spec: TopicSpec, serde: AvroSerde, *, timeout_s: float = 120.0
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, Decoded]:
     """key -> latest decoded value of the compacted ``spec`` (tombstones remove their key), as
-    an untyped record (for a caller that reads any of the KPI topics)."""
+    decoded, not yet a record type (for a caller that reads any of the KPI topics)."""
     name = spec.name(settings.topic_prefix)
-    return read_compacted(settings, name, serde, dict[str, Any], timeout_s=timeout_s)
+    return read_compacted(settings, name, serde, Decoded, timeout_s=timeout_s)
 
 
 def _read(

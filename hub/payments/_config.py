@@ -28,7 +28,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,14 +67,14 @@ class AccountBook:
         """The book in ``path`` (``.json``: JSON, anything else: TOML); ``ConfigError`` if bad."""
         try:
             text = path.read_text(encoding="utf-8")
-            data: Any = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+            data: object = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
         except (OSError, ValueError) as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
             raise ConfigError(f"payment accounts file {path}: {exc}") from exc
         return cls.parse(data, str(path), default_provider)
 
     @classmethod
     def parse(
-        cls, data: Any, where: str = "accounts", default_provider: str = "paygov"
+        cls, data: object, where: str = "accounts", default_provider: str = "paygov"
     ) -> AccountBook:
         if not isinstance(data, Mapping):
             raise ConfigError(f"{where}: expected a table with [default] and [agencies.*]")
@@ -95,7 +94,7 @@ class AccountBook:
         return cls(agencies, default, default_provider)
 
 
-def _beneficiary(entry: Any, where: str, default_provider: str) -> Beneficiary:
+def _beneficiary(entry: object, where: str, default_provider: str) -> Beneficiary:
     if not isinstance(entry, Mapping) or not isinstance(entry.get("account"), str):
         raise ConfigError(f'{where}: expected account = "..." (and optionally provider)')
     account = entry["account"]

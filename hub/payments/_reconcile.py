@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Final
 
 from hub.events import wire_time
 from hub.payments._statement import TZ, BadRow, Statement, StatementRow
-from hub.records import MismatchKind, ReconciliationMismatch
+from hub.records import MismatchKind, Payment, PaymentState, ReconciliationMismatch
 
 MISMATCH_NAMESPACE: Final = uuid.UUID("8e3b9f52-1d47-4c6a-a0f2-6b5e7c9d1a34")
 MISMATCH_KINDS: Final[tuple[MismatchKind, ...]] = (
@@ -125,11 +125,11 @@ class ReconciliationReport:
 class _Hub:
     """The hub's payments, indexed by payment and refund reference."""
 
-    by_reference: dict[str, tuple[str, Mapping[str, Any]]] = field(default_factory=dict)
-    by_refund: dict[str, tuple[str, Mapping[str, Any]]] = field(default_factory=dict)
+    by_reference: dict[str, tuple[str, Payment]] = field(default_factory=dict)
+    by_refund: dict[str, tuple[str, Payment]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, states: Iterable[Mapping[str, Any]]) -> _Hub:
+    def of(cls, states: Iterable[PaymentState]) -> _Hub:
         hub = cls()
         for state in states:
             for payment in state["payments"]:
@@ -142,7 +142,7 @@ class _Hub:
 
 def reconcile(
     statement: Statement,
-    states: Iterable[Mapping[str, Any]],
+    states: Iterable[PaymentState],
     *,
     provider: str,
     day: date,
@@ -214,7 +214,7 @@ class _Finder:
         transactions: Iterable[str],
         provider_amount: int | None,
         hub_amount: int | None,
-        payment: Mapping[str, Any] | None,
+        payment: Payment | None,
         line: int | None,
         occurred_at: datetime | None,
         detail: str,
@@ -231,7 +231,7 @@ def _compare_payments(
     found: _Finder,
     ref: str,
     rows: list[StatementRow],
-    known: tuple[str, Mapping[str, Any]] | None,
+    known: tuple[str, Payment] | None,
 ) -> None:
     if known is None:
         for row in rows:
@@ -240,7 +240,7 @@ def _compare_payments(
                       _UNKNOWN_PAID)  # fmt: skip
         hub_transactions: list[str] = []
         dossier_id = None
-        payment: Mapping[str, Any] | None = None
+        payment: Payment | None = None
     else:
         dossier_id, payment = known
         hub_transactions = [t for t in payment["paid_transactions"] if not t.startswith("event:")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from datetime import datetime
-from typing import Any, Final, Literal, TextIO
+from typing import Final, Literal, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -92,7 +92,7 @@ def write_csv(report: ReconciliationReport, out: TextIO) -> None:
         writer.writerow({"kind": "BAD_ROW", "line": row.line, "detail": row.reason})
 
 
-def as_json(report: ReconciliationReport) -> dict[str, Any]:
+def as_json(report: ReconciliationReport) -> dict[str, object]:
     return {
         "provider": report.provider, "day": report.day.isoformat(),
         "detected_at": _iso(report.detected_at),

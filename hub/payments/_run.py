@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from kafka.errors import KafkaError
 
@@ -22,7 +21,7 @@ from hub.payments._config import PROVIDERS
 from hub.payments._errors import ConfigError, ReconciliationFailed
 from hub.payments._reconcile import ReconciliationReport, reconcile
 from hub.payments._statement import read_statement
-from hub.records import ReconciliationMismatch
+from hub.records import PaymentState, ReconciliationMismatch
 from hub.serde import RegistryClient, RegistryError, SerdeError, serde_for
 from hub.settings import Settings
 from hub.topics import PAYMENT_RECONCILIATION as RECONCILIATION
@@ -31,14 +30,13 @@ from hub.topics import PAYMENTS
 
 def read_payment_states(
     settings: Settings, registry: RegistryClient, *, timeout_s: float = 120.0
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, PaymentState]:
     """Dossier id -> latest PaymentState of ``<prefix>payments``; ``ReconciliationFailed`` if
     the topic cannot be read."""
     serde = serde_for(PAYMENTS, settings.topic_prefix, registry)
     try:
-        # untyped (not PaymentState): the reconciliation reads the states as plain mappings
         return read_compacted(settings, PAYMENTS.name(settings.topic_prefix), serde,
-                              dict[str, Any], timeout_s=timeout_s)  # fmt: skip
+                              PaymentState, timeout_s=timeout_s)  # fmt: skip
     except (KafkaError, TimeoutError, TopicNotFound, RegistryError) as exc:
         raise ReconciliationFailed(f"cannot read the payment states: {exc}") from exc
 

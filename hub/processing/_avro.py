@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from hub.processing._types import Message, Processor, Reject
-from hub.serde import AvroSerde, DecodeError, SchemaNotFound
+from hub.serde import AvroSerde, Decoded, DecodeError, SchemaNotFound
 
 #: A record as the serde decodes it, before it is known as one of ``hub.records``' types.
-Record = dict[str, Any]
+Record = Decoded
 #: A state record type (a TypedDict of ``hub.records``).
 R = TypeVar("R", bound=Mapping[str, object])
 

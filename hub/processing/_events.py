@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from faust.streams import _current_event
+from faust.types import EventT
 
 from hub.processing._types import Message
 
@@ -28,10 +28,11 @@ class _PinnedMessage:
 
 
 @contextlib.contextmanager
-def in_partition(event: Any) -> Iterator[None]:
+def in_partition(event: EventT[bytes] | Pinned) -> Iterator[None]:
     """Make ``event`` faust's current event: a RocksDB store reads and writes the database of
     its partition (faust's notion of "current" would be the *last* event of a batch)."""
-    token = _current_event.set(weakref.ref(event))
+    # a Pinned stands in for an event: the store reads only its ``message.partition``
+    token = _current_event.set(weakref.ref(event))  # type: ignore[arg-type]
     try:
         yield
     finally:
@@ -43,9 +44,9 @@ def in_partition_of(partition: int) -> contextlib.AbstractContextManager[None]:
     return in_partition(Pinned(partition))
 
 
-def message_of(event: Any) -> Message:
+def message_of(event: EventT[bytes]) -> Message:
     raw = event.message
-    headers = raw.headers.items() if isinstance(raw.headers, dict) else (raw.headers or ())
+    headers = raw.headers.items() if isinstance(raw.headers, Mapping) else (raw.headers or ())
     timestamp = raw.timestamp
     return Message(
         value=raw.value if raw.value is not None else b"", key=raw.key, topic=raw.topic,

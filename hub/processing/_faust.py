@@ -20,15 +20,15 @@ directory slot of the worker's own (``claim_datadir``).
 
 from __future__ import annotations
 
-from typing import Any
-
 import faust
+from faust.types import AppT, StreamT
+from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hub import kafka
 from hub.processing._options import RunnerOptions, app_id_for, changelog_for, claim_datadir
 from hub.processing._runtime import Runtime
-from hub.processing._types import Processor
+from hub.processing._types import Processor, S
 from hub.processing._watchdog import Watchdog, readiness
 from hub.settings import Settings
 
@@ -36,7 +36,7 @@ __all__ = ["RunnerOptions", "app_id_for", "changelog_for", "create_app"]
 
 
 def create_app(
-    processor: Processor[Any],
+    processor: Processor[S],
     settings: Settings,
     options: RunnerOptions | None = None,
     *,
@@ -67,8 +67,8 @@ def create_app(
         stream_buffer_maxsize=max(4096, opts.batch_max * 2),
         autodiscover=False,
     )
-    runtime = Runtime(processor, settings, opts, app)
-    watchdog_of = Watchdog(runtime)
+    runtime: Runtime[S] = Runtime(processor, settings, opts, app)
+    watchdog_of: Watchdog[S] = Watchdog(runtime)
     source = app.topic(
         runtime.source, key_type=bytes, value_type=bytes, key_serializer="raw",
         value_serializer="raw", partitions=settings.partitions,
@@ -81,7 +81,8 @@ def create_app(
     runtime.changelog = table.changelog_topic.get_topic_name()
 
     @app.agent(source, name=processor.name)
-    async def run(stream: Any) -> None:  # faust.Stream: StreamT does not declare take_events
+    async def run(stream: StreamT[bytes]) -> None:
+        assert isinstance(stream, faust.Stream)  # StreamT does not declare take_events
         await runtime.start()
         async for events in stream.take_events(opts.batch_max, within=opts.batch_within_s):
             await runtime.process(events)
@@ -97,21 +98,21 @@ def create_app(
             await runtime.scan_timers()
 
     @app.page("/metrics")
-    async def metrics_page(web: Any, request: Any) -> Any:
+    async def metrics_page(web: View, request: Request) -> Response:
         return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
     @app.page("/ready")
-    async def ready_page(web: Any, request: Any) -> Any:
+    async def ready_page(web: View, request: Request) -> Response:
         """200 when this worker processes; 503 (same document) while it does not."""
         status = readiness(runtime)
         return web.json(status, status=200 if status["ready"] else 503)
 
     @app.on_partitions_revoked.connect
-    async def on_revoked(sender: Any, /, *args: Any, **kwargs: Any) -> None:
+    async def on_revoked(sender: AppT, /, *args: object, **kwargs: object) -> None:
         """The new owner of a revoked partition reads its marks: the last one must be in."""
         await runtime.settle()
 
-    def on_shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+    def on_shutdown(sender: AppT, /, *args: object, signal: object, **kwargs: object) -> None:
         runtime.close()
 
     app.on_before_shutdown.connect(on_shutdown)

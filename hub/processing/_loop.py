@@ -34,9 +34,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from kafka import ConsumerRebalanceListener, KafkaProducer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
@@ -200,7 +201,7 @@ class ConsumeLoop:
             if self._web:
                 self._web.stop()
 
-    def _consume(self, consumer: Any) -> None:
+    def _consume(self, consumer: KafkaConsumer) -> None:
         last_tick = 0.0
         while not self.stopping.is_set():
             batch = consumer.poll(timeout_ms=int(self.options.poll_timeout_s * 1000))
@@ -231,7 +232,7 @@ class ConsumeLoop:
                 self.stopping.wait(1.0)
         return None
 
-    def _dispatch(self, tp: TopicPartition, record: Any) -> None:
+    def _dispatch(self, tp: TopicPartition, record: ConsumerRecord) -> None:
         with self._lock:
             offsets = self._offsets.get(tp)
             generation = self._generation.get(tp, 0)
@@ -289,7 +290,7 @@ class ConsumeLoop:
             latency = time.time() - ticket.message.timestamp_ms / 1000
             m.END_TO_END.labels(self.name).observe(max(0.0, latency))
 
-    def _apply_backpressure(self, consumer: Any) -> None:
+    def _apply_backpressure(self, consumer: KafkaConsumer) -> None:
         # from the consumer's own state each time: a rebalance may add partitions, unpaused
         pending = self.pending
         if pending >= self.options.max_pending:
@@ -300,7 +301,7 @@ class ConsumeLoop:
             consumer.resume(*consumer.paused())
             self._paused = False
 
-    def _tick(self, consumer: Any) -> None:
+    def _tick(self, consumer: KafkaConsumer) -> None:
         now = time.monotonic()
         with self._lock:
             tracked = dict(self._offsets)
@@ -317,7 +318,9 @@ class ConsumeLoop:
         # in the group and consuming; not the handler's own state (a partner down has its alert)
         m.READY.labels(self.name).set(1 if self._running and self._joined else 0)
 
-    def _commit(self, consumer: Any, only: Iterable[TopicPartition] | None = None) -> None:
+    def _commit(
+        self, consumer: KafkaConsumer, only: Iterable[TopicPartition] | None = None
+    ) -> None:
         with self._lock:
             tracked = dict(self._offsets)
         wanted = set(only) if only is not None else set(tracked)
@@ -345,7 +348,7 @@ class ConsumeLoop:
                 self._generation[tp] = self._generation.get(tp, 0) + 1
             self._joined = True
 
-    def _revoked(self, consumer: Any, partitions: Sequence[TopicPartition]) -> None:
+    def _revoked(self, consumer: KafkaConsumer, partitions: Sequence[TopicPartition]) -> None:
         log.info("%s: partitions %s revoked", self.name, _numbers(partitions))
         self._commit(consumer, only=partitions)
         with self._lock:
@@ -387,12 +390,12 @@ def _numbers(partitions: Iterable[TopicPartition]) -> list[int]:
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, loop: ConsumeLoop, consumer: Any) -> None:
+    def __init__(self, loop: ConsumeLoop, consumer: KafkaConsumer) -> None:
         self.loop = loop
         self.consumer = consumer
 
-    def on_partitions_revoked(self, revoked: Any) -> None:
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
         self.loop._revoked(self.consumer, list(revoked))
 
-    def on_partitions_assigned(self, assigned: Any) -> None:
+    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         self.loop._assigned(list(assigned))

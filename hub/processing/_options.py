@@ -9,9 +9,9 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from hub.processing._types import Processor
+from hub.processing._types import Processor, S
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,12 +51,12 @@ class RunnerOptions:
     timer_interval_s: float = 0.2  # how often due timers are looked for
 
 
-def app_id_for(processor: Processor[Any], settings: Settings) -> str:
+def app_id_for(processor: Processor[S], settings: Settings) -> str:
     return f"{settings.topic_prefix}{processor.name}"
 
 
 def changelog_for(
-    processor: Processor[Any], settings: Settings, options: RunnerOptions | None = None
+    processor: Processor[S], settings: Settings, options: RunnerOptions | None = None
 ) -> str:
     """The table's changelog topic, as faust names it: ``<app id>-<table>-changelog``."""
     app_id = (options.app_id if options is not None else None) or app_id_for(processor, settings)

@@ -25,10 +25,13 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Generic
 
-from faust.types import TP
+import faust
+from faust.types import TP, EventT, TableT
+from faust.types.stores import StoreT
+from faust.types.tuples import RecordMetadata
 
 from hub import kafka
 from hub.deadletter import DeadLetterWriter
@@ -38,18 +41,20 @@ from hub.processing._events import in_partition, in_partition_of, message_of
 from hub.processing._fold import Batch, Fold, mark_key
 from hub.processing._options import RunnerOptions
 from hub.processing._store import PendingStates, timer_entries
-from hub.processing._types import Message, Processor
+from hub.processing._types import Message, Processor, S
 from hub.serde import RegistryClient, RegistryError
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
 
+Ack = Awaitable[RecordMetadata]  # the broker's acknowledgement of one send
 
-class Runtime:
+
+class Runtime(Generic[S]):
     """One worker's state around the fold: resources opened when the agent starts."""
 
     def __init__(
-        self, processor: Processor[Any], settings: Settings, options: RunnerOptions, app: Any
+        self, processor: Processor[S], settings: Settings, options: RunnerOptions, app: faust.App
     ) -> None:
         self.processor = processor
         self.settings = settings
@@ -61,9 +66,9 @@ class Runtime:
         self.state_topic = options.state_topic or (
             None if state is None else state.name(settings.topic_prefix)
         )
-        self.table: Any = None
+        self.table: TableT[bytes, bytes] | None = None
         self.changelog = ""
-        self.fold: Fold[Any] | None = None
+        self.fold: Fold[S] | None = None
         self.pending: PendingStates | None = None
         self._letters: DeadLetterWriter | None = None
         self._registry: RegistryClient | None = None
@@ -73,6 +78,15 @@ class Runtime:
         # one batch, timer scan or catch-up at a time: all fold and write through the same Fold
         self.busy = asyncio.Lock()
         self._commit: asyncio.Future[None] | None = None  # the last batch's commit, in flight
+
+    @property
+    def store(self) -> StoreT[bytes, bytes]:
+        """The table's local store (``TableT`` declares its ``data`` a plain mapping; a faust
+        ``Collection``'s is its ``StoreT``: RocksDB or memory)."""
+        assert self.table is not None
+        store = self.table.data
+        assert isinstance(store, StoreT)
+        return store
 
     @property
     def started(self) -> bool:
@@ -87,6 +101,7 @@ class Runtime:
             producer = await asyncio.to_thread(
                 kafka.make_producer, self.settings, client_id=f"{self.name}-dlq"
             )
+            assert self.table is not None
             self.pending = PendingStates(self.table)
             self.fold = Fold(self.processor, self.pending, complete_timers=False)
             self._letters = DeadLetterWriter(self.settings, producer, self._registry)
@@ -99,11 +114,11 @@ class Runtime:
 
     # -- one batch -------------------------------------------------------------------------------
 
-    async def process(self, events: Sequence[Any]) -> None:
+    async def process(self, events: Sequence[EventT[bytes]]) -> None:
         async with self.busy:
             await self._process(events)
 
-    async def _process(self, events: Sequence[Any]) -> None:
+    async def _process(self, events: Sequence[EventT[bytes]]) -> None:
         started = time.perf_counter()
         assert self.fold is not None
         fold = self.fold
@@ -167,7 +182,7 @@ class Runtime:
             if self._commit is commit:
                 self._commit = None
 
-    async def _send(self, batch: Batch) -> list[Any]:
+    async def _send(self, batch: Batch) -> list[Ack]:
         """Dead letters (acknowledged), then state publications and emits: sent; the states
         held for the fold until they are stored."""
         if batch.letters:
@@ -177,7 +192,7 @@ class Runtime:
                 where = f"{letter.source_topic}[{letter.source_partition}]@{letter.source_offset}"
                 log.info("dead-lettered %s: %s", where, letter.reason_code)
         producer = self.app.producer
-        acks: list[Any] = []
+        acks: list[Ack] = []
         if self.state_topic is not None:
             for key, value in batch.publish.items():
                 acks.append(await producer.send(self.state_topic, key, value, None, None, None))
@@ -190,22 +205,22 @@ class Runtime:
             self.pending.hold(writes)
         return acks
 
-    async def _commit_batch(self, batch: Batch, acks: list[Any]) -> None:
+    async def _commit_batch(self, batch: Batch, acks: list[Ack]) -> None:
         await asyncio.gather(*acks)
         # The states only once everything they caused is on the broker (see the docstring).
-        changelog: list[tuple[int, Any]] = []
+        changelog: list[tuple[int, Ack]] = []
         for partition, writes in batch.writes.items():
             assert partition is not None
             changelog += await self._log(partition, writes)
         written = await asyncio.gather(*(ack for _, ack in changelog))
         self._store(batch.writes)
         # Then the timer entries: one never points past a state the broker does not have.
-        timers: list[tuple[int, Any]] = []
+        timers: list[tuple[int, Ack]] = []
         for partition, entries in batch.timers.items():
             timers += await self._put(partition, entries)
         timed = await asyncio.gather(*(ack for _, ack in timers))
         # Only now: a mark never covers a state, timer, emit or dead letter the broker lacks.
-        marks: list[tuple[int, Any]] = []
+        marks: list[tuple[int, Ack]] = []
         for partition, offset in batch.marks.items():
             marks += await self._put(partition, {mark_key(partition): str(offset).encode()})
         marked = await asyncio.gather(*(ack for _, ack in marks))
@@ -228,12 +243,16 @@ class Runtime:
             for timestamp in batch.timestamps:
                 latency.observe(max(0.0, now_ms - timestamp) / 1000)
 
-    async def _put(self, partition: int, writes: Mapping[bytes, bytes | None]) -> list[Any]:
+    async def _put(
+        self, partition: int, writes: Mapping[bytes, bytes | None]
+    ) -> list[tuple[int, Ack]]:
         """Write table entries of ``partition`` (None: delete): the store, and the changelog."""
         self._write_store(partition, writes)
         return await self._log(partition, writes)
 
-    async def _log(self, partition: int, writes: Mapping[bytes, bytes | None]) -> list[Any]:
+    async def _log(
+        self, partition: int, writes: Mapping[bytes, bytes | None]
+    ) -> list[tuple[int, Ack]]:
         """Send table entries to the changelog partition of the same number (co-partitioned),
         straight through the producer in one go.
 
@@ -255,7 +274,7 @@ class Runtime:
             self.pending.release(states)
 
     def _write_store(self, partition: int, writes: Mapping[bytes, bytes | None]) -> None:
-        store = self.table.data
+        store = self.store
         with in_partition_of(partition):  # RocksDB: the database of the partition
             for key, value in writes.items():
                 if value is None:
@@ -264,13 +283,13 @@ class Runtime:
                 else:
                     store[key] = value
 
-    def _persisted(self, sent: list[tuple[int, Any]], results: list[Any]) -> None:
+    def _persisted(self, sent: list[tuple[int, Ack]], results: list[RecordMetadata]) -> None:
         """Tell the store which changelog offsets it holds (RocksDB then re-reads only the tail)."""
         highest: dict[int, int] = {}
         for (partition, _), metadata in zip(sent, results, strict=True):
             highest[partition] = max(highest.get(partition, -1), int(metadata.offset))
         for partition, offset in highest.items():
-            self.table.data.set_persisted_offset(TP(self.changelog, partition), offset)
+            self.store.set_persisted_offset(TP(self.changelog, partition), offset)
 
     async def _first_offset(self, partition: int) -> int:
         """The log start offset: where a partition never applied before begins."""
@@ -335,14 +354,14 @@ class Runtime:
         timers = self.fold.timers
         assert timers is not None
         started = time.perf_counter()
-        found = await asyncio.to_thread(timer_entries, self.table.data, partitions)
+        found = await asyncio.to_thread(timer_entries, self.store, partitions)
         for partition, entries in found.items():
             timers.build(partition, entries)
         took = time.perf_counter() - started
         log.info("timers of partitions %s rebuilt from the table: %s in %.2f s",
                  sorted(partitions), len(timers), took)  # fmt: skip
 
-    def assigned(self) -> dict[int, Any]:
+    def assigned(self) -> dict[int, TP]:
         return {
             tp.partition: tp for tp in self.app.consumer.assignment() if tp.topic == self.source
         }

@@ -19,15 +19,26 @@ faust's RocksDB store (``_db_for_partition``, faust-streaming 0.15.3).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hub.processing._timers import TIMER_PREFIX, decode_due, is_timer, parse_timer_key
+
+if TYPE_CHECKING:  # faust's RocksDB store imports it; a memory store does not
+    from rocksdict import Rdict
 
 Entries = dict[int, list[tuple[bytes, int]]]  # partition -> (state key, due epoch ms)
 
 
+class PartitionedStore(Protocol):
+    """faust's RocksDB store as read here: one raw-mode database a partition."""
+
+    use_rocksdict: bool
+
+    def _db_for_partition(self, partition: int) -> Rdict: ...
+
+
 class Readable(Protocol):
-    def get(self, key: bytes, default: None = None) -> bytes | None: ...
+    def get(self, key: bytes, /) -> bytes | None: ...
 
 
 class PendingStates:
@@ -57,7 +68,9 @@ class PendingStates:
                 del self._sent[key]
 
 
-def timer_entries(store: Any, partitions: Iterable[int]) -> Entries:
+def timer_entries(
+    store: Mapping[bytes, bytes | None] | PartitionedStore, partitions: Iterable[int]
+) -> Entries:
     """The timer entries of ``partitions`` in ``store`` (a faust table's ``data``)."""
     found: Entries = {p: [] for p in partitions}
     if getattr(store, "use_rocksdict", False) and hasattr(store, "_db_for_partition"):
@@ -65,18 +78,19 @@ def timer_entries(store: Any, partitions: Iterable[int]) -> Entries:
             for key, value in _prefixed(store._db_for_partition(partition), TIMER_PREFIX):
                 entries.append((parse_timer_key(key)[1], decode_due(value)))
         return found
-    for key, value in store.items():
-        if is_timer(key) and value is not None:
-            partition, state_key = parse_timer_key(key)
+    assert isinstance(store, Mapping)  # a table's data: faust's stores are mappings
+    for entry, due in store.items():
+        if is_timer(entry) and due is not None:
+            partition, state_key = parse_timer_key(entry)
             if partition in found:
-                found[partition].append((state_key, decode_due(value)))
+                found[partition].append((state_key, decode_due(due)))
     return found
 
 
-def _prefixed(db: Any, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+def _prefixed(db: Rdict, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
     """(key, value) of a raw-mode rocksdict database whose keys start with ``prefix``."""
     for key, value in db.items(from_key=prefix):
-        if not key.startswith(prefix):
+        if not isinstance(key, bytes) or not key.startswith(prefix):  # raw mode: bytes keys
             return
         if value is not None:
             yield key, value

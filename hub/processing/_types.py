@@ -6,7 +6,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
+
+from kafka.consumer.fetcher import ConsumerRecord
 
 from hub.topics import TopicSpec
 
@@ -28,7 +30,7 @@ class Message:
     timestamp_ms: int | None = None
 
     @classmethod
-    def of_record(cls, record: Any) -> Message:
+    def of_record(cls, record: ConsumerRecord) -> Message:
         """From a kafka-python ``ConsumerRecord`` (read back by the runner, or by a replay)."""
         return cls(
             record.value or b"", record.key, record.topic, record.partition, record.offset,

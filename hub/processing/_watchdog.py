@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
+from typing import Generic
 
 from kafka.errors import KafkaError
 
@@ -20,14 +20,15 @@ from hub import kafka
 from hub.processing import _metrics as metrics
 from hub.processing._events import in_partition_of
 from hub.processing._runtime import Runtime
+from hub.processing._types import S
 
 log = logging.getLogger(__name__)
 
 
-class Watchdog:
+class Watchdog(Generic[S]):
     """Watches the partitions one ``Runtime`` owns."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime[S]) -> None:
         self.runtime = runtime
         self._stalls: dict[int, tuple[int, int]] = {}  # partition -> (mark, checks unchanged)
         self._lagging: set[int] = set()
@@ -115,7 +116,7 @@ class Watchdog:
         metrics.PARTITION_IDLE.labels(self.runtime.name, str(partition)).set(idle)
 
 
-def readiness(runtime: Runtime) -> dict[str, Any]:
+def readiness(runtime: Runtime[S]) -> dict[str, object]:
     """The ``/ready`` document of a worker (``ready``: it processes now)."""
     partitions = sorted(runtime.assigned())
     app = runtime.app
@@ -127,7 +128,7 @@ def readiness(runtime: Runtime) -> dict[str, Any]:
         runtime.started and runtime.processor.ready and bool(partitions) and not busy and indexed
     )
     metrics.READY.labels(runtime.name).set(1 if ready else 0)
-    timer_status: dict[str, Any] = {}
+    timer_status: dict[str, object] = {}
     if timers is not None:
         timer_status = {"timers": len(timers), "timer_partitions": sorted(timers.partitions),
                         "clock": runtime.clock.now().isoformat()}  # fmt: skip

@@ -10,7 +10,6 @@ import dataclasses
 import logging
 import os
 from collections.abc import Iterable
-from typing import Any
 
 import faust
 
@@ -18,20 +17,20 @@ from hub.kafka import create_topic, ensure_topics, topic_id, wait_visible
 from hub.logs import configure_logging
 from hub.processing._faust import RunnerOptions, changelog_for, create_app
 from hub.processing._spec import ProcessorSpec
-from hub.processing._types import Processor
+from hub.processing._types import Processor, S
 from hub.serde import RegistryClient
 from hub.settings import Settings
 from hub.topics import DEADLETTER, TopicSpec
 
 
-def topics_of(processor: Processor[Any]) -> tuple[TopicSpec, ...]:
+def topics_of(processor: Processor[S]) -> tuple[TopicSpec, ...]:
     """Every hub topic a processor reads or writes (its input, state, outputs, dead letters)."""
     state = () if processor.state_topic is None else (processor.state_topic,)
     return (processor.source, *state, *processor.outputs, DEADLETTER)
 
 
 def run_worker(
-    processor: Processor[Any],
+    processor: Processor[S],
     settings: Settings,
     options: RunnerOptions | None = None,
     *,

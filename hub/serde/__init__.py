@@ -27,6 +27,7 @@ Foreign errors (httpx, fastavro, ValueError from truncated input) are translated
 that calls the foreign library, always with ``raise ... from exc``.
 """
 
+from hub.serde._compiled_read import Decoded
 from hub.serde._exceptions import (
     DecodeError,
     EncodeError,
@@ -56,6 +57,7 @@ __all__ = [
     "TOP_LEVEL_SCHEMAS",
     "AvroSerde",
     "DecodeError",
+    "Decoded",
     "EncodeError",
     "IncompatibleSchema",
     "RegistryClient",

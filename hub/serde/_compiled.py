@@ -21,11 +21,24 @@ import datetime as dt
 import struct
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import cast
 
-from hub.serde._codegen import SchemaCode, Unsupported, full_name
+from hub.serde._codegen import (
+    SchemaCode,
+    Unsupported,
+    fields_of,
+    full_name,
+    json_text,
+    name_of,
+    symbols_of,
+    type_node,
+)
+from hub.serde._schemas import JsonObject, JsonValue
 
-Writer = Callable[[Mapping[str, Any]], bytes]
+#: A record's values are opaque here: the generated code writes them as the schema says.
+Writer = Callable[[Mapping[str, object]], bytes]
+#: The generated function of a record: appends its body to the buffer.
+_WriteRecord = Callable[[bytearray, Mapping[str, object]], None]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_DAYS = dt.date(1970, 1, 1).toordinal()
@@ -105,12 +118,12 @@ class _Compiler(SchemaCode):
     def __init__(self) -> None:
         super().__init__("w", "o, d")
 
-    def record(self, schema: Mapping[str, Any], namespace: str) -> str:
+    def record(self, schema: JsonObject, namespace: str) -> str:
         """The name of the function writing records of ``schema`` (compiled once)."""
 
         def body(space: str) -> list[str]:
             lines: list[str] = []
-            for field in schema["fields"]:
+            for field in fields_of(schema):
                 value = self.var()
                 if "default" in field:
                     default = self.constant(field["default"])
@@ -122,7 +135,7 @@ class _Compiler(SchemaCode):
 
         return self.record_function(schema, namespace, body)
 
-    def write(self, schema: Any, value: str, namespace: str) -> list[str]:
+    def write(self, schema: JsonValue, value: str, namespace: str) -> list[str]:
         """Statements writing ``value`` (a variable) of ``schema`` to ``o``."""
         if isinstance(schema, list):
             return self.union(schema, value, namespace)
@@ -131,21 +144,21 @@ class _Compiler(SchemaCode):
             if named is not None:
                 return self.write(named, value, namespace)
             return self.primitive(schema, value)
-        kind, logical = schema["type"], schema.get("logicalType")
+        node, kind, logical = type_node(schema)
         if kind == "record":
-            return [f"{self.record(schema, namespace)}(o, {value})"]
+            return [f"{self.record(node, namespace)}(o, {value})"]
         if kind == "enum":
-            self.remember(schema, namespace)
-            index = self.constant({s: _varint(i) for i, s in enumerate(schema["symbols"])})
+            self.remember(node, namespace)
+            index = self.constant({s: _varint(i) for i, s in enumerate(symbols_of(node))})
             return [f"o += {index}[{value}]"]
         if kind == "array":
             item = self.var()
-            inner = self.write(schema["items"], item, namespace)
+            inner = self.write(node["items"], item, namespace)
             return [f"if {value}:", f"    _count(o, len({value}))", f"    for {item} in {value}:",
                     *("        " + line for line in inner), "o.append(0)"]  # fmt: skip
         if kind == "map":
             key, item = self.var(), self.var()
-            inner = self.write(schema["values"], item, namespace)
+            inner = self.write(node["values"], item, namespace)
             return [f"if {value}:", f"    _count(o, len({value}))",
                     f"    for {key}, {item} in {value}.items():", *_string_of(key),
                     *("        " + line for line in inner), "o.append(0)"]  # fmt: skip
@@ -174,7 +187,7 @@ class _Compiler(SchemaCode):
             raise Unsupported(f"type {kind}")
         return writes[kind]
 
-    def union(self, branches: list[Any], value: str, namespace: str) -> list[str]:
+    def union(self, branches: list[JsonValue], value: str, namespace: str) -> list[str]:
         others = [i for i, b in enumerate(branches) if b != "null"]
         null = branches.index("null") if "null" in branches else None
         lines: list[str] = []
@@ -201,35 +214,36 @@ class _Compiler(SchemaCode):
             inner += ["    " + line for line in self.write(branches[index], item, namespace)]
         return lines + [indent + line for line in inner]
 
-    def _is_record(self, schema: Any, namespace: str) -> bool:
+    def _is_record(self, schema: JsonValue, namespace: str) -> bool:
         if isinstance(schema, dict):
             return bool(schema["type"] == "record")
-        named = self.named(schema, namespace)
+        named = self.named(json_text(schema, "a union branch"), namespace)
         return named is not None and named["type"] == "record"
 
-    def _name_of(self, schema: Any, namespace: str) -> str:
+    def _name_of(self, schema: JsonValue, namespace: str) -> str:
         if isinstance(schema, dict):
-            return full_name(schema["name"], schema.get("namespace", namespace))
-        full = full_name(schema, namespace)
+            return name_of(schema, namespace)
+        full = full_name(json_text(schema, "a union branch"), namespace)
         return full if full in self.names else str(schema)
 
 
-def compile_writer(schema: Mapping[str, Any]) -> Writer:
+def compile_writer(schema: JsonObject) -> Writer:
     """A function writing records of ``schema`` (a self-contained record schema, as
     ``load_schema`` gives it) to Avro binary; it raises ``Unsupported`` (or another error) for
     a value it does not handle. ``Unsupported`` from here: the schema is not covered."""
     if schema.get("type") != "record":
         raise Unsupported("the schema is not a record")
     compiler = _Compiler()
-    top = compiler.record(schema, schema.get("namespace", ""))
+    top = compiler.record(schema, str(schema.get("namespace") or ""))
     helpers = {
         "_long": _long, "_count": _count, "_bytes": _bytes, "_millis": _millis, "_date": _date,
         "_uuid": _uuid, "_branch": _branch, "_DOUBLE": _DOUBLE, "_FLOAT": _FLOAT,
         "_Unsupported": Unsupported,
     }  # fmt: skip
-    write_record = compiler.link(top, f"writer {schema['name']}", helpers)
+    # generated code: its signature is the one ``_Compiler`` gives record functions
+    write_record = cast(_WriteRecord, compiler.link(top, f"writer {schema['name']}", helpers))
 
-    def write(record: Mapping[str, Any]) -> bytes:
+    def write(record: Mapping[str, object]) -> bytes:
         out = bytearray()
         write_record(out, record)
         return bytes(out)

@@ -15,12 +15,27 @@ from __future__ import annotations
 import datetime as dt
 import struct
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
-from hub.serde._codegen import PRIMITIVES, SchemaCode, Unsupported, full_name
+from hub.serde._codegen import (
+    PRIMITIVES,
+    SchemaCode,
+    Unsupported,
+    fields_of,
+    full_name,
+    name_of,
+    symbols_of,
+    type_node,
+)
+from hub.serde._schemas import JsonObject, JsonValue
 
-Reader = Callable[[bytes, int], dict[str, Any]]
+#: A decoded record, the decoding boundary: its values are whatever the writer schema says,
+#: so each reader takes it for its own record's TypedDict.
+Decoded = dict[str, Any]
+Reader = Callable[[bytes, int], Decoded]
+#: The generated function of a record: the record and the position after it.
+_ReadRecord = Callable[[bytes, int], tuple[Decoded, int]]
 
 
 class Truncated(Exception):
@@ -45,12 +60,12 @@ class _Compiler(SchemaCode):
     def __init__(self) -> None:
         super().__init__("r", "b, p")
 
-    def record(self, schema: Mapping[str, Any], namespace: str) -> str:
+    def record(self, schema: JsonObject, namespace: str) -> str:
         """The name of the function reading records of ``schema`` (compiled once)."""
 
         def body(space: str) -> list[str]:
             lines = ["d = {}"]
-            for field in schema["fields"]:
+            for field in fields_of(schema):
                 value = self.var()
                 lines += self.read(field["type"], value, space)
                 lines.append(f"d[{field['name']!r}] = {value}")
@@ -64,7 +79,7 @@ class _Compiler(SchemaCode):
                 f"if {value} > 127: {value}, p = _varint(b, p, {value})",
                 f"{value} = ({value} >> 1) ^ -({value} & 1)"]  # fmt: skip
 
-    def read(self, schema: Any, value: str, namespace: str) -> list[str]:
+    def read(self, schema: JsonValue, value: str, namespace: str) -> list[str]:
         """Statements reading a value of ``schema`` into the variable ``value``."""
         if isinstance(schema, list):
             return self.union(schema, value, namespace)
@@ -73,15 +88,15 @@ class _Compiler(SchemaCode):
             if named is not None:
                 return self.read(named, value, namespace)
             return self.primitive(schema, value)
-        kind, logical = schema["type"], schema.get("logicalType")
+        node, kind, logical = type_node(schema)
         if kind == "record":
-            return [f"{value}, p = {self.record(schema, namespace)}(b, p)"]
+            return [f"{value}, p = {self.record(node, namespace)}(b, p)"]
         if kind == "enum":
-            self.remember(schema, namespace)
-            symbols, index = self.constant(tuple(schema["symbols"])), self.var()
+            self.remember(node, namespace)
+            symbols, index = self.constant(tuple(symbols_of(node))), self.var()
             return [*self.long(index), f"{value} = {symbols}[{index}]"]
         if kind in ("array", "map"):
-            return self.repeated(schema, value, namespace)
+            return self.repeated(node, value, namespace)
         if logical == "timestamp-millis" and kind == "long":
             return [*self.long(value), f"{value} = _EPOCH + _delta(microseconds={value} * 1000)"]
         if logical == "date" and kind == "int":
@@ -108,7 +123,7 @@ class _Compiler(SchemaCode):
             return [f"{value} = {unpack}(b, p)[0]", f"p += {width}"]
         raise Unsupported(f"type {kind}")
 
-    def repeated(self, schema: Mapping[str, Any], value: str, namespace: str) -> list[str]:
+    def repeated(self, schema: JsonObject, value: str, namespace: str) -> list[str]:
         """An array or a map: blocks of items, a negative count followed by a block size."""
         count, item, key, size = self.var(), self.var(), self.var(), self.var()
         if schema["type"] == "array":
@@ -123,7 +138,7 @@ class _Compiler(SchemaCode):
                 f"    for _ in range({count}):", *("        " + x for x in inner),
                 *("    " + x for x in self.long(count))]  # fmt: skip
 
-    def union(self, branches: list[Any], value: str, namespace: str) -> list[str]:
+    def union(self, branches: list[JsonValue], value: str, namespace: str) -> list[str]:
         records = sum(1 for b in branches if self._counts_as_record(b))
         index, lines = self.var(), []
         lines += self.long(index)
@@ -137,30 +152,30 @@ class _Compiler(SchemaCode):
         lines += ["else:", f"    raise _Bad('union index {{}}'.format({index}))"]
         return lines
 
-    def _counts_as_record(self, branch: Any) -> bool:
+    def _counts_as_record(self, branch: JsonValue) -> bool:
         """fastavro's count of a union's records: record schemas and named references."""
         if isinstance(branch, dict):
             return bool(branch["type"] == "record")
         return isinstance(branch, str) and branch not in PRIMITIVES
 
-    def _record_name(self, branch: Any, namespace: str) -> str | None:
+    def _record_name(self, branch: JsonValue, namespace: str) -> str | None:
         if isinstance(branch, dict):
             if branch["type"] != "record":
                 return None
-            return full_name(branch["name"], branch.get("namespace", namespace))
+            return name_of(branch, namespace)
         if isinstance(branch, str) and branch not in PRIMITIVES:
             full = full_name(branch, namespace)
             return full if full in self.names else branch
         return None
 
 
-def compile_reader(schema: Mapping[str, Any]) -> Reader:
+def compile_reader(schema: JsonObject) -> Reader:
     """A function reading a record of ``schema`` (self-contained, as written) from
     ``data[start:]``; ``Unsupported`` if the schema is not covered."""
     if schema.get("type") != "record":
         raise Unsupported("the schema is not a record")
     compiler = _Compiler()
-    top = compiler.record(schema, schema.get("namespace", ""))
+    top = compiler.record(schema, str(schema.get("namespace") or ""))
     helpers = {
         "_varint": _varint, "_EPOCH": dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
         "_delta": dt.timedelta, "_from_ordinal": dt.date.fromordinal,
@@ -168,12 +183,13 @@ def compile_reader(schema: Mapping[str, Any]) -> Reader:
         "_DOUBLE": struct.Struct("<d").unpack_from, "_FLOAT": struct.Struct("<f").unpack_from,
         "_Bad": Unsupported,
     }  # fmt: skip
-    read_record = compiler.link(top, f"reader {schema['name']}", helpers)
+    # generated code: its signature is the one ``_Compiler`` gives record functions
+    read_record = cast(_ReadRecord, compiler.link(top, f"reader {schema['name']}", helpers))
 
-    def read(data: bytes, start: int) -> dict[str, Any]:
+    def read(data: bytes, start: int) -> Decoded:
         record, end = read_record(data, start)
         if end > len(data):
             raise Truncated(f"the record needs {end - start} bytes, {len(data) - start} given")
-        return record  # type: ignore[no-any-return]
+        return record
 
     return read

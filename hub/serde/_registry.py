@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, NoReturn
+from collections.abc import Mapping
+from typing import NoReturn, TypedDict, cast
 
 import httpx
 
@@ -25,6 +26,26 @@ from hub.serde._schemas import Schema, canonical_json
 COMPATIBILITY = "BACKWARD_TRANSITIVE"
 _CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 _CREATE_RACE_RETRIES = 3
+
+
+# The registry's answers as the Confluent API documents them (the casts below, on what
+# ``_call`` decoded, are the decoding boundary).
+class _Registered(TypedDict):
+    id: int
+
+
+class _Config(TypedDict, total=False):
+    compatibilityLevel: str
+    compatibility: str
+
+
+class _SchemaText(TypedDict):
+    schema: str
+
+
+class _Version(TypedDict):
+    id: int
+    schema: str
 
 
 class RegistryClient:
@@ -69,17 +90,18 @@ class RegistryClient:
             self._schemas_by_id.setdefault(schema_id, schema)
         return schema_id
 
-    def _post_version(self, subject: str, text: str) -> Any:
-        return self._call_creating(
+    def _post_version(self, subject: str, text: str) -> _Registered:
+        body = self._call_creating(
             "POST", f"/subjects/{subject}/versions", {"schema": text, "schemaType": "AVRO"}
         )
+        return cast(_Registered, body)
 
     def set_compatibility(self, subject: str, level: str) -> None:
         self._call_creating("PUT", f"/config/{subject}", {"compatibility": level})
         with self._lock:
             self._configured_subjects.add(subject)
 
-    def _call_creating(self, method: str, path: str, payload: dict[str, Any]) -> Any:
+    def _call_creating(self, method: str, path: str, payload: Mapping[str, str]) -> object:
         # Two processes creating a subject's first version, or its first compatibility rule,
         # at the same moment: the registry creates it for one and answers the other 409
         # "already exists" (not an incompatibility); it exists now, so calling again finds,
@@ -94,7 +116,7 @@ class RegistryClient:
         raise AssertionError("unreachable")
 
     def compatibility(self, subject: str) -> str:
-        body = self._call("GET", f"/config/{subject}")
+        body = cast(_Config, self._call("GET", f"/config/{subject}"))
         return str(body.get("compatibilityLevel") or body.get("compatibility"))
 
     def schema_by_id(self, schema_id: int) -> Schema:
@@ -102,26 +124,26 @@ class RegistryClient:
         cached = self._schemas_by_id.get(schema_id)
         if cached is not None:
             return cached
-        body = self._call("GET", f"/schemas/ids/{schema_id}")
+        body = cast(_SchemaText, self._call("GET", f"/schemas/ids/{schema_id}"))
         schema: Schema = json.loads(body["schema"])
         with self._lock:
             self._schemas_by_id[schema_id] = schema
         return schema
 
     def versions(self, subject: str) -> list[int]:
-        body = self._call("GET", f"/subjects/{subject}/versions")
+        body = cast(list[int], self._call("GET", f"/subjects/{subject}/versions"))
         return [int(v) for v in body]
 
     def latest(self, subject: str) -> tuple[int, Schema]:
         """Id and schema of the latest version under ``subject``."""
-        body = self._call("GET", f"/subjects/{subject}/versions/latest")
+        body = cast(_Version, self._call("GET", f"/subjects/{subject}/versions/latest"))
         return int(body["id"]), json.loads(body["schema"])
 
     def subjects(self) -> list[str]:
-        return [str(s) for s in self._call("GET", "/subjects")]
+        return [str(s) for s in cast(list[str], self._call("GET", "/subjects"))]
 
     # -- transport ---------------------------------------------------------------------------
-    def _call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+    def _call(self, method: str, path: str, payload: Mapping[str, str] | None = None) -> object:
         try:
             response = self._http.request(method, path, json=payload)
         except httpx.HTTPError as exc:

@@ -8,9 +8,10 @@ Released versions are snapshots of that expanded JSON in ``schemas/released/<Nam
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import fastavro.schema
 
@@ -37,6 +38,12 @@ TOP_LEVEL_SCHEMAS: tuple[str, ...] = (
     "DeadLetter",
 )
 
+#: A JSON document as ``json.loads`` gives it (an Avro schema is one), read-only.
+JsonValue: TypeAlias = "str | int | float | bool | list[JsonValue] | Mapping[str, JsonValue] | None"
+#: A JSON object: an Avro record, enum, array or map schema, or a field.
+JsonObject = Mapping[str, JsonValue]
+#: A whole schema as callers build and edit it (tests and tools change one in place, reaching
+#: into its fields): the code generators read it as a ``JsonObject``.
 Schema = dict[str, Any]
 
 

@@ -22,10 +22,9 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from hub.serde._codegen import PRIMITIVES, full_name
-from hub.serde._schemas import TOP_LEVEL_SCHEMAS, load_schema
+from hub.serde._codegen import PRIMITIVES, fields_of, full_name, name_of, symbols_of, type_node
+from hub.serde._schemas import TOP_LEVEL_SCHEMAS, JsonObject, JsonValue, load_schema
 from hub.settings import REPO_ROOT
 
 #: Where the generated package lives.
@@ -89,7 +88,7 @@ class _Module:
     records: dict[str, list[tuple[str, str, bool]]] = field(default_factory=dict)
     unions: dict[str, list[str]] = field(default_factory=dict)  # alias name -> branches
     full_names: dict[str, str] = field(default_factory=dict)  # full name -> class name
-    schemas: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # full name -> schema
+    schemas: dict[str, JsonObject] = field(default_factory=dict)  # full name -> schema
 
     def class_name(self, full: str) -> str:
         if full not in self.full_names:
@@ -99,7 +98,7 @@ class _Module:
             self.full_names[full] = short
         return self.full_names[full]
 
-    def type_of(self, schema: Any, namespace: str, owner: str) -> str:
+    def type_of(self, schema: JsonValue, namespace: str, owner: str) -> str:
         """The annotation of a value of ``schema``; ``owner`` names a union alias."""
         if isinstance(schema, list):
             return self.union(schema, namespace, owner)
@@ -109,35 +108,35 @@ class _Module:
             full = full_name(schema, namespace)
             full = full if full in self.schemas else schema
             return self.type_of(self.schemas[full], namespace, owner)
-        kind, logical = schema["type"], schema.get("logicalType")
+        node, kind, logical = type_node(schema)
         if (kind, logical) in _LOGICAL_TYPES:
-            return _LOGICAL_TYPES[(kind, logical)]
+            return _LOGICAL_TYPES[(kind, str(logical))]
         if kind in ("record", "enum"):
-            return self.named(schema, namespace)
+            return self.named(node, namespace)
         if kind == "array":
-            return f"list[{self.type_of(schema['items'], namespace, owner)}]"
+            return f"list[{self.type_of(node['items'], namespace, owner)}]"
         if kind == "map":
-            return f"dict[str, {self.type_of(schema['values'], namespace, owner)}]"
+            return f"dict[str, {self.type_of(node['values'], namespace, owner)}]"
         if kind in PRIMITIVES:
             return _PRIMITIVE_TYPES[kind]
         raise ValueError(f"no Python type for Avro type {kind} ({logical})")
 
-    def named(self, schema: Mapping[str, Any], namespace: str) -> str:
-        full = full_name(schema["name"], schema.get("namespace", namespace))
+    def named(self, schema: JsonObject, namespace: str) -> str:
+        full = name_of(schema, namespace)
         self.schemas[full] = schema
         name = self.class_name(full)
         if schema["type"] == "enum":
-            self.enums[name] = list(schema["symbols"])
+            self.enums[name] = symbols_of(schema)
         elif name not in self.records:
             self.records[name] = []  # reserved before the fields: a record may refer to itself
             space = full.rpartition(".")[0]
             self.records[name] = [
-                (f["name"], self.type_of(f["type"], space, name + _camel(f)), "default" in f)
-                for f in schema["fields"]
+                (str(f["name"]), self.type_of(f["type"], space, name + _camel(f)), "default" in f)
+                for f in fields_of(schema)
             ]
         return name
 
-    def union(self, branches: list[Any], namespace: str, owner: str) -> str:
+    def union(self, branches: list[JsonValue], namespace: str, owner: str) -> str:
         """``X | None``, or an alias of ``(record name, record)`` tuples (several records)."""
         records = [b for b in branches if self._is_record(b, namespace)]
         if len(records) <= 1:
@@ -153,7 +152,7 @@ class _Module:
         self.unions[owner] = tuples
         return owner
 
-    def _is_record(self, branch: Any, namespace: str) -> bool:
+    def _is_record(self, branch: JsonValue, namespace: str) -> bool:
         if isinstance(branch, dict):
             return bool(branch["type"] == "record")
         if isinstance(branch, str) and branch not in PRIMITIVES:
@@ -161,7 +160,7 @@ class _Module:
             return bool(self.schemas[full if full in self.schemas else branch]["type"] == "record")
         return False
 
-    def remember_all(self, schema: Any, namespace: str) -> None:
+    def remember_all(self, schema: JsonValue, namespace: str) -> None:
         """Every named type defined in ``schema``, so a later reference by name finds it."""
         if isinstance(schema, list):
             for branch in schema:
@@ -169,17 +168,17 @@ class _Module:
         elif isinstance(schema, dict):
             kind = schema["type"]
             if kind in ("record", "enum"):
-                full = full_name(schema["name"], schema.get("namespace", namespace))
+                full = name_of(schema, namespace)
                 self.schemas[full] = schema
                 namespace = full.rpartition(".")[0]
-            for f in schema.get("fields", ()):
+            for f in fields_of(schema) if "fields" in schema else ():
                 self.remember_all(f["type"], namespace)
             for key in ("items", "values"):
                 if key in schema:
                     self.remember_all(schema[key], namespace)
 
 
-def _camel(field: Mapping[str, Any]) -> str:
+def _camel(field: JsonObject) -> str:
     return "".join(part.capitalize() for part in str(field["name"]).split("_"))
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Mapping
-from typing import Any
 
 import fastavro
 import fastavro.schema
+from fastavro.types import Schema as ParsedSchema
 
 from hub.serde._codegen import Unsupported
 from hub.serde._compiled import Writer, compile_writer
-from hub.serde._compiled_read import Reader, Truncated, compile_reader
+from hub.serde._compiled_read import Decoded, Reader, Truncated, compile_reader
 from hub.serde._exceptions import DecodeError, EncodeError, RegistryError, SchemaNotFound
 from hub.serde._registry import RegistryClient
 from hub.serde._schemas import Schema
@@ -77,7 +77,7 @@ class AvroSerde:
         self._canonical = fastavro.schema.to_parsing_canonical_form(self._parsed)
         self._schema_id: int | None = None
         # schema id -> (parsed writer schema, reader schema or None when they are the same)
-        self._writers: dict[int, tuple[Any, Any]] = {}
+        self._writers: dict[int, tuple[ParsedSchema, ParsedSchema | None]] = {}
         #: schema id -> compiled reader, for the ids whose schema is the local one
         self._readers: dict[int, Reader] = {}
 
@@ -88,7 +88,7 @@ class AvroSerde:
             self._schema_id = self.registry.register(self.subject, self.schema)
         return self._schema_id
 
-    def encode(self, record: Mapping[str, Any]) -> bytes:
+    def encode(self, record: Mapping[str, object]) -> bytes:
         header = _HEADER.pack(MAGIC_BYTE, self.schema_id)
         if self._write is not None:
             try:
@@ -103,7 +103,7 @@ class AvroSerde:
             raise EncodeError(f"record does not match {self.schema.get('name')}: {exc}") from exc
         return buffer.getvalue()
 
-    def decode(self, data: bytes) -> dict[str, Any]:
+    def decode(self, data: bytes) -> Decoded:
         schema_id, body = unframe(data)
         writer, reader = self._resolution(schema_id, data)
         compiled = self._readers.get(schema_id)
@@ -130,7 +130,7 @@ class AvroSerde:
             raise DecodeError(f"schema id {schema_id} does not describe a record", data)
         return record
 
-    def _resolution(self, schema_id: int, data: bytes) -> tuple[Any, Any]:
+    def _resolution(self, schema_id: int, data: bytes) -> tuple[ParsedSchema, ParsedSchema | None]:
         """Writer and reader schema for ``schema_id``; reader is None when both are the same,
         which spares fastavro a per-record schema resolution (about twice as fast)."""
         cached = self._writers.get(schema_id)

@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
 # The years the working calendar covers: a date or moment outside them is a ValueError.
 FIRST_YEAR = 1990
@@ -140,7 +139,7 @@ class CalendarOverrides:
         return cls(frozenset(off), frozenset(work))
 
 
-def _load_dates(path: Path, document: Mapping[str, Any], key: str) -> dict[date, str]:
+def _load_dates(path: Path, document: Mapping[str, object], key: str) -> dict[date, str]:
     """``{date: 'key[i]'}`` of a ``[[key]]`` array of tables, checked entry by entry."""
     entries = document.get(key, [])
     if not isinstance(entries, list):

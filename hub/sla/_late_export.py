@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO, TypedDict
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from hub.sla._late import VN_TZ, LateDossier, Period
 from hub.sla._late_counts import LateCount
@@ -49,7 +50,7 @@ def write_csv(entries: Sequence[LateDossier], out: TextIO) -> None:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
     writer.writeheader()
     for entry in entries:
-        row: dict[str, Any] = {}
+        row: dict[str, object] = {}
         for column in CSV_COLUMNS:
             value = getattr(entry, column)
             if isinstance(value, datetime):
@@ -58,13 +59,21 @@ def write_csv(entries: Sequence[LateDossier], out: TextIO) -> None:
         writer.writerow(row)
 
 
+class LateJson(TypedDict):
+    """``as_json``'s document: a dossier or a count is its dataclass's fields, by name."""
+
+    period: dict[str, str | None]
+    dossiers: list[dict[str, object]]
+    counts: list[dict[str, object]]
+
+
 def as_json(
     entries: Sequence[LateDossier], counts: Sequence[LateCount], period: Period
-) -> dict[str, Any]:
+) -> LateJson:
     """The lists as JSON-ready data for an HTTP endpoint (times ISO 8601, +07:00)."""
 
-    def dossier(entry: LateDossier) -> dict[str, Any]:
-        data: dict[str, Any] = {}
+    def dossier(entry: LateDossier) -> dict[str, object]:
+        data: dict[str, object] = {}
         for field in fields(entry):
             value = getattr(entry, field.name)
             data[field.name] = _iso(value) if isinstance(value, datetime) else value
@@ -123,8 +132,8 @@ def _local(moment: datetime | None) -> datetime | None:
 
 
 def _sheet(
-    workbook: Any, name: str, title: str, headers: Sequence[str], widths: Sequence[int]
-) -> Any:
+    workbook: Workbook, name: str, title: str, headers: Sequence[str], widths: Sequence[int]
+) -> Worksheet:
     """A sheet with a title row, bold headers on row 2, widths, frozen below the headers."""
     sheet = workbook.create_sheet(name)
     sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)

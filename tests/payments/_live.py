@@ -9,6 +9,7 @@ from typing import Any
 from hub import processing
 from hub.payments import RECONCILIATION, read_payment_states
 from hub.processing import FileClock
+from hub.records import PaymentState
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import PARTNER_COMMANDS, PAYMENTS
@@ -84,7 +85,7 @@ class LiveRig:
     def command_ids(self, command_type: str | None = None) -> list[str]:
         return [str(c["command_id"]) for c in self.commands(command_type)]
 
-    def states(self) -> dict[str, dict[str, Any]]:
+    def states(self) -> dict[str, PaymentState]:
         return read_payment_states(self.settings, self.registry, timeout_s=30)
 
     def mismatches(self) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from hub.payments import (
     render_report,
     run_reconciliation,
 )
+from hub.records import Payment, PaymentState, PaymentStatus
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = date(2026, 3, 2)
@@ -41,7 +42,7 @@ def vn(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 def state(
     dossier: str,
     ref: str,
-    status: str,
+    status: PaymentStatus,
     *,
     amount: int = 200_000,
     transactions: tuple[str, ...] = (),
@@ -49,9 +50,9 @@ def state(
     paid_amount: int | None = None,
     provider: str = "vnpay",
     refund_reference: str | None = None,
-) -> dict[str, Any]:
+) -> PaymentState:
     """A PaymentState with one payment, as the fold would have left it."""
-    payment = {
+    payment: Payment = {
         "payment_reference": ref, "fee_request_event_id": f"ev-{ref}", "amount_vnd": amount,
         "fee_lines": [], "provider": provider, "beneficiary_account": "1", "status": status,
         "payment_url": None,
@@ -97,7 +98,7 @@ vnpay,T12,R12,150000,PAYMENT,2026-03-02T15:00:00+07:00
 """
 
 
-def run(text: str | bytes, states: list[dict[str, Any]] = HUB) -> ReconciliationReport:
+def run(text: str | bytes, states: list[PaymentState] = HUB) -> ReconciliationReport:
     data = text.encode() if isinstance(text, str) else text
     return reconcile(parse_statement(data), states, provider="vnpay", day=DAY, detected_at=NOW)
 
