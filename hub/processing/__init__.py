@@ -45,7 +45,8 @@ from hub.net import free_port
 from hub.processing._avro import AvroStateProcessor, decode_as, decode_message
 from hub.processing._clock import AcceleratedClock, Clock, FileClock, WallClock, clock_from_spec
 from hub.processing._fold import Batch, Fold, is_internal, is_mark, mark_key, partition_of_mark
-from hub.processing._loop import ConsumeLoop, LoopHandler, LoopOptions, run_until_signalled
+from hub.processing._handler import LoopHandler, LoopOptions
+from hub.processing._loop import ConsumeLoop, run_until_signalled
 from hub.processing._marks import PartitionOffsets, Ticket
 from hub.processing._memory import InMemoryRunner, RunResult
 from hub.processing._options import RunnerOptions, app_id_for
