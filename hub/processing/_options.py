@@ -16,12 +16,12 @@ from hub.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: The table store when nothing else is asked for. Not RocksDB yet, though it restarts in seconds
-#: where memory needs minutes: the runner writes a batch's states to the store before the
-#: broker acknowledged what they caused, so a worker killed -9 in between leaves states on local
-#: disk that are ahead of the changelog, and its replacement (same data slot) then takes the
-#: redelivered events for duplicates and does not emit their outputs again (a KPI kill test
-#: lost facts this way in CI). A memory store is rebuilt from the changelog alone.
+#: The table store when nothing else is asked for. RocksDB: a restarted worker reads only the
+#: changelog's tail (seconds, where memory re-reads the whole changelog: minutes for a million
+#: states). Safe after kill -9 because the runner stores a state only once the changelog and
+#: everything the state caused are acknowledged (``hub.processing._store.PendingStates``), and a
+#: slot made for another changelog (the topic made again, another cluster) is emptied first
+#: (``claim_datadir``).
 DEFAULT_STORE = "rocksdb://"
 
 

@@ -163,9 +163,9 @@ class Runtime(Generic[S]):
     async def write(self, batch: Batch) -> None:
         """Send ``batch``'s emits and publications now; its commit (wait for the broker's
         acknowledgements, then the changelog, the local store, the timer entries, the marks)
-        runs in the background while the next batch is
-        folded, after the commit of the batch before it. At most one commit is in flight: the
-        fold never runs more than one batch ahead of what the broker acknowledged.
+        runs in the background while the next batch is folded, after the commit of the batch
+        before it. At most one commit is in flight: the fold never runs more than one batch
+        ahead of what the broker acknowledged.
         """
         sent = await self._send(batch)
         await self.settle()

@@ -1,10 +1,10 @@
 """A faust table's store: what the fold reads while writes are in flight, and bulk reads.
 
-``PendingStates`` holds the states of batches sent but not yet acknowledged by the broker; the
-runner writes them to the table only after their acknowledgements (and those of everything the
-batch emitted). A RocksDB store is on local disk and survives kill -9: had the states gone in
-first, a replacement worker on the same data would find them ahead of the changelog, take the
-redelivered events for duplicates and never emit their outputs again.
+``PendingStates`` holds the states of drained batches that are not in the table yet: the runner
+writes a state to the table only once the broker acknowledged everything its batch emitted and
+then the state's changelog record. A RocksDB store is on local disk and survives kill -9: had
+the states gone in first, a replacement worker on the same data would find them ahead of the
+changelog, take the redelivered events for duplicates and never emit their outputs again.
 
 Reading the timer entries of some partitions in bulk (``timer_entries``):
 
@@ -42,9 +42,8 @@ class Readable(Protocol):
 
 
 class PendingStates:
-    """The table as the fold must see it: its entries, overlaid with the states sent to the
-    changelog whose batch the broker has not acknowledged yet (at most two batches: the one in
-    commit and the one being sent)."""
+    """The table as the fold must see it: its entries, overlaid with the states of drained
+    batches not stored yet (at most two batches: the one in commit and the one being sent)."""
 
     def __init__(self, table: Readable) -> None:
         self._table = table
