@@ -11,6 +11,7 @@ the replay afterwards.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,10 +48,13 @@ class LiveKpiWorkers:
 
     def __init__(self, settings: Settings, log_dir: Path) -> None:
         self.settings = settings
+        profile = os.environ.get("DVC_PROFILE")  # one statistics file per worker, not one for all
         self.workers = [
-            (name, WorkerProcess(name, settings, log_dir / f"kpi-live-{name}.log"), topic)
+            (name, WorkerProcess(name, settings, log_dir / f"kpi-live-{name}.log",
+                                 env={"DVC_PROFILE": f"{profile}.{name}"} if profile else None),
+             topic)
             for name, topic in FOLDS
-        ]
+        ]  # fmt: skip
 
     def wait_ready(self, timeout_s: float = 180.0) -> None:
         for _, worker, _ in self.workers:
