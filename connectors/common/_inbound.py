@@ -284,7 +284,7 @@ class InboundShell(Generic[V]):
             raise
         ids.settle(claim, produced=True)
         if markers:  # the message's id: a resend of it is a redelivery to the evidence
-            note_call(markers[0].id, markers[0].dossier_id)
+            note_call([m.id for m in markers], markers[0].dossier_id)
         await self._write_markers(ids, claim.fresh)
         return claim
 

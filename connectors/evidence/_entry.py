@@ -18,11 +18,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from hub.logs import redact_text
+from hub.logs import REDACTED, is_sensitive_key, redact_text
 
 #: The previous hash of a chain's first entry.
 GENESIS = "0" * 64
@@ -47,9 +48,21 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: An XML element holding text only (SOAP bodies): ``hub.logs`` masks JSON and query strings by
+#: key, not elements, so a personal element (``<HoTen>``) is masked here by its local name.
+_XML_TEXT = re.compile(r"<((?:[\w.-]+:)?([\w.-]+))(\s[^<>]*)?>([^<]*)</\1>")
+
+
+def _redact_element(match: re.Match[str]) -> str:
+    if not is_sensitive_key(match.group(2)):
+        return match.group(0)
+    return f"<{match.group(1)}{match.group(3) or ''}>{REDACTED}</{match.group(1)}>"
+
+
 def stored_body(data: bytes) -> str:
-    """What the log keeps of a body: decoded, personal data and secrets redacted, capped."""
-    text = redact_text(data.decode("utf-8", errors="replace"))
+    """What the log keeps of a body: decoded, personal data and secrets redacted as the hub's
+    logs redact them (and personal XML elements), capped."""
+    text = redact_text(_XML_TEXT.sub(_redact_element, data.decode("utf-8", errors="replace")))
     if len(text) > MAX_STORED_CHARS:
         return text[:MAX_STORED_CHARS] + f"...[{len(text) - MAX_STORED_CHARS} more characters]"
     return text

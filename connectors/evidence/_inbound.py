@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from datetime import UTC, datetime
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from connectors.evidence._entry import Direction, Exchange, sha256_hex
+from connectors.evidence._entry import Direction, Exchange, canonical, sha256_hex
 from connectors.evidence._errors import NotRecorded
 from connectors.evidence._recorder import Recorder
 from connectors.partners import INBOUND
@@ -44,11 +45,14 @@ class _Capture:
 _current: ContextVar[_Capture | None] = ContextVar("dvchub_evidence_capture", default=None)
 
 
-def note_call(call_id: str, dossier_id: str) -> None:
-    """The id the request's message carries (the first noted wins); no-op outside a request."""
+def note_call(ids: Sequence[str], dossier_id: str) -> None:
+    """The ids the request's message carries (the first noted wins; a batch's ids as one
+    digest); no-op outside a request."""
     capture = _current.get()
-    if capture is not None and capture.call_id is None:
-        capture.call_id, capture.dossier_id = call_id, dossier_id
+    if capture is None or capture.call_id is not None or not ids:
+        return
+    call_id = ids[0] if len(ids) == 1 else f"ids:{sha256_hex(canonical(sorted(ids)))}"
+    capture.call_id, capture.dossier_id = call_id, dossier_id
 
 
 def note_dossier(dossier_id: str) -> None:
