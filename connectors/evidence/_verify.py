@@ -100,7 +100,7 @@ def _check_entries(
         else:
             hashes[entry.index] = entry.hash
         result.entries.append(entry)
-        expected, prev = expected + 1, entry.hash
+        expected, prev = entry.index + 1, entry.hash  # resync: one break, one problem
     return hashes
 
 
