@@ -99,8 +99,9 @@ def verify(
         raise typer.Exit(UNREADABLE) from exc
     for problem in result.problems:
         console.print(f"BROKEN {problem}", markup=False)
-    if call_id is not None or dossier is not None:
-        found = result.find(call_id=call_id, dossier_id=dossier)
+    asked = call_id is not None or dossier is not None
+    found = result.find(call_id=call_id, dossier_id=dossier) if asked else []
+    if asked:
         for entry in found:
             _show(entry, result)
         if not found:
@@ -112,7 +113,7 @@ def verify(
         f"{result.signer}",
         markup=False,
     )
-    if (call_id is not None or dossier is not None) and not found:
+    if asked and not found:
         raise typer.Exit(NOT_FOUND)
 
 

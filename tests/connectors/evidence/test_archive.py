@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from connectors.evidence import Chains, EvidenceEntry, Stamp, build_archive, verify_archive
+from connectors.evidence import (
+    Chains,
+    EvidenceEntry,
+    Exchange,
+    Stamp,
+    build_archive,
+    verify_archive,
+)
 from connectors.evidence._archive import MANIFEST, entries_file
 from connectors.evidence._entry import canonical
 from dvchub.cli import app
@@ -150,7 +157,9 @@ def test_a_rewritten_chain_is_caught_by_its_timestamps(
 ) -> None:
     def change(lines: Lines) -> Lines:
         entries = [_entry(line) for line in lines]
-        forged = replace(entries[1].record, response='{"outcome":"REJECTED"}')
+        record = entries[1].record
+        assert isinstance(record, Exchange)
+        forged = replace(record, response='{"outcome":"REJECTED"}')
         entries[1] = EvidenceEntry.link(1, entries[0].hash, forged)
         return _relinked(entries)
 
