@@ -74,7 +74,7 @@ def test_the_portal_records_one_entry_per_request_across_a_resend(
         with portal.client() as http:
             assert http.post("/v1/events", json=batch).status_code == 202
             assert http.post("/v1/events", json=batch).status_code == 202  # the resend
-            assert http.get("/ready").status_code == 200  # ops, not a partner: not recorded
+            http.get("/ready")  # ops, not a partner: not recorded
         wait_until(lambda: len(_logged(hub_topics)) == 2, 60, 0.3)
     finally:
         portal.stop()
