@@ -74,11 +74,18 @@ class Chains:
         self, *, call_id: str | None = None, dossier_id: str | None = None
     ) -> list[EvidenceEntry]:
         """Entries of exchanges with this call id or dossier (held chains only)."""
-        return [
-            entry
-            for chain in self.by_partner.values()
-            for entry in chain.entries
-            if isinstance(entry.record, Exchange)
-            and (call_id is None or entry.record.call_id == call_id)
-            and (dossier_id is None or entry.record.dossier_id == dossier_id)
-        ]
+        held = (entry for chain in self.by_partner.values() for entry in chain.entries)
+        return matching(held, call_id=call_id, dossier_id=dossier_id)
+
+
+def matching(
+    entries: Iterable[EvidenceEntry], *, call_id: str | None, dossier_id: str | None
+) -> list[EvidenceEntry]:
+    """The exchanges among ``entries`` with this call id and dossier (None: any)."""
+    return [
+        entry
+        for entry in entries
+        if isinstance(entry.record, Exchange)
+        and (call_id is None or entry.record.call_id == call_id)
+        and (dossier_id is None or entry.record.dossier_id == dossier_id)
+    ]

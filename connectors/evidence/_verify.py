@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.evidence._archive import MANIFEST, SIGNATURE, read_manifest
-from connectors.evidence._entry import EvidenceEntry, Exchange, Stamp, sha256_hex
+from connectors.evidence._chain import matching
+from connectors.evidence._entry import EvidenceEntry, Stamp, sha256_hex
 from connectors.evidence._errors import ArchiveUnreadable
 from connectors.evidence._tsa import TokenCheck, check_token
 
@@ -51,13 +52,7 @@ class Verification:
     def find(
         self, *, call_id: str | None = None, dossier_id: str | None = None
     ) -> list[EvidenceEntry]:
-        return [
-            e
-            for e in self.entries
-            if isinstance(e.record, Exchange)
-            and (call_id is None or e.record.call_id == call_id)
-            and (dossier_id is None or e.record.dossier_id == dossier_id)
-        ]
+        return matching(self.entries, call_id=call_id, dossier_id=dossier_id)
 
     def covering(self, entry: EvidenceEntry) -> Stamped | None:
         """The earliest verified timestamp over ``entry`` (its chain, at or after it)."""
@@ -66,10 +61,17 @@ class Verification:
         return min(found, key=lambda s: s.covers) if found else None
 
 
-def _field(chain: dict[str, object], name: str) -> object:
+def _field(chain: dict[str, object], name: str) -> str:
     if name not in chain:
         raise ArchiveUnreadable(f"the manifest's chain lacks {name!r}")
-    return chain[name]
+    return str(chain[name])
+
+
+def _index(chain: dict[str, object], name: str) -> int:
+    try:
+        return int(_field(chain, name))
+    except ValueError as exc:
+        raise ArchiveUnreadable(f"the manifest's {name} is not an index") from exc
 
 
 def _check_entries(
@@ -168,8 +170,8 @@ def _verify_chain(
     archive: zipfile.ZipFile, chain: dict[str, object], anchors: tuple[Path, ...],
     result: Verification,
 ) -> None:  # fmt: skip
-    partner, name = str(_field(chain, "partner")), str(_field(chain, "file"))
-    first, previous = int(str(_field(chain, "first_index"))), str(_field(chain, "previous_hash"))
+    partner, name = _field(chain, "partner"), _field(chain, "file")
+    first, previous = _index(chain, "first_index"), _field(chain, "previous_hash")
     try:
         data = archive.read(name)
     except KeyError:
@@ -178,7 +180,7 @@ def _verify_chain(
     before = len(result.entries)
     hashes = _check_entries(partner, first, previous, data.splitlines(), result)
     _check_stamps(partner, result.entries[before:], hashes, anchors, result)
-    head_index, head_hash = int(str(_field(chain, "head_index"))), str(_field(chain, "head_hash"))
+    head_index, head_hash = _index(chain, "head_index"), _field(chain, "head_hash")
     if hashes.get(head_index) != head_hash:
         result.problems.append(Problem(name, f"its head is not the manifest's entry {head_index}"))
     if sha256_hex(data) != _field(chain, "sha256"):
