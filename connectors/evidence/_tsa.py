@@ -65,7 +65,7 @@ async def _check(token: bytes, head: str, trust_anchors: tuple[Path, ...]) -> To
     if algorithm != "sha256" or imprint["hashed_message"].native != bytes.fromhex(head):
         return TokenCheck(tst_info["gen_time"].native, tsa, "its imprint is not the chain head")
     context = ValidationContext(
-        trust_roots=list(load_certs_from_pemder([str(p) for p in trust_anchors])),
+        trust_roots=list(load_certs_from_pemder([str(p) for p in trust_anchors])),  # type: ignore[no-untyped-call]
         allow_fetching=False, revocation_mode="soft-fail",
     )  # fmt: skip
     try:

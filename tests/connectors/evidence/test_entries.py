@@ -56,10 +56,11 @@ def test_a_redelivered_call_is_dropped_but_the_other_direction_is_not() -> None:
 
 
 def test_changing_any_field_of_a_record_breaks_its_hash() -> None:
-    entry = EvidenceEntry.link(0, GENESIS, exchange("bank", 1))
+    record = exchange("bank", 1)
+    entry = EvidenceEntry.link(0, GENESIS, record)
     for changed in (
-        replace(entry, record=replace(entry.record, call_id="bank-2")),
-        replace(entry, record=replace(entry.record, response='{"outcome":"REJECTED"}')),
+        replace(entry, record=replace(record, call_id="bank-2")),
+        replace(entry, record=replace(record, response='{"outcome":"REJECTED"}')),
         replace(entry, previous="1" * 64),
         replace(entry, index=1),
     ):

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from connectors.evidence import Direction, NotRecorded, Record, install, note_call
+from connectors.evidence import Direction, Exchange, NotRecorded, Record, install, note_call
 
 
 class Kept:
@@ -67,6 +67,8 @@ async def test_each_partner_request_is_recorded_with_its_answer() -> None:
     )  # fmt: skip
     assert [a.status_code for a in answers] == [200, 200, 200]
     first, second = kept.records  # /ready is not a partner's message
+    assert isinstance(first, Exchange)
+    assert isinstance(second, Exchange)
     assert (first.partner, first.direction, first.call_id, first.dossier_id) == (
         "vnpost", Direction.IN, "cb-7", "D-1",
     )  # fmt: skip
