@@ -9,6 +9,7 @@ head a stamp covers) the chain already holds is a redelivery and is dropped.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -26,8 +27,9 @@ class Chain:
     head: str = GENESIS
     #: Index of the newest entry a stamp covers (-1: none).
     stamped: int = -1
-    #: Index of the newest exchange (-1: none).
-    last_exchange: int = -1
+    #: Indexes of the exchanges no stamp covers yet (a stamp covers every entry up to its own
+    #: ``covers``, stamps not counted), oldest first.
+    pending: deque[int] = field(default_factory=deque)
     _seen: set[str] = field(default_factory=set)
 
     def add(self, record: Record) -> EvidenceEntry | None:
@@ -39,17 +41,22 @@ class Chain:
         self.length += 1
         self.head = entry.hash
         if isinstance(record, Stamp):
-            self.stamped = max(self.stamped, record.covers)
+            self.mark_stamped(record.covers)
         else:
-            self.last_exchange = entry.index
+            self.pending.append(entry.index)
         if self.keep:
             self.entries.append(entry)
         return entry
 
+    def mark_stamped(self, covers: int) -> None:
+        self.stamped = max(self.stamped, covers)
+        while self.pending and self.pending[0] <= covers:
+            self.pending.popleft()
+
     @property
     def unstamped(self) -> int:
-        """Exchanges no stamp covers yet (a stamp covers every entry up to its ``covers``)."""
-        return max(0, self.last_exchange - self.stamped)
+        """Exchanges no stamp covers yet."""
+        return len(self.pending)
 
 
 @dataclass

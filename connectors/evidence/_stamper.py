@@ -143,7 +143,7 @@ class Stamper:
         except KafkaError as exc:
             raise NotRecorded(f"stamp of {chain.partner} not acknowledged: {exc}") from exc
         # stamped now, though the record comes back later: not stamped again meanwhile
-        chain.stamped = max(chain.stamped, covers)
+        chain.mark_stamped(covers)
         self._waiting_since.pop(chain.partner, None)
         self.stamps += 1
         log.info("evidence of %s stamped at entry %d", chain.partner, covers)
