@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from connectors.evidence import (
     Direction,
     EvidenceConfig,
     Exchange,
+    KafkaRecorder,
     Stamper,
     archive_once,
     decode_record,
@@ -21,10 +23,12 @@ from connectors.evidence import (
     read_chains,
     verify_archive,
 )
+from dvchub.cli import app
 from hub.serde import RegistryClient
-from hub.settings import Settings
+from hub.settings import Settings, get_settings
 from signing import SigningConfig
 from signing.testing import TestPKI
+from tests.connectors.evidence._records import exchange
 from tests.connectors.portal.conftest import make_config as portal_config
 from tests.connectors.portal.conftest import start_portal
 from tests.connectors.portal.samples import item
@@ -120,3 +124,39 @@ def test_stamped_in_a_batch_and_archived_incrementally(
     assert [e.index for e in two.entries] == [4]
     assert two.entries[0].previous == one.entries[-1].hash
     assert [s.covers for s in one.stamps] == [2]
+
+
+@pytest.fixture
+def cli_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """``settings`` as the ``dvchub`` commands read them (the environment)."""
+    monkeypatch.setenv("DVC_TOPIC_PREFIX", settings.topic_prefix)
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()
+
+
+def test_dvchub_evidence_archive_then_verify(
+    cli_settings: Settings, pki: TestPKI, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    recorder = KafkaRecorder(cli_settings, EvidenceConfig(enabled=True), client_id="test")
+    try:
+        for n in range(3):
+            recorder.record(exchange("bank", n, dossier="D-dispute" if n == 1 else None))
+    finally:
+        recorder.close()
+    for name, value in {
+        "DVC_EVIDENCE_TSA_URL": pki.tsa_url,
+        "DVC_SIGNING_PKCS12_PATH": str(pki.pkcs12_path("agency")),
+        "DVC_SIGNING_PKCS12_PASSWORD": pki.pkcs12_password.decode(),
+        "DVC_SIGNING_TRUST_ANCHORS": str(pki.root_cert_path),
+    }.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    archived = runner.invoke(app, ["evidence", "archive", "--dir", str(tmp_path)])
+    assert archived.exit_code == 0, archived.output
+    (path,) = tmp_path.glob("evidence-*.zip")
+    verified = runner.invoke(app, ["evidence", "verify", str(path), "--dossier", "D-dispute"])
+    assert verified.exit_code == 0, verified.output
+    assert '"call_id": "bank-1"' in verified.output
+    assert "entry 1 of bank's chain: existed at" in verified.output  # the stamp made on archiving
+    assert "OK 4 entries, 1 timestamps" in verified.output
