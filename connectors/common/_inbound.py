@@ -18,6 +18,9 @@ rest::
                 loop runs while the runtime is up and stops before it; ``/ready`` says
                 ``poll`` if the loop died.
 
+Evidence: once started, the shell records every partner request and its answer in the evidence
+log (``connectors.evidence``, when ``DVC_EVIDENCE=on``), telling it the ids its dedupe claimed.
+
 A request arriving before the views are loaded (or after the shell stopped) gets ``NotReady``,
 a ``NotAcknowledged``: each endpoint answers it with its protocol's "retry".
 """
@@ -37,6 +40,8 @@ from connectors.common._json import JsonObject
 from connectors.common._lifespan import runtime_in_threads
 from connectors.common._poll import PollSource, poll_until
 from connectors.common._publisher import AckedPublisher, AvroRecord, NotAcknowledged
+from connectors.evidence import NO_EVIDENCE, Recorder, install, note_call, note_dossier
+from connectors.evidence import recorder_from_env as evidence_recorder
 from hub.kafka import ensure_topics
 from hub.materialized import TopicFollower
 from hub.serde import RegistryClient
@@ -155,14 +160,16 @@ class InboundShell(Generic[V]):
         self._poll = poll
         self._runtime: Runtime[V] | None = None
         self._polling: asyncio.Task[None] | None = None
+        self._evidence: Recorder = NO_EVIDENCE
 
     # -- lifespan ------------------------------------------------------------------------------
     @asynccontextmanager
-    async def lifespan(self, _: object = None) -> AsyncIterator[None]:
+    async def lifespan(self, app: object = None) -> AsyncIterator[None]:
         """The app's lifespan (``FastAPI(lifespan=shell.lifespan)``)."""
         name = self.spec.name
         async with runtime_in_threads(self.spec.threads, name, self._start, self._stop) as runtime:
             self._runtime = runtime
+            install(app, self._evidence, name)
             stop = asyncio.Event()
             if self._poll is not None:
                 self._polling = asyncio.create_task(poll_until(self._poll, stop, name))
@@ -196,6 +203,7 @@ class InboundShell(Generic[V]):
             runtime = Runtime(
                 publisher, registry, owns_registry, executor, self._make_views(registry), ids
             )
+            self._evidence = evidence_recorder(self.settings, client_id=f"dvchub-{self.spec.name}")
             for follower in runtime.followers():
                 started.append(follower.start())
             for follower in started:
@@ -205,6 +213,7 @@ class InboundShell(Generic[V]):
                 follower.stop()
             if publisher is not None:
                 publisher.close()
+            self._evidence.close()
             if owns_registry:
                 registry.close()
             raise
@@ -221,6 +230,7 @@ class InboundShell(Generic[V]):
         for follower in reversed(runtime.followers()):
             follower.stop()
         runtime.publisher.close()
+        self._evidence.close()
         if runtime.owns_registry:
             runtime.registry.close()
 
@@ -248,6 +258,8 @@ class InboundShell(Generic[V]):
     async def publish(self, spec: TopicSpec, records: Sequence[tuple[str, AvroRecord]]) -> None:
         """Produce ``(key, record)`` pairs; returns once the broker acknowledged every one."""
         await self.blocking(self.runtime.publisher.publish, spec, records)
+        if records:
+            note_dossier(records[0][0])
 
     async def publish_bytes(self, topic: str, messages: Sequence[tuple[str, bytes | None]]) -> None:
         await self.blocking(self.runtime.publisher.publish_bytes, topic, messages)
@@ -271,6 +283,8 @@ class InboundShell(Generic[V]):
             ids.settle(claim, produced=False)
             raise
         ids.settle(claim, produced=True)
+        if markers:  # the message's id: a resend of it is a redelivery to the evidence
+            note_call([m.id for m in markers], markers[0].dossier_id)
         await self._write_markers(ids, claim.fresh)
         return claim
 

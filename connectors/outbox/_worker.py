@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from connectors.evidence import recorder_from_env
 from connectors.outbox._breaker import BreakerState, CircuitBreaker
 from connectors.outbox._calls import Caller
 from connectors.outbox._metrics import OutboxMetrics
@@ -102,9 +103,10 @@ class OutboxWorker(LoopHandler):
             PARTNER_OUTCOMES.name(prefix), DOSSIER_EVENTS.name(prefix), self.metrics,
             opts.ack_timeout_s, self._loop.stopping, self._executor.submit,
         )  # fmt: skip
+        self._evidence = recorder_from_env(settings, client_id=f"dvchub-evidence-{self.partner}")
         self._caller = Caller(
             self.partner, client, opts.retry, self.breaker, self.metrics,
-            self._publisher, self._loop.stopping,
+            self._publisher, self._loop.stopping, self._evidence,
         )  # fmt: skip
 
     @property
@@ -154,6 +156,7 @@ class OutboxWorker(LoopHandler):
 
     def close(self) -> None:
         self.client.close()
+        self._evidence.close()
 
     def ready(self) -> bool:
         return self.breaker.state is not BreakerState.OPEN

@@ -13,6 +13,7 @@ import typer
 
 from dvchub.cli import (
     _demo,
+    _evidence,
     _kafka,
     _kpi,
     _lifecycle,
@@ -57,6 +58,7 @@ _lifecycle.register(app)  # dvchub api serve, replay, replay-check
 _kpi.register(app)  # dvchub kpi replay-check
 _report.register(app)  # dvchub report late, full-online, 766, online
 _partners.register(app)  # dvchub outbox worker, vnpost-callbacks, bank-ipn
+_evidence.register(app)  # dvchub evidence stamp|archive|verify
 
 
 def main() -> None:

@@ -1,0 +1,129 @@
+"""A signed evidence log of every partner message, in the spirit of X-Road's message log:
+non-repudiation for the hub and its partners (VNPost says an order never came; a bank disputes
+a callback).
+
+::
+
+    outbox call ends ──┐  Exchange (digests of both messages, bodies redacted)
+    inbound request ───┼─> <prefix>evidence.log (JSON, key = partner) ──> chain per partner,
+                       │         ^                                       derived in log order
+    dvchub evidence stamp ───────┘ an RFC 3161 token over each head, per batch, as an entry
+    dvchub evidence archive  ──> evidence-<time>.zip: entries, manifest, CMS signature (hub key)
+    dvchub evidence verify ARCHIVE [--call-id X | --dossier D]
+
+Recording is hooked in two places only: ``connectors.outbox._calls.Caller`` (every finished
+call, whatever the client) and ``connectors.common.InboundShell`` (every request to an endpoint
+on the shell). Both record before the outcome or answer goes, and wait for the broker; a
+redelivered call repeats its call id and the chain drops it. Off unless ``DVC_EVIDENCE=on``.
+
+Personal data: bodies are stored as ``hub.logs.redact_text`` leaves them (the rule of the
+hub's logs); their SHA-256 digests are of the exact bytes, so whoever holds the original (the
+command on ``partner.commands``, the partner's copy) proves it matches.
+
+Private modules::
+
+    _entry     Exchange, Stamp (the records), EvidenceEntry (a chain link), canonical JSON
+    _chain     Chain, Chains: the chains derived from records in log order, redeliveries dropped
+    _config    EvidenceConfig (DVC_EVIDENCE_*)
+    _recorder  Recorder, KafkaRecorder, NO_EVIDENCE; the topic
+    _outbound  outbound_exchange, record_until: the outbox's side
+    _inbound   EvidenceMiddleware, install, note_call, note_dossier: the inbound shell's side
+    _tsa       request_token, check_token (pyHanko, the signing extra, imported when used)
+    _stamper   Stamper: batched timestamps of the heads
+    _archive   read_chains, build_archive, archive_once, last_heads
+    _verify    verify_archive -> Verification (problems, entries, stamps)
+
+Exceptions::
+
+    EvidenceError
+    ├── NotRecorded           the broker did not acknowledge a record in time
+    ├── TimestampUnavailable  the TSA gave no token
+    ├── ArchiveUnreadable     not an evidence archive
+    └── ArchiveNotSigned      the hub's key could not sign the manifest
+"""
+
+from connectors.evidence._archive import (
+    Head,
+    archive_once,
+    build_archive,
+    last_heads,
+    read_chains,
+)
+from connectors.evidence._chain import Chain, Chains
+from connectors.evidence._config import EvidenceConfig
+from connectors.evidence._entry import (
+    GENESIS,
+    Direction,
+    EvidenceEntry,
+    Exchange,
+    Record,
+    Stamp,
+    decode_record,
+    encode_record,
+)
+from connectors.evidence._errors import (
+    ArchiveNotSigned,
+    ArchiveUnreadable,
+    EvidenceError,
+    NotRecorded,
+    TimestampUnavailable,
+)
+from connectors.evidence._inbound import EvidenceMiddleware, install, note_call, note_dossier
+from connectors.evidence._outbound import outbound_exchange, record_until
+from connectors.evidence._recorder import (
+    EVIDENCE_LOG,
+    NO_EVIDENCE,
+    KafkaRecorder,
+    Recorder,
+    ensure_evidence_topic,
+    evidence_topic,
+    recorder_from_env,
+)
+from connectors.evidence._stamper import Stamper
+from connectors.evidence._tsa import TokenCheck, check_token, request_token
+from connectors.evidence._verify import Problem, Stamped, Verification, verify_archive
+
+__all__ = [
+    "EVIDENCE_LOG",
+    "GENESIS",
+    "NO_EVIDENCE",
+    "ArchiveNotSigned",
+    "ArchiveUnreadable",
+    "Chain",
+    "Chains",
+    "Direction",
+    "EvidenceConfig",
+    "EvidenceEntry",
+    "EvidenceError",
+    "EvidenceMiddleware",
+    "Exchange",
+    "Head",
+    "KafkaRecorder",
+    "NotRecorded",
+    "Problem",
+    "Record",
+    "Recorder",
+    "Stamp",
+    "Stamped",
+    "Stamper",
+    "TimestampUnavailable",
+    "TokenCheck",
+    "Verification",
+    "archive_once",
+    "build_archive",
+    "check_token",
+    "decode_record",
+    "encode_record",
+    "ensure_evidence_topic",
+    "evidence_topic",
+    "install",
+    "last_heads",
+    "note_call",
+    "note_dossier",
+    "outbound_exchange",
+    "read_chains",
+    "record_until",
+    "recorder_from_env",
+    "request_token",
+    "verify_archive",
+]
