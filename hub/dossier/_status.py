@@ -79,7 +79,8 @@ _MOVES: Final[dict[tuple[str, str | None], str]] = {
 #: a payment callback before the request's creation was recorded, a refund after a refusal.
 #: An explanation (báo cáo giải trình) is legal wherever a dossier can be late: its clock started
 #: and handling did not end without a result (a late result is explained after it, even once
-#: returned). Whether the dossier *is* late is the SLA's to judge (``hub.sla``: a dead letter).
+#: returned). Whether the dossier *is* late, and explained once, is the SLA's to judge
+#: (``hub.sla``, which has the clock: a dead letter); the lifecycle keeps each in the history.
 RECORDED_IN: Final[Mapping[str, frozenset[str]]] = {
     "RESULT_SIGNED": frozenset({RESULT_READY}),
     "RESULT_SIGNING_FAILED": frozenset({RESULT_READY}),

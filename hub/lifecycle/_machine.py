@@ -54,13 +54,6 @@ def target_status(state: DossierState | None, event_type: str) -> DossierStatus 
     return after.status
 
 
-def _explained(state: DossierState | None) -> bool:
-    """Whether the history holds an explanation: one per dossier, as an apology's new date."""
-    return state is not None and any(
-        entry["event_type"] == "EXPLANATION_RECORDED" for entry in state["history"]
-    )
-
-
 def _status_before_fee_step(state: DossierState) -> DossierStatus | None:
     if state["status"] != FEE_REQUESTED:
         return None
@@ -88,8 +81,6 @@ def apply(
         deadline = state.get("deadline")
         if deadline is not None and deadline["apology_issued_at"] is not None:
             return Rejection("VALIDATION_FAILED", "an apology with a new date was already issued")
-    if event_type == "EXPLANATION_RECORDED" and _explained(state):
-        return Rejection("VALIDATION_FAILED", "an explanation was already recorded")
     new = apply_effects(state, event, procedure)
     before = None if state is None else state["status"]
     new["status"] = target
