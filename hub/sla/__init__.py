@@ -23,7 +23,7 @@ from hub.sla._app import ALERTS, SPEC
 from hub.sla._calendar import TZ, CalendarOverrides, OfficeHours, WorkingCalendar
 from hub.sla._config import SlaSettings
 from hub.sla._deadline import Refusal, SlaPolicy, apply_event, new_record
-from hub.sla._late import LateDossier, Period, late_dossiers
+from hub.sla._late import LateDossier, Period, late_dossiers, missing_explanations
 from hub.sla._late_counts import LateCount, late_counts
 from hub.sla._late_export import CSV_COLUMNS, as_json, write_csv, write_xlsx
 from hub.sla._processor import SlaProcessor
@@ -52,6 +52,7 @@ __all__ = [
     "deadline_view",
     "late_counts",
     "late_dossiers",
+    "missing_explanations",
     "new_record",
     "next_due",
     "raise_due_alerts",
