@@ -42,6 +42,8 @@ NOT_EXPLAINED = "Chưa giải trình"
 NOT_A_RESULT = frozenset({"REFUSED", "WITHDRAWN", "STOPPED"})
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
+#: Before any dossier: where the periods of ``Period.until`` begin.
+_BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class LatenessCalendar(Protocol):
@@ -95,6 +97,12 @@ class Period:
             end=datetime(*following, 1, tzinfo=tz),
             label=f"{year:04d}-{month:02d}",
         )
+
+    @classmethod
+    def until(cls, as_of: datetime, tz: ZoneInfo = VN_TZ) -> Period:
+        """Every period up to ``as_of``: what is late at all, labelled by ``as_of``'s local day."""
+        return cls(_BEGINNING, _require_aware(as_of, "as_of"),
+                   f"until {as_of.astimezone(tz).date().isoformat()}")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -341,9 +349,6 @@ def late_dossiers(
     return entries
 
 
-_BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
-
-
 def missing_explanations(
     deadlines: Iterable[Mapping[str, object]], *, as_of: datetime, calendar: LatenessCalendar
 ) -> list[LateDossier]:
@@ -353,9 +358,7 @@ def missing_explanations(
     The late list of every period up to ``as_of`` at once, so a dossier is in it exactly when
     a late list shows it without an explanation; one that ended without a result is in none.
     """
-    _require_aware(as_of, "as_of")
-    if as_of <= _BEGINNING:
+    if _require_aware(as_of, "as_of") <= _BEGINNING:
         return []
-    until = Period(_BEGINNING, as_of, f"until {as_of.astimezone(VN_TZ).isoformat()}")
-    entries = late_dossiers(deadlines, until, as_of=as_of, calendar=calendar)
+    entries = late_dossiers(deadlines, Period.until(as_of), as_of=as_of, calendar=calendar)
     return [entry for entry in entries if entry.explanation_recorded_at is None]
