@@ -258,11 +258,12 @@ def mark_late(
 ) -> None:
     """Set ``late_at`` (and the explanation's due date) if the clock runs and ``passed`` says
     the pre-apology appointment passed at ``at``; an event asks strictly (a result exactly at
-    the appointment is on time), the OVERDUE timer at the instant itself."""
+    the appointment is on time), the OVERDUE timer at the instant itself. A record judged late
+    before ``late_at`` existed (its ``late`` flag) is late from that appointment too."""
     original = r["original_appointment_at"] or r["appointment_at"]
-    if r["late_at"] is not None or r["clock"] != "RUNNING" or original is None:
+    if r["late_at"] is not None or original is None:
         return
-    if passed(original):
+    if r["late"] or (r["clock"] == "RUNNING" and passed(original)):
         r["late_at"] = original
         r["explanation_due_at"] = policy.calendar.add_working_days(
             original, policy.explanation_days

@@ -225,3 +225,13 @@ def test_replay_agrees_with_live() -> None:
     assert explanation == [a for a in replay_alerts if a["kind"] == "EXPLANATION_OVERDUE"]
     assert len(explanation) == 1
     assert "OVERDUE" in kinds(live_alerts)  # live did see the deadline pass
+
+
+def test_a_record_judged_late_before_late_at_existed_takes_an_explanation() -> None:
+    state = fold(handled("HS-OLD", event("HS-OLD", "RESULT_READY", vn(2025, 3, 7, 9))))
+    legacy = state.copy()  # as kept before the field existed
+    legacy["late_at"] = legacy["explanation_due_at"] = None
+    assert legacy["late"]
+    state = fold([explained("HS-OLD", vn(2025, 3, 10, 9))], legacy)
+    assert (state["late_at"], state["explanation_due_at"]) == (APPOINTMENT, EXPLANATION_DUE)
+    assert state["explanation_recorded_at"] == vn(2025, 3, 10, 9)
