@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.encoders import jsonable_encoder
-from fastapi.params import Depends
 
 from hub.api._auth import Caller, Role, visible_to
 from hub.api._files import download
@@ -39,10 +38,11 @@ def late_routes(
     views: DeadlineStore,
     now: Callable[[], datetime],
     calendar: WorkingCalendar,
-    reader: Depends,
+    reader: Any,
 ) -> APIRouter:
     """The late-list routes over the deadlines ``views``, judged at ``now()``; ``reader`` is
-    the dependency that authenticates a late-list reader (as a default: see ``create_api``)."""
+    the ``Depends(...)`` that authenticates a late-list reader, used as the default of each
+    route's ``caller`` (``Any``, as FastAPI's ``Depends`` returns, so it fits ``Caller``)."""
     router = APIRouter()
 
     def deadlines() -> Any:
