@@ -198,6 +198,7 @@ def test_explanation_is_a_fact_in_the_history_judged_by_the_sla() -> None:
     # Whether the dossier is late (and explained once) is the SLA's to judge: the lifecycle has
     # no clock, and refusing here an explanation the SLA set aside would refuse the right one.
     state = fold(chain("HS-1", *PATHS[P], "EXPLANATION_RECORDED"))
+    assert state is not None
     assert state["history"][-1]["note"] == "Thiếu cán bộ thụ lý"  # the reason, as an apology's
     assert state["status"] == P
     again = apply(state, make_event("HS-1", "EXPLANATION_RECORDED", 9), PROC)
