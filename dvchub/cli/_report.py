@@ -125,18 +125,17 @@ def _publish(
     from hub.sla import late_counts, write_csv, write_xlsx
 
     counts = late_counts(entries)
-    if format is Format.CSV:
-        target = output or Path(f"{name}.csv")
-        with target.open("w", encoding="utf-8", newline="") as out:
-            write_csv(entries, out)
-        console.print(f"{len(entries)} late dossiers written to {target}")
-    elif format is Format.XLSX:
-        target = output or Path(f"{name}.xlsx")
-        write_xlsx(entries, counts, target, title=title)
-        console.print(f"{len(entries)} late dossiers written to {target}")
-    else:
+
+    def show() -> None:
         console.print(late_table(entries, label))
         console.print(count_table(counts))
+
+    _kpi.write_report(
+        format, output, name, f"{len(entries)} late dossiers",
+        csv=lambda out: write_csv(entries, out),
+        xlsx=lambda path: write_xlsx(entries, counts, path, title=title),
+        show=show,
+    )  # fmt: skip
 
 
 def late_table(entries: Sequence[LateDossier], label: str) -> Table:
