@@ -29,10 +29,12 @@ from connectors.portal._types import (
     ExternalId,
     Flag,
     LongText,
+    Name,
     PaymentMethodSymbol,
     ProcedureCode,
     ReturnChannelSymbol,
     ServiceLevelSymbol,
+    Sha256Hex,
     ShortText,
     StepKindSymbol,
     Timestamp,
@@ -153,6 +155,19 @@ class ApologyIssued(StrictModel):
     letter: Document | None = None
 
 
+class ExplanationRecorded(StrictModel):
+    """The responsible unit's explanation of a late dossier to the head of the agency."""
+
+    unit_code: AgencyCode
+    unit_name: ShortText | None = None
+    official_id: ExternalId
+    official_name: Name | None = None
+    reason: LongText
+    document_id: Code
+    sha256: Sha256Hex
+    recorded_at: Timestamp
+
+
 # -- envelopes -------------------------------------------------------------------------------
 class EventEnvelope(StrictModel):
     """Fields every portal event carries besides its type and payload."""
@@ -255,6 +270,13 @@ class ApologyIssuedEvent(EventEnvelope):
     payload: ApologyIssued
 
 
+class ExplanationRecordedEvent(EventEnvelope):
+    """A ExplanationRecorded event (payload vn.dvchub.event.ExplanationRecorded)."""
+
+    event_type: Literal["ExplanationRecorded"]
+    payload: ExplanationRecorded
+
+
 PortalEvent = Annotated[
     DossierSubmittedEvent
     | DossierAcceptedEvent
@@ -268,14 +290,15 @@ PortalEvent = Annotated[
     | ProcessingStoppedEvent
     | ResultReadyEvent
     | ResultReturnedEvent
-    | ApologyIssuedEvent,
+    | ApologyIssuedEvent
+    | ExplanationRecordedEvent,
     Field(discriminator="event_type"),
 ]
 PORTAL_EVENT = TypeAdapter[PortalEvent](PortalEvent)
 EVENT_TYPES: tuple[str, ...] = (
     "DossierSubmitted", "DossierAccepted", "DossierRefused", "ProcessingStepRecorded",
     "SupplementRequested", "SupplementReceived", "FeeRequested", "FeePaid", "DossierWithdrawn",
-    "ProcessingStopped", "ResultReady", "ResultReturned", "ApologyIssued",
+    "ProcessingStopped", "ResultReady", "ResultReturned", "ApologyIssued", "ExplanationRecorded",
 )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from connectors.portal._models import (
     ApologyIssued,
     DossierSubmitted,
+    ExplanationRecorded,
     FeeRequested,
     PortalEvent,
     ProcedureEntry,
@@ -82,6 +83,10 @@ def event_errors(event: PortalEvent) -> Iterator[FieldError]:
         errors = iter(
             [FieldError(("respond_by",), "not_after_occurred_at", "must be later than occurred_at")]
         )
+    elif isinstance(payload, ExplanationRecorded) and payload.recorded_at > event.occurred_at:
+        # the report's date cannot be later than the event that records it
+        late = FieldError(("recorded_at",), "after_occurred_at", "must not be after occurred_at")
+        errors = iter([late])
     yield from (e.under("payload") for e in errors)
 
 

@@ -4,10 +4,11 @@ the ``kpi`` and ``kpi.procedures`` topics; ``hub.kpi`` (faust) is imported insid
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -32,6 +33,25 @@ FormatOption = Annotated[Format, typer.Option("--format", help="table, csv or xl
 OutputOption = Annotated[Path | None, typer.Option(help="File to write (csv, xlsx).")]
 
 
+def write_report(
+    format: Format, output: Path | None, name: str, what: str, *,
+    csv: Callable[[TextIO], None], xlsx: Callable[[Path], None], show: Callable[[], None],
+) -> None:  # fmt: skip
+    """A report shown in the terminal (``show``), or written to ``output`` (default
+    ``<name>.csv`` / ``<name>.xlsx``); ``what`` says what was written ("12 agencies")."""
+    if format is Format.CSV:
+        target = output or Path(f"{name}.csv")
+        with target.open("w", encoding="utf-8", newline="") as out:
+            csv(out)
+    elif format is Format.XLSX:
+        target = output or Path(f"{name}.xlsx")
+        xlsx(target)
+    else:
+        show()
+        return
+    console.print(f"{what} written to {target}")
+
+
 def _kpis() -> Kpis:
     from hub.kpi import read_kpis
 
@@ -50,6 +70,7 @@ def add_reports(report: typer.Typer) -> None:
         output: OutputOption = None,
     ) -> None:
         """The yearly full-online table: HSTN and TTHC per category, ratio, verdict per agency."""
+        from dvchub.tables import full_online_view
         from hub.kpi import (
             FULL_ONLINE_TITLES,
             KpiSettings,
@@ -60,21 +81,13 @@ def add_reports(report: typer.Typer) -> None:
         )
 
         table = full_online_table(_kpis(), year, KpiSettings().parsed_targets())
-        name = f"full-online-{year}"
-        if format is Format.CSV:
-            target = output or Path(f"{name}.csv")
-            with target.open("w", encoding="utf-8", newline="") as out:
-                write_full_online_csv(table, out)
-            console.print(f"{len(table.rows)} agencies written to {target}")
-        elif format is Format.XLSX:
-            target = output or Path(f"{name}.xlsx")
-            title = f"Tỷ lệ hồ sơ trực tuyến toàn trình {year}"
-            write_xlsx(title, FULL_ONLINE_TITLES, full_online_rows(table), target)
-            console.print(f"{len(table.rows)} agencies written to {target}")
-        else:
-            from dvchub.tables import full_online_view
-
-            console.print(full_online_view(table))
+        title = f"Tỷ lệ hồ sơ trực tuyến toàn trình {year}"
+        write_report(
+            format, output, f"full-online-{year}", f"{len(table.rows)} agencies",
+            csv=lambda out: write_full_online_csv(table, out),
+            xlsx=lambda path: write_xlsx(title, FULL_ONLINE_TITLES, full_online_rows(table), path),
+            show=lambda: console.print(full_online_view(table)),
+        )  # fmt: skip
 
     @report.command("766")
     def indicators(
@@ -96,20 +109,16 @@ def add_reports(report: typer.Typer) -> None:
             label = Period.parse(month).label
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--month") from exc
-        rows = indicators_766(_kpis(), label)
-        if format is Format.CSV:
-            target = output or Path(f"766-{label}.csv")
-            with target.open("w", encoding="utf-8", newline="") as out:
-                write_indicators_csv(rows, out)
-            console.print(f"{len(rows)} agencies written to {target}")
-        elif format is Format.XLSX:
-            target = output or Path(f"766-{label}.xlsx")
-            write_xlsx(f"Chỉ số QĐ 766 {label}", INDICATOR_TITLES, indicator_rows(rows), target)
-            console.print(f"{len(rows)} agencies written to {target}")
-        else:
-            from dvchub.tables import indicators_view
+        from dvchub.tables import indicators_view
 
-            console.print(indicators_view(rows, label))
+        rows = indicators_766(_kpis(), label)
+        title = f"Chỉ số QĐ 766 {label}"
+        write_report(
+            format, output, f"766-{label}", f"{len(rows)} agencies",
+            csv=lambda out: write_indicators_csv(rows, out),
+            xlsx=lambda path: write_xlsx(title, INDICATOR_TITLES, indicator_rows(rows), path),
+            show=lambda: console.print(indicators_view(rows, label)),
+        )  # fmt: skip
 
     @report.command("online")
     def online(

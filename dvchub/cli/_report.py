@@ -24,7 +24,8 @@ from hub.settings import get_settings
 from hub.topics import SLA_DEADLINES
 
 if TYPE_CHECKING:
-    from hub.sla import LateCount, LateDossier
+    from hub.records import DossierDeadline
+    from hub.sla import LateCount, LateDossier, WorkingCalendar
 
 console = Console()
 
@@ -40,41 +41,29 @@ def register(app: typer.Typer) -> None:
         output: OutputOption = None,
     ) -> None:
         """Overdue and late-returned dossiers of MONTH, per agency, department and official."""
-        from hub.processing import clock_from_spec
-        from hub.sla import (
-            Period,
-            SlaSettings,
-            late_counts,
-            late_dossiers,
-            read_deadlines,
-            write_csv,
-            write_xlsx,
-        )
+        from hub.sla import Period, late_dossiers
 
-        settings = get_settings()
         try:
             period = Period.month(month)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--month") from exc
-        with RegistryClient(settings.schema_registry_url) as registry:
-            serde = serde_for(SLA_DEADLINES, settings.topic_prefix, registry)
-            records = read_deadlines(settings, serde)
-        as_of = clock_from_spec(os.environ.get("DVC_CLOCK")).now()
-        calendar = SlaSettings().calendar()
-        entries = late_dossiers(records.values(), period, as_of=as_of, calendar=calendar)
-        counts = late_counts(entries)
-        if format is Format.CSV:
-            target = output or Path(f"late-{period.label}.csv")
-            with target.open("w", encoding="utf-8", newline="") as out:
-                write_csv(entries, out)
-            console.print(f"{len(entries)} late dossiers written to {target}")
-        elif format is Format.XLSX:
-            target = output or Path(f"late-{period.label}.xlsx")
-            write_xlsx(entries, counts, target, title=f"Hồ sơ trễ hạn {period.label}")
-            console.print(f"{len(entries)} late dossiers written to {target}")
-        else:
-            console.print(late_table(entries, period.label))
-            console.print(count_table(counts))
+        records, as_of, calendar = _deadlines()
+        entries = late_dossiers(records, period, as_of=as_of, calendar=calendar)
+        _publish(entries, f"late-{period.label}", f"Hồ sơ trễ hạn {period.label}", period.label,
+                 format, output)  # fmt: skip
+
+    @report.command("explanations")
+    def explanations(format: FormatOption = Format.TABLE, output: OutputOption = None) -> None:
+        """Late dossiers whose responsible unit still owes its explanation (báo cáo giải
+        trình) as of the clock's now, of every period, per agency."""
+        from hub.sla import Period, missing_explanations
+
+        records, as_of, calendar = _deadlines()
+        entries = missing_explanations(records, as_of=as_of, calendar=calendar)
+        day = Period.until(as_of).label.removeprefix("until ")
+        _publish(entries, f"missing-explanations-{day}",
+                 f"Hồ sơ trễ hạn chưa giải trình đến {day}", f"without explanation, {day}",
+                 format, output)  # fmt: skip
 
     @report.command("reconciliation")
     def reconciliation(
@@ -115,24 +104,60 @@ def register(app: typer.Typer) -> None:
     app.add_typer(report, name="report")
 
 
+def _deadlines() -> tuple[list[DossierDeadline], datetime, WorkingCalendar]:
+    """The records on ``<prefix>sla.deadlines``, the clock's now (``DVC_CLOCK``), the calendar."""
+    from hub.processing import clock_from_spec
+    from hub.sla import SlaSettings, read_deadlines
+
+    settings = get_settings()
+    with RegistryClient(settings.schema_registry_url) as registry:
+        serde = serde_for(SLA_DEADLINES, settings.topic_prefix, registry)
+        records = read_deadlines(settings, serde)
+    as_of = clock_from_spec(os.environ.get("DVC_CLOCK")).now()
+    return list(records.values()), as_of, SlaSettings().calendar()
+
+
+def _publish(
+    entries: Sequence[LateDossier], name: str, title: str, label: str, format: Format,
+    output: Path | None,
+) -> None:  # fmt: skip
+    """The list in the terminal, or written as ``<name>.csv`` / ``<name>.xlsx`` (or ``output``)."""
+    from hub.sla import late_counts, write_csv, write_xlsx
+
+    counts = late_counts(entries)
+
+    def show() -> None:
+        console.print(late_table(entries, label))
+        console.print(count_table(counts))
+
+    _kpi.write_report(
+        format, output, name, f"{len(entries)} late dossiers",
+        csv=lambda out: write_csv(entries, out),
+        xlsx=lambda path: write_xlsx(entries, counts, path, title=title),
+        show=show,
+    )  # fmt: skip
+
+
 def late_table(entries: Sequence[LateDossier], label: str) -> Table:
     table = Table("agency", "department", "official", "dossier", "kind", "appointment",
-                  "finished", "days late", "apology", title=f"Late dossiers {label}")  # fmt: skip
+                  "finished", "days late", "apology", "explanation",
+                  title=f"Late dossiers {label}")  # fmt: skip
     for e in entries:
         table.add_row(
             e.agency_code or "-", e.department or "-", e.official_name or "-", e.dossier_id,
             e.kind, _local(e.appointment_at), _local(e.finished_at), f"{e.working_days_late:.1f}",
-            e.apology,
+            e.apology, e.explanation,
         )  # fmt: skip
     return table
 
 
 def count_table(counts: Sequence[LateCount]) -> Table:
     table = Table("level", "agency", "department", "official", "overdue", "late returned",
-                  "without apology", title="Who was late")  # fmt: skip
+                  "without apology", "without explanation", title="Who was late")  # fmt: skip
     for c in counts:
         table.add_row(c.level, c.agency_code, c.department or "", c.official or "",
-                      str(c.overdue), str(c.late_returned), str(c.without_apology))  # fmt: skip
+                      str(c.overdue), str(c.late_returned), str(c.without_apology),
+                      str(c.without_explanation))  # fmt: skip
     return table
 
 

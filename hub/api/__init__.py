@@ -1,5 +1,6 @@
 """Query API for integrators: ``GET /v1/dossiers/{id}``, ``/v1/dossiers/{id}/events``,
 ``/v1/dossiers?agency=X&status=Y``, ``/v1/reports/late?month=2025-03[&format=csv|xlsx]``,
+``/v1/reports/late/explanations[?format=csv|xlsx]`` (late dossiers still owing an explanation),
 ``/v1/reports/full-online?year=2024``, ``/v1/reports/766?month=2025-03``,
 ``/v1/reports/online-submissions?quarter=2025-Q1``, ``/metrics`` (with
 ``dvchub_sla_overdue_dossiers{agency}`` and the KPI gauges).

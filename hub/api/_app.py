@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.encoders import jsonable_encoder
@@ -26,8 +26,8 @@ from hub.api._auth import (
     requires,
     visible_to,
 )
-from hub.api._files import download
 from hub.api._kpi import KpiCollector, KpiViews, kpi_routes
+from hub.api._late import late_routes
 from hub.api._store import DeadlineStore, StateStore
 from hub.dossier import STATUS_CODES
 from hub.http_tls import ServerTls
@@ -37,16 +37,7 @@ from hub.processing import Clock, clock_from_spec
 from hub.records import DossierDeadline, DossierState
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
-from hub.sla import (
-    Period,
-    SlaSettings,
-    as_json,
-    deadline_view,
-    late_counts,
-    late_dossiers,
-    write_csv,
-    write_xlsx,
-)
+from hub.sla import SlaSettings, deadline_view
 from hub.topics import DOSSIER_STATE, SLA_DEADLINES
 
 #: The national portal's TrangThai codes, accepted in ``status=`` as well as the symbols.
@@ -158,6 +149,7 @@ def create_api(
     api = FastAPI(title="dvc-hub dossier query API", version="1", lifespan=lifespan)
     # The KPI reports are the published aggregates: every role, but still a key.
     api.include_router(kpi_routes(figures, kpi), dependencies=[Depends(requires(keys, EVERY_ROLE))])
+    api.include_router(late_routes(views, now, calendar, late_reader))
 
     def found(dossier_id: str, caller: Caller) -> DossierState:
         state = states.get(dossier_id)
@@ -183,34 +175,6 @@ def create_api(
         if record is not None:
             state["deadline"] = deadline_view(record, now(), calendar)
         return visible_to(caller, jsonable_encoder(state))
-
-    @api.get("/v1/reports/late")
-    def late_report(
-        month: str = Query(..., description="The period, e.g. 2025-03."),
-        caller: Caller = late_reader,
-        format: Literal["json", "csv", "xlsx"] = "json",
-    ) -> Any:
-        """Overdue and late-returned dossiers of a month, per agency, department and official
-        (for an officer: its own agency's only)."""
-        try:
-            period = Period.month(month)
-        except ValueError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
-        if not views.ready:
-            raise HTTPException(status_code=503, detail="deadlines not loaded yet")
-        entries = late_dossiers(views.values(), period, as_of=now(), calendar=calendar)
-        if caller.role is Role.OFFICER:
-            entries = [e for e in entries if e.agency_code == caller.agency]
-        counts = late_counts(entries)
-        name = f"late-{period.label}"
-        title = f"Hồ sơ trễ hạn {period.label}"
-        file = download(
-            format, name, csv=lambda out: write_csv(entries, out),
-            xlsx=lambda path: write_xlsx(entries, counts, path, title=title),
-        )  # fmt: skip
-        if file is not None:
-            return file
-        return visible_to(caller, jsonable_encoder(as_json(entries, counts, period)))
 
     @api.get("/metrics")
     def prometheus() -> Response:

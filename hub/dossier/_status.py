@@ -48,7 +48,7 @@ EVENT_TYPES: Final = (
     "DOSSIER_WITHDRAWN", "PROCESSING_STOPPED", "RESULT_READY", "RESULT_SIGNED",
     "RESULT_SIGNING_FAILED", "RESULT_RETURNED", "APOLOGY_ISSUED", "POSTAL_ORDER_CREATED",
     "POSTAL_STATUS_CHANGED", "PAYMENT_REQUEST_CREATED", "PAYMENT_FAILED",
-    "NATIONAL_SYNC_COMPLETED", "NATIONAL_SYNC_FAILED", "PAYMENT_REFUNDED",
+    "NATIONAL_SYNC_COMPLETED", "NATIONAL_SYNC_FAILED", "PAYMENT_REFUNDED", "EXPLANATION_RECORDED",
 )  # fmt: skip
 
 _MOVES: Final[dict[tuple[str, str | None], str]] = {
@@ -77,6 +77,10 @@ _MOVES: Final[dict[tuple[str, str | None], str]] = {
 #: told about statuses 3, 7, 8 and 10 too, so their sync necessarily arrives after them. Partner
 #: facts are too: a postal callback can arrive after the result was returned (or out of order),
 #: a payment callback before the request's creation was recorded, a refund after a refusal.
+#: An explanation (báo cáo giải trình) is legal wherever a dossier can be late: its clock started
+#: and handling did not end without a result (a late result is explained after it, even once
+#: returned). Whether the dossier *is* late, and explained once, is the SLA's to judge
+#: (``hub.sla``, which has the clock: a dead letter); the lifecycle keeps each in the history.
 RECORDED_IN: Final[Mapping[str, frozenset[str]]] = {
     "RESULT_SIGNED": frozenset({RESULT_READY}),
     "RESULT_SIGNING_FAILED": frozenset({RESULT_READY}),
@@ -88,6 +92,9 @@ RECORDED_IN: Final[Mapping[str, frozenset[str]]] = {
     "PAYMENT_REFUNDED": frozenset(STATUSES),
     "NATIONAL_SYNC_COMPLETED": frozenset(STATUSES),
     "NATIONAL_SYNC_FAILED": frozenset(STATUSES),
+    "EXPLANATION_RECORDED": frozenset(
+        {ACCEPTED, PROCESSING, SUPPLEMENT_REQUESTED, FEE_REQUESTED, RESULT_READY, RESULT_RETURNED}
+    ),
 }
 
 #: The machine: (event type, status before or None) -> status after (or ``FEE_RETURN``).

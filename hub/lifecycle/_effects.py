@@ -157,7 +157,8 @@ def apply_effects(
 
 
 _REASONED = frozenset({"DOSSIER_REFUSED", "SUPPLEMENT_REQUESTED", "PROCESSING_STOPPED",
-                       "DOSSIER_WITHDRAWN", "APOLOGY_ISSUED", "NATIONAL_SYNC_FAILED"})  # fmt: skip
+                       "DOSSIER_WITHDRAWN", "APOLOGY_ISSUED", "NATIONAL_SYNC_FAILED",
+                       "EXPLANATION_RECORDED"})  # fmt: skip
 
 
 def _note(e: DossierEvent) -> str | None:

@@ -16,6 +16,7 @@ AlertKind = Literal[
     "APOLOGY_DUE",
     "OVERDUE_WITHOUT_APOLOGY",
     "REAPPOINTMENT_MISSED",
+    "EXPLANATION_OVERDUE",
 ]
 
 ApplicantKind = Literal["UNKNOWN", "CITIZEN", "ORGANIZATION"]
@@ -87,6 +88,7 @@ EventType = Literal[
     "NATIONAL_SYNC_COMPLETED",
     "NATIONAL_SYNC_FAILED",
     "PAYMENT_REFUNDED",
+    "EXPLANATION_RECORDED",
 ]
 
 FeeKind = Literal["UNKNOWN", "FEE", "CHARGE"]

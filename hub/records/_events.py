@@ -68,6 +68,19 @@ class DossierWithdrawn(TypedDict):
     reason: NotRequired[str | None]
 
 
+class ExplanationRecorded(TypedDict):
+    """``vn.dvchub.event.ExplanationRecorded``."""
+
+    unit_code: str
+    unit_name: NotRequired[str | None]
+    official_id: str
+    official_name: NotRequired[str | None]
+    reason: str
+    document_id: str
+    sha256: str
+    recorded_at: datetime
+
+
 class FeePaid(TypedDict):
     """``vn.dvchub.event.FeePaid``."""
 
@@ -237,6 +250,7 @@ DossierEventPayload = (
     | tuple[Literal["vn.dvchub.event.NationalSyncCompleted"], NationalSyncCompleted]
     | tuple[Literal["vn.dvchub.event.NationalSyncFailed"], NationalSyncFailed]
     | tuple[Literal["vn.dvchub.event.PaymentRefunded"], PaymentRefunded]
+    | tuple[Literal["vn.dvchub.event.ExplanationRecorded"], ExplanationRecorded]
 )
 
 DossierEventPayloadRecord = (
@@ -262,4 +276,5 @@ DossierEventPayloadRecord = (
     | NationalSyncCompleted
     | NationalSyncFailed
     | PaymentRefunded
+    | ExplanationRecorded
 )

@@ -24,6 +24,7 @@ from hub.records._enums import (
 
 if TYPE_CHECKING:
     from hub.records._dossier import Actor
+    from hub.records._events import ExplanationRecorded
 
 
 class DossierDeadline(TypedDict):
@@ -61,6 +62,10 @@ class DossierDeadline(TypedDict):
     last_event_id: NotRequired[str]
     version: NotRequired[int]
     updated_at: NotRequired[datetime | None]
+    late_at: NotRequired[datetime | None]
+    explanation_due_at: NotRequired[datetime | None]
+    explanation_recorded_at: NotRequired[datetime | None]
+    explanation: NotRequired[ExplanationRecorded | None]
 
 
 class KpiDossier(TypedDict):

@@ -6,30 +6,24 @@ calendar is Vietnam's (``holidays``) with the province's overrides; the clock is
 (wall time live, accelerated or file-set in tests and the demo).
 
 * ``WorkingCalendar``: working days and office hours; working-time arithmetic.
-* ``apply_event`` / ``raise_due_alerts``: the rules (DOMAIN.md §3), pure.
+* ``apply_event`` / ``raise_due_alerts``: the rules (DOMAIN.md §3), pure; a late dossier's
+  explanation (ExplanationRecorded) is due ``DVC_SLA_EXPLANATION_WORKING_DAYS`` (3) working
+  days after it became late, else EXPLANATION_OVERDUE.
 * ``SlaProcessor``: the fold; ``SPEC`` (``dvchub worker sla``): it live.
 * ``deadline_view`` / ``read_deadlines``: a deadline as of now, from the topic.
-* ``late_dossiers`` / ``late_counts`` / ``write_csv`` / ``write_xlsx``: the published late lists.
+* ``late_dossiers`` / ``late_counts`` / ``write_csv`` / ``write_xlsx``: the published late lists,
+  each dossier with its explanation; ``missing_explanations``: late dossiers still owing one.
 
 Exceptions: configuration errors are ``ValueError`` (bad office hours, bad override file);
 an event the rules refuse is a value (``Refusal``), dead-lettered by the runner.
 """
 
+from hub.sla._alerts import ALERT_KINDS, alert_id, next_due, raise_due_alerts, scheduled_alerts
 from hub.sla._app import ALERTS, SPEC
 from hub.sla._calendar import TZ, CalendarOverrides, OfficeHours, WorkingCalendar
 from hub.sla._config import SlaSettings
-from hub.sla._deadline import (
-    ALERT_KINDS,
-    Refusal,
-    SlaPolicy,
-    alert_id,
-    apply_event,
-    new_record,
-    next_due,
-    raise_due_alerts,
-    scheduled_alerts,
-)
-from hub.sla._late import LateDossier, Period, late_dossiers
+from hub.sla._deadline import Refusal, SlaPolicy, apply_event, new_record
+from hub.sla._late import LateDossier, Period, late_dossiers, missing_explanations
 from hub.sla._late_counts import LateCount, late_counts
 from hub.sla._late_export import CSV_COLUMNS, as_json, write_csv, write_xlsx
 from hub.sla._processor import SlaProcessor
@@ -58,6 +52,7 @@ __all__ = [
     "deadline_view",
     "late_counts",
     "late_dossiers",
+    "missing_explanations",
     "new_record",
     "next_due",
     "raise_due_alerts",

@@ -30,6 +30,10 @@ class SlaSettings(BaseSettings):
     supplement_policy: Literal["PAUSE", "RESTART"] = Field(
         "PAUSE", description="What a received supplement does where the procedure says nothing."
     )
+    explanation_working_days: int = Field(
+        3, gt=0, description="Working days after a dossier became late within which the "
+        "responsible unit's explanation is due (DOMAIN.md names no figure).",
+    )  # fmt: skip
 
     def calendar(self) -> WorkingCalendar:
         overrides = (
@@ -43,4 +47,4 @@ class SlaSettings(BaseSettings):
         calendar = self.calendar()
         due_soon = calendar.hours.day_length * self.due_soon_working_days
         due_soon = timedelta(seconds=round(due_soon.total_seconds()))
-        return SlaPolicy(calendar, due_soon, self.supplement_policy)
+        return SlaPolicy(calendar, due_soon, self.supplement_policy, self.explanation_working_days)

@@ -9,15 +9,19 @@ The record (``schemas/vn.dvchub.DossierDeadline.avsc``, as the Avro-shaped dict)
 * SupplementReceived: the clock resumes under the supplement policy (PAUSE: the time left;
   RESTART: the full deadline again); FeePaid resumes with the time left;
 * ApologyIssued: the appointment moves to the new date, once; a second one is refused;
-* ResultReady: handling ends, late or not; refusal, withdrawal and stop end it without judgement.
+* ResultReady: handling ends, late or not; refusal, withdrawal and stop end it without judgement;
+* ExplanationRecorded (báo cáo giải trình, DOMAIN.md §3 and §8): the responsible unit's
+  explanation of a late dossier; refused (VALIDATION_FAILED, a dead letter, as a second apology
+  is refused) before the dossier is late and after a first one.
 
-Alerts are raised by time, not events (``raise_due_alerts``), each once per instant it is about:
+A dossier is *late* from its pre-apology appointment once that passed with handling not ended:
+``late_at`` is set when an event finds it so (event time) or when OVERDUE is raised, so replay
+and live agree; a finish judged on time or a restarted clock (RESTART supplement policy) clears
+it while no explanation was recorded. The explanation is then due ``explanation_days`` working
+days after ``late_at`` (``explanation_due_at``). A dossier that ends without a result (withdrawn,
+stopped) owes none: the late lists do not count it.
 
-    DUE_SOON                 ``due_soon`` working time before the current appointment
-    APOLOGY_DUE              one working day before it, while no apology was issued
-    OVERDUE                  the (pre-apology) appointment passed, handling not ended
-    OVERDUE_WITHOUT_APOLOGY  ... and no apology was issued
-    REAPPOINTMENT_MISSED     the apology's new date passed too
+The alerts the record schedules are ``hub.sla._alerts``'.
 
 A dossier with an apology is late (it ends after its pre-apology appointment, which
 ``original_appointment_at`` keeps); a pause shifts both until the apology, only the new date after.
@@ -27,33 +31,27 @@ dead-letters them, the SLA ignores them.
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from hub.dossier import CatalogEntry, DossierEvent, StatusView
 from hub.events import event_digest
 from hub.records import (
-    AlertKind,
     ApologyIssued,
     DossierAccepted,
     DossierDeadline,
     DossierStatus,
     DossierSubmitted,
+    ExplanationRecorded,
     PauseReason,
     ProcessingStepRecorded,
-    SlaAlert,
 )
 from hub.sla._calendar import WorkingCalendar
 
-ALERT_NAMESPACE: Final = uuid.UUID("5d7a1c9e-8f3b-4c2a-9e61-0b7f3d2a4c15")
-ALERT_KINDS: Final[tuple[AlertKind, ...]] = (
-    "DUE_SOON", "APOLOGY_DUE", "OVERDUE", "OVERDUE_WITHOUT_APOLOGY", "REAPPOINTMENT_MISSED",
-)  # fmt: skip
 #: Statuses that end handling; only RESULT_READY is judged on time or late.
 ENDING: Final = frozenset({"RESULT_READY", "REFUSED", "WITHDRAWN", "STOPPED"})
-_ADVANCE_NOTICE: Final = frozenset({"DUE_SOON", "APOLOGY_DUE"})
 
 
 @dataclass(frozen=True)
@@ -65,6 +63,9 @@ class SlaPolicy:
     due_soon: timedelta
     #: supplement policy where the procedure states none: "PAUSE" or "RESTART"
     supplement_policy: str = "PAUSE"
+    #: working days after a dossier became late within which its explanation is due; DOMAIN.md
+    #: names no figure, so 3 by default (``DVC_SLA_EXPLANATION_WORKING_DAYS``)
+    explanation_days: int = 3
 
     @property
     def apology_notice(self) -> timedelta:
@@ -92,6 +93,8 @@ def new_record(dossier_id: str) -> DossierDeadline:
         "apology_due_at": None, "finished_at": None, "finished_status": None,
         "returned_at": None, "late": False, "working_ms_late": None, "alerts_raised": [],
         "seen_events": b"", "last_event_id": "", "version": 0, "updated_at": None,
+        "late_at": None, "explanation_due_at": None, "explanation_recorded_at": None,
+        "explanation": None,
     }  # fmt: skip
 
 
@@ -113,7 +116,12 @@ def apply_event(
     r = new_record(event.dossier_id) if record is None else record.copy()
     target = after.status
     at: datetime = event.occurred_at
-    if event_type == "APOLOGY_ISSUED":
+    mark_late(r, at, policy, passed=lambda due: due < at)  # as things stood before the event
+    if event_type == "EXPLANATION_RECORDED":
+        refused = _explain(r, event.payload_as(ExplanationRecorded), at)
+        if refused is not None:
+            return refused
+    elif event_type == "APOLOGY_ISSUED":
         refused = _apologise(r, event.payload_as(ApologyIssued), at, policy)
         if refused is not None:
             return refused
@@ -205,6 +213,7 @@ def _resume(r: DossierDeadline, at: datetime, policy: SlaPolicy, *, restart: boo
     if restart:
         appointment = calendar.add_working_days(at, int(r["deadline_working_days"] or 0))
         r["late"] = False
+        _forgive(r)
     else:
         left = timedelta(milliseconds=int(r["working_ms_left"] or 0))
         if left >= timedelta(0):
@@ -244,6 +253,50 @@ def _apologise(
     return None
 
 
+def mark_late(
+    r: DossierDeadline, at: datetime, policy: SlaPolicy, *, passed: Callable[[datetime], bool]
+) -> None:
+    """Set ``late_at`` (and the explanation's due date) if the clock runs and ``passed`` says
+    the pre-apology appointment passed at ``at``; an event asks strictly (a result exactly at
+    the appointment is on time), the OVERDUE timer at the instant itself. A record judged late
+    before ``late_at`` existed (its ``late`` flag) is late from that appointment too."""
+    original = r["original_appointment_at"] or r["appointment_at"]
+    if r["late_at"] is not None or original is None:
+        return
+    if r["late"] or (r["clock"] == "RUNNING" and passed(original)):
+        r["late_at"] = original
+        r["explanation_due_at"] = policy.calendar.add_working_days(
+            original, policy.explanation_days
+        )
+
+
+def _forgive(r: DossierDeadline) -> None:
+    """Not late after all (judged on time, or a restarted clock): no explanation is owed,
+    unless one was already recorded (it stands)."""
+    if r["explanation_recorded_at"] is None:
+        r["late_at"] = None
+        r["explanation_due_at"] = None
+
+
+def _explain(r: DossierDeadline, payload: ExplanationRecorded, at: datetime) -> Refusal | None:
+    if r["explanation_recorded_at"] is not None:
+        return Refusal(
+            "VALIDATION_FAILED",
+            f"an explanation was already recorded ({_iso(r['explanation_recorded_at'])}); "
+            "one explanation per late dossier",
+        )
+    if r["late_at"] is None:
+        due = r["original_appointment_at"] or r["appointment_at"]
+        return Refusal(
+            "VALIDATION_FAILED",
+            f"the dossier is not late at {_iso(at)} (appointment {_iso(due)}, clock "
+            f"{r['clock']}): an explanation is recorded once the appointment passed",
+        )
+    r["explanation_recorded_at"] = at
+    r["explanation"] = payload.copy()
+    return None
+
+
 def _appoint(
     r: DossierDeadline, appointment: datetime, policy: SlaPolicy, *, original: bool
 ) -> None:
@@ -271,87 +324,11 @@ def _finish(r: DossierDeadline, at: datetime, target: DossierStatus, policy: Sla
             late_by = policy.calendar.working_time_between(deadline, at)
         r["late"] = late_by > timedelta(0)
         r["working_ms_late"] = _ms(late_by) if r["late"] else None
+        if not r["late"]:
+            _forgive(r)
     r["clock"] = "STOPPED" if r["clock"] != "NOT_STARTED" else "NOT_STARTED"
     r["pause_reason"] = "NONE"
     r["paused_since"] = None
-
-
-# -- alerts ----------------------------------------------------------------------------------
-
-
-def scheduled_alerts(r: DossierDeadline) -> list[tuple[datetime, AlertKind, datetime]]:
-    """(when, kind, the instant it is about) of every alert of the record's current promise
-    that was not raised yet; none unless the clock runs."""
-    if r["clock"] != "RUNNING" or r["appointment_at"] is None:
-        return []
-    appointment = r["appointment_at"]
-    original = r["original_appointment_at"] or appointment
-    apologised = r["apology_issued_at"] is not None
-    plan: list[tuple[datetime, AlertKind, datetime]] = []
-    if r["due_soon_at"] is not None:
-        plan.append((r["due_soon_at"], "DUE_SOON", appointment))
-    if not apologised and r["apology_due_at"] is not None:
-        plan.append((r["apology_due_at"], "APOLOGY_DUE", appointment))
-    plan.append((original, "OVERDUE", original))
-    if not apologised:
-        plan.append((original, "OVERDUE_WITHOUT_APOLOGY", original))
-    else:
-        plan.append((appointment, "REAPPOINTMENT_MISSED", appointment))
-    raised = set(r["alerts_raised"])
-    return [item for item in plan if alert_tag(item[1], item[2]) not in raised]
-
-
-def next_due(r: DossierDeadline) -> datetime | None:
-    plan = scheduled_alerts(r)
-    return min(when for when, _, _ in plan) if plan else None
-
-
-def alert_tag(kind: str, about: datetime) -> str:
-    return f"{kind}@{_ms(about - _EPOCH)}"
-
-
-def alert_id(dossier_id: str, kind: str, about: datetime) -> str:
-    """The same alert always has the same id: a re-fired timer is a duplicate consumers drop."""
-    return str(uuid.uuid5(ALERT_NAMESPACE, f"{dossier_id}|{alert_tag(kind, about)}"))
-
-
-def raise_due_alerts(
-    r: DossierDeadline, now: datetime, policy: SlaPolicy
-) -> tuple[DossierDeadline, list[SlaAlert]]:
-    """The record with every alert due at ``now`` raised, and the SlaAlert records to emit.
-
-    Advance notices (due soon, apology due) whose appointment already passed are recorded as
-    raised but not emitted: after downtime, "overdue" says it all.
-    """
-    due = [item for item in scheduled_alerts(r) if item[0] <= now]
-    if not due:
-        return r.copy(), []
-    new = r.copy()
-    raised = list(r["alerts_raised"])
-    alerts: list[SlaAlert] = []
-    appointment = r["appointment_at"]
-    assert appointment is not None, "alerts are scheduled only with an appointment"
-    left = policy.calendar.working_time_between(now, appointment)
-    for _, kind, about in sorted(due, key=lambda item: (item[0], ALERT_KINDS.index(item[1]))):
-        raised.append(alert_tag(kind, about))
-        if kind in _ADVANCE_NOTICE and appointment <= now:
-            continue
-        if kind in ("OVERDUE", "REAPPOINTMENT_MISSED"):
-            new["late"] = True
-        alerts.append({
-            "alert_id": alert_id(str(r["dossier_id"]), kind, about),
-            "dossier_id": r["dossier_id"], "kind": kind,
-            "agency_code": r["agency_code"] or "", "procedure_code": r["procedure_code"] or "",
-            "due_at": about, "raised_at": now,
-            "working_minutes_left": int(left.total_seconds() // 60),
-            "handler": r["handler"],
-        })  # fmt: skip
-    new["alerts_raised"] = raised
-    new["version"] = int(r["version"]) + 1
-    return new, alerts
-
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _ms(delta: timedelta) -> int:

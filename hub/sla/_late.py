@@ -1,7 +1,10 @@
-"""Late-dossier lists for publication: who has late dossiers, and whether they apologised.
+"""Late-dossier lists for publication: who has late dossiers, whether they apologised and
+whether the responsible unit explained the delay.
 
 The province must publish, per period, the agencies, departments and officials with late
-dossiers and the apology status of each ("Phiếu xin lỗi và hẹn lại ngày trả kết quả"). This
+dossiers and the apology status of each ("Phiếu xin lỗi và hẹn lại ngày trả kết quả"); every
+late dossier also needs the unit's explanation to the head of the agency (báo cáo giải trình),
+and ``missing_explanations`` lists those still owing one. This
 module turns ``DossierDeadline`` records (decoded Avro dicts, as the SLA processor keeps them)
 into those lists, counts and exports. It is pure: no Kafka, no clock — the caller passes
 ``as_of`` and a working calendar.
@@ -32,11 +35,15 @@ LATE_RETURNED = "LATE_RETURNED"
 
 APOLOGISED = "Đã xin lỗi"
 NOT_APOLOGISED = "Chưa xin lỗi"
+EXPLAINED = "Đã giải trình"
+NOT_EXPLAINED = "Chưa giải trình"
 
 # Handling ended without a result: never a late return (refusal happens before the clock).
 NOT_A_RESULT = frozenset({"REFUSED", "WITHDRAWN", "STOPPED"})
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
+#: Before any dossier: where the periods of ``Period.until`` begin.
+_BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class LatenessCalendar(Protocol):
@@ -91,6 +98,12 @@ class Period:
             label=f"{year:04d}-{month:02d}",
         )
 
+    @classmethod
+    def until(cls, as_of: datetime, tz: ZoneInfo = VN_TZ) -> Period:
+        """Every period up to ``as_of``: what is late at all, labelled by ``as_of``'s local day."""
+        return cls(_BEGINNING, _require_aware(as_of, "as_of"),
+                   f"until {as_of.astimezone(tz).date().isoformat()}")  # fmt: skip
+
 
 @dataclass(frozen=True)
 class LateDossier:
@@ -113,11 +126,22 @@ class LateDossier:
     finished_at: datetime | None
     finished_status: str | None
     working_days_late: float
+    #: when the unit's explanation is due (None for a record kept before explanations)
+    explanation_due_at: datetime | None = None
+    #: when it was recorded, if before the cutoff
+    explanation_recorded_at: datetime | None = None
+    #: the unit that explained (its name, else its code)
+    explanation_unit: str | None = None
 
     @property
     def apology(self) -> str:
         """The published apology status."""
         return APOLOGISED if self.apology_issued_at is not None else NOT_APOLOGISED
+
+    @property
+    def explanation(self) -> str:
+        """The published explanation status."""
+        return EXPLAINED if self.explanation_recorded_at is not None else NOT_EXPLAINED
 
     @property
     def due_at(self) -> datetime | None:
@@ -241,10 +265,22 @@ def _overdue_days(
     return _working_days(deadline, cutoff, calendar)
 
 
+def _explanation(
+    record: Mapping[str, object], cutoff: datetime
+) -> tuple[datetime | None, str | None]:
+    """When the explanation was recorded and by which unit, if before the cutoff."""
+    recorded = _moment(record, "explanation_recorded_at")
+    explanation = record.get("explanation")
+    if recorded is None or recorded >= cutoff or not isinstance(explanation, Mapping):
+        return None, None
+    return recorded, _text(explanation, "unit_name") or _text(explanation, "unit_code")
+
+
 def _entry(record: Mapping[str, object], kind: str, days: float, cutoff: datetime) -> LateDossier:
     handler = record.get("handler")
     official: Mapping[str, object] = handler if isinstance(handler, Mapping) else {}
     apology_at = _apology_at(record, cutoff)
+    explained_at, explained_by = _explanation(record, cutoff)
     finished = kind == LATE_RETURNED  # an overdue dossier was not finished at the cutoff
     return LateDossier(
         kind=kind,
@@ -265,6 +301,9 @@ def _entry(record: Mapping[str, object], kind: str, days: float, cutoff: datetim
         finished_at=_moment(record, "finished_at") if finished else None,
         finished_status=_enum(record, "finished_status") if finished else None,
         working_days_late=days,
+        explanation_due_at=_moment(record, "explanation_due_at"),
+        explanation_recorded_at=explained_at,
+        explanation_unit=explained_by,
     )
 
 
@@ -308,3 +347,18 @@ def late_dossiers(
             entries.append(_entry(record, OVERDUE, days, cutoff))
     entries.sort(key=publication_order)
     return entries
+
+
+def missing_explanations(
+    deadlines: Iterable[Mapping[str, object]], *, as_of: datetime, calendar: LatenessCalendar
+) -> list[LateDossier]:
+    """The dossiers late at ``as_of`` (overdue then, or returned late at any time before it)
+    whose unit has not recorded its explanation yet, sorted for publication (per agency).
+
+    The late list of every period up to ``as_of`` at once, so a dossier is in it exactly when
+    a late list shows it without an explanation; one that ended without a result is in none.
+    """
+    if _require_aware(as_of, "as_of") <= _BEGINNING:
+        return []
+    entries = late_dossiers(deadlines, Period.until(as_of), as_of=as_of, calendar=calendar)
+    return [entry for entry in entries if entry.explanation_recorded_at is None]

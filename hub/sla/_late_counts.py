@@ -23,6 +23,7 @@ class LateCount:
     overdue: int
     late_returned: int
     without_apology: int
+    without_explanation: int = 0
 
     @property
     def total(self) -> int:
@@ -46,6 +47,7 @@ def _count(
         overdue=sum(e.kind == OVERDUE for e in group),
         late_returned=sum(e.kind == LATE_RETURNED for e in group),
         without_apology=sum(e.apology_issued_at is None for e in group),
+        without_explanation=sum(e.explanation_recorded_at is None for e in group),
     )
 
 

@@ -37,6 +37,10 @@ CSV_COLUMNS: tuple[str, ...] = (
     "apology",
     "apology_issued_at",
     "apology_reason",
+    "explanation",
+    "explanation_due_at",
+    "explanation_recorded_at",
+    "explanation_unit",
 )
 
 
@@ -80,6 +84,7 @@ def as_json(
         data["apology"] = entry.apology
         data["due_at"] = _iso(entry.due_at)
         data["reappointed_at"] = _iso(entry.reappointed_at)
+        data["explanation"] = entry.explanation
         return data
 
     return {
@@ -109,8 +114,14 @@ DOSSIER_HEADERS: tuple[str, ...] = (
     "Số ngày trễ",
     "Xin lỗi",
     "Lý do",
+    "Giải trình",
+    "Hạn giải trình",
+    "Ngày giải trình",
+    "Đơn vị giải trình",
 )
-_DOSSIER_WIDTHS = (6, 32, 24, 24, 22, 16, 17, 17, 17, 17, 11, 14, 40)
+_DOSSIER_WIDTHS = (6, 32, 24, 24, 22, 16, 17, 17, 17, 17, 11, 14, 40, 16, 17, 17, 28)
+#: 1-based columns of the dossier sheet that hold times
+_TIME_COLUMNS = (7, 8, 9, 10, 15, 16)
 SUMMARY_HEADERS: tuple[str, ...] = (
     "Cấp",
     "Cơ quan",
@@ -120,8 +131,9 @@ SUMMARY_HEADERS: tuple[str, ...] = (
     "Hoàn thành trễ hạn",
     "Tổng số trễ hạn",
     "Chưa xin lỗi",
+    "Chưa giải trình",
 )
-_SUMMARY_WIDTHS = (11, 32, 24, 24, 14, 14, 12, 12)
+_SUMMARY_WIDTHS = (11, 32, 24, 24, 14, 14, 12, 12, 14)
 LEVEL_LABELS = {"agency": "Cơ quan", "department": "Phòng ban", "official": "Cán bộ"}
 _DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 
@@ -171,14 +183,18 @@ def write_xlsx(
                 entry.working_days_late,
                 entry.apology,
                 entry.apology_reason,
+                entry.explanation,
+                _local(entry.explanation_due_at),
+                _local(entry.explanation_recorded_at),
+                entry.explanation_unit,
             ]
         )
         row = sheet.max_row
-        for column in range(7, 11):
+        for column in _TIME_COLUMNS:
             sheet.cell(row=row, column=column).number_format = _DATETIME_FORMAT
         sheet.cell(row=row, column=11).number_format = "0.0"
     if entries:
-        sheet.auto_filter.ref = f"A2:M{sheet.max_row}"
+        sheet.auto_filter.ref = f"A2:{get_column_letter(len(DOSSIER_HEADERS))}{sheet.max_row}"
 
     summary = _sheet(workbook, SUMMARY_SHEET, title, SUMMARY_HEADERS, _SUMMARY_WIDTHS)
     for count in counts:
@@ -192,6 +208,7 @@ def write_xlsx(
                 count.late_returned,
                 count.total,
                 count.without_apology,
+                count.without_explanation,
             ]
         )
         if count.level == "agency":
@@ -208,6 +225,7 @@ def write_xlsx(
             sum(count.late_returned for count in agencies),
             sum(count.total for count in agencies),
             sum(count.without_apology for count in agencies),
+            sum(count.without_explanation for count in agencies),
         ]
     )
     for cell in summary[summary.max_row]:

@@ -25,7 +25,8 @@ from hub.processing import (
 )
 from hub.records import DossierDeadline, SlaAlert
 from hub.serde import AvroSerde
-from hub.sla._deadline import Refusal, SlaPolicy, apply_event, next_due, raise_due_alerts
+from hub.sla._alerts import next_due, raise_due_alerts
+from hub.sla._deadline import Refusal, SlaPolicy, apply_event
 from hub.topics import SLA_ALERTS, SLA_DEADLINES
 
 

@@ -50,6 +50,7 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/dossiers", DOSSIER_READERS, {"agency": OWN_AGENCY}, agency_bound=True),
     Endpoint("GET", "/v1/reports/late", LATE_READERS, {"month": "2025-03"}),
     Endpoint("GET", "/v1/reports/late", LATE_READERS, {"month": "2025-03", "format": "csv"}),
+    Endpoint("GET", "/v1/reports/late/explanations", LATE_READERS),
     Endpoint("GET", "/v1/reports/full-online", EVERY_ROLE, {"year": "2025"}),
     Endpoint("GET", "/v1/reports/766", EVERY_ROLE, {"month": "2025-03"}),
     Endpoint("GET", "/v1/reports/online-submissions", EVERY_ROLE, {"quarter": "2025-Q1"}),

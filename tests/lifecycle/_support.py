@@ -127,6 +127,11 @@ def payload_for(event_type: str, procedure_code: str = "1.004227") -> tuple[str,
         "PAYMENT_REFUNDED": ("PaymentRefunded", {"payment_reference": "PAY-1",
                              "refund_reference": "PAY-1-R", "amount_vnd": 200_000,
                              "provider": "paygov", "provider_transaction_id": "T-9"}),
+        "EXPLANATION_RECORDED": ("ExplanationRecorded", {"unit_code": "STP-HCTP",
+            "unit_name": "Phòng Hành chính tư pháp", "official_id": "cb-07",
+            "official_name": "Lê Thị Bình", "reason": "Thiếu cán bộ thụ lý",
+            "document_id": "giai-trinh", "sha256": "12" * 32,
+            "recorded_at": datetime(2025, 3, 20, 2, tzinfo=UTC)}),
     }  # fmt: skip
     return payloads[event_type]
 

@@ -49,6 +49,9 @@ EXPECTED_RECORDED: dict[str, tuple[str, ...]] = {
     "PAYMENT_REQUEST_CREATED": tuple(STATUSES), "PAYMENT_FAILED": tuple(STATUSES),
     "PAYMENT_REFUNDED": tuple(STATUSES),
     "NATIONAL_SYNC_COMPLETED": tuple(STATUSES), "NATIONAL_SYNC_FAILED": tuple(STATUSES),
+    # an explanation of a late dossier: once its clock started, a late result explained after it;
+    # never after a refusal, withdrawal or stop (not late: DOMAIN.md §3, hub.sla)
+    "EXPLANATION_RECORDED": (A, P, SR, FR, RR, RT),
 }  # fmt: skip
 EXPECTED: dict[tuple[str, str | None], str] = {
     **EXPECTED_MOVES,
@@ -189,6 +192,18 @@ def test_second_apology_is_refused() -> None:
     again = apply(state, make_event("HS-1", "APOLOGY_ISSUED", 9), PROC)
     assert isinstance(again, Rejection)
     assert again.reason_code == "VALIDATION_FAILED"
+
+
+def test_explanation_is_a_fact_in_the_history_judged_by_the_sla() -> None:
+    # Whether the dossier is late (and explained once) is the SLA's to judge: the lifecycle has
+    # no clock, and refusing here an explanation the SLA set aside would refuse the right one.
+    state = fold(chain("HS-1", *PATHS[P], "EXPLANATION_RECORDED"))
+    assert state is not None
+    assert state["history"][-1]["note"] == "Thiếu cán bộ thụ lý"  # the reason, as an apology's
+    assert state["status"] == P
+    again = apply(state, make_event("HS-1", "EXPLANATION_RECORDED", 9), PROC)
+    assert not isinstance(again, Rejection)
+    assert [e["event_type"] for e in again["history"][-2:]] == ["EXPLANATION_RECORDED"] * 2
 
 
 def test_unknown_procedure_is_rejected() -> None:

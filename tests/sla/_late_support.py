@@ -94,6 +94,10 @@ def deadline(dossier_id: str, **overrides: Any) -> dict[str, Any]:
         "last_event_id": "",
         "version": 1,
         "updated_at": vn(3, 3),
+        "late_at": None,
+        "explanation_due_at": None,
+        "explanation_recorded_at": None,
+        "explanation": None,
     }
     unknown = set(overrides) - set(record)
     assert not unknown, f"not DossierDeadline fields: {unknown}"
@@ -109,6 +113,14 @@ def finished(
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {"status": status, "clock": "STOPPED", "finished_at": at}
     return deadline(dossier_id, **(fields | {"finished_status": status} | overrides))
+
+
+def explanation(unit_code: str = "STP-HCTP", unit_name: str | None = "Phòng Hành chính tư pháp",
+                ) -> dict[str, Any]:  # fmt: skip
+    """An ExplanationRecorded payload as the SLA keeps it in the record."""
+    return {"unit_code": unit_code, "unit_name": unit_name, "official_id": "cb-07",
+            "official_name": "Lê Thị Bình", "reason": "Thiếu cán bộ thụ lý",
+            "document_id": "giai-trinh", "sha256": "12" * 32, "recorded_at": vn(3, 14)}  # fmt: skip
 
 
 def by_id(entries: list[LateDossier]) -> dict[str, LateDossier]:

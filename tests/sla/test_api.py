@@ -72,6 +72,8 @@ def published(settings: Settings, registry: RegistryClient) -> Published:
         *accepted("HS-SORRY", vn(2025, 3, 3, 9)),
         event("HS-SORRY", "APOLOGY_ISSUED", vn(2025, 3, 4, 9),
               new_appointment_at=vn(2025, 3, 10, 9)),
+        # late since Thu 6 Mar 09:00, explained on Tue 11 Mar (due that day at 09:00)
+        event("HS-SORRY", "EXPLANATION_RECORDED", vn(2025, 3, 11, 8)),
     ]  # fmt: skip
     on_time = accepted("HS-OK", vn(2025, 3, 10, 9))  # appointment Thu 13 Mar 09:00
     world.feed(*late, *apologised, *on_time)
@@ -122,6 +124,9 @@ def test_late_list_as_json_csv_and_xlsx(api: TestClient) -> None:
     assert set(rows) == {"HS-LATE", "HS-SORRY"}
     assert rows["HS-LATE"]["apology"] == "Chưa xin lỗi"
     assert rows["HS-SORRY"]["apology"] == "Đã xin lỗi"
+    assert rows["HS-LATE"]["explanation"] == "Chưa giải trình"
+    assert rows["HS-SORRY"]["explanation"] == "Đã giải trình"
+    assert datetime.fromisoformat(rows["HS-SORRY"]["explanation_due_at"]) == vn(2025, 3, 11, 9)
     assert datetime.fromisoformat(rows["HS-SORRY"]["reappointed_at"]) == vn(2025, 3, 10, 9)
     assert all(d["kind"] == "OVERDUE" for d in rows.values())
     agencies = [c for c in body["counts"] if c["level"] == "agency"]
@@ -144,6 +149,22 @@ def test_late_list_as_json_csv_and_xlsx(api: TestClient) -> None:
     refused = api.get("/v1/reports/late", params={"month": "March"})
     assert refused.status_code == 422
     assert "YYYY-MM" in refused.text
+
+
+def test_late_dossiers_missing_an_explanation(api: TestClient, clock: FileClock) -> None:
+    body = api.get("/v1/reports/late/explanations").json()
+    assert [d["dossier_id"] for d in body["dossiers"]] == ["HS-LATE"]
+    assert body["period"]["label"] == "until 2025-03-12"
+    agencies = [c for c in body["counts"] if c["level"] == "agency"]
+    assert [(c["agency_code"], c["total"], c["without_explanation"]) for c in agencies] == [
+        ("STP", 1, 1)
+    ]
+    csv_answer = api.get("/v1/reports/late/explanations", params={"format": "csv"})
+    assert "missing-explanations-2025-03-12.csv" in csv_answer.headers["content-disposition"]
+    assert [r["dossier_id"] for r in csv.DictReader(io.StringIO(csv_answer.text))] == ["HS-LATE"]
+    clock.set(vn(2025, 3, 14, 9))  # HS-OK is late too by then (Thu 13 Mar 09:00)
+    later = api.get("/v1/reports/late/explanations").json()
+    assert [d["dossier_id"] for d in later["dossiers"]] == ["HS-LATE", "HS-OK"]
 
 
 def test_overdue_gauge_per_agency(api: TestClient) -> None:
@@ -172,6 +193,12 @@ def test_report_late_command(published: Published, clock: FileClock, tmp_path: P
     )  # fmt: skip
     with target.open(encoding="utf-8") as f:
         assert sorted(r["dossier_id"] for r in csv.DictReader(f)) == ["HS-LATE", "HS-SORRY"]
+    owing = subprocess.run(
+        [str(DVCHUB), "report", "explanations"],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert "HS-LATE" in owing.stdout
+    assert "HS-SORRY" not in owing.stdout  # explained
     bad = subprocess.run(
         [str(DVCHUB), "report", "late", "--month", "2025-13"],
         env=env, capture_output=True, text=True, timeout=120, check=False,

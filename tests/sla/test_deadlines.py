@@ -112,8 +112,10 @@ def test_alerts_fire_once_at_their_time(rig: Rig) -> None:
     assert kinds(overdue) == ["OVERDUE", "OVERDUE_WITHOUT_APOLOGY"]
     assert {a["due_at"] for a in overdue} == {vn(2025, 3, 6, 9)}
     assert rig.record("HS-A")["late"] is True
+    assert rig.due("HS-A") == vn(2025, 3, 11, 9)  # the explanation's: 3 working days later
+    assert kinds(rig.fire(vn(2025, 3, 20))) == ["EXPLANATION_OVERDUE"]
     assert rig.due("HS-A") is None
-    assert rig.fire(vn(2025, 3, 20)) == []
+    assert rig.fire(vn(2025, 3, 21)) == []
 
 
 def test_alert_ids_are_deterministic(registry: RegistryClient, topic_prefix: str) -> None:
@@ -149,7 +151,8 @@ def test_apology_reappoints_once_and_a_second_is_refused(rig: Rig) -> None:
     assert rig.record("HS-AP")["appointment_at"] == vn(2025, 3, 12, 9)
     # the original date passing: overdue (apologised); the new one passing: re-appointment missed
     assert kinds(rig.fire(vn(2025, 3, 6, 10))) == ["OVERDUE"]
-    assert kinds(rig.fire(vn(2025, 3, 11, 9))) == ["DUE_SOON"]
+    # late since the original date: its explanation is due 3 working days later, unrecorded
+    assert kinds(rig.fire(vn(2025, 3, 11, 9))) == ["DUE_SOON", "EXPLANATION_OVERDUE"]
     assert kinds(rig.fire(vn(2025, 3, 12, 10))) == ["REAPPOINTMENT_MISSED"]
 
 
@@ -204,7 +207,7 @@ def test_timers_survive_a_restart_and_fire_what_came_due_meanwhile(rig: Rig) -> 
     # down until after the appointment: only what still matters is emitted
     assert kinds(rig.fire(vn(2025, 3, 7, 9))) == ["OVERDUE", "OVERDUE_WITHOUT_APOLOGY"]
     rig.restart()
-    assert rig.due("HS-RS") is None
+    assert rig.due("HS-RS") == vn(2025, 3, 11, 9)  # only the explanation's is left
 
 
 def test_an_overdue_pause_stays_overdue_when_resumed(rig: Rig) -> None:
@@ -217,5 +220,5 @@ def test_an_overdue_pause_stays_overdue_when_resumed(rig: Rig) -> None:
     rig.feed(event("HS-OP", "SUPPLEMENT_RECEIVED", vn(2025, 3, 12, 9)))
     assert rig.record("HS-OP")["appointment_at"] == vn(2025, 3, 11, 9)  # still a day behind
     assert kinds(rig.fire(vn(2025, 3, 12, 9) + timedelta(seconds=1))) == [
-        "OVERDUE", "OVERDUE_WITHOUT_APOLOGY"
+        "OVERDUE", "OVERDUE_WITHOUT_APOLOGY", "EXPLANATION_OVERDUE"  # late since Thu 6, due Tue 11
     ]  # fmt: skip

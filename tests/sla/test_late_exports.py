@@ -20,7 +20,16 @@ from hub.sla._late_export import (
     write_csv,
     write_xlsx,
 )
-from tests.sla._late_support import AS_OF, CALENDAR, MARCH, VN, deadline, finished, vn
+from tests.sla._late_support import (
+    AS_OF,
+    CALENDAR,
+    MARCH,
+    VN,
+    deadline,
+    explanation,
+    finished,
+    vn,
+)
 
 
 def cell_time(month: int, day: int, hour: int = 8) -> datetime:
@@ -63,7 +72,16 @@ def _sample() -> list[LateDossier]:
             apology_reason="Chờ xác minh",
         ),
         deadline("D-3", appointment_at=vn(3, 25), handler=an),
-        finished("D-2", vn(3, 12), appointment_at=vn(3, 10), handler=an),
+        finished(
+            "D-2",
+            vn(3, 12),
+            appointment_at=vn(3, 10),
+            handler=an,
+            late_at=vn(3, 10),
+            explanation_due_at=vn(3, 13),
+            explanation_recorded_at=vn(3, 14),
+            explanation=explanation(),
+        ),
         deadline("D-1", department="Phòng Bổ trợ tư pháp", handler=binh, appointment_at=vn(3, 26)),
         finished("D-0", vn(3, 19), appointment_at=vn(3, 20)),  # on time
     ]
@@ -77,21 +95,21 @@ def test_entries_are_sorted_by_agency_department_official_and_dossier() -> None:
 def test_counts_per_agency_department_and_official() -> None:
     rows = late_counts(_sample())
     assert rows == [
-        LateCount("agency", "STP", "Sở Tư pháp", None, None, 2, 2, 3),
-        LateCount("department", "STP", "Sở Tư pháp", "Phòng Bổ trợ tư pháp", None, 1, 0, 1),
+        LateCount("agency", "STP", "Sở Tư pháp", None, None, 2, 2, 3, 3),
+        LateCount("department", "STP", "Sở Tư pháp", "Phòng Bổ trợ tư pháp", None, 1, 0, 1, 1),
         LateCount(
-            "official", "STP", "Sở Tư pháp", "Phòng Bổ trợ tư pháp", "Trần Thị Bình", 1, 0, 1
+            "official", "STP", "Sở Tư pháp", "Phòng Bổ trợ tư pháp", "Trần Thị Bình", 1, 0, 1, 1
         ),
-        LateCount("department", "STP", "Sở Tư pháp", "Phòng Hành chính tư pháp", None, 1, 2, 2),
+        LateCount("department", "STP", "Sở Tư pháp", "Phòng Hành chính tư pháp", None, 1, 2, 2, 2),
         LateCount(
-            "official", "STP", "Sở Tư pháp", "Phòng Hành chính tư pháp", "Nguyễn Văn An", 1, 1, 2
+            "official", "STP", "Sở Tư pháp", "Phòng Hành chính tư pháp", "Nguyễn Văn An", 1, 1, 2, 1
         ),
         LateCount(
-            "official", "STP", "Sở Tư pháp", "Phòng Hành chính tư pháp", "Trần Thị Bình", 0, 1, 0
+            "official", "STP", "Sở Tư pháp", "Phòng Hành chính tư pháp", "Trần Thị Bình", 0, 1, 0, 1
         ),
-        LateCount("agency", "UBND-X", "UBND xã Tân Phú", None, None, 1, 0, 1),
-        LateCount("department", "UBND-X", "UBND xã Tân Phú", None, None, 1, 0, 1),
-        LateCount("official", "UBND-X", "UBND xã Tân Phú", None, None, 1, 0, 1),
+        LateCount("agency", "UBND-X", "UBND xã Tân Phú", None, None, 1, 0, 1, 1),
+        LateCount("department", "UBND-X", "UBND xã Tân Phú", None, None, 1, 0, 1, 1),
+        LateCount("official", "UBND-X", "UBND xã Tân Phú", None, None, 1, 0, 1, 1),
     ]
     assert rows[0].total == 4
 
@@ -123,6 +141,14 @@ def test_csv_round_trip() -> None:
     assert d4["original_appointment_at"] == "2025-03-18T08:00:00+07:00"
     assert d4["appointment_at"] == "2025-03-21T08:00:00+07:00"
     assert (d5["kind"], d5["department"], d5["official_name"]) == ("OVERDUE", "", "")
+    assert (d2["explanation"], d2["explanation_unit"]) == (
+        "Đã giải trình",
+        "Phòng Hành chính tư pháp",
+    )
+    assert (d2["explanation_due_at"], d2["explanation_recorded_at"]) == (
+        "2025-03-13T08:00:00+07:00", "2025-03-14T08:00:00+07:00"
+    )  # fmt: skip
+    assert (d4["explanation"], d4["explanation_recorded_at"]) == ("Chưa giải trình", "")
 
 
 def test_as_json_is_serialisable_with_iso_times() -> None:
@@ -135,10 +161,11 @@ def test_as_json_is_serialisable_with_iso_times() -> None:
     }
     assert json.loads(json.dumps(data)) == data
     d2 = data["dossiers"][1]
-    assert (d2["dossier_id"], d2["finished_at"], d2["apology"]) == (
+    assert (d2["dossier_id"], d2["finished_at"], d2["apology"], d2["explanation"]) == (
         "D-2",
         "2025-03-12T08:00:00+07:00",
         "Chưa xin lỗi",
+        "Đã giải trình",
     )
     assert data["counts"][0]["total"] == 4
 
@@ -164,6 +191,14 @@ def test_xlsx_reads_back(tmp_path: Path) -> None:
     assert d2[8] is None  # no re-appointment
     assert d2[9] == cell_time(3, 12)
     assert (d2[10], d2[11]) == (2.0, "Chưa xin lỗi")
+    assert d2[13:] == [
+        "Đã giải trình",
+        cell_time(3, 13),
+        cell_time(3, 14),
+        "Phòng Hành chính tư pháp",
+    ]
+    assert sheet.cell(row=4, column=16).number_format == "dd/mm/yyyy hh:mm"
+    assert sheet.auto_filter.ref == f"A2:Q{sheet.max_row}"
     assert sheet.cell(row=4, column=7).number_format == "dd/mm/yyyy hh:mm"
     d4 = [cell.value for cell in sheet[6]]
     assert d4[7:13] == [
@@ -178,9 +213,11 @@ def test_xlsx_reads_back(tmp_path: Path) -> None:
 
     summary = workbook["Tổng hợp"]
     assert tuple(cell.value for cell in summary[2]) == SUMMARY_HEADERS
-    assert [cell.value for cell in summary[3]] == ["Cơ quan", "Sở Tư pháp", None, None, 2, 2, 4, 3]
+    assert [cell.value for cell in summary[3]] == [
+        "Cơ quan", "Sở Tư pháp", None, None, 2, 2, 4, 3, 3
+    ]  # fmt: skip
     assert [cell.value for cell in summary[summary.max_row]] == [
-        "Tổng cộng", None, None, None, 3, 2, 5, 4
+        "Tổng cộng", None, None, None, 3, 2, 5, 4, 4
     ]  # fmt: skip
 
 

@@ -156,7 +156,8 @@ def test_killed_round_after_round_every_alert_fires_once(rig: Rig) -> None:
     """Each round, a week later: dossiers accepted on Monday, a worker SIGKILLed (a new one
     replaces it), the clock moved to Wednesday: the round's due-soon and apology alerts fire
     once, and the previous round's overdue pair fires once as the clock passes their
-    appointments. Prints how long after each kill the round's alerts were all out."""
+    appointments, and so does each late dossier's EXPLANATION_OVERDUE 3 working days later.
+    Prints how long after each kill the round's alerts were all out."""
     rounds = int(os.environ["DVC_CHAOS_ROUNDS"])
     workers = [rig.start("w1"), rig.start("w2")]
     wait_until(lambda: all(w.status()["partitions"] for w in workers), 60)
@@ -180,8 +181,10 @@ def test_killed_round_after_round_every_alert_fires_once(rig: Rig) -> None:
         print(f"round {round_ + 1}: the round's alerts all out {time.monotonic() - killed:.1f} s "
               "after the kill")  # fmt: skip
         workers.append(rig.start(f"r{round_}"))
-    rig.clock.set(monday + timedelta(days=7 * rounds + 3))  # past every appointment
-    expected = len(dossiers) * 4
+    # past every appointment, and every explanation's due date (Tuesday after the appointment)
+    rig.clock.set(monday + timedelta(days=7 * rounds + 3))
+    every = ["APOLOGY_DUE", "DUE_SOON", "EXPLANATION_OVERDUE", "OVERDUE", "OVERDUE_WITHOUT_APOLOGY"]
+    expected = len(dossiers) * len(every)
     wait_until(lambda: len(rig.alerts()) >= expected, timeout_s=120)
     time.sleep(2)  # anything fired twice would show up by now
     alerts = rig.alerts()
@@ -189,5 +192,4 @@ def test_killed_round_after_round_every_alert_fires_once(rig: Rig) -> None:
     by_dossier: dict[str, list[str]] = {}
     for alert in alerts:
         by_dossier.setdefault(alert["dossier_id"], []).append(alert["kind"])
-    every = ["APOLOGY_DUE", "DUE_SOON", "OVERDUE", "OVERDUE_WITHOUT_APOLOGY"]
     assert {d: sorted(k) for d, k in by_dossier.items()} == {d: every for d in dossiers}

@@ -100,6 +100,16 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "new_appointment_at": "2025-03-28T16:00:00+07:00",
         "letter": {**DOC, "document_id": "phieu-xin-loi", "name": "Phiếu xin lỗi.pdf"},
     },
+    "ExplanationRecorded": {
+        "unit_code": "UBND-LX-QLDT",
+        "unit_name": "Phòng Quản lý đô thị",
+        "official_id": "cb-0031",
+        "official_name": "Phạm Văn Đức",
+        "reason": "Chờ ý kiến thẩm định của Sở Xây dựng",
+        "document_id": "bao-cao-giai-trinh",
+        "sha256": hashlib.sha256(b"bao cao giai trinh").hexdigest(),
+        "recorded_at": "2025-03-03T08:30:00+07:00",
+    },
 }
 TIME_FIELDS = {
     "occurred_at",
@@ -108,6 +118,7 @@ TIME_FIELDS = {
     "respond_by",
     "due_at",
     "new_appointment_at",
+    "recorded_at",
 }
 
 

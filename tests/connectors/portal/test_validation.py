@@ -121,6 +121,12 @@ CASES = [
         "not_after_occurred_at",
     ),
     case(
+        "ExplanationRecorded",
+        "payload.recorded_at",
+        "2025-03-04T08:00:00+07:00",
+        "after_occurred_at",
+    ),
+    case(
         "DossierSubmitted",
         "payload.from_national_portal",
         False,
