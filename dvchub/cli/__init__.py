@@ -18,6 +18,7 @@ from dvchub.cli import (
     _lifecycle,
     _partners,
     _portal,
+    _publish,
     _report,
     _schemas,
     _signing,
@@ -57,6 +58,7 @@ _lifecycle.register(app)  # dvchub api serve, replay, replay-check
 _kpi.register(app)  # dvchub kpi replay-check
 _report.register(app)  # dvchub report late, full-online, 766, online
 _partners.register(app)  # dvchub outbox worker, vnpost-callbacks, bank-ipn
+_publish.register(app)  # dvchub publish build|run|serve: the public pages
 
 
 def main() -> None:
