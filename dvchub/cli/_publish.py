@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
                 console.print(f"[red]{exc}")
                 raise typer.Exit(1) from exc
         console.print(f"{built.pages} pages ({len(built.release.files)} files) as at "
-                      f"{built.as_of:%Y-%m-%d %H:%M %Z} in {built.seconds:.2f} s: "
+                      f"{built.as_of.isoformat(timespec='minutes')} in {built.seconds:.2f} s: "
                       f"{directory / 'current'}")  # fmt: skip
 
     @publish.command("run")
