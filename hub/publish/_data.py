@@ -20,10 +20,10 @@ from hub.publish._pages import (
     FullOnlinePage,
     IndicatorsPage,
     LatePage,
-    LateRow,
     offers_full_online,
 )
 from hub.publish._ranking import SCORED, SHOWN, RankedAgency
+from hub.sla import LateCount
 
 LATE_COLUMNS = ("level", "agency_code", "agency_name", "department", "official", "overdue",
                 "late_returned", "total", "without_apology")  # fmt: skip
@@ -57,8 +57,8 @@ def encode_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> 
 # -- late lists -------------------------------------------------------------------------------
 
 
-def _late(level: str, row: LateRow) -> dict[str, object]:
-    return {"level": level} | asdict(row) | {"total": row.total}
+def _late(row: LateCount) -> dict[str, object]:
+    return asdict(row) | {"total": row.total}
 
 
 def late_json(page: LatePage) -> dict[str, object]:
@@ -70,16 +70,15 @@ def late_json(page: LatePage) -> dict[str, object]:
         dossiers.append(data)
     return {
         "month": page.month, "as_of": iso(page.as_of),
-        "agencies": [_late("agency", r) for r in page.agencies],
-        "officials": [_late("official", r) for r in page.officials],
-        "total": _late("total", page.total), "dossiers": dossiers,
+        "agencies": [_late(r) for r in page.agencies],
+        "officials": [_late(r) for r in page.officials],
+        "total": _late(page.total), "dossiers": dossiers,
     }  # fmt: skip
 
 
 def late_csv(page: LatePage) -> bytes:
     """The agency rows, then the official rows (the ``level`` column says which)."""
-    rows = [_late("agency", r) for r in page.agencies]
-    rows += [_late("official", r) for r in page.officials]
+    rows = [_late(r) for r in (*page.agencies, *page.officials)]
     return encode_csv(LATE_COLUMNS, rows)
 
 

@@ -33,23 +33,6 @@ NOT_MEASURED: Final = ("Công khai, minh bạch", "Mức độ hài lòng")
 
 
 @dataclass(frozen=True)
-class LateRow:
-    """Late dossiers of one agency (``official`` None) or one official of it."""
-
-    agency_code: str
-    agency_name: str
-    department: str | None
-    official: str | None
-    overdue: int
-    late_returned: int
-    without_apology: int
-
-    @property
-    def total(self) -> int:
-        return self.overdue + self.late_returned
-
-
-@dataclass(frozen=True)
 class PublicLateDossier:
     """A late dossier as published: no reason text, no official id."""
 
@@ -71,23 +54,17 @@ class PublicLateDossier:
 class LatePage:
     month: str
     as_of: datetime
-    agencies: tuple[LateRow, ...]
-    officials: tuple[LateRow, ...]
+    agencies: tuple[LateCount, ...]  # level "agency"
+    officials: tuple[LateCount, ...]  # level "official"
     dossiers: tuple[PublicLateDossier, ...]
 
     @property
-    def total(self) -> LateRow:
-        """The sums over the agencies."""
-        return LateRow("", "Tổng cộng", None, None,
-                       sum(a.overdue for a in self.agencies),
-                       sum(a.late_returned for a in self.agencies),
-                       sum(a.without_apology for a in self.agencies))  # fmt: skip
-
-
-def _late_row(count: LateCount) -> LateRow:
-    return LateRow(count.agency_code, count.agency_name or count.agency_code, count.department,
-                   count.official if count.level == "official" else None, count.overdue,
-                   count.late_returned, count.without_apology)  # fmt: skip
+    def total(self) -> LateCount:
+        """The sums over the agencies (level "total")."""
+        return LateCount("total", "", "Tổng cộng", None, None,
+                         sum(a.overdue for a in self.agencies),
+                         sum(a.late_returned for a in self.agencies),
+                         sum(a.without_apology for a in self.agencies))  # fmt: skip
 
 
 def _public(e: LateDossier) -> PublicLateDossier:
@@ -104,8 +81,8 @@ def late_page(entries: Sequence[LateDossier], period: Period, as_of: datetime) -
     return LatePage(
         period.label,
         as_of,
-        tuple(_late_row(c) for c in counts if c.level == "agency"),
-        tuple(_late_row(c) for c in counts if c.level == "official"),
+        tuple(c for c in counts if c.level == "agency"),
+        tuple(c for c in counts if c.level == "official"),
         tuple(_public(e) for e in entries),
     )
 
