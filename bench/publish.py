@@ -4,11 +4,10 @@
     .venv/bin/python bench/publish.py --dossiers 5000 --builds 5
 
 A generated month (An Giang took 663,690 dossiers in 2024: ~55,000 a month) over ``--agencies``
-agencies (10 procedures each, every level; the busiest district ~11% of the dossiers, as in
-An Giang), each
-dossier submitted, accepted, some with a fee (paid online or at the desk), handled by one of
-three officials of its agency, resolved on time, late, or not yet (overdue). The events are
-encoded on real Avro serdes (the registry of the local stack) and folded by the SLA fold and the
+agencies (10 procedures each, every level; the busiest district ~11% of the dossiers, as in An
+Giang), each dossier submitted, accepted, some with a fee (paid online or at the desk), handled
+by one of three officials of its agency, resolved on time, late, or not yet (overdue). The events
+are encoded on real Avro serdes (the registry of the local stack) and folded by the SLA fold and the
 three KPI folds on the in-memory runner, as the workers fold them; then, timed, the publisher
 builds the site from those states (``--builds`` times): the two published months' late lists
 and QĐ 766 pages, the year's full-online table, in HTML, JSON and CSV, swapped in whole.
