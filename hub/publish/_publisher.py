@@ -26,7 +26,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.kpi import Kpis, KpiSettings, read_kpis
-from hub.materialized import MaterializedTopic
+from hub.materialized import MaterializedTopic, TopicFollower
 from hub.processing import Clock
 from hub.publish._build import build_pages, recent_months
 from hub.publish._errors import PublishError
@@ -84,7 +84,7 @@ class FollowedInputs:
             settings, serde_for(KPI_PROCEDURES, prefix, registry), KPI_PROCEDURES.name(prefix),
             what="procedure histories",
         )  # fmt: skip
-        self._views = (self.deadlines, self.snapshots, self.histories)
+        self._views: tuple[TopicFollower, ...] = (self.deadlines, self.snapshots, self.histories)
 
     def start(self) -> FollowedInputs:
         for view in self._views:

@@ -63,8 +63,8 @@ def publish_flow(settings: Settings, registry: RegistryClient, events: list[Reco
     result = sla.feed(*events)
     deadlines = {k.decode(): v for k, v in sla.runner.states().items()}
     producer = make_producer(settings)
-    for key, value in result.published:
-        producer.send(SLA_DEADLINES.name(prefix), key=key, value=value)
+    for deadline_key, value in result.published:
+        producer.send(SLA_DEADLINES.name(prefix), key=deadline_key, value=value)
     tables: tuple[tuple[Any, Mapping[str, Any]], ...] = (
         (KPI, kpis.snapshots), (KPI_PROCEDURES, kpis.histories))  # fmt: skip
     for spec, records in tables:

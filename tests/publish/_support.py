@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from hub.kpi import Kpis, add_version, new_snapshot
-from hub.records import KpiSnapshot, ProcedureHistory
+from hub.records import AgencyType, KpiSnapshot, ProcedureHistory
 from hub.sla import SlaSettings
 from tests.kpi._support import procedure
 from tests.sla._late_support import deadline, finished, vn
@@ -44,7 +44,7 @@ VERSIONS = [
 
 
 def _snapshot(agency: str, period: str, **counts: int) -> KpiSnapshot:
-    kind = "PROVINCIAL_DEPARTMENT" if agency.startswith("S") else "DISTRICT"
+    kind: AgencyType = "PROVINCIAL_DEPARTMENT" if agency.startswith("S") else "DISTRICT"
     snapshot = new_snapshot(agency, kind, period, datetime(2025, 4, 1, tzinfo=UTC))
     snapshot.update(counts)  # type: ignore[typeddict-item]
     return snapshot

@@ -134,20 +134,18 @@ def test_the_pages_in_chromium_equal_the_reports(
     table = full_online_table(flow.kpis, 2025, TARGETS)
     full = cells(dom["full-online-2025"])
     for row in (*table.rows, table.total):
-        assert (
-            vn_number(full.cells[("full-online", row.agency_code, "hstn_total")]) == row.hstn_total
-        )
+        code = row.agency_code
+        assert vn_number(full.cells[("full-online", code, "hstn_total")]) == row.hstn_total
         if row.full_tthc and row.ratio is not None:
-            assert vn_number(full.cells[("full-online", row.agency_code, "ratio")]) == row.ratio
+            assert vn_number(full.cells[("full-online", code, "ratio")]) == row.ratio
     assert full.cells[("full-online", "UBND-TS", "ratio")] == "Không có TTHC toàn trình"
 
     indicators = cells(dom["766-2025-03"])
-    for row in indicators_766(flow.kpis, "2025-03"):
-        shown = indicators.cells[("indicators", row.agency_code, "on_time")]
-        assert shown.endswith(f"{row.on_time.numerator}/{row.on_time.denominator}")
-        assert (
-            vn_number(indicators.cells[("indicators", row.agency_code, "received")]) == row.received
-        )
+    for rates in indicators_766(flow.kpis, "2025-03"):
+        shown = indicators.cells[("indicators", rates.agency_code, "on_time")]
+        assert shown.endswith(f"{rates.on_time.numerator}/{rates.on_time.denominator}")
+        received = indicators.cells[("indicators", rates.agency_code, "received")]
+        assert vn_number(received) == rates.received
 
 
 def test_the_followed_publisher_rebuilds_on_demand_and_on_schedule(

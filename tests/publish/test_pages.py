@@ -98,8 +98,8 @@ def test_the_late_page_shows_the_reports_counts() -> None:
     officials = [c for c in counts if c.level == "official"]
     assert len(officials) == 3  # two of STP, one of UBND-TS
     for entry in entries:
-        shown = page.cells[("dossiers", entry.dossier_id, "working_days_late")]
-        assert vn_number(shown) == Decimal(str(entry.working_days_late))
+        days = page.cells[("dossiers", entry.dossier_id, "working_days_late")]
+        assert vn_number(days) == Decimal(str(entry.working_days_late))
     assert "STP-250303-0004" not in site()["late-2025-03.html"].decode()  # on time
 
 
@@ -189,7 +189,7 @@ def test_the_praise_rule_ties_halves_and_the_unmeasured() -> None:
 def test_names_from_events_are_escaped() -> None:
     records = deadlines()
     records[0]["agency_name"] = "<script>alert(1)</script>"
-    records[0]["handler"]["official_name"] = '"><img src=x onerror=alert(1)>'  # type: ignore[index]
+    records[0]["handler"]["official_name"] = '"><img src=x onerror=alert(1)>'
     files = site(records)
     html = files["late-2025-03.html"].decode()
     assert "<script>" not in html
