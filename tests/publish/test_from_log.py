@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ import httpx
 import pytest
 
 from hub.kpi import KpiSettings, full_online_table, indicators_766
-from hub.pki import CertificateAuthority
+from hub.pki import CertificateAuthority, client_context
 from hub.processing import FileClock, free_port
 from hub.publish import FollowedInputs, Publisher, PublishSettings, served
 from hub.serde import RegistryClient
@@ -76,7 +77,7 @@ def server(tmp_path: Path, settings: Settings, flow: Flow) -> Iterator[tuple[str
 
         def up() -> bool:
             try:
-                return httpx.get(base + "/", verify=str(ca.ca_file)).status_code == 200
+                return httpx.get(base + "/", verify=client_context(ca.ca_file)).status_code == 200
             except httpx.TransportError:
                 return False
 
@@ -115,7 +116,7 @@ def test_the_pages_in_chromium_equal_the_reports(
             print(f"screenshot: {shot}")
         dom[name] = _chromium(["--dump-dom", url], tmp_path / "profile")
     # Every link of every page answers, over TLS with the CA verified.
-    with httpx.Client(base_url=base, verify=str(ca_file)) as client:
+    with httpx.Client(base_url=base, verify=client_context(ca_file)) as client:
         for name in PAGES:
             for href in cells(dom[name]).links:
                 assert client.get(f"/{href}").status_code == 200, (name, href)
@@ -178,6 +179,28 @@ def test_the_followed_publisher_rebuilds_on_demand_and_on_schedule(
             wait_until(lambda: served(site).resolve() != second, timeout_s=30, every_s=0.05)
     finally:
         followed.stop()
+
+
+def test_dvchub_publish_run_builds_on_start_on_sighup_and_stops_on_sigterm(
+    settings: Settings, flow: Flow, tmp_path: Path
+) -> None:
+    env = _env(settings, tmp_path / "clock") | {"DVC_PUBLISH_INTERVAL_S": "3600"}
+    site = tmp_path / "site"
+    process = subprocess.Popen([str(DVCHUB), "publish", "run", str(site)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        wait_until(lambda: served(site).exists(), timeout_s=60)
+        first = served(site).resolve()
+        process.send_signal(signal.SIGHUP)  # on demand: a new build, long before the interval
+        wait_until(lambda: served(site).resolve() != first, timeout_s=60)
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, errors.decode()[-2000:]
+    assert (served(site) / "late-2025-03.html").exists()
 
 
 @contextmanager
