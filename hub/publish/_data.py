@@ -69,7 +69,7 @@ def late_json(page: LatePage) -> dict[str, object]:
             data[name] = iso(data[name])
         dossiers.append(data)
     return {
-        "month": page.month, "as_of": iso(page.as_of),
+        "month": page.month, "as_of": iso(page.as_of), "provisional": page.provisional,
         "agencies": [_late(r) for r in page.agencies],
         "officials": [_late(r) for r in page.officials],
         "total": _late(page.total), "dossiers": dossiers,
@@ -103,7 +103,8 @@ def _agency(agency: RankedAgency, page: IndicatorsPage) -> dict[str, object]:
 def indicators_json(page: IndicatorsPage) -> dict[str, object]:
     ranking = page.ranking
     return {
-        "month": page.month, "as_of": iso(page.as_of), "scored": list(SCORED),
+        "month": page.month, "as_of": iso(page.as_of), "provisional": page.provisional,
+        "scored": list(SCORED),
         "not_measured": list(page.not_measured),
         "agencies": [_agency(a, page) for a in ranking.agencies],
         "praised": [a.agency_code for a in ranking.praised],
@@ -137,7 +138,7 @@ def full_online_json(page: FullOnlinePage) -> dict[str, object]:
     """Rows as the CSV's columns; ``ratio`` is the percent, null with nothing received, or the
     words the province's tables print for an agency offering no full-online procedure."""
     return {
-        "year": page.year, "as_of": iso(page.as_of),
+        "year": page.year, "as_of": iso(page.as_of), "provisional": page.provisional,
         "rows": [_full_online_row(r) for r in page.rows],
         "total": _full_online_row(page.total),
     }  # fmt: skip

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Final
 
 from hub.kpi import FullOnlineRow, FullOnlineTable, IndicatorsRow
+from hub.kpi import Period as KpiPeriod
 from hub.publish._ranking import Ranking, rank
 from hub.sla import LateCount, LateDossier, Period, late_counts
 
@@ -57,6 +58,7 @@ class LatePage:
     agencies: tuple[LateCount, ...]  # level "agency"
     officials: tuple[LateCount, ...]  # level "official"
     dossiers: tuple[PublicLateDossier, ...]
+    provisional: bool = False  # the month was not over at as_of: its figures may still change
 
     @property
     def total(self) -> LateCount:
@@ -84,6 +86,7 @@ def late_page(entries: Sequence[LateDossier], period: Period, as_of: datetime) -
         tuple(c for c in counts if c.level == "agency"),
         tuple(c for c in counts if c.level == "official"),
         tuple(_public(e) for e in entries),
+        provisional=as_of < period.end,
     )
 
 
@@ -93,6 +96,7 @@ class IndicatorsPage:
     as_of: datetime
     ranking: Ranking
     not_measured: tuple[str, ...] = NOT_MEASURED
+    provisional: bool = False
 
 
 def indicators_page(
@@ -104,7 +108,8 @@ def indicators_page(
     praise_count: int,
 ) -> IndicatorsPage:
     """The page of ``indicators_766(...)``'s rows, ranked (``names``: agency code -> name)."""
-    return IndicatorsPage(month, as_of, rank(rows, names, praise_count))
+    running = as_of < KpiPeriod.parse(month).end
+    return IndicatorsPage(month, as_of, rank(rows, names, praise_count), provisional=running)
 
 
 @dataclass(frozen=True)
@@ -113,10 +118,12 @@ class FullOnlinePage:
     as_of: datetime
     rows: tuple[FullOnlineRow, ...]
     total: FullOnlineRow
+    provisional: bool = False
 
 
 def full_online_page(table: FullOnlineTable, as_of: datetime) -> FullOnlinePage:
-    return FullOnlinePage(table.period.label, as_of, table.rows, table.total)
+    return FullOnlinePage(table.period.label, as_of, table.rows, table.total,
+                          provisional=as_of < table.period.end)  # fmt: skip
 
 
 def offers_full_online(row: FullOnlineRow) -> bool:

@@ -207,3 +207,12 @@ def test_files_are_utf8_and_csv_opens_in_excel() -> None:
     assert files["late-2025-03.csv"].startswith("\ufeff".encode())
     assert all(isinstance(PageFile(n, b).body, bytes) for n, b in files.items())
     json.loads(files["late-2025-03.json"])  # valid JSON
+
+
+def test_a_period_not_over_is_marked_provisional() -> None:
+    files = site()  # as at 15 April 2025: March is over, 2025 is not
+    assert json.loads(files["late-2025-03.json"])["provisional"] is False
+    assert json.loads(files["766-2025-03.json"])["provisional"] is False
+    assert json.loads(files["full-online-2025.json"])["provisional"] is True
+    assert "Số liệu tạm tính" not in files["late-2025-03.html"].decode()
+    assert "Số liệu tạm tính" in files["full-online-2025.html"].decode()
