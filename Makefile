@@ -34,11 +34,13 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 # OS packages: Java and Maven run the stack; SoftHSM2 is the PKCS#11 token of the signing tests;
 # Prometheus (its server and promtool) is the monitoring tests' and `stack up --with-prometheus`'s.
+# Chromium (headless) renders the public pages in tests/publish (a screenshot per page).
 system-deps:
 	@missing=""; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	command -v softhsm2-util >/dev/null || missing="$$missing softhsm2"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing OS packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

@@ -19,6 +19,7 @@ from dvchub.cli import (
     _lifecycle,
     _partners,
     _portal,
+    _publish,
     _report,
     _schemas,
     _signing,
@@ -59,6 +60,7 @@ _kpi.register(app)  # dvchub kpi replay-check
 _report.register(app)  # dvchub report late, full-online, 766, online
 _partners.register(app)  # dvchub outbox worker, vnpost-callbacks, bank-ipn
 _evidence.register(app)  # dvchub evidence stamp|archive|verify
+_publish.register(app)  # dvchub publish build|run|serve: the public pages
 
 
 def main() -> None:
