@@ -14,6 +14,7 @@ from dvchub.demo._contract import show_contract, show_decoded, show_earlier_runs
 from dvchub.demo._kpi import show_kpis
 from dvchub.demo._lifecycle import portal_connector, push_through_portal, show_states
 from dvchub.demo._partners import show_partners
+from dvchub.demo._public import show_public_pages
 from dvchub.demo._servers import lifecycle_worker
 from dvchub.demo._signing import attach_result_pdfs, sign_and_verify
 from dvchub.demo._sla import show_sla
@@ -64,4 +65,5 @@ def run_demo(dossiers: int = 5) -> None:
             show_states(settings, ids, results)
             show_sla(settings, registry, portal, run_id)
             show_kpis(settings, registry, portal, run_id)
+            show_public_pages(settings, registry)
         show_partners(settings, registry, run_id)
