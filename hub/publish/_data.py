@@ -27,7 +27,7 @@ from hub.publish._ranking import SCORED, SHOWN, RankedAgency
 from hub.sla import LateCount
 
 LATE_COLUMNS = ("level", "agency_code", "agency_name", "department", "official", "overdue",
-                "late_returned", "total", "without_apology")  # fmt: skip
+                "late_returned", "total", "without_apology", "without_explanation")  # fmt: skip
 _RATES = (*SCORED, *SHOWN)
 _DOSSIER_FIELDS = tuple(f.name for f in fields(PublicLateDossier))
 INDICATOR_COLUMNS = (

@@ -66,7 +66,8 @@ class LatePage:
         return LateCount("total", "", "Tổng cộng", None, None,
                          sum(a.overdue for a in self.agencies),
                          sum(a.late_returned for a in self.agencies),
-                         sum(a.without_apology for a in self.agencies))  # fmt: skip
+                         sum(a.without_apology for a in self.agencies),
+                         sum(a.without_explanation for a in self.agencies))  # fmt: skip
 
 
 def _public(e: LateDossier) -> PublicLateDossier:
