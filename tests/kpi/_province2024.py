@@ -22,9 +22,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.kpi import DEFAULT_INDICATOR_TARGETS, Targets
 from tests.kpi._support import DOC, Record, dossier, event, procedure, vn
 
 NOT_ELIGIBLE = frozenset({"STP-5"})
+TARGETS = Targets.parse(DEFAULT_INDICATOR_TARGETS)
+MET, MISSED, NONE = "Đạt", "Chưa đạt", "Không đánh giá"
 SNV, STP, CD, LX, TS = (
     "Sở Nội vụ",
     "Sở Tư pháp",
@@ -134,3 +137,43 @@ def events_2024() -> list[Record]:
     events += dossier("W1", c, "LX-F", "ONLINE", vn(2025, 3, 9, 23, 59))
     events += dossier("W2", c, "LX-F", "ONLINE", vn(2025, 3, 10, 0, 0))
     return events
+
+
+# Per indicator: rate, target, verdict. Columns: dossier digitisation (digitised / received),
+# result digitisation (signed / resolved), full-online procedures (full / eligible offered),
+# online payment (paid online / with a fee).
+EXPECTED_MARCH = [
+    # 4 of 5 digitised and signed: exactly 80%, met; 4 full online of 5 procedures: 80%, met
+    ["SNV", "80.00% (4/5)", "80%", MET, "80.00% (4/5)", "80%", MET,
+     "80.00% (4/5)", "80%", MET, "- (0/0)", "45%", NONE],
+    # T1-T3 digitised (T4: one of its two result documents unsigned; T5: no intake documents):
+    # 3/5, one short; T1-T3 and T5 signed: 4/5 met; 3 full of 4 eligible (STP-5 left out)
+    ["STP", "60.00% (3/5)", "80%", MISSED, "80.00% (4/5)", "80%", MET,
+     "75.00% (3/4)", "80%", MISSED, "- (0/0)", "45%", NONE],
+    # 20 received, none resolved; 9 of 20 fees paid online: exactly 45%, met
+    ["UBND-CD", "0.00% (0/20)", "80%", MISSED, "- (0/0)", "80%", NONE,
+     "100.00% (1/1)", "80%", MET, "45.00% (9/20)", "45%", MET],
+    # P1, P2, P3, W1, W2 received; P1-P3 resolved, none signed
+    ["UBND-LX", "0.00% (0/5)", "80%", MISSED, "0.00% (0/3)", "80%", MISSED,
+     "100.00% (1/1)", "80%", MET, "- (0/0)", "45%", NONE],
+    # 4 of 9 paid online: 44.44%, just missed; its one procedure is partial online
+    ["UBND-TS", "0.00% (0/9)", "80%", MISSED, "- (0/0)", "80%", NONE,
+     "0.00% (0/1)", "80%", MISSED, "44.44% (4/9)", "45%", MISSED],
+    # digitised 4+3 = 7 of 5+5+20+5+9 = 44 = 15.909..%; signed 4+4 = 8 of 5+5+3 = 13 =
+    # 61.538..%; procedures 4+3+1+1+0 = 9 of 5+4+1+1+1 = 12 = 75%; paid 9+4 = 13 of 29 =
+    # 44.827..%
+    ["Tổng cộng", "15.91% (7/44)", "80%", MISSED, "61.54% (8/13)", "80%", MISSED,
+     "75.00% (9/12)", "80%", MISSED, "44.83% (13/29)", "45%", MISSED],
+]  # fmt: skip
+
+
+# P1: pickup and return each exactly at the deadline (on time); P2: each one working day late;
+# P3: delivery failed and returned (not counted). COD: P1 50,000 + P2 30,000.
+EXPECTED_POSTAL_MARCH = [
+    ["SNV", "0", "- (0/0)", "0", "- (0/0)", "0"],
+    ["STP", "0", "- (0/0)", "0", "- (0/0)", "0"],
+    ["UBND-CD", "0", "- (0/0)", "0", "- (0/0)", "0"],
+    ["UBND-LX", "2", "50.00% (1/2)", "2", "50.00% (1/2)", "80000"],
+    ["UBND-TS", "0", "- (0/0)", "0", "- (0/0)", "0"],
+    ["Tổng cộng", "2", "50.00% (1/2)", "2", "50.00% (1/2)", "80000"],
+]

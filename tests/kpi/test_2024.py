@@ -16,13 +16,11 @@ import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from hub.kpi import (
-    DEFAULT_INDICATOR_TARGETS,
     POSTAL_COLUMNS,
     POSTAL_TITLES,
     TARGET_COLUMNS,
     KpiReplay,
     Rate,
-    Targets,
     indicators_766,
     indicators_2024,
     postal_figures,
@@ -32,11 +30,16 @@ from hub.kpi import (
     write_xlsx,
 )
 from hub.serde import RegistryClient
-from tests.kpi._province2024 import NOT_ELIGIBLE, VERSIONS_2024, events_2024, signed
+from tests.kpi._province2024 import (
+    EXPECTED_MARCH,
+    EXPECTED_POSTAL_MARCH,
+    NOT_ELIGIBLE,
+    TARGETS,
+    VERSIONS_2024,
+    events_2024,
+    signed,
+)
 from tests.kpi._support import Rig, vn
-
-TARGETS = Targets.parse(DEFAULT_INDICATOR_TARGETS)
-MET, MISSED, NONE = "Đạt", "Chưa đạt", "Không đánh giá"
 
 
 @pytest.fixture(scope="module")
@@ -47,34 +50,6 @@ def rig(registry: RegistryClient) -> Rig:
 @pytest.fixture(scope="module")
 def kpis(rig: Rig) -> KpiReplay:
     return rig.compute(events_2024(), VERSIONS_2024)
-
-
-# Per indicator: rate, target, verdict. Columns: dossier digitisation (digitised / received),
-# result digitisation (signed / resolved), full-online procedures (full / eligible offered),
-# online payment (paid online / with a fee).
-EXPECTED_MARCH = [
-    # 4 of 5 digitised and signed: exactly 80%, met; 4 full online of 5 procedures: 80%, met
-    ["SNV", "80.00% (4/5)", "80%", MET, "80.00% (4/5)", "80%", MET,
-     "80.00% (4/5)", "80%", MET, "- (0/0)", "45%", NONE],
-    # T1-T3 digitised (T4: one of its two result documents unsigned; T5: no intake documents):
-    # 3/5, one short; T1-T3 and T5 signed: 4/5 met; 3 full of 4 eligible (STP-5 left out)
-    ["STP", "60.00% (3/5)", "80%", MISSED, "80.00% (4/5)", "80%", MET,
-     "75.00% (3/4)", "80%", MISSED, "- (0/0)", "45%", NONE],
-    # 20 received, none resolved; 9 of 20 fees paid online: exactly 45%, met
-    ["UBND-CD", "0.00% (0/20)", "80%", MISSED, "- (0/0)", "80%", NONE,
-     "100.00% (1/1)", "80%", MET, "45.00% (9/20)", "45%", MET],
-    # P1, P2, P3, W1, W2 received; P1-P3 resolved, none signed
-    ["UBND-LX", "0.00% (0/5)", "80%", MISSED, "0.00% (0/3)", "80%", MISSED,
-     "100.00% (1/1)", "80%", MET, "- (0/0)", "45%", NONE],
-    # 4 of 9 paid online: 44.44%, just missed; its one procedure is partial online
-    ["UBND-TS", "0.00% (0/9)", "80%", MISSED, "- (0/0)", "80%", NONE,
-     "0.00% (0/1)", "80%", MISSED, "44.44% (4/9)", "45%", MISSED],
-    # digitised 4+3 = 7 of 5+5+20+5+9 = 44 = 15.909..%; signed 4+4 = 8 of 5+5+3 = 13 =
-    # 61.538..%; procedures 4+3+1+1+0 = 9 of 5+4+1+1+1 = 12 = 75%; paid 9+4 = 13 of 29 =
-    # 44.827..%
-    ["Tổng cộng", "15.91% (7/44)", "80%", MISSED, "61.54% (8/13)", "80%", MISSED,
-     "75.00% (9/12)", "80%", MISSED, "44.83% (13/29)", "45%", MISSED],
-]  # fmt: skip
 
 
 def test_the_2024_indicators_of_march(kpis: KpiReplay) -> None:
@@ -127,18 +102,6 @@ def test_the_week_boundary(kpis: KpiReplay) -> None:
     assert weekly == {"UBND-LX": 1}
     _, total = indicators_2024(kpis, "2025-W10", TARGETS, NOT_ELIGIBLE)
     assert total.dossier_digitisation.rate == Rate(7, 43)  # W2 falls in week 11
-
-
-# P1: pickup and return each exactly at the deadline (on time); P2: each one working day late;
-# P3: delivery failed and returned (not counted). COD: P1 50,000 + P2 30,000.
-EXPECTED_POSTAL_MARCH = [
-    ["SNV", "0", "- (0/0)", "0", "- (0/0)", "0"],
-    ["STP", "0", "- (0/0)", "0", "- (0/0)", "0"],
-    ["UBND-CD", "0", "- (0/0)", "0", "- (0/0)", "0"],
-    ["UBND-LX", "2", "50.00% (1/2)", "2", "50.00% (1/2)", "80000"],
-    ["UBND-TS", "0", "- (0/0)", "0", "- (0/0)", "0"],
-    ["Tổng cộng", "2", "50.00% (1/2)", "2", "50.00% (1/2)", "80000"],
-]
 
 
 def test_the_postal_figures(kpis: KpiReplay) -> None:
