@@ -1,16 +1,21 @@
-"""The 2024 indicators and the postal figures as the query API serves them, on real Kafka.
+"""The 2024 indicators and the postal figures as the query API and ``dvchub report`` serve
+them, on real Kafka.
 
 The hand-computed province of ``tests/kpi/_province2024`` is folded in memory (as the workers
 fold it) and its snapshots and procedure histories published to this test's ``kpi`` and
-``kpi.procedures`` topics; the API reads them back. Every format must carry the tables worked
-out by hand there, and the gauges the same figures.
+``kpi.procedures`` topics; the API and the CLI read them back. Every format must carry the
+tables worked out by hand there, and the gauges the same figures.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,6 +36,8 @@ from tests.kpi._province2024 import (
 )
 from tests.kpi._support import Rig
 from tests.lifecycle._support import wait_until
+
+DVCHUB = Path(sys.executable).with_name("dvchub")
 
 
 @pytest.fixture
@@ -132,3 +139,28 @@ def test_the_gauges(api: TestClient) -> None:
     assert 'dvchub_kpi_postal_cod_vnd{agency="UBND-LX",period="2025-03"} 80000.0' in postal
     # month snapshots only: no week or year series
     assert not [line for line in postal if "W1" in line or 'period="2025"' in line]
+
+
+def test_report_commands(settings: Settings, published: KpiReplay, tmp_path: Path) -> None:
+    env = {**os.environ, "DVC_TOPIC_PREFIX": settings.topic_prefix, "COLUMNS": "250",
+           "DVC_KPI_NOT_ELIGIBLE": ",".join(sorted(NOT_ELIGIBLE))}  # fmt: skip
+    target = tmp_path / "targets.csv"
+    subprocess.run(
+        [str(DVCHUB), "report", "targets", "--period", "2025-03", "--format", "csv",
+         "--output", str(target)],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    with target.open(encoding="utf-8") as f:
+        assert list(csv.reader(f)) == [list(TARGET_COLUMNS), *EXPECTED_MARCH]
+    shown = subprocess.run(
+        [str(DVCHUB), "report", "postal", "--period", "2025-W11"],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert "UBND-LX" in shown.stdout
+    assert "0.00% (0/1)" in shown.stdout  # P2's return, a working day late
+    assert "30000" in shown.stdout
+    bad = subprocess.run(
+        [str(DVCHUB), "report", "postal", "--period", "2025-W60"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2
