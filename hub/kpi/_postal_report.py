@@ -8,8 +8,8 @@ cash collected on delivery (VND); then the province's total.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
 
 from hub.kpi._log import Kpis
 from hub.kpi._periods import Period
@@ -34,27 +34,25 @@ class PostalRow:
         return self.returns_on_time.denominator
 
 
-_SUMMED: Final = ("postal_pickups_on_time", "postal_pickups", "postal_returns_on_time",
-                  "postal_returns", "postal_cod_vnd")  # fmt: skip
-
-
 def postal_figures(kpis: Kpis, label: str) -> tuple[list[PostalRow], PostalRow]:
     """Every agency's row, then the total row."""
     period = Period.parse(label)
-    rows = []
-    totals = dict.fromkeys(_SUMMED, 0)
-    for s in sorted(kpis.snapshots.values(), key=lambda s: str(s["agency_code"])):
-        if s["period"] != period.label:
-            continue
-        figures = {name: int(s[name]) for name in _SUMMED}  # type: ignore[literal-required]
-        for name, value in figures.items():
-            totals[name] += value
-        rows.append(_row(str(s["agency_code"]), figures))
-    return rows, _row("", totals)
-
-
-def _row(agency: str, f: dict[str, int]) -> PostalRow:
-    return PostalRow(
-        agency, Rate(f["postal_pickups_on_time"], f["postal_pickups"]),
-        Rate(f["postal_returns_on_time"], f["postal_returns"]), f["postal_cod_vnd"],
+    rows = [
+        PostalRow(
+            str(s["agency_code"]),
+            Rate(s["postal_pickups_on_time"], s["postal_pickups"]),
+            Rate(s["postal_returns_on_time"], s["postal_returns"]),
+            s["postal_cod_vnd"],
+        )
+        for s in sorted(kpis.snapshots.values(), key=lambda s: str(s["agency_code"]))
+        if s["period"] == period.label
+    ]
+    return rows, PostalRow(
+        "", _sum(r.pickups_on_time for r in rows), _sum(r.returns_on_time for r in rows),
+        sum(r.cod_vnd for r in rows),
     )  # fmt: skip
+
+
+def _sum(rates: Iterable[Rate]) -> Rate:
+    listed = list(rates)
+    return Rate(sum(r.numerator for r in listed), sum(r.denominator for r in listed))
