@@ -17,9 +17,8 @@ A dossier counts once, for the agency competent at acceptance:
   (``_postal``).
 
 Each of these becomes a ``KpiFact`` for the agency's ISO week, month, quarter and year: the kpi
-processor
-sums them into ``KpiSnapshot``s. A fact carries the position of the event that caused it
-(partition, offset, index), which is how the sum tells a re-emitted fact from a new one.
+processor sums them into ``KpiSnapshot``s. A fact carries the position of the event that caused
+it (partition, offset, index), which is how the sum tells a re-emitted fact from a new one.
 """
 
 from __future__ import annotations
