@@ -111,8 +111,10 @@ def _add(rate: list[int], numerator: int, denominator: int) -> None:
 
 
 def _row(agency: str, counts: dict[str, list[int]], year: int, targets: Targets) -> TargetsRow:
-    verdicts = {
-        name: Verdict(Rate(*counts[name]), targets.target(year, TARGET_OF[name]))
-        for name in INDICATOR_FIELDS
-    }
-    return TargetsRow(agency, **verdicts)
+    def judged(name: str) -> Verdict:
+        return Verdict(Rate(*counts[name]), targets.target(year, TARGET_OF[name]))
+
+    return TargetsRow(
+        agency, judged("dossier_digitisation"), judged("result_digitisation"),
+        judged("full_online_procedures"), judged("online_payment"),
+    )  # fmt: skip
