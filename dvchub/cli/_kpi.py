@@ -137,11 +137,11 @@ def add_reports(report: typer.Typer) -> None:
 
     @report.command("766")
     def indicators(
-        month: str = typer.Option(..., help="The month, e.g. 2025-03."),
+        month: str = typer.Option(..., help="The month, e.g. 2025-03, or an ISO week, 2025-W10."),
         format: FormatOption = Format.TABLE,
         output: OutputOption = None,
     ) -> None:
-        """The QĐ 766 indicators per agency for MONTH."""
+        """The QĐ 766 indicators per agency for MONTH (or a week: QĐ 766 is checked weekly)."""
         from hub.kpi import (
             INDICATOR_TITLES,
             Period,
