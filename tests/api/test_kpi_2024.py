@@ -129,12 +129,13 @@ def test_bad_periods_of_the_new_reports(api: TestClient) -> None:
 
 def test_the_gauges(api: TestClient) -> None:
     lines = api.get("/metrics").text.splitlines()
-    assert ('dvchub_kpi_indicator_ratio{agency="UBND-CD",period="2025-03",'
-            'indicator="online_payment"} 0.45') in lines  # fmt: skip
-    assert ('dvchub_kpi_indicator_ratio{agency="SNV",period="2025-03",'
-            'indicator="dossier_digitisation"} 0.8') in lines  # fmt: skip
+    # (the exposition sorts the labels by name)
+    assert ('dvchub_kpi_indicator_ratio{agency="UBND-CD",indicator="online_payment",'
+            'period="2025-03"} 0.45') in lines  # fmt: skip
+    assert ('dvchub_kpi_indicator_ratio{agency="SNV",indicator="dossier_digitisation",'
+            'period="2025-03"} 0.8') in lines  # fmt: skip
     postal = {line for line in lines if line.startswith("dvchub_kpi_postal_")}
-    assert ('dvchub_kpi_postal_dossiers{agency="UBND-LX",period="2025-03",leg="return",'
+    assert ('dvchub_kpi_postal_dossiers{agency="UBND-LX",leg="return",period="2025-03",'
             'timeliness="late"} 1.0') in postal  # fmt: skip
     assert 'dvchub_kpi_postal_cod_vnd{agency="UBND-LX",period="2025-03"} 80000.0' in postal
     # month snapshots only: no week or year series
