@@ -180,15 +180,18 @@ def kpi_routes(views: KpiViews, config: KpiSettings | None = None) -> APIRouter:
             raise HTTPException(status_code=422, detail=f"expected a {kind}, got {label!r}")
         return parsed
 
-    def as_file(
-        format: Format, name: str, title: str, header: tuple[str, ...],
-        titles: tuple[str, ...], rows: list[list[str]],
+    def answer(
+        format: Format, name: str, header: tuple[str, ...], titles: tuple[str, ...],
+        rows: list[list[str]], body: dict[str, object],
     ) -> Any:  # fmt: skip
-        """A report as CSV or XLSX (None for JSON)."""
-        return download(
+        """A report of a header and string rows: CSV, XLSX (titled ``body["title"]``), or
+        ``body`` as JSON."""
+        title = str(body.pop("title"))
+        file = download(
             format, name, csv=lambda out: write_csv(header, rows, out),
             xlsx=lambda path: write_xlsx(title, titles, rows, path),
         )  # fmt: skip
+        return file if file is not None else jsonable_encoder(body)
 
     @router.get("/v1/reports/full-online")
     def full_online(
@@ -255,12 +258,11 @@ def kpi_routes(views: KpiViews, config: KpiSettings | None = None) -> APIRouter:
         """The 2024 indicators of every agency: rate, target and verdict each, the total last."""
         label = period(period_).label
         rows, total = indicators_2024(views.kpis(), label, indicator_targets, not_eligible)
-        file = as_file(format, f"targets-{label}", f"Chỉ tiêu 2024 - {label}", TARGET_COLUMNS,
-                     TARGET_TITLES, target_rows(rows, total))  # fmt: skip
-        if file is not None:
-            return file
-        return jsonable_encoder({"period": label, "rows": [_targets(r) for r in rows],
-                                 "total": _targets(total)})  # fmt: skip
+        return answer(format, f"targets-{label}", TARGET_COLUMNS, TARGET_TITLES,
+                      target_rows(rows, total), {
+            "title": f"Chỉ tiêu 2024 - {label}", "period": label,
+            "rows": [_targets(r) for r in rows], "total": _targets(total),
+        })  # fmt: skip
 
     @router.get("/v1/reports/postal")
     def postal(
@@ -270,12 +272,11 @@ def kpi_routes(views: KpiViews, config: KpiSettings | None = None) -> APIRouter:
         """Dossiers and results carried by VNPost per agency, on time, with COD collected."""
         label = period(period_).label
         rows, total = postal_figures(views.kpis(), label)
-        file = as_file(format, f"postal-{label}", f"Bưu chính công ích {label}", POSTAL_COLUMNS,
-                     POSTAL_TITLES, postal_rows(rows, total))  # fmt: skip
-        if file is not None:
-            return file
-        return jsonable_encoder({"period": label, "rows": [_postal(r) for r in rows],
-                                 "total": _postal(total)})  # fmt: skip
+        return answer(format, f"postal-{label}", POSTAL_COLUMNS, POSTAL_TITLES,
+                      postal_rows(rows, total), {
+            "title": f"Bưu chính công ích {label}", "period": label,
+            "rows": [_postal(r) for r in rows], "total": _postal(total),
+        })  # fmt: skip
 
     return router
 

@@ -13,7 +13,6 @@ import csv
 import io
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,11 +21,10 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
-from hub.kafka import ensure_topics, make_producer
 from hub.kpi import POSTAL_COLUMNS, TARGET_COLUMNS, KpiReplay, KpiSettings
-from hub.serde import RegistryClient, serde_for
+from hub.serde import RegistryClient
 from hub.settings import Settings
-from hub.topics import KPI, KPI_PROCEDURES
+from tests.api._kpi import DVCHUB, publish
 from tests.kpi._province2024 import (
     EXPECTED_MARCH,
     EXPECTED_POSTAL_MARCH,
@@ -37,21 +35,11 @@ from tests.kpi._province2024 import (
 from tests.kpi._support import Rig
 from tests.lifecycle._support import wait_until
 
-DVCHUB = Path(sys.executable).with_name("dvchub")
-
 
 @pytest.fixture
 def published(settings: Settings, registry: RegistryClient) -> KpiReplay:
-    ensure_topics(settings)
-    prefix = settings.topic_prefix
-    kpis = Rig(registry, prefix).compute(events_2024(), VERSIONS_2024)
-    producer = make_producer(settings)
-    for spec, records in ((KPI, kpis.snapshots), (KPI_PROCEDURES, kpis.histories)):
-        serde = serde_for(spec, prefix, registry)
-        for key, record in records.items():
-            producer.send(spec.name(prefix), key=key.encode(), value=serde.encode(record))
-    producer.flush()
-    producer.close()
+    kpis = Rig(registry, settings.topic_prefix).compute(events_2024(), VERSIONS_2024)
+    publish(settings, registry, kpis)
     return kpis
 
 

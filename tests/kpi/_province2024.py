@@ -57,6 +57,22 @@ def postal(dossier_id: str, event_type: str, at: Any, **payload: Any) -> Record:
     return event(dossier_id, event_type, at, **payload)
 
 
+def legs(
+    dossier_id: str, pickup: tuple[Any, Any], delivery: tuple[Any, Any], cod_vnd: int
+) -> list[Record]:
+    """A pickup (ordered, collected) and a delivery (ordered, delivered, ``cod_vnd`` collected)."""
+    (picked_order, collected), (delivery_order, delivered) = pickup, delivery
+    return [
+        postal(dossier_id, "POSTAL_ORDER_CREATED", picked_order, direction="INTAKE_PICKUP"),
+        postal(dossier_id, "POSTAL_STATUS_CHANGED", collected, direction="INTAKE_PICKUP",
+               status="COLLECTED"),
+        postal(dossier_id, "POSTAL_ORDER_CREATED", delivery_order, direction="RESULT_DELIVERY",
+               cod_amount_vnd=cod_vnd),
+        postal(dossier_id, "POSTAL_STATUS_CHANGED", delivered, direction="RESULT_DELIVERY",
+               status="DELIVERED"),
+    ]  # fmt: skip
+
+
 def _by_time(events: list[Record], submitted_at: Any = None) -> list[Record]:
     """One dossier's events in the order they happened (a stable sort); ``submitted_at``: when
     it was submitted instead (a postal dossier is submitted before VNPost collects it)."""
@@ -97,29 +113,16 @@ def events_2024() -> list[Record]:
     # UBND-LX by post. P1: pickup ordered Mon 08:10, collected Tue 08:10 (due Tue 08:10);
     # delivery ordered Wed 10:30, delivered Fri 10:30 (due Fri 10:30): both on time
     p1 = dossier("P1", c, "LX-F", "POSTAL", vn(2025, 3, 4, 14), result_at=vn(2025, 3, 5, 10))
-    p1 += [
-        postal("P1", "POSTAL_ORDER_CREATED", vn(2025, 3, 3, 8, 10), direction="INTAKE_PICKUP"),
-        postal("P1", "POSTAL_STATUS_CHANGED", vn(2025, 3, 4, 8, 10), direction="INTAKE_PICKUP",
-               status="COLLECTED"),
-        postal("P1", "POSTAL_ORDER_CREATED", vn(2025, 3, 5, 10, 30), direction="RESULT_DELIVERY",
-               cod_amount_vnd=50_000),
-        postal("P1", "POSTAL_STATUS_CHANGED", vn(2025, 3, 7, 10, 30),
-               direction="RESULT_DELIVERY", status="DELIVERED"),
-    ]  # fmt: skip
+    p1 += legs("P1", (vn(2025, 3, 3, 8, 10), vn(2025, 3, 4, 8, 10)),
+               (vn(2025, 3, 5, 10, 30), vn(2025, 3, 7, 10, 30)), 50_000)  # fmt: skip
     # P2: collected Wed 08:10 (due Tue 08:10), delivered Tue 11 Mar 10:30 (ordered Thu 6 Mar
-    # 10:30, due Mon 10 Mar 10:30): each one working day late
+    # 10:30, due Mon 10 Mar 10:30): each one working day late; a callback repeated (once)
     p2 = dossier("P2", c, "LX-F", "POSTAL", vn(2025, 3, 5, 9), result_at=vn(2025, 3, 6, 10))
+    p2 += legs("P2", (vn(2025, 3, 3, 8, 10), vn(2025, 3, 5, 8, 10)),
+               (vn(2025, 3, 6, 10, 30), vn(2025, 3, 11, 10, 30)), 30_000)  # fmt: skip
     p2 += [
-        postal("P2", "POSTAL_ORDER_CREATED", vn(2025, 3, 3, 8, 10), direction="INTAKE_PICKUP"),
-        postal("P2", "POSTAL_STATUS_CHANGED", vn(2025, 3, 5, 8, 10), direction="INTAKE_PICKUP",
-               status="COLLECTED"),
-        postal("P2", "POSTAL_ORDER_CREATED", vn(2025, 3, 6, 10, 30), direction="RESULT_DELIVERY",
-               cod_amount_vnd=30_000),
         postal("P2", "POSTAL_STATUS_CHANGED", vn(2025, 3, 10, 10, 30),
                direction="RESULT_DELIVERY", status="IN_TRANSIT"),
-        postal("P2", "POSTAL_STATUS_CHANGED", vn(2025, 3, 11, 10, 30),
-               direction="RESULT_DELIVERY", status="DELIVERED"),
-        # a repeated callback: counted once
         postal("P2", "POSTAL_STATUS_CHANGED", vn(2025, 3, 11, 10, 31),
                direction="RESULT_DELIVERY", status="DELIVERED"),
     ]  # fmt: skip

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +28,6 @@ from hub.kpi import (
     write_csv,
     write_xlsx,
 )
-from hub.serde import RegistryClient
 from tests.kpi._province2024 import (
     EXPECTED_MARCH,
     EXPECTED_POSTAL_MARCH,
@@ -40,11 +38,6 @@ from tests.kpi._province2024 import (
     signed,
 )
 from tests.kpi._support import Rig, vn
-
-
-@pytest.fixture(scope="module")
-def rig(registry: RegistryClient) -> Rig:
-    return Rig(registry, f"test.{uuid.uuid4().hex[:12]}.")
 
 
 @pytest.fixture(scope="module")

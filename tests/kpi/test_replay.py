@@ -15,6 +15,7 @@ import pytest
 
 from hub.kafka import ensure_topics
 from hub.kpi import (
+    Kpis,
     compare,
     full_online_rows,
     full_online_table,
@@ -35,7 +36,7 @@ from tests.kpi._province2024 import (
     events_2024,
 )
 from tests.kpi._province2024 import TARGETS as TARGETS_2024
-from tests.kpi._support import TARGETS, dossier, procedure, vn
+from tests.kpi._support import TARGETS, Record, dossier, procedure, vn
 from tests.kpi.test_province import EXPECTED_2025, VERSIONS, province_events
 from tests.lifecycle._support import wait_until
 
@@ -50,14 +51,21 @@ def live(settings: Settings, registry: RegistryClient, tmp_path: Path) -> Iterat
     rig.close()
 
 
-def test_the_live_kpis_equal_the_replay_and_the_hand_computed_table(live: LiveRig) -> None:
-    live.publish_catalog(VERSIONS)
+def settled_live(live: LiveRig, versions: list[Record], events: list[Record]) -> Kpis:
+    """The catalogue ``versions``, a worker of each fold, then ``events``: what the workers
+    publish once it equals a replay from offset 0."""
+    live.publish_catalog(versions)
     for fold in FOLDS:
         live.start(fold)
     live.wait_ready()
-    live.events.send(province_events())
+    live.events.send(events)
     published, replayed = live.settled()
     assert compare(published, replayed) == []
+    return published
+
+
+def test_the_live_kpis_equal_the_replay_and_the_hand_computed_table(live: LiveRig) -> None:
+    published = settled_live(live, VERSIONS, province_events())
     assert full_online_rows(full_online_table(published, 2025, TARGETS)) == EXPECTED_2025
     lx = published.snapshots["UBND-LX|2025-03"]
     assert (lx["resolved"], lx["resolved_on_time"], lx["with_fee"], lx["paid_online"]) == (
@@ -99,13 +107,7 @@ def test_the_live_2024_and_postal_figures_equal_the_replay_and_the_hand_computed
 ) -> None:
     """The province of ``_province2024`` through the live workers: signatures, postal legs and
     ISO weeks as the replay computes them, and the figures by hand."""
-    live.publish_catalog(VERSIONS_2024)
-    for fold in FOLDS:
-        live.start(fold)
-    live.wait_ready()
-    live.events.send(events_2024())
-    published, replayed = live.settled()
-    assert compare(published, replayed) == []
+    published = settled_live(live, VERSIONS_2024, events_2024())
     rows, total = indicators_2024(published, "2025-03", TARGETS_2024, NOT_ELIGIBLE)
     assert target_rows(rows, total) == EXPECTED_MARCH
     assert postal_rows(*postal_figures(published, "2025-03")) == EXPECTED_POSTAL_MARCH
