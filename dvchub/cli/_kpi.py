@@ -1,6 +1,7 @@
-"""``dvchub report full-online|766|online`` (the province's KPI tables) and ``dvchub kpi
-replay-check`` (the folds' workers: ``dvchub worker kpi-dossiers|kpi|kpi-procedures``). Read from
-the ``kpi`` and ``kpi.procedures`` topics; ``hub.kpi`` (faust) is imported inside the commands."""
+"""``dvchub report full-online|766|online|targets|postal`` (the province's KPI tables) and
+``dvchub kpi replay-check`` (the folds' workers: ``dvchub worker kpi-dossiers|kpi|kpi-procedures``).
+Read from the ``kpi`` and ``kpi.procedures`` topics; ``hub.kpi`` (faust) is imported inside the
+commands."""
 
 from __future__ import annotations
 
@@ -60,8 +61,66 @@ def _kpis() -> Kpis:
         return read_kpis(settings, registry)
 
 
+def _period(label: str) -> str:
+    from hub.kpi import Period
+
+    try:
+        return Period.parse(label).label
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from exc
+
+
+def _show(name: str, title: str, header: tuple[str, ...], titles: tuple[str, ...],
+          rows: list[list[str]], format: Format, output: Path | None) -> None:  # fmt: skip
+    """A table of string cells in the terminal, or as CSV or XLSX."""
+    from hub.kpi import write_csv, write_xlsx
+
+    if format is Format.TABLE:
+        view = Table(*titles, title=title)
+        for row in rows:
+            view.add_row(*row)
+        console.print(view)
+        return
+    target = output or Path(f"{name}.{format.value}")
+    if format is Format.CSV:
+        with target.open("w", encoding="utf-8", newline="") as out:
+            write_csv(header, rows, out)
+    else:
+        write_xlsx(title, titles, rows, target)
+    console.print(f"{len(rows) - 1} agencies written to {target}")
+
+
 def add_reports(report: typer.Typer) -> None:
-    """Add ``full-online``, ``766`` and ``online`` to the ``report`` group."""
+    """Add ``full-online``, ``766``, ``online``, ``targets`` and ``postal`` to ``report``."""
+
+    @report.command("targets")
+    def targets(
+        period: str = typer.Option(..., help="2024, 2024-Q1, 2024-03 or 2024-W05."),
+        format: FormatOption = Format.TABLE,
+        output: OutputOption = None,
+    ) -> None:
+        """The 2024 indicators per agency: rate, target and verdict (DVC_KPI_INDICATOR_TARGETS)."""
+        from hub.kpi import TARGET_COLUMNS, TARGET_TITLES, KpiSettings, indicators_2024, target_rows
+
+        label, config = _period(period), KpiSettings()
+        rows = target_rows(*indicators_2024(_kpis(), label, config.parsed_indicator_targets(),
+                                            config.not_eligible_codes()))  # fmt: skip
+        _show(f"targets-{label}", f"Chỉ tiêu 2024 - {label}", TARGET_COLUMNS, TARGET_TITLES, rows,
+              format, output)  # fmt: skip
+
+    @report.command("postal")
+    def postal(
+        period: str = typer.Option(..., help="2025, 2025-Q1, 2025-03 or 2025-W10."),
+        format: FormatOption = Format.TABLE,
+        output: OutputOption = None,
+    ) -> None:
+        """Dossiers and results carried by VNPost per agency, on time, COD collected."""
+        from hub.kpi import POSTAL_COLUMNS, POSTAL_TITLES, postal_figures, postal_rows
+
+        label = _period(period)
+        rows = postal_rows(*postal_figures(_kpis(), label))
+        _show(f"postal-{label}", f"Bưu chính công ích {label}", POSTAL_COLUMNS, POSTAL_TITLES,
+              rows, format, output)  # fmt: skip
 
     @report.command("full-online")
     def full_online(
@@ -91,11 +150,11 @@ def add_reports(report: typer.Typer) -> None:
 
     @report.command("766")
     def indicators(
-        month: str = typer.Option(..., help="The month, e.g. 2025-03."),
+        month: str = typer.Option(..., help="The month, e.g. 2025-03, or an ISO week, 2025-W10."),
         format: FormatOption = Format.TABLE,
         output: OutputOption = None,
     ) -> None:
-        """The QĐ 766 indicators per agency for MONTH."""
+        """The QĐ 766 indicators per agency for MONTH (or a week: QĐ 766 is checked weekly)."""
         from hub.kpi import (
             INDICATOR_TITLES,
             Period,

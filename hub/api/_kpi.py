@@ -1,12 +1,18 @@
 """KPI endpoints and gauges of the query API, from the ``kpi`` and ``kpi.procedures`` topics.
 
     GET /v1/reports/full-online?year=2024[&format=csv|xlsx]   the province's yearly table
-    GET /v1/reports/766?month=2025-03[&format=csv|xlsx]       QĐ 766 indicators per agency
+    GET /v1/reports/766?month=2025-03|week=2025-W10[&format=csv|xlsx]
+                                                              QĐ 766 indicators per agency
     GET /v1/reports/online-submissions?quarter=2025-Q1        online share per agency vs 20%
+    GET /v1/reports/targets?period=2024[&format=csv|xlsx]     2024 indicators, target, verdict
+    GET /v1/reports/postal?period=2025-03[&format=csv|xlsx]   postal pickups, returns, COD
 
-``/metrics`` gains ``dvchub_kpi_full_online_ratio{agency,period}`` (year snapshots) and
-``dvchub_kpi_on_time_ratio{agency,period}`` (month snapshots), read at scrape time: this
-process holds every snapshot, whichever worker computed it.
+(``period``: a year, quarter, month or ISO week.) ``/metrics`` gains
+``dvchub_kpi_full_online_ratio{agency,period}`` (year snapshots),
+``dvchub_kpi_on_time_ratio{agency,period}``, ``dvchub_kpi_indicator_ratio{agency,period,
+indicator}`` (the 2024 indicators from the snapshots), ``dvchub_kpi_postal_dossiers{agency,
+period,leg,timeliness}`` and ``dvchub_kpi_postal_cod_vnd{agency,period}`` (month snapshots),
+read at scrape time: this process holds every snapshot, whichever worker computed it.
 """
 
 from __future__ import annotations
@@ -23,18 +29,31 @@ from prometheus_client.registry import Collector
 from hub.api._files import download
 from hub.kpi import (
     FULL_ONLINE_TITLES,
+    INDICATOR_FIELDS,
     INDICATOR_TITLES,
+    POSTAL_COLUMNS,
+    POSTAL_TITLES,
+    TARGET_COLUMNS,
+    TARGET_TITLES,
     FullOnlineRow,
     IndicatorsRow,
     Kpis,
     KpiSettings,
     Period,
+    PostalRow,
     Rate,
+    TargetsRow,
     full_online_rows,
     full_online_table,
     indicator_rows,
     indicators_766,
+    indicators_2024,
     online_submissions,
+    postal_figures,
+    postal_rows,
+    received,
+    target_rows,
+    write_csv,
     write_full_online_csv,
     write_indicators_csv,
     write_xlsx,
@@ -97,30 +116,82 @@ class KpiCollector(Collector):
             "Dossiers resolved early or on time / resolved, per agency and month (0-1).",
             labels=["agency", "period"],
         )
+        indicators = GaugeMetricFamily(
+            "dvchub_kpi_indicator_ratio",
+            "2024 indicators per agency and month (0-1): dossier_digitisation, "
+            "result_digitisation, online_payment (full_online_procedures: see the report).",
+            labels=["agency", "period", "indicator"],
+        )
+        postal = GaugeMetricFamily(
+            "dvchub_kpi_postal_dossiers",
+            "Dossiers collected (leg=pickup) and results delivered (leg=return) by VNPost, per "
+            "agency and month, within the postal deadline or late.",
+            labels=["agency", "period", "leg", "timeliness"],
+        )
+        cod = GaugeMetricFamily(
+            "dvchub_kpi_postal_cod_vnd",
+            "Cash collected on delivery of results by VNPost, per agency and month (VND).",
+            labels=["agency", "period"],
+        )
         for s in self.views.snapshots.values():
             labels = [str(s["agency_code"]), str(s["period"])]
             kind = Period.parse(str(s["period"])).kind
             if kind == "year" and s["full_online_ratio"] is not None:
                 ratio.add_metric(labels, float(s["full_online_ratio"]))
-            if kind == "month" and s["resolved"]:
+            if kind != "month":
+                continue
+            if s["resolved"]:
                 on_time.add_metric(labels, s["resolved_on_time"] / s["resolved"])
-        yield ratio
-        yield on_time
+            for name, rate in _snapshot_rates(s).items():
+                if rate.denominator:
+                    indicators.add_metric([*labels, name], rate.numerator / rate.denominator)
+            for leg, done, in_time in (
+                ("pickup", s["postal_pickups"], s["postal_pickups_on_time"]),
+                ("return", s["postal_returns"], s["postal_returns_on_time"]),
+            ):
+                postal.add_metric([*labels, leg, "on_time"], in_time)
+                postal.add_metric([*labels, leg, "late"], done - in_time)
+            cod.add_metric(labels, s["postal_cod_vnd"])
+        yield from (ratio, on_time, indicators, postal, cod)
+
+
+def _snapshot_rates(s: KpiSnapshot) -> dict[str, Rate]:
+    """The 2024 indicators one snapshot holds (the procedures' needs the catalogue's history)."""
+    return {
+        "dossier_digitisation": Rate(s["dossiers_digitised"], received(s)),
+        "result_digitisation": Rate(s["results_signed"], s["resolved"]),
+        "online_payment": Rate(s["paid_online"], s["with_fee"]),
+    }
 
 
 def kpi_routes(views: KpiViews, config: KpiSettings | None = None) -> APIRouter:
     config = config or KpiSettings()
     targets = config.parsed_targets()
+    indicator_targets = config.parsed_indicator_targets()
+    not_eligible = config.not_eligible_codes()
     router = APIRouter()
 
-    def period(label: str, kind: str) -> Period:
+    def period(label: str, kind: str | None = None) -> Period:
         try:
             parsed = Period.parse(label)
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
-        if parsed.kind != kind:
+        if kind is not None and parsed.kind != kind:
             raise HTTPException(status_code=422, detail=f"expected a {kind}, got {label!r}")
         return parsed
+
+    def answer(
+        format: Format, name: str, header: tuple[str, ...], titles: tuple[str, ...],
+        rows: list[list[str]], body: dict[str, object],
+    ) -> Any:  # fmt: skip
+        """A report of a header and string rows: CSV, XLSX (titled ``body["title"]``), or
+        ``body`` as JSON."""
+        title = str(body.pop("title"))
+        file = download(
+            format, name, csv=lambda out: write_csv(header, rows, out),
+            xlsx=lambda path: write_xlsx(title, titles, rows, path),
+        )  # fmt: skip
+        return file if file is not None else jsonable_encoder(body)
 
     @router.get("/v1/reports/full-online")
     def full_online(
@@ -145,11 +216,14 @@ def kpi_routes(views: KpiViews, config: KpiSettings | None = None) -> APIRouter:
 
     @router.get("/v1/reports/766")
     def indicators(
-        month: str = Query(..., description="The month, e.g. 2025-03."),
+        month: str | None = Query(None, description="The month, e.g. 2025-03."),
+        week: str | None = Query(None, description="Or the ISO week, e.g. 2025-W10."),
         format: Format = "json",  # the query parameter's name
     ) -> Any:
-        """The QĐ 766 indicators of every agency for a month."""
-        label = period(month, "month").label
+        """The QĐ 766 indicators of every agency for a month, or for a week (checked weekly)."""
+        if (month is None) == (week is None):
+            raise HTTPException(status_code=422, detail="give either month or week")
+        label = period(month, "month").label if month else period(str(week), "week").label
         rows = indicators_766(views.kpis(), label)
         name = f"766-{label}"
         cells = indicator_rows(rows)
@@ -176,6 +250,34 @@ def kpi_routes(views: KpiViews, config: KpiSettings | None = None) -> APIRouter:
             for r in rows
         ]})  # fmt: skip
 
+    @router.get("/v1/reports/targets")
+    def targets_2024(
+        period_: str = Query(..., alias="period", description="2024, 2024-Q1, 2024-03, 2024-W05."),
+        format: Format = "json",  # the query parameter's name
+    ) -> Any:
+        """The 2024 indicators of every agency: rate, target and verdict each, the total last."""
+        label = period(period_).label
+        rows, total = indicators_2024(views.kpis(), label, indicator_targets, not_eligible)
+        return answer(format, f"targets-{label}", TARGET_COLUMNS, TARGET_TITLES,
+                      target_rows(rows, total), {
+            "title": f"Chỉ tiêu 2024 - {label}", "period": label,
+            "rows": [_targets(r) for r in rows], "total": _targets(total),
+        })  # fmt: skip
+
+    @router.get("/v1/reports/postal")
+    def postal(
+        period_: str = Query(..., alias="period", description="2025, 2025-Q1, 2025-03, 2025-W10."),
+        format: Format = "json",  # the query parameter's name
+    ) -> Any:
+        """Dossiers and results carried by VNPost per agency, on time, with COD collected."""
+        label = period(period_).label
+        rows, total = postal_figures(views.kpis(), label)
+        return answer(format, f"postal-{label}", POSTAL_COLUMNS, POSTAL_TITLES,
+                      postal_rows(rows, total), {
+            "title": f"Bưu chính công ích {label}", "period": label,
+            "rows": [_postal(r) for r in rows], "total": _postal(total),
+        })  # fmt: skip
+
     return router
 
 
@@ -190,6 +292,24 @@ def _rate(rate: Rate) -> dict[str, object]:
     value = rate.percent
     return {"numerator": rate.numerator, "denominator": rate.denominator,
             "percent": None if value is None else f"{value}%"}  # fmt: skip
+
+
+def _targets(row: TargetsRow) -> dict[str, object]:
+    data: dict[str, object] = {"agency_code": row.agency_code}
+    for name in INDICATOR_FIELDS:
+        verdict = getattr(row, name)
+        target = verdict.target
+        data[name] = _rate(verdict.rate) | {
+            "target_percent": None if target is None else f"{target}%",
+            "verdict": verdict.verdict, "verdict_label": verdict.label,
+        }  # fmt: skip
+    return data
+
+
+def _postal(row: PostalRow) -> dict[str, object]:
+    return {"agency_code": row.agency_code, "picked_up": row.picked_up,
+            "pickups_on_time": _rate(row.pickups_on_time), "returned": row.returned,
+            "returns_on_time": _rate(row.returns_on_time), "cod_vnd": row.cod_vnd}  # fmt: skip
 
 
 def _indicators(row: IndicatorsRow) -> dict[str, object]:

@@ -7,8 +7,17 @@ Three ``hub.processing`` folds (``_processors``):
     catalog.procedures -> kpi-procedures -> kpi.procedures (every catalogue version)
 
 and the tables computed from them (``full_online_table``, ``indicators_766``,
-``online_submissions``), written as CSV or XLSX. ``replay_kpis`` computes everything again
-from offset 0 and ``compare`` shows it equals what the workers published.
+``online_submissions``, ``indicators_2024`` with a verdict per indicator, ``postal_figures``),
+written as CSV or XLSX, for an ISO week (the weekly QĐ 766 check), month, quarter or year.
+``replay_kpis`` computes everything again from offset 0 and ``compare`` shows it equals what the
+workers published.
+
+**Digitised**, as the 2024 target counts it (``_digitised``): a digitised copy is attached (the
+dossier came with its components in electronic form) *and* it has the legal value of the paper,
+which the event log shows as the agency's signature: every document of the result signed
+(``ResultSigned``). An upload alone is a scan anyone can make; a copy counts once it is signed,
+or reused from the results store, where every copy is a signed result. Reuse is not counted yet:
+no event says a component came from the store (docs/kpi-2024.md).
 
 Exceptions: configuration and period labels raise ``ValueError``; an input the folds cannot
 read is a value (``Reject``), dead-lettered by the runner.
@@ -20,19 +29,34 @@ from hub.kpi._app import (
     PROCEDURES_SPEC,
     PROCESSORS,
 )
-from hub.kpi._config import DEFAULT_TARGETS, KpiSettings, Targets
+from hub.kpi._config import (
+    DEFAULT_INDICATOR_TARGETS,
+    DEFAULT_TARGETS,
+    INDICATORS,
+    KpiSettings,
+    PostalDeadlines,
+    Targets,
+)
 from hub.kpi._dossier import Position, apply, fact_key, new_dossier
 from hub.kpi._export import (
     FULL_ONLINE_TITLES,
     INDICATOR_TITLES,
+    POSTAL_COLUMNS,
+    POSTAL_TITLES,
+    TARGET_COLUMNS,
+    TARGET_TITLES,
     full_online_rows,
     indicator_rows,
+    postal_rows,
+    target_rows,
+    write_csv,
     write_full_online_csv,
     write_indicators_csv,
     write_xlsx,
 )
 from hub.kpi._log import KpiReplay, Kpis, compare, compute, read_kpis, read_latest, replay_kpis
 from hub.kpi._periods import Period, periods_of
+from hub.kpi._postal_report import PostalRow, postal_figures
 from hub.kpi._procedures import Offered, add_version, offered
 from hub.kpi._processors import KpiDossierProcessor, KpiProcessor, ProcedureHistoryProcessor
 from hub.kpi._report import (
@@ -52,17 +76,26 @@ from hub.kpi._report import (
     percent_text,
 )
 from hub.kpi._snapshot import apply_fact, is_applied, new_snapshot, received, snapshot_key
+from hub.kpi._targets import INDICATOR_FIELDS, TARGET_OF, TargetsRow, Verdict, indicators_2024
 
 __all__ = [
     "CSV_COLUMNS",
+    "DEFAULT_INDICATOR_TARGETS",
     "DEFAULT_TARGETS",
     "DOSSIERS_SPEC",
     "FULL_ONLINE_TITLES",
+    "INDICATORS",
+    "INDICATOR_FIELDS",
     "INDICATOR_TITLES",
     "KPI_SPEC",
+    "POSTAL_COLUMNS",
+    "POSTAL_TITLES",
     "PROCEDURES_SPEC",
     "PROCESSORS",
     "RATE_COLUMNS",
+    "TARGET_COLUMNS",
+    "TARGET_OF",
+    "TARGET_TITLES",
     "VERDICTS",
     "FullOnlineRow",
     "FullOnlineTable",
@@ -76,9 +109,13 @@ __all__ = [
     "OnlineSubmissionRow",
     "Period",
     "Position",
+    "PostalDeadlines",
+    "PostalRow",
     "ProcedureHistoryProcessor",
     "Rate",
     "Targets",
+    "TargetsRow",
+    "Verdict",
     "add_version",
     "apply",
     "apply_fact",
@@ -90,6 +127,7 @@ __all__ = [
     "full_online_table",
     "indicator_rows",
     "indicators_766",
+    "indicators_2024",
     "is_applied",
     "new_dossier",
     "new_snapshot",
@@ -98,11 +136,15 @@ __all__ = [
     "percent",
     "percent_text",
     "periods_of",
+    "postal_figures",
+    "postal_rows",
     "read_kpis",
     "read_latest",
     "received",
     "replay_kpis",
     "snapshot_key",
+    "target_rows",
+    "write_csv",
     "write_full_online_csv",
     "write_indicators_csv",
     "write_xlsx",

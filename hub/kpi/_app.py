@@ -38,11 +38,12 @@ def dossier_processor(
         settings, serde_for(KPI_PROCEDURES, prefix, registry), KPI_PROCEDURES.name(prefix),
         what="procedure histories",
     )  # fmt: skip
+    config = KpiSettings()
     return KpiDossierProcessor(
         serde_for(DOSSIER_EVENTS, prefix, registry), serde_for(KPI_DOSSIERS, prefix, registry),
         serde_for(KPI_FACTS, prefix, registry), catalog.get, SlaSettings().policy(),
-        postal_counts_as=KpiSettings().postal_counts_as, histories=histories.get,
-        side_inputs=catalog_input(catalog, histories),
+        postal_counts_as=config.postal_counts_as, postal_deadlines=config.postal_deadlines(),
+        histories=histories.get, side_inputs=catalog_input(catalog, histories),
     )  # fmt: skip
 
 
@@ -71,7 +72,12 @@ DOSSIERS_SPEC = processing.ProcessorSpec(
     dossier_processor,
     side_topics=(CATALOG_PROCEDURES, KPI_PROCEDURES),
     honours=frozenset({processing.Option.CATALOG_GRACE}),
-    environment=("DVC_KPI_POSTAL_COUNTS_AS", "DVC_SLA_*"),
+    environment=(
+        "DVC_KPI_POSTAL_COUNTS_AS",
+        "DVC_KPI_POSTAL_PICKUP_DAYS",
+        "DVC_KPI_POSTAL_RETURN_DAYS",
+        "DVC_SLA_*",
+    ),
 )
 KPI_SPEC = processing.ProcessorSpec(
     KpiProcessor.name, kpi_processor, environment=("DVC_KPI_TARGETS",)

@@ -11,11 +11,14 @@ A dossier counts once, for the agency competent at acceptance:
   same rules and calendar, ``hub.sla.apply_event``, kept inside the record), with an electronic
   result when the result carried documents;
 * **with a fee** at its first fee request, and **paid online** when a fee is paid through a
-  bank or the national payment platform (counted in the fee request's period, so the two agree).
+  bank or the national payment platform (counted in the fee request's period, so the two agree);
+* **result signed** and **digitised** as the 2024 target counts them (``_digitised``);
+* **picked up** and **returned by post**, on time or late, with the cash collected on delivery
+  (``_postal``).
 
-Each of these becomes a ``KpiFact`` for the agency's month, quarter and year: the kpi processor
-sums them into ``KpiSnapshot``s. A fact carries the position of the event that caused it
-(partition, offset, index), which is how the sum tells a re-emitted fact from a new one.
+Each of these becomes a ``KpiFact`` for the agency's ISO week, month, quarter and year: the kpi
+processor sums them into ``KpiSnapshot``s. A fact carries the position of the event that caused
+it (partition, offset, index), which is how the sum tells a re-emitted fact from a new one.
 """
 
 from __future__ import annotations
@@ -23,18 +26,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, TypedDict
+from typing import Final
 
 from hub.dossier import CatalogEntry, DossierEvent
 from hub.events import event_digest
+from hub.kpi._config import DEFAULT_POSTAL_DEADLINES, PostalDeadlines
+from hub.kpi._counts import Counted
+from hub.kpi._digitised import digitisation
 from hub.kpi._periods import periods_of
+from hub.kpi._postal import postal
 from hub.records import (
     DossierAccepted,
     DossierSubmitted,
     FeePaid,
     KpiDossier,
     KpiFact,
-    KpiFactKind,
     ProcedureVersion,
     ResultReady,
     ServiceLevel,
@@ -46,15 +52,6 @@ VersionLookup = Callable[[datetime], ProcedureVersion | None]
 
 ONLINE_PAYMENT: Final = frozenset({"ONLINE_BANK", "NATIONAL_PAYMENT_PLATFORM"})
 _LEVELS: Final = frozenset({"DIRECT_ONLY", "PARTIAL_ONLINE", "FULL_ONLINE"})
-
-
-class _Counts(TypedDict, total=False):
-    """What a fact counts, besides its kind (the others are False)."""
-
-    level: ServiceLevel
-    online: bool
-    digitised: bool
-    on_time: bool
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,10 @@ def new_dossier(dossier_id: str) -> KpiDossier:
         "agency_type": "UNKNOWN", "channel": "UNKNOWN", "level": "UNKNOWN",
         "counted_online": False, "intake_digitised": False, "received_at": None,
         "resolved_at": None, "on_time": None, "result_digitised": False,
-        "fee_requested_at": None, "paid_online": False, "deadline": new_record(dossier_id),
+        "fee_requested_at": None, "paid_online": False, "result_documents": [],
+        "signed_documents": [], "results_signed": False, "dossier_digitised": False,
+        "pickup_ordered_at": None, "picked_up": False, "delivery_ordered_at": None,
+        "cod_amount_vnd": 0, "returned_by_post": False, "deadline": new_record(dossier_id),
         "seen_events": b"", "version": 0,
     }  # fmt: skip
 
@@ -85,6 +85,7 @@ def apply(
     *,
     postal_counts_as: str = "DIRECT",
     version_at: VersionLookup = lambda at: None,
+    postal_deadlines: PostalDeadlines = DEFAULT_POSTAL_DEADLINES,
 ) -> tuple[KpiDossier, list[KpiFact]]:
     """The record after ``event`` and the KpiFacts it causes. ``procedure`` is the catalogue
     entry of the dossier's procedure (of the submission's, for a DossierSubmitted), if known;
@@ -100,7 +101,7 @@ def apply(
     deadline = apply_event(tracked, event, procedure, policy)
     if deadline is not None and not isinstance(deadline, Refusal):
         r["deadline"] = deadline
-    facts: list[tuple[KpiFactKind, datetime, _Counts]] = []
+    facts: list[Counted] = []
     accepted_at = r["deadline"]["accepted_at"]
     if r["received_at"] is None and accepted_at is not None:
         r["received_at"] = accepted_at
@@ -134,6 +135,8 @@ def apply(
     ):
         r["paid_online"] = True
         facts.append(("PAID_ONLINE", r["fee_requested_at"], {}))
+    facts += digitisation(r, event)
+    facts += postal(r, event, policy.calendar, postal_deadlines)
     r["seen_events"] = bytes(r["seen_events"]) + event_digest(event.event_id)
     r["version"] = int(r["version"]) + 1
     return r, _facts(r, facts, position, at)
@@ -163,11 +166,12 @@ def _level(accepted: ServiceLevel | None, catalogued: ServiceLevel | None) -> Se
 
 def _facts(
     r: KpiDossier,
-    facts: list[tuple[KpiFactKind, datetime, _Counts]],
+    facts: list[Counted],
     position: Position,
     at: datetime,
 ) -> list[KpiFact]:
-    """Each fact for the agency's month, quarter and year (none without a known agency)."""
+    """Each fact for the agency's week, month, quarter and year (none without a known
+    agency)."""
     agency = r["agency_code"]
     if agency is None:
         return []
@@ -182,6 +186,7 @@ def _facts(
                 "online": counts.get("online", False),
                 "digitised": counts.get("digitised", False),
                 "on_time": counts.get("on_time", False),
+                "amount_vnd": counts.get("amount_vnd", 0),
                 "occurred_at": when, "source_partition": position.partition,
                 "source_offset": position.offset, "seq": len(out),
             })  # fmt: skip

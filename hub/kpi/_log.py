@@ -129,7 +129,7 @@ def replay_kpis(
     dossiers = KpiDossierProcessor(
         serde_for(DOSSIER_EVENTS, prefix, registry), serde_for(KPI_DOSSIERS, prefix, registry),
         facts, catalog.get, (sla or SlaSettings()).policy(),
-        postal_counts_as=kpi.postal_counts_as,
+        postal_counts_as=kpi.postal_counts_as, postal_deadlines=kpi.postal_deadlines(),
     )  # fmt: skip
     summing = KpiProcessor(facts, serde_for(KPI, prefix, registry), kpi.parsed_targets())
     histories = ProcedureHistoryProcessor(

@@ -14,7 +14,7 @@ import copy
 from collections.abc import Callable
 
 from hub.dossier import CatalogEntry, DossierEvent, DossierFold, ProcedureLookup
-from hub.kpi._config import Targets
+from hub.kpi._config import DEFAULT_POSTAL_DEADLINES, PostalDeadlines, Targets
 from hub.kpi._dossier import Position, apply, fact_key
 from hub.kpi._procedures import add_version, version_at
 from hub.kpi._snapshot import apply_fact, is_applied
@@ -62,6 +62,7 @@ class KpiDossierProcessor(DossierFold[KpiDossier]):
         policy: SlaPolicy,
         *,
         postal_counts_as: str = "DIRECT",
+        postal_deadlines: PostalDeadlines = DEFAULT_POSTAL_DEADLINES,
         histories: HistoryLookup = lambda code: None,
         side_inputs: SideInputs = NO_SIDE_INPUTS,
     ) -> None:
@@ -69,6 +70,7 @@ class KpiDossierProcessor(DossierFold[KpiDossier]):
         self.facts = facts
         self.policy = policy
         self.postal_counts_as = postal_counts_as
+        self.postal_deadlines = postal_deadlines
         self._histories = histories
 
     def serdes(self) -> tuple[AvroSerde, ...]:
@@ -96,7 +98,7 @@ class KpiDossierProcessor(DossierFold[KpiDossier]):
         history = None if code is None else self._histories(code)
         new, facts = apply(
             state, event, procedure, position, self.policy,
-            postal_counts_as=self.postal_counts_as,
+            postal_counts_as=self.postal_counts_as, postal_deadlines=self.postal_deadlines,
             version_at=lambda at: None if history is None else version_at(history, at),
         )  # fmt: skip
         emits = tuple(Emit(KPI_FACTS, fact_key(f), self.facts.encode(f)) for f in facts)

@@ -48,7 +48,9 @@ def new_snapshot(
         "procedures_direct_only": None, "procedures_partial_online": None,
         "procedures_full_online": None, "full_online_ratio": None, "target_ratio": None,
         "verdict": "UNKNOWN", "resolved": 0, "resolved_on_time": 0, "with_fee": 0,
-        "paid_online": 0, "intake_digitised": 0, "results_digitised": 0, "facts_applied": 0,
+        "paid_online": 0, "intake_digitised": 0, "results_digitised": 0, "dossiers_digitised": 0,
+        "results_signed": 0, "postal_pickups": 0, "postal_pickups_on_time": 0,
+        "postal_returns": 0, "postal_returns_on_time": 0, "postal_cod_vnd": 0, "facts_applied": 0,
         "sources": [],
     }  # fmt: skip
 
@@ -88,6 +90,17 @@ def apply_fact(snapshot: KpiSnapshot | None, fact: KpiFact, targets: Targets) ->
         s["with_fee"] += 1
     elif kind == "PAID_ONLINE":
         s["paid_online"] += 1
+    elif kind == "DOSSIER_DIGITISED":
+        s["dossiers_digitised"] += 1
+    elif kind == "RESULT_SIGNED":
+        s["results_signed"] += 1
+    elif kind == "POSTAL_PICKUP":
+        s["postal_pickups"] += 1
+        s["postal_pickups_on_time"] += bool(fact["on_time"])
+    elif kind == "POSTAL_RETURN":
+        s["postal_returns"] += 1
+        s["postal_returns_on_time"] += bool(fact["on_time"])
+        s["postal_cod_vnd"] += int(fact["amount_vnd"])
     if s["agency_type"] == "UNKNOWN":
         s["agency_type"] = fact["agency_type"]
     total = received(s)

@@ -93,7 +93,17 @@ EventType = Literal[
 
 FeeKind = Literal["UNKNOWN", "FEE", "CHARGE"]
 
-KpiFactKind = Literal["UNKNOWN", "RECEIVED", "RESOLVED", "FEE_REQUESTED", "PAID_ONLINE"]
+KpiFactKind = Literal[
+    "UNKNOWN",
+    "RECEIVED",
+    "RESOLVED",
+    "FEE_REQUESTED",
+    "PAID_ONLINE",
+    "DOSSIER_DIGITISED",
+    "RESULT_SIGNED",
+    "POSTAL_PICKUP",
+    "POSTAL_RETURN",
+]
 
 KpiVerdict = Literal["UNKNOWN", "ACHIEVED", "NOT_ACHIEVED", "NOT_EVALUATED"]
 

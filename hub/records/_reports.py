@@ -85,6 +85,15 @@ class KpiDossier(TypedDict):
     result_digitised: NotRequired[bool]
     fee_requested_at: NotRequired[datetime | None]
     paid_online: NotRequired[bool]
+    result_documents: NotRequired[list[str]]
+    signed_documents: NotRequired[list[str]]
+    results_signed: NotRequired[bool]
+    dossier_digitised: NotRequired[bool]
+    pickup_ordered_at: NotRequired[datetime | None]
+    picked_up: NotRequired[bool]
+    delivery_ordered_at: NotRequired[datetime | None]
+    cod_amount_vnd: NotRequired[int]
+    returned_by_post: NotRequired[bool]
     deadline: DossierDeadline
     seen_events: NotRequired[bytes]
     version: NotRequired[int]
@@ -103,6 +112,7 @@ class KpiFact(TypedDict):
     online: NotRequired[bool]
     digitised: NotRequired[bool]
     on_time: NotRequired[bool]
+    amount_vnd: NotRequired[int]
     occurred_at: datetime
     source_partition: int
     source_offset: int
@@ -133,6 +143,13 @@ class KpiSnapshot(TypedDict):
     paid_online: NotRequired[int]
     intake_digitised: NotRequired[int]
     results_digitised: NotRequired[int]
+    dossiers_digitised: NotRequired[int]
+    results_signed: NotRequired[int]
+    postal_pickups: NotRequired[int]
+    postal_pickups_on_time: NotRequired[int]
+    postal_returns: NotRequired[int]
+    postal_returns_on_time: NotRequired[int]
+    postal_cod_vnd: NotRequired[int]
     facts_applied: NotRequired[int]
     sources: NotRequired[list[KpiSource]]
 

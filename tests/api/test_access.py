@@ -54,6 +54,9 @@ ENDPOINTS = (
     Endpoint("GET", "/v1/reports/full-online", EVERY_ROLE, {"year": "2025"}),
     Endpoint("GET", "/v1/reports/766", EVERY_ROLE, {"month": "2025-03"}),
     Endpoint("GET", "/v1/reports/online-submissions", EVERY_ROLE, {"quarter": "2025-Q1"}),
+    Endpoint("GET", "/v1/reports/766", EVERY_ROLE, {"week": "2025-W10"}),
+    Endpoint("GET", "/v1/reports/targets", EVERY_ROLE, {"period": "2024"}),
+    Endpoint("GET", "/v1/reports/postal", EVERY_ROLE, {"period": "2025-03", "format": "csv"}),
 )
 
 

@@ -13,7 +13,6 @@ import io
 import itertools
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,6 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
-from hub.kafka import ensure_topics, make_producer
 from hub.kpi import (
     CSV_COLUMNS,
     KpiDossierProcessor,
@@ -48,9 +46,9 @@ from hub.topics import (
     KPI_FACTS,
     KPI_PROCEDURES,
 )
+from tests.api._kpi import DVCHUB, publish
 from tests.lifecycle._support import wait_until
 
-DVCHUB = Path(sys.executable).with_name("dvchub")
 TARGETS = KpiSettings().parsed_targets()
 
 
@@ -83,16 +81,8 @@ def _computed(settings: Settings, registry: RegistryClient) -> KpiReplay:
 
 @pytest.fixture
 def published(settings: Settings, registry: RegistryClient) -> KpiReplay:
-    ensure_topics(settings)
     kpis = _computed(settings, registry)
-    prefix = settings.topic_prefix
-    producer = make_producer(settings)
-    for spec, records in ((KPI, kpis.snapshots), (KPI_PROCEDURES, kpis.histories)):
-        serde = serde_for(spec, prefix, registry)
-        for key, record in records.items():
-            producer.send(spec.name(prefix), key=key.encode(), value=serde.encode(record))
-    producer.flush()
-    producer.close()
+    publish(settings, registry, kpis)
     return kpis
 
 

@@ -14,6 +14,7 @@ from hub.kpi import (
     KpiDossierProcessor,
     KpiProcessor,
     KpiReplay,
+    PostalDeadlines,
     ProcedureHistoryProcessor,
     Targets,
     compute,
@@ -156,6 +157,8 @@ class Rig:
         versions: Sequence[Mapping[str, Any]],
         *,
         postal_counts_as: str = "DIRECT",
+        pickup_days: int = PostalDeadlines.pickup_days,
+        return_days: int = PostalDeadlines.return_days,
     ) -> KpiReplay:
         """The KPIs of ``events`` and the catalogue ``versions`` (the dossier fold looks up the
         latest version of each procedure, as the live catalogue view would once it has it)."""
@@ -163,6 +166,7 @@ class Rig:
         dossiers = KpiDossierProcessor(
             self.events, self.dossiers, self.facts, latest.get, SlaSettings().policy(),
             postal_counts_as=postal_counts_as,
+            postal_deadlines=PostalDeadlines(pickup_days, return_days),
         )  # fmt: skip
         return compute(
             self.event_messages(events), self.catalog_messages(versions), dossiers,

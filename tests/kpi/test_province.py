@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -43,7 +42,6 @@ from hub.kpi import (
     write_full_online_csv,
     write_xlsx,
 )
-from hub.serde import RegistryClient
 from tests.kpi._support import TARGETS, Record, Rig, dossier, procedure, vn
 
 # -- the catalogue ------------------------------------------------------------------------------
@@ -127,11 +125,6 @@ def province_events() -> list[Record]:
     events += dossier("TS-2", c, "TS-P", "ONLINE", vn(2025, 6, 2, 10))
     events += dossier("TS-3", c, "TS-D", "DIRECT", vn(2025, 6, 3))
     return events
-
-
-@pytest.fixture(scope="module")
-def rig(registry: RegistryClient) -> Rig:
-    return Rig(registry, f"test.{uuid.uuid4().hex[:12]}.")
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
-"""The live KPI workers against a replay and against the hand-computed province.
+"""The live KPI workers against a replay and against the hand-computed provinces.
 
-One worker of each fold on a per-test prefix; the synthetic province of ``test_province``
-(catalogue on ``catalog.procedures``, events on ``dossier.events``); what the workers publish
-on ``kpi`` / ``kpi.procedures`` must equal a replay from offset 0 and the numbers by hand.
+One worker of each fold on a per-test prefix; the synthetic provinces of ``test_province`` and
+``_province2024`` (catalogue on ``catalog.procedures``, events on ``dossier.events``); what the
+workers publish on ``kpi`` / ``kpi.procedures`` must equal a replay from offset 0 and the
+numbers by hand.
 """
 
 from __future__ import annotations
@@ -13,11 +14,29 @@ from pathlib import Path
 import pytest
 
 from hub.kafka import ensure_topics
-from hub.kpi import compare, full_online_rows, full_online_table, replay_kpis
+from hub.kpi import (
+    Kpis,
+    compare,
+    full_online_rows,
+    full_online_table,
+    indicators_2024,
+    postal_figures,
+    postal_rows,
+    replay_kpis,
+    target_rows,
+)
 from hub.serde import RegistryClient
 from hub.settings import Settings
 from tests.kpi._live import FOLDS, LiveRig
-from tests.kpi._support import TARGETS, dossier, procedure, vn
+from tests.kpi._province2024 import (
+    EXPECTED_MARCH,
+    EXPECTED_POSTAL_MARCH,
+    NOT_ELIGIBLE,
+    VERSIONS_2024,
+    events_2024,
+)
+from tests.kpi._province2024 import TARGETS as TARGETS_2024
+from tests.kpi._support import TARGETS, Record, dossier, procedure, vn
 from tests.kpi.test_province import EXPECTED_2025, VERSIONS, province_events
 from tests.lifecycle._support import wait_until
 
@@ -32,14 +51,21 @@ def live(settings: Settings, registry: RegistryClient, tmp_path: Path) -> Iterat
     rig.close()
 
 
-def test_the_live_kpis_equal_the_replay_and_the_hand_computed_table(live: LiveRig) -> None:
-    live.publish_catalog(VERSIONS)
+def settled_live(live: LiveRig, versions: list[Record], events: list[Record]) -> Kpis:
+    """The catalogue ``versions``, a worker of each fold, then ``events``: what the workers
+    publish once it equals a replay from offset 0."""
+    live.publish_catalog(versions)
     for fold in FOLDS:
         live.start(fold)
     live.wait_ready()
-    live.events.send(province_events())
+    live.events.send(events)
     published, replayed = live.settled()
     assert compare(published, replayed) == []
+    return published
+
+
+def test_the_live_kpis_equal_the_replay_and_the_hand_computed_table(live: LiveRig) -> None:
+    published = settled_live(live, VERSIONS, province_events())
     assert full_online_rows(full_online_table(published, 2025, TARGETS)) == EXPECTED_2025
     lx = published.snapshots["UBND-LX|2025-03"]
     assert (lx["resolved"], lx["resolved_on_time"], lx["with_fee"], lx["paid_online"]) == (
@@ -74,3 +100,15 @@ def test_a_replay_after_a_level_change_keeps_the_level_at_acceptance(live: LiveR
         "at the level of the latest catalogue entry (full online, from July)"
     )
     assert compare(live.kpis(), replayed) == []
+
+
+def test_the_live_2024_and_postal_figures_equal_the_replay_and_the_hand_computed_ones(
+    live: LiveRig,
+) -> None:
+    """The province of ``_province2024`` through the live workers: signatures, postal legs and
+    ISO weeks as the replay computes them, and the figures by hand."""
+    published = settled_live(live, VERSIONS_2024, events_2024())
+    rows, total = indicators_2024(published, "2025-03", TARGETS_2024, NOT_ELIGIBLE)
+    assert target_rows(rows, total) == EXPECTED_MARCH
+    assert postal_rows(*postal_figures(published, "2025-03")) == EXPECTED_POSTAL_MARCH
+    assert published.snapshots["UBND-LX|2025-W11"]["postal_returns_on_time"] == 0

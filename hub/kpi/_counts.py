@@ -1,0 +1,22 @@
+"""What a dossier's event counts, before it becomes KpiFacts for each period (``_dossier``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypedDict
+
+from hub.records import KpiFactKind, ServiceLevel
+
+
+class Counts(TypedDict, total=False):
+    """What a fact counts, besides its kind (the others are False, or 0)."""
+
+    level: ServiceLevel
+    online: bool
+    digitised: bool
+    on_time: bool
+    amount_vnd: int
+
+
+#: A fact's kind, the instant whose periods it counts in, and what it counts.
+Counted = tuple[KpiFactKind, datetime, Counts]
