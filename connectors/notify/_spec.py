@@ -13,7 +13,8 @@ from connectors.common import PartnerSpec, Payload, Received, SimulatorServer, W
 from connectors.common.demo import Calls, DemoPart
 from connectors.notify._client import CITIZEN_NOTIFICATION, PARTNER, NotifyClient
 from connectors.notify._config import NotifyConfig
-from connectors.notify._notification import STEPS, Channel
+from connectors.notify._ledger import Delivered
+from connectors.notify._notification import CHANNELS, STEPS, Channel
 from connectors.notify._sim import NOT_ON_ZALO, NotifySimulator
 from connectors.outbox import PartnerClient
 
@@ -69,13 +70,21 @@ class NotifyWorkload(Workload):
         ledger = NotifySimulator.of(sim).ledger
         counts = ledger.counts()
         segments = sum(d.segments or 0 for d in ledger.delivered("SMS"))
-        detail = (f"{counts['ZNS']:,} ZNS, {counts['SMS']:,} SMS ({segments:,} segments), "
-                  f"{counts['EMAIL']:,} e-mails; {ledger.refused['ZNS:-118']:,} without Zalo "
-                  "sent by SMS")  # fmt: skip
+        per_channel = ", ".join(f"{counts[c]:,} {c}{_rate(ledger.delivered(c))}" for c in CHANNELS)
+        detail = (f"{per_channel}; {segments:,} SMS segments; {ledger.refused['ZNS:-118']:,} "
+                  "without Zalo sent by SMS")  # fmt: skip
         return Received(sum(counts.values()), sum(ledger.duplicates.values()), detail)
 
     def fail_next(self, sim: SimulatorServer, count: int) -> None:
         NotifySimulator.of(sim).faults.arm("error_5xx", count)
+
+
+def _rate(delivered: list[Delivered]) -> str:
+    """`` at N/s``: a channel's messages a second, from its first to its last delivery."""
+    if len(delivered) < 2:
+        return ""
+    seconds = (delivered[-1].received_at - delivered[0].received_at).total_seconds()
+    return f" at {(len(delivered) - 1) / seconds:,.0f}/s" if seconds > 0 else ""
 
 
 def demo_simulator(_: Calls | None) -> NotifySimulator:

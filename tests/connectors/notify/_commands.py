@@ -39,9 +39,12 @@ def delivered_once(sim: NotifySimulator, sent: list[dict[str, Any]]) -> None:
     assert set(keys.values()) == {1}
 
 
-def personal_data(dossiers: int) -> list[str]:
-    """What the workload's applicants give that no log may hold."""
-    found = ["Nguyễn Thị Bình"]
+def personal_data(dossiers: int) -> set[str]:
+    """What the workload's applicants give that no log may hold: names, addresses, and the
+    numbers without their leading 0 (so that the 84... form gateways get is caught too)."""
+    found: set[str] = set()
     for d in range(dossiers):
-        found += [f"cong.dan.{d}@example.vn", f"9{d:08d}"]
+        contact = WORKLOAD.payload(d, 0)[2]["contact"]
+        assert isinstance(contact, dict)
+        found |= {contact["name"], contact["email"], contact["phone"][1:]}
     return found
