@@ -88,12 +88,22 @@ def _reply(response: httpx.Response, model: type[R]) -> R:
         raise Transient("MALFORMED_REPLY", f"HTTP {response.status_code}") from exc
 
 
-class SmsGateway:
-    channel: Channel = "SMS"
+class _HttpGateway:
+    """A gateway of an HTTP JSON API (SMS, ZNS), sharing the client's connection pool."""
 
     def __init__(self, config: NotifyConfig, http: httpx.Client) -> None:
         self.config = config
         self._http = http
+
+    def _call(
+        self, url: str, body: BaseModel, headers: dict[str, str], reply: type[R]
+    ) -> tuple[httpx.Response, R]:
+        response = _post(self._http, url, body, headers)
+        return response, _reply(response, reply)
+
+
+class SmsGateway(_HttpGateway):
+    channel: Channel = "SMS"
 
     def send(self, n: Notification, rendered: Rendered, key: str) -> str:
         text = strip_diacritics(rendered.sms) if self.config.sms_unaccented else rendered.sms
@@ -107,8 +117,8 @@ class SmsGateway:
                              unicode=cost.encoding == "UCS2", request_id=key)  # fmt: skip
         headers = {"Authorization": f"Bearer {self.config.sms_api_key.get_secret_value()}",
                    IDEMPOTENCY_HEADER: key}  # fmt: skip
-        response = _post(self._http, self.config.sms_url.rstrip("/") + SMS_PATH, request, headers)
-        reply = _reply(response, SmsReply)
+        url = self.config.sms_url.rstrip("/") + SMS_PATH
+        response, reply = self._call(url, request, headers, SmsReply)
         if response.status_code == 401:
             raise Transient(reply.code, "the SMS gateway refused the key")
         if reply.code in SMS_REFUSALS:
@@ -119,12 +129,8 @@ class SmsGateway:
         return reply.data.message_id
 
 
-class ZnsGateway:
+class ZnsGateway(_HttpGateway):
     channel: Channel = "ZNS"
-
-    def __init__(self, config: NotifyConfig, http: httpx.Client) -> None:
-        self.config = config
-        self._http = http
 
     def send(self, n: Notification, rendered: Rendered, key: str) -> str:
         phone = msisdn(n.contact.phone)
@@ -138,8 +144,8 @@ class ZnsGateway:
             phone=phone, template_id=template_id, template_data=data, tracking_id=message_id(key)
         )
         headers = {"access_token": self.config.zns_access_token.get_secret_value()}
-        response = _post(self._http, self.config.zns_url.rstrip("/") + ZNS_PATH, request, headers)
-        reply = _reply(response, ZnsReply)
+        url = self.config.zns_url.rstrip("/") + ZNS_PATH
+        response, reply = self._call(url, request, headers, ZnsReply)
         if response.status_code == 401 or reply.error == ZNS_INVALID_TOKEN:
             raise Transient(f"ZNS_{-reply.error}", "ZNS refused the access token")
         if reply.error in ZNS_REFUSALS:
