@@ -129,31 +129,33 @@ class NotifySimulator(SimulatorServer):
         async def sms(request: Request) -> Response:
             scheme, _, key = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not secrets.compare_digest(key, self.sms_api_key):
-                return _sms(401, SMS_UNAUTHORIZED)
+                return _sms_answer(401, SMS_UNAUTHORIZED)
             early, fault = await self._early(
-                "SMS", _sms(503, SMS_INTERNAL), _sms(429, SMS_RATE_LIMITED)
+                "SMS", _sms_answer(503, SMS_INTERNAL), _sms_answer(429, SMS_RATE_LIMITED)
             )
             if early is not None:
                 return early
             parsed = await _parse(request, SmsRequest)
             if isinstance(parsed, str):
                 code = SMS_INVALID_PHONE if parsed.startswith("phone") else SMS_VALIDATION
-                return _sms(400, code, parsed)
+                return _sms_answer(400, code, parsed)
             return self._sms(parsed, lost=fault == "lost_replies")
 
         @app.post(ZNS_PATH)
         async def zns(request: Request) -> Response:
             token = request.headers.get("access_token", "")
             if not secrets.compare_digest(token, self.zns_access_token):
-                return _zns(ZNS_INVALID_TOKEN, status=401)
+                return _zns_answer(ZNS_INVALID_TOKEN, status=401)
             early, fault = await self._early(
-                "ZNS", _zns(ZNS_INTERNAL, status=503), _zns(ZNS_RATE_LIMITED, status=429)
+                "ZNS",
+                _zns_answer(ZNS_INTERNAL, status=503),
+                _zns_answer(ZNS_RATE_LIMITED, status=429),
             )
             if early is not None:
                 return early
             parsed = await _parse(request, ZnsRequest)
             if isinstance(parsed, str):
-                return _zns(ZNS_TEMPLATE_DATA, parsed)
+                return _zns_answer(ZNS_TEMPLATE_DATA, parsed)
             return self._zns(parsed, lost=fault == "lost_replies")
 
         return app
@@ -183,14 +185,14 @@ class NotifySimulator(SimulatorServer):
         refusal = self._sms_refusal(request)
         if refusal is not None:
             self.ledger.refuse("SMS", refusal)
-            return _sms(400, refusal)
+            return _sms_answer(400, refusal)
         cost = segments(request.message)
         delivered = self.ledger.deliver(
             "SMS", request.request_id, request.phone, request.message,
             segments=cost.count, encoding=cost.encoding,
         )  # fmt: skip
         if lost:
-            return _sms(503, SMS_INTERNAL)
+            return _sms_answer(503, SMS_INTERNAL)
         data = {"message_id": delivered.gateway_id, "segments": delivered.segments,
                 "encoding": delivered.encoding}  # fmt: skip
         return JSONResponse({"code": SMS_OK, "message": "OK", "data": data})
@@ -208,13 +210,13 @@ class NotifySimulator(SimulatorServer):
         refusal = self._zns_refusal(request)
         if refusal is not None:
             self.ledger.refuse("ZNS", str(refusal))
-            return _zns(refusal)
+            return _zns_answer(refusal)
         text = "\n".join(f"{k}={v}" for k, v in sorted(request.template_data.items()))
         delivered = self.ledger.deliver(
             "ZNS", request.tracking_id, request.phone, text, template_id=request.template_id
         )
         if lost:
-            return _zns(ZNS_INTERNAL, status=503)
+            return _zns_answer(ZNS_INTERNAL, status=503)
         sent = {"msg_id": delivered.gateway_id,
                 "sent_time": str(int(delivered.received_at.timestamp() * 1000))}  # fmt: skip
         return JSONResponse({"error": ZNS_OK, "message": "Success", "data": sent})
@@ -245,11 +247,11 @@ async def _parse(request: Request, model: type[M]) -> M | str:
                          for e in exc.errors()[:10])  # fmt: skip
 
 
-def _sms(status: int, code: str, message: str = "") -> JSONResponse:
+def _sms_answer(status: int, code: str, message: str = "") -> JSONResponse:
     body = {"code": code, "message": message or code, "data": None}
     return JSONResponse(body, status_code=status)
 
 
-def _zns(error: int, message: str = "", *, status: int = 200) -> JSONResponse:
+def _zns_answer(error: int, message: str = "", *, status: int = 200) -> JSONResponse:
     body = {"error": error, "message": message or f"error {error}", "data": None}
     return JSONResponse(body, status_code=status)
