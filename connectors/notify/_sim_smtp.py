@@ -15,8 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import Any, cast
+from typing import Any
 
 from aiosmtpd.controller import Controller
 
@@ -61,7 +60,7 @@ class SmtpHandler:
         if fault == "timeouts":
             await asyncio.sleep(self.faults.hang_s)
             return _TRY_LATER
-        message = cast(EmailMessage, message_from_bytes(envelope.content, policy=policy.default))
+        message = message_from_bytes(envelope.content, policy=policy.default)
         message_id = message["Message-ID"]
         if not message_id:
             return "550 5.6.0 Message-ID required"
