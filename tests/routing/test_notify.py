@@ -46,7 +46,9 @@ def test_one_notification_per_step_with_consent(rig: Rig) -> None:
     assert keys == ["HS-N-1:notify:received", "HS-N-1:notify:supplement_requested:1",
                     "HS-N-1:notify:fee_requested:PAY-9", "HS-N-1:notify:apology",
                     "HS-N-1:notify:result_ready", "HS-N-1:notify:result_returned"]  # fmt: skip
-    assert [c["command_id"] for c in sent] == [str(uuid.uuid5(COMMAND_NAMESPACE, k)) for k in keys]
+    assert [str(c["command_id"]) for c in sent] == [
+        str(uuid.uuid5(COMMAND_NAMESPACE, k)) for k in keys
+    ]
     by_step = {c["payload"][1]["step"]: c["payload"][1] for c in sent}
     contact = by_step["RECEIVED"]["contact"]
     assert contact == {"name": "Nguyễn Văn An", "phone": "0900000001",
