@@ -113,8 +113,10 @@ class SmsGateway(_HttpGateway):
         phone = msisdn(n.contact.phone)
         if phone is None:
             raise ChannelRefused("SMS", "INVALID_PHONE")
-        request = SmsRequest(brandname=self.config.sms_brandname, phone=phone, message=text,
-                             unicode=cost.encoding == "UCS2", request_id=key)  # fmt: skip
+        request = SmsRequest(
+            brandname=self.config.sms_brandname, phone=phone, message=text,
+            unicode=cost.encoding == "UCS2", request_id=message_id(key),
+        )  # fmt: skip
         headers = {"Authorization": f"Bearer {self.config.sms_api_key.get_secret_value()}",
                    IDEMPOTENCY_HEADER: key}  # fmt: skip
         url = self.config.sms_url.rstrip("/") + SMS_PATH

@@ -35,8 +35,10 @@ def delivered_once(sim: NotifySimulator, sent: list[dict[str, Any]]) -> None:
     """Every command is exactly one message at the gateways, and nothing else is."""
     expected = {message_id(r["idempotency_key"]) for r in sent}
     keys = Counter(d.key.strip("<>").partition("@")[0] for d in sim.ledger.delivered())
-    assert set(keys) == expected
-    assert set(keys.values()) == {1}
+    assert set(keys) == expected, (
+        f"{len(expected - set(keys))} missing, {len(set(keys) - expected)} more"
+    )
+    assert set(keys.values()) == {1}, f"doubled: {+(keys - Counter(set(keys)))}"
 
 
 def personal_data(dossiers: int) -> set[str]:
