@@ -119,7 +119,7 @@ def dossier_lifecycle(rng: random.Random, number: int, start: datetime) -> list[
                         "district": "Long Xuyên",
                         "province": "An Giang",
                     },
-                    "notify_channels": [],  # not notified: routing emits what it did
+                    "notify_channels": [],  # no consent: the samples cause no notification
                     "notify_consent": False,
                 },
                 "documents": [doc],
