@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:  # the CLI imports this module to list names: no partner, no faust, no zeep
     from connectors.common import PartnerSpec
 
-NAMES: Final = ("vnpost", "national", "emc", "bank")
+NAMES: Final = ("vnpost", "national", "emc", "bank", "notify")
 #: Each inbound endpoint's name (a ``dvchub`` command, a compose service) -> its partner, so
 #: the CLI lists them without importing a spec; a test checks it against the specs' ``inbound``.
 INBOUND: Final[Mapping[str, str]] = {

@@ -119,6 +119,8 @@ def dossier_lifecycle(rng: random.Random, number: int, start: datetime) -> list[
                         "district": "Long Xuyên",
                         "province": "An Giang",
                     },
+                    "notify_channels": [],  # no consent: the samples cause no notification
+                    "notify_consent": False,
                 },
                 "documents": [doc],
             },

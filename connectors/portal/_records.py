@@ -7,7 +7,7 @@ Unknown fields are rejected, so a misspelt optional field cannot silently become
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.portal._types import (
     AgencyCode,
@@ -20,6 +20,7 @@ from connectors.portal._types import (
     IdNumber,
     MediaType,
     Name,
+    NotifyChannelSymbol,
     Phone,
     Sha256Hex,
     ShortText,
@@ -61,6 +62,9 @@ class Applicant(StrictModel):
     phone: Phone | None = None
     email: Email | None = None
     address: PostalAddress | None = None
+    #: Channels the applicant wants notifications by, in order, and their consent to them.
+    notify_channels: list[NotifyChannelSymbol] = Field(default_factory=list, max_length=3)
+    notify_consent: bool = False
 
 
 class Document(StrictModel):

@@ -147,6 +147,7 @@ Day = Annotated[date, BeforeValidator(_iso_date_only)]
 # -- enum symbols (UNKNOWN is the schemas' evolution default, never a valid input) -----------
 ChannelSymbol = Literal["ONLINE", "DIRECT", "POSTAL"]
 ApplicantKindSymbol = Literal["CITIZEN", "ORGANIZATION"]
+NotifyChannelSymbol = Literal["ZNS", "SMS", "EMAIL"]
 FeeKindSymbol = Literal["FEE", "CHARGE"]
 ServiceLevelSymbol = Literal["DIRECT_ONLY", "PARTIAL_ONLINE", "FULL_ONLINE"]
 StepKindSymbol = Literal["STARTED", "HANDLED", "TRANSFERRED", "SUPPLEMENT_RECEIVED", "FEE_CLEARED"]

@@ -8,11 +8,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict
 
-from hub.records._enums import PostalDirection
+from hub.records._enums import NotificationStep, NotifyChannel, PostalDirection, ReturnChannel
 
 if TYPE_CHECKING:
     from hub.records._dossier import Document, FeeLine
     from hub.records._partners import Party
+
+
+class CitizenNotification(TypedDict):
+    """``vn.dvchub.command.CitizenNotification``."""
+
+    step: NotRequired[NotificationStep]
+    procedure_name: NotRequired[str | None]
+    agency_name: NotRequired[str | None]
+    contact: NotificationContact
+    data: NotificationData
 
 
 class EmcTrackingRecord(TypedDict):
@@ -55,6 +65,29 @@ class NationalProgressUpdate(TypedDict):
     status_code: int
     started_at: NotRequired[datetime | None]
     due_at: NotRequired[datetime | None]
+
+
+class NotificationContact(TypedDict):
+    """``vn.dvchub.command.NotificationContact``."""
+
+    name: str
+    phone: NotRequired[str | None]
+    email: NotRequired[str | None]
+    channels: NotRequired[list[NotifyChannel]]
+
+
+class NotificationData(TypedDict):
+    """``vn.dvchub.command.NotificationData``."""
+
+    appointment_at: NotRequired[datetime | None]
+    missing_items: NotRequired[list[str]]
+    reason: NotRequired[str | None]
+    respond_by_at: NotRequired[datetime | None]
+    amount_vnd: NotRequired[int | None]
+    payment_url: NotRequired[str | None]
+    return_channel: NotRequired[ReturnChannel]
+    waybill_number: NotRequired[str | None]
+    new_appointment_at: NotRequired[datetime | None]
 
 
 class PaymentRefund(TypedDict):
@@ -127,6 +160,7 @@ PartnerCommandPayload = (
     | tuple[Literal["vn.dvchub.command.PostalCancel"], PostalCancel]
     | tuple[Literal["vn.dvchub.command.PaymentStatusQuery"], PaymentStatusQuery]
     | tuple[Literal["vn.dvchub.command.PaymentRefund"], PaymentRefund]
+    | tuple[Literal["vn.dvchub.command.CitizenNotification"], CitizenNotification]
 )
 
 PartnerCommandPayloadRecord = (
@@ -138,4 +172,5 @@ PartnerCommandPayloadRecord = (
     | PostalCancel
     | PaymentStatusQuery
     | PaymentRefund
+    | CitizenNotification
 )

@@ -19,6 +19,7 @@ from hub.records._enums import (
     DossierStatus,
     EventType,
     FeeKind,
+    NotifyChannel,
     ReturnChannel,
     ServiceLevel,
     SourceSystem,
@@ -47,6 +48,8 @@ class Applicant(TypedDict):
     phone: NotRequired[str | None]
     email: NotRequired[str | None]
     address: NotRequired[PostalAddress | None]
+    notify_channels: NotRequired[list[NotifyChannel]]
+    notify_consent: NotRequired[bool]
 
 
 class DeadLetter(TypedDict):

@@ -37,6 +37,7 @@ CommandType = Literal[
     "POSTAL_CANCEL",
     "PAYMENT_STATUS_QUERY",
     "PAYMENT_REFUND",
+    "CITIZEN_NOTIFICATION",
 ]
 
 DeadLetterReason = Literal[
@@ -117,6 +118,18 @@ MismatchKind = Literal[
 ]
 
 NationalService = Literal["UNKNOWN", "DONG_BO_HO_SO_MC", "CAP_NHAT_TIEN_DO_HO_SO_MC"]
+
+NotificationStep = Literal[
+    "UNKNOWN",
+    "RECEIVED",
+    "SUPPLEMENT_REQUESTED",
+    "FEE_REQUESTED",
+    "RESULT_READY",
+    "APOLOGY",
+    "RESULT_RETURNED",
+]
+
+NotifyChannel = Literal["UNKNOWN", "ZNS", "SMS", "EMAIL"]
 
 PartnerOutcomeKind = Literal["UNKNOWN", "ACCEPTED", "REJECTED", "FAILED"]
 

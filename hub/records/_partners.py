@@ -14,6 +14,7 @@ from hub.records._enums import (
     CommandType,
     DossierStatus,
     MismatchKind,
+    NotifyChannel,
     PartnerOutcomeKind,
     PaymentStatus,
     ReturnChannel,
@@ -168,3 +169,5 @@ class RoutingState(TypedDict):
     recent: NotRequired[list[RoutedEvent]]
     version: NotRequired[int]
     updated_at: NotRequired[datetime | None]
+    notify_channels: NotRequired[list[NotifyChannel]]
+    notify_consent: NotRequired[bool]

@@ -4,7 +4,9 @@ A command is named by its causing event and its kind: ``command_id`` is
 ``uuid5(COMMAND_NAMESPACE, f"{event_id}:{kind}")``, ``idempotency_key`` is ``f"{event_id}:{kind}"``,
 ``causation_id`` the event id, ``correlation_id`` the event's, ``created_at`` the event's
 ``recorded_at`` (when the hub recorded the fact that caused it). A redelivered event therefore
-gives byte-identical commands, and a partner that dedupes on the key applies each once.
+gives byte-identical commands, and a partner that dedupes on the key applies each once. A
+command with a ``key`` of its own (a citizen notification: one per dossier and step) is named
+by it instead: ``uuid5(COMMAND_NAMESPACE, key)`` and ``key``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ KINDS: Final[Mapping[str, tuple[CommandType, str]]] = {
     "national-sync": ("NATIONAL_DOSSIER_SYNC", "NationalDossierSync"),
     "national-progress": ("NATIONAL_PROGRESS_UPDATE", "NationalProgressUpdate"),
     "emc": ("EMC_TRACKING_RECORD", "EmcTrackingRecord"),
+    "notify": ("CITIZEN_NOTIFICATION", "CitizenNotification"),
 }
 
 #: NoiDungXuLy of a status change whose event carries no content of its own.
@@ -68,6 +71,9 @@ class Command:
 
     kind: str
     payload: PartnerCommandPayloadRecord
+    #: Names the command instead of ``f"{event_id}:{kind}"`` when what it does must happen
+    #: once per business fact, whichever event caused it (a citizen notification per step).
+    key: str | None = None
 
 
 def command_id(event_id: str, kind: str) -> str:
@@ -83,10 +89,11 @@ def envelope(event: DossierEvent, command: Command) -> Mapping[str, object]:
     union branch named by ``KINDS``, not a Literal mypy could check against the record)."""
     event_id = event.event_id
     command_type, payload_name = KINDS[command.kind]
+    key = command.key or idempotency_key(event_id, command.kind)
     return {
-        "command_id": command_id(event_id, command.kind), "command_type": command_type,
+        "command_id": str(uuid.uuid5(COMMAND_NAMESPACE, key)), "command_type": command_type,
         "dossier_id": event.dossier_id,
-        "idempotency_key": idempotency_key(event_id, command.kind),
+        "idempotency_key": key,
         "created_at": event.recorded_at, "correlation_id": event.correlation_id,
         "causation_id": event_id,
         "payload": (f"{_PAYLOAD_NAMESPACE}.{payload_name}", command.payload.copy()),

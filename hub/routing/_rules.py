@@ -14,7 +14,9 @@ same reason code. Which commands an event causes (in this order):
 * national portal: DongBoHoSoMC on every status change (and when an apology moves the
   appointment date); CapNhatTienDoHoSoMC on every processing step and on every other status
   change that names a handler (an actor with an official);
-* EMC: one tracking record per status change and processing step (codes in ``_emc``).
+* EMC: one tracking record per status change and processing step (codes in ``_emc``);
+* the applicant: a CitizenNotification per step they are told about, with their consent
+  (``_notify``; the fee step on PaymentRequestCreated, which carries the payment link).
 
 Supplement rounds (DongBoHoSoMC's DanhSachHoSoBoSung, ``supplements`` of the state and of every
 NationalDossierSync, oldest first): SupplementRequested opens a round (``requested_at`` = the
@@ -66,10 +68,11 @@ from hub.routing._commands import (
     progress_update,
 )
 from hub.routing._emc import tracking_record
+from hub.routing._notify import notification
 
 #: Events routing records nothing of (partner feedback, payments: another processor's).
 NOT_ROUTED: Final = frozenset({
-    "POSTAL_ORDER_CREATED", "PAYMENT_REQUEST_CREATED", "PAYMENT_FAILED", "PAYMENT_REFUNDED",
+    "POSTAL_ORDER_CREATED", "PAYMENT_FAILED", "PAYMENT_REFUNDED",
     "NATIONAL_SYNC_COMPLETED", "NATIONAL_SYNC_FAILED", "RESULT_SIGNING_FAILED",
 })  # fmt: skip
 #: A pickup VNPost reports in one of these statuses can no longer be cancelled.
@@ -109,6 +112,8 @@ def new_state(event: DossierEvent, procedure: CatalogEntry) -> RoutingState:
         "level": procedure.get("level") or "UNKNOWN", "channel": p.get("channel", "UNKNOWN"),
         "applicant_name": applicant["full_name"], "applicant_phone": applicant.get("phone"),
         "applicant_email": applicant.get("email"), "applicant_address": applicant.get("address"),
+        "notify_channels": list(applicant.get("notify_channels", [])),
+        "notify_consent": bool(applicant.get("notify_consent", False)),
         "postal_intake": bool(p.get("postal_intake")),
         "postal_return": bool(p.get("postal_return")),
         "from_national_portal": bool(p.get("from_national_portal")),
@@ -154,6 +159,9 @@ class Rules:
         if event_type == "POSTAL_STATUS_CHANGED":
             assert state is not None
             return _postal_status(state, event)
+        if event_type == "PAYMENT_REQUEST_CREATED":
+            assert state is not None
+            return _payment_link(state, event)
         after = view.after(event_type)
         if after is None or after.status is None:
             return Refused("INVALID_TRANSITION", view.refusal(event_type))
@@ -191,6 +199,9 @@ class Rules:
         if changed or step:
             record = tracking_record(new, event, self.postal_counts_as)
             commands.append(Command("emc", record))
+        notify = notification(new, event)
+        if notify is not None:
+            commands.append(Command("notify", notify[1], key=notify[0]))
         if isinstance(postal, str):
             return Routed(new, tuple(commands), postal)
         return Routed(new, tuple(commands), "routed" if commands else "applied")
@@ -239,12 +250,26 @@ def _postal_status(state: RoutingState, event: DossierEvent) -> Routed | None:
         return None
     if p.get("status") not in _PICKUP_CLOSED:
         return None
-    new = _copy(state)
+    new = _mark_seen(state, event)
     new["pickup_open"] = False
+    return Routed(new, (), "applied")
+
+
+def _payment_link(state: RoutingState, event: DossierEvent) -> Routed | None:
+    """The fee message, once the provider gave the payment link (no status change)."""
+    notify = notification(state, event)
+    if notify is None:
+        return None
+    new = _mark_seen(state, event)
+    return Routed(new, (Command("notify", notify[1], key=notify[0]),))
+
+
+def _mark_seen(state: RoutingState, event: DossierEvent) -> RoutingState:
+    new = _copy(state)
     new["seen_events"] = bytes(new["seen_events"]) + event_digest(event.event_id)
     new["version"] = int(new["version"]) + 1
     new["updated_at"] = event.occurred_at
-    return Routed(new, (), "applied")
+    return new
 
 
 def _status_view(state: RoutingState | None) -> StatusView:

@@ -112,6 +112,10 @@ class TestBank(PartnerSpecContract):
     name = "bank"
 
 
+class TestNotify(PartnerSpecContract):
+    name = "notify"
+
+
 def test_the_contract_runs_against_every_spec() -> None:
     assert sorted(c.name for c in PartnerSpecContract.__subclasses__()) == sorted(NAMES)
 

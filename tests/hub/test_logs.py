@@ -241,8 +241,10 @@ def test_uncaught_exceptions_are_logged_redacted(
 # -- personal fields from the Avro contract, partners' names, encoded forms -------------------
 
 _CATALOGUE = "the name of a public procedure or agency, from the catalogue"
-_PROCEDURE_NAMES = ("DossierState", "DossierSubmitted", "NationalDossierSync", "RoutingState")
-_AGENCY_NAMES = ("Procedure", "ProcedureVersion", "DossierDeadline", "RoutingState")
+_PROCEDURE_NAMES = ("DossierState", "DossierSubmitted", "NationalDossierSync", "RoutingState",
+                    "CitizenNotification")  # fmt: skip
+_AGENCY_NAMES = ("Procedure", "ProcedureVersion", "DossierDeadline", "RoutingState",
+                 "CitizenNotification")  # fmt: skip
 #: Schema fields whose name looks personal but which hold no personal data, each with why. A new
 #: field that looks personal must be marked ``"personal": true`` or be added here with a reason.
 NOT_PERSONAL = {

@@ -39,6 +39,7 @@ SERVICE_PRINCIPALS = {
     "sla": "sla", "kpi-dossiers": "kpi", "kpi": "kpi", "kpi-procedures": "kpi",
     "routing": "routing", "payments": "payments", "outbox-vnpost": "outbox",
     "outbox-national": "outbox", "outbox-emc": "outbox", "outbox-bank": "outbox",
+    "outbox-notify": "outbox",
     "vnpost-callbacks": "vnpost-callbacks", "bank-ipn": "bank-ipn",
     "national-intake": "national-intake",
 }  # fmt: skip

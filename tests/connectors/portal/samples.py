@@ -41,6 +41,8 @@ PAYLOADS: dict[str, dict[str, Any]] = {
                 "district": "Long Xuyên",
                 "province": "An Giang",
             },
+            "notify_channels": ["ZNS", "EMAIL"],
+            "notify_consent": True,
         },
         "postal_intake": True,
         "postal_return": True,
