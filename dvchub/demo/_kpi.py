@@ -15,6 +15,8 @@ from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import cast
 
+from rich.table import Table
+
 from connectors.portal.client import portal_item
 from dvchub.demo._console import console
 from dvchub.demo._lifecycle import RunningPortal
@@ -22,15 +24,22 @@ from dvchub.demo._servers import worker_process
 from dvchub.demo._sla import DEMO_DIR
 from dvchub.tables import full_online_view, indicators_view
 from hub.kpi import (
+    POSTAL_TITLES,
     PROCESSORS,
+    TARGET_TITLES,
+    Kpis,
     KpiSettings,
     compare,
     full_online_table,
     indicators_766,
+    indicators_2024,
+    postal_figures,
+    postal_rows,
     read_kpis,
     read_latest,
     received,
     replay_kpis,
+    target_rows,
 )
 from hub.processing import WorkerProcess
 from hub.records import KpiDossier
@@ -87,6 +96,7 @@ def show_kpis(
         config = KpiSettings()
         console.print(full_online_view(full_online_table(kpis, YEAR, config.parsed_targets())))
         console.print(indicators_view(indicators_766(kpis, f"{YEAR}-03"), f"{YEAR}-03"))
+        _show_targets_and_postal(kpis, config)
         replayed = replay_kpis(settings, registry)
         differences = compare(read_kpis(settings, registry), replayed)
         console.print(
@@ -124,3 +134,20 @@ def _wait_counted(settings: Settings, registry: RegistryClient, ours: Counter[st
 def _received_in(dossier: KpiDossier, year: int) -> bool:
     at = dossier["received_at"]
     return at is not None and at.astimezone(VN_TZ).year == year
+
+
+def _show_targets_and_postal(kpis: Kpis, config: KpiSettings) -> None:
+    """The 2024 indicators with their targets and verdicts, and the postal figures, of YEAR."""
+    targets = indicators_2024(kpis, str(YEAR), config.parsed_indicator_targets(),
+                              config.not_eligible_codes())  # fmt: skip
+    postal = postal_figures(kpis, str(YEAR))
+    for title, titles, rows in (
+        (f"Chỉ tiêu 2024 (digitised, full-online procedures, online payment) - {YEAR}",
+         TARGET_TITLES, target_rows(*targets)),
+        (f"Bưu chính công ích {YEAR}: dossiers and results by post, on time, COD",
+         POSTAL_TITLES, postal_rows(*postal)),
+    ):  # fmt: skip
+        view = Table(*titles, title=title)
+        for row in rows:
+            view.add_row(*row)
+        console.print(view)

@@ -101,11 +101,16 @@ class Events:
 
     def submitted(self, n: int, channel: str, postal: bool) -> Event:
         procedure = _BUILDING if n == 1 else _RECORD
+        # Consent, and a channel order per dossier: Zalo then SMS; e-mail; Zalo alone from a
+        # number with no Zalo account (the simulator's 090999 prefix), which falls back to SMS.
+        channels = (["ZNS", "SMS"], ["EMAIL"], ["ZNS"])[(n - 1) % 3]
         applicant = {
             "kind": "CITIZEN", "full_name": "Trần Thị Mai", "id_number": "089301004512",
-            "phone": "0913456789", "email": None,
+            "phone": "0909991234" if n % 3 == 0 else "0913456789",
+            "email": "tran.thi.mai@example.vn" if "EMAIL" in channels else None,
             "address": {"line": "25 Hai Bà Trưng", "ward": "Mỹ Long", "district": "Long Xuyên",
                         "province": "An Giang"},
+            "notify_channels": channels, "notify_consent": True,
         }  # fmt: skip
         return self.event(n, "DossierSubmitted", {
             "procedure_code": procedure.code, "procedure_name": procedure.name,
