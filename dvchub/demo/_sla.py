@@ -85,6 +85,8 @@ class _LateLine(TypedDict):
     working_days_late: float
     apology: str
     reappointed_at: str | None
+    explanation: str
+    explanation_due_at: str | None
 
 
 class _LateReport(TypedDict, total=False):
@@ -253,14 +255,22 @@ def _show_late_list(http: httpx.Client, clock: Clock, ours: set[str]) -> None:
     listed = [d for d in report.get("dossiers", []) if d["dossier_id"] in ours]
     title = f"Late list {month} (GET /v1/reports/late)"
     table = Table("agency", "department", "official", "dossier", "kind", "due", "days late",
-                  "apology", "new date", title=title)  # fmt: skip
+                  "apology", "new date", "explanation due", title=title)  # fmt: skip
     for d in listed:
         table.add_row(
             d["agency_code"] or "-", d["department"] or "-", d["official_name"] or "-",
             d["dossier_id"], d["kind"], _local(d["due_at"]), f"{d['working_days_late']:.1f}",
             d["apology"], _local(d["reappointed_at"]),
+            f"{d['explanation']}, by {_local(d['explanation_due_at'])}",
         )  # fmt: skip
     console.print(table)
+    owing = cast(_LateReport, http.get("/v1/reports/late/explanations").json())
+    owing_ids = [d["dossier_id"] for d in owing.get("dossiers", [])]
+    ours_owing = sorted(d for d in owing_ids if d in ours)
+    console.print(f"GET /v1/reports/late/explanations: {len(ours_owing)} of this run's late "
+                  f"dossiers still owe their unit's explanation ({', '.join(ours_owing) or '-'}); "
+                  "an ExplanationRecorded clears one, an EXPLANATION_OVERDUE alert fires "
+                  "3 working days after it became late")  # fmt: skip
     console.print(f"{len(listed)} late dossiers of this run in the list of {month} "
                   f"({len(report.get('dossiers', []))} in all, earlier runs included)")  # fmt: skip
     for fmt in ("csv", "xlsx"):
