@@ -124,6 +124,14 @@ PORTAL_ACCEPTED_IDS = "portal.accepted-ids"  # connectors.portal._dedupe.ACCEPTE
 VNPOST_CALLBACK_IDS = "vnpost.callback-ids"  # connectors.vnpost._dedupe.CALLBACK_IDS_SUFFIX
 BANK_SETTLED = "bank.settled"  # connectors.bank._settled.SETTLED_SUFFIX
 NATIONAL_INTAKE = "national.intake"  # connectors.national._intake.INTAKE_STATE_SUFFIX
+#: The evidence log of partner messages (connectors.evidence.EVIDENCE_LOG): whoever talks to a
+#: partner appends to it (DVC_EVIDENCE=on) and may create it; only ``evidence`` (the stamper
+#: and the archiver) reads it back.
+EVIDENCE = "evidence.log"
+
+
+def records_evidence() -> tuple[Grant, ...]:
+    return (*writes(EVIDENCE), *creates(EVIDENCE))
 
 
 def owns(*names: str) -> tuple[Grant, ...]:
@@ -138,6 +146,7 @@ SERVICE_GRANTS: Mapping[str, tuple[Grant, ...]] = {
         *creates(DOSSIER_EVENTS, CATALOG_PROCEDURES),
         # Its own record of accepted submission ids, read back at start to dedupe.
         *owns(PORTAL_ACCEPTED_IDS),
+        *records_evidence(),
     ),
     # The partners' inbound endpoints: each writes the events its partner reports and reads
     # what the hub sent that partner, so that it acts only on that.
@@ -146,12 +155,14 @@ SERVICE_GRANTS: Mapping[str, tuple[Grant, ...]] = {
         *reads(PARTNER_OUTCOMES),  # the postal orders the outbox created
         *creates(DOSSIER_EVENTS, PARTNER_OUTCOMES),
         *owns(VNPOST_CALLBACK_IDS),
+        *records_evidence(),
     ),
     "bank-ipn": (
         *writes(DOSSIER_EVENTS),
         *reads(PAYMENTS),  # the payment requests the hub made
         *creates(DOSSIER_EVENTS, PAYMENTS),
         *owns(BANK_SETTLED),
+        *records_evidence(),
     ),
     "national-intake": (
         *writes(DOSSIER_EVENTS, DEADLETTER),
@@ -180,6 +191,7 @@ SERVICE_GRANTS: Mapping[str, tuple[Grant, ...]] = {
         *writes(PARTNER_OUTCOMES, DOSSIER_EVENTS, DEADLETTER),
         *creates(PARTNER_COMMANDS, PARTNER_OUTCOMES, DOSSIER_EVENTS, DEADLETTER),
         *group("outbox.", prefixed=True),  # one group per partner: <prefix>outbox.<partner>
+        *records_evidence(),
     ),
     "signing": (  # on hub.processing.ConsumeLoop: it dead-letters what it cannot read
         *reads(DOSSIER_EVENTS),
@@ -187,6 +199,8 @@ SERVICE_GRANTS: Mapping[str, tuple[Grant, ...]] = {
         *creates(DOSSIER_EVENTS, DEADLETTER),
         *group("signing"),  # <prefix>signing (signing.group_for)
     ),
+    # `dvchub evidence stamp|archive`: reads the chains, appends their timestamps.
+    "evidence": owns(EVIDENCE),
     "api": reads(DOSSIER_STATE, SLA_DEADLINES, KPI, KPI_PROCEDURES),
     # An external integrator: the published states only, no events, no commands.
     "integrator": (

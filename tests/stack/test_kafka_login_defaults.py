@@ -85,6 +85,7 @@ def test_the_acl_table_keeps_each_service_to_its_own() -> None:
 def test_the_table_names_the_connectors_own_topics() -> None:
     """hub/ may not import connectors/, so the ACL table repeats their state topics' names."""
     from connectors.bank._settled import SETTLED_SUFFIX
+    from connectors.evidence import EVIDENCE_LOG
     from connectors.national._intake import INTAKE_STATE_SUFFIX
     from connectors.portal import ACCEPTED_IDS_SUFFIX
     from connectors.vnpost import CALLBACK_IDS_SUFFIX
@@ -94,3 +95,4 @@ def test_the_table_names_the_connectors_own_topics() -> None:
     assert _acls.VNPOST_CALLBACK_IDS == CALLBACK_IDS_SUFFIX
     assert _acls.BANK_SETTLED == SETTLED_SUFFIX
     assert _acls.NATIONAL_INTAKE == INTAKE_STATE_SUFFIX
+    assert _acls.EVIDENCE == EVIDENCE_LOG
