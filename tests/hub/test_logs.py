@@ -252,6 +252,9 @@ NOT_PERSONAL = {
     "the late list by design",
     "NationalProgressUpdate.handler_name": "the official of a step (NguoiXuLy), published by "
     "the national portal",
+    "ExplanationRecorded.official_name": "the official who signs the unit's explanation, acting "
+    "in office (the directive publishes a late official's name and unit)",
+    "ExplanationRecorded.unit_name": "the responsible unit's name (a department), not a person",
     "Document.name": "a document's file name, e.g. 'Đơn đề nghị.pdf'",
     "FeeLine.name": "a fee's name as printed on the receipt",
     "Procedure.name": _CATALOGUE,
