@@ -252,8 +252,7 @@ NOT_PERSONAL = {
     "the late list by design",
     "NationalProgressUpdate.handler_name": "the official of a step (NguoiXuLy), published by "
     "the national portal",
-    "ExplanationRecorded.official_name": "the official who signs the unit's explanation, acting "
-    "in office (the directive publishes a late official's name and unit)",
+    "ExplanationRecorded.official_name": "an official acting in office, as Actor's",
     "ExplanationRecorded.unit_name": "the responsible unit's name (a department), not a person",
     "Document.name": "a document's file name, e.g. 'Đơn đề nghị.pdf'",
     "FeeLine.name": "a fee's name as printed on the receipt",
