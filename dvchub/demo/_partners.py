@@ -91,9 +91,12 @@ _CONTACTS = (
 class Events:
     """This section's events, built like the one-stop system would send them."""
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, *, notify: bool = True) -> None:
         self.run_id = run_id
         self.minute = 0
+        #: whether the applicants consent to notifications (a chain without the notify outbox
+        #: would leave their commands without an outcome)
+        self.notify = notify
 
     def dossier_id(self, n: int) -> str:
         return f"PT-{self.run_id}-{n}"
@@ -115,7 +118,7 @@ class Events:
             "kind": "CITIZEN", "full_name": "Trần Thị Mai", "id_number": "089301004512",
             "address": {"line": "25 Hai Bà Trưng", "ward": "Mỹ Long", "district": "Long Xuyên",
                         "province": "An Giang"},
-            "notify_consent": True, **_CONTACTS[n % len(_CONTACTS)],
+            "notify_consent": self.notify, **_CONTACTS[n % len(_CONTACTS)],
         }  # fmt: skip
         return self.event(n, "DossierSubmitted", {
             "procedure_code": procedure.code, "procedure_name": procedure.name,

@@ -209,8 +209,9 @@ def partner_rig(settings: Settings, registry: RegistryClient, log_dir: Path,
         signer = AckedPublisher(settings, registry, client_id="e2e-signing")
         for process in workers.values():
             process.wait_ready(150)
+        # No notify outbox in this chain (tests/connectors/notify has its own): no consent.
         yield Rig(settings, registry, vnpost, national, emc, paygov, workers, portal, signer,
-                  Events(run_id))  # fmt: skip
+                  Events(run_id, notify=False))  # fmt: skip
 
 
 @dataclass(frozen=True)
