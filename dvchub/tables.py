@@ -7,6 +7,14 @@ from rich.table import Table
 from hub.kpi import FullOnlineTable, IndicatorsRow, percent_text
 
 
+def rows_view(title: str, titles: tuple[str, ...], rows: list[list[str]]) -> Table:
+    """A report already formatted as string cells (targets, postal figures), under ``titles``."""
+    view = Table(*titles, title=title)
+    for row in rows:
+        view.add_row(*row)
+    return view
+
+
 def full_online_view(table: FullOnlineTable) -> Table:
     view = Table("agency", "name", "HSTN", "TTHC", "MP(TT) HSTN", "MP(TT) TTHC",
                  "MP(TTu) trực tiếp", "MP(TTu) trực tuyến", "MP(TTu) TTHC", "TT trực tiếp",

@@ -76,10 +76,9 @@ def _show(name: str, title: str, header: tuple[str, ...], titles: tuple[str, ...
     from hub.kpi import write_csv, write_xlsx
 
     if format is Format.TABLE:
-        view = Table(*titles, title=title)
-        for row in rows:
-            view.add_row(*row)
-        console.print(view)
+        from dvchub.tables import rows_view
+
+        console.print(rows_view(title, titles, rows))
         return
     target = output or Path(f"{name}.{format.value}")
     if format is Format.CSV:

@@ -15,14 +15,12 @@ from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import cast
 
-from rich.table import Table
-
 from connectors.portal.client import portal_item
 from dvchub.demo._console import console
 from dvchub.demo._lifecycle import RunningPortal
 from dvchub.demo._servers import worker_process
 from dvchub.demo._sla import DEMO_DIR
-from dvchub.tables import full_online_view, indicators_view
+from dvchub.tables import full_online_view, indicators_view, rows_view
 from hub.kpi import (
     POSTAL_TITLES,
     PROCESSORS,
@@ -147,7 +145,4 @@ def _show_targets_and_postal(kpis: Kpis, config: KpiSettings) -> None:
         (f"Bưu chính công ích {YEAR}: dossiers and results by post, on time, COD",
          POSTAL_TITLES, postal_rows(*postal)),
     ):  # fmt: skip
-        view = Table(*titles, title=title)
-        for row in rows:
-            view.add_row(*row)
-        console.print(view)
+        console.print(rows_view(title, titles, rows))
