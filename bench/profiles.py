@@ -20,11 +20,14 @@ import sys
 import tempfile
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
+from bench._report import delete_topics
 from hub import kafka
 from hub.sample import VN_TZ, publish_catalog
 from hub.serde import RegistryClient
@@ -81,20 +84,27 @@ def profiled(out: Path, call: str, scope: dict[str, object]) -> pstats.Stats:
     return stats
 
 
-def fresh_prefix(kind: str) -> Settings:
+@contextmanager
+def fresh_prefix(kind: str) -> Iterator[Settings]:
+    """A prefix of the profile's own, its hub topics made, and deleted afterwards."""
     settings = get_settings().model_copy(
         update={"topic_prefix": f"prof.{kind}.{uuid.uuid4().hex[:8]}.", "partitions": 4}
     )
     kafka.ensure_topics(settings)
-    return settings
+    try:
+        yield settings
+    finally:
+        delete_topics(settings, ())
 
 
 def replay_profile(args: argparse.Namespace) -> None:
     from bench.processing import encoded_events, produce
     from hub.lifecycle import replay
 
-    settings = fresh_prefix("replay")
-    with RegistryClient(settings.schema_registry_url) as registry:
+    with (
+        fresh_prefix("replay") as settings,
+        RegistryClient(settings.schema_registry_url) as registry,
+    ):
         publish_catalog(settings, registry)
         day = datetime(2026, 6, 1, tzinfo=VN_TZ)
         produce(settings, encoded_events(settings, registry, args.events, seed=13, day=day))
@@ -116,9 +126,8 @@ def fire_profile(args: argparse.Namespace) -> None:
     from hub.serde import serde_for
     from hub.topics import DOSSIER_EVENTS, SLA_ALERTS, SLA_DEADLINES
 
-    settings = fresh_prefix("fire")
-    prefix = settings.topic_prefix
-    with RegistryClient(settings.schema_registry_url) as registry:
+    with fresh_prefix("fire") as settings, RegistryClient(settings.schema_registry_url) as registry:
+        prefix = settings.topic_prefix
         catalog = publish_catalog(settings, registry)
         serdes = Serdes(*(serde_for(t, prefix, registry)
                           for t in (DOSSIER_EVENTS, SLA_DEADLINES, SLA_ALERTS)))  # fmt: skip
