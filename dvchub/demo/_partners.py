@@ -25,6 +25,7 @@ from typing import Any, TypeVar, cast
 from fastapi import FastAPI
 from rich.table import Table
 
+from connectors.bank import BankSimulator
 from connectors.common import (
     AckedPublisher,
     Calls,
@@ -33,8 +34,10 @@ from connectors.common import (
     PartnerSpec,
     SimulatorServer,
 )
+from connectors.notify import NotifySimulator
 from connectors.partners import all_specs
 from connectors.portal.client import portal_item
+from dvchub.demo._citizen import show_citizen_story
 from dvchub.demo._console import console
 from dvchub.demo._lifecycle import RunningPortal, portal_connector
 from dvchub.demo._servers import demo_pki, outbox_process, partner_pki, serving, worker_process
@@ -61,6 +64,9 @@ _RECORD = next(p for p in PROCEDURES if p.code == "1.004227")  # 200,000 VND
 _RESULT = {"document_id": "giay-phep", "name": "Giấy phép xây dựng.pdf",
            "media_type": "application/pdf", "sha256": hashlib.sha256(b"result").hexdigest(),
            "size_bytes": 6}  # fmt: skip
+_SUPPLEMENT = {"document_id": "cccd-chung-thuc", "name": "Bản sao chứng thực CCCD.pdf",
+               "media_type": "application/pdf",
+               "sha256": hashlib.sha256(b"supplement").hexdigest(), "size_bytes": 10}  # fmt: skip
 _DESK = {"official_id": "cb-0012", "official_name": "Lâm Thị Thu", "title": "Chuyên viên",
          "department": "Bộ phận Một cửa"}  # fmt: skip
 _HANDLER = {"official_id": "cb-0311", "official_name": "Tô Văn Khải",
@@ -137,6 +143,20 @@ class Events:
             "kind": "STARTED", "content": "Thụ lý hồ sơ", "to_department": _HANDLER["department"],
             "to_agency_code": None, "step_due_at": None})  # fmt: skip
 
+    def supplement_requested(self, n: int) -> Event:
+        return self.event(n, "SupplementRequested", {
+            "reason": "Bản sao giấy tờ chưa được chứng thực",
+            "requested_documents": ["Bản sao chứng thực CCCD"], "respond_by": None})  # fmt: skip
+
+    def supplement_received(self, n: int) -> Event:
+        return self.event(n, "SupplementReceived", {"documents": [_SUPPLEMENT]})
+
+    def apology(self, n: int) -> Event:
+        new_date = datetime.now(UTC) + timedelta(days=30)
+        return self.event(n, "ApologyIssued", {
+            "reason": "Cần xác minh thêm với cơ quan liên quan", "new_appointment_at": new_date,
+            "letter": None})  # fmt: skip
+
     def fee_requested(self, n: int) -> Event:
         fee = {"code": "LP-01", "name": "Lệ phí", "kind": "CHARGE", "amount_vnd": _RECORD.fee_vnd}
         return self.event(n, "FeeRequested", {"fee_lines": [fee], "total_vnd": _RECORD.fee_vnd,
@@ -204,6 +224,11 @@ class Topics:
         decoded = cast(list[PaymentState], self.read(PAYMENTS))
         states = [s for s in decoded if s["dossier_id"] == dossier_id]
         return states[-1]["payments"][-1] if states and states[-1]["payments"] else None
+
+    def payment_reference(self, dossier_id: str) -> str | None:
+        """The dossier's last payment's reference, once the provider gave its link."""
+        payment = self.payment(dossier_id)
+        return payment["payment_reference"] if payment and payment["payment_url"] else None
 
 
 @dataclass
@@ -326,6 +351,9 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
         for s in shown:
             if s.part.story is not None:
                 s.part.story(stage, s.sim)
+        sim = {s.spec.name: s.sim for s in shown}
+        show_citizen_story(stage, NotifySimulator.of(sim["notify"]),
+                           BankSimulator.of(sim["bank"]), topics.payment_reference)  # fmt: skip
         _wait(lambda: _settled(topics), READY_TIMEOUT_S, "every command's outcome")
         _show_counts(topics, shown)
 
