@@ -22,7 +22,14 @@ dead letter by the runner.
 """
 
 from hub.dossier._catalog import CatalogView, catalog_input
-from hub.dossier._desks import Desk, DeskDirectory, DeskKind, place_of
+from hub.dossier._desks import (
+    Desk,
+    DeskDirectory,
+    DeskKind,
+    PostalContact,
+    place_of,
+    read_toml,
+)
 from hub.dossier._errors import CatalogNotReady, DossierError
 from hub.dossier._event import DossierEvent, decode_event
 from hub.dossier._fold import CatalogEntry, DossierFold, ProcedureLookup, no_catalogue
@@ -79,6 +86,7 @@ __all__ = [
     "DossierEvent",
     "DossierFold",
     "Placement",
+    "PostalContact",
     "ProcedureLookup",
     "StatusView",
     "Where",
@@ -88,4 +96,5 @@ __all__ = [
     "no_catalogue",
     "place_of",
     "placement_of",
+    "read_toml",
 ]

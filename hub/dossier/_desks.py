@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal, get_args
 
-from hub.records import Party
+from hub.records import Party, PostalAddress
 
 DeskKind = Literal["CENTRE", "DISTRICT", "COMMUNE"]
 _KINDS: Final = frozenset(get_args(DeskKind))
@@ -36,13 +36,11 @@ _OPTIONAL: Final = frozenset({"ward", "district", "email"})
 _REQUIRED: Final = ("name", "kind", "line", "province", "phone")
 
 
-@dataclass(frozen=True, slots=True)
-class Desk:
-    """One receiving desk: its code, name, kind and postal address."""
+@dataclass(frozen=True)
+class PostalContact:
+    """A desk or an agency as a postal party: name, address, phone."""
 
-    code: str
     name: str
-    kind: DeskKind
     line: str
     province: str
     phone: str
@@ -55,13 +53,25 @@ class Desk:
         """Province and district, compared without case or surrounding blanks."""
         return place_of(self.province, self.district)
 
-    def party(self) -> Party:
-        """The desk as a postal party (``vn.dvchub.Party``)."""
-        return {
-            "name": self.name, "phone": self.phone, "email": self.email,
-            "address": {"line": self.line, "ward": self.ward, "district": self.district,
-                        "province": self.province},
-        }  # fmt: skip
+    def party(self, name: str | None = None) -> Party:
+        """The ``vn.dvchub.Party`` record (``name`` overrides the entry's)."""
+        address: PostalAddress = {"line": self.line, "ward": self.ward, "district": self.district,
+                   "province": self.province}  # fmt: skip
+        return {"name": name or self.name, "address": address, "phone": self.phone,
+                "email": self.email}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Desk:
+    """One receiving desk: its code, kind, and name and postal address."""
+
+    code: str
+    kind: DeskKind
+    contact: PostalContact
+
+    @property
+    def name(self) -> str:
+        return self.contact.name
 
 
 def place_of(province: str, district: str | None) -> tuple[str, str]:
@@ -87,18 +97,23 @@ class DeskDirectory:
     @classmethod
     def load(cls, path: Path) -> DeskDirectory:
         """Read a TOML directory (format in the module docstring); ``ValueError`` if it is bad."""
-        try:
-            with path.open("rb") as f:
-                document = tomllib.load(f)
-        except OSError as exc:
-            raise ValueError(f"desk directory {path}: {exc.strerror}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"desk directory {path}: not valid TOML: {exc}") from exc
+        document = read_toml(path, "desk directory")
         unknown = sorted(set(document) - {"desks"})
         tables = document.get("desks", {})
         if unknown or not isinstance(tables, dict):
             raise ValueError(f"desk directory {path}: only a [desks.<code>] table per desk")
         return cls({str(code): _desk(path, str(code), table) for code, table in tables.items()})
+
+
+def read_toml(path: Path, what: str) -> dict[str, object]:
+    """A configuration file's TOML document; ``ValueError`` naming ``what`` if it cannot be."""
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except OSError as exc:
+        raise ValueError(f"{what} {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{what} {path}: not valid TOML: {exc}") from exc
 
 
 def _desk(path: Path, code: str, table: object) -> Desk:
@@ -113,8 +128,9 @@ def _desk(path: Path, code: str, table: object) -> Desk:
     kind = table["kind"]
     if kind not in _KINDS:
         raise ValueError(f"{where}: kind {kind!r} is not one of {sorted(_KINDS)}")
-    return Desk(
-        code=code, name=table["name"], kind=kind, line=table["line"],
-        province=table["province"], phone=table["phone"], ward=table.get("ward"),
-        district=table.get("district"), email=table.get("email"),
+    contact = PostalContact(
+        name=table["name"], line=table["line"], province=table["province"],
+        phone=table["phone"], ward=table.get("ward"), district=table.get("district"),
+        email=table.get("email"),
     )  # fmt: skip
+    return Desk(code, kind, contact)

@@ -1,17 +1,17 @@
 """Routing of the transfer steps between a receiving desk and the competent agency (pure).
 
-Acceptance anywhere in the province (DOMAIN.md §7, ``hub.dossier.Placement``): a desk receives
-a dossier for another agency, forwards it, and returns the result the agency sends back. Paper
+Acceptance anywhere in the province (DOMAIN.md §7, ``hub.dossier.Placement``): a desk receives a
+dossier for another agency, forwards it, and returns the result the agency sends back. Paper
 travels by VNPost only when it must: the step's ``method`` is POSTAL *and* the two ends are in
-different places (province and district: ``Desk.place`` against the agency directory's entry);
-a desk and an agency in the same district hand it over themselves. The orders reuse VNPost's
-two services, which is what they are: a pickup (``INTAKE_PICKUP``, collected at the sender,
-delivered to the agency: VNPost's DELIVERED_TO_AGENCY ends it) carries the dossier desk ->
-agency; a delivery (``RESULT_DELIVERY``) carries the result agency -> desk, without cash on
-delivery (fees are paid at the desk that returns it). Their order number is the dossier's, as
-every order of the hub, so a dossier whose applicant asked for postal intake (the pickup then
-goes straight to the agency) or postal return (the agency delivers to the applicant) has no
-desk leg by post.
+different places (province and district, ``PostalContact.place``, of the desk and of the agency
+directory's entry); a desk and an agency in the same district hand it over themselves. The
+orders reuse VNPost's two services, which is what they are: a pickup (``INTAKE_PICKUP``,
+collected at the sender, delivered to the agency: VNPost's DELIVERED_TO_AGENCY ends it) carries
+the dossier desk -> agency; a delivery (``RESULT_DELIVERY``) carries the result agency -> desk,
+without cash on delivery (fees are paid at the desk that returns it). Their order number is the
+dossier's, as every order of the hub, so a dossier whose applicant asked for postal intake (the
+pickup then goes straight to the agency) or postal return (the agency delivers to the applicant)
+has no desk leg by post.
 
 * ``DossierForwarded`` (POSTAL, places differ) -> a pickup desk -> agency;
 * ``AgencyTransferred`` -> the new agency in the state (DonViXuLy re-synced to the national
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from hub.dossier import DeskDirectory, DossierEvent, place_of
+from hub.dossier import DeskDirectory, DossierEvent
 from hub.records import (
     AgencyTransferred,
     DossierForwarded,
@@ -88,9 +88,9 @@ class TransferPostal:
             desk = self.desks.get(new["receiving_desk"])
             if desk is None:
                 return (), _UNADDRESSED
-            if desk.place == _place(agency):
+            if desk.contact.place == agency.place:
                 return NO_ORDERS
-            sender = desk.party()
+            sender = desk.contact.party()
         new["pickup_ordered"] = new["pickup_open"] = new["forward_by_post"] = True
         order = postal_order(new, "INTAKE_PICKUP", sender, agency.party(new["agency_name"]))
         return (Command("postal-forward", order),), None
@@ -106,7 +106,7 @@ class TransferPostal:
         if step["method"] != "POSTAL":
             return NO_ORDERS
         old = self.agencies.contact(step["from_agency_code"])
-        if _place(old) == _place(self._agency(new)):
+        if old.place == self._agency(new).place:
             return NO_ORDERS
         return self._forward(new, "POSTAL", sender=old.party())
 
@@ -117,13 +117,9 @@ class TransferPostal:
         if desk is None:
             return (), _UNADDRESSED
         agency = self._agency(new)
-        if desk.place == _place(agency):
+        if desk.contact.place == agency.place:
             return NO_ORDERS
         new["result_forward_ordered"] = True
         order = postal_order(new, "RESULT_DELIVERY", agency.party(new["agency_name"]),
-                             desk.party())  # fmt: skip
+                             desk.contact.party())  # fmt: skip
         return (Command("postal-result-forward", order),), None
-
-
-def _place(agency: AgencyContact) -> tuple[str, str]:
-    return place_of(agency.province, agency.district)

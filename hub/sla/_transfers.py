@@ -101,6 +101,8 @@ class TransferStep:
     started_at: datetime
     due_at: datetime
     done_at: datetime | None = None
+    #: The event type that ended it: the one completing it, or one that made it moot.
+    closed_by: str | None = None
 
     def late_days(self, calendar: WorkingCalendar, now: datetime) -> float:
         """Working days past the due time (done, or still open at ``now``); 0 when on time."""
@@ -152,7 +154,7 @@ def follow(
 def _closed(steps: tuple[TransferStep, ...], event_type: str, at: datetime) -> list[TransferStep]:
     ends = event_type in _ENDS_ALL
     return [
-        replace(s, done_at=at)
+        replace(s, done_at=at, closed_by=event_type)
         if s.done_at is None and (ends or event_type in _DONE_BY[s.kind])
         else s
         for s in steps

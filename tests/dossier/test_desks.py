@@ -87,9 +87,9 @@ def test_the_desks_are_read_from_toml(tmp_path: Path) -> None:
     assert centre is not None
     assert district is not None
     assert (centre.kind, district.kind) == ("CENTRE", "DISTRICT")
-    assert district.place == ("an giang", "huyện chợ mới")
-    assert centre.place != district.place
-    assert district.party()["address"]["district"] == " huyện chợ mới "
+    assert district.contact.place == ("an giang", "huyện chợ mới")
+    assert centre.contact.place != district.contact.place
+    assert district.contact.party()["address"]["district"] == " huyện chợ mới "
     assert desks.name("MC-XYZ") == "MC-XYZ"
     assert desks.get(None) is None
 

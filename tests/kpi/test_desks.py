@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from hub.dossier import Desk, DeskDirectory, DossierEvent
+from hub.dossier import Desk, DeskDirectory, DossierEvent, PostalContact
 from hub.kpi import Position, apply, desk_report
 from hub.records import KpiDossier
 from hub.serde import RegistryClient, serde_for
@@ -19,8 +19,8 @@ from hub.topics import DOSSIER_EVENTS
 from tests.sla._support import CATALOG, event, vn
 
 CALENDAR = WorkingCalendar()
-CHO_MOI = Desk("MC-CHOMOI", "Bộ phận Một cửa huyện Chợ Mới", "DISTRICT", "QL 942", "An Giang",
-               "02963883333")  # fmt: skip
+CHO_MOI = Desk("MC-CHOMOI", "DISTRICT", PostalContact("Bộ phận Một cửa huyện Chợ Mới", "QL 942",
+               "An Giang", "02963883333"))  # fmt: skip
 DESKS = DeskDirectory({"MC-CHOMOI": CHO_MOI})
 
 
@@ -28,44 +28,41 @@ def filed(dossier_id: str, at: datetime, desk: str | None, agency: str) -> dict[
     return event(dossier_id, "DOSSIER_SUBMITTED", at, agency_code=agency, receiving_desk=desk)
 
 
-def accepted(dossier_id: str, at: datetime, appointment: datetime) -> dict[str, Any]:
-    return event(dossier_id, "DOSSIER_ACCEPTED", at, appointment_at=appointment)
-
-
 def forwarded(dossier_id: str, at: datetime, desk: str, agency: str) -> dict[str, Any]:
     return event(dossier_id, "DOSSIER_FORWARDED", at, desk_code=desk, agency_code=agency,
                  method="ELECTRONIC")  # fmt: skip
 
 
-def result_back(dossier_id: str, ready: datetime, received: datetime) -> list[dict[str, Any]]:
+def handled(dossier_id: str, agency: str, *at: datetime) -> list[dict[str, Any]]:
+    """Filed at MC-CHOMOI, accepted with an appointment, forwarded, received by the agency,
+    its result sent back, received by the desk and returned: at these instants, in order."""
+    filed_at, accepted_at, appointment, sent, received, ready, back, returned = at
     return [
+        filed(dossier_id, filed_at, "MC-CHOMOI", agency),
+        event(dossier_id, "DOSSIER_ACCEPTED", accepted_at, appointment_at=appointment),
+        forwarded(dossier_id, sent, "MC-CHOMOI", agency),
+        event(dossier_id, "DOSSIER_RECEIVED_BY_AGENCY", received, agency_code=agency),
         event(dossier_id, "PROCESSING_STEP_RECORDED", ready),
         event(dossier_id, "RESULT_READY", ready),
-        event(dossier_id, "RESULT_FORWARDED", ready, agency_code="SXD", desk_code="MC-CHOMOI",
+        event(dossier_id, "RESULT_FORWARDED", ready, agency_code=agency, desk_code="MC-CHOMOI",
               method="POSTAL"),
-        event(dossier_id, "RESULT_RECEIVED_BY_DESK", received, desk_code="MC-CHOMOI"),
+        event(dossier_id, "RESULT_RECEIVED_BY_DESK", back, desk_code="MC-CHOMOI"),
+        event(dossier_id, "RESULT_RETURNED", returned, return_channel="DESK",
+              waybill_number=None),
     ]  # fmt: skip
 
 
 MARCH = [
     # K1: filed Mon 3 09:00, forwarded Tue 4 10:00 (due Tue 4 09:00: an hour late), result
     # received Wed 12, returned Thu 13 10:00 before its appointment (Fri 14 17:00): on time
-    filed("HS-K1", vn(2025, 3, 3, 9), "MC-CHOMOI", "SXD"),
-    accepted("HS-K1", vn(2025, 3, 3, 9, 30), vn(2025, 3, 14, 17)),
-    forwarded("HS-K1", vn(2025, 3, 4, 10), "MC-CHOMOI", "SXD"),
-    event("HS-K1", "DOSSIER_RECEIVED_BY_AGENCY", vn(2025, 3, 5, 8), agency_code="SXD"),
-    *result_back("HS-K1", vn(2025, 3, 10, 8), vn(2025, 3, 12, 9)),
-    event("HS-K1", "RESULT_RETURNED", vn(2025, 3, 13, 10), return_channel="DESK",
-          waybill_number=None),
+    *handled("HS-K1", "SXD", vn(2025, 3, 3, 9), vn(2025, 3, 3, 9, 30), vn(2025, 3, 14, 17),
+             vn(2025, 3, 4, 10), vn(2025, 3, 5, 8), vn(2025, 3, 10, 8), vn(2025, 3, 12, 9),
+             vn(2025, 3, 13, 10)),
     # K2: filed Wed 5 10:00, forwarded 14:00 on time; returned Tue 11 09:00 after its
     # appointment (Mon 10 17:00): late
-    filed("HS-K2", vn(2025, 3, 5, 10), "MC-CHOMOI", "STP"),
-    accepted("HS-K2", vn(2025, 3, 5, 10, 30), vn(2025, 3, 10, 17)),
-    forwarded("HS-K2", vn(2025, 3, 5, 14), "MC-CHOMOI", "STP"),
-    event("HS-K2", "DOSSIER_RECEIVED_BY_AGENCY", vn(2025, 3, 6, 8), agency_code="STP"),
-    *result_back("HS-K2", vn(2025, 3, 10, 9), vn(2025, 3, 10, 15)),
-    event("HS-K2", "RESULT_RETURNED", vn(2025, 3, 11, 9), return_channel="DESK",
-          waybill_number=None),
+    *handled("HS-K2", "STP", vn(2025, 3, 5, 10), vn(2025, 3, 5, 10, 30), vn(2025, 3, 10, 17),
+             vn(2025, 3, 5, 14), vn(2025, 3, 6, 8), vn(2025, 3, 10, 9), vn(2025, 3, 10, 15),
+             vn(2025, 3, 11, 9)),
     # K3: filed at the centre in February (not March's intake), forwarded Mon 3 March 08:00,
     # before its deadline (Fri 28 Feb 10:00 + 1 working day = Mon 3 10:00)
     filed("HS-K3", vn(2025, 2, 28, 10), "TTHCC", "STP"),

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from hub.dossier import Desk, DeskDirectory
+from hub.processing import RunResult
+from hub.records import RoutingState
 from hub.routing import AgencyContact, AgencyDirectory, Rules
 from hub.serde import RegistryClient
 from hub.settings import Settings
@@ -25,10 +27,10 @@ UBND_CM = AgencyContact(name="UBND huyện Chợ Mới", line="QL 942", province
 AGENCIES = AgencyDirectory({"STP": AgencyContact(**{**STP.__dict__, "district": LX}),
                             "SXD": SXD, "UBND-CM": UBND_CM})  # fmt: skip
 DESKS = DeskDirectory({
-    "TTHCC": Desk("TTHCC", "Trung tâm Phục vụ hành chính công tỉnh", "CENTRE",
-                  "1 Lê Triệu Kiết", "An Giang", "02963957999", district=LX),
-    "MC-CHOMOI": Desk("MC-CHOMOI", "Bộ phận Một cửa huyện Chợ Mới", "DISTRICT", "QL 942",
-                      "An Giang", "02963883333", district=CM),
+    "TTHCC": Desk("TTHCC", "CENTRE", AgencyContact("Trung tâm Phục vụ hành chính công tỉnh",
+                  "1 Lê Triệu Kiết", "An Giang", "02963957999", district=LX)),
+    "MC-CHOMOI": Desk("MC-CHOMOI", "DISTRICT", AgencyContact("Bộ phận Một cửa huyện Chợ Mới",
+                      "QL 942", "An Giang", "02963883333", district=CM)),
 })  # fmt: skip
 
 
@@ -44,6 +46,16 @@ def filed_at(desk: str, dossier_id: str) -> Story:
     story = Story(dossier_id, "P-SXD", channel="DIRECT", receiving_desk=desk)
     story.events[0]["payload"][1]["agency_code"] = "SXD"
     return story
+
+
+def forwarded_from(
+    rig: Rig, desk: str, dossier_id: str, method: str
+) -> tuple[Story, RunResult[RoutingState]]:
+    """A dossier filed at ``desk`` for SXD, then forwarded by ``method``: the forward's result."""
+    story = filed_at(desk, dossier_id)
+    rig.feed(*story.events)
+    forward = story.add("DOSSIER_FORWARDED", desk_code=desk, agency_code="SXD", method=method)
+    return story, rig.feed(forward)
 
 
 def routed(rig: Rig, story: Story, *event_types: str, **fields: Any) -> list[dict[str, Any]]:
@@ -89,20 +101,14 @@ def test_a_district_desk_forwards_by_post_to_a_provincial_department_and_gets_th
 def test_a_desk_in_the_agencys_own_district_hands_the_dossier_over_without_the_post(
     desk_rig: Rig,
 ) -> None:
-    story = filed_at("TTHCC", "HS-DESK-2")
-    desk_rig.feed(*story.events)
-    forwarded = routed(desk_rig, story, "DOSSIER_FORWARDED", desk_code="TTHCC",
-                       agency_code="SXD", method="POSTAL")  # fmt: skip
-    assert kinds(forwarded) == ["NATIONAL_PROGRESS_UPDATE"]
+    _, forwarded = forwarded_from(desk_rig, "TTHCC", "HS-DESK-2", "POSTAL")
+    assert kinds(desk_rig.decoded(forwarded)) == ["NATIONAL_PROGRESS_UPDATE"]
 
 
 def test_an_agency_transfer_re_targets_the_open_pickup_and_re_syncs_the_national_portal(
     desk_rig: Rig,
 ) -> None:
-    story = filed_at("MC-CHOMOI", "HS-DESK-3")
-    desk_rig.feed(*story.events)
-    routed(desk_rig, story, "DOSSIER_FORWARDED", desk_code="MC-CHOMOI", agency_code="SXD",
-           method="POSTAL")  # fmt: skip
+    story, _ = forwarded_from(desk_rig, "MC-CHOMOI", "HS-DESK-3", "POSTAL")
     moved = routed(desk_rig, story, "AGENCY_TRANSFERRED", from_agency_code="SXD",
                    to_agency_code="STP", reason="Thuộc thẩm quyền Sở Tư pháp",
                    method="POSTAL")  # fmt: skip
@@ -120,11 +126,8 @@ def test_an_agency_transfer_re_targets_the_open_pickup_and_re_syncs_the_national
 def test_a_dossier_at_a_department_transferred_to_a_district_travels_by_post_between_them(
     desk_rig: Rig,
 ) -> None:
-    story = filed_at("TTHCC", "HS-DESK-4")
-    desk_rig.feed(*story.events)
-    story.add("DOSSIER_FORWARDED", desk_code="TTHCC", agency_code="SXD", method="INTERNAL")
-    story.add("DOSSIER_RECEIVED_BY_AGENCY", agency_code="SXD")
-    desk_rig.feed(*story.events[-2:])
+    story, _ = forwarded_from(desk_rig, "TTHCC", "HS-DESK-4", "INTERNAL")
+    desk_rig.feed(story.add("DOSSIER_RECEIVED_BY_AGENCY", agency_code="SXD"))
     moved = routed(desk_rig, story, "AGENCY_TRANSFERRED", from_agency_code="SXD",
                    to_agency_code="UBND-CM", reason="Thẩm quyền cấp huyện",
                    method="POSTAL")  # fmt: skip
@@ -138,9 +141,6 @@ def test_a_dossier_at_a_department_transferred_to_a_district_travels_by_post_bet
 def test_a_desk_missing_from_the_directory_gets_no_order_and_the_outcome_says_so(
     desk_rig: Rig,
 ) -> None:
-    story = filed_at("MC-UNKNOWN", "HS-DESK-5")
-    desk_rig.feed(*story.events)
-    story.add("DOSSIER_FORWARDED", desk_code="MC-UNKNOWN", agency_code="SXD", method="POSTAL")
-    result = desk_rig.feed(story.events[-1])
+    _, result = forwarded_from(desk_rig, "MC-UNKNOWN", "HS-DESK-5", "POSTAL")
     assert result.outcomes == {"postal_unaddressed": 1}
     assert kinds(desk_rig.decoded(result)) == ["NATIONAL_PROGRESS_UPDATE"]
