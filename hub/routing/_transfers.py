@@ -16,7 +16,7 @@ has no desk leg by post.
 * ``DossierForwarded`` (POSTAL, places differ) -> a pickup desk -> agency;
 * ``AgencyTransferred`` -> the new agency in the state (DonViXuLy re-synced to the national
   portal by ``_rules``); an open pickup carrying the dossier (``forward_by_post``) is cancelled
-  and ordered again from the same sender to the new agency; a dossier already at the old agency
+  and ordered again from the receiving desk to the new agency; a dossier already at the old agency
   travels old agency -> new agency by post when the step says POSTAL and the places differ;
 * ``ResultForwarded`` (POSTAL, places differ) -> a delivery agency -> desk.
 

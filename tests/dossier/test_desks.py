@@ -108,3 +108,9 @@ def test_a_bad_desk_directory_is_refused(tmp_path: Path, text: str, message: str
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         DeskDirectory.load(path)
+
+
+def test_the_example_directory_loads() -> None:
+    example = Path(__file__).parents[2] / "infra" / "desks.example.toml"
+    desks = DeskDirectory.load(example)
+    assert sorted(desks.desks) == ["MC-CHOMOI", "TTHCC"]
