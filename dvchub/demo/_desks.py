@@ -21,8 +21,7 @@ from hub import kafka
 from hub.dossier import DeskDirectory, DossierEvent, Placement
 from hub.events import new_event
 from hub.kpi import desk_report
-from hub.routing import AgencyContact, AgencyDirectory, Rules
-from hub.routing._rules import Routed
+from hub.routing import AgencyContact, AgencyDirectory, Routed, Rules
 from hub.sample import PROCEDURES, catalog_entry
 from hub.serde import RegistryClient, serde_for
 from hub.settings import REPO_ROOT, Settings
