@@ -102,6 +102,7 @@ def dossier_lifecycle(rng: random.Random, number: int, start: datetime) -> list[
                 "procedure_code": proc.code,
                 "procedure_name": proc.name,
                 "agency_code": proc.agency_code,
+                "receiving_desk": None,  # the agency's own desk
                 "channel": channel,
                 "postal_intake": channel == "POSTAL",
                 "postal_return": channel == "POSTAL",

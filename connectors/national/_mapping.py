@@ -9,6 +9,10 @@ oldest first): ``requested_at`` -> NgayYeuCau, ``old_appointment_at`` -> NgayHen
 LyDo (an empty reason is sent as null: the portal refuses an empty text). The round's
 ``received_at`` is not sent: the portal's HoSoBoSung has no field for it. A payload without
 ``supplements`` (written before the field existed) sends the list empty.
+
+DonViXuLy is the handling (competent) agency, DonViTiepNhan the receiving desk when a desk other
+than the agency's own received the dossier (``receiving_unit``; null, also in payloads written
+before it existed, when the handling agency's own desk received it).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ def dossier_sync(dossier_id: str, payload: Mapping[str, Any]) -> DongBoHoSoMC:
         MaTTHC=payload["procedure_code"],
         TenTTHC=payload.get("procedure_name"),
         DonViXuLy=payload["agency_code"],
+        DonViTiepNhan=payload.get("receiving_unit"),
         ChuHoSo=payload["applicant_name"],
         NgayTiepNhan=to_portal_or_none(payload.get("received_at")),
         NgayHenTra=to_portal_or_none(payload.get("appointment_at")),

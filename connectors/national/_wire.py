@@ -91,6 +91,9 @@ class DongBoHoSoMC(_Strict):
     MaTTHC: Code
     TenTTHC: Text | None = None
     DonViXuLy: Code
+    DonViTiepNhan: Code | None = Field(
+        None, description="Receiving desk when it is not the handling unit's own (NĐ 118/2025)."
+    )
     ChuHoSo: Text
     NgayTiepNhan: PortalDate | None = None
     NgayHenTra: PortalDate | None = None

@@ -53,6 +53,8 @@ class DossierSubmitted(StrictModel):
     procedure_code: ProcedureCode
     procedure_name: ShortText | None = None
     agency_code: AgencyCode
+    #: the desk that received it, when not the agency's own (acceptance anywhere, #22.1)
+    receiving_desk: AgencyCode | None = None
     channel: ChannelSymbol
     applicant: Applicant
     postal_intake: Flag = False

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from connectors.portal.client import portal_item
 from dvchub.demo._console import console
 from dvchub.demo._contract import show_contract, show_decoded, show_earlier_runs
+from dvchub.demo._desks import show_desks
 from dvchub.demo._kpi import show_kpis
 from dvchub.demo._lifecycle import portal_connector, push_through_portal, show_states
 from dvchub.demo._partners import show_partners
@@ -67,3 +68,4 @@ def run_demo(dossiers: int = 5) -> None:
             show_kpis(settings, registry, portal, run_id)
             show_public_pages(settings, registry)
         show_partners(settings, registry, run_id)
+        show_desks(settings, registry, run_id)

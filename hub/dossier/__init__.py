@@ -6,6 +6,9 @@
   the one way to follow a dossier's status through it, fee returns included;
 * ``CatalogView`` / ``catalog_input``: the procedure catalogue as a side input that names its
   own topic;
+* ``Placement``: the receiving desk and the current competent agency of a dossier, and which
+  transfer leg between them it is on (acceptance anywhere in the province); ``DeskDirectory``:
+  the province's desks and centres from configuration (``DVC_DESK_DIRECTORY``);
 * ``DossierFold``: a ``hub.processing`` processor that decodes, deduplicates and looks the
   procedure up, so a processor (lifecycle, SLA, routing, payments, KPI) writes only its rules.
 
@@ -19,9 +22,18 @@ dead letter by the runner.
 """
 
 from hub.dossier._catalog import CatalogView, catalog_input
+from hub.dossier._desks import (
+    Desk,
+    DeskDirectory,
+    DeskKind,
+    PostalContact,
+    place_of,
+    read_toml,
+)
 from hub.dossier._errors import CatalogNotReady, DossierError
 from hub.dossier._event import DossierEvent, decode_event
 from hub.dossier._fold import CatalogEntry, DossierFold, ProcedureLookup, no_catalogue
+from hub.dossier._placement import Placement, Where, placement_of
 from hub.dossier._status import (
     ACCEPTED,
     EVENT_TYPES,
@@ -67,13 +79,22 @@ __all__ = [
     "CatalogEntry",
     "CatalogNotReady",
     "CatalogView",
+    "Desk",
+    "DeskDirectory",
+    "DeskKind",
     "DossierError",
     "DossierEvent",
     "DossierFold",
+    "Placement",
+    "PostalContact",
     "ProcedureLookup",
     "StatusView",
+    "Where",
     "catalog_input",
     "decode_event",
     "is_status",
     "no_catalogue",
+    "place_of",
+    "placement_of",
+    "read_toml",
 ]

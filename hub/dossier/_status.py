@@ -49,6 +49,8 @@ EVENT_TYPES: Final = (
     "RESULT_SIGNING_FAILED", "RESULT_RETURNED", "APOLOGY_ISSUED", "POSTAL_ORDER_CREATED",
     "POSTAL_STATUS_CHANGED", "PAYMENT_REQUEST_CREATED", "PAYMENT_FAILED",
     "NATIONAL_SYNC_COMPLETED", "NATIONAL_SYNC_FAILED", "PAYMENT_REFUNDED", "EXPLANATION_RECORDED",
+    "DOSSIER_FORWARDED", "DOSSIER_RECEIVED_BY_AGENCY", "RESULT_FORWARDED",
+    "RESULT_RECEIVED_BY_DESK", "AGENCY_TRANSFERRED",
 )  # fmt: skip
 
 _MOVES: Final[dict[tuple[str, str | None], str]] = {
@@ -71,6 +73,10 @@ _MOVES: Final[dict[tuple[str, str | None], str]] = {
     ("PROCESSING_STOPPED", FEE_REQUESTED): STOPPED,
     ("RESULT_RETURNED", RESULT_READY): RESULT_RETURNED,
 }
+
+#: Where a dossier is in someone's hands before a result exists: the statuses a transfer step
+#: between a desk and an agency (or between agencies) is legal in.
+_IN_HAND: Final = frozenset({SUBMITTED, ACCEPTED, PROCESSING, SUPPLEMENT_REQUESTED, FEE_REQUESTED})
 
 #: Events that record a fact without changing the status, and the statuses where they make sense.
 #: National-sync outcomes are legal in every status, terminal ones included: the portal must be
@@ -95,6 +101,14 @@ RECORDED_IN: Final[Mapping[str, frozenset[str]]] = {
     "EXPLANATION_RECORDED": frozenset(
         {ACCEPTED, PROCESSING, SUPPLEMENT_REQUESTED, FEE_REQUESTED, RESULT_READY, RESULT_RETURNED}
     ),
+    # Acceptance anywhere in the province (``hub.dossier._desks``): the paper or digitised
+    # dossier travels desk -> agency while it is open and before a result exists (a desk may
+    # forward before or after acceptance, and a fee step may be open meanwhile); the result
+    # travels agency -> desk once it is ready, before it is returned.
+    **dict.fromkeys(
+        ("DOSSIER_FORWARDED", "DOSSIER_RECEIVED_BY_AGENCY", "AGENCY_TRANSFERRED"), _IN_HAND
+    ),
+    **dict.fromkeys(("RESULT_FORWARDED", "RESULT_RECEIVED_BY_DESK"), frozenset({RESULT_READY})),
 }
 
 #: The machine: (event type, status before or None) -> status after (or ``FEE_RETURN``).

@@ -12,6 +12,11 @@ written as CSV or XLSX, for an ISO week (the weekly QĐ 766 check), month, quart
 ``replay_kpis`` computes everything again from offset 0 and ``compare`` shows it equals what the
 workers published.
 
+**By competent agency and by receiving desk** (acceptance anywhere in the province): the folds
+count a dossier for its competent agency, the new one after an ``AgencyTransferred``;
+``desk_report`` reports the receiving desks' own work (received, forwarded and on time, results
+received, returned and on time) from the events (``_desks``).
+
 **Digitised**, as the 2024 target counts it (``_digitised``): a digitised copy is attached (the
 dossier came with its components in electronic form) *and* it has the legal value of the paper,
 which the event log shows as the agency's signature: every document of the result signed
@@ -37,6 +42,7 @@ from hub.kpi._config import (
     PostalDeadlines,
     Targets,
 )
+from hub.kpi._desks import DeskRow, desk_report
 from hub.kpi._dossier import Position, apply, fact_key, new_dossier
 from hub.kpi._export import (
     FULL_ONLINE_TITLES,
@@ -97,6 +103,7 @@ __all__ = [
     "TARGET_OF",
     "TARGET_TITLES",
     "VERDICTS",
+    "DeskRow",
     "FullOnlineRow",
     "FullOnlineTable",
     "IndicatorsRow",
@@ -121,6 +128,7 @@ __all__ = [
     "apply_fact",
     "compare",
     "compute",
+    "desk_report",
     "fact_key",
     "full_online_csv_row",
     "full_online_rows",

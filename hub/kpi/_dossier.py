@@ -36,6 +36,7 @@ from hub.kpi._digitised import digitisation
 from hub.kpi._periods import periods_of
 from hub.kpi._postal import postal
 from hub.records import (
+    AgencyTransferred,
     DossierAccepted,
     DossierSubmitted,
     FeePaid,
@@ -97,6 +98,9 @@ def apply(
     at: datetime = event.occurred_at
     if event_type == "DOSSIER_SUBMITTED":
         _submitted(r, event.payload_as(DossierSubmitted), procedure, postal_counts_as)
+    elif event_type == "AGENCY_TRANSFERRED":
+        # counted by competent agency: what follows is the new agency's (hub.kpi._desks)
+        r["agency_code"] = event.payload_as(AgencyTransferred)["to_agency_code"]
     tracked = r["deadline"] if r["deadline"]["version"] else None  # None: never seen
     deadline = apply_event(tracked, event, procedure, policy)
     if deadline is not None and not isinstance(deadline, Refusal):

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from hub.dossier import CatalogEntry, DossierEvent
 from hub.records import (
+    AgencyTransferred,
     ApologyIssued,
     Deadline,
     DossierAccepted,
@@ -36,7 +37,8 @@ def new_state(dossier_id: str, at: datetime) -> DossierState:
     """An empty DossierState record (before its DOSSIER_SUBMITTED is applied at ``at``)."""
     return {
         "dossier_id": dossier_id, "status": "UNKNOWN", "procedure_code": None,
-        "procedure_name": None, "agency_code": None, "channel": "UNKNOWN", "level": "UNKNOWN",
+        "procedure_name": None, "agency_code": None, "receiving_desk": None, "channel": "UNKNOWN",
+        "level": "UNKNOWN",
         "applicant_name": None, "from_national_portal": False, "postal_intake": False,
         "postal_return": False, "submitted_at": None, "accepted_at": None, "resolved_at": None,
         "returned_at": None, "current_department": None, "current_handler": None, "fee_lines": [],
@@ -56,6 +58,7 @@ def _submitted(s: DossierState, e: DossierEvent, proc: CatalogEntry | None) -> N
     s["procedure_code"] = p["procedure_code"]
     s["procedure_name"] = (proc["name"] if proc is not None else None) or p.get("procedure_name")
     s["agency_code"] = p["agency_code"]
+    s["receiving_desk"] = p.get("receiving_desk")
     s["channel"] = p.get("channel", "UNKNOWN")
     s["applicant_name"] = p["applicant"]["full_name"]
     s["from_national_portal"] = bool(p.get("from_national_portal"))
@@ -123,8 +126,16 @@ def _apology(s: DossierState, e: DossierEvent, proc: CatalogEntry | None) -> Non
     s["deadline"] = deadline
 
 
+def _agency_transferred(s: DossierState, e: DossierEvent, proc: CatalogEntry | None) -> None:
+    s["agency_code"] = e.payload_as(AgencyTransferred)["to_agency_code"]
+
+
 def _postal_order(s: DossierState, e: DossierEvent, proc: CatalogEntry | None) -> None:
     p = e.payload_as(PostalOrderCreated)
+    if s.get("receiving_desk") is not None:
+        # the orders of a dossier filed at a desk carry it between the desk and the agency
+        # (hub.routing); the applicant's own postal legs were said at submission
+        return
     if p.get("direction") == "INTAKE_PICKUP":
         s["postal_intake"] = True
     elif p.get("direction") == "RESULT_DELIVERY":
@@ -142,6 +153,7 @@ _EFFECTS: dict[str, Effect] = {
     "RESULT_RETURNED": _result_returned,
     "APOLOGY_ISSUED": _apology,
     "POSTAL_ORDER_CREATED": _postal_order,
+    "AGENCY_TRANSFERRED": _agency_transferred,
 }
 
 
@@ -158,7 +170,7 @@ def apply_effects(
 
 _REASONED = frozenset({"DOSSIER_REFUSED", "SUPPLEMENT_REQUESTED", "PROCESSING_STOPPED",
                        "DOSSIER_WITHDRAWN", "APOLOGY_ISSUED", "NATIONAL_SYNC_FAILED",
-                       "EXPLANATION_RECORDED"})  # fmt: skip
+                       "EXPLANATION_RECORDED", "AGENCY_TRANSFERRED"})  # fmt: skip
 
 
 def _note(e: DossierEvent) -> str | None:

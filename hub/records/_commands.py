@@ -43,6 +43,7 @@ class NationalDossierSync(TypedDict):
     procedure_code: str
     procedure_name: NotRequired[str | None]
     agency_code: str
+    receiving_unit: NotRequired[str | None]
     applicant_name: str
     received_at: NotRequired[datetime | None]
     appointment_at: NotRequired[datetime | None]

@@ -114,6 +114,7 @@ class DossierState(TypedDict):
     procedure_code: NotRequired[str | None]
     procedure_name: NotRequired[str | None]
     agency_code: NotRequired[str | None]
+    receiving_desk: NotRequired[str | None]
     channel: NotRequired[Channel]
     level: NotRequired[ServiceLevel]
     applicant_name: NotRequired[str | None]

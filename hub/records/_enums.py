@@ -90,6 +90,11 @@ EventType = Literal[
     "NATIONAL_SYNC_FAILED",
     "PAYMENT_REFUNDED",
     "EXPLANATION_RECORDED",
+    "DOSSIER_FORWARDED",
+    "DOSSIER_RECEIVED_BY_AGENCY",
+    "RESULT_FORWARDED",
+    "RESULT_RECEIVED_BY_DESK",
+    "AGENCY_TRANSFERRED",
 ]
 
 FeeKind = Literal["UNKNOWN", "FEE", "CHARGE"]
@@ -203,3 +208,5 @@ StepKind = Literal[
 ]
 
 SupplementPolicy = Literal["UNKNOWN", "PAUSE", "RESTART"]
+
+TransferMethod = Literal["UNKNOWN", "ELECTRONIC", "INTERNAL", "POSTAL"]

@@ -19,10 +19,20 @@ from hub.records._enums import (
     ServiceLevel,
     SignatureLevel,
     StepKind,
+    TransferMethod,
 )
 
 if TYPE_CHECKING:
     from hub.records._dossier import Applicant, Document, FeeLine
+
+
+class AgencyTransferred(TypedDict):
+    """``vn.dvchub.event.AgencyTransferred``."""
+
+    from_agency_code: str
+    to_agency_code: str
+    reason: str
+    method: NotRequired[TransferMethod]
 
 
 class ApologyIssued(TypedDict):
@@ -41,6 +51,20 @@ class DossierAccepted(TypedDict):
     level: NotRequired[ServiceLevel | None]
 
 
+class DossierForwarded(TypedDict):
+    """``vn.dvchub.event.DossierForwarded``."""
+
+    desk_code: str
+    agency_code: str
+    method: NotRequired[TransferMethod]
+
+
+class DossierReceivedByAgency(TypedDict):
+    """``vn.dvchub.event.DossierReceivedByAgency``."""
+
+    agency_code: str
+
+
 class DossierRefused(TypedDict):
     """``vn.dvchub.event.DossierRefused``."""
 
@@ -53,6 +77,7 @@ class DossierSubmitted(TypedDict):
     procedure_code: str
     procedure_name: NotRequired[str | None]
     agency_code: str
+    receiving_desk: NotRequired[str | None]
     channel: NotRequired[Channel]
     applicant: Applicant
     postal_intake: NotRequired[bool]
@@ -178,12 +203,26 @@ class ProcessingStopped(TypedDict):
     reason: str
 
 
+class ResultForwarded(TypedDict):
+    """``vn.dvchub.event.ResultForwarded``."""
+
+    agency_code: str
+    desk_code: str
+    method: NotRequired[TransferMethod]
+
+
 class ResultReady(TypedDict):
     """``vn.dvchub.event.ResultReady``."""
 
     decision_number: NotRequired[str | None]
     documents: list[Document]
     return_channel: NotRequired[ReturnChannel]
+
+
+class ResultReceivedByDesk(TypedDict):
+    """``vn.dvchub.event.ResultReceivedByDesk``."""
+
+    desk_code: str
 
 
 class ResultReturned(TypedDict):
@@ -251,6 +290,11 @@ DossierEventPayload = (
     | tuple[Literal["vn.dvchub.event.NationalSyncFailed"], NationalSyncFailed]
     | tuple[Literal["vn.dvchub.event.PaymentRefunded"], PaymentRefunded]
     | tuple[Literal["vn.dvchub.event.ExplanationRecorded"], ExplanationRecorded]
+    | tuple[Literal["vn.dvchub.event.DossierForwarded"], DossierForwarded]
+    | tuple[Literal["vn.dvchub.event.DossierReceivedByAgency"], DossierReceivedByAgency]
+    | tuple[Literal["vn.dvchub.event.ResultForwarded"], ResultForwarded]
+    | tuple[Literal["vn.dvchub.event.ResultReceivedByDesk"], ResultReceivedByDesk]
+    | tuple[Literal["vn.dvchub.event.AgencyTransferred"], AgencyTransferred]
 )
 
 DossierEventPayloadRecord = (
@@ -277,4 +321,9 @@ DossierEventPayloadRecord = (
     | NationalSyncFailed
     | PaymentRefunded
     | ExplanationRecorded
+    | DossierForwarded
+    | DossierReceivedByAgency
+    | ResultForwarded
+    | ResultReceivedByDesk
+    | AgencyTransferred
 )

@@ -171,3 +171,6 @@ class RoutingState(TypedDict):
     updated_at: NotRequired[datetime | None]
     notify_channels: NotRequired[list[NotifyChannel]]
     notify_consent: NotRequired[bool]
+    receiving_desk: NotRequired[str | None]
+    forward_by_post: NotRequired[bool]
+    result_forward_ordered: NotRequired[bool]

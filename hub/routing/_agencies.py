@@ -24,36 +24,19 @@ catalogue's agency name when it has one, else the entry's.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hub.records import Party, PostalAddress
+from hub.dossier import PostalContact, read_toml
 
 _ADDRESS_KEYS = ("line", "ward", "district", "province")
 _KEYS = frozenset({"name", "phone", "email", *_ADDRESS_KEYS})
 _REQUIRED = ("line", "province", "phone")
 
 
-@dataclass(frozen=True)
-class AgencyContact:
-    """An agency as a postal party: name, address, phone."""
-
-    name: str
-    line: str
-    province: str
-    phone: str
-    ward: str | None = None
-    district: str | None = None
-    email: str | None = None
-
-    def party(self, name: str | None = None) -> Party:
-        """The ``vn.dvchub.Party`` record (``name`` overrides the entry's)."""
-        address: PostalAddress = {"line": self.line, "ward": self.ward, "district": self.district,
-                   "province": self.province}  # fmt: skip
-        return {"name": name or self.name, "address": address, "phone": self.phone,
-                "email": self.email}  # fmt: skip
+#: An agency as a postal party (the kernel's ``PostalContact``, which desks are too).
+AgencyContact = PostalContact
 
 
 #: The built-in default entry (a placeholder of the province's service centre: configure yours).
@@ -78,13 +61,7 @@ class AgencyDirectory:
     @classmethod
     def load(cls, path: Path) -> AgencyDirectory:
         """Read a TOML directory (format in the module docstring); ``ValueError`` if it is bad."""
-        try:
-            with path.open("rb") as f:
-                document = tomllib.load(f)
-        except OSError as exc:
-            raise ValueError(f"agency directory {path}: {exc.strerror}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"agency directory {path}: not valid TOML: {exc}") from exc
+        document = read_toml(path, "agency directory")
         unknown = sorted(set(document) - {"default", "agencies"})
         if unknown:
             raise ValueError(f"agency directory {path}: unknown table(s) {', '.join(unknown)}")

@@ -56,5 +56,5 @@ SPEC = processing.ProcessorSpec(
     live_processor,
     side_topics=(CATALOG_PROCEDURES,),
     honours=frozenset({processing.Option.CATALOG_GRACE}),
-    environment=("DVC_AGENCY_DIRECTORY", "DVC_EMC_POSTAL_RECEPTION"),
+    environment=("DVC_AGENCY_DIRECTORY", "DVC_DESK_DIRECTORY", "DVC_EMC_POSTAL_RECEPTION"),
 )

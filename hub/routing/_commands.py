@@ -40,6 +40,10 @@ KINDS: Final[Mapping[str, tuple[CommandType, str]]] = {
     "postal-pickup": ("POSTAL_ORDER", "PostalOrder"),
     "postal-delivery": ("POSTAL_ORDER", "PostalOrder"),
     "postal-cancel-pickup": ("POSTAL_CANCEL", "PostalCancel"),
+    # acceptance anywhere (``_transfers``): the paper dossier desk -> agency, the result back
+    "postal-forward": ("POSTAL_ORDER", "PostalOrder"),
+    "postal-cancel-forward": ("POSTAL_CANCEL", "PostalCancel"),
+    "postal-result-forward": ("POSTAL_ORDER", "PostalOrder"),
     "national-sync": ("NATIONAL_DOSSIER_SYNC", "NationalDossierSync"),
     "national-progress": ("NATIONAL_PROGRESS_UPDATE", "NationalProgressUpdate"),
     "emc": ("EMC_TRACKING_RECORD", "EmcTrackingRecord"),
@@ -60,9 +64,14 @@ _CONTENT: Final[Mapping[str, str]] = {
     "PROCESSING_STOPPED": "Dừng xử lý hồ sơ",
     "RESULT_READY": "Đã xử lý xong",
     "RESULT_RETURNED": "Đã trả kết quả",
+    "DOSSIER_FORWARDED": "Chuyển hồ sơ đến cơ quan có thẩm quyền giải quyết",
+    "DOSSIER_RECEIVED_BY_AGENCY": "Cơ quan có thẩm quyền nhận hồ sơ",
+    "AGENCY_TRANSFERRED": "Chuyển cơ quan có thẩm quyền giải quyết",
+    "RESULT_FORWARDED": "Chuyển kết quả về bộ phận Một cửa",
+    "RESULT_RECEIVED_BY_DESK": "Bộ phận Một cửa nhận kết quả",
 }
 _REASONED: Final = frozenset({"DOSSIER_REFUSED", "SUPPLEMENT_REQUESTED", "PROCESSING_STOPPED",
-                              "DOSSIER_WITHDRAWN"})  # fmt: skip
+                              "DOSSIER_WITHDRAWN", "AGENCY_TRANSFERRED"})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -144,7 +153,8 @@ def national_sync(state: RoutingState) -> NationalDossierSync:
     """DongBoHoSoMC of ``state`` (after the event)."""
     return {
         "procedure_code": state["procedure_code"], "procedure_name": state["procedure_name"],
-        "agency_code": state["agency_code"], "applicant_name": state["applicant_name"],
+        "agency_code": state["agency_code"], "receiving_unit": state["receiving_desk"],
+        "applicant_name": state["applicant_name"],
         "received_at": state["accepted_at"] or state["submitted_at"],
         "appointment_at": state["appointment_at"], "returned_at": state["returned_at"],
         "status_code": STATUS_CODES[state["status"]],

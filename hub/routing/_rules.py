@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from hub.dossier import CatalogEntry, DossierEvent, StatusView
+from hub.dossier import CatalogEntry, DeskDirectory, DossierEvent, StatusView
 from hub.events import event_digest
 from hub.records import (
     ApologyIssued,
@@ -69,6 +69,7 @@ from hub.routing._commands import (
 )
 from hub.routing._emc import tracking_record
 from hub.routing._notify import notification
+from hub.routing._transfers import NO_ORDERS, TRANSFER_EVENTS, Orders, TransferPostal
 
 #: Events routing records nothing of (partner feedback, payments: another processor's).
 NOT_ROUTED: Final = frozenset({
@@ -125,19 +126,27 @@ def new_state(event: DossierEvent, procedure: CatalogEntry) -> RoutingState:
         "return_channel": "UNKNOWN", "result_documents": [], "signed_document_ids": [],
         "pickup_ordered": False, "pickup_open": False, "delivery_ordered": False,
         "seen_events": b"", "recent": [], "version": 0, "updated_at": event.occurred_at,
+        "receiving_desk": p.get("receiving_desk"), "forward_by_post": False,
+        "result_forward_ordered": False,
     }  # fmt: skip
 
 
 class Rules:
-    """The routing rules with their configuration (agency directory, EMC's postal form)."""
+    """The routing rules with their configuration (agency and desk directories, EMC's postal
+    form)."""
 
     def __init__(
-        self, directory: AgencyDirectory | None = None, *, postal_counts_as: str = "DIRECT"
+        self,
+        directory: AgencyDirectory | None = None,
+        *,
+        postal_counts_as: str = "DIRECT",
+        desks: DeskDirectory | None = None,
     ) -> None:
         if postal_counts_as not in ("DIRECT", "ONLINE"):
             raise ValueError(f"postal_counts_as must be DIRECT or ONLINE, not {postal_counts_as}")
         self.directory = directory or AgencyDirectory()
         self.postal_counts_as = postal_counts_as
+        self.transfers = TransferPostal(self.directory, desks or DeskDirectory())
 
     def route(
         self,
@@ -181,20 +190,23 @@ class Rules:
         new["seen_events"] = bytes(new["seen_events"]) + event_digest(event.event_id)
         new["version"] = int(new["version"]) + 1
         new["updated_at"] = event.occurred_at
-        return self._commands(new, event, changed)
+        transfer = self.transfers.commands(state, new, event) if state is not None else NO_ORDERS
+        return self._commands(new, event, changed, transfer)
 
     # -- which commands ------------------------------------------------------------------------
 
-    def _commands(self, new: RoutingState, event: DossierEvent, changed: bool) -> Routed:
+    def _commands(
+        self, new: RoutingState, event: DossierEvent, changed: bool, transfer: Orders
+    ) -> Routed:
         event_type = event.event_type
-        commands: list[Command] = []
-        postal = self._postal(new, event)
+        commands: list[Command] = list(transfer[0])
+        postal = self._postal(new, event) if transfer[1] is None else transfer[1]
         if isinstance(postal, Command):
             commands.append(postal)
         step = event_type == "PROCESSING_STEP_RECORDED"
-        if changed or event_type == "APOLOGY_ISSUED":
+        if changed or event_type in ("APOLOGY_ISSUED", "AGENCY_TRANSFERRED"):
             commands.append(Command("national-sync", national_sync(new)))
-        if step or (changed and has_handler(event)):
+        if step or event_type in TRANSFER_EVENTS or (changed and has_handler(event)):
             commands.append(Command("national-progress", progress_update(new, event)))
         if changed or step:
             record = tracking_record(new, event, self.postal_counts_as)
@@ -251,7 +263,7 @@ def _postal_status(state: RoutingState, event: DossierEvent) -> Routed | None:
     if p.get("status") not in _PICKUP_CLOSED:
         return None
     new = _mark_seen(state, event)
-    new["pickup_open"] = False
+    new["pickup_open"] = new["forward_by_post"] = False
     return Routed(new, (), "applied")
 
 

@@ -11,6 +11,10 @@ calendar is Vietnam's (``holidays``) with the province's overrides; the clock is
   days after it became late, else EXPLANATION_OVERDUE.
 * ``SlaProcessor``: the fold; ``SPEC`` (``dvchub worker sla``): it live.
 * ``deadline_view`` / ``read_deadlines``: a deadline as of now, from the topic.
+* ``Transfers`` / ``follow``: the transfer steps of acceptance anywhere in the province (desk ->
+  agency -> desk, agency -> agency) with their own deadlines (``TransferDeadlines``,
+  ``DVC_SLA_TRANSFER_*``); ``late_transfers`` / ``transfer_counts``: the late steps by
+  competent agency and by receiving desk.
 * ``late_dossiers`` / ``late_counts`` / ``write_csv`` / ``write_xlsx``: the published late lists,
   each dossier with its explanation; ``missing_explanations``: late dossiers still owing one.
 
@@ -27,6 +31,17 @@ from hub.sla._late import LateDossier, Period, late_dossiers, missing_explanatio
 from hub.sla._late_counts import LateCount, late_counts
 from hub.sla._late_export import CSV_COLUMNS, as_json, write_csv, write_xlsx
 from hub.sla._processor import SlaProcessor
+from hub.sla._transfers import (
+    LateTransfer,
+    TransferCount,
+    TransferDeadlines,
+    Transfers,
+    TransferSettings,
+    TransferStep,
+    follow,
+    late_transfers,
+    transfer_counts,
+)
 from hub.sla._view import DeadlineView, deadline_view, read_deadlines
 
 __all__ = [
@@ -39,25 +54,34 @@ __all__ = [
     "DeadlineView",
     "LateCount",
     "LateDossier",
+    "LateTransfer",
     "OfficeHours",
     "Period",
     "Refusal",
     "SlaPolicy",
     "SlaProcessor",
     "SlaSettings",
+    "TransferCount",
+    "TransferDeadlines",
+    "TransferSettings",
+    "TransferStep",
+    "Transfers",
     "WorkingCalendar",
     "alert_id",
     "apply_event",
     "as_json",
     "deadline_view",
+    "follow",
     "late_counts",
     "late_dossiers",
+    "late_transfers",
     "missing_explanations",
     "new_record",
     "next_due",
     "raise_due_alerts",
     "read_deadlines",
     "scheduled_alerts",
+    "transfer_counts",
     "write_csv",
     "write_xlsx",
 ]

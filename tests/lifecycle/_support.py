@@ -132,6 +132,14 @@ def payload_for(event_type: str, procedure_code: str = "1.004227") -> tuple[str,
             "official_name": "Lê Thị Bình", "reason": "Thiếu cán bộ thụ lý",
             "document_id": "giai-trinh", "sha256": "12" * 32,
             "recorded_at": datetime(2025, 3, 20, 2, tzinfo=UTC)}),
+        "DOSSIER_FORWARDED": ("DossierForwarded", {"desk_code": "MC-CHOMOI", "agency_code": "STP",
+                              "method": "POSTAL"}),
+        "DOSSIER_RECEIVED_BY_AGENCY": ("DossierReceivedByAgency", {"agency_code": "STP"}),
+        "RESULT_FORWARDED": ("ResultForwarded", {"agency_code": "STP", "desk_code": "MC-CHOMOI",
+                             "method": "POSTAL"}),
+        "RESULT_RECEIVED_BY_DESK": ("ResultReceivedByDesk", {"desk_code": "MC-CHOMOI"}),
+        "AGENCY_TRANSFERRED": ("AgencyTransferred", {"from_agency_code": "STP",
+            "to_agency_code": "SXD", "reason": "Không thuộc thẩm quyền", "method": "ELECTRONIC"}),
     }  # fmt: skip
     return payloads[event_type]
 

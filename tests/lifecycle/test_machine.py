@@ -52,6 +52,11 @@ EXPECTED_RECORDED: dict[str, tuple[str, ...]] = {
     # an explanation of a late dossier: once its clock started, a late result explained after it;
     # never after a refusal, withdrawal or stop (not late: DOMAIN.md §3, hub.sla)
     "EXPLANATION_RECORDED": (A, P, SR, FR, RR, RT),
+    # acceptance anywhere: the dossier travels desk -> agency (or agency -> agency) while no
+    # result exists, the result agency -> desk before it is returned
+    "DOSSIER_FORWARDED": (S, A, P, SR, FR), "DOSSIER_RECEIVED_BY_AGENCY": (S, A, P, SR, FR),
+    "AGENCY_TRANSFERRED": (S, A, P, SR, FR),
+    "RESULT_FORWARDED": (RR,), "RESULT_RECEIVED_BY_DESK": (RR,),
 }  # fmt: skip
 EXPECTED: dict[tuple[str, str | None], str] = {
     **EXPECTED_MOVES,

@@ -28,6 +28,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "procedure_code": "1.001612",
         "procedure_name": "Cấp giấy phép xây dựng nhà ở riêng lẻ",
         "agency_code": "UBND-LX",
+        "receiving_desk": "MC-CHOMOI",  # filed at another desk of the province
         "channel": "POSTAL",
         "applicant": {
             "kind": "CITIZEN",

@@ -1,0 +1,23 @@
+"""The demo's acceptance-anywhere part on the real stack: its dossier through Kafka and back."""
+
+from __future__ import annotations
+
+import pytest
+
+from dvchub.demo._desks import show_desks
+from hub.serde import RegistryClient
+from hub.settings import Settings
+
+
+def test_the_demo_shows_a_desk_dossier_end_to_end(
+    settings: Settings, registry: RegistryClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    show_desks(settings, registry, "t1")
+    out = capsys.readouterr().out
+    assert "9 events of HS-DESK-t1 written to" in out
+    # the national portal's two units, VNPost both ways between Chợ Mới and Long Xuyên
+    assert "DonViXuLy SXD, DonViTiepNhan MC-CHOMOI" in out
+    assert "INTAKE_PICKUP: Bộ phận Một cửa huyện Chợ Mới -> Sở Xây dựng tỉnh An Giang" in out
+    assert "RESULT_DELIVERY: Sở Xây dựng tỉnh An Giang -> Bộ phận Một cửa huyện Chợ Mới" in out
+    # received Thu 6 16:00, due Wed 5 16:00 (2 working days by post after Mon 3 16:00)
+    assert "TO_AGENCY (POSTAL), agency SXD, desk MC-CHOMOI: 1.0 working day(s)" in out
