@@ -17,8 +17,13 @@ STACK_ADMIN := DVC_KAFKA_USERNAME=admin
 run: install stack-up
 	$(DEV_SECRETS) $(STACK_ADMIN) $(DVCHUB) demo run
 
+# The tests that stop, restart or reconfigure the shared stack run alone first, then the others
+# on TEST_WORKERS processes (pytest-xdist; each test has its own topics). Exit status 5 is
+# "nothing collected", as when PYTEST_ARGS names files of only one of the two kinds.
+TEST_WORKERS ?= 2
 test: install stack-up lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m exclusive $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m "not exclusive" -n $(TEST_WORKERS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 install: system-deps $(VENV)/.installed
 

@@ -1,7 +1,9 @@
 """Shared fixtures: the real local stack, and per-test uuid-named topics.
 
 Every test that touches Kafka gets its own topic prefix (``test.<uuid>.``), hence its own
-topics, subjects and consumer groups, so tests never see each other's messages.
+topics, subjects and consumer groups, so tests never see each other's messages, and ``make
+test`` runs them on two processes (pytest-xdist). Those that stop, restart or reconfigure the
+shared stack itself are marked ``exclusive`` here and run alone, before the others.
 """
 
 from __future__ import annotations
@@ -25,6 +27,17 @@ os.environ["DVC_DEV_SECRETS"] = "1"
 # because every test makes topics under a prefix of its own; the services' own principals and
 # their ACLs are tested in tests/stack/test_kafka_security.py and used by `make run`.
 os.environ.setdefault("DVC_KAFKA_USERNAME", "admin")
+
+
+#: Tests that stop, restart or reconfigure the shared stack (the broker, the registry, its
+#: Prometheus): another test running at the same time would see its broker vanish.
+_EXCLUSIVE = ("tests/stack/", "tests/monitoring/", "tests/lifecycle/test_chaos.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(_EXCLUSIVE):
+            item.add_marker(pytest.mark.exclusive)
 
 
 @pytest.fixture(scope="session")
