@@ -63,8 +63,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="time budget per case")
     budget = min(max(parser.parse_args().seconds, 0.2), 30.0)
     alert, letter = sample_letter()
-    rates: list[Rate] = [measure_sync("render (fpdf2, DejaVu subset)", lambda: render_letter(letter),
-                                      budget)]  # fmt: skip
+    rates: list[Rate] = [
+        measure_sync("render (fpdf2, DejaVu subset)", lambda: render_letter(letter), budget)
+    ]
     with (
         tempfile.TemporaryDirectory(prefix="bench-apology-") as temp,
         running_test_pki(Path(temp) / "pki") as pki,
