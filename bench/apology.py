@@ -13,6 +13,7 @@ import argparse
 import sys
 import tempfile
 import uuid
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -77,11 +78,11 @@ def main() -> None:
             service = SigningService(config, store)
             level = SignatureLevel.PADES_B_T if tsa else SignatureLevel.PADES_B_B
             request = SignRequest(alert["dossier_id"], "phieu", rendered, "application/pdf", level)
-            rates.append(measure_sync(f"sign [{label}]", lambda s=service, r=request:
-                                      s.sign_result(r), budget))  # fmt: skip
             writer = ApologyWriter(service, store, timestamped=tsa is not None)
-            rates.append(measure_sync(f"render+sign [{label}]", lambda w=writer:
-                                      w.write(alert, letter), budget))  # fmt: skip
+            rates.append(measure_sync(f"sign [{label}]", partial(service.sign_result, request),
+                                      budget))  # fmt: skip
+            rates.append(measure_sync(f"render+sign [{label}]", partial(writer.write, alert, letter),
+                                      budget))  # fmt: skip
     print(f"{'apology letters':<44} {'ops':>7} {'letters/s':>10} {'ms each':>10}")
     for rate in rates:
         each = 1000 / rate.per_second
