@@ -4,8 +4,9 @@ hub's consume loop (``hub.processing.ConsumeLoop``).
 It consumes ``<prefix>sla.alerts`` in a consumer group of its own and follows two views of the
 dossiers (``hub.materialized``): the lifecycle's ``dossier.state`` (applicant, procedure) and the
 SLA's ``sla.deadlines`` (agency, dates, an apology already issued, the late record's reason).
-Before deciding on an alert it waits (bounded) until both views caught up with their topics, so
-an officer's ApologyIssued that the SLA applied before the alert is seen. A letter is written,
+Before deciding on an alert it waits (bounded) until the deadlines view holds the record that
+raised the alert (so an officer's ApologyIssued the SLA applied before it is seen) and the
+states view caught up with its topic. A letter is written,
 signed and its ApologyIssued acknowledged by the broker on ``dossier.events`` before the alert
 is done: a crash repeats at most the letters not committed, under the same event id (one per
 dossier), which the folds of the event log drop. A signature that fails writes nothing (the
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
@@ -38,9 +40,10 @@ from hub.processing import (
 from hub.records import DossierDeadline, DossierState, SlaAlert
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings
+from hub.sla import alert_tag
 from hub.topics import DOSSIER_EVENTS, DOSSIER_STATE, SLA_ALERTS, SLA_DEADLINES
 
-from ._apology import ApologySettings, ApologyWriter, Skip, letter_for
+from ._apology import ASKING, ApologySettings, ApologyWriter, Skip, letter_for
 from ._processor import MAX_POLL_RECORDS, publish_acknowledged
 from ._worker import configured_service
 
@@ -114,9 +117,8 @@ class ApologyProcessor(LoopHandler):
         if dossier in self._written:
             self._finish(ticket, "repeated")
             return
-        if alert["kind"] in ("APOLOGY_DUE", "OVERDUE_WITHOUT_APOLOGY"):
-            for view in (self.states, self.deadlines):
-                view.catch_up().wait(CATCH_UP_S)
+        if alert["kind"] in ASKING:
+            self._catch_up(alert)
         letter = letter_for(
             alert, self.states.get(dossier), self.deadlines.get(dossier), self._letters
         )
@@ -131,6 +133,18 @@ class ApologyProcessor(LoopHandler):
         if publish_acknowledged(self.loop, self._serde, self._topic, ticket, dossier, [event]):
             self._written.add(dossier)
             self._finish(ticket, "written")
+
+    def _catch_up(self, alert: SlaAlert) -> None:
+        """Until the deadlines view holds the record that raised ``alert`` (bounded: the SLA may
+        publish its state after its alerts), and the states view what was on its topic."""
+        tag = alert_tag(alert["kind"], alert["due_at"])
+        deadline = time.monotonic() + CATCH_UP_S
+        while time.monotonic() < deadline:
+            self.deadlines.catch_up().wait(deadline - time.monotonic())
+            record = self.deadlines.get(alert["dossier_id"])
+            if record is not None and tag in record["alerts_raised"]:
+                break
+        self.states.catch_up().wait(CATCH_UP_S)
 
     def _finish(self, ticket: Ticket, outcome: str) -> None:
         LETTERS.labels(outcome).inc()
