@@ -25,6 +25,7 @@ from hub.events import new_event
 from hub.records import Document, DossierDeadline, DossierState, SlaAlert
 
 from ._apology_pdf import LetterContent, render_letter
+from ._errors import SigningError
 from ._models import SignatureLevel, Signed, SigningFailed, SignRequest
 from ._service import SigningService
 from ._store import DocumentStore
@@ -110,7 +111,10 @@ class ApologyWriter:
         self.level = SignatureLevel.PADES_B_T if timestamped else SignatureLevel.PADES_B_B
 
     def write(self, alert: SlaAlert, letter: LetterContent) -> Mapping[str, object] | SigningFailed:
-        key = self._store.put(render_letter(letter))
+        try:
+            key = self._store.put(render_letter(letter))
+        except SigningError as exc:  # no font: a failure to report like a refused signature
+            return SigningFailed(LETTER_ID, exc.reason_code, str(exc))
         outcome = self._service.sign_result(
             SignRequest(alert["dossier_id"], LETTER_ID, key, "application/pdf", self.level)
         )

@@ -31,7 +31,7 @@ LETTERS_SETTINGS = ApologySettings(place="An Giang", signer_title="Giám đốc 
 
 
 def _count(outcome: str) -> float:
-    return LETTERS.labels(outcome)._value.get()
+    return float(LETTERS.labels(outcome)._value.get())
 
 
 @pytest.fixture
