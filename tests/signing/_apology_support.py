@@ -8,15 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from hub.events import payload_name_of
-from hub.kafka import make_producer, read_to_end
+from hub.kafka import make_producer
 from hub.lifecycle import LifecycleProcessor
 from hub.processing import InMemoryRunner
 from hub.records import DossierState
-from hub.serde import DecodeError, RegistryClient, serde_for
+from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.sla import Reappointment
 from hub.topics import DOSSIER_EVENTS, DOSSIER_STATE, SLA_ALERTS, SLA_DEADLINES
 from tests.routing._support import APPLICANT, Story, catalog
+from tests.signing._workers import logged_events
 from tests.sla._support import Rig
 
 APPLICANT_NAME = str(APPLICANT["full_name"])
@@ -81,16 +82,7 @@ class LateDossiers:
 
 def apologies(settings: Settings, registry: RegistryClient) -> list[tuple[int, dict[str, Any]]]:
     """(partition, event) of every ApologyIssued on the event log so far."""
-    serde = serde_for(DOSSIER_EVENTS, settings.topic_prefix, registry)
-    found = []
-    for record in read_to_end(settings, DOSSIER_EVENTS.name(settings.topic_prefix), timeout_s=30):
-        try:
-            event = serde.decode(record.value)
-        except DecodeError:
-            continue
-        if payload_name_of(event) == "ApologyIssued":
-            found.append((record.partition, event))
-    return found
+    return logged_events(settings, registry, lambda e: payload_name_of(e) == "ApologyIssued")
 
 
 def local_date(moment: datetime) -> str:

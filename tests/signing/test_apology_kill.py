@@ -15,37 +15,20 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 
-from hub.processing import WorkerProcess
 from hub.serde import RegistryClient
 from hub.settings import Settings
 from signing._apology import apology_event_id
 from signing.testing import TestPKI
 from tests.lifecycle._support import wait_until
 from tests.signing._apology_support import LateDossiers, apologies
+from tests.signing._workers import SigningWorker
 
 ROUNDS = int(os.environ.get("DVC_CHAOS_ROUNDS", "1"))
 DOSSIERS_PER_WAVE = 24
 WRITTEN = 'dvchub_processor_events_total{processor="apology",outcome="written"}'
 
 
-class ApologyWorker(WorkerProcess):
-    def __init__(self, settings: Settings, log_dir: Path, name: str, pki: TestPKI,
-                 store: Path) -> None:  # fmt: skip
-        super().__init__(
-            "apology", settings, log_dir / f"{name}.log", module="dvchub",
-            args=("--session-timeout", "6", "--commit-interval", "0.5"),
-            env={
-                "DVC_SIGNING_KEY_KIND": "pkcs12",
-                "DVC_SIGNING_PKCS12_PATH": str(pki.pkcs12_path("agency")),
-                "DVC_SIGNING_PKCS12_PASSWORD": pki.pkcs12_password.decode(),
-                "DVC_SIGNING_TRUST_ANCHORS": str(pki.root_cert_path),
-                "DVC_SIGNING_TSA_URL": "",  # B-B: a letter is what is killed, not a TSA call
-                "DVC_SIGNING_STORE_DIR": str(store),
-            },
-        )  # fmt: skip
-
-
-def _written_at_least(workers: list[ApologyWorker], count: float) -> bool:
+def _written_at_least(workers: list[SigningWorker], count: float) -> bool:
     return sum(w.metric(WRITTEN) for w in workers) >= count
 
 
@@ -55,7 +38,7 @@ def test_a_killed_apology_worker_loses_no_letter_and_writes_none_twice(
     settings = hub_topics
     dossiers = LateDossiers(settings, registry)
     store = tmp_path / "documents"
-    workers = [ApologyWorker(settings, tmp_path, f"w{n}", pki, store) for n in (1, 2)]
+    workers = [SigningWorker(settings, tmp_path, f"w{n}", pki, store, "apology") for n in (1, 2)]
     victims: set[int] = set()
     rng = random.Random(11)
     try:
@@ -73,7 +56,7 @@ def test_a_killed_apology_worker_loses_no_letter_and_writes_none_twice(
             victims |= {int(a.rsplit(":", 1)[1]) for a in victim.status().get("assigned", [])}
             victim.kill()
             assert len(apologies(settings, registry)) < round_ * DOSSIERS_PER_WAVE, "too late"
-            replacement = ApologyWorker(settings, tmp_path, f"r{round_}", pki, store)
+            replacement = SigningWorker(settings, tmp_path, f"r{round_}", pki, store, "apology")
             workers.append(replacement)
             replacement.wait_ready(120)
         expected = {apology_event_id(d) for d in dossiers.stories}
