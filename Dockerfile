@@ -1,6 +1,9 @@
 # The hub's processes and connectors (the same image runs each with a different command).
 FROM python:3.11-slim
 WORKDIR /app
+# the apology letters' font (signing._apology_pdf embeds DejaVu Sans: Vietnamese diacritics)
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md requirements.lock ./
 # every dependency pinned and hash-checked (the lock holds the test extras too: a few more MB)
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock

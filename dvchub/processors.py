@@ -15,5 +15,7 @@ PROCESSORS = Registry(
         *HUB_PROCESSORS.entries,
         Registered("signing", "signing._worker", "SPEC",
                    "ResultReady -> each result document signed (ResultSigned / Failed)"),
+        Registered("apology", "signing._apology_worker", "SPEC",
+                   "SLA apology alerts -> a signed apology letter (ApologyIssued)"),
     )
 )  # fmt: skip

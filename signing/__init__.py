@@ -31,7 +31,9 @@ Errors of the underlying libraries are translated into this hierarchy in one
 place (``signing._errors.translated_errors``) and chained with ``from``.
 
 Also here: the Kafka processor (``SigningProcessor``, on ``hub.processing.ConsumeLoop``; its
-worker ``dvchub worker signing`` is ``signing._worker.SPEC``), configuration from
+worker ``dvchub worker signing`` is ``signing._worker.SPEC``), the hub's apology letters
+(``signing._apology``: rendered, signed, recorded as ApologyIssued; ``dvchub worker apology``
+is ``signing._apology_worker.SPEC``), configuration from
 ``DVC_SIGNING_*`` (``signing_config_from_env``), the ``POST /v1/verify`` router
 (``verification_router``) and report rendering. ``signing.testing`` holds the
 throwaway test PKI and SoftHSM tokens of the tests, bench and demo.

@@ -133,7 +133,6 @@ class SigningProcessor(LoopHandler):
         options = options or options_for(settings)
         self._service = service
         self._timestamped = timestamped
-        self._ack_timeout_s = options.ack_timeout_s
         self._topic = DOSSIER_EVENTS.name(settings.topic_prefix)
         self._serde: AvroSerde = serde_for(DOSSIER_EVENTS, settings.topic_prefix, registry)
         self._producer: KafkaProducer = make_producer(settings, client_id="dvchub-signing")
@@ -173,21 +172,26 @@ class SigningProcessor(LoopHandler):
         return outcome_event(event, outcome)
 
     def _publish(self, ticket: Ticket, key: str, outcomes: list[Mapping[str, object]]) -> bool:
-        """Every outcome acknowledged (True), or given up once the ticket is stale (a stop or a
-        rebalance: the ResultReady is signed again, its outcomes keep their ids). The first
-        attempt is made even when stopping: the signature is done, it is the work in flight."""
-        while True:
-            try:
-                futures = [
-                    self._producer.send(self._topic, key=key.encode(),
-                                        value=self._serde.encode(o))
-                    for o in outcomes
-                ]  # fmt: skip
-                for future in futures:
-                    future.get(timeout=self._ack_timeout_s)
-                return True
-            except KafkaError as exc:
-                log.warning("signing: outcomes not acknowledged: %s", exc)
-            if not ticket.current:
-                return False
-            self.loop.stopping.wait(1.0)
+        return publish_acknowledged(self.loop, self._serde, self._topic, ticket, key, outcomes)
+
+
+def publish_acknowledged(
+    loop: ConsumeLoop, serde: AvroSerde, topic: str, ticket: Ticket, key: str,
+    records: list[Mapping[str, object]],
+) -> bool:  # fmt: skip
+    """Every record acknowledged (True), or given up once the ticket is stale (a stop or a
+    rebalance: the input is handled again, its outputs keep their ids). The first attempt is
+    made even when stopping: the signature is done, it is the work in flight."""
+    while True:
+        try:
+            futures = [
+                loop.producer.send(topic, key=key.encode(), value=serde.encode(r)) for r in records
+            ]
+            for future in futures:
+                future.get(timeout=loop.options.ack_timeout_s)
+            return True
+        except KafkaError as exc:
+            log.warning("%s: outputs not acknowledged: %s", loop.name, exc)
+        if not ticket.current:
+            return False
+        loop.stopping.wait(1.0)

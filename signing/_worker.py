@@ -19,6 +19,7 @@ from hub.serde import RegistryClient
 from hub.settings import REPO_ROOT, Settings
 
 from ._errors import SigningError
+from ._models import SigningConfig
 from ._processor import MAX_POLL_RECORDS, SigningProcessor, group_for
 from ._service import SigningService
 from ._settings import signing_config_from_env
@@ -28,14 +29,21 @@ from ._store import LocalDocumentStore
 DEFAULT_STORE = REPO_ROOT / ".cache" / "documents"
 
 
-def run_worker(settings: Settings, options: RunnerOptions) -> None:
-    """Sign ResultReady events until SIGTERM / SIGINT."""
+def configured_service(worker: str) -> tuple[SigningService, LocalDocumentStore, SigningConfig]:
+    """The signing service of ``DVC_SIGNING_*`` on the store of ``DVC_SIGNING_STORE_DIR``;
+    not configured: one line on stderr, exit 2."""
     try:
         config = signing_config_from_env()
     except SigningError as exc:
-        print(f"dvchub worker signing: signing is not configured: {exc}", file=sys.stderr)
+        print(f"dvchub worker {worker}: signing is not configured: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     store = LocalDocumentStore(Path(os.environ.get("DVC_SIGNING_STORE_DIR", DEFAULT_STORE)))
+    return SigningService(config, store), store, config
+
+
+def run_worker(settings: Settings, options: RunnerOptions) -> None:
+    """Sign ResultReady events until SIGTERM / SIGINT."""
+    service, _, config = configured_service("signing")
     loop_options = LoopOptions.of_runner(options, group_for(settings), "dvchub-signing")
     # a signature per document: a poll of the registry's default size would be minutes of work
     loop_options = dataclasses.replace(
@@ -43,7 +51,7 @@ def run_worker(settings: Settings, options: RunnerOptions) -> None:
     )
     with RegistryClient(settings.schema_registry_url) as registry:
         processor = SigningProcessor(
-            settings, SigningService(config, store), registry,
+            settings, service, registry,
             timestamped=config.tsa is not None, options=loop_options,
         )  # fmt: skip
         run_until_signalled(processor.loop)

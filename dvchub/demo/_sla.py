@@ -4,18 +4,25 @@ An SLA worker (``python -m hub.processing worker sla``) and the query API share 
 (``DVC_CLOCK=accelerated:...``): it starts on a Monday morning after the sample history and runs
 ``RATE`` times faster than real time, so a one-working-day deadline passes in seconds. Four
 dossiers, accepted "now" on that clock through the portal connector, each tell one rule: no
-action (due soon, apology due, overdue, overdue without apology), an apology with a new date
-that is missed too, a supplement request that pauses the clock, a result ready on time.
+action by the officers (due soon, apology due: the hub writes and signs the apology letter with
+the SLA's new date, then overdue), an officer's apology with a new date that is missed too, a
+supplement request that pauses the clock, a result ready on time. The apology worker runs in
+this process (a test PKI's key and TSA); the letter's path and ``verify``'s verdict are shown.
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypedDict, TypeVar, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 import httpx
 from rich.table import Table
@@ -26,14 +33,17 @@ from dvchub.demo._lifecycle import RunningPortal
 from dvchub.demo._servers import demo_pki, serving, worker
 from hub import kafka
 from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
-from hub.events import new_event
-from hub.processing import AcceleratedClock, Clock
+from hub.events import new_event, payload_name_of
+from hub.processing import AcceleratedClock, Clock, LoopOptions
 from hub.records import SlaAlert
 from hub.sample import PROCEDURES, VN_TZ, SampleProcedure
 from hub.serde import RegistryClient, serde_for
 from hub.settings import REPO_ROOT, Settings
 from hub.sla import TZ, SlaSettings, WorkingCalendar
-from hub.topics import SLA_ALERTS
+from hub.topics import DOSSIER_EVENTS, SLA_ALERTS
+
+if TYPE_CHECKING:  # signing is imported when the section runs (an extra of its own)
+    from signing import LocalDocumentStore, TrustConfig
 
 #: Simulated seconds per real second: the 24 hours to the next working day pass in 16 s.
 RATE = 5400.0
@@ -142,9 +152,9 @@ def stories(run_id: str, now: datetime, calendar: WorkingCalendar) -> list[Story
                                           "to_agency_code": None, "step_due_at": None})  # fmt: skip
     ready = ("ResultReady", {"decision_number": "15/QĐ-UBND", "documents": [result],
                              "return_channel": "ONLINE"})  # fmt: skip
-    overdue = frozenset({"OVERDUE", "OVERDUE_WITHOUT_APOLOGY"})
     return [
-        Story(*dossier(1, _ONE_DAY), "no action: the deadline passes without an apology", overdue),
+        Story(*dossier(1, _ONE_DAY), "no action: the hub's signed apology, then overdue",
+              frozenset({"APOLOGY_DUE", "OVERDUE"})),
         Story(*dossier(2, _ONE_DAY, apology),
               "an apology with a new date, which is missed too",
               frozenset({"OVERDUE", "REAPPOINTMENT_MISSED"})),
@@ -166,7 +176,10 @@ def show_sla(
         f"simulated clock from {_local(START)} (Asia/Ho_Chi_Minh), {RATE:,.0f}x real time; "
         f"office hours {calendar.hours}; an SLA worker on it (log: {log_path})"
     )
-    with worker("sla", settings, log_path, env={"DVC_CLOCK": clock.spec}) as sla_worker:
+    with (
+        _apology_letters(settings, registry) as letters,
+        worker("sla", settings, log_path, env={"DVC_CLOCK": clock.spec}) as sla_worker,
+    ):
         told = stories(run_id, clock.now(), calendar)
         accepted = list(portal.client.push_all(portal_item(e) for s in told for e in s.events))
         console.print(
@@ -178,6 +191,7 @@ def show_sla(
         console.print(_alert_table(alerts, told))
         console.print(f"{len(alerts)} alerts on {SLA_ALERTS.name(settings.topic_prefix)}; "
                       f"the worker fired {fired:.0f} timers")  # fmt: skip
+        letters.show(settings, registry, told[0].dossier_id)
         api = create_api(settings, clock=clock, sla=sla, keys=development_keys())
         pki = demo_pki()
         with (
@@ -187,6 +201,58 @@ def show_sla(
         ):  # fmt: skip
             _show_deadlines(http, told)
             _show_late_list(http, clock, {s.dossier_id for s in told})
+
+
+@dataclass(frozen=True)
+class _Letters:
+    """The apology worker's document store and trust: where a letter is, whether it verifies."""
+
+    store: LocalDocumentStore
+    trust: TrustConfig
+
+    def show(self, settings: Settings, registry: RegistryClient, dossier_id: str) -> None:
+        from signing import verify
+
+        serde = serde_for(DOSSIER_EVENTS, settings.topic_prefix, registry)
+
+        def apology() -> dict[str, Any] | None:
+            records = kafka.read_to_end(settings, DOSSIER_EVENTS.name(settings.topic_prefix))
+            events = (serde.decode(r.value) for r in records if r.key == dossier_id.encode())
+            found = [e for e in events if payload_name_of(e) == "ApologyIssued"]
+            return found[-1]["payload"][1] if found else None
+
+        issued = _wait(apology, timeout_s=60)
+        report = verify(self.store.get(issued["letter"]["sha256"]), trust=self.trust)
+        level = "B-T" if all(s.timestamp_time for s in report.signatures) else "B-B"
+        verdict = "[green]valid" if report.valid else "[red]INVALID"
+        console.print(f"the hub's apology letter of {dossier_id}: PAdES {level}, verify: {verdict}")
+        console.print(f"  Phiếu xin lỗi và hẹn lại ngày trả kết quả, new date "
+                      f"{_local(issued['new_appointment_at'])}: "
+                      f"{self.store.path_for(issued['letter']['sha256'])}")  # fmt: skip
+
+
+@contextmanager
+def _apology_letters(settings: Settings, registry: RegistryClient) -> Iterator[_Letters]:
+    """``signing._apology_worker`` in a thread, its key and TSA a throwaway test PKI's."""
+    from signing import LocalDocumentStore, SigningConfig, SigningService, TimestampConfig
+    from signing._apology import ApologyWriter
+    from signing._apology_worker import ApologyProcessor
+    from signing.testing import running_test_pki
+
+    with tempfile.TemporaryDirectory() as temp, running_test_pki(Path(temp)) as pki:
+        store = LocalDocumentStore(DEMO_DIR / "documents")
+        config = SigningConfig(pki.pkcs12_key_source(), pki.trust_config(),
+                               TimestampConfig(pki.tsa_url))  # fmt: skip
+        writer = ApologyWriter(SigningService(config, store), store, timestamped=True)
+        options = LoopOptions(group_id=f"dvchub-demo-apology-{uuid.uuid4().hex}")
+        processor = ApologyProcessor(settings, writer, registry, options=options)
+        thread = threading.Thread(target=processor.run, name="apology-letters")
+        thread.start()
+        try:
+            yield _Letters(store, pki.trust_config())
+        finally:
+            processor.stop()
+            thread.join(timeout=30)
 
 
 def _await_alerts(

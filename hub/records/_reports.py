@@ -174,3 +174,4 @@ class SlaAlert(TypedDict):
     raised_at: datetime
     working_minutes_left: NotRequired[int | None]
     handler: NotRequired[Actor | None]
+    proposed_appointment_at: NotRequired[datetime | None]

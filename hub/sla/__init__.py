@@ -8,7 +8,9 @@ calendar is Vietnam's (``holidays``) with the province's overrides; the clock is
 * ``WorkingCalendar``: working days and office hours; working-time arithmetic.
 * ``apply_event`` / ``raise_due_alerts``: the rules (DOMAIN.md §3), pure; a late dossier's
   explanation (ExplanationRecorded) is due ``DVC_SLA_EXPLANATION_WORKING_DAYS`` (3) working
-  days after it became late, else EXPLANATION_OVERDUE.
+  days after it became late, else EXPLANATION_OVERDUE. APOLOGY_DUE and OVERDUE_WITHOUT_APOLOGY
+  propose the apology's new date (``Reappointment``: ``DVC_SLA_APOLOGY_EXTENSION_WORKING_DAYS``,
+  5 by default, or per procedure, after the appointment or the alert if later).
 * ``SlaProcessor``: the fold; ``SPEC`` (``dvchub worker sla``): it live.
 * ``deadline_view`` / ``read_deadlines``: a deadline as of now, from the topic.
 * ``Transfers`` / ``follow``: the transfer steps of acceptance anywhere in the province (desk ->
@@ -22,7 +24,15 @@ Exceptions: configuration errors are ``ValueError`` (bad office hours, bad overr
 an event the rules refuse is a value (``Refusal``), dead-lettered by the runner.
 """
 
-from hub.sla._alerts import ALERT_KINDS, alert_id, next_due, raise_due_alerts, scheduled_alerts
+from hub.sla._alerts import (
+    ALERT_KINDS,
+    Reappointment,
+    alert_id,
+    alert_tag,
+    next_due,
+    raise_due_alerts,
+    scheduled_alerts,
+)
 from hub.sla._app import ALERTS, SPEC
 from hub.sla._calendar import TZ, CalendarOverrides, OfficeHours, WorkingCalendar
 from hub.sla._config import SlaSettings
@@ -57,6 +67,7 @@ __all__ = [
     "LateTransfer",
     "OfficeHours",
     "Period",
+    "Reappointment",
     "Refusal",
     "SlaPolicy",
     "SlaProcessor",
@@ -68,6 +79,7 @@ __all__ = [
     "Transfers",
     "WorkingCalendar",
     "alert_id",
+    "alert_tag",
     "apply_event",
     "as_json",
     "deadline_view",

@@ -12,15 +12,24 @@ the ones due at an instant. Raised by time, not events, each once per instant it
 
 The deadline alerts follow the running clock only; raising OVERDUE marks the dossier late
 (``hub.sla._deadline.mark_late``), which schedules its explanation.
+
+APOLOGY_DUE and OVERDUE_WITHOUT_APOLOGY propose the apology's new date
+(``proposed_appointment_at``) when a ``Reappointment`` is given: the later of the current
+appointment and the raising instant, plus the extension in working days of the dossier's
+procedure (else the default), on the SLA calendar. The apology letter (``signing._apology``)
+sets that date; an officer's own letter may set another.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from hub.records import AlertKind, DossierDeadline, SlaAlert
+from hub.sla._calendar import WorkingCalendar
 from hub.sla._deadline import SlaPolicy, _ms, mark_late
 
 ALERT_NAMESPACE: Final = uuid.UUID("5d7a1c9e-8f3b-4c2a-9e61-0b7f3d2a4c15")
@@ -29,11 +38,38 @@ ALERT_KINDS: Final[tuple[AlertKind, ...]] = (
     "EXPLANATION_OVERDUE",
 )  # fmt: skip
 _ADVANCE_NOTICE: Final = frozenset({"DUE_SOON", "APOLOGY_DUE"})
+#: The alerts that ask for an apology, and so propose its new date.
+_ASK_APOLOGY: Final = frozenset({"APOLOGY_DUE", "OVERDUE_WITHOUT_APOLOGY"})
 #: Endings without a result: not late (the late lists do not count them), owing no explanation.
 _NO_RESULT: Final = frozenset({"REFUSED", "WITHDRAWN", "STOPPED"})
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 Plan = list[tuple[datetime, AlertKind, datetime]]
+
+
+@dataclass(frozen=True)
+class Reappointment:
+    """How far an apology moves a dossier's appointment, in working days: ``by_procedure`` for
+    the procedures the province names, else ``working_days`` (``DVC_SLA_APOLOGY_*``)."""
+
+    working_days: int
+    by_procedure: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        days = {"default": self.working_days, **self.by_procedure}
+        if bad := {code: n for code, n in days.items() if n <= 0}:
+            raise ValueError(f"apology extensions must be positive working days, got {bad}")
+
+    def days_for(self, procedure_code: str | None) -> int:
+        return self.by_procedure.get(procedure_code or "", self.working_days)
+
+    def proposed(
+        self, calendar: WorkingCalendar, appointment: datetime, now: datetime,
+        procedure_code: str | None,
+    ) -> datetime:  # fmt: skip
+        """The new date: the extension counted from the appointment, or from ``now`` once the
+        appointment passed (a date already behind would be no promise)."""
+        return calendar.add_working_days(max(appointment, now), self.days_for(procedure_code))
 
 
 def scheduled_alerts(r: DossierDeadline) -> Plan:
@@ -87,9 +123,11 @@ def alert_id(dossier_id: str, kind: str, about: datetime) -> str:
 
 
 def raise_due_alerts(
-    r: DossierDeadline, now: datetime, policy: SlaPolicy
-) -> tuple[DossierDeadline, list[SlaAlert]]:
-    """The record with every alert due at ``now`` raised, and the SlaAlert records to emit.
+    r: DossierDeadline, now: datetime, policy: SlaPolicy,
+    reappointment: Reappointment | None = None,
+) -> tuple[DossierDeadline, list[SlaAlert]]:  # fmt: skip
+    """The record with every alert due at ``now`` raised, and the SlaAlert records to emit;
+    with ``reappointment``, the alerts asking for an apology propose its new date.
 
     Advance notices (due soon, apology due) whose appointment already passed are recorded as
     raised but not emitted: after downtime, "overdue" says it all. An OVERDUE that makes the
@@ -113,7 +151,12 @@ def raise_due_alerts(
             left = policy.calendar.working_time_between(
                 now, about if kind == "EXPLANATION_OVERDUE" else appointment
             )
-            alerts.append(_alert(new, kind, about, now, left))
+            alert = _alert(new, kind, about, now, left)
+            if reappointment is not None and kind in _ASK_APOLOGY:
+                alert["proposed_appointment_at"] = reappointment.proposed(
+                    policy.calendar, appointment, now, r["procedure_code"]
+                )
+            alerts.append(alert)
     if raised == r["alerts_raised"]:
         return new, []
     new["version"] = int(r["version"]) + 1
@@ -129,5 +172,5 @@ def _alert(
         "agency_code": r["agency_code"] or "", "procedure_code": r["procedure_code"] or "",
         "due_at": about, "raised_at": now,
         "working_minutes_left": int(left.total_seconds() // 60),
-        "handler": r["handler"],
+        "handler": r["handler"], "proposed_appointment_at": None,
     }  # fmt: skip

@@ -24,6 +24,7 @@ def live_processor(
     the province's calendar and policy (``DVC_SLA_*``); its timers fire on the runner's clock."""
     prefix = settings.topic_prefix
     catalog = CatalogView(settings, serde_for(CATALOG_PROCEDURES, prefix, registry))
+    sla = SlaSettings()
 
     def count(alert: SlaAlert) -> None:
         ALERTS.labels(str(alert["kind"])).inc()
@@ -33,9 +34,10 @@ def live_processor(
         serde_for(SLA_DEADLINES, prefix, registry),
         serde_for(SLA_ALERTS, prefix, registry),
         catalog.get,
-        SlaSettings().policy(),
+        sla.policy(),
         side_inputs=catalog_input(catalog),
         on_alert=count,
+        reappointment=sla.reappointment(),
     )
 
 

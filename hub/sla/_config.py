@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub.sla._alerts import Reappointment
 from hub.sla._calendar import CalendarOverrides, OfficeHours, WorkingCalendar
 from hub.sla._deadline import SlaPolicy
 
@@ -34,6 +35,20 @@ class SlaSettings(BaseSettings):
         3, gt=0, description="Working days after a dossier became late within which the "
         "responsible unit's explanation is due (DOMAIN.md names no figure).",
     )  # fmt: skip
+    apology_extension_working_days: int = Field(
+        5, gt=0, description="Working days an apology letter of the hub moves the appointment "
+        "by (from the appointment, or from the alert once it passed); DOMAIN.md names no figure.",
+    )  # fmt: skip
+    apology_extension_by_procedure: dict[str, int] = Field(
+        default_factory=dict, description="Per procedure code, the extension in working days "
+        'where it differs from the default (JSON, e.g. {"1.001": 10}).',
+    )  # fmt: skip
+
+    def reappointment(self) -> Reappointment:
+        """The new dates the SLA's apology alerts propose."""
+        return Reappointment(
+            self.apology_extension_working_days, dict(self.apology_extension_by_procedure)
+        )
 
     def calendar(self) -> WorkingCalendar:
         overrides = (

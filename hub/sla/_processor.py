@@ -25,7 +25,7 @@ from hub.processing import (
 )
 from hub.records import DossierDeadline, SlaAlert
 from hub.serde import AvroSerde
-from hub.sla._alerts import next_due, raise_due_alerts
+from hub.sla._alerts import Reappointment, next_due, raise_due_alerts
 from hub.sla._deadline import Refusal, SlaPolicy, apply_event
 from hub.topics import SLA_ALERTS, SLA_DEADLINES
 
@@ -49,12 +49,14 @@ class SlaProcessor(DossierFold[DossierDeadline]):
         *,
         side_inputs: SideInputs = NO_SIDE_INPUTS,
         on_alert: Callable[[SlaAlert], None] = lambda alert: None,
+        reappointment: Reappointment | None = None,
     ) -> None:
         super().__init__(events, deadlines, procedures, side_inputs=side_inputs)
         self.deadlines = deadlines
         self.alerts = alerts
         self.policy = policy
         self._on_alert = on_alert
+        self.reappointment = reappointment
 
     def serdes(self) -> tuple[AvroSerde, ...]:
         return (self.events, self.alerts)
@@ -76,7 +78,7 @@ class SlaProcessor(DossierFold[DossierDeadline]):
     def on_timer(
         self, key: bytes, state: DossierDeadline, now: datetime
     ) -> Changed[DossierDeadline] | Unchanged:
-        new, alerts = raise_due_alerts(state, now, self.policy)
+        new, alerts = raise_due_alerts(state, now, self.policy, self.reappointment)
         if new["alerts_raised"] == state["alerts_raised"]:
             return Unchanged("timer_ignored")
         for alert in alerts:

@@ -198,6 +198,10 @@ SERVICE_GRANTS: Mapping[str, tuple[Grant, ...]] = {
         *writes(DOSSIER_EVENTS, DEADLETTER),
         *creates(DOSSIER_EVENTS, DEADLETTER),
         *group("signing"),  # <prefix>signing (signing.group_for)
+        # the apology letters (signing._apology_worker): SLA alerts in, with two views
+        *reads(SLA_ALERTS, DOSSIER_STATE, SLA_DEADLINES),
+        *creates(SLA_ALERTS, DOSSIER_STATE, SLA_DEADLINES),
+        *group("apology"),
     ),
     # `dvchub evidence stamp|archive`: reads the chains, appends their timestamps.
     "evidence": owns(EVIDENCE),

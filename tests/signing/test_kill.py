@@ -19,36 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from hub.events import new_event, payload_name_of
-from hub.kafka import ensure_topics, make_producer, read_to_end
-from hub.processing import WorkerProcess
-from hub.serde import DecodeError, RegistryClient, serde_for
+from hub.kafka import ensure_topics, make_producer
+from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DEADLETTER, DOSSIER_EVENTS
 from signing import LocalDocumentStore, outcome_event_id
 from signing.testing import TestPKI
 from tests.lifecycle._support import wait_until
+from tests.signing._workers import SigningWorker, logged_events
 
 ROUNDS = int(os.environ.get("DVC_CHAOS_ROUNDS", "1"))
 EVENTS_PER_WAVE = 80
 DOSSIERS = 30
 SIGNED = 'dvchub_processor_events_total{processor="signing",outcome="signed"}'
-
-
-class SigningWorker(WorkerProcess):
-    def __init__(self, settings: Settings, log_dir: Path, name: str, pki: TestPKI,
-                 store: Path) -> None:  # fmt: skip
-        super().__init__(
-            "signing", settings, log_dir / f"{name}.log", module="dvchub",
-            args=("--session-timeout", "6", "--commit-interval", "0.5"),
-            env={
-                "DVC_SIGNING_KEY_KIND": "pkcs12",
-                "DVC_SIGNING_PKCS12_PATH": str(pki.pkcs12_path("agency")),
-                "DVC_SIGNING_PKCS12_PASSWORD": pki.pkcs12_password.decode(),
-                "DVC_SIGNING_TRUST_ANCHORS": str(pki.root_cert_path),
-                "DVC_SIGNING_TSA_URL": "",  # XMLDSig needs none; a signature is what is killed
-                "DVC_SIGNING_STORE_DIR": str(store),
-            },
-        )  # fmt: skip
 
 
 def _signed_at_least(workers: list[SigningWorker], count: float) -> bool:
@@ -66,16 +49,7 @@ def _ready_event(dossier: str, document: bytes, n: int) -> dict[str, Any]:
 
 def _outcomes(settings: Settings, registry: RegistryClient) -> list[tuple[int, dict[str, Any]]]:
     """(partition, event) of every signing outcome on the event log so far."""
-    serde = serde_for(DOSSIER_EVENTS, settings.topic_prefix, registry)
-    found = []
-    for record in read_to_end(settings, DOSSIER_EVENTS.name(settings.topic_prefix), timeout_s=30):
-        try:
-            event = serde.decode(record.value)
-        except DecodeError:
-            continue
-        if event["source"] == "SIGNING":
-            found.append((record.partition, event))
-    return found
+    return logged_events(settings, registry, lambda event: event["source"] == "SIGNING")
 
 
 def test_a_killed_signing_worker_loses_nothing_and_repeats_only_its_ids(
