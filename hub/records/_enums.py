@@ -90,6 +90,7 @@ EventType = Literal[
     "NATIONAL_SYNC_FAILED",
     "PAYMENT_REFUNDED",
     "EXPLANATION_RECORDED",
+    "SATISFACTION_RATED",
 ]
 
 FeeKind = Literal["UNKNOWN", "FEE", "CHARGE"]
@@ -104,6 +105,8 @@ KpiFactKind = Literal[
     "RESULT_SIGNED",
     "POSTAL_PICKUP",
     "POSTAL_RETURN",
+    "RATED",
+    "UNRATED",
 ]
 
 KpiVerdict = Literal["UNKNOWN", "ACHIEVED", "NOT_ACHIEVED", "NOT_EVALUATED"]
@@ -166,6 +169,8 @@ PostalStatus = Literal[
     "CANCELLED",
     "RETURNED",
 ]
+
+RatingChannel = Literal["UNKNOWN", "PROVINCIAL_PORTAL", "NATIONAL_PORTAL", "DESK_DEVICE", "SMS"]
 
 ReturnChannel = Literal["UNKNOWN", "ONLINE", "DESK", "POSTAL"]
 

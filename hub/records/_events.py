@@ -15,6 +15,7 @@ from hub.records._enums import (
     PaymentMethod,
     PostalDirection,
     PostalStatus,
+    RatingChannel,
     ReturnChannel,
     ServiceLevel,
     SignatureLevel,
@@ -213,6 +214,19 @@ class ResultSigningFailed(TypedDict):
     reason: str
 
 
+class SatisfactionRated(TypedDict):
+    """``vn.dvchub.event.SatisfactionRated``."""
+
+    attitude: int
+    time: int
+    publicity: int
+    fees: int
+    overall: int
+    channel: NotRequired[RatingChannel]
+    official_id: NotRequired[str | None]
+    comment: NotRequired[str | None]
+
+
 class SupplementReceived(TypedDict):
     """``vn.dvchub.event.SupplementReceived``."""
 
@@ -251,6 +265,7 @@ DossierEventPayload = (
     | tuple[Literal["vn.dvchub.event.NationalSyncFailed"], NationalSyncFailed]
     | tuple[Literal["vn.dvchub.event.PaymentRefunded"], PaymentRefunded]
     | tuple[Literal["vn.dvchub.event.ExplanationRecorded"], ExplanationRecorded]
+    | tuple[Literal["vn.dvchub.event.SatisfactionRated"], SatisfactionRated]
 )
 
 DossierEventPayloadRecord = (
@@ -277,4 +292,5 @@ DossierEventPayloadRecord = (
     | NationalSyncFailed
     | PaymentRefunded
     | ExplanationRecorded
+    | SatisfactionRated
 )
