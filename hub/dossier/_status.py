@@ -49,6 +49,7 @@ EVENT_TYPES: Final = (
     "RESULT_SIGNING_FAILED", "RESULT_RETURNED", "APOLOGY_ISSUED", "POSTAL_ORDER_CREATED",
     "POSTAL_STATUS_CHANGED", "PAYMENT_REQUEST_CREATED", "PAYMENT_FAILED",
     "NATIONAL_SYNC_COMPLETED", "NATIONAL_SYNC_FAILED", "PAYMENT_REFUNDED", "EXPLANATION_RECORDED",
+    "SATISFACTION_RATED",
 )  # fmt: skip
 
 _MOVES: Final[dict[tuple[str, str | None], str]] = {
@@ -81,6 +82,8 @@ _MOVES: Final[dict[tuple[str, str | None], str]] = {
 #: and handling did not end without a result (a late result is explained after it, even once
 #: returned). Whether the dossier *is* late, and explained once, is the SLA's to judge
 #: (``hub.sla``, which has the clock: a dead letter); the lifecycle keeps each in the history.
+#: A satisfaction rating (QĐ 766) judges handling as a whole, so it is legal once handling ended:
+#: the result returned, or the dossier refused, withdrawn or stopped (``hub.kpi._ratings``).
 RECORDED_IN: Final[Mapping[str, frozenset[str]]] = {
     "RESULT_SIGNED": frozenset({RESULT_READY}),
     "RESULT_SIGNING_FAILED": frozenset({RESULT_READY}),
@@ -95,6 +98,7 @@ RECORDED_IN: Final[Mapping[str, frozenset[str]]] = {
     "EXPLANATION_RECORDED": frozenset(
         {ACCEPTED, PROCESSING, SUPPLEMENT_REQUESTED, FEE_REQUESTED, RESULT_READY, RESULT_RETURNED}
     ),
+    "SATISFACTION_RATED": TERMINAL,
 }
 
 #: The machine: (event type, status before or None) -> status after (or ``FEE_RETURN``).

@@ -132,6 +132,9 @@ def payload_for(event_type: str, procedure_code: str = "1.004227") -> tuple[str,
             "official_name": "Lê Thị Bình", "reason": "Thiếu cán bộ thụ lý",
             "document_id": "giai-trinh", "sha256": "12" * 32,
             "recorded_at": datetime(2025, 3, 20, 2, tzinfo=UTC)}),
+        "SATISFACTION_RATED": ("SatisfactionRated", {"attitude": 5, "time": 4, "publicity": 4,
+            "fees": 5, "overall": 4, "channel": "PROVINCIAL_PORTAL", "official_id": "cb-07",
+            "comment": None}),
     }  # fmt: skip
     return payloads[event_type]
 

@@ -52,6 +52,8 @@ EXPECTED_RECORDED: dict[str, tuple[str, ...]] = {
     # an explanation of a late dossier: once its clock started, a late result explained after it;
     # never after a refusal, withdrawal or stop (not late: DOMAIN.md §3, hub.sla)
     "EXPLANATION_RECORDED": (A, P, SR, FR, RR, RT),
+    # a satisfaction rating judges handling as a whole: once it ended (hub.kpi._ratings)
+    "SATISFACTION_RATED": (R, W, ST, RT),
 }  # fmt: skip
 EXPECTED: dict[tuple[str, str | None], str] = {
     **EXPECTED_MOVES,
