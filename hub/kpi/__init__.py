@@ -62,6 +62,8 @@ from hub.kpi._procedures import Offered, add_version, offered
 from hub.kpi._processors import KpiDossierProcessor, KpiProcessor, ProcedureHistoryProcessor
 from hub.kpi._ratings import (
     CRITERIA,
+    HIGHEST,
+    LOWEST,
     SATISFACTION_COLUMNS,
     SATISFACTION_TITLES,
     SATISFIED_FROM,
@@ -96,10 +98,12 @@ __all__ = [
     "DEFAULT_TARGETS",
     "DOSSIERS_SPEC",
     "FULL_ONLINE_TITLES",
+    "HIGHEST",
     "INDICATORS",
     "INDICATOR_FIELDS",
     "INDICATOR_TITLES",
     "KPI_SPEC",
+    "LOWEST",
     "POSTAL_COLUMNS",
     "POSTAL_TITLES",
     "PROCEDURES_SPEC",

@@ -53,7 +53,9 @@ CRITERIA: Final[dict[Criterion, str]] = {
     "fees": "Phí, lệ phí",
     "overall": "Hài lòng chung",
 }
-LOWEST, HIGHEST = 1, 5
+#: The scale of every criterion (the contract's, vn.dvchub.event.SatisfactionRated).
+LOWEST: Final = 1
+HIGHEST: Final = 5
 #: An overall score from this one up is "hài lòng" (4) or "rất hài lòng" (5).
 SATISFIED_FROM: Final = 4
 RATING_KINDS: Final = frozenset({"RATED", "UNRATED"})
