@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.kpi import (
     SATISFACTION_COLUMNS,
     KpiReplay,
@@ -33,7 +36,11 @@ from hub.kpi import (
     satisfaction_by_official,
     write_indicators_csv,
 )
+from hub.serde import RegistryClient
+from hub.settings import Settings
+from tests.api._kpi import publish
 from tests.kpi._support import Record, Rig, dossier, event, procedure, vn
+from tests.lifecycle._support import wait_until
 
 VERSIONS = [procedure("LX-F", "UBND-LX", "UBND TP Long Xuyên", "FULL_ONLINE")]
 CATALOG = {"LX-F": VERSIONS[0]}
@@ -158,3 +165,31 @@ def test_the_group_per_official(kpis: KpiReplay) -> None:
     year = satisfaction_by_official(kpis, "2025")
     assert [(r.official_id, r.satisfaction.rated, r.satisfaction.mean_of["overall"])
             for r in year] == [("cb-1", 2, Decimal("4.50"))]  # fmt: skip
+
+
+@pytest.fixture
+def api(settings: Settings, registry: RegistryClient) -> Iterator[TestClient]:
+    """The query API over these ratings' KPIs, published on this test's topics."""
+    publish(settings, registry, Rig(registry, settings.topic_prefix).compute(rating_events(),
+                                                                             VERSIONS))  # fmt: skip
+    with TestClient(create_api(settings, keys=development_keys()),
+                    headers=bearer_headers(DEV_KEYS.public)) as client:  # fmt: skip
+        wait_until(lambda: client.get("/healthz").json()["kpis_ready"], timeout_s=30)
+        wait_until(lambda: client.get("/v1/reports/766", params={"month": "2025-04"}).json()
+                   ["rows"], timeout_s=30)  # fmt: skip
+        yield client
+
+
+def test_the_query_api_and_the_gauges_carry_the_group(api: TestClient) -> None:
+    (row,) = api.get("/v1/reports/766", params={"month": "2025-03"}).json()["rows"]
+    assert row["satisfaction"] == {
+        "rated": 2, "satisfied": {"numerator": 1, "denominator": 2, "percent": "50.00%"},
+        "means": {"attitude": "4.00", "time": "4.00", "publicity": "3.50", "fees": "3.50",
+                  "overall": "4.00"},
+    }  # fmt: skip
+    lines = api.get("/metrics").text.splitlines()
+    assert 'dvchub_kpi_satisfied_ratio{agency="UBND-LX",period="2025-03"} 0.5' in lines
+    assert ('dvchub_kpi_satisfaction_score{agency="UBND-LX",criterion="publicity",'
+            'period="2025-03"} 3.5') in lines  # fmt: skip
+    # month snapshots only
+    assert not [line for line in lines if "satisf" in line and 'period="2025-W' in line]
