@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from hub.kpi import (
     satisfaction_by_official,
     write_indicators_csv,
 )
+from hub.records import KpiSnapshot
 from hub.serde import RegistryClient
 from hub.settings import Settings
 from tests.api._kpi import publish
@@ -94,7 +95,7 @@ EXPECTED: dict[str, tuple[dict[str, int], list[tuple[str, dict[str, int]]]]] = {
 }
 
 
-def satisfaction_of(snapshots: dict[str, Any]) -> dict[str, Any]:
+def satisfaction_of(snapshots: Mapping[str, KpiSnapshot]) -> dict[str, Any]:
     """agency|period -> (totals, [(official, totals)]) of every snapshot with ratings."""
     return {
         key: (s["satisfaction"], [(o["official_id"], o["totals"])

@@ -5,6 +5,7 @@ refused with a 422 naming the field; nothing of a refused batch is produced."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from tests.connectors.portal.samples import item
 RETURNED_AT = "2025-03-20T10:00:00+07:00"
 
 
-def rating(occurred_at: str = "2025-03-21T08:00:00+07:00", **scores: object) -> dict[str, object]:
+def rating(occurred_at: str = "2025-03-21T08:00:00+07:00", **scores: object) -> dict[str, Any]:
     sent = item("SatisfactionRated", occurred_at=occurred_at)
     sent["payload"].update(scores)
     return sent
@@ -58,7 +59,9 @@ def test_a_score_off_the_scale_is_refused_and_nothing_is_produced(
     http: httpx.Client, hub_topics: Settings, scores: dict[str, object],
     expected: list[tuple[str, str]],
 ) -> None:  # fmt: skip
-    response = http.post("/v1/events", json={"events": [rating(**scores)]})
+    sent = rating()
+    sent["payload"].update(scores)
+    response = http.post("/v1/events", json={"events": [sent]})
     assert response.status_code == 422
     errors = sorted((e["path"], e["rule"]) for e in response.json()["errors"])
     assert errors == expected
