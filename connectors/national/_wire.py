@@ -157,14 +157,20 @@ class HoSoQuocGia(_Strict):
     ChuHoSo: ChuHoSoQuocGia
 
 
-class DanhSachHoSo(BaseModel):
-    """The listing's data. Items stay raw: each is validated (or dead-lettered) on its own."""
+class _Listing(BaseModel):
+    """A listing's data: its items (a field of each listing's own name), the cursor and
+    whether more wait. Items stay raw: each is validated (or dead-lettered) on its own."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
+    Cursor: str | None = Field(description="Pass it back to continue after the last item.")
+    ConNua: bool = Field(description="More items are waiting after this page.")
+
+
+class DanhSachHoSo(_Listing):
+    """The new dossiers listing's data."""
+
     DanhSachHoSo: list[object] = Field(description="HoSoQuocGia items.")
-    Cursor: str | None = Field(description="Pass it back to continue after the last dossier.")
-    ConNua: bool = Field(description="More dossiers are waiting after this page.")
 
 
 # -- LayDanhSachDanhGia ----------------------------------------------------------------------
@@ -194,14 +200,10 @@ class DanhGiaQuocGia(_Strict):
     NgayDanhGia: PortalDate
 
 
-class DanhSachDanhGia(BaseModel):
-    """The ratings listing's data. Items stay raw: each is validated (or dead-lettered)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
+class DanhSachDanhGia(_Listing):
+    """The ratings listing's data."""
 
     DanhSachDanhGia: list[object] = Field(description="DanhGiaQuocGia items.")
-    Cursor: str | None = Field(description="Pass it back to continue after the last rating.")
-    ConNua: bool = Field(description="More ratings are waiting after this page.")
 
 
 # -- the service call envelope ---------------------------------------------------------------
