@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from hub.kpi import FullOnlineTable, IndicatorsRow, percent_text
+from hub.kpi import CRITERIA, FullOnlineTable, IndicatorsRow, percent_text, satisfaction_cells
 
 
 def rows_view(title: str, titles: tuple[str, ...], rows: list[list[str]]) -> Table:
@@ -35,11 +35,13 @@ def full_online_view(table: FullOnlineTable) -> Table:
 def indicators_view(rows: list[IndicatorsRow], label: str) -> Table:
     view = Table("agency", "HSTN", "on time", "online (partial)", "online (full)",
                  "online filing", "intake digitised", "results digitised", "paid online",
+                 "rated", "satisfied", *(f"mean {c}" for c in CRITERIA),
                  title=f"QĐ 766 indicators {label}")  # fmt: skip
     for r in rows:
         view.add_row(
             r.agency_code, str(r.received), str(r.on_time), str(r.online_partial),
             str(r.online_full), str(r.online_filing), str(r.intake_digitisation),
             str(r.result_digitisation), str(r.online_payment),
+            *satisfaction_cells(r.satisfaction, str(r.satisfied)),
         )  # fmt: skip
     return view

@@ -1,4 +1,5 @@
-"""``NationalIntake``: dossiers filed on the national portal -> ``dossier.events``.
+"""``NationalIntake``: dossiers filed and ratings given on the national portal ->
+``dossier.events``.
 
 A poller (one per province) on the inbound shell (``connectors.common.InboundShell``) like every
 other way a partner's news comes in: the same lifespan, acknowledged publishing, claim/settle
@@ -10,6 +11,11 @@ once the broker acknowledged them) and only then records the page on its compact
     key "dossier:<MaHoSo>"  a dedupe marker (``connectors.common.Marker``), one per imported
                             dossier, written after its events were acknowledged
     key "cursor"            {"cursor": <the portal's cursor after the page>}
+    key "dossier:rating:<MaDanhGia>"  a rating's marker (LayDanhSachDanhGia, ``_listed.RATINGS``)
+    key "rating-cursor"     {"cursor": <the ratings listing's cursor>}, once it listed one
+
+Each round of the shell's loop lists new dossiers, then new ratings, the same way (a
+``_listed.Feed`` each); ``poll_once`` and ``drain`` take the feed (dossiers by default).
 
 At start-up the shell follows the markers (the imported codes: ``/ready`` waits for them) and
 the intake reads the cursor to resume from. No consumer group and no local file: any host can
@@ -50,10 +56,9 @@ from connectors.common import (
 )
 from connectors.national._config import NationalConfig
 from connectors.national._errors import NationalPortalError, PortalUnavailable
-from connectors.national._listed import Refused, dead_letter, dossier_events
+from connectors.national._listed import DOSSIERS, RATINGS, Feed, Refused, dead_letter
 from connectors.national._metrics import IntakeMetrics
 from connectors.national._transport import PortalTransport
-from connectors.national._wire import SERVICE_LIST_NEW, DanhSachHoSo
 from hub.deadletter import DEADLETTERS, DeadLetterInput
 from hub.kafka import read_to_end
 from hub.materialized import TopicFollower
@@ -73,9 +78,11 @@ def intake_state_topic(settings: Settings) -> str:
     return f"{settings.topic_prefix}{INTAKE_STATE_SUFFIX}"
 
 
-def marker_of(code: str) -> Marker:
-    """The dedupe marker of an imported dossier (its code is its fingerprint: see above)."""
-    return Marker(f"{MARKER_PREFIX}{code}", code, code)
+def marker_of(code: str, dossier_id: str | None = None, feed: Feed = DOSSIERS) -> Marker:
+    """The dedupe marker of an imported item of ``feed``: a dossier's (its code is its
+    fingerprint: see above), or a rating's (of dossier ``dossier_id``)."""
+    key = f"{feed.marker_prefix}{code}"
+    return Marker(f"{MARKER_PREFIX}{key}", key, dossier_id or code)
 
 
 @dataclass(frozen=True)
@@ -104,11 +111,16 @@ class IntakeReport:
 
 @dataclass
 class IntakeViews:
-    """What the intake holds between rounds: the cursor, read from its topic at start-up and
-    moved by each round once its records were acknowledged (one poller per province: the
-    cursor is its own, not followed)."""
+    """What the intake holds between rounds: each feed's cursor (by its key on the topic), read
+    from its topic at start-up and moved by each round once its records were acknowledged (one
+    poller per province: the cursors are its own, not followed)."""
 
-    cursor: str | None
+    cursors: dict[str, str | None]
+
+    @property
+    def cursor(self) -> str | None:
+        """The dossiers listing's."""
+        return self.cursors.get(CURSOR_KEY)
 
     def followers(self) -> tuple[TopicFollower, ...]:
         return ()
@@ -116,9 +128,11 @@ class IntakeViews:
 
 @dataclass(frozen=True)
 class _Page:
-    """One listing, sorted: events per fresh code, dead letters, codes already imported."""
+    """One listing, sorted: the fresh items' markers and events (by marker id), dead letters,
+    items already imported."""
 
     listed: int
+    markers: list[Marker]
     events: dict[str, list[AvroRecord]]
     letters: list[DeadLetterInput]
     duplicates: int
@@ -172,13 +186,14 @@ class NationalIntake:
 
     # -- the shell's parts ---------------------------------------------------------------------
     def _views(self, _: RegistryClient) -> IntakeViews:
-        """Run by the shell at start-up, after it ensured the topic: the cursor to resume at."""
-        cursor: str | None = None
+        """Run by the shell at start-up, after it ensured the topic: the cursors to resume at."""
+        keys = {feed.cursor_key.encode(): feed.cursor_key for feed in (DOSSIERS, RATINGS)}
+        cursors: dict[str, str | None] = {}
         for record in read_to_end(self.settings, self.topic):
-            if record.key == CURSOR_KEY.encode() and record.value is not None:
-                cursor = json.loads(record.value)["cursor"]
-        log.info("national intake resumes at cursor %r", cursor)
-        return IntakeViews(cursor)
+            if record.key in keys and record.value is not None:
+                cursors[keys[record.key]] = json.loads(record.value)["cursor"]
+        log.info("national intake resumes at cursors %r", cursors)
+        return IntakeViews(cursors)
 
     @property
     def interval_s(self) -> float:
@@ -190,65 +205,69 @@ class NationalIntake:
 
     async def poll(self) -> bool:
         """One round for the shell's loop: portal failures become ``PollFailed``."""
-        try:
-            report = await self.poll_once()
-        except NationalPortalError as exc:
-            raise PollFailed(f"national portal: {exc}") from exc
-        if report.listed:
-            log.info(
-                "national intake: %d listed, %d imported, %d duplicates, %d dead-lettered",
-                report.listed, report.imported, report.duplicates, report.dead_lettered,
-            )  # fmt: skip
-        return report.more
+        more = False
+        for feed in (DOSSIERS, RATINGS):
+            try:
+                report = await self.poll_once(feed)
+            except NationalPortalError as exc:
+                raise PollFailed(f"national portal: {exc}") from exc
+            if report.listed:
+                log.info(
+                    "national intake %s: %d listed, %d imported, %d duplicates, %d dead-lettered",
+                    feed.service, report.listed, report.imported, report.duplicates,
+                    report.dead_lettered,
+                )  # fmt: skip
+            more = more or report.more
+        return more
 
     # -- rounds --------------------------------------------------------------------------------
     @property
     def cursor(self) -> str | None:
         return self.shell.runtime.views.cursor
 
-    def imported(self, national_code: str) -> bool:
+    def imported(self, national_code: str, feed: Feed = DOSSIERS) -> bool:
         ids = self.shell.runtime.ids
-        return ids is not None and marker_of(national_code).id in ids
+        return ids is not None and marker_of(national_code, feed=feed).id in ids
 
-    async def poll_once(self) -> IntakeReport:
-        """One page: list, produce, record. Raises ``NationalPortalError`` / ``NotAcknowledged``
-        (nothing recorded then: the next round asks for the same page again)."""
+    async def poll_once(self, feed: Feed = DOSSIERS) -> IntakeReport:
+        """One page of ``feed``: list, produce, record. Raises ``NationalPortalError`` /
+        ``NotAcknowledged`` (nothing recorded then: the next round asks for the same page)."""
         try:
-            report = await self._round()
+            report = await self._round(feed)
         except Exception:
             self.metrics.polls.labels("failed").inc()
             raise
         self.metrics.polls.labels("ok").inc()
         return report
 
-    async def drain(self, max_pages: int = 10_000) -> IntakeReport:
-        """Pages until the portal says there is no more (or ``max_pages``)."""
-        total = IntakeReport(cursor=self.cursor)
+    async def drain(self, max_pages: int = 10_000, feed: Feed = DOSSIERS) -> IntakeReport:
+        """Pages of ``feed`` until the portal says there is no more (or ``max_pages``)."""
+        total = IntakeReport(cursor=self.shell.runtime.views.cursors.get(feed.cursor_key))
         for _ in range(max_pages):
-            report = await self.poll_once()
+            report = await self.poll_once(feed)
             total += report
             if not report.more:
                 break
         return total
 
-    async def _round(self) -> IntakeReport:
+    async def _round(self, feed: Feed) -> IntakeReport:
         views = self.shell.runtime.views
-        asked_with = views.cursor
+        asked_with = views.cursors.get(feed.cursor_key)
         asked = {"Cursor": asked_with, "SoLuong": self.config.page_size}
-        data = await self.shell.blocking(self._transport.call, SERVICE_LIST_NEW, asked)
+        data = await self.shell.blocking(self._transport.call, feed.service, asked)
         try:
-            listing = DanhSachHoSo.model_validate(data)
+            listing = feed.listing.model_validate(data)
         except ValidationError as exc:  # e.g. a receipt where a listing belongs
             raise PortalUnavailable(
-                "MALFORMED_REPLY", f"{SERVICE_LIST_NEW} reply is not a listing"
+                "MALFORMED_REPLY", f"{feed.service} reply is not a listing"
             ) from exc
-        page = self._sort(listing.DanhSachHoSo, asked_with)
+        page = self._sort(feed, getattr(listing, feed.items), asked_with)
 
         async def produce(claim: Claim) -> None:
-            fresh = [(m.dossier_id, e) for m in claim.fresh for e in page.events[m.dossier_id]]
+            fresh = [(m.dossier_id, e) for m in claim.fresh for e in page.events[m.id]]
             await self.shell.publish(DOSSIER_EVENTS, fresh)
 
-        claim = await self.shell.publish_once([marker_of(c) for c in page.events], produce)
+        claim = await self.shell.publish_once(page.markers, produce)
         if page.letters:
             await self.shell.publish(
                 DEADLETTER,
@@ -256,43 +275,51 @@ class NationalIntake:
             )
             for letter in page.letters:
                 DEADLETTERS.labels(letter.processor, letter.reason_code).inc()
-        if listing.Cursor is not None and listing.Cursor != asked_with:
+        # a ratings listing that never listed one keeps no cursor: the topic stays as it was
+        moved = listing.Cursor is not None and listing.Cursor != asked_with
+        if moved and (feed is DOSSIERS or page.listed or asked_with is not None):
             cursor = json.dumps({"cursor": listing.Cursor}).encode()
-            await self.shell.publish_bytes(self.topic, [(CURSOR_KEY, cursor)])
-            views.cursor = listing.Cursor
+            await self.shell.publish_bytes(self.topic, [(feed.cursor_key, cursor)])
+            views.cursors[feed.cursor_key] = listing.Cursor
         duplicates = page.duplicates + len(claim.duplicates)
-        self.metrics.intake.labels("imported").inc(len(claim.fresh))
-        self.metrics.intake.labels("duplicate").inc(duplicates)
-        self.metrics.intake.labels("dead_lettered").inc(len(page.letters))
+        counter = self.metrics.intake if feed is DOSSIERS else self.metrics.ratings
+        counter.labels("imported").inc(len(claim.fresh))
+        counter.labels("duplicate").inc(duplicates)
+        counter.labels("dead_lettered").inc(len(page.letters))
         return IntakeReport(
             listed=page.listed,
             imported=len(claim.fresh),
             duplicates=duplicates,
             dead_lettered=len(page.letters),
-            events=sum(len(page.events[m.dossier_id]) for m in claim.fresh),
-            cursor=views.cursor,
+            events=sum(len(page.events[m.id]) for m in claim.fresh),
+            cursor=views.cursors.get(feed.cursor_key),
             more=listing.ConNua,
         )
 
-    def _sort(self, items: list[object], asked_with: str | None) -> _Page:
+    def _sort(self, feed: Feed, items: list[object], asked_with: str | None) -> _Page:
         recorded_at = datetime.now(UTC)  # one page, one recording time
+        markers: list[Marker] = []
         events: dict[str, list[AvroRecord]] = {}
         letters: list[DeadLetterInput] = []
         duplicates = 0
         for item in items:
-            code = item.get("MaHoSo") if isinstance(item, dict) else None
-            if isinstance(code, str) and (code in events or self.imported(code)):
+            code = item.get(feed.id_field) if isinstance(item, dict) else None
+            if isinstance(code, str) and (
+                marker_of(code, feed=feed).id in events or self.imported(code, feed)
+            ):
                 duplicates += 1
                 continue
             try:
                 if not isinstance(item, dict):
                     raise Refused("a listed item is not a JSON object")
-                built = dossier_events(item, recorded_at=recorded_at)
+                built = feed.events(item, recorded_at=recorded_at)
             except Refused as exc:
-                letters.append(dead_letter(item, code, str(exc), asked_with))
+                letters.append(dead_letter(item, code, str(exc), asked_with, feed.service))
                 continue
-            events[str(built[0]["dossier_id"])] = built
-        return _Page(len(items), events, letters, duplicates)
+            marker = marker_of(str(code), str(built[0]["dossier_id"]), feed)
+            markers.append(marker)
+            events[marker.id] = built
+        return _Page(len(items), markers, events, letters, duplicates)
 
     def close(self) -> None:
         self._transport.close()

@@ -1,22 +1,37 @@
-"""A dossier listed by the national portal -> its DossierEvent records, or a refusal.
+"""A dossier or a rating listed by the national portal -> its DossierEvent records, or a
+refusal.
 
 The pure half of the intake (``_intake`` runs it on the inbound shell): what a listed dossier
 produces by its state, the event ids (uuid5 of MaHoSo, state code and payload, so a re-poll
-builds the same ones), and the dead letter of an item not imported (see ``_intake``).
+builds the same ones), and the dead letter of an item not imported (see ``_intake``). A rating
+(LayDanhSachDanhGia, the QĐ 766 criteria on the contract's 1-5 scale) becomes one
+SatisfactionRated of its dossier, its event id the uuid5 of its MaDanhGia; whether it counts
+(once handling ended, the latest of the dossier) is the hub's to judge (``hub.kpi._ratings``).
+Each listing is a ``Feed``: its service, its items, its cursor and how an item is keyed.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from pydantic import ValidationError
 
 from connectors.common import AvroRecord
 from connectors.national._dates import from_portal
 from connectors.national._states import NATIONAL_STATES
-from connectors.national._wire import SERVICE_LIST_NEW, HoSoQuocGia
+from connectors.national._wire import (
+    SERVICE_LIST_NEW,
+    SERVICE_LIST_RATINGS,
+    DanhGiaQuocGia,
+    DanhSachDanhGia,
+    DanhSachHoSo,
+    HoSoQuocGia,
+)
 from hub.deadletter import DeadLetterInput
 from hub.events import new_event
 
@@ -35,15 +50,19 @@ class Refused(Exception):
     """A listed item the intake does not import (it is dead-lettered with this reason)."""
 
 
+def _refused(exc: ValidationError, what: str) -> Refused:
+    where = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['type']}" for err in exc.errors()[:10]
+    )
+    return Refused(f"not a listed {what}: {where}")
+
+
 def dossier_events(item: object, *, recorded_at: datetime) -> list[AvroRecord]:
     """The DossierEvent records of one listed dossier; ``Refused`` if it is not importable."""
     try:
         dossier = HoSoQuocGia.model_validate(item)
     except ValidationError as exc:
-        where = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['type']}" for err in exc.errors()[:10]
-        )
-        raise Refused(f"not a listed dossier: {where}") from exc
+        raise _refused(exc, "dossier") from exc
     state = NATIONAL_STATES.get(dossier.TrangThai)
     if state is None:
         raise Refused(f"unknown national portal state {dossier.TrangThai[:64]!r}")
@@ -110,14 +129,60 @@ def dossier_events(item: object, *, recorded_at: datetime) -> list[AvroRecord]:
     return events
 
 
-def dead_letter(item: object, code: object, reason: str, cursor: str | None) -> DeadLetterInput:
+def rating_events(item: object, *, recorded_at: datetime) -> list[AvroRecord]:
+    """The SatisfactionRated of one listed rating; ``Refused`` if it is not importable (a score
+    off the 1-5 scale, say). The comment goes into the event's ``comment``, marked personal in
+    the contract: never logged, never in a dead letter's reason."""
+    try:
+        rating = DanhGiaQuocGia.model_validate(item)
+        rated_at = from_portal(rating.NgayDanhGia)
+    except ValidationError as exc:
+        raise _refused(exc, "rating") from exc
+    except ValueError as exc:
+        raise Refused(f"not a date: {exc}") from exc
+    payload: AvroRecord = {
+        "attitude": rating.ThaiDo, "time": rating.ThoiGian, "publicity": rating.CongKhai,
+        "fees": rating.PhiLePhi, "overall": rating.HaiLong, "channel": "NATIONAL_PORTAL",
+        "official_id": rating.MaCanBo, "comment": rating.NoiDung,
+    }  # fmt: skip
+    event_id = str(uuid.uuid5(INTAKE_NAMESPACE, f"rating|{rating.MaDanhGia}"))
+    rated = new_event(rating.MaHoSo, "SatisfactionRated", payload, source="NATIONAL_PORTAL",
+                      occurred_at=rated_at, source_event_id=f"rating:{rating.MaDanhGia}",
+                      event_id=event_id, recorded_at=recorded_at)  # fmt: skip
+    return [rated]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One listing the intake polls: its service and reply model (``items`` its list field),
+    the key of its cursor on the intake's topic, and each item's id field, marker prefix (an
+    imported item's marker is ``dossier:<prefix><id>``) and events."""
+
+    service: str
+    listing: type[DanhSachHoSo] | type[DanhSachDanhGia]
+    items: str
+    cursor_key: str
+    id_field: str
+    marker_prefix: str
+    events: Callable[..., list[AvroRecord]]
+
+
+DOSSIERS: Final = Feed(SERVICE_LIST_NEW, DanhSachHoSo, "DanhSachHoSo", "cursor", "MaHoSo", "",
+                       dossier_events)  # fmt: skip
+RATINGS: Final = Feed(SERVICE_LIST_RATINGS, DanhSachDanhGia, "DanhSachDanhGia", "rating-cursor",
+                      "MaDanhGia", "rating:", rating_events)  # fmt: skip
+
+
+def dead_letter(
+    item: object, code: object, reason: str, cursor: str | None, service: str = SERVICE_LIST_NEW
+) -> DeadLetterInput:
     original = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()
     return DeadLetterInput(
         processor=PROCESSOR,
         reason_code="VALIDATION_FAILED",
         reason=reason,
         original_value=original,
-        source_topic=f"national:{SERVICE_LIST_NEW}",
+        source_topic=f"national:{service}",
         original_key=code.encode() if isinstance(code, str) else None,
         headers=(("cursor", cursor.encode() if cursor is not None else None),),
     )

@@ -24,6 +24,13 @@ class IntakeMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.ratings = Counter(
+            "dvchub_national_intake_ratings",
+            "Ratings listed by the national portal, by outcome (imported, duplicate, "
+            "dead_lettered).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.polls = Counter(
             "dvchub_national_intake_polls",
             "Listing rounds, by outcome (ok; failed: the portal or the broker did not answer).",
@@ -37,6 +44,7 @@ class IntakeMetrics:
         )
         for outcome in OUTCOMES:
             self.intake.labels(outcome)
+            self.ratings.labels(outcome)
         for outcome in POLLS:
             self.polls.labels(outcome)
 

@@ -21,8 +21,12 @@ from connectors.national._transport import (
 from connectors.national._wire import (
     SERVICE_DOSSIER_SYNC,
     SERVICE_LIST_NEW,
+    SERVICE_LIST_RATINGS,
     SERVICE_PROGRESS,
     CapNhatRequest,
+    DanhGiaQuocGia,
+    DanhSachDanhGia,
+    DanhSachDanhGiaRequest,
     DanhSachHoSo,
     DanhSachRequest,
     DongBoRequest,
@@ -61,9 +65,12 @@ def render_document() -> JsonObject:
         (DongBoRequest, "validation"),
         (CapNhatRequest, "validation"),
         (DanhSachRequest, "validation"),
+        (DanhSachDanhGiaRequest, "validation"),
         (ServiceReply, "serialization"),
         (DanhSachHoSo, "serialization"),
         (HoSoQuocGia, "serialization"),
+        (DanhSachDanhGia, "serialization"),
+        (DanhGiaQuocGia, "serialization"),
     ]
     _, schemas = models_json_schema(models, ref_template=_REF)
     error = _ref(ErrorReply)
@@ -71,6 +78,7 @@ def render_document() -> JsonObject:
         SERVICE_DOSSIER_SYNC: DongBoRequest,
         SERVICE_PROGRESS: CapNhatRequest,
         SERVICE_LIST_NEW: DanhSachRequest,
+        SERVICE_LIST_RATINGS: DanhSachDanhGiaRequest,
     }
     service_body: JsonObject = {
         "oneOf": [_ref(m) for m in requests.values()],
@@ -90,7 +98,8 @@ def render_document() -> JsonObject:
                 "message. Error codes: "
                 + " ".join(f"{code}: {text}" for code, text in _ERRORS.items())
                 + " A repeated Idempotency-Key gets the first call's receipt again and has no "
-                "second effect. Items of DanhSachHoSo are HoSoQuocGia."
+                "second effect. Items of DanhSachHoSo are HoSoQuocGia, items of DanhSachDanhGia "
+                "DanhGiaQuocGia (scores 1..5)."
             ),
         },
         "paths": {
@@ -109,7 +118,8 @@ def render_document() -> JsonObject:
             SERVICE_PATH: {
                 "post": {
                     "operationId": "callService",
-                    "summary": "Call DongBoHoSoMC, CapNhatTienDoHoSoMC or LayDanhSachHoSoMoi.",
+                    "summary": "Call DongBoHoSoMC, CapNhatTienDoHoSoMC, LayDanhSachHoSoMoi or "
+                    "LayDanhSachDanhGia.",
                     "parameters": [
                         {
                             "name": TOKEN_HEADER,

@@ -57,6 +57,7 @@ from connectors.national._wire import (
     UNKNOWN_SERVICE,
     VALIDATION_FAILED,
     CapNhatRequest,
+    DanhSachDanhGiaRequest,
     DanhSachRequest,
     DongBoRequest,
     LoginRequest,
@@ -65,8 +66,8 @@ from connectors.national._wire import (
 
 MAX_BODY = 1 << 20
 _LEGAL_BACK = frozenset({(5, 4), (6, 2), (6, 4)})
-_REQUEST: TypeAdapter[DongBoRequest | CapNhatRequest | DanhSachRequest] = TypeAdapter(
-    ServiceRequest
+_REQUEST: TypeAdapter[DongBoRequest | CapNhatRequest | DanhSachRequest | DanhSachDanhGiaRequest] = (
+    TypeAdapter(ServiceRequest)
 )
 
 
@@ -124,6 +125,7 @@ class NationalPortalSimulator(SimulatorServer):
         self._position: dict[tuple[str, str], int] = {}
         # Served back as filed, never read: a test may file a malformed item.
         self._filed: list[object] = []
+        self._rated: list[object] = []
         self._receipts = itertools.count(1)
         self.app = self._build_app()
         self._serve(self.app, name="national-sim", host="127.0.0.1", port=port)
@@ -139,6 +141,11 @@ class NationalPortalSimulator(SimulatorServer):
         so tests can file unknown states or malformed items)."""
         with self._lock:
             self._filed.append(dict(item) if isinstance(item, Mapping) else item)
+
+    def file_rating(self, item: object) -> None:
+        """A rating given on the national portal, listed by LayDanhSachDanhGia (kept as given)."""
+        with self._lock:
+            self._rated.append(dict(item) if isinstance(item, Mapping) else item)
 
     def expect_order(self, ma_ho_so: str, codes: Sequence[int]) -> None:
         with self._lock:
@@ -224,7 +231,11 @@ class NationalPortalSimulator(SimulatorServer):
                     return _error(400, UNKNOWN_SERVICE, f"no service {unknown!r}")
                 return _error(400, VALIDATION_FAILED, _where(exc))
             if isinstance(call, DanhSachRequest):
-                return self._listing(call)
+                return self._listing(call.data.Cursor, call.data.SoLuong, self._filed,
+                                     "DanhSachHoSo")  # fmt: skip
+            if isinstance(call, DanhSachDanhGiaRequest):
+                return self._listing(call.data.Cursor, call.data.SoLuong, self._rated,
+                                     "DanhSachDanhGia")  # fmt: skip
             reply = self._record(call, request.headers.get(IDEMPOTENCY_HEADER))
             if fault == "lost_replies":
                 return _error(503, INTERNAL_ERROR, "reply lost (simulated)")
@@ -296,20 +307,20 @@ class NationalPortalSimulator(SimulatorServer):
             else:
                 self._last_moment[moment_slot] = moment
 
-    def _listing(self, call: DanhSachRequest) -> Response:
-        cursor = call.data.Cursor
+    def _listing(self, cursor: str | None, size: int, items: list[object], field: str) -> Response:
+        """A page of ``items`` (filed dossiers or ratings) under ``field``, from ``cursor``."""
         if cursor is not None and not cursor.isdigit():
             return _error(400, VALIDATION_FAILED, "data.Cursor: not a cursor of this portal")
         start = int(cursor) if cursor is not None else 0
         with self._lock:
-            page = self._filed[start : start + call.data.SoLuong]
+            page = items[start : start + size]
             end = start + len(page)
-            more = end < len(self._filed)
+            more = end < len(items)
         return JSONResponse(
             {
                 "error_code": OK,
                 "message": "OK",
-                "data": {"DanhSachHoSo": page, "Cursor": str(end), "ConNua": more},
+                "data": {field: page, "Cursor": str(end), "ConNua": more},
             }
         )
 

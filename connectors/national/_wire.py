@@ -26,7 +26,8 @@ StatusCode = Annotated[int, Field(strict=True, ge=1, le=10)]
 SERVICE_DOSSIER_SYNC = "DongBoHoSoMC"
 SERVICE_PROGRESS = "CapNhatTienDoHoSoMC"
 SERVICE_LIST_NEW = "LayDanhSachHoSoMoi"
-SERVICES = (SERVICE_DOSSIER_SYNC, SERVICE_PROGRESS, SERVICE_LIST_NEW)
+SERVICE_LIST_RATINGS = "LayDanhSachDanhGia"
+SERVICES = (SERVICE_DOSSIER_SYNC, SERVICE_PROGRESS, SERVICE_LIST_NEW, SERVICE_LIST_RATINGS)
 
 #: ``error_code`` values (HTTP status in brackets).
 OK = "0"
@@ -159,14 +160,53 @@ class HoSoQuocGia(_Strict):
     ChuHoSo: ChuHoSoQuocGia
 
 
-class DanhSachHoSo(BaseModel):
-    """The listing's data. Items stay raw: each is validated (or dead-lettered) on its own."""
+class _Listing(BaseModel):
+    """A listing's data: its items (a field of each listing's own name), the cursor and
+    whether more wait. Items stay raw: each is validated (or dead-lettered) on its own."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
+    Cursor: str | None = Field(description="Pass it back to continue after the last item.")
+    ConNua: bool = Field(description="More items are waiting after this page.")
+
+
+class DanhSachHoSo(_Listing):
+    """The new dossiers listing's data."""
+
     DanhSachHoSo: list[object] = Field(description="HoSoQuocGia items.")
-    Cursor: str | None = Field(description="Pass it back to continue after the last dossier.")
-    ConNua: bool = Field(description="More dossiers are waiting after this page.")
+
+
+# -- LayDanhSachDanhGia ----------------------------------------------------------------------
+class LayDanhSachDanhGia(LayDanhSachHoSoMoi):
+    """The ratings applicants gave on the national portal since ``Cursor``."""
+
+
+#: A satisfaction score as the national portal records it: 1 (rất không hài lòng) to 5 (rất
+#: hài lòng), the scale of ``vn.dvchub.event.SatisfactionRated``.
+Score = Annotated[int, Field(strict=True, ge=1, le=5)]
+
+
+class DanhGiaQuocGia(_Strict):
+    """A rating given on the national portal (the QĐ 766 criteria), as its listing shows it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    MaDanhGia: Code = Field(description="The rating's id on the portal.")
+    MaHoSo: Code
+    ThaiDo: Score = Field(description="Officials' attitude.")
+    ThoiGian: Score = Field(description="Handling time.")
+    CongKhai: Score = Field(description="Publicity of the procedure.")
+    PhiLePhi: Score = Field(description="Fees and charges.")
+    HaiLong: Score = Field(description="Overall satisfaction.")
+    MaCanBo: Code | None = Field(None, description="The official rated, if the applicant chose.")
+    NoiDung: Text | None = Field(None, description="The applicant's comment (personal data).")
+    NgayDanhGia: PortalDate
+
+
+class DanhSachDanhGia(_Listing):
+    """The ratings listing's data."""
+
+    DanhSachDanhGia: list[object] = Field(description="DanhGiaQuocGia items.")
 
 
 # -- the service call envelope ---------------------------------------------------------------
@@ -185,8 +225,14 @@ class DanhSachRequest(_Strict):
     data: LayDanhSachHoSoMoi = Field(default_factory=LayDanhSachHoSoMoi)
 
 
+class DanhSachDanhGiaRequest(_Strict):
+    service: Literal["LayDanhSachDanhGia"]
+    data: LayDanhSachDanhGia = Field(default_factory=LayDanhSachDanhGia)
+
+
 ServiceRequest = Annotated[
-    DongBoRequest | CapNhatRequest | DanhSachRequest, Field(discriminator="service")
+    DongBoRequest | CapNhatRequest | DanhSachRequest | DanhSachDanhGiaRequest,
+    Field(discriminator="service"),
 ]
 
 
@@ -198,4 +244,4 @@ class Receipt(_Strict):
 class ServiceReply(_Strict):
     error_code: str
     message: str
-    data: Receipt | DanhSachHoSo | None = None
+    data: Receipt | DanhSachHoSo | DanhSachDanhGia | None = None

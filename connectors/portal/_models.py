@@ -32,7 +32,9 @@ from connectors.portal._types import (
     Name,
     PaymentMethodSymbol,
     ProcedureCode,
+    RatingChannelSymbol,
     ReturnChannelSymbol,
+    Score,
     ServiceLevelSymbol,
     Sha256Hex,
     ShortText,
@@ -170,6 +172,21 @@ class ExplanationRecorded(StrictModel):
     recorded_at: Timestamp
 
 
+class SatisfactionRated(StrictModel):
+    """The applicant rated the handling by the QĐ 766 criteria, each 1 (rất không hài lòng) to
+    5 (rất hài lòng). Legal once handling ended (result returned, refused, withdrawn, stopped);
+    a later rating of the dossier replaces the earlier. The comment is never logged."""
+
+    attitude: Score
+    time: Score
+    publicity: Score
+    fees: Score
+    overall: Score
+    channel: RatingChannelSymbol = "PROVINCIAL_PORTAL"
+    official_id: ExternalId | None = None
+    comment: LongText | None = None
+
+
 # -- envelopes -------------------------------------------------------------------------------
 class EventEnvelope(StrictModel):
     """Fields every portal event carries besides its type and payload."""
@@ -279,6 +296,13 @@ class ExplanationRecordedEvent(EventEnvelope):
     payload: ExplanationRecorded
 
 
+class SatisfactionRatedEvent(EventEnvelope):
+    """A SatisfactionRated event (payload vn.dvchub.event.SatisfactionRated)."""
+
+    event_type: Literal["SatisfactionRated"]
+    payload: SatisfactionRated
+
+
 PortalEvent = Annotated[
     DossierSubmittedEvent
     | DossierAcceptedEvent
@@ -293,7 +317,8 @@ PortalEvent = Annotated[
     | ResultReadyEvent
     | ResultReturnedEvent
     | ApologyIssuedEvent
-    | ExplanationRecordedEvent,
+    | ExplanationRecordedEvent
+    | SatisfactionRatedEvent,
     Field(discriminator="event_type"),
 ]
 PORTAL_EVENT = TypeAdapter[PortalEvent](PortalEvent)
@@ -301,6 +326,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "DossierSubmitted", "DossierAccepted", "DossierRefused", "ProcessingStepRecorded",
     "SupplementRequested", "SupplementReceived", "FeeRequested", "FeePaid", "DossierWithdrawn",
     "ProcessingStopped", "ResultReady", "ResultReturned", "ApologyIssued", "ExplanationRecorded",
+    "SatisfactionRated",
 )  # fmt: skip
 
 

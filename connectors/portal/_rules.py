@@ -2,13 +2,22 @@
 
 They live outside the pydantic models so each error names the exact field it is about
 (``payload.total_vnd``), not the record that holds it. Each rule yields ``FieldError``s with a
-path relative to the item it checks.
+path relative to the item it checks; ``batch_errors`` checks events against the earlier events
+of the same batch (paths relative to the body).
+
+**Ratings.** A satisfaction rating is legal once handling ended (``hub.kpi._ratings``). The
+portal keeps no dossier state, so it can judge only what the batch itself shows: a rating after
+an event of its dossier that leaves it open (submitted, accepted, in processing, waiting for a
+supplement or a fee, result ready) is refused, and so is one dated before the event that ended
+it. A rating whose dossier the batch does not show is the hub's to judge: the lifecycle
+dead-letters one before the end, and the KPIs do not count it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from connectors.portal._models import (
     ApologyIssued,
@@ -20,6 +29,7 @@ from connectors.portal._models import (
     ProcessingStepRecorded,
     ResultReady,
     ResultReturned,
+    SatisfactionRated,
     SupplementReceived,
     SupplementRequested,
 )
@@ -88,6 +98,35 @@ def event_errors(event: PortalEvent) -> Iterator[FieldError]:
         late = FieldError(("recorded_at",), "after_occurred_at", "must not be after occurred_at")
         errors = iter([late])
     yield from (e.under("payload") for e in errors)
+
+
+#: Events after which a dossier's handling has ended, and those that leave it open.
+_ENDING: Final = frozenset({"ResultReturned", "DossierRefused", "DossierWithdrawn",
+                            "ProcessingStopped"})  # fmt: skip
+_OPENING: Final = frozenset({"DossierSubmitted", "DossierAccepted", "ProcessingStepRecorded",
+                             "SupplementRequested", "SupplementReceived", "FeeRequested",
+                             "FeePaid", "ResultReady"})  # fmt: skip
+
+
+def batch_errors(events: Iterable[tuple[int, PortalEvent]]) -> Iterator[FieldError]:
+    """Ratings the batch itself shows to come before their dossier's handling ended (see the
+    module's docstring); ``events``: (index in the batch, event), in the batch's order."""
+    ended: dict[str, PortalEvent | None] = {}  # dossier -> the ending event, None: still open
+    for index, event in events:
+        kind = event.event_type
+        if kind in _ENDING or kind in _OPENING:
+            ended[event.dossier_id] = event if kind in _ENDING else None
+        elif isinstance(event.payload, SatisfactionRated) and event.dossier_id in ended:
+            end = ended[event.dossier_id]
+            if end is None:
+                yield FieldError(("events", index, "event_type"), "rated_before_end",
+                                 "a rating is legal once handling ended (result returned, "
+                                 "refused, withdrawn or stopped): this batch leaves the "
+                                 "dossier open before it")  # fmt: skip
+            elif event.occurred_at < end.occurred_at:
+                yield FieldError(("events", index, "occurred_at"), "rated_before_end",
+                                 f"must not be before the {end.event_type} that ended the "
+                                 "dossier's handling")  # fmt: skip
 
 
 def procedure_errors(entry: ProcedureEntry) -> Iterator[FieldError]:

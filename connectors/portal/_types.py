@@ -155,6 +155,9 @@ PaymentMethodSymbol = Literal["ONLINE_BANK", "NATIONAL_PAYMENT_PLATFORM", "DESK_
 ReturnChannelSymbol = Literal["ONLINE", "DESK", "POSTAL"]
 AgencyTypeSymbol = Literal["PROVINCIAL_DEPARTMENT", "DISTRICT", "COMMUNE", "OTHER"]
 ClockPolicySymbol = Literal["PAUSE", "RESTART"]
+RatingChannelSymbol = Literal["PROVINCIAL_PORTAL", "NATIONAL_PORTAL", "DESK_DEVICE", "SMS"]
+#: A QĐ 766 satisfaction score: 1 (rất không hài lòng) to 5 (rất hài lòng), ``hub.kpi._ratings``.
+Score = Annotated[int, Field(strict=True, ge=1, le=5)]
 
 
 def s10_check_digit(serial: str) -> int:

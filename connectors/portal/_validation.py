@@ -17,7 +17,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from connectors.common import JsonObject, JsonValue, Marker
 from connectors.portal._models import EVENT_TYPES, PORTAL_EVENT, PortalEvent, ProcedureEntry
-from connectors.portal._rules import FieldError, PathPart, event_errors, procedure_errors
+from connectors.portal._rules import (
+    FieldError,
+    PathPart,
+    batch_errors,
+    event_errors,
+    procedure_errors,
+)
 from connectors.portal._types import ProcedureCode
 
 # Never more errors than this in one answer: enough to fix a batch, bounded for a 500-item one.
@@ -147,6 +153,7 @@ def validate_batch(document: JsonValue, *, max_events: int, source: str) -> list
                 )
             )
         valid.append(entry)
+    errors.extend(batch_errors((entry.index, entry.event) for entry in valid))
     if errors:
         raise InvalidBody(errors)
     return valid

@@ -1,9 +1,11 @@
 """Demo section: the province's published numbers, straight from the event log.
 
 A year of sample dossiers (a hundred a month, 2025) goes through the portal connector;
-the three KPI folds run as worker processes; once every dossier is counted, the full-online
-table for 2025 and the QĐ 766 indicators of March are read back from the ``kpi`` topics, and
-a replay from offset 0 is compared with them.
+the three KPI folds run as worker processes; applicants rate a share of March's ended
+dossiers through the portal's endpoint, a few of them twice (``_ratings``); once every dossier is
+counted, the full-online table for 2025 and the QĐ 766 indicators of March (with the
+satisfaction group) are read back from the ``kpi`` topics, and a replay from offset 0 is
+compared with them.
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ from typing import cast
 from connectors.portal.client import portal_item
 from dvchub.demo._console import console
 from dvchub.demo._lifecycle import RunningPortal
+from dvchub.demo._ratings import ratings_of
 from dvchub.demo._servers import worker_process
 from dvchub.demo._sla import DEMO_DIR
 from dvchub.tables import full_online_view, indicators_view, rows_view
 from hub.kpi import (
     POSTAL_TITLES,
     PROCESSORS,
+    SATISFACTION_TITLES,
     TARGET_TITLES,
     Kpis,
     KpiSettings,
+    Rate,
     compare,
     full_online_table,
     indicators_766,
@@ -37,6 +42,8 @@ from hub.kpi import (
     read_latest,
     received,
     replay_kpis,
+    satisfaction_by_official,
+    satisfaction_cells,
     target_rows,
 )
 from hub.processing import WorkerProcess
@@ -78,6 +85,7 @@ def show_kpis(
     ]
     for event in events:
         event["dossier_id"] = f"{event['dossier_id']}-{run_id}"
+    ratings = ratings_of(events, YEAR, 3, seed=YEAR)
     with kpi_workers(settings) as workers:
         console.print(
             f"kpi workers ready: {', '.join(f'{n} :{w.port}' for n, w in workers.items())}"
@@ -86,7 +94,11 @@ def show_kpis(
         pushed = list(portal.client.push_all(portal_item(e) for e in events))
         console.print(f"{sum(r.accepted for r in pushed)} events of {12 * PER_MONTH} dossiers "
                       f"of {YEAR} through the portal connector")  # fmt: skip
-        versions = Counter(str(e["dossier_id"]) for e in events)
+        rated = list(portal.client.push_all(portal_item(e) for e in ratings))
+        console.print(f"{sum(r.accepted for r in rated)} satisfaction ratings of March's ended "
+                      f"dossiers through the portal ({len({r['dossier_id'] for r in ratings})} "
+                      "dossiers: the later rating of a dossier replaces the earlier)")  # fmt: skip
+        versions = Counter(str(e["dossier_id"]) for e in (*events, *ratings))
         counted = _wait_counted(settings, registry, versions)
         console.print(f"every dossier counted after {time.monotonic() - started:.1f} s "
                       f"({counted} received in {YEAR}, all runs)")  # fmt: skip
@@ -94,6 +106,7 @@ def show_kpis(
         config = KpiSettings()
         console.print(full_online_view(full_online_table(kpis, YEAR, config.parsed_targets())))
         console.print(indicators_view(indicators_766(kpis, f"{YEAR}-03"), f"{YEAR}-03"))
+        _show_officials(kpis, f"{YEAR}-03")
         _show_targets_and_postal(kpis, config)
         replayed = replay_kpis(settings, registry)
         differences = compare(read_kpis(settings, registry), replayed)
@@ -132,6 +145,16 @@ def _wait_counted(settings: Settings, registry: RegistryClient, ours: Counter[st
 def _received_in(dossier: KpiDossier, year: int) -> bool:
     at = dossier["received_at"]
     return at is not None and at.astimezone(VN_TZ).year == year
+
+
+def _show_officials(kpis: Kpis, month: str) -> None:
+    """The satisfaction group per official rated in ``month``."""
+    rows = [[r.agency_code, r.official_id,
+             *satisfaction_cells(r.satisfaction,
+                                 str(Rate(r.satisfaction.satisfied, r.satisfaction.rated)))]
+            for r in satisfaction_by_official(kpis, month)]  # fmt: skip
+    console.print(rows_view(f"QĐ 766 satisfaction per official rated, {month}",
+                            ("Cơ quan", "Cán bộ", *SATISFACTION_TITLES), rows))  # fmt: skip
 
 
 def _show_targets_and_postal(kpis: Kpis, config: KpiSettings) -> None:

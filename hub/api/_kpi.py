@@ -11,7 +11,9 @@
 ``dvchub_kpi_full_online_ratio{agency,period}`` (year snapshots),
 ``dvchub_kpi_on_time_ratio{agency,period}``, ``dvchub_kpi_indicator_ratio{agency,period,
 indicator}`` (the 2024 indicators from the snapshots), ``dvchub_kpi_postal_dossiers{agency,
-period,leg,timeliness}`` and ``dvchub_kpi_postal_cod_vnd{agency,period}`` (month snapshots),
+period,leg,timeliness}``, ``dvchub_kpi_postal_cod_vnd{agency,period}``,
+``dvchub_kpi_satisfied_ratio{agency,period}`` and ``dvchub_kpi_satisfaction_score{agency,period,
+criterion}`` (the QĐ 766 satisfaction group, where ratings were counted; month snapshots),
 read at scrape time: this process holds every snapshot, whichever worker computed it.
 """
 
@@ -33,6 +35,7 @@ from hub.kpi import (
     INDICATOR_TITLES,
     POSTAL_COLUMNS,
     POSTAL_TITLES,
+    RATE_COLUMNS,
     TARGET_COLUMNS,
     TARGET_TITLES,
     FullOnlineRow,
@@ -42,6 +45,7 @@ from hub.kpi import (
     Period,
     PostalRow,
     Rate,
+    Satisfaction,
     TargetsRow,
     full_online_rows,
     full_online_table,
@@ -152,7 +156,30 @@ class KpiCollector(Collector):
                 postal.add_metric([*labels, leg, "on_time"], in_time)
                 postal.add_metric([*labels, leg, "late"], done - in_time)
             cod.add_metric(labels, s["postal_cod_vnd"])
-        yield from (ratio, on_time, indicators, postal, cod)
+        yield from (ratio, on_time, indicators, postal, cod, *_satisfaction(self.views))
+
+
+def _satisfaction(views: KpiViews) -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+    satisfied = GaugeMetricFamily(
+        "dvchub_kpi_satisfied_ratio",
+        "Ratings satisfied overall (4-5 of 5) / ratings counted, per agency and month (0-1).",
+        labels=["agency", "period"],
+    )
+    scores = GaugeMetricFamily(
+        "dvchub_kpi_satisfaction_score",
+        "Mean QĐ 766 satisfaction score (1-5) of the ratings counted, per agency, month and "
+        "criterion.",
+        labels=["agency", "period", "criterion"],
+    )
+    for s in views.snapshots.values():
+        group = Satisfaction.of(s.get("satisfaction"))
+        if not group.rated or Period.parse(str(s["period"])).kind != "month":
+            continue
+        labels = [str(s["agency_code"]), str(s["period"])]
+        satisfied.add_metric(labels, group.satisfied / group.rated)
+        for criterion, value in group.mean_of.items():
+            scores.add_metric([*labels, criterion], float(value or 0))
+    return satisfied, scores
 
 
 def _snapshot_rates(s: KpiSnapshot) -> dict[str, Rate]:
@@ -314,7 +341,10 @@ def _postal(row: PostalRow) -> dict[str, object]:
 
 def _indicators(row: IndicatorsRow) -> dict[str, object]:
     data: dict[str, object] = {"agency_code": row.agency_code, "received": row.received}
-    for name in row.__dataclass_fields__:
-        if name not in data:
-            data[name] = _rate(getattr(row, name))
+    for name in RATE_COLUMNS:
+        data[name] = _rate(getattr(row, name))
+    group = row.satisfaction
+    data["satisfaction"] = {"rated": group.rated, "satisfied": _rate(row.satisfied),
+                            "means": {c: None if m is None else str(m)
+                                      for c, m in group.mean_of.items()}}  # fmt: skip
     return data

@@ -51,6 +51,7 @@ EVENT_TYPES: Final = (
     "NATIONAL_SYNC_COMPLETED", "NATIONAL_SYNC_FAILED", "PAYMENT_REFUNDED", "EXPLANATION_RECORDED",
     "DOSSIER_FORWARDED", "DOSSIER_RECEIVED_BY_AGENCY", "RESULT_FORWARDED",
     "RESULT_RECEIVED_BY_DESK", "AGENCY_TRANSFERRED",
+    "SATISFACTION_RATED",
 )  # fmt: skip
 
 _MOVES: Final[dict[tuple[str, str | None], str]] = {
@@ -87,6 +88,8 @@ _IN_HAND: Final = frozenset({SUBMITTED, ACCEPTED, PROCESSING, SUPPLEMENT_REQUEST
 #: and handling did not end without a result (a late result is explained after it, even once
 #: returned). Whether the dossier *is* late, and explained once, is the SLA's to judge
 #: (``hub.sla``, which has the clock: a dead letter); the lifecycle keeps each in the history.
+#: A satisfaction rating (QĐ 766) judges handling as a whole, so it is legal once handling ended:
+#: the result returned, or the dossier refused, withdrawn or stopped (``hub.kpi._ratings``).
 RECORDED_IN: Final[Mapping[str, frozenset[str]]] = {
     "RESULT_SIGNED": frozenset({RESULT_READY}),
     "RESULT_SIGNING_FAILED": frozenset({RESULT_READY}),
@@ -109,6 +112,7 @@ RECORDED_IN: Final[Mapping[str, frozenset[str]]] = {
         ("DOSSIER_FORWARDED", "DOSSIER_RECEIVED_BY_AGENCY", "AGENCY_TRANSFERRED"), _IN_HAND
     ),
     **dict.fromkeys(("RESULT_FORWARDED", "RESULT_RECEIVED_BY_DESK"), frozenset({RESULT_READY})),
+    "SATISFACTION_RATED": TERMINAL,
 }
 
 #: The machine: (event type, status before or None) -> status after (or ``FEE_RETURN``).

@@ -7,7 +7,8 @@ Three ``hub.processing`` folds (``_processors``):
     catalog.procedures -> kpi-procedures -> kpi.procedures (every catalogue version)
 
 and the tables computed from them (``full_online_table``, ``indicators_766``,
-``online_submissions``, ``indicators_2024`` with a verdict per indicator, ``postal_figures``),
+``online_submissions``, ``indicators_2024`` with a verdict per indicator, ``postal_figures``,
+the QĐ 766 satisfaction group from the applicants' ratings: ``_ratings``),
 written as CSV or XLSX, for an ISO week (the weekly QĐ 766 check), month, quarter or year.
 ``replay_kpis`` computes everything again from offset 0 and ``compare`` shows it equals what the
 workers published.
@@ -65,6 +66,18 @@ from hub.kpi._periods import Period, periods_of
 from hub.kpi._postal_report import PostalRow, postal_figures
 from hub.kpi._procedures import Offered, add_version, offered
 from hub.kpi._processors import KpiDossierProcessor, KpiProcessor, ProcedureHistoryProcessor
+from hub.kpi._ratings import (
+    CRITERIA,
+    HIGHEST,
+    LOWEST,
+    SATISFACTION_COLUMNS,
+    SATISFACTION_TITLES,
+    SATISFIED_FROM,
+    OfficialSatisfactionRow,
+    Satisfaction,
+    satisfaction_by_official,
+    satisfaction_cells,
+)
 from hub.kpi._report import (
     CSV_COLUMNS,
     RATE_COLUMNS,
@@ -85,20 +98,26 @@ from hub.kpi._snapshot import apply_fact, is_applied, new_snapshot, received, sn
 from hub.kpi._targets import INDICATOR_FIELDS, TARGET_OF, TargetsRow, Verdict, indicators_2024
 
 __all__ = [
+    "CRITERIA",
     "CSV_COLUMNS",
     "DEFAULT_INDICATOR_TARGETS",
     "DEFAULT_TARGETS",
     "DOSSIERS_SPEC",
     "FULL_ONLINE_TITLES",
+    "HIGHEST",
     "INDICATORS",
     "INDICATOR_FIELDS",
     "INDICATOR_TITLES",
     "KPI_SPEC",
+    "LOWEST",
     "POSTAL_COLUMNS",
     "POSTAL_TITLES",
     "PROCEDURES_SPEC",
     "PROCESSORS",
     "RATE_COLUMNS",
+    "SATISFACTION_COLUMNS",
+    "SATISFACTION_TITLES",
+    "SATISFIED_FROM",
     "TARGET_COLUMNS",
     "TARGET_OF",
     "TARGET_TITLES",
@@ -113,6 +132,7 @@ __all__ = [
     "KpiSettings",
     "Kpis",
     "Offered",
+    "OfficialSatisfactionRow",
     "OnlineSubmissionRow",
     "Period",
     "Position",
@@ -120,6 +140,7 @@ __all__ = [
     "PostalRow",
     "ProcedureHistoryProcessor",
     "Rate",
+    "Satisfaction",
     "Targets",
     "TargetsRow",
     "Verdict",
@@ -150,6 +171,8 @@ __all__ = [
     "read_latest",
     "received",
     "replay_kpis",
+    "satisfaction_by_official",
+    "satisfaction_cells",
     "snapshot_key",
     "target_rows",
     "write_csv",

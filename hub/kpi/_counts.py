@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict
 
-from hub.records import KpiFactKind, ServiceLevel
+from hub.records import KpiFactKind, KpiRating, ServiceLevel
 
 
 class Counts(TypedDict, total=False):
@@ -16,6 +16,7 @@ class Counts(TypedDict, total=False):
     digitised: bool
     on_time: bool
     amount_vnd: int
+    rating: KpiRating  # RATED: the rating counted; UNRATED: the one taken back
 
 
 #: A fact's kind, the instant whose periods it counts in, and what it counts.

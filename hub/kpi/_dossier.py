@@ -14,7 +14,9 @@ A dossier counts once, for the agency competent at acceptance:
   bank or the national payment platform (counted in the fee request's period, so the two agree);
 * **result signed** and **digitised** as the 2024 target counts them (``_digitised``);
 * **picked up** and **returned by post**, on time or late, with the cash collected on delivery
-  (``_postal``).
+  (``_postal``);
+* **rated** by the applicant once handling ended, a later rating replacing the earlier
+  (``_ratings``).
 
 Each of these becomes a ``KpiFact`` for the agency's ISO week, month, quarter and year: the kpi
 processor sums them into ``KpiSnapshot``s. A fact carries the position of the event that caused
@@ -35,6 +37,7 @@ from hub.kpi._counts import Counted
 from hub.kpi._digitised import digitisation
 from hub.kpi._periods import periods_of
 from hub.kpi._postal import postal
+from hub.kpi._ratings import rating_counted
 from hub.records import (
     AgencyTransferred,
     DossierAccepted,
@@ -72,8 +75,8 @@ def new_dossier(dossier_id: str) -> KpiDossier:
         "fee_requested_at": None, "paid_online": False, "result_documents": [],
         "signed_documents": [], "results_signed": False, "dossier_digitised": False,
         "pickup_ordered_at": None, "picked_up": False, "delivery_ordered_at": None,
-        "cod_amount_vnd": 0, "returned_by_post": False, "deadline": new_record(dossier_id),
-        "seen_events": b"", "version": 0,
+        "cod_amount_vnd": 0, "returned_by_post": False, "rating": None,
+        "deadline": new_record(dossier_id), "seen_events": b"", "version": 0,
     }  # fmt: skip
 
 
@@ -141,6 +144,7 @@ def apply(
         facts.append(("PAID_ONLINE", r["fee_requested_at"], {}))
     facts += digitisation(r, event)
     facts += postal(r, event, policy.calendar, postal_deadlines)
+    facts += rating_counted(r, event)
     r["seen_events"] = bytes(r["seen_events"]) + event_digest(event.event_id)
     r["version"] = int(r["version"]) + 1
     return r, _facts(r, facts, position, at)
@@ -181,9 +185,12 @@ def _facts(
         return []
     out: list[KpiFact] = []
     for kind, when, counts in facts:
+        rating = counts.get("rating")
+        # a dossier's ratings replace one another: each rating's facts are its own
+        rated = "" if rating is None else f"|{rating['rated_at'].isoformat()}"
         for period in periods_of(when):
             out.append({
-                "fact_id": f"{r['dossier_id']}|{kind}|{period}", "kind": kind,
+                "fact_id": f"{r['dossier_id']}|{kind}|{period}{rated}", "kind": kind,
                 "dossier_id": r["dossier_id"], "agency_code": agency,
                 "agency_type": r["agency_type"], "period": period,
                 "level": counts.get("level", r["level"]),
@@ -192,7 +199,7 @@ def _facts(
                 "on_time": counts.get("on_time", False),
                 "amount_vnd": counts.get("amount_vnd", 0),
                 "occurred_at": when, "source_partition": position.partition,
-                "source_offset": position.offset, "seq": len(out),
+                "source_offset": position.offset, "seq": len(out), "rating": rating,
             })  # fmt: skip
     return out
 

@@ -14,6 +14,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 
 from hub.kpi._postal_report import PostalRow
+from hub.kpi._ratings import SATISFACTION_COLUMNS, SATISFACTION_TITLES, satisfaction_cells
 from hub.kpi._report import (
     CSV_COLUMNS,
     RATE_COLUMNS,
@@ -35,6 +36,7 @@ FULL_ONLINE_TITLES = (
 INDICATOR_TITLES = (
     "Mã cơ quan", "HSTN", "Đúng hạn", "Trực tuyến (một phần)", "Trực tuyến (toàn trình)",
     "Nộp trực tuyến", "Số hóa hồ sơ", "Số hóa kết quả", "Thanh toán trực tuyến",
+    *SATISFACTION_TITLES,
 )  # fmt: skip
 
 
@@ -73,12 +75,15 @@ def write_full_online_csv(table: FullOnlineTable, out: TextIO) -> None:
 
 
 def indicator_rows(rows: Sequence[IndicatorsRow]) -> list[list[str]]:
-    return [[r.agency_code, str(r.received), *(str(getattr(r, c)) for c in RATE_COLUMNS)]
+    """Each agency's rates, then its satisfaction group (ratings, share satisfied, means)."""
+    return [[r.agency_code, str(r.received), *(str(getattr(r, c)) for c in RATE_COLUMNS),
+             *satisfaction_cells(r.satisfaction, str(r.satisfied))]
             for r in rows]  # fmt: skip
 
 
 def write_indicators_csv(rows: Sequence[IndicatorsRow], out: TextIO) -> None:
-    write_csv(("agency_code", "received", *RATE_COLUMNS), indicator_rows(rows), out)
+    header = ("agency_code", "received", *RATE_COLUMNS, *SATISFACTION_COLUMNS)
+    write_csv(header, indicator_rows(rows), out)
 
 
 def _verdict_cells(v: Verdict) -> list[str]:

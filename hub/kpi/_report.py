@@ -6,7 +6,8 @@
   Verdict: "Không đánh giá" when the agency offered no full-online procedure (or received no
   dossier, or has no configured target); else "Đạt" when the ratio reaches the target, else
   "Chưa đạt". The ratio is compared exactly (integers), never in floating point.
-* ``indicators_766(kpis, month)``: the QĐ 766 rates per agency for a month.
+* ``indicators_766(kpis, month)``: the QĐ 766 rates per agency for a month, and the
+  satisfaction group (``_ratings``: the mean per criterion and the share satisfied).
 * ``online_submissions(kpis, quarter, target)``: the quarterly online-submission rate, with
   whether it reaches the directive's minimum (20% by default).
 
@@ -25,6 +26,7 @@ from hub.kpi._config import Targets
 from hub.kpi._log import Kpis
 from hub.kpi._periods import Period
 from hub.kpi._procedures import offered
+from hub.kpi._ratings import NOT_RATED, Satisfaction
 from hub.kpi._snapshot import received
 from hub.records import KpiSnapshot
 
@@ -182,9 +184,15 @@ class IndicatorsRow:
     intake_digitisation: Rate  # intake digitised / received
     result_digitisation: Rate  # electronic results / resolved
     online_payment: Rate  # paid online / with a fee
+    satisfaction: Satisfaction = NOT_RATED  # the ratings counted in the period
+
+    @property
+    def satisfied(self) -> Rate:
+        """Ratings satisfied overall / ratings (0/0: the group is not measured here)."""
+        return Rate(self.satisfaction.satisfied, self.satisfaction.rated)
 
 
-RATE_COLUMNS: Final = tuple(f.name for f in fields(IndicatorsRow))[2:]
+RATE_COLUMNS: Final = tuple(f.name for f in fields(IndicatorsRow) if f.type == "Rate")
 
 
 def indicators_766(kpis: Kpis, label: str) -> list[IndicatorsRow]:
@@ -202,7 +210,7 @@ def indicators_766(kpis: Kpis, label: str) -> list[IndicatorsRow]:
             Rate(partial[0], sum(partial)), Rate(full[0], sum(full)),
             Rate(partial[0] + full[0], sum(partial) + sum(full)),
             Rate(s["intake_digitised"], total), Rate(s["results_digitised"], s["resolved"]),
-            Rate(s["paid_online"], s["with_fee"]),
+            Rate(s["paid_online"], s["with_fee"]), Satisfaction.of(s.get("satisfaction")),
         ))  # fmt: skip
     return rows
 

@@ -16,6 +16,7 @@ from typing import Final, Literal
 
 from hub.kpi._config import Targets
 from hub.kpi._periods import Period
+from hub.kpi._ratings import RATING_KINDS, add_rating
 from hub.records import AgencyType, KpiFact, KpiSnapshot, KpiSource
 
 #: A KpiSnapshot's HSTN counts.
@@ -50,8 +51,8 @@ def new_snapshot(
         "verdict": "UNKNOWN", "resolved": 0, "resolved_on_time": 0, "with_fee": 0,
         "paid_online": 0, "intake_digitised": 0, "results_digitised": 0, "dossiers_digitised": 0,
         "results_signed": 0, "postal_pickups": 0, "postal_pickups_on_time": 0,
-        "postal_returns": 0, "postal_returns_on_time": 0, "postal_cod_vnd": 0, "facts_applied": 0,
-        "sources": [],
+        "postal_returns": 0, "postal_returns_on_time": 0, "postal_cod_vnd": 0, "satisfaction": None,
+        "satisfaction_by_official": [], "facts_applied": 0, "sources": [],
     }  # fmt: skip
 
 
@@ -101,6 +102,8 @@ def apply_fact(snapshot: KpiSnapshot | None, fact: KpiFact, targets: Targets) ->
         s["postal_returns"] += 1
         s["postal_returns_on_time"] += bool(fact["on_time"])
         s["postal_cod_vnd"] += int(fact["amount_vnd"])
+    elif kind in RATING_KINDS:
+        add_rating(s, fact)
     if s["agency_type"] == "UNKNOWN":
         s["agency_type"] = fact["agency_type"]
     total = received(s)

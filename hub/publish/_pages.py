@@ -29,8 +29,12 @@ from hub.sla import LateCount, LateDossier, Period, late_counts
 #: The ratio column of an agency that offers no full-online procedure, as the province's own
 #: tables write it (a 0,00% there would read as a failure to reach a target it does not have).
 NO_FULL_ONLINE: Final = "Không có TTHC toàn trình"
-#: The QĐ 766 groups the events do not carry yet: named on the page, never given a number.
-NOT_MEASURED: Final = ("Công khai, minh bạch", "Mức độ hài lòng")
+#: The QĐ 766 groups the events do not carry yet: named on the page, never given a number. (The
+#: satisfaction group is measured from the ratings: a column of the ranking, ``_ranking.SCORED``,
+#: "Chưa đo lường" in the cell of an agency nobody rated in the month.)
+NOT_MEASURED: Final = ("Công khai, minh bạch",)
+#: The ranking's column of the satisfaction group.
+SATISFACTION: Final = "satisfied"
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,12 @@ QĐ 766/QĐ-TTg results are published monthly "with units praised or criticised"
 The rule applied here, the directive's as DOMAIN states it:
 
 * An agency's **score** is the unweighted mean of its measured indicators of the month: on-time
-  resolution, online filing, intake digitisation, result digitisation and online payment (the
+  resolution, online filing, intake digitisation, result digitisation, online payment and, from
+  the citizens' ratings, the share satisfied (the satisfaction group, ``hub.kpi._ratings``; the
   online-filing rate already covers the partial- and full-online splits, so they do not count
-  twice). An indicator with nothing to measure (0 of 0) is left out of the mean, not counted as
-  0%; an agency with no measured indicator is not ranked. The groups the hub does not measure
-  (publication, citizen satisfaction) are not in the score: the page says so, it invents nothing.
+  twice). An indicator with nothing to measure (0 of 0: no rating, say) is left out of the mean,
+  not counted as 0%; an agency with no measured indicator is not ranked. The group the hub does
+  not measure (publication) is not in the score: the page says so, it invents nothing.
 * Agencies are ranked by score, best first; equal scores share a rank ("1, 2, 2, 4"), listed by
   agency code. The score is compared exactly (fractions), printed with two decimals.
 * **Praised** (biểu dương): the ``count`` best ranked agencies; **criticised** (phê bình): the
@@ -34,6 +35,7 @@ SCORED: Final[Mapping[str, str]] = {
     "intake_digitisation": "Số hóa hồ sơ",
     "result_digitisation": "Số hóa kết quả",
     "online_payment": "Thanh toán trực tuyến",
+    "satisfied": "Mức độ hài lòng",  # ratings satisfied overall / ratings (IndicatorsRow)
 }
 #: Shown next to the scored ones, not scored (the online-filing rate covers them).
 SHOWN: Final[Mapping[str, str]] = {

@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from hub.kpi import CSV_COLUMNS as FULL_ONLINE_COLUMNS
 from hub.publish import _data
 from hub.publish._format import iso, vn_date, vn_datetime, vn_days, vn_int, vn_percent
-from hub.publish._pages import FullOnlinePage, IndicatorsPage, LatePage, ratio_cell
+from hub.publish._pages import SATISFACTION, FullOnlinePage, IndicatorsPage, LatePage, ratio_cell
 from hub.publish._ranking import SCORED, SHOWN
 
 Page = LatePage | IndicatorsPage | FullOnlinePage
@@ -88,6 +88,7 @@ def render_site(
     env = environment()
     common = {"province": province, "as_of": as_of, "praise_count": praise_count,
               "scored": SCORED, "shown": SHOWN, "rate_names": (*SCORED, *SHOWN),
+              "satisfaction": SATISFACTION,
               "count_columns": FULL_ONLINE_COLUMNS[2:12], "ratio_cell": ratio_cell}  # fmt: skip
     files: list[PageFile] = []
     links: list[Link] = []

@@ -95,6 +95,7 @@ EventType = Literal[
     "RESULT_FORWARDED",
     "RESULT_RECEIVED_BY_DESK",
     "AGENCY_TRANSFERRED",
+    "SATISFACTION_RATED",
 ]
 
 FeeKind = Literal["UNKNOWN", "FEE", "CHARGE"]
@@ -109,6 +110,8 @@ KpiFactKind = Literal[
     "RESULT_SIGNED",
     "POSTAL_PICKUP",
     "POSTAL_RETURN",
+    "RATED",
+    "UNRATED",
 ]
 
 KpiVerdict = Literal["UNKNOWN", "ACHIEVED", "NOT_ACHIEVED", "NOT_EVALUATED"]
@@ -171,6 +174,8 @@ PostalStatus = Literal[
     "CANCELLED",
     "RETURNED",
 ]
+
+RatingChannel = Literal["UNKNOWN", "PROVINCIAL_PORTAL", "NATIONAL_PORTAL", "DESK_DEVICE", "SMS"]
 
 ReturnChannel = Literal["UNKNOWN", "ONLINE", "DESK", "POSTAL"]
 

@@ -15,6 +15,7 @@ from hub.records._enums import (
     PaymentMethod,
     PostalDirection,
     PostalStatus,
+    RatingChannel,
     ReturnChannel,
     ServiceLevel,
     SignatureLevel,
@@ -252,6 +253,19 @@ class ResultSigningFailed(TypedDict):
     reason: str
 
 
+class SatisfactionRated(TypedDict):
+    """``vn.dvchub.event.SatisfactionRated``."""
+
+    attitude: int
+    time: int
+    publicity: int
+    fees: int
+    overall: int
+    channel: NotRequired[RatingChannel]
+    official_id: NotRequired[str | None]
+    comment: NotRequired[str | None]
+
+
 class SupplementReceived(TypedDict):
     """``vn.dvchub.event.SupplementReceived``."""
 
@@ -295,6 +309,7 @@ DossierEventPayload = (
     | tuple[Literal["vn.dvchub.event.ResultForwarded"], ResultForwarded]
     | tuple[Literal["vn.dvchub.event.ResultReceivedByDesk"], ResultReceivedByDesk]
     | tuple[Literal["vn.dvchub.event.AgencyTransferred"], AgencyTransferred]
+    | tuple[Literal["vn.dvchub.event.SatisfactionRated"], SatisfactionRated]
 )
 
 DossierEventPayloadRecord = (
@@ -326,4 +341,5 @@ DossierEventPayloadRecord = (
     | ResultForwarded
     | ResultReceivedByDesk
     | AgencyTransferred
+    | SatisfactionRated
 )

@@ -94,6 +94,7 @@ class KpiDossier(TypedDict):
     delivery_ordered_at: NotRequired[datetime | None]
     cod_amount_vnd: NotRequired[int]
     returned_by_post: NotRequired[bool]
+    rating: NotRequired[KpiRating | None]
     deadline: DossierDeadline
     seen_events: NotRequired[bytes]
     version: NotRequired[int]
@@ -117,6 +118,19 @@ class KpiFact(TypedDict):
     source_partition: int
     source_offset: int
     seq: int
+    rating: NotRequired[KpiRating | None]
+
+
+class KpiRating(TypedDict):
+    """``vn.dvchub.KpiRating``."""
+
+    attitude: int
+    time: int
+    publicity: int
+    fees: int
+    overall: int
+    official_id: NotRequired[str | None]
+    rated_at: datetime
 
 
 class KpiSnapshot(TypedDict):
@@ -150,6 +164,8 @@ class KpiSnapshot(TypedDict):
     postal_returns: NotRequired[int]
     postal_returns_on_time: NotRequired[int]
     postal_cod_vnd: NotRequired[int]
+    satisfaction: NotRequired[SatisfactionTotals | None]
+    satisfaction_by_official: NotRequired[list[OfficialSatisfaction]]
     facts_applied: NotRequired[int]
     sources: NotRequired[list[KpiSource]]
 
@@ -160,6 +176,25 @@ class KpiSource(TypedDict):
     partition: int
     offset: int
     seq: int
+
+
+class OfficialSatisfaction(TypedDict):
+    """``vn.dvchub.OfficialSatisfaction``."""
+
+    official_id: str
+    totals: SatisfactionTotals
+
+
+class SatisfactionTotals(TypedDict):
+    """``vn.dvchub.SatisfactionTotals``."""
+
+    rated: NotRequired[int]
+    satisfied: NotRequired[int]
+    attitude: NotRequired[int]
+    time: NotRequired[int]
+    publicity: NotRequired[int]
+    fees: NotRequired[int]
+    overall: NotRequired[int]
 
 
 class SlaAlert(TypedDict):

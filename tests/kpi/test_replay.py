@@ -38,6 +38,9 @@ from tests.kpi._province2024 import (
 from tests.kpi._province2024 import TARGETS as TARGETS_2024
 from tests.kpi._support import TARGETS, Record, dossier, procedure, vn
 from tests.kpi.test_province import EXPECTED_2025, VERSIONS, province_events
+from tests.kpi.test_ratings import EXPECTED as RATINGS_EXPECTED
+from tests.kpi.test_ratings import VERSIONS as RATING_VERSIONS
+from tests.kpi.test_ratings import rating_events, satisfaction_of
 from tests.lifecycle._support import wait_until
 
 pytestmark = pytest.mark.slow
@@ -112,3 +115,12 @@ def test_the_live_2024_and_postal_figures_equal_the_replay_and_the_hand_computed
     assert target_rows(rows, total) == EXPECTED_MARCH
     assert postal_rows(*postal_figures(published, "2025-03")) == EXPECTED_POSTAL_MARCH
     assert published.snapshots["UBND-LX|2025-W11"]["postal_returns_on_time"] == 0
+
+
+def test_the_live_satisfaction_ratings_equal_the_replay_and_the_hand_computed_ones(
+    live: LiveRig,
+) -> None:
+    """The ratings of ``test_ratings`` through the live workers: a later rating replacing the
+    earlier takes its scores back live as in the replay, per agency, official and period."""
+    published = settled_live(live, RATING_VERSIONS, rating_events())
+    assert satisfaction_of(published.snapshots) == RATINGS_EXPECTED

@@ -140,6 +140,9 @@ def payload_for(event_type: str, procedure_code: str = "1.004227") -> tuple[str,
         "RESULT_RECEIVED_BY_DESK": ("ResultReceivedByDesk", {"desk_code": "MC-CHOMOI"}),
         "AGENCY_TRANSFERRED": ("AgencyTransferred", {"from_agency_code": "STP",
             "to_agency_code": "SXD", "reason": "Không thuộc thẩm quyền", "method": "ELECTRONIC"}),
+        "SATISFACTION_RATED": ("SatisfactionRated", {"attitude": 5, "time": 4, "publicity": 4,
+            "fees": 5, "overall": 4, "channel": "PROVINCIAL_PORTAL", "official_id": "cb-07",
+            "comment": None}),
     }  # fmt: skip
     return payloads[event_type]
 

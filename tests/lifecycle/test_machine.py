@@ -57,6 +57,8 @@ EXPECTED_RECORDED: dict[str, tuple[str, ...]] = {
     "DOSSIER_FORWARDED": (S, A, P, SR, FR), "DOSSIER_RECEIVED_BY_AGENCY": (S, A, P, SR, FR),
     "AGENCY_TRANSFERRED": (S, A, P, SR, FR),
     "RESULT_FORWARDED": (RR,), "RESULT_RECEIVED_BY_DESK": (RR,),
+    # a satisfaction rating judges handling as a whole: once it ended (hub.kpi._ratings)
+    "SATISFACTION_RATED": (R, W, ST, RT),
 }  # fmt: skip
 EXPECTED: dict[tuple[str, str | None], str] = {
     **EXPECTED_MOVES,

@@ -8,7 +8,9 @@ under test.
 
 March 2025 (5 working days per procedure, accepted Mon 3 Mar 09:00: due Mon 10 Mar 09:00):
 STP has four full-online dossiers resolved the next day, one still open (overdue), one partial
-resolved on 20 Mar (returned late); UBND-TS two resolved on time.
+resolved on 20 Mar (returned late); UBND-TS two resolved on time. Two of STP's results are
+returned on 5 Mar and rated (the satisfaction group): STP-1 satisfied (overall 5), STP-2 rated 2
+then, on 7 Mar, 4 (the later replaces the earlier): 2 of 2 satisfied. Nobody rates UBND-TS.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from hub.records import DossierDeadline
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import KPI, KPI_PROCEDURES, SLA_DEADLINES
-from tests.kpi._support import Record, dossier
+from tests.kpi._support import Record, dossier, event
 from tests.kpi._support import Rig as KpiRig
 from tests.kpi._support import vn as at
 from tests.publish._support import VERSIONS
@@ -40,10 +42,19 @@ def march_events() -> list[Record]:
     events += dossier("STP-OPEN", CATALOG, "STP-F", "DIRECT", at(2025, 3, 3, 9, 30))
     events += dossier("STP-LATE", CATALOG, "STP-P", "ONLINE", at(2025, 3, 3, 10),
                       result_at=at(2025, 3, 20, 10))  # fmt: skip
+    events += [event(f"STP-{n}", "RESULT_RETURNED", at(2025, 3, 5, 9, n)) for n in (1, 2)]
+    events += [rated("STP-1", at(2025, 3, 6), 5), rated("STP-2", at(2025, 3, 6), 2),
+               rated("STP-2", at(2025, 3, 7), 4)]  # fmt: skip
     events += dossier("TS-1", CATALOG, "TS-P", "ONLINE", at(2025, 3, 4), result_at=at(2025, 3, 5))
     events += dossier("TS-2", CATALOG, "TS-D", "DIRECT", at(2025, 3, 4, 10),
                       result_at=at(2025, 3, 6))  # fmt: skip
     return events
+
+
+def rated(dossier_id: str, when: Any, score: int) -> Record:
+    """A rating with ``score`` on every criterion."""
+    names = ("attitude", "time", "publicity", "fees", "overall")
+    return event(dossier_id, "SATISFACTION_RATED", when, **dict.fromkeys(names, score))
 
 
 @dataclass(frozen=True)

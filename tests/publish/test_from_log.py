@@ -147,6 +147,10 @@ def test_the_pages_in_chromium_equal_the_reports(
         assert shown.endswith(f"{rates.on_time.numerator}/{rates.on_time.denominator}")
         received = indicators.cells[("indicators", rates.agency_code, "received")]
         assert vn_number(received) == rates.received
+    # the satisfaction group where ratings exist (STP: 2 of 2 satisfied, STP-2's later rating
+    # replacing its first), "Chưa đo lường" where nobody rated (UBND-TS)
+    assert indicators.cells[("indicators", "STP", "satisfied")].split() == ["100,00%", "2/2"]
+    assert indicators.cells[("indicators", "UBND-TS", "satisfied")] == "Chưa đo lường"
 
 
 def test_the_followed_publisher_rebuilds_on_demand_and_on_schedule(

@@ -14,6 +14,7 @@ import pytest
 from hub.kpi import (
     DEFAULT_TARGETS,
     IndicatorsRow,
+    Kpis,
     Rate,
     Targets,
     full_online_table,
@@ -30,6 +31,7 @@ from hub.publish import (
     vn_int,
     vn_percent,
 )
+from hub.records import KpiSnapshot
 from hub.sla import Period, late_counts, late_dossiers
 from tests.publish._support import (
     APOLOGY_REASON,
@@ -160,6 +162,34 @@ def test_the_766_page_ranks_by_the_hand_computed_scores() -> None:
     html = files["766-2025-03.html"].decode()
     assert "Mức độ hài lòng" in html
     assert "Chưa đo lường" in html
+
+
+def test_the_766_page_scores_the_satisfaction_group_where_ratings_exist() -> None:
+    base = kpis()
+    key = f"STP|{MONTH}"  # a copy: the support's snapshots are shared by every test
+    stp: KpiSnapshot = {**base.snapshots[key], "satisfaction": {
+        "rated": 4, "satisfied": 3, "attitude": 18, "time": 17, "publicity": 16, "fees": 16,
+        "overall": 17}}  # fmt: skip
+    rated = Kpis({**base.snapshots, key: stp}, base.histories)
+    pages = build_pages(deadlines(), rated, [MONTH], as_of=AS_OF, calendar=CALENDAR,
+                        targets=TARGETS, praise_count=1)  # fmt: skip
+    files = {f.name: f.body for f in render_site(pages, province="UBND tỉnh Thử Nghiệm",
+                                                  as_of=AS_OF, praise_count=1)}  # fmt: skip
+    page = cells(files["766-2025-03.html"].decode())
+    # STP: on time 90%, online filing 80%, intake 100%, results 50%, payment 25%, and now
+    # satisfied 3/4 = 75%: (90 + 80 + 100 + 50 + 25 + 75) / 6 = 70.00% (69.00% without ratings)
+    assert page.cells[("indicators", "STP", "satisfied")].split() == ["75,00%", "3/4"]
+    assert page.cells[("indicators", "STP", "score")] == "70,00%"
+    assert page.cells[("indicators", "UBND-TS", "satisfied")] == "Chưa đo lường"
+    assert page.cells[("indicators", "UBND-TS", "score")] == "75,00%"  # unchanged: 0/0 left out
+    rows = csv.DictReader(io.StringIO(files["766-2025-03.csv"].decode("utf-8-sig")))
+    by_agency = {r["agency_code"]: r for r in rows}
+    assert (by_agency["STP"]["satisfied_numerator"], by_agency["STP"]["satisfied_denominator"]) == (
+        "3", "4",
+    )  # fmt: skip
+    html = files["766-2025-03.html"].decode()
+    assert "nhóm chỉ số “Mức độ hài lòng”" not in html  # no longer listed as not measured
+    assert "nhóm chỉ số “Công khai, minh bạch”" in html
 
 
 def _row(code: str, on_time: tuple[int, int], payment: tuple[int, int] = (0, 0)) -> IndicatorsRow:

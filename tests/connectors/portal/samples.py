@@ -113,6 +113,16 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "sha256": hashlib.sha256(b"bao cao giai trinh").hexdigest(),
         "recorded_at": "2025-03-03T08:30:00+07:00",
     },
+    "SatisfactionRated": {
+        "attitude": 5,
+        "time": 4,
+        "publicity": 4,
+        "fees": 5,
+        "overall": 4,
+        "channel": "PROVINCIAL_PORTAL",
+        "official_id": "cb-0031",
+        "comment": None,
+    },
 }
 TIME_FIELDS = {
     "occurred_at",
