@@ -7,9 +7,9 @@ and on, in one run, and the RFC 3161 timestamps an hour of that traffic needs.
 Each run is ``bench.partners.outbox_run`` (ONE outbox worker process against the partner's
 simulator, on a fresh topic prefix, every command with its outcome, CHECKed): commands/s (the
 drain rate) and the p99 of ``completed_at - first_attempt_at`` of the commands done in one
-attempt, which with evidence on includes recording the exchange (acknowledged by the broker)
-before the outcome. With evidence on, the evidence log must hold exactly one exchange per
-command (CHECK).
+attempt, which with evidence on includes building the exchange (digests, redacted bodies)
+and producing it with the outcome (the command is done once both are acknowledged). With
+evidence on, the evidence log must hold exactly one exchange per command (CHECK).
 
 Timestamps per hour: the stamper stamps a partner's head once ``DVC_EVIDENCE_BATCH_ENTRIES``
 entries wait or the oldest waited ``DVC_EVIDENCE_BATCH_SECONDS``, so at the measured rate ``r``
