@@ -15,7 +15,8 @@ Recording is hooked in two places only: ``connectors.outbox._publish.OutcomePubl
 finished call, whatever the client: the exchange is one more message of the outcome's batch, the
 command's offset committed once all are acknowledged) and ``connectors.common.InboundShell``
 (every request to an endpoint on the shell: recorded, and acknowledged, before the answer goes).
-A redelivered call repeats its call id and the chain drops it. Off unless ``DVC_EVIDENCE=on``.
+A redelivered call repeats its call id and the chain drops it. On by default in production, off
+on a development machine (``DVC_DEV_SECRETS=1``); ``DVC_EVIDENCE=on|off`` decides (``_config``).
 
 Personal data: bodies are stored as ``hub.logs.redact_text`` leaves them (the rule of the
 hub's logs); their SHA-256 digests are of the exact bytes, so whoever holds the original (the
@@ -31,12 +32,14 @@ Private modules::
     _inbound   EvidenceMiddleware, install, note_call, note_dossier: the inbound shell's side
     _tsa       request_token, check_token (pyHanko, the signing extra, imported when used)
     _stamper   Stamper: batched timestamps of the heads
-    _archive   read_chains, build_archive, archive_once, last_heads
+    _archive   read_chains, build_archive, archive_once, last_heads, archive_signing
     _verify    verify_archive -> Verification (problems, entries, stamps)
 
 Exceptions::
 
     EvidenceError
+    ├── EvidenceUnconfigured  no TSA / key where one is needed (also a hub.secrets.SecretError:
+    │                         the process refuses to start)
     ├── NotRecorded           the broker did not acknowledge a record in time
     ├── TimestampUnavailable  the TSA gave no token
     ├── ArchiveUnreadable     not an evidence archive
@@ -46,6 +49,7 @@ Exceptions::
 from connectors.evidence._archive import (
     Head,
     archive_once,
+    archive_signing,
     build_archive,
     last_heads,
     read_chains,
@@ -66,6 +70,7 @@ from connectors.evidence._errors import (
     ArchiveNotSigned,
     ArchiveUnreadable,
     EvidenceError,
+    EvidenceUnconfigured,
     NotRecorded,
     TimestampUnavailable,
 )
@@ -102,6 +107,7 @@ __all__ = [
     "EvidenceEntry",
     "EvidenceError",
     "EvidenceMiddleware",
+    "EvidenceUnconfigured",
     "Exchange",
     "Head",
     "KafkaRecorder",
@@ -118,6 +124,7 @@ __all__ = [
     "TokenCheck",
     "Verification",
     "archive_once",
+    "archive_signing",
     "build_archive",
     "check_token",
     "decode_record",
