@@ -16,29 +16,22 @@ from connectors.evidence import (
     Exchange,
     Stamper,
     archive_once,
-    decode_record,
-    evidence_topic,
     read_chains,
     verify_archive,
 )
 from connectors.national import NationalPortalSimulator
-from hub.kafka import ensure_topics, make_producer, read_to_end
+from hub.kafka import ensure_topics, make_producer
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import DEADLETTER, DOSSIER_EVENTS, PARTNER_COMMANDS, PARTNER_OUTCOMES
 from signing import SigningConfig
 from signing.testing import TestPKI
+from tests.connectors.evidence._records import logged
 from tests.connectors.national.test_outbox_e2e import sync_command
 from tests.lifecycle._support import wait_until
 from tests.outbox.test_kill import LIFE, OutboxProcess
 
 DOSSIERS = 20
-
-
-def _logged(settings: Settings) -> list[str]:
-    """The call ids of the exchanges in the log, repeats included."""
-    records = (decode_record(r.value) for r in read_to_end(settings, evidence_topic(settings)))
-    return [r.call_id for r in records if isinstance(r, Exchange)]
 
 
 def _done(portal: NationalPortalSimulator, dossiers: list[str]) -> bool:
@@ -78,16 +71,16 @@ def test_a_killed_outbox_leaves_a_chain_without_gap_that_verifies(
             again = commands[0]
             producer.send(topic, key=again["dossier_id"].encode(), value=serde.encode(again))
             producer.flush()
-            wait_until(lambda: len(_logged(settings)) > len(commands), 60, 0.3)
+            wait_until(lambda: len(logged(settings)) > len(commands), 60, 0.3)
         finally:
             producer.close()
             for worker in workers:
                 if worker.alive():
                     worker.stop()
-    logged = Counter(_logged(settings))
-    assert set(logged) == keys  # every call recorded: the kill left no gap
-    repeats = sum(logged.values()) - len(keys)
-    assert logged[str(again["idempotency_key"])] >= 2
+    calls = Counter(x.call_id for x in logged(settings))
+    assert set(calls) == keys  # every call recorded: the kill left no gap
+    repeats = sum(calls.values()) - len(keys)
+    assert calls[str(again["idempotency_key"])] >= 2
     print(f"{len(keys)} calls, {repeats} repeated in the log after the kill and the resend")
 
     chain = read_chains(settings).by_partner["national"]
