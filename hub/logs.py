@@ -155,19 +155,25 @@ def is_sensitive_key(key: object) -> bool:
 # longer number); phones may be grouped with single spaces, dots or hyphens ("0912 345 678").
 # A bytes literal (the repr of an Avro record in kafka's DEBUG lines), to the end if truncated.
 _BYTES_LITERAL = re.compile(r"""(?<!\w)b(?:'(?:[^'\\]|\\.)*(?:'|$)|"(?:[^"\\]|\\.)*(?:"|$))""")
-_FREE_TEXT = (
+#: Each pattern with a string it cannot match without ("": none): the e-mail patterns, the
+#: costliest (a run of word characters tried at every position), are skipped without an "@".
+_FREE_TEXT: tuple[tuple[str, re.Pattern[str]], ...] = (
     # URL-encoded first ("%40", "%2B84", "%20"), before the plain patterns take a fragment.
-    re.compile(r"[\w.%+-]+%40[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}", re.IGNORECASE),  # e-mail
-    re.compile(
-        r"(?<![\w%])(?:%2B84|\+84|0084|0)(?:%20|\+)?\d(?:(?:%20|\+)?\d){8,9}(?!\w)", re.IGNORECASE
+    ("%40", re.compile(r"[\w.%+-]+%40[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}", re.IGNORECASE)),  # e-mail
+    (
+        "",
+        re.compile(
+            r"(?<![\w%])(?:%2B84|\+84|0084|0)(?:%20|\+)?\d(?:(?:%20|\+)?\d){8,9}(?!\w)",
+            re.IGNORECASE,
+        ),
     ),  # phone, URL-encoded
-    re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}"),  # e-mail
-    re.compile(r"(?<![\w+])(?:\+84[ .-]?|0084|0)\d(?:[ .-]?\d){8,9}(?!\w)"),  # phone
-    re.compile(r"(?<!\w)(?<![0-9a-fA-F]{4}-)\d{12}(?!\w)"),  # citizen ID, not a UUID's tail
-    re.compile(r"(?<!\w)\d{9}(?!\w)"),  # old ID (CMND)
+    ("@", re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")),  # e-mail
+    ("", re.compile(r"(?<![\w+])(?:\+84[ .-]?|0084|0)\d(?:[ .-]?\d){8,9}(?!\w)")),  # phone
+    ("", re.compile(r"(?<!\w)(?<![0-9a-fA-F]{4}-)\d{12}(?!\w)")),  # citizen ID, not a UUID's tail
+    ("", re.compile(r"(?<!\w)\d{9}(?!\w)")),  # old ID (CMND)
     # Passport: a capital and 7 digits as a whole word; not next to "-", so not a part of a
     # UUID ("B1234567-...") or of a dossier id.
-    re.compile(r"(?<![\w-])[A-Z]\d{7}(?![\w-])"),
+    ("", re.compile(r"(?<![\w-])[A-Z]\d{7}(?![\w-])")),
 )
 # "key=value" (query strings, forms) or a quoted key then ":" or "=" (JSON, Python reprs): the
 # value is redacted when the key is sensitive. An unquoted value ends at a separator, so a name
@@ -202,8 +208,9 @@ def redact_text(text: str) -> str:
     """``text`` with bytes literals, e-mails, phone, citizen ID, old ID and passport numbers, and
     the values of sensitive keys masked."""
     text = _BYTES_LITERAL.sub(_BYTES_REDACTED, text)
-    for pattern in _FREE_TEXT:
-        text = pattern.sub(REDACTED, text)
+    for needed, pattern in _FREE_TEXT:
+        if needed in text:
+            text = pattern.sub(REDACTED, text)
     return _KEY_VALUE.sub(_redact_key_value, text)
 
 

@@ -11,10 +11,12 @@ a callback).
     dvchub evidence archive  ──> evidence-<time>.zip: entries, manifest, CMS signature (hub key)
     dvchub evidence verify ARCHIVE [--call-id X | --dossier D]
 
-Recording is hooked in two places only: ``connectors.outbox._calls.Caller`` (every finished
-call, whatever the client) and ``connectors.common.InboundShell`` (every request to an endpoint
-on the shell). Both record before the outcome or answer goes, and wait for the broker; a
-redelivered call repeats its call id and the chain drops it. Off unless ``DVC_EVIDENCE=on``.
+Recording is hooked in two places only: ``connectors.outbox._publish.OutcomePublisher`` (every
+finished call, whatever the client: the exchange is one more message of the outcome's batch, the
+command's offset committed once all are acknowledged) and ``connectors.common.InboundShell``
+(every request to an endpoint on the shell: recorded, and acknowledged, before the answer goes).
+A redelivered call repeats its call id and the chain drops it. On by default in production, off
+on a development machine (``DVC_DEV_SECRETS=1``); ``DVC_EVIDENCE=on|off`` decides (``_config``).
 
 Personal data: bodies are stored as ``hub.logs.redact_text`` leaves them (the rule of the
 hub's logs); their SHA-256 digests are of the exact bytes, so whoever holds the original (the
@@ -26,16 +28,18 @@ Private modules::
     _chain     Chain, Chains: the chains derived from records in log order, redeliveries dropped
     _config    EvidenceConfig (DVC_EVIDENCE_*)
     _recorder  Recorder, KafkaRecorder, NO_EVIDENCE; the topic
-    _outbound  outbound_exchange, record_until: the outbox's side
+    _outbound  outbound_exchange, OutboundEvidence: the outbox's side (sent with the outcome)
     _inbound   EvidenceMiddleware, install, note_call, note_dossier: the inbound shell's side
     _tsa       request_token, check_token (pyHanko, the signing extra, imported when used)
     _stamper   Stamper: batched timestamps of the heads
-    _archive   read_chains, build_archive, archive_once, last_heads
+    _archive   read_chains, build_archive, archive_once, last_heads, archive_signing
     _verify    verify_archive -> Verification (problems, entries, stamps)
 
 Exceptions::
 
     EvidenceError
+    ├── EvidenceUnconfigured  no TSA / key where one is needed (also a hub.secrets.SecretError:
+    │                         the process refuses to start)
     ├── NotRecorded           the broker did not acknowledge a record in time
     ├── TimestampUnavailable  the TSA gave no token
     ├── ArchiveUnreadable     not an evidence archive
@@ -45,6 +49,7 @@ Exceptions::
 from connectors.evidence._archive import (
     Head,
     archive_once,
+    archive_signing,
     build_archive,
     last_heads,
     read_chains,
@@ -65,11 +70,17 @@ from connectors.evidence._errors import (
     ArchiveNotSigned,
     ArchiveUnreadable,
     EvidenceError,
+    EvidenceUnconfigured,
     NotRecorded,
     TimestampUnavailable,
 )
 from connectors.evidence._inbound import EvidenceMiddleware, install, note_call, note_dossier
-from connectors.evidence._outbound import outbound_exchange, record_until
+from connectors.evidence._outbound import (
+    Message,
+    OutboundEvidence,
+    outbound_evidence,
+    outbound_exchange,
+)
 from connectors.evidence._recorder import (
     EVIDENCE_LOG,
     NO_EVIDENCE,
@@ -96,10 +107,13 @@ __all__ = [
     "EvidenceEntry",
     "EvidenceError",
     "EvidenceMiddleware",
+    "EvidenceUnconfigured",
     "Exchange",
     "Head",
     "KafkaRecorder",
+    "Message",
     "NotRecorded",
+    "OutboundEvidence",
     "Problem",
     "Record",
     "Recorder",
@@ -110,6 +124,7 @@ __all__ = [
     "TokenCheck",
     "Verification",
     "archive_once",
+    "archive_signing",
     "build_archive",
     "check_token",
     "decode_record",
@@ -120,9 +135,9 @@ __all__ = [
     "last_heads",
     "note_call",
     "note_dossier",
+    "outbound_evidence",
     "outbound_exchange",
     "read_chains",
-    "record_until",
     "recorder_from_env",
     "request_token",
     "verify_archive",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,10 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connectors.evidence._chain import Chain, Chains
+from connectors.evidence._config import TSA_URL, EvidenceConfig
 from connectors.evidence._entry import GENESIS, Stamp, canonical, decode_record, sha256_hex
-from connectors.evidence._errors import ArchiveNotSigned, ArchiveUnreadable
+from connectors.evidence._errors import ArchiveNotSigned, ArchiveUnreadable, EvidenceUnconfigured
 from connectors.evidence._recorder import evidence_topic
 from hub.kafka import read_to_end
+from hub.secrets import dev_secrets_allowed
 from hub.settings import Settings
 
 if TYPE_CHECKING:
@@ -162,3 +165,21 @@ def archive_once(settings: Settings, directory: Path, sign: SigningConfig) -> Pa
     tmp.write_bytes(data)
     tmp.replace(path)  # a reader never sees half an archive
     return path
+
+
+def archive_signing(config: EvidenceConfig, env: Mapping[str, str] | None = None) -> SigningConfig:
+    """The hub's key archives are signed with (``DVC_SIGNING_*``). Without it, and in production
+    without the TSA whose stamps an archive carries, the archiver refuses to start."""
+    from signing import KeySourceError, signing_config_from_env
+
+    env = os.environ if env is None else env
+    if config.tsa_url is None and not dev_secrets_allowed(env):
+        raise EvidenceUnconfigured(
+            TSA_URL, "is not set: archived chain heads carry RFC 3161 stamps"
+        )
+    try:
+        return signing_config_from_env(env)
+    except KeySourceError as exc:
+        raise EvidenceUnconfigured(
+            "DVC_SIGNING_*", f"give no key to sign archives with: {exc}"
+        ) from exc

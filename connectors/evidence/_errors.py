@@ -3,6 +3,8 @@ HTTP) are translated where they are met, with ``raise ... from exc``."""
 
 from __future__ import annotations
 
+from hub.secrets import SecretError
+
 
 class EvidenceError(Exception):
     """Something the evidence log could not do."""
@@ -24,3 +26,8 @@ class ArchiveUnreadable(EvidenceError):
 
 class ArchiveNotSigned(EvidenceError):
     """The hub's key could not sign the archive's manifest (no key configured, or unusable)."""
+
+
+class EvidenceUnconfigured(SecretError, EvidenceError):
+    """A process that must stamp or sign the evidence was started without its TSA or key: it
+    refuses to start, as every entry point refuses a missing secret (``SecretError``)."""

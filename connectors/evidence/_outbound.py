@@ -1,25 +1,33 @@
 """The outbox's side: one entry per command the outbox finished with a partner.
 
 The outbox calls partners through many clients (zeep, httpx, ...); the evidence is taken once,
-where every call ends (``connectors.outbox._calls.Caller``): the request is the command as the
-client received it (what ``partner.commands`` holds), the response the outcome it produced
-(what ``partner.outcomes`` holds). The call id is the command's idempotency key, the one the
-partner saw: a redelivered command repeats it and the chain drops the copy.
+where every call ends (``connectors.outbox._publish.OutcomePublisher``): the request is the
+command as the client received it (what ``partner.commands`` holds), the response the outcome
+it produced (what ``partner.outcomes`` holds). The call id is the command's idempotency key,
+the one the partner saw: a redelivered command repeats it and the chain drops the copy.
+
+The exchange is not recorded on its own (a wait for the broker per call cost a third of the
+outbox's throughput): it is one more message of the command's batch (``OutboundEvidence``), on
+the outbox's producer, with the outcome and the events, and the command's offset is committed
+only once the broker acknowledged all of them. A crash before that redelivers the command,
+which records the exchange again: an outcome may be on the broker for a moment before its
+evidence, never for good, and a repeat is dropped by the chain (``_chain``).
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from connectors.evidence._entry import Direction, Exchange, canonical
-from connectors.evidence._errors import NotRecorded
-from connectors.evidence._recorder import Recorder
+from connectors.evidence._config import EvidenceConfig
+from connectors.evidence._entry import Direction, Exchange, canonical, encode_record
+from connectors.evidence._recorder import ensure_evidence_topic
+from hub.settings import Settings
 
-log = logging.getLogger("connectors.evidence")
+#: A message as the outbox's producer sends it: topic, key, value.
+Message = tuple[str, bytes, bytes]
 
 
 class _Command(Protocol):
@@ -65,24 +73,20 @@ def outbound_exchange(
     )  # fmt: skip
 
 
-class _Ticket(Protocol):
-    @property
-    def current(self) -> bool: ...
+@dataclass(frozen=True)
+class OutboundEvidence:
+    """Where the outbox's exchanges go: a message of the command's batch, keyed by partner
+    (one partition holds a partner's chain, in the order the broker appended them)."""
+
+    topic: str
+
+    def message(self, exchange: Exchange) -> Message:
+        return self.topic, exchange.partner.encode(), encode_record(exchange)
 
 
-def record_until(
-    recorder: Recorder, exchange: Exchange, ticket: _Ticket, stopping: threading.Event,
-    retry_s: float = 1.0,
-) -> bool:  # fmt: skip
-    """Record ``exchange``, retrying while the broker does not acknowledge it, as long as the
-    ticket is current (True: recorded). The outcome waits meanwhile: nothing is lost to an
-    outage of the evidence log, as nothing is to an outage of the partner."""
-    while ticket.current and not stopping.is_set():
-        try:
-            recorder.record(exchange)
-        except NotRecorded as exc:
-            log.warning("evidence not recorded, retrying: %s", exc)
-            stopping.wait(retry_s)
-            continue
-        return True
-    return False
+def outbound_evidence(
+    settings: Settings, config: EvidenceConfig | None = None
+) -> OutboundEvidence | None:
+    """The outbox's evidence when ``DVC_EVIDENCE=on`` (the topic made if missing), else None."""
+    config = EvidenceConfig.from_env() if config is None else config
+    return OutboundEvidence(ensure_evidence_topic(settings)) if config.enabled else None

@@ -1,9 +1,10 @@
 """Recorders: how an exchange gets onto ``<prefix>evidence.log``.
 
 ``Recorder.record`` returns once the broker acknowledged the record (``NotRecorded`` if it did
-not in time), so a caller that records *before* it lets the outcome go (the outbox before the
-command's outcome, an endpoint before its answer) never has an outcome without its evidence.
-A crash in between records it again on the redelivery; the chain drops the copy by call id.
+not in time), so an inbound endpoint, which records *before* it answers, never gives an answer
+without its evidence; a partner that sends again after a crash is recorded again and the chain
+drops the copy by call id. (The outbox does not wait per call: its exchanges go with the
+outcomes, ``_outbound``.)
 """
 
 from __future__ import annotations

@@ -23,9 +23,14 @@ from kafka import TopicPartition
 from kafka.errors import KafkaError
 
 from connectors.evidence._chain import Chain, Chains
-from connectors.evidence._config import EvidenceConfig
+from connectors.evidence._config import TSA_URL, EvidenceConfig
 from connectors.evidence._entry import Exchange, Stamp, decode_record, encode_record
-from connectors.evidence._errors import EvidenceError, NotRecorded, TimestampUnavailable
+from connectors.evidence._errors import (
+    EvidenceError,
+    EvidenceUnconfigured,
+    NotRecorded,
+    TimestampUnavailable,
+)
 from connectors.evidence._recorder import ensure_evidence_topic
 from connectors.evidence._tsa import request_token
 from hub.kafka import make_consumer, make_producer, partitions_of
@@ -44,7 +49,7 @@ class Stamper:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:  # fmt: skip
         if config.tsa_url is None:
-            raise EvidenceError("no TSA: set DVC_EVIDENCE_TSA_URL")
+            raise EvidenceUnconfigured(TSA_URL, "is not set: the stamper needs an RFC 3161 TSA")
         self.config = config
         self.tsa_url = config.tsa_url
         self.topic = ensure_evidence_topic(settings)

@@ -1,18 +1,16 @@
 """One command called until it has an outcome: the outbox worker's calling role (retries with
 backoff, the circuit breaker, the call metrics). ``OutboxWorker`` composes it; each lane
-thread calls ``execute`` for its dossier's commands in order. Every finished call is recorded
-in the evidence log (``connectors.evidence``, a no-op unless enabled) before its outcome goes."""
+thread calls ``execute`` for its dossier's commands in order. Every finished call goes to the
+publisher, which also puts it in the evidence log (``connectors.evidence``, when enabled)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from connectors.evidence import NO_EVIDENCE, Recorder, outbound_exchange, record_until
 from connectors.outbox._breaker import CircuitBreaker
 from connectors.outbox._metrics import OutboxMetrics
 from connectors.outbox._outcomes import ACCEPTED, FAILED, REJECTED
@@ -21,7 +19,6 @@ from connectors.outbox._publish import OutcomePublisher, Work
 from connectors.outbox._types import (
     CallFailed,
     Command,
-    EventDraft,
     PartnerClient,
     Permanent,
     Transient,
@@ -39,7 +36,6 @@ class Caller:
     metrics: OutboxMetrics
     publisher: OutcomePublisher
     stopping: threading.Event
-    evidence: Recorder = NO_EVIDENCE
 
     def execute(self, work: Work) -> bool:
         """Call until there is an outcome (True: sent, marked done once acknowledged) or the
@@ -62,7 +58,7 @@ class Caller:
                 self._observe(command, started, "rejected")
                 self.breaker.succeeded()  # the partner answered: it is up
                 drafts = self.client.failure_events(command, exc, attempt, False)
-                return self._finish(work, REJECTED, attempt, first, None, exc, drafts)
+                return self.publisher.finish(work, REJECTED, attempt, first, None, exc, drafts)
             except Exception as exc:  # Transient, or a client bug: retry, never lose it
                 error = exc if isinstance(exc, CallFailed) else Transient("CLIENT_ERROR", repr(exc))
                 if not isinstance(exc, Transient):
@@ -71,7 +67,7 @@ class Caller:
                 self._breaker_failed()
                 if retry.exhausted(attempt):
                     drafts = self.client.failure_events(command, error, attempt, False)
-                    return self._finish(work, FAILED, attempt, first, None, error, drafts)
+                    return self.publisher.finish(work, FAILED, attempt, first, None, error, drafts)
                 if attempt == retry.report_after:
                     drafts = self.client.failure_events(command, error, attempt, True)
                     self.publisher.publish_events(work, drafts, "retrying")
@@ -84,22 +80,10 @@ class Caller:
                 continue
             self._observe(command, started, "accepted")
             self.breaker.succeeded()
-            return self._finish(
+            return self.publisher.finish(
                 work, ACCEPTED, attempt, first, accepted.reference, None, accepted.events
             )
         return False
-
-    def _finish(
-        self, work: Work, outcome: str, attempts: int, first: datetime, reference: str | None,
-        error: CallFailed | None, drafts: Sequence[EventDraft],
-    ) -> bool:  # fmt: skip
-        if self.evidence.enabled:  # first: an outcome never goes without its evidence
-            exchange = outbound_exchange(
-                self.partner, work.command, outcome, attempts, reference, error, drafts
-            )
-            if not record_until(self.evidence, exchange, work.ticket, self.stopping):
-                return False  # the ticket went stale: redelivered, recorded then
-        return self.publisher.finish(work, outcome, attempts, first, reference, error, drafts)
 
     def _breaker_failed(self) -> None:
         before = self.breaker.opened_count

@@ -5,6 +5,12 @@ The lane goes on to the dossier's next command while the broker acknowledges thi
 outcome: the partner's order is the order of the calls, and the outcomes of one dossier leave
 one idempotent producer for one partition in order. The ticket is done only in the
 acknowledgement's callback; a failed send is retried from a lane thread.
+
+Evidence (``connectors.evidence``, ``DVC_EVIDENCE=on``): the call's exchange is one more message
+of the same batch, not recorded and waited for before it, so the evidence log costs the outbox
+one record per call, not one round trip. The ticket is done once the broker acknowledged every
+message of the batch, evidence included: a crash before that redelivers the command, whose
+exchange is recorded again and dropped by the chain as a repeat (at least once, never a gap).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import UTC, datetime
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from connectors.evidence import Message, OutboundEvidence, outbound_exchange
 from connectors.outbox._metrics import OutboxMetrics
 from connectors.outbox._outcomes import Finished, event_record
 from connectors.outbox._types import CallFailed, Command, EventDraft
@@ -56,6 +63,8 @@ class OutcomePublisher:
     stopping: threading.Event
     #: Runs a retry on a lane thread; RuntimeError once shutting down.
     submit: Callable[[Callable[[], None]], object]
+    #: Where each call's exchange goes with its outcome (None: evidence off).
+    evidence: OutboundEvidence | None = None
 
     def finish(
         self, work: Work, outcome: str, attempts: int, first: datetime, reference: str | None,
@@ -65,20 +74,29 @@ class OutcomePublisher:
         finished = Finished(
             work.command, self.partner, outcome, attempts, first, now, reference, error
         )
-        records = [
-            (self.events_topic, self.events.encode(event_record(work.command, d, now, outcome)))
-            for d in drafts
-        ]
-        records.append((self.outcomes_topic, self.outcomes.encode(finished.outcome_record())))
+        records = self._events(work, drafts, now, outcome)
+        key = work.command.dossier_id.encode()
+        records.append((self.outcomes_topic, key, self.outcomes.encode(finished.outcome_record())))
+        if self.evidence is not None:
+            exchange = outbound_exchange(
+                self.partner, work.command, outcome, attempts, reference, error, drafts
+            )
+            records.insert(0, self.evidence.message(exchange))
         self._produce_then_done(work, records, outcome)
         return True
 
-    def _produce_then_done(
-        self, work: Work, records: Sequence[tuple[str, bytes]], outcome: str
-    ) -> None:
+    def _events(
+        self, work: Work, drafts: Sequence[EventDraft], now: datetime, tag: str
+    ) -> list[Message]:
         key = work.command.dossier_id.encode()
+        return [
+            (self.events_topic, key, self.events.encode(event_record(work.command, d, now, tag)))
+            for d in drafts
+        ]
+
+    def _produce_then_done(self, work: Work, records: Sequence[Message], outcome: str) -> None:
         try:
-            futures = [self.producer.send(t, key=key, value=v) for t, v in records]
+            futures = [self.producer.send(t, key=k, value=v) for t, k, v in records]
         except KafkaError:
             self._retry(work, records, outcome)
             return
@@ -100,7 +118,7 @@ class OutcomePublisher:
             future.add_callback(lambda _: settled(True))
             future.add_errback(lambda _: settled(False))
 
-    def _retry(self, work: Work, records: Sequence[tuple[str, bytes]], outcome: str) -> None:
+    def _retry(self, work: Work, records: Sequence[Message], outcome: str) -> None:
         def again() -> None:
             with contextlib.suppress(Unpublished):
                 self._produce(work, records)
@@ -115,19 +133,14 @@ class OutcomePublisher:
 
     def publish_events(self, work: Work, drafts: Sequence[EventDraft], tag: str) -> None:
         """Events a command means before its outcome (a failure being retried)."""
-        now = datetime.now(UTC)
-        records = [
-            (self.events_topic, self.events.encode(event_record(work.command, d, now, tag)))
-            for d in drafts
-        ]
+        records = self._events(work, drafts, datetime.now(UTC), tag)
         with contextlib.suppress(Unpublished):  # the final outcome is what matters
             self._produce(work, records)
 
-    def _produce(self, work: Work, records: Sequence[tuple[str, bytes]]) -> None:
-        key = work.command.dossier_id.encode()
+    def _produce(self, work: Work, records: Sequence[Message]) -> None:
         while work.ticket.current:
             try:
-                futures = [self.producer.send(t, key=key, value=v) for t, v in records]
+                futures = [self.producer.send(t, key=k, value=v) for t, k, v in records]
                 for future in futures:
                     future.get(timeout=self.ack_timeout_s)
                 return

@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from connectors.evidence import recorder_from_env
+from connectors.evidence import outbound_evidence
 from connectors.outbox._breaker import BreakerState, CircuitBreaker
 from connectors.outbox._calls import Caller
 from connectors.outbox._metrics import OutboxMetrics
@@ -102,11 +102,11 @@ class OutboxWorker(LoopHandler):
             self.partner, producer, self._outcomes, self._events,
             PARTNER_OUTCOMES.name(prefix), DOSSIER_EVENTS.name(prefix), self.metrics,
             opts.ack_timeout_s, self._loop.stopping, self._executor.submit,
+            outbound_evidence(settings),
         )  # fmt: skip
-        self._evidence = recorder_from_env(settings, client_id=f"dvchub-evidence-{self.partner}")
         self._caller = Caller(
             self.partner, client, opts.retry, self.breaker, self.metrics,
-            self._publisher, self._loop.stopping, self._evidence,
+            self._publisher, self._loop.stopping,
         )  # fmt: skip
 
     @property
@@ -156,7 +156,6 @@ class OutboxWorker(LoopHandler):
 
     def close(self) -> None:
         self.client.close()
-        self._evidence.close()
 
     def ready(self) -> bool:
         return self.breaker.state is not BreakerState.OPEN

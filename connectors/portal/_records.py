@@ -14,6 +14,7 @@ from connectors.portal._types import (
     AmountVnd,
     ApplicantKindSymbol,
     Code,
+    DossierId,
     Email,
     ExternalId,
     FeeKindSymbol,
@@ -67,14 +68,24 @@ class Applicant(StrictModel):
     notify_consent: bool = False
 
 
+class DocumentOrigin(StrictModel):
+    """vn.dvchub.DocumentOrigin: the result a reused component was issued and signed as."""
+
+    dossier_id: DossierId
+    document_id: Code
+
+
 class Document(StrictModel):
-    """vn.dvchub.Document: content-addressed by its lowercase hex SHA-256."""
+    """vn.dvchub.Document: content-addressed by its lowercase hex SHA-256; ``reused_from`` set
+    when it was taken from the results store instead of uploaded (it then counts as signed in
+    the digitisation KPI, docs/kpi-2024.md)."""
 
     document_id: Code
     name: ShortText
     media_type: MediaType
     sha256: Sha256Hex
     size_bytes: SizeBytes
+    reused_from: DocumentOrigin | None = None
 
 
 class FeeLine(StrictModel):

@@ -64,6 +64,9 @@ def event_errors(event: PortalEvent) -> Iterator[FieldError]:
     if event.actor is not None:
         yield from (e.under("actor") for e in _actor_errors(event.actor))
     payload = event.payload
+    if isinstance(payload, DossierSubmitted | SupplementReceived):
+        reused = _reuse_errors(payload.documents, event.dossier_id)
+        yield from (e.under("payload") for e in reused)
     errors: Iterator[FieldError] = iter(())
     if isinstance(payload, DossierSubmitted):
         errors = _submitted_errors(payload)
@@ -216,6 +219,17 @@ def _document_list_errors(documents: Sequence[Document], field: str) -> Iterator
                 f"repeats {field}[{first_index[document.document_id]}].document_id",
             )
         first_index.setdefault(document.document_id, index)
+
+
+def _reuse_errors(documents: Sequence[Document], dossier_id: str) -> Iterator[FieldError]:
+    # a component is reused from a result issued before: never from the dossier's own
+    for index, document in enumerate(documents):
+        if document.reused_from is not None and document.reused_from.dossier_id == dossier_id:
+            yield FieldError(
+                ("documents", index, "reused_from", "dossier_id"),
+                "reused_from_itself",
+                "names this dossier: a component is reused from another dossier's result",
+            )
 
 
 def _step_errors(payload: ProcessingStepRecorded) -> Iterator[FieldError]:

@@ -44,12 +44,12 @@ def archive(
     ] = None,
 ) -> None:
     """Write the entries recorded since the last archive in DIR, signed by the hub's key
-    (DVC_SIGNING_*), after stamping every unstamped head (when DVC_EVIDENCE_TSA_URL is set)."""
-    from connectors.evidence import EvidenceConfig, Stamper, archive_once
-    from signing import signing_config_from_env
+    (DVC_SIGNING_*), after stamping every unstamped head (DVC_EVIDENCE_TSA_URL: required in
+    production, optional with DVC_DEV_SECRETS=1)."""
+    from connectors.evidence import EvidenceConfig, Stamper, archive_once, archive_signing
 
     settings, config = get_settings(), EvidenceConfig.from_env()
-    sign = signing_config_from_env()
+    sign = archive_signing(config)  # refused now, not at the first archive
     stopping = threading.Event()
     while True:
         if config.tsa_url is not None:

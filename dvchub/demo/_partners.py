@@ -39,6 +39,7 @@ from connectors.partners import all_specs
 from connectors.portal.client import portal_item
 from dvchub.demo._citizen import show_citizen_story
 from dvchub.demo._console import console
+from dvchub.demo._evidence import evidence_recorded, show_evidence
 from dvchub.demo._lifecycle import RunningPortal, portal_connector
 from dvchub.demo._servers import demo_pki, outbox_process, partner_pki, serving, worker_process
 from hub import kafka
@@ -321,6 +322,7 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
     with ExitStack() as stack:
         # The services' ACLs cover the stack's prefix; this section's is granted for its run.
         stack.enter_context(services_granted(settings, prefix))
+        evidence = stack.enter_context(evidence_recorded(run_id))  # before anything records
         shown = _start_partners(stack, ps, registry)
         # each partner's outbox worker pointed at its simulator by its spec's workload
         env: dict[str, str] = {}
@@ -356,6 +358,7 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
                            BankSimulator.of(sim["bank"]), topics.payment_reference)  # fmt: skip
         _wait(lambda: _settled(topics), READY_TIMEOUT_S, "every command's outcome")
         _show_counts(topics, shown)
+        show_evidence(ps, evidence)
 
 
 @contextmanager

@@ -22,8 +22,8 @@ received, returned and on time) from the events (``_desks``).
 dossier came with its components in electronic form) *and* it has the legal value of the paper,
 which the event log shows as the agency's signature: every document of the result signed
 (``ResultSigned``). An upload alone is a scan anyone can make; a copy counts once it is signed,
-or reused from the results store, where every copy is a signed result. Reuse is not counted yet:
-no event says a component came from the store (docs/kpi-2024.md).
+or reused from the results store, where every copy is a signed result: a dossier whose
+components all carry ``Document.reused_from`` counts at acceptance (docs/kpi-2024.md).
 
 Exceptions: configuration and period labels raise ``ValueError``; an input the folds cannot
 read is a value (``Reject``), dead-lettered by the runner.

@@ -70,8 +70,8 @@ def new_dossier(dossier_id: str) -> KpiDossier:
     return {
         "dossier_id": dossier_id, "procedure_code": None, "agency_code": None,
         "agency_type": "UNKNOWN", "channel": "UNKNOWN", "level": "UNKNOWN",
-        "counted_online": False, "intake_digitised": False, "received_at": None,
-        "resolved_at": None, "on_time": None, "result_digitised": False,
+        "counted_online": False, "intake_digitised": False, "components_reused": False,
+        "received_at": None, "resolved_at": None, "on_time": None, "result_digitised": False,
         "fee_requested_at": None, "paid_online": False, "result_documents": [],
         "signed_documents": [], "results_signed": False, "dossier_digitised": False,
         "pickup_ordered_at": None, "picked_up": False, "delivery_ordered_at": None,

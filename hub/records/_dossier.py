@@ -87,6 +87,14 @@ class Document(TypedDict):
     media_type: str
     sha256: str
     size_bytes: int
+    reused_from: NotRequired[DocumentOrigin | None]
+
+
+class DocumentOrigin(TypedDict):
+    """``vn.dvchub.DocumentOrigin``."""
+
+    dossier_id: str
+    document_id: str
 
 
 class DossierEvent(TypedDict):

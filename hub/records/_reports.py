@@ -79,6 +79,7 @@ class KpiDossier(TypedDict):
     level: NotRequired[ServiceLevel]
     counted_online: NotRequired[bool]
     intake_digitised: NotRequired[bool]
+    components_reused: NotRequired[bool]
     received_at: NotRequired[datetime | None]
     resolved_at: NotRequired[datetime | None]
     on_time: NotRequired[bool | None]

@@ -168,6 +168,7 @@ SERVICE_GRANTS: Mapping[str, tuple[Grant, ...]] = {
         *writes(DOSSIER_EVENTS, DEADLETTER),
         *creates(DOSSIER_EVENTS, DEADLETTER),
         *owns(NATIONAL_INTAKE),
+        *records_evidence(),  # an InboundShell (a poll source): it records what it took in
     ),
     "lifecycle": worker(["lifecycle"], [DOSSIER_EVENTS, CATALOG_PROCEDURES], [DOSSIER_STATE]),
     "sla": worker(["sla"], [DOSSIER_EVENTS, CATALOG_PROCEDURES], [SLA_DEADLINES, SLA_ALERTS]),

@@ -78,6 +78,10 @@ def test_demo_runs_and_signs_every_result(hub_topics: Settings, registry: Regist
     assert total, result.stdout[-3000:]
     assert int(total.group(1)) > 0
     assert int(total.group(2)) == 6  # the sample catalogue's procedures
+    # Every partner message of the partners' section in the evidence log: archived with its
+    # chain heads timestamped, verified, and VNPost's order shown with the time it existed.
+    assert re.search(r"OK \d+ entries, [1-9]\d* timestamps", result.stdout), result.stdout[-3000:]
+    assert re.search(r"entry \d+ of vnpost's chain: existed at", result.stdout)
     # No personal datum the run sent (names, ID numbers, phones, e-mails, street addresses) is in
     # its own output or in what it appended to a log file under .cache/demo/.
     _assert_demo_logged_no_personal_data(result.stdout + "\n" + result.stderr)

@@ -42,6 +42,7 @@ SERVICE_PRINCIPALS = {
     "outbox-notify": "outbox",
     "vnpost-callbacks": "vnpost-callbacks", "bank-ipn": "bank-ipn",
     "national-intake": "national-intake",
+    "evidence-stamper": "evidence", "evidence-archiver": "evidence",
 }  # fmt: skip
 
 

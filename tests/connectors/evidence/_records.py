@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from connectors.evidence import Direction, Exchange
+from connectors.evidence import Direction, Exchange, decode_record, evidence_topic
+from hub.settings import Settings
+from tests.lifecycle._support import read_all
 
 AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 #: A name, ID number and phone as a partner's message may carry them.
@@ -26,3 +28,9 @@ def exchange(
         partner, direction, f"{partner}-{n}", dossier_id, request, response,
         AT + timedelta(seconds=n),
     )  # fmt: skip
+
+
+def logged(settings: Settings) -> list[Exchange]:
+    """The exchanges in the evidence log, in log order, repeats included."""
+    records = [decode_record(r.value) for r in read_all(settings, evidence_topic(settings))]
+    return [r for r in records if isinstance(r, Exchange)]

@@ -111,8 +111,8 @@ def test_the_outbox_records_the_command_under_its_idempotency_key() -> None:
     assert json.loads(record.response)["events"] == ["PostalOrderCreated"]
 
 
-def test_evidence_is_off_unless_asked_for() -> None:
-    assert not EvidenceConfig.from_env({}).enabled
+def test_the_settings_are_read() -> None:
+    # on or off by default: test_production.py
     config = EvidenceConfig.from_env({"DVC_EVIDENCE": "on", "DVC_EVIDENCE_BATCH_ENTRIES": "7"})
     assert config.enabled
     assert config.batch_entries == 7

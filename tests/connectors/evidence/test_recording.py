@@ -18,8 +18,6 @@ from connectors.evidence import (
     KafkaRecorder,
     Stamper,
     archive_once,
-    decode_record,
-    evidence_topic,
     read_chains,
     verify_archive,
 )
@@ -28,11 +26,11 @@ from hub.serde import RegistryClient
 from hub.settings import Settings, get_settings
 from signing import SigningConfig
 from signing.testing import TestPKI
-from tests.connectors.evidence._records import exchange
+from tests.connectors.evidence._records import exchange, logged
 from tests.connectors.portal.conftest import make_config as portal_config
 from tests.connectors.portal.conftest import start_portal
 from tests.connectors.portal.samples import item
-from tests.lifecycle._support import read_all, wait_until
+from tests.lifecycle._support import wait_until
 from tests.outbox._partner import progress_command
 from tests.outbox.test_worker import Rig
 
@@ -49,18 +47,13 @@ def rig(evidence_on: None, settings: Settings, registry: RegistryClient) -> Iter
     rig.close()
 
 
-def _logged(settings: Settings) -> list[Exchange]:
-    records = [decode_record(r.value) for r in read_all(settings, evidence_topic(settings))]
-    return [r for r in records if isinstance(r, Exchange)]
-
-
 def test_the_outbox_records_one_entry_per_call_across_a_redelivery(rig: Rig) -> None:
     commands = [progress_command("D-001", seq) for seq in (1, 2, 3)]
     rig.send(commands)
     rig.start_worker()
     rig.wait_outcomes(3)
     rig.send([commands[1]])  # delivered again: called again with the same idempotency key
-    wait_until(lambda: len(_logged(rig.settings)) == 4, 60, 0.3)
+    wait_until(lambda: len(logged(rig.settings)) == 4, 60, 0.3)
 
     chain = read_chains(rig.settings).by_partner["echo"]
     keys = [e.record.call_id for e in chain.entries if isinstance(e.record, Exchange)]
@@ -79,7 +72,7 @@ def test_the_portal_records_one_entry_per_request_across_a_resend(
             assert http.post("/v1/events", json=batch).status_code == 202
             assert http.post("/v1/events", json=batch).status_code == 202  # the resend
             http.get("/ready")  # ops, not a partner: not recorded
-        wait_until(lambda: len(_logged(hub_topics)) == 2, 60, 0.3)
+        wait_until(lambda: len(logged(hub_topics)) == 2, 60, 0.3)
     finally:
         portal.stop()
     chain = read_chains(hub_topics).by_partner["portal"]
@@ -101,7 +94,7 @@ def test_stamped_in_a_batch_and_archived_incrementally(
 ) -> None:
     rig.send([progress_command("D-002", seq) for seq in (1, 2, 3)])
     rig.start_worker()
-    wait_until(lambda: len(_logged(rig.settings)) == 3, 60, 0.3)
+    wait_until(lambda: len(logged(rig.settings)) == 3, 60, 0.3)
     config = EvidenceConfig(enabled=True, tsa_url=pki.tsa_url, batch_entries=3)
     stamper = Stamper(rig.settings, config)
     try:
@@ -114,7 +107,7 @@ def test_stamped_in_a_batch_and_archived_incrementally(
     assert archive_once(rig.settings, tmp_path, hub_key) is None
 
     rig.send([progress_command("D-002", 4)])
-    wait_until(lambda: len(_logged(rig.settings)) == 4, 60, 0.3)
+    wait_until(lambda: len(logged(rig.settings)) == 4, 60, 0.3)
     second = archive_once(rig.settings, tmp_path, hub_key)
     assert second is not None
     anchors = (pki.root_cert_path,)

@@ -14,6 +14,15 @@ DOC = {
     "media_type": "application/pdf",
     "sha256": hashlib.sha256(b"don de nghi").hexdigest(),
     "size_bytes": 48_213,
+    "reused_from": None,
+}
+#: A component taken from the results store: a result the agency issued and signed before.
+REUSED = {
+    **DOC,
+    "document_id": "giay-phep-cu",
+    "name": "Giấy phép xây dựng 2024.pdf",
+    "sha256": hashlib.sha256(b"giay phep 2024").hexdigest(),
+    "reused_from": {"dossier_id": "UBND-LX-240105-000007", "document_id": "giay-phep"},
 }
 DESK = {
     "official_id": "cb-0012",
@@ -49,7 +58,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "postal_return": True,
         "from_national_portal": True,
         "national_dossier_code": "G22.99-250303-0001",
-        "documents": [DOC],
+        "documents": [DOC, REUSED],
     },
     "DossierAccepted": {
         "appointment_at": "2025-03-24T16:00:00+07:00",

@@ -79,6 +79,21 @@ CASES = [
     case("DossierRefused", "payload.reason", "   ", "string_too_short"),
     case("FeeRequested", "payload.fee_lines", [], "too_short"),
     case("DossierSubmitted", "payload.documents.0.size_bytes", -1, "greater_than_equal"),
+    # a reused component's origin
+    case(
+        "DossierSubmitted",
+        "payload.documents.1.reused_from.dossier_id",
+        "HS 01",
+        "string_pattern_mismatch",
+    ),
+    case("DossierSubmitted", "payload.documents.1.reused_from.document_id", DELETE, "missing"),
+    case(
+        "SupplementReceived",
+        "payload.documents.0.reused_from",
+        {"dossier_id": "UBND-LX-250303-000042", "document_id": "gp"},
+        "reused_from_itself",
+        at="payload.documents[0].reused_from.dossier_id",
+    ),
     # amounts and strict numbers
     case("FeeRequested", "payload.fee_lines.0.amount_vnd", -75000, "greater_than_equal"),
     case("FeeRequested", "payload.total_vnd", "75000", "int_type"),
