@@ -19,6 +19,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 NODE_PORT_STEP = 10
 
 
+def replication_for(brokers: int) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) for a cluster of ``brokers``: three copies at
+    most (a fourth buys no durability a province needs, only traffic) and, from three, two in
+    sync, so an acks=all write survives the loss of any one broker."""
+    factor = min(3, brokers)
+    return factor, 2 if factor >= 3 else 1
+
+
 class Settings(BaseSettings):
     """Everything a dvc-hub process needs to find Kafka, the registry and its topics."""
 
@@ -111,14 +119,13 @@ class Settings(BaseSettings):
 
     @property
     def replication_factor(self) -> int:
-        """Three copies at most: a fourth buys no durability a province needs, only traffic."""
-        return self.replication_factor_override or min(3, self.kafka_brokers)
+        return self.replication_factor_override or replication_for(self.kafka_brokers)[0]
 
     @property
     def min_insync_replicas(self) -> int:
         if self.min_insync_replicas_override is not None:
             return self.min_insync_replicas_override
-        return 2 if self.replication_factor >= 3 else 1
+        return replication_for(self.replication_factor)[1]
 
     def kafka_node_port(self, port: int, node: int) -> int:
         """Node ``node``'s (1-based) version of one of the first node's ports."""
