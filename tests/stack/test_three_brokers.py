@@ -1,8 +1,9 @@
-"""Three brokers (``dvchub stack up --brokers 3``) on a stack of their own (ports 29152-29174, a
-tmp stack home, no registry): every hub topic has three copies and ``min.insync.replicas`` 2; a
+"""Three brokers (``dvchub stack up --brokers 3``) on a stack of their own (ports 29152-29174 and
+28082, a tmp stack home): every hub topic has three copies and ``min.insync.replicas`` 2; a
 broker kill -9'd in the middle of an ``acks=all`` sequence and started again loses nothing and
-duplicates nothing, its partitions' leaders move to the others; with two brokers down a write
-is refused (NotEnoughReplicas), never kept on one copy.
+duplicates nothing, its partitions' leaders move to the others, and a lifecycle worker applies
+every event sent through the kill exactly once; with two brokers down a write is refused
+(NotEnoughReplicas), never kept on one copy.
 
 CI runs the short form (one kill). ``DVC_CHAOS_ROUNDS=3`` kills the leader of each partition in
 turn. The test prints the recovery: how long the leaders took to move and the first write
@@ -26,13 +27,24 @@ from kafka.admin import ConfigResource, ConfigResourceType
 from kafka.errors import KafkaError, NotEnoughReplicasError
 
 from hub.kafka import create_topic, ensure_topics, make_admin, make_producer, offsets, read_to_end
+from hub.processing import WorkerProcess
+from hub.serde import RegistryClient
 from hub.settings import Settings
 from hub.stack import KafkaNode, LocalStack, link_fetched_components
+from hub.stack._security import password_file, principal_settings, security_dir
 from hub.stack._server_properties import BrokerSecrets, render_server_properties
 from hub.topics import ALL_TOPICS
+from tests.lifecycle._support import (
+    EventProducer,
+    StateReader,
+    assert_exactly_applied,
+    chain,
+    publish_catalog,
+)
 
 ROUNDS = int(os.environ.get("DVC_CHAOS_ROUNDS", "1"))
 PORT = 29152  # nodes on 29152-29154, 29162-29164, 29172-29174
+REGISTRY_PORT = 28082
 PARTITIONS = 3
 SEND_EVERY_S = 0.005
 
@@ -41,7 +53,7 @@ def _cluster_settings(home: Path, brokers: int = 3) -> Settings:
     return Settings().model_copy(update={
         "kafka_port": PORT, "kafka_controller_port": PORT + 1,
         "kafka_internal_port_override": None, "kafka_plaintext_port": None,
-        "kafka_brokers": brokers, "stack_home": home,
+        "kafka_brokers": brokers, "stack_home": home, "registry_port": REGISTRY_PORT,
         "bootstrap_servers_override": None, "registry_url_override": None,
         "replication_factor_override": None, "min_insync_replicas_override": None,
         "partitions": PARTITIONS, "topic_prefix": f"b3.{uuid.uuid4().hex[:8]}.",
@@ -53,20 +65,15 @@ def _cluster_settings(home: Path, brokers: int = 3) -> Settings:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """Three nodes, without the registry these tests do not need (two cores, five sessions)."""
     home = tmp_path_factory.mktemp("stack3")
     link_fetched_components(Settings().stack_home, home)
     stack = LocalStack(_cluster_settings(home))
     try:
-        for node in stack.brokers:
-            node.start()
-        for node in stack.brokers:
-            node.process.wait_ready(node.is_ready, stack.settings.stack_start_timeout_s)
-        stack.kafka.provision()
+        stack.up()
         yield stack
     finally:
         stopped = stack.down()
-        assert {"kafka-1", "kafka-2", "kafka-3"} <= set(stopped)
+        assert {"kafka-1", "kafka-2", "kafka-3", "registry"} <= set(stopped)
 
 
 def _leaders(settings: Settings, topic: str) -> dict[int, tuple[int, tuple[int, ...]]]:
@@ -175,16 +182,38 @@ class NumberedWrites:
         return min(after) - moment if after else None
 
 
-def _kill_round(cluster: LocalStack, topic: str, victim_partition: int) -> str:
-    """Kill -9 the leader of ``victim_partition`` under a running sequence, start it again,
-    and wait until it is back in every ISR; what happened, for the test output."""
+@dataclass
+class DossierWrites:
+    """A lifecycle worker's input meanwhile: a new dossier's two events every 50 ms."""
+
+    producer: EventProducer
+    expected: dict[str, list[str]] = field(default_factory=dict)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            dossier = f"HS-{uuid.uuid4().hex[:10]}"
+            events = chain(dossier, "DOSSIER_SUBMITTED", "DOSSIER_ACCEPTED")
+            for event in events:
+                self.producer.send_raw(dossier, self.producer.serde.encode(event))
+            self.expected[dossier] = [str(e["event_id"]) for e in events]
+            time.sleep(10 * SEND_EVERY_S)
+
+
+def _kill_round(
+    cluster: LocalStack, topic: str, victim_partition: int, dossiers: DossierWrites
+) -> str:
+    """Kill -9 the leader of ``victim_partition`` under a running sequence (and ``dossiers``),
+    start it again, and wait until it is back in every ISR; what happened, for the output."""
     settings = cluster.settings
     before = _leaders(settings, topic)
     victim = before[victim_partition][0]
     led = {p for p, (leader, _) in before.items() if leader == victim}
     sequence = NumberedWrites(make_producer(settings, linger_ms=5), topic)
-    writer = threading.Thread(target=sequence.run, daemon=True)
-    writer.start()
+    dossiers.stop.clear()
+    writers = [threading.Thread(target=w.run, daemon=True) for w in (sequence, dossiers)]
+    for writer in writers:
+        writer.start()
     try:
         time.sleep(2)
         killed_at = time.monotonic()
@@ -209,7 +238,10 @@ def _kill_round(cluster: LocalStack, topic: str, victim_partition: int) -> str:
         time.sleep(1)
     finally:
         sequence.stop.set()
-        writer.join()
+        dossiers.stop.set()
+        for writer in writers:
+            writer.join()
+        dossiers.producer.flush()
         sequence.producer.flush(timeout=120)
         sequence.producer.close()
     assert not sequence.failed, sequence.failed[:3]
@@ -223,14 +255,47 @@ def _kill_round(cluster: LocalStack, topic: str, victim_partition: int) -> str:
     )
 
 
+def _worker_env(settings: Settings, principal: str) -> dict[str, str]:
+    """A worker process's login to this stack (not the one of the environment)."""
+    return {
+        "DVC_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "DVC_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "DVC_SCHEMA_REGISTRY_URL": settings.schema_registry_url,
+        "DVC_KAFKA_USERNAME": principal,
+        "DVC_KAFKA_PASSWORD_FILE": str(password_file(settings, principal)),
+        "DVC_KAFKA_CA_FILE": str(security_dir(settings) / "ca.pem"),
+        "DVC_REPLICATION_FACTOR": str(settings.replication_factor),  # its changelog's too
+    }
+
+
 @pytest.mark.slow
-@pytest.mark.timeout(120 + 150 * ROUNDS)
-def test_a_broker_killed_under_acks_all_writes_loses_nothing(cluster: LocalStack) -> None:
+@pytest.mark.timeout(240 + 150 * ROUNDS)
+def test_a_broker_killed_under_acks_all_writes_loses_nothing(
+    cluster: LocalStack, tmp_path: Path
+) -> None:
     settings = cluster.settings
     topic = f"{settings.topic_prefix}sequence"
     assert create_topic(settings, topic)
-    for round_ in range(ROUNDS):
-        print(f"\nround {round_ + 1}: {_kill_round(cluster, topic, round_ % PARTITIONS)}")
+    ensure_topics(settings)
+    with RegistryClient(settings.schema_registry_url) as registry:
+        publish_catalog(settings, registry)
+        worker = WorkerProcess(
+            "lifecycle", principal_settings(settings, "lifecycle"), tmp_path / "lifecycle.log",
+            args=("--catalog-grace", "1.5"), env=_worker_env(settings, "lifecycle"),
+        )  # fmt: skip
+        dossiers = DossierWrites(EventProducer(settings, registry))
+        try:
+            worker.wait_ready(timeout_s=120)
+            for round_ in range(ROUNDS):
+                done = _kill_round(cluster, topic, round_ % PARTITIONS, dossiers)
+                print(f"\nround {round_ + 1}: {done}")
+            reader = StateReader(settings, registry)
+            assert_exactly_applied(reader, dossiers.expected, timeout_s=180)
+        finally:
+            dossiers.producer.close()
+            worker.stop()
+    print(f"the lifecycle worker applied the events of {len(dossiers.expected)} dossiers "
+          "written through the kill, each once, in order")  # fmt: skip
     values: dict[int, list[int]] = defaultdict(list)
     for record in read_to_end(settings, topic):
         values[record.partition].append(int(record.value))
