@@ -76,7 +76,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         assert {"kafka-1", "kafka-2", "kafka-3", "registry"} <= set(stopped)
 
 
-def _leaders(settings: Settings, topic: str) -> dict[int, tuple[int, tuple[int, ...]]]:
+def _leaders(settings: Settings, topic: str) -> Leaders:
     """partition -> (leader, in-sync replicas), as the cluster says now (a fresh client: the
     last one may have talked to the node just killed)."""
     admin = make_admin(settings)
@@ -88,6 +88,31 @@ def _leaders(settings: Settings, topic: str) -> dict[int, tuple[int, tuple[int, 
         p["partition_index"]: (p["leader_id"], tuple(sorted(p["isr_nodes"])))
         for p in described["partitions"]
     }
+
+
+Leaders = dict[int, tuple[int, tuple[int, ...]]]
+
+
+def _whole(leaders: Leaders) -> bool:
+    """Every partition there, each with three copies in sync."""
+    return sorted(leaders) == list(range(PARTITIONS)) and all(
+        len(isr) == 3 for _, isr in leaders.values()
+    )
+
+
+def _observe(
+    what: str, settings: Settings, topic: str, accept: Callable[[Leaders], bool]
+) -> tuple[float, Leaders]:
+    """Seconds until the cluster's view of ``topic`` is one ``accept`` takes, and that view. The
+    view itself, not a second look: that may reach a broker that has not replayed the latest
+    metadata records yet."""
+    seen: list[Leaders] = []
+
+    def accepted() -> bool:
+        seen.append(_leaders(settings, topic))
+        return accept(seen[-1])
+
+    return _wait(what, accepted), seen[-1]
 
 
 def _wait(what: str, condition: Callable[[], object], timeout_s: float = 90.0) -> float:
@@ -141,16 +166,17 @@ def test_every_hub_topic_has_three_copies_and_needs_two(cluster: LocalStack) -> 
     assert all(s.ready for s in cluster.status() if s.name.startswith("kafka"))
     created = ensure_topics(settings)
     assert len(created) == len(ALL_TOPICS)
+    # Three copies in sync of every partition (the replication factor is 3, so no more). Waited
+    # for: a broker answers from its copy of the metadata log, which may lack the new topics.
+    for name in created:
+        _observe(f"{name} on three brokers", settings, name, _whole)
     admin = make_admin(settings)
     try:
-        described = admin.describe_topics(created)
         configs = admin.describe_configs(
             [ConfigResource(ConfigResourceType.TOPIC, name) for name in created]
         )
     finally:
         admin.close()
-    for topic in described:
-        assert [len(p["replica_nodes"]) for p in topic["partitions"]] == [3] * PARTITIONS
     for name in created:
         assert configs["topic"][name]["min.insync.replicas"]["value"] == "2"
 
@@ -208,7 +234,7 @@ def _kill_round(
     ``dossiers``), start it again, and wait until it is back in every ISR; what happened, for
     the output, and the next number."""
     settings = cluster.settings
-    before = _leaders(settings, topic)
+    _, before = _observe("the topic whole before the kill", settings, topic, _whole)
     victim = before[victim_partition][0]
     led = {p for p, (leader, _) in before.items() if leader == victim}
     sequence = NumberedWrites(make_producer(settings, linger_ms=5), topic, first)
@@ -220,16 +246,9 @@ def _kill_round(
         time.sleep(2)
         killed_at = time.monotonic()
         cluster.kill(f"kafka-{victim}")
-        seen: list[dict[int, tuple[int, tuple[int, ...]]]] = []
-
-        def moved_away() -> bool:
-            # What the cluster said when the leaders had moved: a second look may reach a
-            # broker that has not replayed the new leaders from the metadata log yet.
-            seen.append(_leaders(settings, topic))
-            return all(seen[-1][p][0] not in (victim, -1) for p in led)
-
-        election_s = _wait("leaders moved", moved_away)
-        moved = seen[-1]
+        election_s, moved = _observe("leaders moved", settings, topic, lambda leaders: (
+            led <= set(leaders) and all(leaders[p][0] not in (victim, -1) for p in led)
+        ))  # fmt: skip
         _wait("a write accepted after the kill", lambda: sequence.first_ack_after(killed_at, led))
         recovery_s = sequence.first_ack_after(killed_at, led) or 0.0
         time.sleep(2)
@@ -237,10 +256,7 @@ def _kill_round(
         restarted_at = time.monotonic()
         node.start()
         node.process.wait_ready(node.is_ready, settings.stack_start_timeout_s)
-        whole_s = _wait(
-            "the restarted broker back in every ISR",
-            lambda: all(len(isr) == 3 for _, isr in _leaders(settings, topic).values()),
-        )
+        whole_s, _ = _observe("the restarted broker back in every ISR", settings, topic, _whole)
         rejoined_s = time.monotonic() - restarted_at
         time.sleep(1)
     finally:
