@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.settings import get_settings
-from hub.stack import PRINCIPALS, ComponentStatus, LocalStack, StackError, tail
+from hub.stack import PRINCIPALS, ComponentStatus, LocalStack, StackError, running_brokers, tail
 
 app = typer.Typer(
     help="The local Kafka (KRaft) + schema registry, from Maven Central jars; optionally a "
@@ -34,7 +35,8 @@ Brokers = Annotated[
         "--brokers",
         min=1,
         help="Kafka nodes (KRaft, each a voter): 1, or 3, the production shape (replication "
-        "factor 3, min.insync.replicas 2). Default: DVC_KAFKA_BROKERS, else 1.",
+        "factor 3, min.insync.replicas 2). Default: DVC_KAFKA_BROKERS, else as many as run, "
+        "else 1.",
     ),
 ]
 
@@ -42,6 +44,8 @@ Brokers = Annotated[
 def _stack(with_prometheus: bool = False, brokers: int | None = None) -> LocalStack:
     """The stack; Prometheus is part of it when asked for or already running."""
     settings = get_settings()
+    if brokers is None and "DVC_KAFKA_BROKERS" not in os.environ:
+        brokers = running_brokers(settings)
     if brokers is not None:
         settings = settings.model_copy(update={"kafka_brokers": brokers})
     running = LocalStack(settings).prometheus.process.pid() is not None

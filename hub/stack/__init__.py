@@ -102,6 +102,7 @@ __all__ = [
     "provision_from_secrets",
     "register_scrape_target",
     "revoke_prefix",
+    "running_brokers",
     "scrape_target",
     "services_granted",
     "tail",
@@ -115,6 +116,16 @@ def _is_node_name(name: str) -> bool:
     """``kafka`` or ``kafka-<n>``: a folder of a Kafka node (not ``kafka-cluster.id``)."""
     suffix = name.removeprefix("kafka-")
     return name == node_name(1, 1) or (suffix.isdigit() and name == node_name(int(suffix), 2))
+
+
+def running_brokers(settings: Settings) -> int | None:
+    """How many nodes the stack under ``settings.stack_home`` runs as a cluster (``kafka-<n>``
+    folders, one of them running), or None: a CLI without ``--brokers`` follows the running
+    stack rather than a default that would take it for stopped."""
+    nodes = [f for f in settings.stack_home.glob("kafka-*") if f.is_dir() and _is_node_name(f.name)]
+    if any(ManagedProcess(f.name, f).pid() is not None for f in nodes):
+        return len(nodes)
+    return None
 
 
 class Component(Protocol):

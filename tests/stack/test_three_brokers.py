@@ -13,6 +13,8 @@ accepted after the kill.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -72,8 +74,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         stack.up()
         yield stack
     finally:
-        stopped = stack.down()
-        assert {"kafka-1", "kafka-2", "kafka-3", "registry"} <= set(stopped)
+        # `down` finds every node under the stack home, whatever node count its settings say.
+        one = LocalStack(stack.settings.model_copy(update={"kafka_brokers": 1}))
+        assert {"kafka-1", "kafka-2", "kafka-3", "registry"} <= set(one.down())
+        assert not any(node.process.pid() for node in stack.brokers)
 
 
 def _leaders(settings: Settings, topic: str) -> Leaders:
@@ -179,6 +183,23 @@ def test_every_hub_topic_has_three_copies_and_needs_two(cluster: LocalStack) -> 
         admin.close()
     for name in created:
         assert configs["topic"][name]["min.insync.replicas"]["value"] == "2"
+
+
+@pytest.mark.slow
+def test_the_cli_finds_every_node_without_being_told(cluster: LocalStack) -> None:
+    s = cluster.settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_")} | {
+        "DVC_STACK_HOME": str(s.stack_home), "DVC_KAFKA_PORT": str(s.kafka_port),
+        "DVC_KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
+        "DVC_REGISTRY_PORT": str(s.registry_port), "COLUMNS": "200", "DVC_DEV_SECRETS": "1",
+    }  # fmt: skip
+    shown = subprocess.run(
+        [sys.executable, "-m", "dvchub", "stack", "status"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    rows = [line.split()[1] for line in shown.stdout.splitlines() if "ready" in line]
+    assert rows == ["kafka-1", "kafka-2", "kafka-3", "registry"]
 
 
 @dataclass
