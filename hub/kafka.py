@@ -27,6 +27,7 @@ from hub.topics import (
     PARTNER_OUTCOMES,
     Retention,
     TopicSpec,
+    replication_config,
 )
 
 if TYPE_CHECKING:
@@ -251,8 +252,9 @@ def create_topic(
     try:
         if name in set(admin.list_topics()):
             return False
+        configs = {**replication_config(settings), **(config or {})}
         spec = NewTopic(name, partitions or settings.partitions, settings.replication_factor,
-                        topic_configs=dict(config or {}))  # fmt: skip
+                        topic_configs=configs)  # fmt: skip
         # Another process may create it between list and create: the same outcome.
         try:
             admin.create_topics([spec], timeout_ms=30_000)

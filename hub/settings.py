@@ -14,6 +14,17 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The ports of the local stack's node k are the first node's + NODE_PORT_STEP * (k - 1): the
+#: client, controller and internal ports of one node (3 apart at most) never meet the next's.
+NODE_PORT_STEP = 10
+
+
+def replication_for(brokers: int) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) for a cluster of ``brokers``: three copies at
+    most (a fourth buys no durability a province needs, only traffic) and, from three, two in
+    sync, so an acks=all write survives the loss of any one broker."""
+    factor = min(3, brokers)
+    return factor, 2 if factor >= 3 else 1
 
 
 class Settings(BaseSettings):
@@ -51,7 +62,27 @@ class Settings(BaseSettings):
     )
     topic_prefix: str = Field("dvc.", description="Prefix of every topic name.")
     partitions: int = Field(12, ge=1, description="Partitions of the keyed hub topics.")
-    replication_factor: int = Field(1, ge=1, description="Replication factor of hub topics.")
+    kafka_brokers: int = Field(
+        1,
+        ge=1,
+        description="Nodes of the local stack (`dvchub stack up --brokers N`; 3 is the production "
+        "shape). Node k listens on the three ports above + NODE_PORT_STEP * (k - 1); clients "
+        "bootstrap from every node.",
+    )
+    replication_factor_override: int | None = Field(
+        None,
+        ge=1,
+        alias="DVC_REPLICATION_FACTOR",
+        description="Replication factor of the hub's topics (faust's own included); default: "
+        "min(3, DVC_KAFKA_BROKERS). Set it (3) for a cluster of your own.",
+    )
+    min_insync_replicas_override: int | None = Field(
+        None,
+        ge=1,
+        alias="DVC_MIN_INSYNC_REPLICAS",
+        description="min.insync.replicas of the hub's topics; default: 2 from a replication "
+        "factor of 3 on (an acks=all write then survives the loss of any one broker), else 1.",
+    )
     stack_home: Path = Field(REPO_ROOT / ".cache" / "stack", description="Jars, data and logs.")
     stack_start_timeout_s: float = Field(
         120.0, description="How long a component may take to be ready."
@@ -85,6 +116,20 @@ class Settings(BaseSettings):
     @property
     def kafka_internal_port(self) -> int:
         return self.kafka_internal_port_override or self.kafka_port + 2
+
+    @property
+    def replication_factor(self) -> int:
+        return self.replication_factor_override or replication_for(self.kafka_brokers)[0]
+
+    @property
+    def min_insync_replicas(self) -> int:
+        if self.min_insync_replicas_override is not None:
+            return self.min_insync_replicas_override
+        return replication_for(self.replication_factor)[1]
+
+    def kafka_node_port(self, port: int, node: int) -> int:
+        """Node ``node``'s (1-based) version of one of the first node's ports."""
+        return port + NODE_PORT_STEP * (node - 1)
 
     @property
     def kafka_secured(self) -> bool:
@@ -132,7 +177,10 @@ class Settings(BaseSettings):
         port = self.kafka_port
         if not self.kafka_secured and self.kafka_plaintext_port is not None:
             port = self.kafka_plaintext_port
-        return self.bootstrap_servers_override or f"{self.kafka_host}:{port}"
+        # Every node: a client starting while one is down still finds the cluster.
+        nodes = range(1, self.kafka_brokers + 1)
+        local = ",".join(f"{self.kafka_host}:{self.kafka_node_port(port, n)}" for n in nodes)
+        return self.bootstrap_servers_override or local
 
     @property
     def schema_registry_url(self) -> str:

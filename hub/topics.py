@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from hub.settings import Settings
+
 
 class Retention(Enum):
     """Append-only logs keep history; compacted topics keep the latest value per key."""
@@ -63,6 +65,16 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     KPI_PROCEDURES,
     DEADLETTER,
 )
+
+
+def replication_config(settings: Settings) -> dict[str, str]:
+    """What every hub topic carries besides its cleanup policy: ``min.insync.replicas`` when more
+    than one copy must hold a write (``settings.min_insync_replicas``), so the topic keeps it on
+    a cluster whose broker default is laxer. Nothing for one copy: a single broker's topics stay
+    as they always were."""
+    if settings.min_insync_replicas <= 1:
+        return {}
+    return {"min.insync.replicas": str(settings.min_insync_replicas)}
 
 
 def subject_for(topic_name: str) -> str:

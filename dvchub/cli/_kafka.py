@@ -56,6 +56,13 @@ def secrets(
             "runs as 1000); the CA key and the users' passwords stay the writer's."
         ),
     ] = None,
+    voter: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A node of a cluster (repeatable, node 1 first: the first --host; each also a "
+            "--host): every node's server.properties, the others' in nodes/<host>/."
+        ),
+    ] = None,
 ) -> None:
     """Write, once, the broker's CA, keystore, every principal's password, its
     server.properties (the local stack's template) and two client logins for Kafka's tools;
@@ -68,6 +75,7 @@ def secrets(
         bind_host=bind_host,
         secrets_mount=secrets_mount,
         data_dir=data_dir,
+        voters=tuple(voter or ()),
     )
     try:
         changed = write_broker_secrets(folder, broker, owner_uid=owner_uid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.settings import get_settings
-from hub.stack import PRINCIPALS, ComponentStatus, LocalStack, StackError, tail
+from hub.stack import PRINCIPALS, ComponentStatus, LocalStack, StackError, running_brokers, tail
 
 app = typer.Typer(
     help="The local Kafka (KRaft) + schema registry, from Maven Central jars; optionally a "
@@ -28,9 +29,25 @@ WithPrometheus = Annotated[
 ]
 
 
-def _stack(with_prometheus: bool = False) -> LocalStack:
+Brokers = Annotated[
+    int | None,
+    typer.Option(
+        "--brokers",
+        min=1,
+        help="Kafka nodes (KRaft, each a voter): 1, or 3, the production shape (replication "
+        "factor 3, min.insync.replicas 2). Default: DVC_KAFKA_BROKERS, else as many as run, "
+        "else 1.",
+    ),
+]
+
+
+def _stack(with_prometheus: bool = False, brokers: int | None = None) -> LocalStack:
     """The stack; Prometheus is part of it when asked for or already running."""
     settings = get_settings()
+    if brokers is None and "DVC_KAFKA_BROKERS" not in os.environ:
+        brokers = running_brokers(settings)
+    if brokers is not None:
+        settings = settings.model_copy(update={"kafka_brokers": brokers})
     running = LocalStack(settings).prometheus.process.pid() is not None
     return LocalStack(settings, with_prometheus=with_prometheus or running)
 
@@ -45,11 +62,13 @@ def _print(statuses: list[ComponentStatus]) -> None:
 
 
 @app.command()
-def up(with_prometheus: WithPrometheus = False) -> None:
+def up(with_prometheus: WithPrometheus = False, brokers: Brokers = None) -> None:
     """Fetch (first time only), start and wait for Kafka and the registry; a no-op if running."""
     started = time.monotonic()
     try:
-        statuses = _stack(with_prometheus).up(on_progress=lambda msg: console.print(f"[dim]{msg}"))
+        statuses = _stack(with_prometheus, brokers).up(
+            on_progress=lambda msg: console.print(f"[dim]{msg}")
+        )
     except StackError as exc:
         console.print(f"[red]stack up failed:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -58,6 +77,10 @@ def up(with_prometheus: WithPrometheus = False) -> None:
         console.print(f"stack up in {time.monotonic() - started:.1f} s")
     else:
         console.print("stack already running")
+    if brokers is not None and brokers != get_settings().kafka_brokers:
+        # The hub's processes read the node count from the environment: their bootstrap list
+        # and their topics' replication follow it.
+        console.print(f"for the hub's processes: export DVC_KAFKA_BROKERS={brokers}")
 
 
 @app.command()
@@ -82,16 +105,17 @@ def env(
 
 @app.command()
 def down() -> None:
-    """Stop the stack, Prometheus included (SIGTERM, then SIGKILL after 30 s)."""
+    """Stop the stack, every Kafka node and Prometheus included (SIGTERM, then SIGKILL after
+    30 s)."""
     stopped = _stack().down()
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
 @app.command()
-def status(with_prometheus: WithPrometheus = False) -> None:
-    """Show each component's state (Prometheus if running or asked for); exit 1 unless all
-    are ready."""
-    statuses = _stack(with_prometheus).status()
+def status(with_prometheus: WithPrometheus = False, brokers: Brokers = None) -> None:
+    """Show each component's state, every Kafka node's (Prometheus if running or asked for);
+    exit 1 unless all are ready."""
+    statuses = _stack(with_prometheus, brokers).status()
     _print(statuses)
     if not all(s.ready for s in statuses):
         raise typer.Exit(1)
@@ -99,10 +123,14 @@ def status(with_prometheus: WithPrometheus = False) -> None:
 
 @app.command()
 def logs(
-    component: str = typer.Argument(..., help="kafka, registry or prometheus"), lines: int = 40
+    component: str = typer.Argument(
+        ..., help="kafka (kafka-1.. of a cluster), registry or prometheus"
+    ),
+    lines: int = 40,
+    brokers: Brokers = None,
 ) -> None:
     """Print the tail of a component's log."""
-    for s in _stack(with_prometheus=True).status():
+    for s in _stack(with_prometheus=True, brokers=brokers).status():
         if s.name == component:
             console.print(tail(Path(s.log_file), lines), markup=False, highlight=False)
             return

@@ -6,6 +6,12 @@ jars, data, pid files and logs live under ``DVC_STACK_HOME`` (default ``.cache/s
 their data on disk (the broker its log, the registry an H2 file database), so ``down``/``up``
 and a reboot lose neither records nor the schema ids they carry.
 
+``DVC_KAFKA_BROKERS`` (``dvchub stack up --brokers 3``) makes it a cluster of N KRaft nodes, the
+production shape at 3 (``_kafka.py``: ports, folders, quorum): the hub's topics then get
+``min(3, N)`` replicas and, from 3, ``min.insync.replicas`` 2, so an ``acks=all`` write survives
+the loss of any one broker and is refused, not lost, when two are down. ``down`` stops every node
+it finds under the stack home, whatever N the settings say.
+
 Every listener of the broker authenticates. Clients use ``DVC_KAFKA_PORT`` (SASL_SSL:
 SCRAM-SHA-512 over TLS with the stack's own CA, one principal per service bound by the ACLs of
 ``_acls.py``; ``admin`` is a super user); the broker's own loopback listeners (INTERNAL, the
@@ -53,7 +59,7 @@ from hub.stack._exceptions import (
     StackError,
     ToolMissing,
 )
-from hub.stack._kafka import KafkaNode
+from hub.stack._kafka import KafkaNode, node_name
 from hub.stack._maven import link_fetched_components
 from hub.stack._process import ManagedProcess, tail
 from hub.stack._prometheus import (
@@ -96,6 +102,7 @@ __all__ = [
     "provision_from_secrets",
     "register_scrape_target",
     "revoke_prefix",
+    "running_brokers",
     "scrape_target",
     "services_granted",
     "tail",
@@ -103,6 +110,22 @@ __all__ = [
     "unregister_scrape_target",
     "write_broker_secrets",
 ]
+
+
+def _is_node_name(name: str) -> bool:
+    """``kafka`` or ``kafka-<n>``: a folder of a Kafka node (not ``kafka-cluster.id``)."""
+    suffix = name.removeprefix("kafka-")
+    return name == node_name(1, 1) or (suffix.isdigit() and name == node_name(int(suffix), 2))
+
+
+def running_brokers(settings: Settings) -> int | None:
+    """How many nodes the stack under ``settings.stack_home`` runs as a cluster (``kafka-<n>``
+    folders, one of them running), or None: a CLI without ``--brokers`` follows the running
+    stack rather than a default that would take it for stopped."""
+    nodes = [f for f in settings.stack_home.glob("kafka-*") if f.is_dir() and _is_node_name(f.name)]
+    if any(ManagedProcess(f.name, f).pid() is not None for f in nodes):
+        return len(nodes)
+    return None
 
 
 class Component(Protocol):
@@ -134,9 +157,10 @@ class LocalStack:
     def __init__(self, settings: Settings, *, with_prometheus: bool = False) -> None:
         self.settings = settings
         self.prometheus = PrometheusServer(settings)
-        self.kafka = KafkaNode(settings)
+        self.brokers = [KafkaNode(settings, n) for n in range(1, settings.kafka_brokers + 1)]
+        self.kafka = self.brokers[0]
         self.registry = ApicurioRegistry(settings)
-        self.components: list[Component] = [self.kafka, self.registry]
+        self.components: list[Component] = [*self.brokers, self.registry]
         if with_prometheus:
             self.components.append(self.prometheus)
 
@@ -153,13 +177,15 @@ class LocalStack:
         knows as other schemas, so a cold start (neither running) then removes that log.
         """
         self.fetch()
-        if self.kafka.process.pid() is not None and not self.kafka.config_current():
-            # A broker started with other listeners (an older stack, other settings) would
-            # never answer the INTERNAL listener this version manages it through.
-            on_progress("kafka: its configuration changed, restarting it")
-            self.kafka.process.stop()
-        cold = self.kafka.process.pid() is None and self.registry.process.pid() is None
-        if cold and not self.registry.has_database() and self.kafka.reset():
+        for node in self.brokers:
+            if node.process.pid() is not None and not node.config_current():
+                # A broker started with other listeners (an older stack, other settings) would
+                # never answer the INTERNAL listener this version manages it through.
+                on_progress(f"{node.name}: its configuration changed, restarting it")
+                node.process.stop()
+        down = all(node.process.pid() is None for node in self.brokers)
+        cold = down and self.registry.process.pid() is None
+        if cold and not self.registry.has_database() and any([n.reset() for n in self.brokers]):
             on_progress("kafka: the registry has no database, so an empty broker (log removed)")
         started_at = time.monotonic()
         started: list[Component] = []
@@ -181,11 +207,18 @@ class LocalStack:
 
     def down(self) -> list[str]:
         """Stop every component, Prometheus too even if not asked for (``make stop`` stops
-        everything); returns the names of those that were running."""
-        every = [*self.components]
-        if self.prometheus not in every:
-            every.append(self.prometheus)
-        return [c.process.name for c in reversed(every) if c.process.stop()]
+        everything), and every Kafka node of the stack home, however many the settings say;
+        returns the names of those that were running."""
+        every = [c.process for c in self.components]
+        if self.prometheus not in self.components:
+            every.append(self.prometheus.process)
+        every += [
+            ManagedProcess(folder.name, folder)
+            for folder in sorted(self.settings.stack_home.glob("kafka*"))
+            if folder.is_dir() and folder.name not in {p.name for p in every}
+            and _is_node_name(folder.name)
+        ]  # fmt: skip
+        return [p.name for p in reversed(every) if p.stop()]
 
     def status(self) -> list[ComponentStatus]:
         return [self._status(c) for c in self.components]
@@ -198,6 +231,12 @@ class LocalStack:
         time.sleep(down_s)
         component.start()
         component.process.wait_ready(component.is_ready, self.settings.stack_start_timeout_s)
+
+    def kill(self, name: str) -> int:
+        """SIGKILL one component (a node: ``kafka-2``) without a chance to shut down cleanly;
+        its pid. ``restart`` or ``up`` starts it again on its data."""
+        component = next(c for c in self.components if c.process.name == name)
+        return component.process.kill()
 
     @staticmethod
     def _status(component: Component, started_in_s: float | None = None) -> ComponentStatus:

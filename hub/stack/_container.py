@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from hub.kafka import java_login_properties
+from hub.settings import replication_for
 from hub.stack._acls import ADMIN, PRINCIPALS
 from hub.stack._exceptions import SecretsFolderError
 from hub.stack._security import (
@@ -43,11 +44,15 @@ from hub.stack._server_properties import (
     CONTROLLER,
     BrokerListeners,
     BrokerSecrets,
+    Quorum,
     render_server_properties,
 )
 from hub.stack._tls import ensure_tls, write_private
 
 SERVER_PROPERTIES = "server.properties"
+#: A cluster's other nodes' configurations: ``nodes/<host>/server.properties`` (node 1's is
+#: ``server.properties``, as a single broker's).
+NODES = "nodes"
 BROKER_CLIENT = "broker.properties"
 ADMIN_CLIENT = "admin.properties"
 #: What the broker process reads (with the folder itself): handed to ``owner_uid``.
@@ -57,9 +62,13 @@ _CA_NAME = "dvc-hub compose CA"
 
 @dataclass(frozen=True)
 class ContainerBroker:
-    """A single-node broker in a container. ``hosts[0]`` is the name the other containers use
-    (advertised by the SASL_SSL and INTERNAL listeners); every host is in its certificate.
-    Paths are the container's: where it mounts the secrets folder, where its log lives."""
+    """A broker in a container. ``hosts[0]`` is the name the other containers use (advertised
+    by the SASL_SSL and INTERNAL listeners); every host is in its certificate. Paths are the
+    container's: where it mounts the secrets folder, where its log lives.
+
+    ``voters``: the host names of a cluster's nodes, node 1 first (``hosts[0]``), each a voter
+    of the metadata quorum with its CONTROLLER listener on the compose network; empty: a single
+    node, its own voter on loopback. Every node uses the same ports, each in its container."""
 
     hosts: tuple[str, ...]
     port: int = 9092
@@ -68,16 +77,25 @@ class ContainerBroker:
     bind_host: str = "0.0.0.0"  # noqa: S104 (other containers connect: the compose network)
     secrets_mount: str = "/etc/kafka/secrets"
     data_dir: str = "/var/lib/kafka/data"
+    voters: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.hosts:
             raise ValueError("a broker in a container needs a host name (--host)")
+        if self.voters and self.voters[0] != self.hosts[0]:
+            raise ValueError("the first voter is the broker itself: its first --host")
+        if set(self.voters) - set(self.hosts):  # its certificate must name every node
+            raise ValueError("every --voter must be a --host too")
 
     @property
     def listeners(self) -> BrokerListeners:
-        """Clients and INTERNAL on ``bind_host``, advertised as ``hosts[0]`` (the provisioning
-        container logs in on INTERNAL); CONTROLLER on loopback."""
-        host = self.hosts[0]
+        return self.node_listeners(1)
+
+    def node_listeners(self, node_id: int) -> BrokerListeners:
+        """Clients and INTERNAL on ``bind_host``, advertised as the node's host (the
+        provisioning container logs in on INTERNAL); CONTROLLER on loopback for a single node,
+        beside them for a cluster's."""
+        host = self.voters[node_id - 1] if self.voters else self.hosts[0]
         return BrokerListeners(
             client_bind=self.bind_host,
             client_advertised=host,
@@ -86,7 +104,19 @@ class ContainerBroker:
             internal_advertised=host,
             internal_port=self.internal_port,
             controller_port=self.controller_port,
+            controller_bind=self.bind_host if self.voters else "127.0.0.1",
         )
+
+    def quorum(self, node_id: int = 1) -> Quorum:
+        factor, in_sync = replication_for(len(self.voters) or 1)
+        voters = tuple((n, host, self.controller_port) for n, host in enumerate(self.voters, 1))
+        return Quorum(node_id, voters, factor, in_sync)
+
+    def configurations(self) -> dict[str, int]:
+        """Where (relative to the secrets folder) each node's ``server.properties`` goes."""
+        others = {f"{NODES}/{host}/{SERVER_PROPERTIES}": n
+                  for n, host in enumerate(self.voters, 1) if n > 1}  # fmt: skip
+        return {SERVER_PROPERTIES: 1, **others}
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -119,8 +149,12 @@ def _write(folder: Path, broker: ContainerBroker) -> None:
         controller_password=passwords[CONTROLLER],
     )
     data_dir = PurePosixPath(broker.data_dir)
-    server = render_server_properties(broker.listeners, secrets, data_dir=data_dir)
-    _write_if_changed(folder / SERVER_PROPERTIES, server)
+    for path, node in broker.configurations().items():
+        server = render_server_properties(
+            broker.node_listeners(node), secrets, data_dir=data_dir, quorum=broker.quorum(node)
+        )
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        _write_if_changed(folder / path, server)
     broker_login = java_login_properties("SASL_PLAINTEXT", "PLAIN", BROKER, passwords[BROKER], None)
     _write_if_changed(folder / BROKER_CLIENT, broker_login)
     ca = mount / tls.ca_file.name
@@ -138,8 +172,13 @@ def write_broker_secrets(
         before = _digests(folder)
         _write(folder, broker)
         if owner_uid is not None:
-            for path in (folder, *(folder / name for name in BROKER_READS)):
+            nodes = [folder / path for path in broker.configurations()]
+            for path in (folder, *(folder / name for name in BROKER_READS), *nodes):
                 os.chown(path, owner_uid, -1)
+            for path in nodes:  # their folders too: each node's container mounts its own
+                for parent in path.relative_to(folder).parents:
+                    if parent != Path():
+                        os.chown(folder / parent, owner_uid, -1)
         after = _digests(folder)
     except OSError as exc:
         raise SecretsFolderError(f"{folder}: {exc.strerror or exc} ({exc.filename})") from exc

@@ -1,4 +1,13 @@
-"""One Apache Kafka node in KRaft combined mode (broker + controller), run from Maven jars."""
+"""One Apache Kafka node in KRaft combined mode (broker + controller), run from Maven jars.
+
+A stack of one node (``DVC_KAFKA_BROKERS`` = 1, the default) is ``kafka`` under the stack home,
+as it always was. A stack of N is ``kafka-1`` .. ``kafka-N``: each its own data directory, log,
+pid file and ports (the first node's + ``NODE_PORT_STEP`` * (k - 1)), all sharing the stack's
+TLS files and passwords and one cluster id, every node a voter of the metadata quorum.
+Combined mode on one machine: separate controller processes would add N JVMs to a machine whose
+loss takes them all anyway; a cluster of machines runs dedicated controllers
+(docs/production-kafka.md).
+"""
 
 from __future__ import annotations
 
@@ -17,10 +26,11 @@ from hub.stack._exceptions import NotReady
 from hub.stack._maven import copy_dependencies
 from hub.stack._process import ManagedProcess, port_open
 from hub.stack._security import (
+    BrokerLogin,
+    broker_admin,
     broker_passwords,
     ensure_passwords,
     ensure_tls_files,
-    management_admin,
     provision,
     scram_format_args,
 )
@@ -30,6 +40,7 @@ from hub.stack._server_properties import (
     INFRA,
     BrokerListeners,
     BrokerSecrets,
+    Quorum,
     render_server_properties,
 )
 from hub.stack._tls import write_private
@@ -49,38 +60,72 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
+def node_name(node_id: int, nodes: int) -> str:
+    """The node's process and folder name: ``kafka`` alone, ``kafka-<id>`` in a cluster."""
+    return "kafka" if nodes == 1 else f"kafka-{node_id}"
+
+
 @dataclass(frozen=True)
 class KafkaNode:
+    """Node ``node_id`` (1-based) of the ``settings.kafka_brokers`` nodes of the local stack."""
+
     settings: Settings
+    node_id: int = 1
+
+    @property
+    def name(self) -> str:
+        return node_name(self.node_id, self.settings.kafka_brokers)
 
     @property
     def home(self) -> Path:
-        return self.settings.stack_home / "kafka"
+        return self.settings.stack_home / self.name
 
     @property
     def process(self) -> ManagedProcess:
-        return ManagedProcess("kafka", self.home)
+        return ManagedProcess(self.name, self.home)
+
+    def _port(self, port: int) -> int:
+        return self.settings.kafka_node_port(port, self.node_id)
 
     @property
     def address(self) -> str:
-        return f"{self.settings.kafka_host}:{self.settings.kafka_port}"
+        return f"{self.settings.kafka_host}:{self._port(self.settings.kafka_port)}"
+
+    @property
+    def internal_address(self) -> str:
+        return f"127.0.0.1:{self._port(self.settings.kafka_internal_port)}"
+
+    @property
+    def quorum(self) -> Quorum:
+        s = self.settings
+        voters = tuple(
+            (n, "127.0.0.1", s.kafka_node_port(s.kafka_controller_port, n))
+            for n in range(1, s.kafka_brokers + 1)
+        )
+        return Quorum(self.node_id, voters, s.replication_factor, s.min_insync_replicas)
+
+    @property
+    def libs(self) -> Path:
+        """The jars, one copy for every node: the single node's folder holds them."""
+        return self.settings.stack_home / node_name(1, 1) / "libs"
 
     def fetch(self) -> Path:
-        return copy_dependencies(INFRA / "pom.xml", self.home / "libs", marker=".fetched-3.9.1")
+        return copy_dependencies(INFRA / "pom.xml", self.libs, marker=".fetched-3.9.1")
 
     @property
     def listeners(self) -> BrokerListeners:
         """Clients on ``DVC_KAFKA_HOST``; the broker's own listeners on loopback."""
         s = self.settings
+        plaintext = s.kafka_plaintext_port
         return BrokerListeners(
             client_bind=s.kafka_host,
             client_advertised=s.kafka_host,
-            port=s.kafka_port,
+            port=self._port(s.kafka_port),
             internal_bind="127.0.0.1",
             internal_advertised="127.0.0.1",
-            internal_port=s.kafka_internal_port,
-            controller_port=s.kafka_controller_port,
-            plaintext_port=s.kafka_plaintext_port,
+            internal_port=self._port(s.kafka_internal_port),
+            controller_port=self._port(s.kafka_controller_port),
+            plaintext_port=None if plaintext is None else self._port(plaintext),
         )
 
     def config_current(self) -> bool:
@@ -102,7 +147,9 @@ class KafkaNode:
             broker_password=internal[BROKER],
             controller_password=internal[CONTROLLER],
         )
-        return render_server_properties(self.listeners, secrets, data_dir=self.home / "data")
+        return render_server_properties(
+            self.listeners, secrets, data_dir=self.home / "data", quorum=self.quorum
+        )
 
     def _java(self, main_class: str, *args: str) -> list[str]:
         return [
@@ -110,7 +157,7 @@ class KafkaNode:
             *_JVM_OPTS,
             f"-Dlog4j.configuration=file:{INFRA / 'log4j.properties'}",
             "-cp",
-            f"{self.home / 'libs'}/*",
+            f"{self.libs}/*",
             main_class,
             *args,
         ]
@@ -119,7 +166,7 @@ class KafkaNode:
         """Format the log directory once; a formatted directory keeps its cluster id."""
         if (self.home / "data" / "meta.properties").exists():
             return
-        cluster_id = new_cluster_id()
+        cluster_id = self._cluster_id()
         # Every principal exists from the first start (the admin must, to create the ACLs).
         users = scram_format_args(ensure_passwords(self.settings))
         result = subprocess.run(
@@ -136,11 +183,23 @@ class KafkaNode:
                 output = output.replace(credential, "--add-scram [redacted]")
             raise NotReady(f"kafka storage format failed:\n{output[-2000:]}")
 
+    def _cluster_id(self) -> str:
+        """A new id for a single node; a cluster's nodes share one, kept beside them."""
+        if self.settings.kafka_brokers == 1:
+            return new_cluster_id()
+        path = self.settings.stack_home / "kafka-cluster.id"
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(new_cluster_id())
+        return path.read_text().strip()
+
     def reset(self) -> bool:
         """Remove the log directory (the node must be stopped); whether there was one.
 
         Only for a log whose schema ids no registry database backs (see ``LocalStack.up``)."""
         data = self.home / "data"
+        if self.node_id == 1:  # the cluster is made anew: the others are reset with it
+            (self.settings.stack_home / "kafka-cluster.id").unlink(missing_ok=True)
         if not data.exists():
             return False
         shutil.rmtree(data)
@@ -161,11 +220,16 @@ class KafkaNode:
         provision(self.settings, on_progress)
 
     def is_ready(self) -> bool:
-        """The broker answers its own principal on the loopback INTERNAL listener."""
-        if not port_open("127.0.0.1", self.settings.kafka_internal_port):
+        """The node answers its own principal on its loopback INTERNAL listener, and counts
+        itself among the cluster's unfenced brokers."""
+        host, _, port = self.internal_address.partition(":")
+        if not port_open(host, int(port)):
             return False
+        login = BrokerLogin(self.internal_address, broker_passwords(self.settings)[BROKER])
         try:
-            with management_admin(self.settings) as admin:
-                return bool(admin.describe_cluster().get("brokers"))
+            with broker_admin(login) as admin:
+                brokers = admin.describe_cluster().get("brokers") or []
         except KafkaError:
             return False
+        # Fenced: registered but not yet caught up with the metadata log, so not serving.
+        return any(b.get("broker_id") == self.node_id and not b.get("is_fenced") for b in brokers)

@@ -118,6 +118,18 @@ class ManagedProcess:
         self.pid_file.unlink(missing_ok=True)
         return True
 
+    def kill(self) -> int:
+        """SIGKILL at once (a crash, not a shutdown); the pid. Raises ``NotReady`` if it was not
+        running."""
+        pid = self.pid()
+        if pid is None:
+            raise NotReady(f"{self.name} is not running")
+        os.killpg(pid, signal.SIGKILL)
+        while _alive(pid):
+            time.sleep(0.05)
+        self.pid_file.unlink(missing_ok=True)
+        return pid
+
 
 def _start_time(pid: int) -> str | None:
     """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat)."""

@@ -256,9 +256,12 @@ class BrokerLogin:
 
 
 def management_login(settings: Settings) -> BrokerLogin:
-    """The local stack's: its loopback INTERNAL listener."""
+    """The local stack's: the loopback INTERNAL listeners of all its nodes (users and ACLs are
+    the cluster's, so any node that answers will do)."""
     password = broker_passwords(settings)[BROKER]
-    return BrokerLogin(f"127.0.0.1:{settings.kafka_internal_port}", password)
+    nodes = range(1, settings.kafka_brokers + 1)
+    internal = (settings.kafka_node_port(settings.kafka_internal_port, n) for n in nodes)
+    return BrokerLogin(",".join(f"127.0.0.1:{port}" for port in internal), password)
 
 
 @contextmanager

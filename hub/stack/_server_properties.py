@@ -3,8 +3,9 @@
 One template and one rendering for both brokers the project runs: the local stack's
 (``hub.stack._kafka``: every listener on loopback or ``DVC_KAFKA_HOST``, paths under the stack
 home) and docker-compose's (``hub.stack._container``: listeners on the compose network, paths as
-the broker container sees them). Only hosts, ports and paths differ, so a security setting
-changed in the template reaches both.
+the broker container sees them). Only hosts, ports, paths and the node's place in its cluster
+(``Quorum``) differ, so a security setting changed in the template reaches both. A single node
+renders exactly as it did before clusters existed (a running broker is not restarted for it).
 """
 
 from __future__ import annotations
@@ -25,9 +26,46 @@ SUPER_USERS = (principal(ADMIN), principal(BROKER), principal(CONTROLLER))
 
 
 @dataclass(frozen=True)
+class Quorum:
+    """This node's place in its cluster: its id, every voter of the KRaft metadata quorum as
+    ``(node id, host, controller port)``, and the copies the cluster keeps. No voters: a single
+    node, its own and only voter."""
+
+    node_id: int = 1
+    voters: tuple[tuple[int, str, int], ...] = ()
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
+
+    def lines(self, controller_port: int) -> dict[str, str]:
+        if len(self.voters) <= 1:
+            return {
+                "node_note": "# One KRaft node in combined mode (broker + controller) for a "
+                "single machine.",
+                "node_id": str(self.node_id),
+                "quorum_voters": f"{self.node_id}@127.0.0.1:{controller_port}",
+                "replication_note": "# A single node: every internal topic has one replica.",
+                "replication_factor": str(self.replication_factor),
+                "min_insync_replicas": str(self.min_insync_replicas),
+            }
+        n, rf, isr = len(self.voters), self.replication_factor, self.min_insync_replicas
+        return {
+            "node_note": f"# Node {self.node_id} of {n} KRaft nodes in combined mode (broker + "
+            f"controller), each a voter of the metadata quorum: losing one leaves a majority.",
+            "node_id": str(self.node_id),
+            "quorum_voters": ",".join(f"{i}@{host}:{port}" for i, host, port in self.voters),
+            "replication_note": f"# {n} nodes: topics made without a replication factor (Kafka's "
+            f"own, faust's) get {rf} replicas;\n# an acks=all write is refused "
+            f"(NotEnoughReplicas) rather than kept on fewer than {isr} of them.\n"
+            f"default.replication.factor={rf}\nmin.insync.replicas={isr}",
+            "replication_factor": str(rf),
+            "min_insync_replicas": str(isr),
+        }
+
+
+@dataclass(frozen=True)
 class BrokerListeners:
-    """Where each listener binds and what it advertises. CONTROLLER is always on loopback: a
-    single node in combined mode is its own and only voter."""
+    """Where each listener binds and what it advertises. CONTROLLER is on loopback unless the
+    voters are on other machines (containers)."""
 
     client_bind: str
     client_advertised: str
@@ -37,13 +75,14 @@ class BrokerListeners:
     internal_port: int
     controller_port: int
     plaintext_port: int | None = None
+    controller_bind: str = "127.0.0.1"
 
     def ports(self) -> list[tuple[str, int]]:
         """The (host, port) each listener accepts on, as a client on this machine reaches it."""
         ports = [
             (self._reachable(self.client_bind), self.port),
             (self._reachable(self.internal_bind), self.internal_port),
-            ("127.0.0.1", self.controller_port),
+            (self._reachable(self.controller_bind), self.controller_port),
         ]
         if self.plaintext_port is not None:
             ports.append(("127.0.0.1", self.plaintext_port))
@@ -82,10 +121,17 @@ class BrokerSecrets:
 
 
 def render_server_properties(
-    listeners: BrokerListeners, secrets: BrokerSecrets, *, data_dir: PurePath
+    listeners: BrokerListeners,
+    secrets: BrokerSecrets,
+    *,
+    data_dir: PurePath,
+    quorum: Quorum | None = None,
 ) -> str:
-    """The broker's configuration; it holds passwords: write it 0600, never log it."""
+    """The broker's configuration (a single node without ``quorum``); it holds passwords:
+    write it 0600, never log it."""
     return Template(TEMPLATE.read_text()).substitute(
+        **(quorum or Quorum()).lines(listeners.controller_port),
+        controller_bind=listeners.controller_bind,
         client_bind=listeners.client_bind,
         client_advertised=listeners.client_advertised,
         port=listeners.port,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from itertools import pairwise
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -180,6 +181,8 @@ def test_every_hub_service_logs_in_as_its_own_principal() -> None:
     hub = {n for n, s in services.items() if s.get("image") == "dvc-hub:local"} - ONE_SHOTS
     assert hub == set(SERVICE_PRINCIPALS)
     prefix = services["lifecycle"]["environment"]["DVC_TOPIC_PREFIX"]
+    command = secrets["command"]  # every broker of the cluster (test_kafka_compose_cluster.py)
+    nodes = [arg for flag, arg in pairwise(command) if flag == "--voter"]
     for name in sorted(hub):
         service, env = services[name], services[name]["environment"]
         user = env["DVC_KAFKA_USERNAME"]
@@ -192,7 +195,7 @@ def test_every_hub_service_logs_in_as_its_own_principal() -> None:
             else:
                 assert command[0] == user, name
         assert env["DVC_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", name
-        assert env["DVC_BOOTSTRAP_SERVERS"] == f"{option(secrets['command'], '--host')}:9092"
+        assert env["DVC_BOOTSTRAP_SERVERS"] == ",".join(f"{node}:9092" for node in nodes), name
         assert env["DVC_KAFKA_PASSWORD_FILE"] == str(user_password_file(Path(mount), user)), name
         assert env["DVC_KAFKA_CA_FILE"] == str(mount / "ca.pem"), name
         assert "DVC_KAFKA_PASSWORD" not in env, name  # the file, never the value
