@@ -13,7 +13,8 @@ from uuid import UUID
 
 from pydantic import Field, TypeAdapter
 
-from connectors.portal._records import Actor, Applicant, Document, FeeLine, StrictModel
+from connectors.portal._records import Applicant, Document, EventEnvelope, FeeLine, StrictModel
+from connectors.portal._transfers import TRANSFER_EVENT_TYPES, TransferEvent
 from connectors.portal._types import (
     AgencyCode,
     AgencyTypeSymbol,
@@ -21,11 +22,8 @@ from connectors.portal._types import (
     ChannelSymbol,
     ClockPolicySymbol,
     Code,
-    CorrelationId,
     Day,
     DossierId,
-    EventTime,
-    EventUuid,
     ExternalId,
     Flag,
     LongText,
@@ -171,16 +169,6 @@ class ExplanationRecorded(StrictModel):
 
 
 # -- envelopes -------------------------------------------------------------------------------
-class EventEnvelope(StrictModel):
-    """Fields every portal event carries besides its type and payload."""
-
-    event_id: EventUuid
-    dossier_id: DossierId
-    occurred_at: EventTime
-    actor: Actor | None = None
-    correlation_id: CorrelationId | None = None
-
-
 class DossierSubmittedEvent(EventEnvelope):
     """A DossierSubmitted event (payload vn.dvchub.event.DossierSubmitted)."""
 
@@ -293,7 +281,8 @@ PortalEvent = Annotated[
     | ResultReadyEvent
     | ResultReturnedEvent
     | ApologyIssuedEvent
-    | ExplanationRecordedEvent,
+    | ExplanationRecordedEvent
+    | TransferEvent,
     Field(discriminator="event_type"),
 ]
 PORTAL_EVENT = TypeAdapter[PortalEvent](PortalEvent)
@@ -301,6 +290,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "DossierSubmitted", "DossierAccepted", "DossierRefused", "ProcessingStepRecorded",
     "SupplementRequested", "SupplementReceived", "FeeRequested", "FeePaid", "DossierWithdrawn",
     "ProcessingStopped", "ResultReady", "ResultReturned", "ApologyIssued", "ExplanationRecorded",
+    *TRANSFER_EVENT_TYPES,
 )  # fmt: skip
 
 

@@ -155,6 +155,7 @@ PaymentMethodSymbol = Literal["ONLINE_BANK", "NATIONAL_PAYMENT_PLATFORM", "DESK_
 ReturnChannelSymbol = Literal["ONLINE", "DESK", "POSTAL"]
 AgencyTypeSymbol = Literal["PROVINCIAL_DEPARTMENT", "DISTRICT", "COMMUNE", "OTHER"]
 ClockPolicySymbol = Literal["PAUSE", "RESTART"]
+TransferMethodSymbol = Literal["ELECTRONIC", "INTERNAL", "POSTAL"]
 
 
 def s10_check_digit(serial: str) -> int:
