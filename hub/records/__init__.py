@@ -119,6 +119,7 @@ from hub.records._reports import (
     KpiFact,
     KpiSnapshot,
     KpiSource,
+    OpenTransfer,
     SlaAlert,
 )
 
@@ -175,6 +176,7 @@ __all__ = [
     "NotificationData",
     "NotificationStep",
     "NotifyChannel",
+    "OpenTransfer",
     "PartnerCommand",
     "PartnerCommandPayload",
     "PartnerCommandPayloadRecord",

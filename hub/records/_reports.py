@@ -20,6 +20,7 @@ from hub.records._enums import (
     ServiceLevel,
     SlaClock,
     SupplementPolicy,
+    TransferMethod,
 )
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class DossierDeadline(TypedDict):
     explanation_due_at: NotRequired[datetime | None]
     explanation_recorded_at: NotRequired[datetime | None]
     explanation: NotRequired[ExplanationRecorded | None]
+    transfer: NotRequired[OpenTransfer | None]
 
 
 class KpiDossier(TypedDict):
@@ -97,6 +99,7 @@ class KpiDossier(TypedDict):
     deadline: DossierDeadline
     seen_events: NotRequired[bytes]
     version: NotRequired[int]
+    office_waybills: NotRequired[list[str]]
 
 
 class KpiFact(TypedDict):
@@ -162,6 +165,18 @@ class KpiSource(TypedDict):
     seq: int
 
 
+class OpenTransfer(TypedDict):
+    """``vn.dvchub.OpenTransfer``."""
+
+    receiving_desk: str
+    competent_agency: str
+    where: str
+    step: NotRequired[str | None]
+    method: NotRequired[TransferMethod]
+    started_at: NotRequired[datetime | None]
+    due_at: NotRequired[datetime | None]
+
+
 class SlaAlert(TypedDict):
     """``vn.dvchub.SlaAlert``."""
 
@@ -174,3 +189,5 @@ class SlaAlert(TypedDict):
     raised_at: datetime
     working_minutes_left: NotRequired[int | None]
     handler: NotRequired[Actor | None]
+    transfer_step: NotRequired[str | None]
+    receiving_desk: NotRequired[str | None]
