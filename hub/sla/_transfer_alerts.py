@@ -31,6 +31,10 @@ def track_transfer(
     own desk)."""
     after = _transfers(r).after(event, calendar, deadlines)
     placement = after.placement
+    if event.event_type == "AGENCY_TRANSFERRED" and placement.competent_agency is not None:
+        # the dossier's deadline, alerts and late lists go with the competent agency (its
+        # catalogue name was the old agency's)
+        r["agency_code"], r["agency_name"] = placement.competent_agency, None
     if not placement.via_desk or placement.competent_agency is None:
         r["transfer"] = None
         return

@@ -9,11 +9,14 @@ forwarded by Tue 4 08:59; forwarded by post Tue 4 10:00, it must reach SXD by Th
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
 
 from hub.serde import RegistryClient
+from hub.sla import Period, late_dossiers, write_csv
 from tests.lifecycle._support import wait_until
 from tests.sla._support import Rig, event, kinds, vn
 from tests.sla.test_workers import Rig as LiveRig
@@ -27,9 +30,11 @@ def rig(registry: RegistryClient, topic_prefix: str) -> Rig:
     return Rig(registry, topic_prefix)
 
 
-def filed_at_desk(dossier_id: str, desk: str | None = "MC-CHOMOI") -> list[dict[str, Any]]:
+def filed_at_desk(
+    dossier_id: str, desk: str | None = "MC-CHOMOI", procedure: str = "P10"
+) -> list[dict[str, Any]]:
     return [
-        event(dossier_id, "DOSSIER_SUBMITTED", vn(2025, 3, 3, 8, 59), procedure_code="P10",
+        event(dossier_id, "DOSSIER_SUBMITTED", vn(2025, 3, 3, 8, 59), procedure_code=procedure,
               agency_code="SXD", receiving_desk=desk),
         event(dossier_id, "DOSSIER_ACCEPTED", vn(2025, 3, 3, 9), deadline_working_days=None),
     ]  # fmt: skip
@@ -75,6 +80,28 @@ def test_a_dossier_filed_at_its_agencys_own_desk_has_no_transfer(rig: Rig) -> No
     rig.feed(*filed_at_desk("HS-D3", desk=None))
     assert rig.record("HS-D3")["transfer"] is None
     assert "TRANSFER_OVERDUE" not in kinds(rig.fire(vn(2025, 3, 7, 17)))
+
+
+def test_the_late_list_shows_the_desk_and_the_competent_agency_after_a_transfer(
+    rig: Rig,
+) -> None:
+    """P1 (1 working day) accepted Mon 3 09:00 is due Tue 4 09:00; passed from SXD to STP
+    Mon 11:00 by the province's staff (due at STP Tue 11:00); open on Wed 5 09:00: a working day
+    late, listed under STP with its desk."""
+    moved = event("HS-D5", "AGENCY_TRANSFERRED", vn(2025, 3, 3, 11), from_agency_code="SXD",
+                  to_agency_code="STP", reason="Thẩm quyền STP", method="INTERNAL")  # fmt: skip
+    rig.feed(*filed_at_desk("HS-D5", procedure="P1"), moved)
+    [alert] = [a for a in rig.fire(vn(2025, 3, 4, 11)) if a["kind"] == "TRANSFER_OVERDUE"]
+    assert (alert["transfer_step"], alert["agency_code"]) == ("TRANSFER", "STP")
+    as_of = vn(2025, 3, 5, 9)
+    [entry] = late_dossiers([rig.record("HS-D5")], Period.month("2025-03"), as_of=as_of,
+                            calendar=rig.calendar)  # fmt: skip
+    assert (entry.kind, entry.agency_code, entry.receiving_desk, entry.working_days_late) == (
+        "OVERDUE", "STP", "MC-CHOMOI", 1.0)  # fmt: skip
+    out = io.StringIO()
+    write_csv([entry], out)
+    [row] = csv.DictReader(io.StringIO(out.getvalue()))
+    assert (row["agency_code"], row["receiving_desk"]) == ("STP", "MC-CHOMOI")
 
 
 def test_the_worker_raises_it_when_its_clock_passes_the_due_time(live_rig: LiveRig) -> None:  # noqa: F811
