@@ -19,11 +19,14 @@ run: install stack-up
 
 # The tests that stop, restart or reconfigure the shared stack run alone first, then the others
 # on TEST_WORKERS processes (pytest-xdist; each test has its own topics). Exit status 5 is
-# "nothing collected", as when PYTEST_ARGS names files of only one of the two kinds.
+# "nothing collected", as when PYTEST_ARGS names files of only one of the two kinds; the second
+# part runs even when the first failed, so one run reports every failure.
 TEST_WORKERS ?= 2
 test: install stack-up lint
-	$(PY) -m pytest -m exclusive $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	$(PY) -m pytest -m "not exclusive" -n $(TEST_WORKERS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	@failed=0; \
+	$(PY) -m pytest -m exclusive $(PYTEST_ARGS) || [ $$? -eq 5 ] || failed=1; \
+	$(PY) -m pytest -m "not exclusive" -n $(TEST_WORKERS) $(PYTEST_ARGS) || [ $$? -eq 5 ] || failed=1; \
+	exit $$failed
 
 install: system-deps $(VENV)/.installed
 
