@@ -34,10 +34,18 @@ os.environ.setdefault("DVC_KAFKA_USERNAME", "admin")
 _EXCLUSIVE = ("tests/stack/", "tests/monitoring/", "tests/lifecycle/test_chaos.py")
 
 
+#: Tests that kill and restart worker processes, or run the whole demo: each loads both cores
+#: for a minute or two, so two at once stretch each other's waits. ``make test`` runs them one
+#: after another on one of its processes (``--dist loadgroup``), beside the light tests.
+_HEAVY = ("kill", "rebalance", "tests/hub/test_demo.py")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.startswith(_EXCLUSIVE):
             item.add_marker(pytest.mark.exclusive)
+        elif any(part in item.nodeid for part in _HEAVY):
+            item.add_marker(pytest.mark.xdist_group("heavy"))
 
 
 @pytest.fixture(scope="session")

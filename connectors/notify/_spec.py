@@ -1,7 +1,8 @@
 """Citizen notifications as the hub sees them from outside this package: ``SPEC``.
 
-In the demo (``DEMO``): the messages the gateways delivered per dossier, by channel (no story
-of its own: the sample dossiers' steps are its messages, for applicants who consented).
+In the demo (``DEMO``): the messages the gateways delivered per dossier, by channel (the sample
+dossiers' steps are its messages, for applicants who consented), and its story (``_demo``): a
+late dossier's citizen told at each step.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from connectors.common import PartnerSpec, Payload, Received, SimulatorServer, W
 from connectors.common.demo import Calls, DemoPart
 from connectors.notify._client import CITIZEN_NOTIFICATION, PARTNER, NotifyClient
 from connectors.notify._config import NotifyConfig
+from connectors.notify._demo import demo_story
 from connectors.notify._ledger import Delivered
 from connectors.notify._notification import CHANNELS, STEPS, Channel
 from connectors.notify._sim import NOT_ON_ZALO, NotifySimulator
@@ -101,6 +103,7 @@ def _messages(sim: NotifySimulator, dossier_id: str) -> str:
 DEMO = DemoPart(
     title="Citizen notifications (ZNS, SMS, e-mail)",
     simulator=demo_simulator,
+    story=demo_story,
     per_dossier=("Notifications", _messages),
 )
 
