@@ -42,8 +42,11 @@ For the partner simulators::
 ServerThread      an ASGI app served by uvicorn in a daemon thread
 SimulatorServer   the simulators' base: start/stop, ``with``, serve_forever; ``of``: checked
 FaultSwitches     counted faults (5xx, timeouts, malformed, lost replies) armed by a test
+SimulatorLedger   what a simulator applied, for ``dvchub audit`` (``Workload.ledger``);
+                  ``ledgers``: those of the simulators at hand
 """
 
+from connectors.common._audit import SimulatorLedger, ledgers
 from connectors.common._body import RequestRefused, read_capped, require_json
 from connectors.common._dedupe import Claim, ClaimedIds, DedupeSpec, IdConflict, Marker
 from connectors.common._faults import FAULT_KINDS, FaultKind, FaultSwitches
@@ -106,11 +109,13 @@ __all__ = [
     "Runtime",
     "SampleEvents",
     "ServerThread",
+    "SimulatorLedger",
     "SimulatorServer",
     "Stage",
     "Views",
     "Workload",
     "from_portal",
+    "ledgers",
     "loads",
     "read_capped",
     "require_json",

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from connectors.common._audit import SimulatorLedger
 from connectors.common._server import SimulatorServer
 from connectors.common.demo import DemoPart
 
@@ -107,6 +108,11 @@ class Workload(ABC):
     @abstractmethod
     def fail_next(self, sim: SimulatorServer, count: int) -> None:
         """The next ``count`` calls get a 5xx, before the simulator does anything."""
+
+    def ledger(self, sim: SimulatorServer) -> SimulatorLedger | None:
+        """What the simulator applied, for ``dvchub audit`` (``connectors.common._audit``);
+        None: this partner's simulator keeps no ledger the audit can read."""
+        return None
 
 
 @dataclass(frozen=True)
