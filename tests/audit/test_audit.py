@@ -23,7 +23,7 @@ import pytest
 from connectors.emc import EmcClient, EmcConfig
 from connectors.outbox import Command
 from hub import kafka
-from hub.audit import Report
+from hub.audit import Report, audit
 from hub.kpi import read_kpis
 from hub.lifecycle import read_states
 from hub.serde import RegistryClient
@@ -189,7 +189,7 @@ def test_a_call_the_partner_got_twice_under_another_key_is_found(rig: Rig, settl
 
 
 def test_the_command_prints_the_findings_and_exits_one(rig: Rig, settled: Report) -> None:
-    report = rig.audit()
+    report = audit(rig.settings, rig.registry)  # as the command runs it: no simulator at hand
     assert not report.clean, "the defects planted above"
     command = [sys.executable, "-m", "dvchub", "audit", "--prefix", rig.settings.topic_prefix]
     run = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=300,
