@@ -35,10 +35,10 @@ from connectors.common import (
     PartnerSpec,
     Payload,
     Received,
-    SimulatorLedger,
     SimulatorServer,
     Workload,
 )
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import Calls, CallsHub, DemoPart, Stage
 from connectors.outbox import PartnerClient
 from hub.records import Payment, PaymentState
@@ -125,7 +125,7 @@ class BankWorkload(Workload):
         sim.faults.api_fail_next += count
 
     def ledger(self, sim: SimulatorServer) -> SimulatorLedger:
-        from hub.audit import PartnerCall  # only when the audit asks (connectors.common._audit)
+        from hub.audit import PartnerCall  # only when the audit asks (connectors.common.audit)
 
         paygov = PaygovSimulator.of(sim)
         # the provider dedupes creations and refunds on their request id, the idempotency key;

@@ -46,7 +46,6 @@ SimulatorLedger   what a simulator applied, for ``dvchub audit`` (``Workload.led
                   ``ledgers``: those of the simulators at hand
 """
 
-from connectors.common._audit import SimulatorLedger, ledgers
 from connectors.common._body import RequestRefused, read_capped, require_json
 from connectors.common._dedupe import Claim, ClaimedIds, DedupeSpec, IdConflict, Marker
 from connectors.common._faults import FAULT_KINDS, FaultKind, FaultSwitches
@@ -72,6 +71,7 @@ from connectors.common._poll import PollFailed, PollSource
 from connectors.common._publisher import AckedPublisher, AvroRecord, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
 from connectors.common._spec import Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common.audit import SimulatorLedger, ledgers
 from connectors.common.demo import Calls, CallsHub, DemoPart, Event, SampleEvents, Stage
 
 __all__ = [

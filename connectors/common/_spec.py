@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from connectors.common._audit import SimulatorLedger
 from connectors.common._server import SimulatorServer
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import DemoPart
 
 if TYPE_CHECKING:  # connectors.outbox is imported by the clients, never by common at run time
@@ -110,7 +110,7 @@ class Workload(ABC):
         """The next ``count`` calls get a 5xx, before the simulator does anything."""
 
     def ledger(self, sim: SimulatorServer) -> SimulatorLedger | None:
-        """What the simulator applied, for ``dvchub audit`` (``connectors.common._audit``);
+        """What the simulator applied, for ``dvchub audit`` (``connectors.common.audit``);
         None: this partner's simulator keeps no ledger the audit can read."""
         return None
 

@@ -8,14 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from connectors.common import (
-    PartnerSpec,
-    Payload,
-    Received,
-    SimulatorLedger,
-    SimulatorServer,
-    Workload,
-)
+from connectors.common import PartnerSpec, Payload, Received, SimulatorServer, Workload
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import Calls, DemoPart
 from connectors.emc._client import EMC_TRACKING_RECORD, PARTNER, EmcClient
 from connectors.emc._config import EmcConfig
@@ -60,7 +54,7 @@ class EmcWorkload(Workload):
         sim.faults.arm("error_5xx", count)
 
     def ledger(self, sim: SimulatorServer) -> SimulatorLedger:
-        from hub.audit import PartnerCall  # only when the audit asks (connectors.common._audit)
+        from hub.audit import PartnerCall  # only when the audit asks (connectors.common.audit)
 
         emc = EmcSimulator.of(sim)
 

@@ -17,10 +17,10 @@ from connectors.common import (
     PartnerSpec,
     Payload,
     Received,
-    SimulatorLedger,
     SimulatorServer,
     Workload,
 )
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import Calls, DemoPart, Event, Stage
 from connectors.national._client import (
     NATIONAL_DOSSIER_SYNC,
@@ -98,7 +98,7 @@ class NationalWorkload(Workload):
         sim.faults.arm("error_5xx", count)
 
     def ledger(self, sim: SimulatorServer) -> SimulatorLedger:
-        from hub.audit import PartnerCall  # only when the audit asks (connectors.common._audit)
+        from hub.audit import PartnerCall  # only when the audit asks (connectors.common.audit)
 
         portal = NationalPortalSimulator.of(sim)
         kind_of = {service: kind for kind, service in _SERVICE_OF.items()}

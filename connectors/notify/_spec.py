@@ -9,14 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from connectors.common import (
-    PartnerSpec,
-    Payload,
-    Received,
-    SimulatorLedger,
-    SimulatorServer,
-    Workload,
-)
+from connectors.common import PartnerSpec, Payload, Received, SimulatorServer, Workload
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import Calls, DemoPart
 from connectors.notify._client import CITIZEN_NOTIFICATION, PARTNER, NotifyClient
 from connectors.notify._config import NotifyConfig
@@ -87,7 +81,7 @@ class NotifyWorkload(Workload):
         NotifySimulator.of(sim).faults.arm("error_5xx", count)
 
     def ledger(self, sim: SimulatorServer) -> SimulatorLedger:
-        from hub.audit import PartnerCall  # only when the audit asks (connectors.common._audit)
+        from hub.audit import PartnerCall  # only when the audit asks (connectors.common.audit)
 
         ledger = NotifySimulator.of(sim).ledger
 

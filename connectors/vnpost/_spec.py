@@ -11,15 +11,8 @@ from collections import Counter
 
 from fastapi import FastAPI
 
-from connectors.common import (
-    Inbound,
-    PartnerSpec,
-    Payload,
-    Received,
-    SimulatorLedger,
-    SimulatorServer,
-    Workload,
-)
+from connectors.common import Inbound, PartnerSpec, Payload, Received, SimulatorServer, Workload
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import Calls, CallsHub, DemoPart, Stage
 from connectors.outbox import PartnerClient
 from connectors.vnpost._app import create_callback_app
@@ -90,7 +83,7 @@ class VnpostWorkload(Workload):
         sim.inject("unavailable", count)
 
     def ledger(self, sim: SimulatorServer) -> SimulatorLedger:
-        from hub.audit import PartnerCall  # only when the audit asks (connectors.common._audit)
+        from hub.audit import PartnerCall  # only when the audit asks (connectors.common.audit)
 
         vnpost = VnpostSimulator.of(sim)
         # what the simulator applied: an order created or cancelled (a repeated key is a

@@ -9,6 +9,7 @@ defect by hand on one of the prefix's topics, as a bug or an operator's mistake 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from connectors.national import NationalPortalSimulator
 from connectors.national._spec import SPEC as NATIONAL
 from dvchub.demo._partners import Events
 from hub.audit import KINDS, Report, audit
-from hub.kafka import ensure_topics, make_producer, read_to_end
+from hub.kafka import delete_prefixed, ensure_topics, make_producer, read_to_end
 from hub.processing import Message, WorkerProcess
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
@@ -90,12 +91,14 @@ def settle(check: Callable[[], Report], timeout_s: float) -> Report:
 
 
 @contextmanager
-def audit_rig(
-    settings: Settings, registry: RegistryClient, logs: Path, run_id: str
-) -> Iterator[Rig]:
+def audit_rig(stack: Settings, registry: RegistryClient, logs: Path) -> Iterator[Rig]:
+    """The rig on a prefix of its own (two partitions), its topics deleted after it."""
+    run_id = uuid.uuid4().hex[:12]
+    settings = stack.model_copy(update={"topic_prefix": f"test.{run_id}.", "partitions": 2})
     national, emc = NationalPortalSimulator(), EmcSimulator()
     env = {"DVC_NATIONAL_URL": national.url, "DVC_NATIONAL_TIMEOUT_S": "2", "DVC_EMC_URL": emc.url}
-    with ExitStack() as stack:
+    with ExitStack() as stack_of:
+        stack_of.callback(delete_prefixed, settings)
         ensure_topics(settings)
         publish_catalog(settings, registry)
         workers = [WorkerProcess(name, settings, logs / f"{name}.log") for name in FOLDS]
@@ -105,13 +108,13 @@ def audit_rig(
             for spec in SPECS
         ]  # fmt: skip
         for worker in workers:
-            stack.callback(worker.stop)
+            stack_of.callback(worker.stop)
         for simulator in (national, emc):
             simulator.start()
-            stack.callback(simulator.stop)
+            stack_of.callback(simulator.stop)
         for worker in workers:
             worker.wait_ready(240)
         producer = EventProducer(settings, registry)
-        stack.callback(producer.close)
+        stack_of.callback(producer.close)
         yield Rig(settings, registry, {NATIONAL.name: national, EMC.name: emc},
-                  Events(run_id, notify=False), producer)  # fmt: skip
+                  Events(run_id[:8], notify=False), producer)  # fmt: skip

@@ -16,13 +16,11 @@ import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from connectors.emc import EmcClient, EmcConfig
 from connectors.outbox import Command
-from hub import kafka
 from hub.audit import Report, audit
 from hub.kpi import read_kpis
 from hub.lifecycle import read_states
@@ -51,23 +49,17 @@ EXAMINED = ("events", "states", "timers", "kpis", "commands", "dead letters",
 def rig(
     stack_settings: Settings, registry: RegistryClient, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Rig]:
-    prefix = f"test.{uuid.uuid4().hex[:12]}."
-    settings = stack_settings.model_copy(update={"topic_prefix": prefix, "partitions": 2})
-    logs: Path = tmp_path_factory.mktemp("audit")
-    try:
-        with audit_rig(settings, registry, logs, uuid.uuid4().hex[:8]) as running:
-            e = running.events
-            running.producer.send([
-                e.submitted(2, "ONLINE", postal=False), e.accepted(2), e.step(2),
-                e.submitted(3, "ONLINE", postal=False), e.accepted(3),
-                e.submitted(4, "ONLINE", postal=False), e.accepted(4), e.step(4), e.stopped(4),
-                e.submitted(5, "ONLINE", postal=False), e.returned(5),
-            ])  # fmt: skip
-            running.producer.send_raw(e.dossier_id(5), b"\x00not avro")
-            running.producer.flush()
-            yield running
-    finally:
-        kafka.delete_prefixed(settings)
+    with audit_rig(stack_settings, registry, tmp_path_factory.mktemp("audit")) as running:
+        e = running.events
+        running.producer.send([
+            e.submitted(2, "ONLINE", postal=False), e.accepted(2), e.step(2),
+            e.submitted(3, "ONLINE", postal=False), e.accepted(3),
+            e.submitted(4, "ONLINE", postal=False), e.accepted(4), e.step(4), e.stopped(4),
+            e.submitted(5, "ONLINE", postal=False), e.returned(5),
+        ])  # fmt: skip
+        running.producer.send_raw(e.dossier_id(5), b"\x00not avro")
+        running.producer.flush()
+        yield running
 
 
 @pytest.fixture(scope="module")
