@@ -12,12 +12,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
-from hub.audit._log import LogReader
-from hub.audit._model import CheckResult, Finding, result
+from hub.audit._log import LogReader, Stored
+from hub.audit._model import CheckResult, Finding, Kind, result
 from hub.audit._states import Replayed
 from hub.dossier import TERMINAL
 from hub.records import DossierState
@@ -43,54 +43,38 @@ def check_alerts(reader: LogReader, replayed: Replayed) -> CheckResult:
     if not reader.exists(SLA_DEADLINES):
         return CheckResult(ALERTS, 0, skipped=f"no {reader.name(SLA_DEADLINES)} (no SLA worker)")
     alerts = [s for s in reader.records(SLA_ALERTS) if s.value is not None]
+    return result(ALERTS, len(alerts), judge_alerts(alerts, replayed.states))
+
+
+def judge_alerts(alerts: list[Stored], states: Mapping[str, DossierState]) -> list[Finding]:
+    """The findings about ``alerts`` (records of ``sla.alerts``, in topic order), judged by the
+    dossiers' ``states`` as the log says they are."""
     findings: list[Finding] = []
-    seen: Counter[str] = Counter()
+    seen: set[str] = set()
     for stored in alerts:
-        a = stored.value
-        assert a is not None
-        dossier_id, kind, about = str(a["dossier_id"]), str(a["kind"]), a["due_at"]
-        assert isinstance(about, datetime)
-        given = str(a["alert_id"])
-        seen[given] += 1
-        if seen[given] > 1:
-            findings.append(
-                Finding(
-                    ALERTS, "duplicated", given, f"{kind} of {dossier_id} again at {stored.where}"
-                )
-            )
+        a = stored.value or {}
+        given, dossier_id, kind, about = (str(a["alert_id"]), str(a["dossier_id"]),
+                                          str(a["kind"]), a["due_at"])  # fmt: skip
+        assert isinstance(about, datetime)  # the SlaAlert schema's timestamp
+
+        def flag(kind_of_finding: Kind, what: str, alert: str = given) -> None:
+            findings.append(Finding(ALERTS, kind_of_finding, alert, what))
+
+        if given in seen:
+            flag("duplicated", f"{kind} of {dossier_id} again at {stored.where}")
             continue
+        seen.add(given)
         if given != alert_id(dossier_id, kind, about):
-            findings.append(
-                Finding(
-                    ALERTS,
-                    "disagreeing",
-                    given,
-                    f"not the id of {kind} of {dossier_id} at {about:%Y-%m-%d %H:%M}",
-                )
-            )
-        state = replayed.states.get(dossier_id)
+            flag("disagreeing", f"not the id of {kind} of {dossier_id} at {about:%Y-%m-%d %H:%M}")
+        state = states.get(dossier_id)
+        end = None if state is None else ended(state)
         if state is None:
-            findings.append(
-                Finding(ALERTS, "disagreeing", given, f"{kind} of a dossier not in the log")
-            )
-            continue
-        end = ended(state)
-        if end is not None and kind in _OVERDUE and end[0] <= about:
-            findings.append(
-                Finding(
-                    ALERTS,
-                    "disagreeing",
-                    given,
-                    f"{kind} of {dossier_id}, which ended ({end[1]}) before it was due",
-                )
-            )
-        if end is not None and kind == "EXPLANATION_OVERDUE" and end[1] != "RESULT_READY":
-            findings.append(
-                Finding(
-                    ALERTS, "disagreeing", given, f"{kind} of {dossier_id}, which ended {end[1]}"
-                )
-            )
-    return result(ALERTS, len(alerts), findings)
+            flag("disagreeing", f"{kind} of a dossier not in the log")
+        elif end is not None and kind in _OVERDUE and end[0] <= about:
+            flag("disagreeing", f"{kind} of {dossier_id}, which ended ({end[1]}) before it was due")
+        elif end is not None and kind == "EXPLANATION_OVERDUE" and end[1] != "RESULT_READY":
+            flag("disagreeing", f"{kind} of {dossier_id}, which ended {end[1]}")
+    return findings
 
 
 def check_timers(reader: LogReader, replayed: Replayed) -> CheckResult:

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from hub.audit import PartnerCall
 from hub.audit._commands import Commands
 from hub.audit._deadletters import _problems
 from hub.audit._kpi import compare
+from hub.audit._log import Stored
 from hub.audit._partners import check_partner
+from hub.audit._sla import judge_alerts
+from hub.processing import Message
+from hub.records import DossierState
+from hub.sla import alert_id
 
 D = "000.00.22.H01-260302-00001"
 
@@ -87,3 +94,39 @@ def test_a_dead_letter_says_why_keeps_the_bytes_and_names_its_source() -> None:
     assert [f.kind for f in _problems(on_topic, b"other")] == ["disagreeing"]
     assert [f.kind for f in _problems(_letter(source_topic="t"), None)] == ["disagreeing"]
     assert [f.kind for f in _problems(_letter(reason=""), None)] == ["disagreeing"]
+
+
+END = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
+
+
+def _ended(status: str) -> dict[str, DossierState]:
+    """Dossier D, handling ended (``status``) at END."""
+    started = END - timedelta(days=9)
+    history = [{"from_status": None, "to_status": "SUBMITTED", "occurred_at": started},
+               {"from_status": "PROCESSING", "to_status": status, "occurred_at": END}]  # fmt: skip
+    return {D: cast(DossierState, {"history": history})}
+
+
+def _alert(kind: str, due: datetime, offset: int = 0, given: str | None = None) -> Stored:
+    record = {"alert_id": given or alert_id(D, kind, due), "dossier_id": D, "kind": kind,
+              "due_at": due}  # fmt: skip
+    return Stored(Message(b"", D.encode(), "sla.alerts", 0, offset), record)
+
+
+def test_an_alert_is_judged_by_its_id_and_by_when_the_dossier_ended() -> None:
+    later, earlier = END + timedelta(hours=1), END - timedelta(hours=1)
+    ready = _ended("RESULT_READY")
+    assert judge_alerts([_alert("OVERDUE", earlier)], ready) == []
+    assert [f.kind for f in judge_alerts([_alert("OVERDUE", later)], ready)] == ["disagreeing"]
+    assert [f.kind for f in judge_alerts([_alert("OVERDUE", END)], ready)] == ["disagreeing"]
+    assert judge_alerts([_alert("DUE_SOON", later)], ready) == [], "raised ahead of its instant"
+    assert judge_alerts([_alert("EXPLANATION_OVERDUE", later)], ready) == []
+    stopped = _ended("STOPPED")
+    assert [f.kind for f in judge_alerts([_alert("EXPLANATION_OVERDUE", later)], stopped)] == [
+        "disagreeing"
+    ]
+    twice = [_alert("OVERDUE", earlier), _alert("OVERDUE", earlier, offset=1)]
+    assert [f.kind for f in judge_alerts(twice, ready)] == ["duplicated"]
+    forged = _alert("OVERDUE", earlier, given="7b0d5c4e-0000-5000-8000-000000000000")
+    assert [f.kind for f in judge_alerts([forged], ready)] == ["disagreeing"]
+    assert [f.kind for f in judge_alerts([_alert("OVERDUE", earlier)], {})] == ["disagreeing"]
