@@ -146,7 +146,7 @@ def test_an_alert_raised_twice_is_a_duplicate(rig: Rig, settled: Report) -> None
 
 def test_a_dead_letter_without_its_bytes_is_lost(rig: Rig, settled: Report) -> None:
     event = rig.messages(DOSSIER_EVENTS)[0]
-    letter = {
+    letter: dict[str, object] = {
         "dead_letter_id": str(uuid.uuid4()), "processor": "routing",
         "source_topic": event.topic, "source_partition": event.partition,
         "source_offset": event.offset, "original_key": event.key, "original_value": b"",
