@@ -45,7 +45,8 @@ def register(app: typer.Typer) -> None:
             for row in report.checks:
                 counts = ["-"] * len(KINDS) if row.skipped else [str(row.count(k)) for k in KINDS]
                 style = "yellow" if row.skipped else ("green" if row.clean else "red")
-                view.add_row(row.check, str(row.examined), *counts, row.detail(), style=style)
+                # the first finding of each row: --json has them all
+                view.add_row(row.check, str(row.examined), *counts, row.detail(1), style=style)
             console.print(view)
             verdict = "[green]clean" if report.clean else f"[red]{dict(report.totals())}"
             console.print(f"audit: {verdict}")
