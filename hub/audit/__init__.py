@@ -17,7 +17,8 @@ thing derived from it, read whole from a topic prefix (a deployment or a test's 
 (examined, lost, duplicated, disagreeing, the first findings), each finding a frozen ``Finding``;
 ``exit_code`` is 1 on any finding. A check whose derived topic does not exist on the prefix (the
 part is not deployed) is reported skipped, not clean. ``hub.audit`` reads the log as it is: run
-it on a quiet hub, else work in flight shows up.
+it on a quiet hub, else work in flight shows up; ``audit_settled`` audits again while it finds
+something, for a bounded time (the end of a run that just stopped its traffic).
 
 Exceptions (everything raised from this package is an ``AuditError``)::
 
@@ -26,7 +27,7 @@ Exceptions (everything raised from this package is an ``AuditError``)::
                          reads, a read that did not finish): no answer, not a finding
 """
 
-from hub.audit._audit import CHECKS, audit
+from hub.audit._audit import CHECKS, audit, audit_settled
 from hub.audit._errors import AuditError, AuditReadError
 from hub.audit._model import KINDS, CheckResult, Finding, Kind, Report
 from hub.audit._partners import PartnerCall, PartnerLedger
@@ -43,4 +44,5 @@ __all__ = [
     "PartnerLedger",
     "Report",
     "audit",
+    "audit_settled",
 ]

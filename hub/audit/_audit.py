@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from kafka.errors import KafkaError
@@ -54,3 +55,22 @@ def audit(
     except (KafkaError, TimeoutError, kafka.TopicNotFound, SerdeError, DossierError) as exc:
         raise AuditReadError(f"the audit of {settings.topic_prefix} could not read: {exc}") from exc
     return Report(settings.topic_prefix, checks)
+
+
+def audit_settled(
+    settings: Settings,
+    registry: RegistryClient,
+    *,
+    partners: Sequence[PartnerLedger] | None = None,
+    timeout_s: float = 120.0,
+    every_s: float = 2.0,
+) -> Report:
+    """``audit`` again every ``every_s`` while it finds something, for up to ``timeout_s``: what
+    a run that just stopped its traffic calls (``dvchub simulate``, the tests), so the workers
+    and outboxes can finish what is in flight. The first clean report, else the last one."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        report = audit(settings, registry, partners=partners)
+        if report.clean or time.monotonic() + every_s > deadline:
+            return report
+        time.sleep(every_s)

@@ -8,9 +8,8 @@ defect by hand on one of the prefix's topics, as a bug or an operator's mistake 
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from connectors.emc._spec import SPEC as EMC
 from connectors.national import NationalPortalSimulator
 from connectors.national._spec import SPEC as NATIONAL
 from dvchub.demo._partners import Events
-from hub.audit import KINDS, Report, audit
+from hub.audit import KINDS, PartnerLedger, Report, audit
 from hub.kafka import delete_prefixed, ensure_topics, make_producer, read_to_end
 from hub.processing import Message, WorkerProcess
 from hub.serde import RegistryClient, serde_for
@@ -43,7 +42,10 @@ class Rig:
     producer: EventProducer
 
     def audit(self) -> Report:
-        return audit(self.settings, self.registry, partners=ledgers(SPECS, self.simulators))
+        return audit(self.settings, self.registry, partners=self.ledgers())
+
+    def ledgers(self) -> list[PartnerLedger]:
+        return ledgers(SPECS, self.simulators)
 
     def messages(self, spec: TopicSpec) -> list[Message]:
         """Every record of ``spec``'s topic as stored."""
@@ -77,17 +79,6 @@ def change(before: Report, after: Report) -> dict[tuple[str, str], int]:
     """What a defect added: the (check, kind) counts that moved, by how much."""
     a, b = counts(before), counts(after)
     return {key: b[key] - a.get(key, 0) for key in b if b[key] != a.get(key, 0)}
-
-
-def settle(check: Callable[[], Report], timeout_s: float) -> Report:
-    """The first report with no finding, polled while the workers catch up; the last one (and
-    its findings, in the failure) if none comes within ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        report = check()
-        if report.clean or time.monotonic() > deadline:
-            return report
-        time.sleep(2.0)
 
 
 @contextmanager

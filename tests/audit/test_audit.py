@@ -21,7 +21,7 @@ import pytest
 
 from connectors.emc import EmcClient, EmcConfig
 from connectors.outbox import Command
-from hub.audit import Report, audit
+from hub.audit import Report, audit, audit_settled
 from hub.kpi import read_kpis
 from hub.lifecycle import read_states
 from hub.serde import RegistryClient
@@ -36,7 +36,7 @@ from hub.topics import (
     PARTNER_OUTCOMES,
     SLA_ALERTS,
 )
-from tests.audit._rig import Rig, audit_rig, change, settle
+from tests.audit._rig import Rig, audit_rig, change
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +64,7 @@ def rig(
 
 @pytest.fixture(scope="module")
 def settled(rig: Rig) -> Report:
-    return settle(rig.audit, timeout_s=300)
+    return audit_settled(rig.settings, rig.registry, partners=rig.ledgers(), timeout_s=300)
 
 
 # the rig starts with this test: eight worker processes on a shared machine take minutes
