@@ -23,8 +23,9 @@ something, for a bounded time (the end of a run that just stopped its traffic).
 Exceptions (everything raised from this package is an ``AuditError``)::
 
     AuditError
-    └── AuditReadError   the prefix could not be read (broker, registry, a record no schema
-                         reads, a read that did not finish): no answer, not a finding
+    └── AuditReadError   the prefix could not be read (no event log on it, broker, registry, a
+                         record no schema reads, a read that did not finish): no answer, not a
+                         finding
 """
 
 from hub.audit._audit import CHECKS, audit, audit_settled

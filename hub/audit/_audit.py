@@ -20,6 +20,7 @@ from hub.audit._states import check_events, check_states, replay_states
 from hub.dossier import DossierError
 from hub.serde import RegistryClient, SerdeError
 from hub.settings import Settings
+from hub.topics import DOSSIER_EVENTS
 
 #: The checks in the order of the report's rows (then one row per partner ledger).
 CHECKS = ("events", "states", "timers", "alerts", "kpis", "commands", "dead letters")
@@ -38,6 +39,8 @@ def audit(
     of the partners that can be asked (the simulators), each a row of its own.
     """
     reader = LogReader(settings, registry)
+    if not reader.exists(DOSSIER_EVENTS):  # a mistyped prefix is no clean audit
+        raise AuditReadError(f"no event log {reader.name(DOSSIER_EVENTS)} to audit")
     try:
         events = check_events(reader)
         replayed, refused = replay_states(reader)

@@ -21,7 +21,7 @@ import pytest
 
 from connectors.emc import EmcClient, EmcConfig
 from connectors.outbox import Command
-from hub.audit import Report, audit, audit_settled
+from hub.audit import AuditReadError, Report, audit, audit_settled
 from hub.kpi import read_kpis
 from hub.lifecycle import read_states
 from hub.serde import RegistryClient
@@ -195,3 +195,13 @@ def test_the_command_prints_the_findings_and_exits_one(rig: Rig, settled: Report
     table = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert table.returncode == 1
     assert "dead letters" in table.stdout
+
+
+def test_a_prefix_without_an_event_log_is_no_answer(
+    stack_settings: Settings, registry: RegistryClient
+) -> None:
+    """A mistyped prefix has nothing derived either: every check would be skipped or empty, and
+    a clean report would be a lie."""
+    nowhere = stack_settings.model_copy(update={"topic_prefix": f"test.{uuid.uuid4().hex}."})
+    with pytest.raises(AuditReadError, match="no event log"):
+        audit(nowhere, registry)
