@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kafka import TopicPartition
+
 from connectors.common import PartnerSpec, SimulatorServer, ledgers
 from connectors.emc import EmcSimulator
 from connectors.emc._spec import SPEC as EMC
@@ -22,7 +24,14 @@ from connectors.national import NationalPortalSimulator
 from connectors.national._spec import SPEC as NATIONAL
 from dvchub.demo._partners import Events
 from hub.audit import KINDS, PartnerLedger, Report, audit
-from hub.kafka import delete_prefixed, ensure_topics, make_producer, read_to_end
+from hub.kafka import (
+    delete_prefixed,
+    ensure_topics,
+    make_admin,
+    make_producer,
+    offsets,
+    read_to_end,
+)
 from hub.processing import Message, WorkerProcess
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
@@ -56,6 +65,17 @@ class Rig:
         """Every record of ``spec``'s topic, decoded."""
         serde = serde_for(spec, self.settings.topic_prefix, self.registry)
         return [dict(serde.decode(m.value)) for m in self.messages(spec) if m.value]
+
+    def remove_first(self, spec: TopicSpec, partition: int) -> None:
+        """Delete the first record still on ``partition`` of ``spec``'s topic (the broker's
+        DeleteRecords: what a too short retention or an operator's mistake does)."""
+        name = spec.name(self.settings.topic_prefix)
+        first, _ = offsets(self.settings, name)[partition]
+        admin = make_admin(self.settings)
+        try:
+            admin.delete_records({TopicPartition(name, partition): first + 1}, timeout_ms=30_000)
+        finally:
+            admin.close()
 
     def encode(self, spec: TopicSpec, record: Mapping[str, Any]) -> bytes:
         return serde_for(spec, self.settings.topic_prefix, self.registry).encode(dict(record))

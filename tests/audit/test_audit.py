@@ -96,6 +96,14 @@ def test_a_command_without_its_outcome_is_lost(rig: Rig, settled: Report) -> Non
     assert change(before, rig.audit()) == {("commands", "lost"): 1}
 
 
+def test_an_outcome_removed_from_the_log_is_lost(rig: Rig, settled: Report) -> None:
+    """The first outcome of a partition deleted (each command has one outcome so far)."""
+    partition = rig.messages(PARTNER_OUTCOMES)[0].partition or 0
+    before = rig.audit()
+    rig.remove_first(PARTNER_OUTCOMES, partition)
+    assert change(before, rig.audit()) == {("commands", "lost"): 1}
+
+
 def test_a_second_outcome_of_a_command_is_a_duplicate(rig: Rig, settled: Report) -> None:
     dossier = rig.events.dossier_id(4)
     outcome = next(o for o in rig.values(PARTNER_OUTCOMES) if o["dossier_id"] == dossier)
