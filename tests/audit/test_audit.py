@@ -79,6 +79,7 @@ def test_a_province_run_live_audits_clean(settled: Report) -> None:
     assert settled.check("states").examined == 4
     # the poison record and the illegal transition: dead-lettered with their bytes, excused
     assert settled.check("dead letters").examined >= 2
+    assert settled.check("states").notes == ("2 events excused by a dead letter",)
 
 
 def test_a_command_without_its_outcome_is_lost(rig: Rig, settled: Report) -> None:
