@@ -11,10 +11,12 @@ from collections import Counter
 from datetime import timedelta
 
 from connectors.common import PartnerSpec, Payload, Received, SimulatorServer, Workload
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import Calls, DemoPart
 from connectors.notify._client import CITIZEN_NOTIFICATION, PARTNER, NotifyClient
 from connectors.notify._config import NotifyConfig
 from connectors.notify._demo import demo_story
+from connectors.notify._gateways import message_id
 from connectors.notify._ledger import Delivered
 from connectors.notify._notification import CHANNELS, STEPS, Channel
 from connectors.notify._sim import NOT_ON_ZALO, NotifySimulator
@@ -79,6 +81,20 @@ class NotifyWorkload(Workload):
 
     def fail_next(self, sim: SimulatorServer, count: int) -> None:
         NotifySimulator.of(sim).faults.arm("error_5xx", count)
+
+    def ledger(self, sim: SimulatorServer) -> SimulatorLedger:
+        from hub.audit import PartnerCall  # only when the audit asks (connectors.common.audit)
+
+        ledger = NotifySimulator.of(sim).ledger
+
+        def applied() -> list[PartnerCall]:
+            # every gateway dedupes on ``message_id`` of the key (the e-mail's Message-ID wraps
+            # it as <id@domain>); a refused channel delivered nothing, its fallback did
+            return [PartnerCall(d.key.strip("<>").split("@")[0], None, CITIZEN_NOTIFICATION)
+                    for d in ledger.delivered()]  # fmt: skip
+
+        return SimulatorLedger(PARTNER, frozenset({CITIZEN_NOTIFICATION}), applied,
+                               derive=message_id)  # fmt: skip
 
 
 def _rate(delivered: list[Delivered]) -> str:

@@ -12,6 +12,7 @@ import sys
 import typer
 
 from dvchub.cli import (
+    _audit,
     _demo,
     _evidence,
     _kafka,
@@ -61,6 +62,7 @@ _report.register(app)  # dvchub report late, full-online, 766, online
 _partners.register(app)  # dvchub outbox worker, vnpost-callbacks, bank-ipn
 _evidence.register(app)  # dvchub evidence stamp|archive|verify
 _publish.register(app)  # dvchub publish build|run|serve: the public pages
+_audit.register(app)  # dvchub audit: anything lost or doubled anywhere?
 
 
 def main() -> None:
