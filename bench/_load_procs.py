@@ -2,13 +2,15 @@
 
 Read from ``/proc`` (psutil is not in the lock): VmRSS through ``bench._report``, user + system
 CPU from ``/proc/PID/stat``. A process's growth is judged between the middle and the end of a
-phase (start-up and first-touch caches are done by the middle), and over the whole run.
+phase (start-up and first-touch caches are done by the middle), and over the whole run. A
+counter sampled at the same moments (events accepted so far) tells memory that follows the data
+(a bounded dedupe memory, a state store's caches) from memory that follows time.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,12 +51,23 @@ class Sampler:
     """RSS and CPU of named processes (name -> pid) at each labelled moment, in order."""
 
     pids: Mapping[str, int]
+    counter: Callable[[], float]  # e.g. events accepted so far
     samples: dict[str, dict[str, Usage]] = field(default_factory=dict)
+    counts: dict[str, float] = field(default_factory=dict)
 
     def take(self, label: str) -> None:
         self.samples[label] = {
             name: Usage(process_memory_mib(pid)[0], cpu_seconds(pid))
             for name, pid in self.pids.items()
+        }
+        self.counts[label] = self.counter()
+
+    def mib_per(self, unit: float, before: str, after: str) -> dict[str, float]:
+        """Each process's RSS change per ``unit`` counted between the two moments."""
+        counted = max(self.counts[after] - self.counts[before], 1.0)
+        first, last = self.samples[before], self.samples[after]
+        return {
+            name: (last[name].rss_mib - first[name].rss_mib) / counted * unit for name in self.pids
         }
 
     def growth(self, before: str, after: str) -> list[Growth]:
@@ -86,4 +99,6 @@ class Sampler:
                 mark = " GROWS" if growth.percent > flag_percent else ""
                 grown.append(f"{growth.percent:+.1f}%{mark}")
             lines.append(f"  {name:<{width}} {row}   " + "  ".join(grown))
+        counted = " ".join(f"{self.counts[label]:>11,.0f}" for label in labels)
+        lines.append(f"  {'(events)':<{width}} {counted}")
         return lines

@@ -14,7 +14,9 @@ to the first ``dossier.state`` record whose history holds it, by that record's K
 and events/s reaching a state. Not from the 202: the lifecycle's state is often on Kafka before
 the answer reaches the client (in a trial run the median 202 -> state was -7 ms).
 Every process's RSS (and CPU seconds) at the start, the middle and the end of each phase; a
-growth from a phase's middle to its end above ``--rss-flag`` % is flagged ``GROWS``. Then
+growth from a phase's middle to its end above ``--rss-flag`` % is flagged ``GROWS``, and each
+phase's second half's growth is also given per 10,000 events accepted (memory that follows the
+data, such as the connector's bounded dedupe memory, grows with them; a leak with time). Then
 Kafka's own limit (``bench/_kafka_limit.py``: ProducerPerformance / ConsumerPerformance with
 records of the events' mean Avro size), every rate printed as a share of it.
 
@@ -33,6 +35,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
@@ -51,8 +54,11 @@ from hub.serde import RegistryClient, serde_for
 from hub.settings import REPO_ROOT, Settings, get_settings
 from hub.topics import DOSSIER_EVENTS
 
+ACCEPTED = "dvchub_portal_events_accepted_total"
 APPLIED = 'dvchub_processor_events_total{processor="lifecycle",outcome="applied"}'
 HANDLED = 'dvchub_processor_events_total{processor="lifecycle"}'
+#: RSS growth is printed per this many events accepted.
+PER_EVENTS = 10_000
 #: Events whose Avro size is averaged for Kafka's limit's record size.
 SIZE_SAMPLE = 2000
 
@@ -93,7 +99,8 @@ def hub_processes(settings: Settings, work: Path, routing: bool) -> Iterator[Hub
         for worker in workers.values():
             worker.wait_ready(180)
         pids = {"portal": portal.pid, **{name: w.pid for name, w in workers.items()}}
-        yield Hub(portal, workers["lifecycle"], Sampler({**pids, "bench clients": os.getpid()}))
+        sampler = Sampler({**pids, "bench clients": os.getpid()}, partial(portal.metric, ACCEPTED))
+        yield Hub(portal, workers["lifecycle"], sampler)
 
 
 def phase_specs(args: argparse.Namespace) -> tuple[PhaseSpec, PhaseSpec]:
@@ -139,7 +146,7 @@ def run_load(settings: Settings, args: argparse.Namespace, work: Path) -> Run:
             applied = wait_metric(hub.lifecycle, APPLIED, len(ids))
             return Run(
                 tuple(phases), hub.sampler, dict(watcher.seen),
-                hub.portal.metric("dvchub_portal_events_accepted_total"),
+                hub.portal.metric(ACCEPTED),
                 applied, hub.lifecycle.metric(HANDLED),
             )  # fmt: skip
         finally:
@@ -202,6 +209,10 @@ def report(args: argparse.Namespace, run: Run, limit: KafkaLimit) -> bool:
     spans = [("start", "flat end"), ("paced mid", "paced end"), ("flat mid", "flat end")]
     print(f"every process (RSS growth above {args.rss_flag:g}% flagged GROWS):")
     print("\n".join(sampler.table(spans, args.rss_flag)))
+    for before, after in spans[1:]:
+        per = sampler.mib_per(PER_EVENTS, before, after)
+        print(f"  MiB per {PER_EVENTS:,} events accepted, {before}->{after}: "
+              + ", ".join(f"{name} {mib:+.1f}" for name, mib in per.items()))  # fmt: skip
     cpu = {key: sampler.cpu_between(f"{key} mid", f"{key} end") for key in ("paced", "flat")}
     print("  CPU s, second half of each phase: " + "; ".join(
         f"{key}: " + ", ".join(f"{name} {s:.1f}" for name, s in seconds.items())

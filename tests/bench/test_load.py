@@ -79,6 +79,12 @@ def test_short_load_prints_consistent_figures(stack_settings: Settings) -> None:
         row = re.search(rf"^  {name} +((?:{NUMBER} +){{{MOMENTS}}})", out, re.MULTILINE)
         assert row, f"no RSS row for {name}:\n{out}"
         assert all(number(mib) > 0 for mib in row[1].split())
+    counted = re.search(rf"^  \(events\) +((?:{NUMBER} *){{{MOMENTS}}})$", out, re.MULTILINE)
+    assert counted, out
+    events = [number(n) for n in counted[1].split()]
+    assert events == sorted(events)
+    assert events[-1] == paced["events"] + phases["flat out"]["events"]  # all counted by the end
+    assert out.count("MiB per 10,000 events accepted") == 2
 
 
 def test_the_load_keeps_each_dossiers_order_and_shares_no_dossier() -> None:
