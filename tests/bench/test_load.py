@@ -33,7 +33,7 @@ PHASE = re.compile(
 LIMIT = re.compile(
     rf"ConsumerPerformance \(fetch\) {NUMBER} records/s; limit (?P<limit>{NUMBER})/s"
 )
-PROCESSES = ("portal", "lifecycle", "bench clients")
+PROCESSES = ("portal", "lifecycle", "routing", "bench clients")
 MOMENTS = 5  # start, then the middle and the end of each phase
 
 
@@ -50,7 +50,7 @@ def test_short_load_prints_consistent_figures(stack_settings: Settings) -> None:
     done = subprocess.run(
         [sys.executable, str(REPO / "bench" / "load.py"), "--minutes", str(MINUTES),
          "--rate", str(RATE), "--clients", str(CLIENTS), "--batch", str(BATCH),
-         "--kafka-records", "20000"],
+         "--kafka-records", "20000", "--routing"],
         cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     out = done.stdout
