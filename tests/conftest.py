@@ -34,10 +34,14 @@ os.environ.setdefault("DVC_KAFKA_USERNAME", "admin")
 _EXCLUSIVE = ("tests/stack/", "tests/monitoring/", "tests/lifecycle/test_chaos.py")
 
 
-#: Tests that kill and restart worker processes, or run the whole demo: each loads both cores
-#: for a minute or two, so two at once stretch each other's waits. ``make test`` runs them one
-#: after another on one of its processes (``--dist loadgroup``), beside the light tests.
-_HEAVY = ("kill", "rebalance", "tests/hub/test_demo.py")
+#: Tests that kill and restart worker processes, run the whole demo, a province's workers or a
+#: load: each loads both cores for a minute or two, so two at once stretch each other's waits.
+#: ``make test`` runs them one after another on one of its processes (``--dist loadgroup``),
+#: beside the light tests.
+_HEAVY = (
+    "kill", "rebalance", "tests/hub/test_demo.py", "tests/audit/test_audit.py",
+    "tests/bench/test_load.py",
+)  # fmt: skip
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
