@@ -36,11 +36,13 @@ _EXCLUSIVE = ("tests/stack/", "tests/monitoring/", "tests/lifecycle/test_chaos.p
 
 #: Tests that kill and restart worker processes, run the whole demo, a province's workers or a
 #: load: each loads both cores for a minute or two, so two at once stretch each other's waits.
-#: ``make test`` runs them one after another on one of its processes (``--dist loadgroup``),
-#: beside the light tests.
+#: And those that serve HTTPS with the demo's PKI (``dvchub.demo._servers.demo_pki``), which the
+#: demo's own run makes afresh in the same folder. ``make test`` runs them one after another on
+#: one of its processes (``--dist loadgroup``), beside the light tests.
 _HEAVY = (
     "kill", "rebalance", "tests/hub/test_demo.py", "tests/audit/test_audit.py",
-    "tests/bench/test_load.py",
+    "tests/bench/test_load.py", "tests/e2e/test_partners_e2e.py",
+    "tests/routing/test_desks_demo.py",
 )  # fmt: skip
 
 
