@@ -46,6 +46,7 @@ def share_of(rate: float, limit: float) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # two phases, a Kafka limit and the workers: ~100 s alone
 def test_short_load_prints_consistent_figures(stack_settings: Settings) -> None:
     done = subprocess.run(
         [sys.executable, str(REPO / "bench" / "load.py"), "--minutes", str(MINUTES),
