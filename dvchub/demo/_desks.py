@@ -94,8 +94,8 @@ def show_desks(settings: Settings, registry: RegistryClient, run_id: str) -> Non
     _show_route(events, desks)
     calendar, deadlines = WorkingCalendar(), TransferSettings().deadlines()
     steps = follow(events, calendar, deadlines)[dossier_id].steps
-    rows = [[s.kind, s.method, f"{s.due_at:%a %d/%m %H:%M}",
-             f"{s.done_at:%a %d/%m %H:%M}" if s.done_at else "-",
+    rows = [[s.kind, s.method, f"{s.due_at.astimezone(VN):%a %d/%m %H:%M}",
+             f"{s.done_at.astimezone(VN):%a %d/%m %H:%M}" if s.done_at else "-",
              f"{s.late_days(calendar, _at(31, 17)):.2f}"] for s in steps]  # fmt: skip
     console.print(rows_view("Transfer steps and their deadlines (working days late)",
                             ("step", "how", "due", "done", "late"), rows))  # fmt: skip
