@@ -26,7 +26,7 @@ from hub.dossier import DeskDirectory, DossierEvent, Placement
 from hub.events import new_event
 from hub.kpi import desk_report
 from hub.routing import AgencyContact, AgencyDirectory, Routed, Rules
-from hub.sample import PROCEDURES, catalog_entry
+from hub.sample import PROCEDURES, agency_name, catalog_entry
 from hub.serde import RegistryClient, serde_for
 from hub.settings import REPO_ROOT, Settings
 from hub.sla import TransferSettings, WorkingCalendar, follow, late_transfers
@@ -104,7 +104,8 @@ def show_desks(settings: Settings, registry: RegistryClient, run_id: str) -> Non
     for entry in late:
         step = entry.step
         console.print(f"late in March: {entry.dossier_id} {step.kind} ({step.method}), agency "
-                      f"{step.agency_code}, desk {step.desk_code}: {entry.late_days} working "
+                      f"{step.agency_code} ({agency_name(step.agency_code)}), desk "
+                      f"{step.desk_code}: {entry.late_days} working "
                       "day(s)")  # fmt: skip
     report = desk_report(events, calendar, deadlines, desks, _at(1, 0), _at(31, 23))
     console.print(rows_view("The desks' own work, March 2025",
