@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import cast
 
@@ -105,9 +106,12 @@ def show_kpis(
         kpis = read_kpis(settings, registry)
         config = KpiSettings()
         table = full_online_table(kpis, YEAR, config.parsed_targets())
-        # the catalogue's names (kpi.procedures), else the sample catalogue's
+        # the catalogue's names (kpi.procedures), else the sample catalogue's (a log shared
+        # with runs from before the sample catalogue named its agencies has unnamed versions)
         names = {**AGENCY_NAMES, **{r.agency_code: r.agency_name for r in table.rows
                                     if r.agency_name}}  # fmt: skip
+        table = replace(table, rows=tuple(replace(r, agency_name=names.get(r.agency_code, ""))
+                                          for r in table.rows))  # fmt: skip
         console.print(full_online_view(table))
         console.print(indicators_view(indicators_766(kpis, f"{YEAR}-03"), f"{YEAR}-03", names))
         _show_officials(kpis, f"{YEAR}-03", names)

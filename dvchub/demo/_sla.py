@@ -3,8 +3,8 @@
 An SLA worker (``python -m hub.processing worker sla``) and the query API share one simulated clock
 (``DVC_CLOCK=accelerated:...``): it starts on a Monday morning after the sample history and runs
 ``RATE`` times faster than real time, so a one-working-day deadline passes in seconds. Four
-dossiers, accepted "now" on that clock (or at the next opening, if the clock is outside office
-hours: officers accept dossiers at their desks) through the portal connector, each tell one rule: no
+dossiers, accepted "now" on that clock (once it is in office hours: officers accept dossiers at
+their desks) through the portal connector, each tell one rule: no
 action by the officers (due soon, apology due: the hub writes and signs the apology letter with
 the SLA's new date, then overdue), an officer's apology with a new date that is missed too, a
 supplement request that pauses the clock, a result ready on time. The apology worker runs in
@@ -117,17 +117,10 @@ class Story:
 
 
 def stories(run_id: str, now: datetime, calendar: WorkingCalendar) -> list[Story]:
-    """The four dossiers, submitted at ``now`` on the simulated clock, or at the next opening
-    if ``now`` is outside the sample's office hours, and accepted a minute later."""
-    office = office_calendar()
-    submitted = office.next_working_instant(now)
-    minute = timedelta(minutes=1)
-
-    def after(minutes: int) -> datetime:
-        return office.add_working_time(submitted, minutes * minute)
-
-    one = calendar.add_working_days(after(1), _ONE_DAY.deadline_days)
+    """The four dossiers, accepted at ``now`` on the simulated clock."""
+    one = calendar.add_working_days(now, _ONE_DAY.deadline_days)
     new_date = calendar.add_working_time(one, timedelta(hours=2))
+    minute = timedelta(minutes=1)
 
     def dossier(
         number: int, procedure: SampleProcedure, *steps: tuple[str, _Payload]
@@ -135,15 +128,16 @@ def stories(run_id: str, now: datetime, calendar: WorkingCalendar) -> list[Story
         dossier_id = f"SLA-{run_id}-{number}"
         agency = procedure.agency_code
         events = [
-            _event(dossier_id, "DossierSubmitted", submitted, _submitted(procedure), None),
-            _event(dossier_id, "DossierAccepted", after(1), {
+            _event(dossier_id, "DossierSubmitted", now - minute, _submitted(procedure), None),
+            _event(dossier_id, "DossierAccepted", now, {
                 "appointment_at": None, "deadline_working_days": procedure.deadline_days,
                 "level": procedure.level}, {**_DESK, "agency_code": agency}),
         ]  # fmt: skip
-        for n, (name, payload) in enumerate(steps, start=2):
+        for n, (name, payload) in enumerate(steps, start=1):
             events.append(
-                _event(dossier_id, name, after(n), payload, {**_HANDLER, "agency_code": agency})
-            )
+                _event(dossier_id, name, now + n * minute, payload,
+                       {**_HANDLER, "agency_code": agency})
+            )  # fmt: skip
         return dossier_id, tuple(events)
 
     apology = ("ApologyIssued", {"reason": "Cần xác minh thêm với cơ quan liên quan",
@@ -187,12 +181,12 @@ def show_sla(
         _apology_letters(settings, registry) as letters,
         worker("sla", settings, log_path, env={"DVC_CLOCK": clock.spec}) as sla_worker,
     ):
-        told = stories(run_id, clock.now(), calendar)
+        told = stories(run_id, _in_office_hours(clock), calendar)
         accepted = list(portal.client.push_all(portal_item(e) for s in told for e in s.events))
         at = cast(datetime, told[0].events[1]["occurred_at"])
         console.print(
             f"{sum(r.accepted for r in accepted)} events of {len(told)} dossiers accepted at "
-            f"{_local(at)} through the portal connector (the clock reads {_local(clock.now())})"
+            f"{_local(at)} through the portal connector"
         )
         alerts = _await_alerts(settings, registry, told, clock)
         fired = sla_worker.metric("dvchub_processor_timers_fired_total")
@@ -209,6 +203,22 @@ def show_sla(
         ):  # fmt: skip
             _show_deadlines(http, told)
             _show_late_list(http, clock, {s.dossier_id for s in told})
+
+
+#: The stories' events, a minute apart around the acceptance: all within one office period.
+_STORY_SPAN = (timedelta(minutes=1), timedelta(minutes=3))
+
+
+def _in_office_hours(clock: Clock) -> datetime:
+    """The clock's now, once the stories' minutes around it are in the sample's office hours
+    (officers accept dossiers at their desks): at ``RATE`` a night passes in seconds."""
+    office = office_calendar()
+    before, after = _STORY_SPAN
+    while True:
+        now = clock.now()
+        if office.is_working_time(now - before) and office.is_working_time(now + after):
+            return now
+        time.sleep(0.1)
 
 
 @dataclass(frozen=True)
