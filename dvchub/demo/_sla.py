@@ -3,8 +3,7 @@
 An SLA worker (``python -m hub.processing worker sla``) and the query API share one simulated clock
 (``DVC_CLOCK=accelerated:...``): it starts on a Monday morning after the sample history and runs
 ``RATE`` times faster than real time, so a one-working-day deadline passes in seconds. Four
-dossiers, accepted "now" on that clock (once it is in office hours: officers accept dossiers at
-their desks) through the portal connector, each tell one rule: no
+dossiers, accepted "now" on that clock through the portal connector, each tell one rule: no
 action by the officers (due soon, apology due: the hub writes and signs the apology letter with
 the SLA's new date, then overdue), an officer's apology with a new date that is missed too, a
 supplement request that pauses the clock, a result ready on time. The apology worker runs in
@@ -37,7 +36,7 @@ from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.events import new_event, payload_name_of
 from hub.processing import AcceleratedClock, Clock, LoopOptions
 from hub.records import SlaAlert
-from hub.sample import PROCEDURES, VN_TZ, SampleProcedure, agency_name, office_calendar
+from hub.sample import PROCEDURES, VN_TZ, SampleProcedure, agency_name
 from hub.serde import RegistryClient, serde_for
 from hub.settings import REPO_ROOT, Settings
 from hub.sla import TZ, SlaSettings, WorkingCalendar
@@ -181,7 +180,7 @@ def show_sla(
         _apology_letters(settings, registry) as letters,
         worker("sla", settings, log_path, env={"DVC_CLOCK": clock.spec}) as sla_worker,
     ):
-        told = stories(run_id, _in_office_hours(clock), calendar)
+        told = stories(run_id, clock.now(), calendar)
         accepted = list(portal.client.push_all(portal_item(e) for s in told for e in s.events))
         at = cast(datetime, told[0].events[1]["occurred_at"])
         console.print(
@@ -203,22 +202,6 @@ def show_sla(
         ):  # fmt: skip
             _show_deadlines(http, told)
             _show_late_list(http, clock, {s.dossier_id for s in told})
-
-
-#: The stories' events, a minute apart around the acceptance: all within one office period.
-_STORY_SPAN = (timedelta(minutes=1), timedelta(minutes=3))
-
-
-def _in_office_hours(clock: Clock) -> datetime:
-    """The clock's now, once the stories' minutes around it are in the sample's office hours
-    (officers accept dossiers at their desks): at ``RATE`` a night passes in seconds."""
-    office = office_calendar()
-    before, after = _STORY_SPAN
-    while True:
-        now = clock.now()
-        if office.is_working_time(now - before) and office.is_working_time(now + after):
-            return now
-        time.sleep(0.1)
 
 
 @dataclass(frozen=True)
