@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.table import Table
 
 from hub.kpi import CRITERIA, FullOnlineTable, IndicatorsRow, percent_text, satisfaction_cells
@@ -32,14 +34,19 @@ def full_online_view(table: FullOnlineTable) -> Table:
     return view
 
 
-def indicators_view(rows: list[IndicatorsRow], label: str) -> Table:
-    view = Table("agency", "HSTN", "on time", "online (partial)", "online (full)",
+def indicators_view(
+    rows: list[IndicatorsRow], label: str, names: Mapping[str, str] | None = None
+) -> Table:
+    """The QĐ 766 indicators; with ``names`` (agency code -> name), a column of names too."""
+    named = ("name",) if names is not None else ()
+    view = Table("agency", *named, "HSTN", "on time", "online (partial)", "online (full)",
                  "online filing", "intake digitised", "results digitised", "paid online",
                  "rated", "satisfied", *(f"mean {c}" for c in CRITERIA),
                  title=f"QĐ 766 indicators {label}")  # fmt: skip
     for r in rows:
         view.add_row(
-            r.agency_code, str(r.received), str(r.on_time), str(r.online_partial),
+            r.agency_code, *(() if names is None else (names.get(r.agency_code, "-"),)),
+            str(r.received), str(r.on_time), str(r.online_partial),
             str(r.online_full), str(r.online_filing), str(r.intake_digitisation),
             str(r.result_digitisation), str(r.online_payment),
             *satisfaction_cells(r.satisfaction, str(r.satisfied)),

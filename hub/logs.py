@@ -269,15 +269,17 @@ class _HubHandler(logging.StreamHandler[TextIO]):
     """The one root handler ``configure_logging`` installs (and replaces when called again).
 
     Like the standard library's last-resort handler it writes to whatever ``sys.stderr`` is at
-    the time of the record, so a replaced stream (a test runner's capture) is never left stale.
+    the time of the record, so a replaced stream (a test runner's capture) is never left stale;
+    unless given a stream of its own (a log file, for a process whose console is for people).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, to: TextIO | None = None) -> None:
         logging.Handler.__init__(self)
+        self._to = to
 
     @property
     def stream(self) -> TextIO:
-        return sys.stderr
+        return sys.stderr if self._to is None else self._to
 
     @stream.setter
     def stream(self, _value: TextIO) -> None:
@@ -304,16 +306,18 @@ def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     )
 
 
-def configure_logging(level: str | None = None, *, json: bool | None = None) -> None:
-    """Route structlog and the standard library's records to stderr, redacted.
+def configure_logging(
+    level: str | None = None, *, json: bool | None = None, to: TextIO | None = None
+) -> None:
+    """Route structlog and the standard library's records to stderr (or ``to``), redacted.
 
     ``level`` defaults to ``DVC_LOG_LEVEL`` or ``INFO``; ``json`` to ``DVC_LOG_FORMAT``, else
-    JSON lines unless stderr is a terminal. ``CHATTY_LOGGERS`` log from WARNING unless the
+    JSON lines unless the stream is a terminal. ``CHATTY_LOGGERS`` log from WARNING unless the
     level is DEBUG. Uncaught exceptions (any thread) are logged instead of printed.
     Calling it again replaces the previous set-up.
     """
     number = _level_number(level)
-    isatty = getattr(sys.stderr, "isatty", None)
+    isatty = getattr(sys.stderr if to is None else to, "isatty", None)
     tty = bool(callable(isatty) and isatty())
     renderer: Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -329,7 +333,7 @@ def configure_logging(level: str | None = None, *, json: bool | None = None) -> 
         structlog.stdlib.PositionalArgumentsFormatter(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    handler = _HubHandler()
+    handler = _HubHandler(to)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _drop_record_artifacts],

@@ -1,17 +1,19 @@
 """A small, realistic sample of dossier lifecycles, for the demo, tests and benchmarks.
 
 Procedures, agencies and names are plausible, not real people: the generator is seeded so a run
-can be repeated. Times are office hours in Asia/Ho_Chi_Minh, stored in UTC.
+can be repeated. Dossiers move in office hours (``SAMPLE_HOURS`` of working days, Asia/Ho_Chi_Minh,
+stored in UTC): each step comes an amount of working time after the one before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, time, timedelta
+from functools import cache
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from hub.events import new_event
@@ -20,7 +22,39 @@ from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import CATALOG_PROCEDURES
 
+if TYPE_CHECKING:
+    from hub.sla import WorkingCalendar
+
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+#: The office periods sample dossiers move in: the working calendar's, from half past seven (an
+#: instant in them is office time whether a province opens at 07:00 or at 07:30).
+SAMPLE_HOURS = ((time(7, 30), time(11, 30)), (time(13, 30), time(17, 0)))
+#: The sample catalogue's agencies: code -> name, as the catalogue publishes them.
+AGENCY_NAMES: Mapping[str, str] = {
+    "UBND-LX": "UBND thành phố Long Xuyên",
+    "UBND-CD": "UBND thành phố Châu Đốc",
+    "STP": "Sở Tư pháp",
+    "UBND-PX-MX": "UBND phường Mỹ Xuyên",
+    "STNMT": "Sở Tài nguyên và Môi trường",
+    "SXD": "Sở Xây dựng",
+    "SKHDT": "Sở Kế hoạch và Đầu tư",
+    "SYT": "Sở Y tế",
+}
+
+
+def agency_name(code: str | None) -> str:
+    """The sample catalogue's name of agency ``code`` ("-" for an agency it does not have)."""
+    return AGENCY_NAMES.get(code or "", "-")
+
+
+@cache
+def office_calendar() -> WorkingCalendar:
+    """The working calendar (days off, make-up days) with ``SAMPLE_HOURS`` as office hours."""
+    # Imported here: the hub.sla package takes seconds to import, and most users of this module
+    # (tests' fixtures, benches) want its procedures, not its instants.
+    from hub.sla import OfficeHours, WorkingCalendar
+
+    return WorkingCalendar(OfficeHours(SAMPLE_HOURS))
 
 
 @dataclass(frozen=True)
@@ -31,6 +65,10 @@ class SampleProcedure:
     level: str
     deadline_days: int
     fee_vnd: int
+
+    @property
+    def agency_name(self) -> str:
+        return agency_name(self.agency_code)
 
 
 PROCEDURES: tuple[SampleProcedure, ...] = (
@@ -67,9 +105,25 @@ _OFFICIALS = (
 )
 
 
+#: Working time a result takes, as a share of its procedure's deadline at most: a few dossiers
+#: of each procedure are late.
+_LATEST_RESULT = 1.2
+
+
 def _office_time(rng: random.Random, day: datetime) -> datetime:
-    minute = rng.randrange(7 * 60 + 15, 16 * 60 + 30)
-    return day.replace(hour=minute // 60, minute=minute % 60, second=rng.randrange(60))
+    """A random instant of the office hours of ``day``, or of the next working day."""
+    calendar = office_calendar()
+    opening = calendar.next_working_instant(
+        day.astimezone(VN_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+    )
+    seconds = rng.randrange(int(calendar.day_length.total_seconds()))
+    return calendar.add_working_time(opening, timedelta(seconds=seconds))
+
+
+def _later(rng: random.Random, t: datetime, least: timedelta, most: timedelta) -> datetime:
+    """``t`` plus a random amount of working time from ``least`` up to ``most``."""
+    minutes = rng.randrange(int(least.total_seconds()) // 60, int(most.total_seconds()) // 60)
+    return office_calendar().add_working_time(t, timedelta(minutes=minutes))
 
 
 def dossier_lifecycle(rng: random.Random, number: int, start: datetime) -> list[dict[str, Any]]:
@@ -130,7 +184,8 @@ def dossier_lifecycle(rng: random.Random, number: int, start: datetime) -> list[
             occurred_at=t,
         )
     ]
-    t += timedelta(minutes=rng.randrange(20, 240))
+    hour, day = timedelta(hours=1), office_calendar().day_length
+    t = _later(rng, t, hour / 3, 4 * hour)
     if rng.random() < 0.05:
         events.append(
             new_event(
@@ -157,7 +212,7 @@ def dossier_lifecycle(rng: random.Random, number: int, start: datetime) -> list[
             actor=desk,
         )
     )
-    t += timedelta(hours=rng.randrange(1, 30))
+    t = _later(rng, t, hour, 1.5 * day)
     events.append(
         new_event(
             dossier_id,
@@ -175,7 +230,7 @@ def dossier_lifecycle(rng: random.Random, number: int, start: datetime) -> list[
         )
     )
     if rng.random() < 0.15:
-        t += timedelta(hours=rng.randrange(2, 48))
+        t = _later(rng, t, 2 * hour, 2 * day)
         events.append(
             new_event(
                 dossier_id,
@@ -190,7 +245,7 @@ def dossier_lifecycle(rng: random.Random, number: int, start: datetime) -> list[
                 actor=handler,
             )
         )
-        t += timedelta(days=rng.randrange(1, 5))
+        t = _later(rng, t, day, 3 * day)
         events.append(
             new_event(
                 dossier_id,
@@ -201,7 +256,7 @@ def dossier_lifecycle(rng: random.Random, number: int, start: datetime) -> list[
                 actor=desk,
             )
         )
-    t += timedelta(hours=rng.randrange(4, 24 * max(1, proc.deadline_days)))
+    t = _later(rng, t, hour / 2, _LATEST_RESULT * max(1, proc.deadline_days) * day)
     result = {**doc, "document_id": "ket-qua", "name": "Giấy phép.pdf"}
     ret = "POSTAL" if channel == "POSTAL" else rng.choice(["ONLINE", "DESK"])
     events.append(
@@ -214,7 +269,7 @@ def dossier_lifecycle(rng: random.Random, number: int, start: datetime) -> list[
             actor=handler,
         )
     )
-    t += timedelta(hours=rng.randrange(1, 24))
+    t = _later(rng, t, hour / 2, day)
     events.append(
         new_event(
             dossier_id,
@@ -250,7 +305,7 @@ def catalog_entry(procedure: SampleProcedure) -> dict[str, Any]:
     return {
         "name": procedure.name,
         "agency_code": procedure.agency_code,
-        "agency_name": None,
+        "agency_name": procedure.agency_name,
         "agency_type": agency_type,
         "level": procedure.level,
         "deadline_working_days": procedure.deadline_days,

@@ -42,7 +42,7 @@ _EXCLUSIVE = ("tests/stack/", "tests/monitoring/", "tests/lifecycle/test_chaos.p
 _HEAVY = (
     "kill", "rebalance", "tests/hub/test_demo.py", "tests/audit/test_audit.py",
     "tests/bench/test_load.py", "tests/e2e/test_partners_e2e.py",
-    "tests/routing/test_desks_demo.py",
+    "tests/routing/test_desks_demo.py", "tests/demo_console/test_console.py",
 )  # fmt: skip
 
 

@@ -26,7 +26,7 @@ from hub.dossier import DeskDirectory, DossierEvent, Placement
 from hub.events import new_event
 from hub.kpi import desk_report
 from hub.routing import AgencyContact, AgencyDirectory, Routed, Rules
-from hub.sample import PROCEDURES, catalog_entry
+from hub.sample import PROCEDURES, agency_name, catalog_entry
 from hub.serde import RegistryClient, serde_for
 from hub.settings import REPO_ROOT, Settings
 from hub.sla import TransferSettings, WorkingCalendar, follow, late_transfers
@@ -94,8 +94,8 @@ def show_desks(settings: Settings, registry: RegistryClient, run_id: str) -> Non
     _show_route(events, desks)
     calendar, deadlines = WorkingCalendar(), TransferSettings().deadlines()
     steps = follow(events, calendar, deadlines)[dossier_id].steps
-    rows = [[s.kind, s.method, f"{s.due_at:%a %d/%m %H:%M}",
-             f"{s.done_at:%a %d/%m %H:%M}" if s.done_at else "-",
+    rows = [[s.kind, s.method, f"{s.due_at.astimezone(VN):%a %d/%m %H:%M}",
+             f"{s.done_at.astimezone(VN):%a %d/%m %H:%M}" if s.done_at else "-",
              f"{s.late_days(calendar, _at(31, 17)):.2f}"] for s in steps]  # fmt: skip
     console.print(rows_view("Transfer steps and their deadlines (working days late)",
                             ("step", "how", "due", "done", "late"), rows))  # fmt: skip
@@ -104,7 +104,8 @@ def show_desks(settings: Settings, registry: RegistryClient, run_id: str) -> Non
     for entry in late:
         step = entry.step
         console.print(f"late in March: {entry.dossier_id} {step.kind} ({step.method}), agency "
-                      f"{step.agency_code}, desk {step.desk_code}: {entry.late_days} working "
+                      f"{step.agency_code} ({agency_name(step.agency_code)}), desk "
+                      f"{step.desk_code}: {entry.late_days} working "
                       "day(s)")  # fmt: skip
     report = desk_report(events, calendar, deadlines, desks, _at(1, 0), _at(31, 23))
     console.print(rows_view("The desks' own work, March 2025",

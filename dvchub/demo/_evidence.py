@@ -69,7 +69,9 @@ def evidence_recorded(run_id: str) -> Iterator[EvidenceRun]:
 
 def _dvchub(settings: Settings, run: EvidenceRun, *args: str) -> str:
     """``dvchub evidence ARGS`` on the section's topics; its output (checked)."""
-    env = {**os.environ, **run.env, "DVC_TOPIC_PREFIX": settings.topic_prefix}
+    # COLUMNS: its rich output is printed inside the demo's, at the demo console's width
+    env = {**os.environ, **run.env, "DVC_TOPIC_PREFIX": settings.topic_prefix,
+           "COLUMNS": str(console.width)}  # fmt: skip
     done = subprocess.run(
         [str(DVCHUB), "evidence", *args], env=env, capture_output=True, text=True, timeout=300,
         check=False,

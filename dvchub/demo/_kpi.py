@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import cast
 
@@ -48,7 +49,7 @@ from hub.kpi import (
 )
 from hub.processing import WorkerProcess
 from hub.records import KpiDossier
-from hub.sample import VN_TZ, sample_events
+from hub.sample import AGENCY_NAMES, VN_TZ, sample_events
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import KPI_DOSSIERS
@@ -104,10 +105,17 @@ def show_kpis(
                       f"({counted} received in {YEAR}, all runs)")  # fmt: skip
         kpis = read_kpis(settings, registry)
         config = KpiSettings()
-        console.print(full_online_view(full_online_table(kpis, YEAR, config.parsed_targets())))
-        console.print(indicators_view(indicators_766(kpis, f"{YEAR}-03"), f"{YEAR}-03"))
-        _show_officials(kpis, f"{YEAR}-03")
-        _show_targets_and_postal(kpis, config)
+        table = full_online_table(kpis, YEAR, config.parsed_targets())
+        # the catalogue's names (kpi.procedures), else the sample catalogue's (a log shared
+        # with runs from before the sample catalogue named its agencies has unnamed versions)
+        names = {**AGENCY_NAMES, **{r.agency_code: r.agency_name for r in table.rows
+                                    if r.agency_name}}  # fmt: skip
+        table = replace(table, rows=tuple(replace(r, agency_name=names.get(r.agency_code, ""))
+                                          for r in table.rows))  # fmt: skip
+        console.print(full_online_view(table))
+        console.print(indicators_view(indicators_766(kpis, f"{YEAR}-03"), f"{YEAR}-03", names))
+        _show_officials(kpis, f"{YEAR}-03", names)
+        _show_targets_and_postal(kpis, config, names)
         replayed = replay_kpis(settings, registry)
         differences = compare(read_kpis(settings, registry), replayed)
         console.print(
@@ -147,17 +155,27 @@ def _received_in(dossier: KpiDossier, year: int) -> bool:
     return at is not None and at.astimezone(VN_TZ).year == year
 
 
-def _show_officials(kpis: Kpis, month: str) -> None:
+def _named(
+    titles: Sequence[str], rows: list[list[str]], names: Mapping[str, str]
+) -> tuple[tuple[str, ...], list[list[str]]]:
+    """A report's titles and rows with the agency's name after its code (the first cell)."""
+    return (titles[0], "Tên cơ quan", *titles[1:]), [
+        [row[0], names.get(row[0], ""), *row[1:]] for row in rows
+    ]
+
+
+def _show_officials(kpis: Kpis, month: str, names: Mapping[str, str]) -> None:
     """The satisfaction group per official rated in ``month``."""
     rows = [[r.agency_code, r.official_id,
              *satisfaction_cells(r.satisfaction,
                                  str(Rate(r.satisfaction.satisfied, r.satisfaction.rated)))]
             for r in satisfaction_by_official(kpis, month)]  # fmt: skip
     console.print(rows_view(f"QĐ 766 satisfaction per official rated, {month}",
-                            ("Cơ quan", "Cán bộ", *SATISFACTION_TITLES), rows))  # fmt: skip
+                            *_named(("Cơ quan", "Cán bộ", *SATISFACTION_TITLES), rows,
+                                    names)))  # fmt: skip
 
 
-def _show_targets_and_postal(kpis: Kpis, config: KpiSettings) -> None:
+def _show_targets_and_postal(kpis: Kpis, config: KpiSettings, names: Mapping[str, str]) -> None:
     """The 2024 indicators with their targets and verdicts, and the postal figures, of YEAR."""
     targets = indicators_2024(kpis, str(YEAR), config.parsed_indicator_targets(),
                               config.not_eligible_codes())  # fmt: skip
@@ -168,4 +186,4 @@ def _show_targets_and_postal(kpis: Kpis, config: KpiSettings) -> None:
         (f"Bưu chính công ích {YEAR}: dossiers and results by post, on time, COD",
          POSTAL_TITLES, postal_rows(*postal)),
     ):  # fmt: skip
-        console.print(rows_view(title, titles, rows))
+        console.print(rows_view(title, *_named(titles, rows, names)))

@@ -20,7 +20,7 @@ from dvchub.demo._console import console
 from dvchub.demo._servers import demo_pki, serving
 from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.dossier import STATUS_CODES
-from hub.sample import PROCEDURES, catalog_entry
+from hub.sample import PROCEDURES, agency_name, catalog_entry
 from hub.settings import Settings
 from hub.stack import as_service
 
@@ -108,13 +108,15 @@ def show_states(settings: Settings, dossiers: list[str], signed_expected: int) -
                      verify=pki.client()) as http,
     ):  # fmt: skip
         states = _wait_for_states(http, dossiers, signed_expected)
-        table = Table("dossier", "status", "channel", "level", "agency", "path", "signed", "v")
+        table = Table("dossier", "status", "channel", "level", "agency", "name", "path", "signed",
+                      "v")  # fmt: skip
         for dossier_id in dossiers:
             s = states[dossier_id]
             path = "→".join(str(STATUS_CODES.get(t["to_status"], "?")) for t in s["history"])
             table.add_row(
                 dossier_id, s["status"], s["channel"], s["level"], s["agency_code"] or "-",
-                path, str(len(s.get("signed_documents") or [])), str(s["version"]),
+                agency_name(s["agency_code"]), path,
+                str(len(s.get("signed_documents") or [])), str(s["version"]),
             )  # fmt: skip
         console.print(table)
         listing = http.get("/v1/dossiers", params={"status": "RESULT_RETURNED"}).json()

@@ -36,7 +36,7 @@ from hub.api import DEV_KEYS, bearer_headers, create_api, development_keys
 from hub.events import new_event, payload_name_of
 from hub.processing import AcceleratedClock, Clock, LoopOptions
 from hub.records import SlaAlert
-from hub.sample import PROCEDURES, VN_TZ, SampleProcedure
+from hub.sample import PROCEDURES, VN_TZ, SampleProcedure, agency_name
 from hub.serde import RegistryClient, serde_for
 from hub.settings import REPO_ROOT, Settings
 from hub.sla import TZ, SlaSettings, WorkingCalendar
@@ -47,8 +47,8 @@ if TYPE_CHECKING:  # signing is imported when the section runs (an extra of its 
 
 #: Simulated seconds per real second: the 24 hours to the next working day pass in 16 s.
 RATE = 5400.0
-#: Where the simulated clock starts: a Monday morning after the sample history (March-April).
-START = datetime(2025, 6, 2, 7, 0, tzinfo=VN_TZ)
+#: Where the simulated clock starts: a Monday's opening after the sample history (March-April).
+START = datetime(2025, 6, 2, 7, 30, tzinfo=VN_TZ)
 DEMO_DIR = REPO_ROOT / ".cache" / "demo"
 
 _ONE_DAY = next(p for p in PROCEDURES if p.deadline_days == 1)
@@ -122,7 +122,7 @@ def stories(run_id: str, now: datetime, calendar: WorkingCalendar) -> list[Story
     minute = timedelta(minutes=1)
 
     def dossier(
-        number: int, procedure: SampleProcedure, *after: tuple[str, _Payload]
+        number: int, procedure: SampleProcedure, *steps: tuple[str, _Payload]
     ) -> tuple[str, tuple[_Event, ...]]:
         dossier_id = f"SLA-{run_id}-{number}"
         agency = procedure.agency_code
@@ -132,11 +132,11 @@ def stories(run_id: str, now: datetime, calendar: WorkingCalendar) -> list[Story
                 "appointment_at": None, "deadline_working_days": procedure.deadline_days,
                 "level": procedure.level}, {**_DESK, "agency_code": agency}),
         ]  # fmt: skip
-        for n, (name, payload) in enumerate(after, start=1):
-            at = now + n * minute
+        for n, (name, payload) in enumerate(steps, start=1):
             events.append(
-                _event(dossier_id, name, at, payload, {**_HANDLER, "agency_code": agency})
-            )
+                _event(dossier_id, name, now + n * minute, payload,
+                       {**_HANDLER, "agency_code": agency})
+            )  # fmt: skip
         return dossier_id, tuple(events)
 
     apology = ("ApologyIssued", {"reason": "Cần xác minh thêm với cơ quan liên quan",
@@ -182,9 +182,10 @@ def show_sla(
     ):
         told = stories(run_id, clock.now(), calendar)
         accepted = list(portal.client.push_all(portal_item(e) for s in told for e in s.events))
+        at = cast(datetime, told[0].events[1]["occurred_at"])
         console.print(
             f"{sum(r.accepted for r in accepted)} events of {len(told)} dossiers accepted at "
-            f"{_local(clock.now())} through the portal connector"
+            f"{_local(at)} through the portal connector"
         )
         alerts = _await_alerts(settings, registry, told, clock)
         fired = sla_worker.metric("dvchub_processor_timers_fired_total")
@@ -278,11 +279,12 @@ def _await_alerts(
 def _alert_table(alerts: Iterable[SlaAlert], told: list[Story]) -> Table:
     number = {s.dossier_id: n for n, s in enumerate(told, start=1)}
     table = Table("raised (simulated)", "alert", "dossier", "about", "working min left",
-                  "agency", title="Alerts fired by the durable timers")  # fmt: skip
+                  "agency", "name", title="Alerts fired by the durable timers")  # fmt: skip
     for alert in sorted(alerts, key=lambda a: (a["raised_at"], number[a["dossier_id"]])):
         table.add_row(
             _local(alert["raised_at"]), str(alert["kind"]), alert["dossier_id"],
             _local(alert["due_at"]), str(alert["working_minutes_left"]), alert["agency_code"],
+            agency_name(alert["agency_code"]),
         )  # fmt: skip
     return table
 
@@ -319,11 +321,12 @@ def _show_late_list(http: httpx.Client, clock: Clock, ours: set[str]) -> None:
     report = _wait(lambda: _late_report(http, month, ours), timeout_s=60)
     listed = [d for d in report.get("dossiers", []) if d["dossier_id"] in ours]
     title = f"Late list {month} (GET /v1/reports/late)"
-    table = Table("agency", "department", "official", "dossier", "kind", "due", "days late",
+    table = Table("agency", "name", "department", "official", "dossier", "kind", "due", "days late",
                   "apology", "new date", "explanation due", title=title)  # fmt: skip
     for d in listed:
         table.add_row(
-            d["agency_code"] or "-", d["department"] or "-", d["official_name"] or "-",
+            d["agency_code"] or "-", agency_name(d["agency_code"]), d["department"] or "-",
+            d["official_name"] or "-",
             d["dossier_id"], d["kind"], _local(d["due_at"]), f"{d['working_days_late']:.1f}",
             d["apology"], _local(d["reappointed_at"]),
             f"{d['explanation']}, by {_local(d['explanation_due_at'])}",
