@@ -279,6 +279,11 @@ class Fold(Generic[S]):
             batch.timers.setdefault(partition, {})[timer_key(partition, key)] = value
             self.timers.set(partition, key, due_ms)
 
+    @property
+    def cached_states(self) -> int:
+        """Decoded states kept to skip decoding them again (at most ``cache_size``)."""
+        return len(self._cache)
+
     def states(self) -> Mapping[bytes, S]:
         """Decoded states of the keys changed in the current (undrained) batch."""
         return {key: state for key, (_, state) in self._pending.items()}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from hub.processing._rocks import RocksBudget
 from hub.processing._types import Processor, S
 from hub.settings import Settings
 
@@ -46,6 +47,8 @@ class RunnerOptions:
     #: the table data of this machine's workers (default $DVC_STATE_DIR, else a temporary folder);
     #: each worker takes a slot of its own inside it (``claim_datadir``)
     datadir: str | None = field(default_factory=lambda: os.environ.get("DVC_STATE_DIR"))
+    #: RocksDB's memory, shared by the table's databases (DVC_ROCKSDB_*: ``hub.processing._rocks``)
+    rocksdb: RocksBudget = field(default_factory=RocksBudget.from_env)
     standby_replicas: int = 0
     clock: str | None = None  # a ``clock_from_spec`` spec; default: $DVC_CLOCK, else wall time
     timer_interval_s: float = 0.2  # how often due timers are looked for
