@@ -4,7 +4,8 @@ A debug switch, off by default (tracemalloc slows the worker down). When set, th
 tracemalloc and logs, every that many seconds, one line: its resident memory, the Python heap
 tracemalloc sees, RocksDB's own memory summed over the partitions' databases (memtables, block
 cache, table readers: native, invisible to tracemalloc), the fold's decoded-state cache and the
-states held until stored; then the allocation sites that grew most since the first probe. RSS
+states held until stored; glibc's heap (in use, and free but kept: fragmentation) and what
+tracemalloc itself costs; then the allocation sites that grew most since the first probe. RSS
 that grows while the Python heap stays flat is native memory: RocksDB's, if its figures follow.
 
 Only sizes and code locations are logged, never a key or a value.
@@ -12,6 +13,8 @@ Only sizes and code locations are logged, never a key or a value.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import resource
@@ -43,6 +46,27 @@ def rss_mib() -> float:
     return resident_pages * resource.getpagesize() / _MIB
 
 
+class _MallInfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2`` (glibc 2.33+): every field a size_t."""
+
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost",
+    )]  # fmt: skip
+
+
+def malloc_mib() -> tuple[float, float]:
+    """glibc's heap: (bytes in use, bytes free but kept), in MiB; (0, 0) without glibc 2.33."""
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    mallinfo2 = getattr(libc, "mallinfo2", None)
+    if mallinfo2 is None:
+        return 0.0, 0.0
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return (info.uordblks + info.hblkhd) / _MIB, info.fordblks / _MIB
+
+
 @dataclass(frozen=True)
 class Footprint:
     rss_mib: float
@@ -50,6 +74,9 @@ class Footprint:
     rocks: RocksMemory
     cached_states: int
     held_states: int
+    malloc_used_mib: float
+    malloc_free_mib: float
+    tracing_mib: float  # tracemalloc's own memory: not the worker's
 
     def line(self) -> str:
         rocks = self.rocks
@@ -58,7 +85,8 @@ class Footprint:
             f"RocksDB {rocks.databases} dbs: memtables {rocks.memtables / _MIB:.1f} MiB, "
             f"block cache {rocks.block_cache / _MIB:.1f} MiB, table readers "
             f"{rocks.table_readers / _MIB:.1f} MiB; fold cache {self.cached_states} states, "
-            f"held {self.held_states}"
+            f"held {self.held_states}; malloc in use {self.malloc_used_mib:.1f} MiB, free "
+            f"{self.malloc_free_mib:.1f} MiB; tracemalloc itself {self.tracing_mib:.1f} MiB"
         )
 
 
@@ -73,8 +101,9 @@ class MemoryProbe:
     def take(self, store: object, cached_states: int, held_states: int) -> Footprint:
         current, _ = tracemalloc.get_traced_memory()
         footprint = Footprint(
-            rss_mib(), current / _MIB, rocksdb_memory(store), cached_states, held_states
-        )
+            rss_mib(), current / _MIB, rocksdb_memory(store), cached_states, held_states,
+            *malloc_mib(), tracemalloc.get_tracemalloc_memory() / _MIB,
+        )  # fmt: skip
         log.info(footprint.line())
         grown = tracemalloc.take_snapshot().compare_to(self._first, "lineno")
         for stat in grown[:TOP_SITES]:

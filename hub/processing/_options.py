@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from hub.processing._rocks import RocksBudget
+from hub.processing._fold import DEFAULT_CACHE_STATES
+from hub.processing._rocks import RocksBudget, positive_setting
 from hub.processing._types import Processor, S
 from hub.settings import Settings
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 #: slot made for another changelog (the topic made again, another cluster) is emptied first
 #: (``claim_datadir``).
 DEFAULT_STORE = "rocksdb://"
+ENV_FOLD_CACHE = "DVC_FOLD_CACHE_STATES"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class RunnerOptions:
     #: the table data of this machine's workers (default $DVC_STATE_DIR, else a temporary folder);
     #: each worker takes a slot of its own inside it (``claim_datadir``)
     datadir: str | None = field(default_factory=lambda: os.environ.get("DVC_STATE_DIR"))
+    #: decoded states the fold keeps to skip decoding them again (DVC_FOLD_CACHE_STATES)
+    fold_cache: int = field(
+        default_factory=lambda: positive_setting(ENV_FOLD_CACHE) or DEFAULT_CACHE_STATES
+    )
     #: RocksDB's memory, shared by the table's databases (DVC_ROCKSDB_*: ``hub.processing._rocks``)
     rocksdb: RocksBudget = field(default_factory=RocksBudget.from_env)
     standby_replicas: int = 0

@@ -61,22 +61,24 @@ class RocksBudget:
     def __post_init__(self) -> None:
         for f in fields(self):
             if getattr(self, f.name) < 1:
-                raise ValueError(f"{ENV[f.name]} must be a positive integer")
+                raise ValueError(f"{f.name} ({ENV[f.name]}) must be a positive integer")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RocksBudget:
         """The defaults, each replaced by its environment variable if set."""
-        env = os.environ if environ is None else environ
-        given: dict[str, int] = {}
-        for name, variable in ENV.items():
-            raw = env.get(variable, "").strip()
-            if not raw:
-                continue
-            try:
-                given[name] = int(raw)
-            except ValueError as exc:
-                raise ValueError(f"{variable} must be a positive integer, not {raw!r}") from exc
-        return cls(**given)
+        given = {name: positive_setting(variable, environ) for name, variable in ENV.items()}
+        return cls(**{name: value for name, value in given.items() if value is not None})
+
+
+def positive_setting(variable: str, environ: Mapping[str, str] | None = None) -> int | None:
+    """The positive integer an environment variable sets (None: not set); ValueError naming
+    the variable for anything else."""
+    raw = (os.environ if environ is None else environ).get(variable, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{variable} must be a positive integer, not {raw!r}")
+    return int(raw)
 
 
 def bounded_options(budget: RocksBudget) -> Any:

@@ -1,9 +1,10 @@
-"""RocksDB's memory in a worker stays within its budget, whatever number of partitions it owns.
+"""A worker's memory stays within its bounds however many keys and events it sees.
 
-The regression guard of the lifecycle worker's RSS growth (``bench/load.py``: about 20 MiB per
-10,000 events with faust's per-database defaults): the same writes over twelve databases, one
-per partition as faust opens them, keep their memtables within the worker's budget with
-``bounded_options``, and far past it with faust's defaults.
+The regression guards of the lifecycle worker's RSS growth (``bench/load.py``: about 20 MiB per
+10,000 events), which had two causes: RocksDB's memtables with faust's per-database defaults
+(the same writes over twelve databases, one per partition as faust opens them, stay within the
+worker's budget with ``bounded_options``, and far past it with faust's defaults), and the fold's
+decoded-state cache, which kept up to 100,000 states.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 import pytest
 from faust.stores.rocksdb import RocksDBOptions
 
-from hub.processing import RunnerOptions, create_app
+from hub.processing import Fold, Message, RunnerOptions, create_app
+from hub.processing._fold import DEFAULT_CACHE_STATES
+from hub.processing._options import ENV_FOLD_CACHE
 from hub.processing._rocks import (
     ENV,
     RocksBudget,
@@ -30,9 +33,9 @@ from tests.processing.ledger import Ledger
 
 _MIB = 1024 * 1024
 PARTITIONS = 12
-BUDGET = RocksBudget(memtables_mib=4, write_buffer_mib=2, block_cache_mib=4)
+BUDGET = RocksBudget(memtables_mib=8, write_buffer_mib=2, block_cache_mib=4)
 #: what the test writes to each database: together six times the memtables' budget
-WRITTEN_PER_DB = 2 * _MIB
+WRITTEN_PER_DB = 4 * _MIB
 VALUE = b"x" * 2048  # about a DossierState's size
 
 
@@ -59,7 +62,7 @@ class Store:
             db.close()
 
 
-def memtables_once_settled(store: Store, ceiling: int, timeout_s: float = 10) -> RocksMemory:
+def memtables_once_settled(store: Store, ceiling: int, timeout_s: float = 30) -> RocksMemory:
     """The store's figures once its memtables are below ``ceiling`` or at the timeout (the
     flushes the budget triggers run on RocksDB's background threads)."""
     deadline = time.monotonic() + timeout_s
@@ -117,3 +120,25 @@ def test_a_workers_table_store_gets_the_budget(tmp_path: Path) -> None:
 def test_other_stores_are_left_alone() -> None:
     assert not bound_store({}, BUDGET)
     assert rocksdb_memory({}) == RocksMemory()
+
+
+def test_the_folds_cache_keeps_the_latest_states_only() -> None:
+    store: dict[bytes, bytes] = {}
+    fold: Fold[list[str]] = Fold(Ledger(), store)
+    for n in range(DEFAULT_CACHE_STATES + 100):
+        fold.step(Message(b"id", b"HS-%d" % n, "in", 0, n))
+        if n % 1000 == 0:
+            for writes in fold.drain().writes.values():
+                store.update(writes)
+    for writes in fold.drain().writes.values():
+        store.update(writes)
+    assert fold.cached_states == DEFAULT_CACHE_STATES
+
+
+def test_a_workers_fold_cache_is_set_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert RunnerOptions().fold_cache == DEFAULT_CACHE_STATES
+    monkeypatch.setenv(ENV_FOLD_CACHE, "250")
+    assert RunnerOptions().fold_cache == 250
+    monkeypatch.setenv(ENV_FOLD_CACHE, "-1")
+    with pytest.raises(ValueError, match=ENV_FOLD_CACHE):
+        RunnerOptions()
