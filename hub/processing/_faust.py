@@ -28,6 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hub import kafka
 from hub.processing._footprint import MemoryProbe, probe_interval
+from hub.processing._malloc import trim
 from hub.processing._options import RunnerOptions, app_id_for, changelog_for, claim_datadir
 from hub.processing._rocks import bound_store
 from hub.processing._runtime import Runtime
@@ -102,6 +103,12 @@ def create_app(
         @app.timer(interval=opts.timer_interval_s)  # type: ignore[untyped-decorator]
         async def timer_scan() -> None:
             await runtime.scan_timers()
+
+    if opts.malloc_trim_s > 0:  # glibc keeps freed memory otherwise (hub.processing._malloc)
+
+        @app.timer(interval=opts.malloc_trim_s)  # type: ignore[untyped-decorator]
+        async def malloc_trim() -> None:
+            trim()
 
     every = probe_interval()
     if every is not None:  # DVC_MEMORY_PROBE: a debug switch (hub.processing._footprint)

@@ -56,9 +56,10 @@ def is_internal(key: bytes) -> bool:
 
 #: Decoded states a fold keeps (``Fold``'s cache), unless told otherwise. Enough for the keys a
 #: worker is busy with (a burst of events on one dossier, a batch's neighbours), not for every key
-#: it ever saw: a lifecycle state decoded costs about 7.5 KiB (tracemalloc, DVC_MEMORY_PROBE), so
-#: the former 100,000 grew a worker's RSS with each new dossier up to some 700 MiB.
-DEFAULT_CACHE_STATES = 5_000
+#: it ever saw: a lifecycle state decoded costs about 9 KiB (tracemalloc, DVC_MEMORY_PROBE), so
+#: the former 100,000 grew a worker's RSS with each new dossier, up to some 900 MiB; 2,000 hold
+#: five times the 400 dossiers bench/load.py interleaves (18 MiB).
+DEFAULT_CACHE_STATES = 2_000
 
 
 def partition_of_mark(key: bytes) -> int:

@@ -13,8 +13,6 @@ Only sizes and code locations are logged, never a key or a value.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import os
 import resource
@@ -22,6 +20,7 @@ import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 
+from hub.processing._malloc import malloc_mib
 from hub.processing._rocks import RocksMemory, rocksdb_memory
 
 log = logging.getLogger(__name__)
@@ -44,27 +43,6 @@ def rss_mib() -> float:
     """This process's resident set size now (``/proc/self/statm``: pages)."""
     resident_pages = int(Path("/proc/self/statm").read_text().split()[1])
     return resident_pages * resource.getpagesize() / _MIB
-
-
-class _MallInfo2(ctypes.Structure):
-    """glibc's ``struct mallinfo2`` (glibc 2.33+): every field a size_t."""
-
-    _fields_ = [(name, ctypes.c_size_t) for name in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
-        "fordblks", "keepcost",
-    )]  # fmt: skip
-
-
-def malloc_mib() -> tuple[float, float]:
-    """glibc's heap: (bytes in use, bytes free but kept), in MiB; (0, 0) without glibc 2.33."""
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    mallinfo2 = getattr(libc, "mallinfo2", None)
-    if mallinfo2 is None:
-        return 0.0, 0.0
-    mallinfo2.restype = _MallInfo2
-    info = mallinfo2()
-    return (info.uordblks + info.hblkhd) / _MIB, info.fordblks / _MIB
 
 
 @dataclass(frozen=True)

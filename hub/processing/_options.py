@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 #: (``claim_datadir``).
 DEFAULT_STORE = "rocksdb://"
 ENV_FOLD_CACHE = "DVC_FOLD_CACHE_STATES"
+ENV_MALLOC_TRIM = "DVC_MALLOC_TRIM_S"
+#: glibc's free memory given back every this many seconds (``hub.processing._malloc``): a walk
+#: over the heap of a few milliseconds, against tens of MiB kept otherwise
+DEFAULT_MALLOC_TRIM_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,10 @@ class RunnerOptions:
     #: decoded states the fold keeps to skip decoding them again (DVC_FOLD_CACHE_STATES)
     fold_cache: int = field(
         default_factory=lambda: positive_setting(ENV_FOLD_CACHE) or DEFAULT_CACHE_STATES
+    )
+    #: seconds between giving glibc's free memory back (DVC_MALLOC_TRIM_S; 0: never)
+    malloc_trim_s: float = field(
+        default_factory=lambda: float(os.environ.get(ENV_MALLOC_TRIM, DEFAULT_MALLOC_TRIM_S))
     )
     #: RocksDB's memory, shared by the table's databases (DVC_ROCKSDB_*: ``hub.processing._rocks``)
     rocksdb: RocksBudget = field(default_factory=RocksBudget.from_env)
