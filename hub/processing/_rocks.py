@@ -42,15 +42,17 @@ ENV = {
 class RocksBudget:
     """RocksDB's memory for all the databases (partitions) of one worker's table.
 
-    The defaults bound a worker's RocksDB to about 64 MiB: the hub's states are a few KiB, and
+    The defaults bound a worker's RocksDB to about 64 MiB (memtables of 32, at worst 32 + 4 per
+    partition while flushes lag; a block cache of 32): the hub's states are a few KiB, and
     the fold keeps the states it works on decoded anyway (``Fold``'s cache), so reads rarely
     reach RocksDB; a larger block cache buys little, a larger memtable only delays the flush.
     """
 
-    #: all memtables of the worker together: past it, the fullest is flushed to disk
+    #: all memtables of the worker together: past it, the fullest is flushed to disk (a soft
+    #: limit: while flushes catch up, each database may hold one more write buffer)
     memtables_mib: int = 32
     #: one database's memtable: flushed when full even under the total
-    write_buffer_mib: int = 8
+    write_buffer_mib: int = 4
     #: memtables a database may hold (one being written, the others being flushed)
     write_buffers: int = 2
     #: shared by all databases: data blocks read, indexes and filters of the open files
