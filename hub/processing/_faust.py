@@ -15,7 +15,8 @@ faust-streaming 0.15.3 needs three workarounds, in these modules and nowhere els
   stalled the agent, so it is 5 s (the marks, not the commits, say what was applied).
 
 The table's store is RocksDB unless told otherwise (``RunnerOptions.store``), in a data
-directory slot of the worker's own (``claim_datadir``).
+directory slot of the worker's own (``claim_datadir``), within one memory budget for all its
+partitions' databases (``RunnerOptions.rocksdb``, ``hub.processing._rocks``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hub import kafka
+from hub.processing._footprint import MemoryProbe, probe_interval
+from hub.processing._malloc import trim
 from hub.processing._options import RunnerOptions, app_id_for, changelog_for, claim_datadir
+from hub.processing._rocks import bound_store
 from hub.processing._runtime import Runtime
 from hub.processing._types import Processor, S
 from hub.processing._watchdog import Watchdog, readiness
@@ -79,6 +83,9 @@ def create_app(
     )  # fmt: skip
 
     runtime.changelog = table.changelog_topic.get_topic_name()
+    # before the store opens a database: faust's defaults would give each partition its own
+    # 192 MiB of memtables and 2 GiB of block cache (hub.processing._rocks)
+    bound_store(table.data, opts.rocksdb)
 
     @app.agent(source, name=processor.name)
     async def run(stream: StreamT[bytes]) -> None:
@@ -96,6 +103,21 @@ def create_app(
         @app.timer(interval=opts.timer_interval_s)  # type: ignore[untyped-decorator]
         async def timer_scan() -> None:
             await runtime.scan_timers()
+
+    if opts.malloc_trim_s > 0:  # glibc keeps freed memory otherwise (hub.processing._malloc)
+
+        @app.timer(interval=opts.malloc_trim_s)  # type: ignore[untyped-decorator]
+        async def malloc_trim() -> None:
+            trim()
+
+    every = probe_interval()
+    if every is not None:  # DVC_MEMORY_PROBE: a debug switch (hub.processing._footprint)
+        probe = MemoryProbe()
+
+        @app.timer(interval=every)  # type: ignore[untyped-decorator]
+        async def memory_probe() -> None:
+            if runtime.fold is not None and runtime.pending is not None:
+                probe.take(runtime.store, runtime.fold.cached_states, len(runtime.pending))
 
     @app.page("/metrics")
     async def metrics_page(web: View, request: Request) -> Response:

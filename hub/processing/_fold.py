@@ -54,6 +54,14 @@ def is_internal(key: bytes) -> bool:
     return key.startswith(b"\x00")
 
 
+#: Decoded states a fold keeps (``Fold``'s cache), unless told otherwise. Enough for the keys a
+#: worker is busy with (a burst of events on one dossier, a batch's neighbours), not for every key
+#: it ever saw: a lifecycle state decoded costs about 9 KiB (tracemalloc, DVC_MEMORY_PROBE), so
+#: the former 100,000 grew a worker's RSS with each new dossier, up to some 900 MiB; 2,000 hold
+#: five times the 400 dossiers bench/load.py interleaves (18 MiB).
+DEFAULT_CACHE_STATES = 2_000
+
+
 def partition_of_mark(key: bytes) -> int:
     """The input partition a mark key (``mark_key(partition)``) belongs to."""
     return int(key[len(MARK_PREFIX) :])
@@ -98,7 +106,7 @@ class Fold(Generic[S]):
         processor: Processor[S],
         store: StateStore,
         *,
-        cache_size: int = 100_000,
+        cache_size: int = DEFAULT_CACHE_STATES,
         complete_timers: bool = True,
     ) -> None:
         self.processor = processor
@@ -278,6 +286,11 @@ class Fold(Generic[S]):
             value = None if due_ms is None else encode_due(due_ms)
             batch.timers.setdefault(partition, {})[timer_key(partition, key)] = value
             self.timers.set(partition, key, due_ms)
+
+    @property
+    def cached_states(self) -> int:
+        """Decoded states kept to skip decoding them again (at most ``cache_size``)."""
+        return len(self._cache)
 
     def states(self) -> Mapping[bytes, S]:
         """Decoded states of the keys changed in the current (undrained) batch."""

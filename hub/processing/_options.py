@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from hub.processing._fold import DEFAULT_CACHE_STATES
+from hub.processing._rocks import RocksBudget, positive_setting
 from hub.processing._types import Processor, S
 from hub.settings import Settings
 
@@ -23,6 +25,11 @@ log = logging.getLogger(__name__)
 #: slot made for another changelog (the topic made again, another cluster) is emptied first
 #: (``claim_datadir``).
 DEFAULT_STORE = "rocksdb://"
+ENV_FOLD_CACHE = "DVC_FOLD_CACHE_STATES"
+ENV_MALLOC_TRIM = "DVC_MALLOC_TRIM_S"
+#: glibc's free memory given back every this many seconds (``hub.processing._malloc``): a walk
+#: over the heap of a few milliseconds, against tens of MiB kept otherwise
+DEFAULT_MALLOC_TRIM_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,16 @@ class RunnerOptions:
     #: the table data of this machine's workers (default $DVC_STATE_DIR, else a temporary folder);
     #: each worker takes a slot of its own inside it (``claim_datadir``)
     datadir: str | None = field(default_factory=lambda: os.environ.get("DVC_STATE_DIR"))
+    #: decoded states the fold keeps to skip decoding them again (DVC_FOLD_CACHE_STATES)
+    fold_cache: int = field(
+        default_factory=lambda: positive_setting(ENV_FOLD_CACHE) or DEFAULT_CACHE_STATES
+    )
+    #: seconds between giving glibc's free memory back (DVC_MALLOC_TRIM_S; 0: never)
+    malloc_trim_s: float = field(
+        default_factory=lambda: float(os.environ.get(ENV_MALLOC_TRIM, DEFAULT_MALLOC_TRIM_S))
+    )
+    #: RocksDB's memory, shared by the table's databases (DVC_ROCKSDB_*: ``hub.processing._rocks``)
+    rocksdb: RocksBudget = field(default_factory=RocksBudget.from_env)
     standby_replicas: int = 0
     clock: str | None = None  # a ``clock_from_spec`` spec; default: $DVC_CLOCK, else wall time
     timer_interval_s: float = 0.2  # how often due timers are looked for

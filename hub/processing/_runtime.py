@@ -103,7 +103,10 @@ class Runtime(Generic[S]):
             )
             assert self.table is not None
             self.pending = PendingStates(self.table)
-            self.fold = Fold(self.processor, self.pending, complete_timers=False)
+            self.fold = Fold(
+                self.processor, self.pending, cache_size=self.options.fold_cache,
+                complete_timers=False,
+            )  # fmt: skip
             self._letters = DeadLetterWriter(self.settings, producer, self._registry)
             log.info("%s processor started on %s", self.name, self.source)
 

@@ -12,8 +12,9 @@ A generic store is read whole (``items()``: every state decoded from its storage
 faust's RocksDB store keeps one database per partition with its keys in byte order, and the
 timer keys start with NUL (``TIMER_PREFIX``), before every state key: there, only the timer
 entries are read, a seek and a scan of the prefix, so a worker holding a million states
-rebuilds its due-index without touching them. This module is the one place that reaches into
-faust's RocksDB store (``_db_for_partition``, faust-streaming 0.15.3).
+rebuilds its due-index without touching them. This module and ``hub.processing._rocks`` (its
+memory) are the only places that reach into faust's RocksDB store (``_db_for_partition``,
+faust-streaming 0.15.3).
 """
 
 from __future__ import annotations

@@ -197,13 +197,32 @@ def test_query_api(harness: Harness) -> None:
 
 
 def test_replay_equals_live_state(harness: Harness) -> None:
-    harness.producer.send(chain("HS-REPLAY", "DOSSIER_SUBMITTED", "DOSSIER_REFUSED"))
+    # The duplicates and poison the replay must count are this test's own: ``make test`` spreads
+    # a module's tests over its pytest processes (``--dist loadgroup``), each with a harness of
+    # its own, so the other tests' records may not be in this log (a CI run counted 0). A replay
+    # before and one after them tell exactly what they added, whatever else the log holds.
+    before = replay(harness.settings, harness.registry, write=False, progress=False)
+    duplicates_before = harness.worker.metric(DUPLICATES)
+    events = chain("HS-REPLAY", "DOSSIER_SUBMITTED", "DOSSIER_REFUSED")
+    harness.producer.send([events[0], events[0], events[1], events[0], events[1]])
+    valid = harness.producer.serde.encode(events[1])
+    poison = (b"\x07" + valid[1:], valid[:5] + b"\xff\xff\xff\xff\xff\xff\x01", b"\x00\x01")
+    for value in poison:
+        harness.producer.send_raw("HS-REPLAY", value)
+    harness.producer.flush()
     state_of(harness, "HS-REPLAY", 2)
+    letters_for(harness, "HS-REPLAY", len(poison))
+    # the live worker counted them too (a batch is counted once its marks are acknowledged)
+    assert wait_until(lambda: harness.worker.metric(DUPLICATES) - duplicates_before >= 3)
+    assert harness.worker.metric(DUPLICATES) - duplicates_before == 3
     assert replay_check(harness.settings, harness.registry, wait_s=60) == []
     target = f"{DOSSIER_STATE.name(harness.settings.topic_prefix)}.replay-test"
     result = replay(harness.settings, harness.registry, target_topic=target, progress=False)
-    assert result.duplicates >= 3
-    assert result.dead_letters.get("UNDECODABLE", 0) >= 3
+    assert result.events - before.events == 5 + len(poison)
+    assert result.applied - before.applied == 2
+    assert result.duplicates - before.duplicates == 3
+    undecodable = [r.dead_letters.get("UNDECODABLE", 0) for r in (before, result)]
+    assert undecodable[1] - undecodable[0] == len(poison)
     live = read_states(
         harness.settings, harness.registry, DOSSIER_STATE.name(harness.settings.topic_prefix)
     )
