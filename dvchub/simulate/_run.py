@@ -193,7 +193,7 @@ def _settle(found: Sequence[Script], feed: Feed, tail: Tail, clock: FileClock,
 
 
 def _wrong_final(found: Sequence[Script], tail: Tail) -> dict[str, tuple[str, str | None]]:
-    status = dict(tail.status)
+    status = tail.statuses()
     return {s.dossier_id: (s.final_status, status.get(s.dossier_id)) for s in found
             if status.get(s.dossier_id) != s.final_status}  # fmt: skip
 
@@ -211,7 +211,8 @@ def summary_table(summary: Summary, feed: Feed) -> Table:
 
 def _figures(found: Sequence[Script], tail: Tail, chain: Chain, real_s: float,
              speed: float) -> Figures:  # fmt: skip
-    latencies = sorted(tail.to_state_ms)
+    to_state_ms, late, dead_letters = tail.figures()
+    latencies = sorted(to_state_ms)
     quantiles = None
     if len(latencies) >= 2:
         cuts = statistics.quantiles(latencies, n=100)
@@ -222,8 +223,8 @@ def _figures(found: Sequence[Script], tail: Tail, chain: Chain, real_s: float,
         per_partner=tail.per_partner(),
         received={s.spec.name: s.spec.workload.received(s.sim) for s in chain.shown},
         to_state_ms=quantiles, planned_late=sum(s.late for s in found),
-        observed_late=len(tail.late), callbacks=dict(callbacks),
-        dead_letters=dict(tail.dead_letters), wrong_final=_wrong_final(found, tail),
+        observed_late=late, callbacks=dict(callbacks), dead_letters=dead_letters,
+        wrong_final=_wrong_final(found, tail),
         without_outcome=tuple(tail.without_outcome()),
     )  # fmt: skip
 

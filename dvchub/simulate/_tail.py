@@ -99,6 +99,16 @@ class Tail(threading.Thread):
         with self._lock:
             return self._waybill.get((dossier_id, direction))
 
+    def statuses(self) -> dict[str, str]:
+        """Each dossier's status on ``dossier.state``, now."""
+        with self._lock:
+            return dict(self.status)
+
+    def figures(self) -> tuple[list[int], int, dict[str, int]]:
+        """Produce -> state milliseconds, dossiers judged late, dead letters by reason."""
+        with self._lock:
+            return list(self.to_state_ms), len(self.late), dict(self.dead_letters)
+
     def without_outcome(self) -> list[str]:
         with self._lock:
             return sorted(set(self.commands) - set(self.outcomes))
