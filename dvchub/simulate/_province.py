@@ -11,7 +11,6 @@ the issue asks to run.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -123,14 +122,14 @@ def load_province(path: Path = DEFAULT_CONFIG, *, today: date | None = None) -> 
                                 float(a.get("weight", 1)))
                          for a in raw.get("agencies", ()))  # fmt: skip
         shares = Shares(**{k: float(v) for k, v in raw.get("shares", {}).items()})
-        hours_raw: Mapping[str, object] = raw.get("office_hours", {})
+        hours_raw = raw.get("office_hours", {})
         hours = OfficeHours(
             timezone=str(hours_raw.get("timezone", OfficeHours.timezone)),
             sessions=tuple((time.fromisoformat(a), time.fromisoformat(b))
-                           for a, b in hours_raw.get("sessions", ()))  # type: ignore[attr-defined]
+                           for a, b in hours_raw.get("sessions", ()))
             or OfficeHours.sessions,
-            burst_minutes=int(hours_raw.get("burst_minutes", 30)),  # type: ignore[call-overload]
-            burst_share=float(hours_raw.get("burst_share", 0.4)),  # type: ignore[arg-type]
+            burst_minutes=int(hours_raw.get("burst_minutes", 30)),
+            burst_share=float(hours_raw.get("burst_share", 0.4)),
         )  # fmt: skip
         days = int(raw.get("days", 30))
         start_text = str(raw.get("start") or "")
