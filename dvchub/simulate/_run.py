@@ -118,6 +118,10 @@ def run_simulation(
         partners = Partners(VnpostSimulator.of(chain.sim("vnpost")),
                             PaygovSimulator.of(chain.sim("bank")),
                             NationalPortalSimulator.of(chain.sim("national")))  # fmt: skip
+        # The payer pays at the simulated instant: the IPN's and the status query's paid time
+        # is the FeePaid's, which resumes the SLA clock the fee step paused. (VNPost's
+        # callbacks still carry wall time: only the postal legs' own times show it.)
+        partners.bank._clock = clock.now  # the simulator takes a clock only when built
         _serve_intake(stack, ps, registry, partners.national)
         signer = AckedPublisher(ps, registry, client_id="dvchub-simulate-signing")
         stack.callback(signer.close)
@@ -133,6 +137,8 @@ def run_simulation(
             on_settled(chain, tail, found)
         figures = _figures(found, tail, chain, time.monotonic() - started, speed)
         show_figures(figures)
+        for code, reason in tail.dead_letter_reasons().items():
+            console.print(f"dead letter {code}, the first: {reason}")
         run_audit(ps, registry, chain)
     return figures
 

@@ -45,6 +45,10 @@ _HANDLER: Final = {"official_id": "cb-0311", "official_name": "Tô Văn Khải",
                    "title": "Phó Trưởng phòng", "department": "Phòng chuyên môn"}  # fmt: skip
 
 
+#: Working days an apology's new date lies after the deadline (the result comes a day after it).
+NEW_DATE_AFTER_DAYS: Final = 3
+
+
 class Action(StrEnum):
     PUSH = "push"  # events through the portal connector
     PUBLISH = "publish"  # straight to dossier.events (what the signing processor emits)
@@ -141,8 +145,10 @@ class _Writer:
         refused = rng.random() < shares.refused
         postal = not (national or refused or direct) and rng.random() < shares.postal
         notify = rng.random() < shares.notify
-        supplement = rng.random() < shares.supplement
         late = procedure.deadline_days > 0 and rng.random() < shares.late
+        # a supplement moves the appointment by the SLA's policy: a late dossier's apology must
+        # name a date after the appointment, so late ones get none (their date is known here)
+        supplement = not late and rng.random() < shares.supplement
         fee_online = procedure.fee_vnd > 0 and not direct and rng.random() < shares.fee_online
         draw = rng.random()
         callback = None if not fee_online else (
@@ -169,6 +175,24 @@ class _Writer:
         b.push("ProcessingStepRecorded", {"kind": "STARTED", "content": "Thụ lý hồ sơ",
                "to_department": _HANDLER["department"], "to_agency_code": None,
                "step_due_at": None}, at=started)  # fmt: skip
+        if late:
+            # the delay foreseen early, before any pause: the SLA then moves only the new date
+            # (a fee step's pause ends with the FeePaid, stamped in wall time on the status
+            # query path by the outbox: it would pass any date written here)
+            apology = b.working(timedelta(hours=rng.uniform(1, 4)))
+            new_date = self.calendar.add_working_days(deadline, NEW_DATE_AFTER_DAYS)
+            b.push("ApologyIssued", {"reason": "Cần xác minh thêm với cơ quan liên quan",
+                                     "new_appointment_at": max(new_date, apology + _MINUTE),
+                                     "letter": None}, at=apology)  # fmt: skip
+        # the supplement before the fee: the national portal's progress service is told of the
+        # fee step (6) but not of its payment (no official acts), so a later supplement (5)
+        # would reach it as a step back (its simulator's order check)
+        if supplement:
+            b.push("SupplementRequested", {"reason": "Thiếu bản sao giấy tờ",
+                   "requested_documents": ["Bản sao CCCD"], "respond_by": None},
+                   at=b.working(timedelta(hours=rng.uniform(1, 8))))  # fmt: skip
+            b.push("SupplementReceived", {"documents": [_document(dossier_id, "bo-sung")]},
+                   at=b.working(timedelta(hours=rng.uniform(4, 24))))  # fmt: skip
         if fee_online:
             fee = {"code": "LP", "name": "Lệ phí", "kind": "CHARGE",
                    "amount_vnd": procedure.fee_vnd}  # fmt: skip
@@ -176,19 +200,7 @@ class _Writer:
                                     "due_at": None}, at=b.working(5 * _MINUTE))  # fmt: skip
             b.step(Action.PAY, b.working(timedelta(minutes=rng.uniform(10, 120))),
                    callback=callback, awaits="FEE_PAID")  # fmt: skip
-        if supplement:
-            b.push("SupplementRequested", {"reason": "Thiếu bản sao giấy tờ",
-                   "requested_documents": ["Bản sao CCCD"], "respond_by": None},
-                   at=b.working(timedelta(hours=rng.uniform(1, 8))))  # fmt: skip
-            b.push("SupplementReceived", {"documents": [_document(dossier_id, "bo-sung")]},
-                   at=b.working(timedelta(hours=rng.uniform(4, 24))))  # fmt: skip
         if late:
-            new_date = self.calendar.add_working_days(deadline, 3)
-            apology = max(b.last + _MINUTE, self.calendar.subtract_working_time(
-                deadline, timedelta(hours=2)))  # fmt: skip
-            b.push("ApologyIssued", {"reason": "Cần xác minh thêm với cơ quan liên quan",
-                                     "new_appointment_at": max(new_date, apology + _MINUTE),
-                                     "letter": None}, at=apology)  # fmt: skip
             ready = self.calendar.add_working_days(max(deadline, b.last), 1)
         else:
             left = self.calendar.working_time_between(b.last, deadline)

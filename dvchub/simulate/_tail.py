@@ -79,6 +79,8 @@ class Tail(threading.Thread):
         self.outcomes: dict[str, tuple[str, str]] = {}  # command id -> (partner, outcome)
         self.late: set[str] = set()
         self.dead_letters: Counter[str] = Counter()  # by reason code
+        #: the first reason of each code (a dead letter's reason carries no personal data)
+        self.first_reason: dict[str, str] = {}
         self._apply: dict[str, Callable[[dict[str, Any], ConsumerRecord], None]] = {
             DOSSIER_EVENTS.suffix: self._event, DOSSIER_STATE.suffix: self._state,
             PARTNER_COMMANDS.suffix: self._command, PARTNER_OUTCOMES.suffix: self._outcome,
@@ -108,6 +110,10 @@ class Tail(threading.Thread):
         """Produce -> state milliseconds, dossiers judged late, dead letters by reason."""
         with self._lock:
             return list(self.to_state_ms), len(self.late), dict(self.dead_letters)
+
+    def dead_letter_reasons(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self.first_reason)
 
     def without_outcome(self) -> list[str]:
         with self._lock:
@@ -191,4 +197,6 @@ class Tail(threading.Thread):
             self.late.add(str(alert["dossier_id"]))
 
     def _dead_letter(self, letter: dict[str, Any], _: ConsumerRecord) -> None:
-        self.dead_letters[str(letter["reason_code"])] += 1
+        code = str(letter["reason_code"])
+        self.dead_letters[code] += 1
+        self.first_reason.setdefault(code, f"{letter['processor']}: {letter['reason']}")

@@ -47,8 +47,8 @@ def test_shares_match_the_configuration(province: Province) -> None:
     tolerance = 0.03
     assert _share(sum(s.final_status == "REFUSED" for s in found), n) == pytest.approx(
         shares.refused, abs=tolerance)  # fmt: skip
-    assert _share(sum(s.supplement for s in found if s.final_status != "REFUSED"),
-                  sum(s.final_status != "REFUSED" for s in found)) == pytest.approx(
+    assert _share(sum(s.supplement for s in found if s.final_status != "REFUSED" and not s.late),
+                  sum(s.final_status != "REFUSED" and not s.late for s in found)) == pytest.approx(
         shares.supplement, abs=tolerance)  # fmt: skip
     online = [s for s in found if s.procedure.level != "DIRECT_ONLY"]
     assert _share(sum(s.national for s in online), len(online)) == pytest.approx(
