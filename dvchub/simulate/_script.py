@@ -252,7 +252,7 @@ class _Builder:
         who = actor if actor is not True else {
             **(_DESK if name in ("DossierAccepted", "DossierRefused", "ResultReturned")
                else _HANDLER), "agency_code": self.procedure.agency_code}  # fmt: skip
-        self.step(Action.PUSH, when, events=(self.event(name, payload, when, who or None),))  # type: ignore[arg-type]
+        self.step(Action.PUSH, when, events=(self.event(name, payload, when, who or None),))
 
     def publish_signed(self, result: Mapping[str, object], at: datetime) -> None:
         digest = hashlib.sha256(f"{self.dossier_id}:signed".encode()).hexdigest()
