@@ -70,7 +70,9 @@ def register(app: typer.Typer) -> None:
         log_dir = REPO_ROOT / ".cache" / "simulate" / run_id
         with RegistryClient(settings.schema_registry_url) as registry:
             try:
-                run_simulation(settings, registry, province, run_id, log_dir)
+                figures = run_simulation(settings, registry, province, run_id, log_dir)
             except SimulationFailed as exc:
                 typer.echo(f"simulation failed: {exc}", err=True)
                 raise typer.Exit(1) from exc
+        if figures.audit_clean is False:
+            raise typer.Exit(1)  # the audit found something lost, doubled or disagreeing
