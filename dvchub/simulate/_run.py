@@ -176,12 +176,14 @@ def _drive(feed: Feed, tail: Tail, clock: FileClock, span_of: tuple[datetime, da
             feed.tick(now)
             if tail.error is not None:
                 raise SimulationFailed("the tail of the run's topics failed") from tail.error
-            if screen is not None and time.monotonic() - shown >= 1.0:
+            if screen is not None and (feed.done or time.monotonic() - shown >= 1.0):
                 shown = time.monotonic()
                 progress.update(task, completed=(now - first).total_seconds(),
                                 description=f"{now.astimezone(tz):%Y-%m-%d %H:%M}")  # fmt: skip
                 screen.update(Group(progress, summary_table(tail.summary(), feed)), refresh=True)
             time.sleep(TICK_S)
+    if live:
+        console.line()  # the live display's last line has no newline of its own
 
 
 def _settle(found: Sequence[Script], feed: Feed, tail: Tail, clock: FileClock,
