@@ -53,7 +53,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"the simulation uses development secrets: set {DEV_FLAG}=1", err=True)
             raise typer.Exit(2)
         if not os.environ.get(ENV_LEVEL):
-            configure_logging("WARNING")  # the live summary, not every request's log line
+            # the live summary, not log lines (the workers' go to their files; the simulators'
+            # development-secret notices are known: DVC_DEV_SECRETS=1 is required above)
+            configure_logging("ERROR")
             logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
         try:
             province = load_province(config or DEFAULT_CONFIG)
