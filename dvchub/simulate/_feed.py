@@ -67,12 +67,6 @@ class Feed:
         self._failed: list[BaseException] = []
         self.pushed = 0
         self.finished = 0
-        self._now = min(at for at, _ in self._due)
-
-    @property
-    def now(self) -> datetime:
-        """The simulated instant of the last tick (what the feed's actors act at)."""
-        return self._now
 
     @property
     def done(self) -> bool:
@@ -85,7 +79,6 @@ class Feed:
     def tick(self, now: datetime) -> None:
         if self._failed:
             raise FeedError(f"a partner step failed: {self._failed[0]!r}") from self._failed[0]
-        self._now = now
         while self._due and self._due[0][0] <= now:
             self._active.add(heapq.heappop(self._due)[1])
         batch: list[Event] = []

@@ -59,10 +59,6 @@ INTAKE_POLL_S = 0.5
 TICK_S = 0.1
 #: Real seconds the hub has, after the last step, to reach every final state and outcome.
 SETTLE_S = 120.0
-#: Real seconds the workers' clock stays behind the feed's: more than an event takes from the
-#: portal to the workers (the p99 to state is about 3 s on a loaded 2-core machine), so a timer
-#: never fires before an event that came earlier in simulated time was applied.
-CLOCK_LAG_S = 5.0
 #: Threads for the partners' slow steps (VNPost's callbacks, IPNs with retries).
 PARTNER_THREADS = 4
 
@@ -128,6 +124,10 @@ def run_simulation(
         partners = Partners(VnpostSimulator.of(chain.sim("vnpost")),
                             PaygovSimulator.of(chain.sim("bank")),
                             NationalPortalSimulator.of(chain.sim("national")))  # fmt: skip
+        # The payer pays at the simulated instant: the IPN's and the status query's paid time
+        # is the FeePaid's, which resumes the SLA clock the fee step paused. (VNPost's
+        # callbacks still carry wall time: only the postal legs' own times show it.)
+        partners.bank._clock = clock.now  # the simulator takes a clock only when built
         _serve_intake(stack, ps, registry, partners.national)
         signer = AckedPublisher(ps, registry, client_id="dvchub-simulate-signing")
         stack.callback(signer.close)
@@ -172,7 +172,7 @@ def _drive(feed: Feed, tail: Tail, clock: FileClock, span_of: tuple[datetime, da
     with display as screen:
         while not feed.done:
             now = min(first + timedelta(seconds=(time.monotonic() - origin) * speed), last)
-            clock.set(max(first, now - timedelta(seconds=CLOCK_LAG_S * speed)))
+            clock.set(now)
             feed.tick(now)
             if tail.error is not None:
                 raise SimulationFailed("the tail of the run's topics failed") from tail.error
@@ -202,8 +202,7 @@ def _settle(found: Sequence[Script], feed: Feed, tail: Tail, clock: FileClock,
                 f"(e.g. {dict(list(wrong.items())[:5])}), {len(missing)} commands without an "
                 f"outcome (e.g. {missing[:5]}); unfinished scripts: {feed.waiting()[:5]}"
             )  # fmt: skip
-        ahead = time.monotonic() - started - CLOCK_LAG_S
-        clock.set(max(first, first + timedelta(seconds=ahead * speed)))
+        clock.set(first + timedelta(seconds=(time.monotonic() - started) * speed))
         time.sleep(1.0)
 
 
