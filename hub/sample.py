@@ -93,6 +93,7 @@ def dossier_lifecycle(rng: random.Random, number: int, start: datetime) -> list[
         "media_type": "application/pdf",
         "sha256": hashlib.sha256(content).hexdigest(),
         "size_bytes": 48_213,
+        "reused_from": None,
     }
     events = [
         new_event(

@@ -39,6 +39,8 @@ is ``signing._apology_worker.SPEC``), configuration from
 throwaway test PKI and SoftHSM tokens of the tests, bench and demo.
 """
 
+from ._apology import ApologyWriter
+from ._apology_worker import ApologyProcessor
 from ._errors import (
     CertificateExpired,
     CertificateNotUsable,
@@ -88,6 +90,8 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "PDF_MEDIA_TYPE",
     "VIETNAM_TZ",
+    "ApologyProcessor",
+    "ApologyWriter",
     "CertificateExpired",
     "CertificateNotUsable",
     "CertificateNotYetValid",

@@ -34,10 +34,24 @@ os.environ.setdefault("DVC_KAFKA_USERNAME", "admin")
 _EXCLUSIVE = ("tests/stack/", "tests/monitoring/", "tests/lifecycle/test_chaos.py")
 
 
+#: Tests that kill and restart worker processes, run the whole demo, a province's workers or a
+#: load: each loads both cores for a minute or two, so two at once stretch each other's waits.
+#: And those that serve HTTPS with the demo's PKI (``dvchub.demo._servers.demo_pki``), which the
+#: demo's own run makes afresh in the same folder. ``make test`` runs them one after another on
+#: one of its processes (``--dist loadgroup``), beside the light tests.
+_HEAVY = (
+    "kill", "rebalance", "tests/hub/test_demo.py", "tests/audit/test_audit.py",
+    "tests/bench/test_load.py", "tests/e2e/test_partners_e2e.py",
+    "tests/routing/test_desks_demo.py",
+)  # fmt: skip
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.startswith(_EXCLUSIVE):
             item.add_marker(pytest.mark.exclusive)
+        elif any(part in item.nodeid for part in _HEAVY):
+            item.add_marker(pytest.mark.xdist_group("heavy"))
 
 
 @pytest.fixture(scope="session")

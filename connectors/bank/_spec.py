@@ -38,6 +38,7 @@ from connectors.common import (
     SimulatorServer,
     Workload,
 )
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import Calls, CallsHub, DemoPart, Stage
 from connectors.outbox import PartnerClient
 from hub.records import Payment, PaymentState
@@ -122,6 +123,21 @@ class BankWorkload(Workload):
     def fail_next(self, sim: SimulatorServer, count: int) -> None:
         sim = PaygovSimulator.of(sim)
         sim.faults.api_fail_next += count
+
+    def ledger(self, sim: SimulatorServer) -> SimulatorLedger:
+        from hub.audit import PartnerCall  # only when the audit asks (connectors.common.audit)
+
+        paygov = PaygovSimulator.of(sim)
+        # the provider dedupes creations and refunds on their request id, the idempotency key;
+        # a status query changes nothing (``read_only``) and names no dossier
+        kinds = {"create": PAYMENT_REQUEST, "refund": PAYMENT_REFUND}
+
+        def applied() -> list[PartnerCall]:
+            with paygov.ledger.lock:
+                requests = list(paygov.ledger.requests.items())
+            return [PartnerCall(key, None, kinds[op]) for key, (op, _, _) in requests]
+
+        return SimulatorLedger(BankClient.partner, frozenset(kinds.values()), applied)
 
 
 def demo_simulator(calls: Calls | None) -> PaygovSimulator:

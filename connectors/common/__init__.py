@@ -42,6 +42,8 @@ For the partner simulators::
 ServerThread      an ASGI app served by uvicorn in a daemon thread
 SimulatorServer   the simulators' base: start/stop, ``with``, serve_forever; ``of``: checked
 FaultSwitches     counted faults (5xx, timeouts, malformed, lost replies) armed by a test
+SimulatorLedger   what a simulator applied, for ``dvchub audit`` (``Workload.ledger``);
+                  ``ledgers``: those of the simulators at hand
 """
 
 from connectors.common._body import RequestRefused, read_capped, require_json
@@ -69,6 +71,7 @@ from connectors.common._poll import PollFailed, PollSource
 from connectors.common._publisher import AckedPublisher, AvroRecord, NotAcknowledged
 from connectors.common._server import ServerThread, SimulatorServer
 from connectors.common._spec import Inbound, PartnerSpec, Payload, Received, Workload
+from connectors.common.audit import SimulatorLedger, ledgers
 from connectors.common.demo import Calls, CallsHub, DemoPart, Event, SampleEvents, Stage
 
 __all__ = [
@@ -106,11 +109,13 @@ __all__ = [
     "Runtime",
     "SampleEvents",
     "ServerThread",
+    "SimulatorLedger",
     "SimulatorServer",
     "Stage",
     "Views",
     "Workload",
     "from_portal",
+    "ledgers",
     "loads",
     "read_capped",
     "require_json",

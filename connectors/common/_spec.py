@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.common._server import SimulatorServer
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import DemoPart
 
 if TYPE_CHECKING:  # connectors.outbox is imported by the clients, never by common at run time
@@ -107,6 +108,11 @@ class Workload(ABC):
     @abstractmethod
     def fail_next(self, sim: SimulatorServer, count: int) -> None:
         """The next ``count`` calls get a 5xx, before the simulator does anything."""
+
+    def ledger(self, sim: SimulatorServer) -> SimulatorLedger | None:
+        """What the simulator applied, for ``dvchub audit`` (``connectors.common.audit``);
+        None: this partner's simulator keeps no ledger the audit can read."""
+        return None
 
 
 @dataclass(frozen=True)

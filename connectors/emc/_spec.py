@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from connectors.common import PartnerSpec, Payload, Received, SimulatorServer, Workload
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import Calls, DemoPart
 from connectors.emc._client import EMC_TRACKING_RECORD, PARTNER, EmcClient
 from connectors.emc._config import EmcConfig
@@ -51,6 +52,17 @@ class EmcWorkload(Workload):
     def fail_next(self, sim: SimulatorServer, count: int) -> None:
         sim = EmcSimulator.of(sim)
         sim.faults.arm("error_5xx", count)
+
+    def ledger(self, sim: SimulatorServer) -> SimulatorLedger:
+        from hub.audit import PartnerCall  # only when the audit asks (connectors.common.audit)
+
+        emc = EmcSimulator.of(sim)
+
+        def applied() -> list[PartnerCall]:
+            return [PartnerCall(r.idempotency_key or "", r.record.MaHoSo, EMC_TRACKING_RECORD)
+                    for r in emc.received()]  # fmt: skip
+
+        return SimulatorLedger(PARTNER, frozenset({EMC_TRACKING_RECORD}), applied)
 
 
 def demo_simulator(_: Calls | None) -> EmcSimulator:

@@ -20,6 +20,7 @@ from connectors.common import (
     SimulatorServer,
     Workload,
 )
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import Calls, DemoPart, Event, Stage
 from connectors.national._client import (
     NATIONAL_DOSSIER_SYNC,
@@ -95,6 +96,18 @@ class NationalWorkload(Workload):
     def fail_next(self, sim: SimulatorServer, count: int) -> None:
         sim = NationalPortalSimulator.of(sim)
         sim.faults.arm("error_5xx", count)
+
+    def ledger(self, sim: SimulatorServer) -> SimulatorLedger:
+        from hub.audit import PartnerCall  # only when the audit asks (connectors.common.audit)
+
+        portal = NationalPortalSimulator.of(sim)
+        kind_of = {service: kind for kind, service in _SERVICE_OF.items()}
+
+        def applied() -> list[PartnerCall]:
+            return [PartnerCall(r.idempotency_key or "", r.ma_ho_so, kind_of[r.service])
+                    for r in portal.received()]  # fmt: skip
+
+        return SimulatorLedger(PARTNER, frozenset(_SERVICE_OF), applied, ordered=True)
 
 
 def demo_simulator(_: Calls | None) -> NationalPortalSimulator:

@@ -1,7 +1,8 @@
 """Citizen notifications as the hub sees them from outside this package: ``SPEC``.
 
-In the demo (``DEMO``): the messages the gateways delivered per dossier, by channel (no story
-of its own: the sample dossiers' steps are its messages, for applicants who consented).
+In the demo (``DEMO``): the messages the gateways delivered per dossier, by channel (the sample
+dossiers' steps are its messages, for applicants who consented), and its story (``_demo``): a
+late dossier's citizen told at each step.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from collections import Counter
 from datetime import timedelta
 
 from connectors.common import PartnerSpec, Payload, Received, SimulatorServer, Workload
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import Calls, DemoPart
 from connectors.notify._client import CITIZEN_NOTIFICATION, PARTNER, NotifyClient
 from connectors.notify._config import NotifyConfig
+from connectors.notify._demo import demo_story
+from connectors.notify._gateways import message_id
 from connectors.notify._ledger import Delivered
 from connectors.notify._notification import CHANNELS, STEPS, Channel
 from connectors.notify._sim import NOT_ON_ZALO, NotifySimulator
@@ -78,6 +82,20 @@ class NotifyWorkload(Workload):
     def fail_next(self, sim: SimulatorServer, count: int) -> None:
         NotifySimulator.of(sim).faults.arm("error_5xx", count)
 
+    def ledger(self, sim: SimulatorServer) -> SimulatorLedger:
+        from hub.audit import PartnerCall  # only when the audit asks (connectors.common.audit)
+
+        ledger = NotifySimulator.of(sim).ledger
+
+        def applied() -> list[PartnerCall]:
+            # every gateway dedupes on ``message_id`` of the key (the e-mail's Message-ID wraps
+            # it as <id@domain>); a refused channel delivered nothing, its fallback did
+            return [PartnerCall(d.key.strip("<>").split("@")[0], None, CITIZEN_NOTIFICATION)
+                    for d in ledger.delivered()]  # fmt: skip
+
+        return SimulatorLedger(PARTNER, frozenset({CITIZEN_NOTIFICATION}), applied,
+                               derive=message_id)  # fmt: skip
+
 
 def _rate(delivered: list[Delivered]) -> str:
     """`` at N/s``: a channel's messages a second, from its first to its last delivery."""
@@ -101,6 +119,7 @@ def _messages(sim: NotifySimulator, dossier_id: str) -> str:
 DEMO = DemoPart(
     title="Citizen notifications (ZNS, SMS, e-mail)",
     simulator=demo_simulator,
+    story=demo_story,
     per_dossier=("Notifications", _messages),
 )
 

@@ -59,6 +59,7 @@ class PortalApp:
         self.config = config
         self.auth = ApiKeyAuthenticator(config.api_keys.get_secret_value())
         self.metrics = PortalMetrics()
+        self.desks = config.desks()
         spec = InboundSpec(
             "portal",
             produces=(DOSSIER_EVENTS, CATALOG_PROCEDURES),
@@ -79,7 +80,10 @@ class PortalApp:
         require_json(request)
         document = parse_json(await read_capped(request, self.config.max_body_bytes))
         batch = validate_batch(
-            document, max_events=self.config.max_batch_events, source=caller.source
+            document,
+            max_events=self.config.max_batch_events,
+            source=caller.source,
+            desks=self.desks,
         )
         claim = await self.shell.publish_once(
             [v.marker for v in batch], lambda fresh: self._produce(fresh, batch, caller.source)

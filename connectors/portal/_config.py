@@ -9,10 +9,13 @@ with ``DVC_DEV_SECRETS=1`` (``hub.secrets``), and ``dvchub portal serve`` calls
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.common import DedupeSpec
+from hub.dossier import DeskDirectory
 from hub.secrets import SecretError, check_secret, dev_default, fill_from_files
 
 # The local stack's only writer: the provincial portal with a well-known key. Published here,
@@ -55,6 +58,13 @@ class PortalConfig(BaseSettings):
         7.0, gt=0, description="How long the accepted-ids topic keeps an id."
     )
     produce_threads: int = Field(8, ge=1, description="Threads running blocking Kafka calls.")
+    # the hub's own variable, which routing reads too: one list of desks for the province
+    desk_directory: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("DVC_DESK_DIRECTORY", "desk_directory"),
+        description="The province's desks (TOML, hub.dossier.DeskDirectory); when set, desk "
+        "codes of events must be listed in it.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -85,6 +95,10 @@ class PortalConfig(BaseSettings):
     @property
     def dedupe(self) -> DedupeSpec:
         return DedupeSpec(ACCEPTED_IDS_SUFFIX, self.dedupe_retention_days, self.dedupe_capacity)
+
+    def desks(self) -> DeskDirectory | None:
+        """The desk directory, None when none is configured; ``ValueError`` if it is bad."""
+        return None if self.desk_directory is None else DeskDirectory.load(self.desk_directory)
 
     @property
     def uses_dev_keys(self) -> bool:

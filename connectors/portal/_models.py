@@ -13,7 +13,8 @@ from uuid import UUID
 
 from pydantic import Field, TypeAdapter
 
-from connectors.portal._records import Actor, Applicant, Document, FeeLine, StrictModel
+from connectors.portal._records import Applicant, Document, EventEnvelope, FeeLine, StrictModel
+from connectors.portal._transfers import TRANSFER_EVENT_TYPES, TransferEvent
 from connectors.portal._types import (
     AgencyCode,
     AgencyTypeSymbol,
@@ -21,11 +22,8 @@ from connectors.portal._types import (
     ChannelSymbol,
     ClockPolicySymbol,
     Code,
-    CorrelationId,
     Day,
     DossierId,
-    EventTime,
-    EventUuid,
     ExternalId,
     Flag,
     LongText,
@@ -188,16 +186,6 @@ class SatisfactionRated(StrictModel):
 
 
 # -- envelopes -------------------------------------------------------------------------------
-class EventEnvelope(StrictModel):
-    """Fields every portal event carries besides its type and payload."""
-
-    event_id: EventUuid
-    dossier_id: DossierId
-    occurred_at: EventTime
-    actor: Actor | None = None
-    correlation_id: CorrelationId | None = None
-
-
 class DossierSubmittedEvent(EventEnvelope):
     """A DossierSubmitted event (payload vn.dvchub.event.DossierSubmitted)."""
 
@@ -318,7 +306,8 @@ PortalEvent = Annotated[
     | ResultReturnedEvent
     | ApologyIssuedEvent
     | ExplanationRecordedEvent
-    | SatisfactionRatedEvent,
+    | SatisfactionRatedEvent
+    | TransferEvent,
     Field(discriminator="event_type"),
 ]
 PORTAL_EVENT = TypeAdapter[PortalEvent](PortalEvent)
@@ -327,6 +316,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "SupplementRequested", "SupplementReceived", "FeeRequested", "FeePaid", "DossierWithdrawn",
     "ProcessingStopped", "ResultReady", "ResultReturned", "ApologyIssued", "ExplanationRecorded",
     "SatisfactionRated",
+    *TRANSFER_EVENT_TYPES,
 )  # fmt: skip
 
 

@@ -14,8 +14,11 @@ from connectors.portal._types import (
     AmountVnd,
     ApplicantKindSymbol,
     Code,
+    CorrelationId,
     DossierId,
     Email,
+    EventTime,
+    EventUuid,
     ExternalId,
     FeeKindSymbol,
     IdNumber,
@@ -95,3 +98,13 @@ class FeeLine(StrictModel):
     name: ShortText
     kind: FeeKindSymbol
     amount_vnd: AmountVnd
+
+
+class EventEnvelope(StrictModel):
+    """Fields every portal event carries besides its type and payload."""
+
+    event_id: EventUuid
+    dossier_id: DossierId
+    occurred_at: EventTime
+    actor: Actor | None = None
+    correlation_id: CorrelationId | None = None

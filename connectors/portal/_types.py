@@ -158,6 +158,7 @@ ClockPolicySymbol = Literal["PAUSE", "RESTART"]
 RatingChannelSymbol = Literal["PROVINCIAL_PORTAL", "NATIONAL_PORTAL", "DESK_DEVICE", "SMS"]
 #: A QĐ 766 satisfaction score: 1 (rất không hài lòng) to 5 (rất hài lòng), ``hub.kpi._ratings``.
 Score = Annotated[int, Field(strict=True, ge=1, le=5)]
+TransferMethodSymbol = Literal["ELECTRONIC", "INTERNAL", "POSTAL"]
 
 
 def s10_check_digit(serial: str) -> int:

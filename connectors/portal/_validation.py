@@ -24,7 +24,9 @@ from connectors.portal._rules import (
     event_errors,
     procedure_errors,
 )
+from connectors.portal._transfer_rules import transfer_errors
 from connectors.portal._types import ProcedureCode
+from hub.dossier import DeskDirectory
 
 # Never more errors than this in one answer: enough to fix a batch, bounded for a 500-item one.
 MAX_REPORTED_ERRORS = 200
@@ -108,8 +110,11 @@ def fingerprint(event: PortalEvent, source: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def validate_batch(document: JsonValue, *, max_events: int, source: str) -> list[ValidEvent]:
-    """Every event of a ``{"events": [...]}`` document, or ``InvalidBody`` with every error."""
+def validate_batch(
+    document: JsonValue, *, max_events: int, source: str, desks: DeskDirectory | None = None
+) -> list[ValidEvent]:
+    """Every event of a ``{"events": [...]}`` document, or ``InvalidBody`` with every error
+    (``desks``: the desk directory desk codes must be in, None when not configured)."""
     if not isinstance(document, dict):
         raise InvalidBody(
             [FieldError((), "object_type", 'must be a JSON object {"events": [...]}')]
@@ -154,6 +159,7 @@ def validate_batch(document: JsonValue, *, max_events: int, source: str) -> list
             )
         valid.append(entry)
     errors.extend(batch_errors((entry.index, entry.event) for entry in valid))
+    errors.extend(transfer_errors([(v.index, v.event) for v in valid], desks))
     if errors:
         raise InvalidBody(errors)
     return valid

@@ -67,9 +67,10 @@ PARTNER: Final = "vnpost"
 POSTAL_ORDER: Final = "POSTAL_ORDER"
 POSTAL_CANCEL: Final = "POSTAL_CANCEL"
 BINDING: Final = f"{{{TNS}}}PostalBinding"
+#: VNPost's service -> the operation that creates its order (``SERVICE_TYPE`` of a direction).
 OPERATION: Final[Mapping[str, str]] = {
-    "INTAKE_PICKUP": "CreatePickupOrder",
-    "RESULT_DELIVERY": "CreateDeliveryOrder",
+    "PICKUP": "CreatePickupOrder",
+    "DELIVERY": "CreateDeliveryOrder",
 }
 
 
@@ -133,7 +134,7 @@ class VnpostClient:
 
     # -- PostalService -----------------------------------------------------------------------
     def create_order(self, order: OrderRequest, idempotency_key: str) -> OrderCreated:
-        operation = OPERATION[order.direction]
+        operation = OPERATION[SERVICE_TYPE[order.direction]]
         with _translated(operation):
             reply = getattr(self._service, operation)(
                 IdempotencyKey=idempotency_key,

@@ -12,6 +12,7 @@ from collections import Counter
 from fastapi import FastAPI
 
 from connectors.common import Inbound, PartnerSpec, Payload, Received, SimulatorServer, Workload
+from connectors.common.audit import SimulatorLedger
 from connectors.common.demo import Calls, CallsHub, DemoPart, Stage
 from connectors.outbox import PartnerClient
 from connectors.vnpost._app import create_callback_app
@@ -80,6 +81,20 @@ class VnpostWorkload(Workload):
     def fail_next(self, sim: SimulatorServer, count: int) -> None:
         sim = VnpostSimulator.of(sim)
         sim.inject("unavailable", count)
+
+    def ledger(self, sim: SimulatorServer) -> SimulatorLedger:
+        from hub.audit import PartnerCall  # only when the audit asks (connectors.common.audit)
+
+        vnpost = VnpostSimulator.of(sim)
+        # what the simulator applied: an order created or cancelled (a repeated key is a
+        # "duplicate", a refusal or a fault changed nothing)
+        kinds = {"created": POSTAL_ORDER, "cancelled": POSTAL_CANCEL}
+
+        def applied() -> list[PartnerCall]:
+            return [PartnerCall(r.idempotency_key or "", r.order_number, kinds[r.outcome])
+                    for r in list(vnpost.requests) if r.outcome in kinds]  # fmt: skip
+
+        return SimulatorLedger(PARTNER, frozenset(kinds.values()), applied)
 
 
 def demo_simulator(calls: Calls | None) -> VnpostSimulator:

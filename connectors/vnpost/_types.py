@@ -1,7 +1,14 @@
 """The postal service's vocabulary as frozen dataclasses, and its mapping to the hub's.
 
-Directions: the hub's ``PostalDirection`` (INTAKE_PICKUP, RESULT_DELIVERY) is VNPost's
-``ServiceType`` (PICKUP, DELIVERY). VNPost's order statuses map to the hub's ``PostalStatus``::
+Directions: the hub's ``PostalDirection`` of the applicant's legs (INTAKE_PICKUP,
+RESULT_DELIVERY) is VNPost's ``ServiceType`` (PICKUP, DELIVERY). A receiving desk's legs
+(DESK_TO_AGENCY, AGENCY_TO_AGENCY, AGENCY_TO_DESK, docs/desks.md) are office-to-office
+consignments, which VNPost serves as a pickup: collected at the sending office, delivered to the
+receiving one (DELIVERED_TO_AGENCY), never with cash on delivery. A delivery would end in
+DELIVERED_TO_CITIZEN, which the callbacks read as the result returned to the applicant. VNPost's
+callbacks and tracking name the service only, so an office leg's status comes back as
+INTAKE_PICKUP; its waybill (``PostalOrderCreated``, which carries the leg) tells them apart.
+VNPost's order statuses map to the hub's ``PostalStatus``::
 
     REGISTERED, COLLECTING, COLLECTED, IN_TRANSIT, CANCELLED, RETURNED   same name
     DELIVERED_TO_AGENCY (pickup), DELIVERED_TO_CITIZEN (delivery)        DELIVERED
@@ -15,13 +22,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal, TypedDict, cast
 
-Direction = Literal["INTAKE_PICKUP", "RESULT_DELIVERY"]
+Direction = Literal[
+    "INTAKE_PICKUP", "RESULT_DELIVERY", "DESK_TO_AGENCY", "AGENCY_TO_AGENCY", "AGENCY_TO_DESK"
+]
 ServiceType = Literal["PICKUP", "DELIVERY"]
 
+#: A receiving desk's office-to-office legs: pickups, no cash on delivery.
+OFFICE_LEGS: Final = frozenset({"DESK_TO_AGENCY", "AGENCY_TO_AGENCY", "AGENCY_TO_DESK"})
 SERVICE_TYPE: Final[Mapping[str, ServiceType]] = {
     "INTAKE_PICKUP": "PICKUP",
     "RESULT_DELIVERY": "DELIVERY",
+    **dict.fromkeys(OFFICE_LEGS, "PICKUP"),
 }
+#: VNPost's service -> the applicant's leg (what a callback or a tracking reply can tell).
 DIRECTION: Final[Mapping[str, Direction]] = {
     "PICKUP": "INTAKE_PICKUP",
     "DELIVERY": "RESULT_DELIVERY",
@@ -135,12 +148,15 @@ class OrderRequest:
         direction = str(payload.get("direction", "UNKNOWN"))
         if direction not in SERVICE_TYPE:
             raise ValueError(f"PostalOrder direction {direction} is neither pickup nor delivery")
+        cod = int(payload.get("cod_amount_vnd") or 0)
+        if direction in OFFICE_LEGS and cod:
+            raise ValueError(f"{direction}: an office-to-office consignment carries no COD")
         return cls(
             direction=direction,  # type: ignore[arg-type]
             order_number=str(payload["order_number"]),
             sender=Party.of_record(payload["sender"]),
             receiver=Party.of_record(payload["receiver"]),
-            cod_amount_vnd=int(payload.get("cod_amount_vnd") or 0),
+            cod_amount_vnd=cod,
             note=payload.get("note"),
         )
 

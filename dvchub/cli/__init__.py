@@ -12,6 +12,7 @@ import sys
 import typer
 
 from dvchub.cli import (
+    _audit,
     _demo,
     _evidence,
     _kafka,
@@ -63,6 +64,7 @@ _partners.register(app)  # dvchub outbox worker, vnpost-callbacks, bank-ipn
 _evidence.register(app)  # dvchub evidence stamp|archive|verify
 _publish.register(app)  # dvchub publish build|run|serve: the public pages
 _simulate.register(app)  # dvchub simulate: a province on every part, accelerated
+_audit.register(app)  # dvchub audit: anything lost or doubled anywhere?
 
 
 def main() -> None:

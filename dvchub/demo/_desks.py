@@ -1,7 +1,8 @@
 """The demo's part for acceptance anywhere in the province (#22.1, docs/desks.md).
 
 One dossier filed at the Chợ Mới district desk for the Sở Xây dựng in Long Xuyên, on its own
-topic prefix (``<prefix>desks-demo.<run>.``): its events go to Kafka and are read back decoded,
+topic prefix (``<prefix>desks-demo.<run>.``): its events go through the portal connector (which
+refuses a forward from a desk the submission does not name) to Kafka and are read back decoded,
 then shown as every processor sees them: the placement (desk, competent agency, leg), the
 partner commands routing derives (the national portal's two units, VNPost's legs desk <->
 agency), each transfer step's deadline with the one received a working day late, and the desk's
@@ -10,12 +11,15 @@ own work for the month. Desks come from ``infra/desks.example.toml``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from connectors.portal.client import PortalClient, PortalError, portal_item
 from dvchub.demo._console import console
+from dvchub.demo._lifecycle import portal_connector
 from dvchub.tables import rows_view
 from hub import kafka
 from hub.dossier import DeskDirectory, DossierEvent, Placement
@@ -35,6 +39,12 @@ SXD = AgencyContact(name="Sở Xây dựng tỉnh An Giang", line="8 Lê Lợi",
                     phone="02963000002", district="Thành phố Long Xuyên")  # fmt: skip
 
 
+#: The result's document (its bytes are not the point of this part, their digest is all it needs).
+PERMIT = {"document_id": "giay-phep-xd", "name": "Giấy phép xây dựng.pdf",
+          "media_type": "application/pdf", "sha256": hashlib.sha256(b"15/QD-SXD").hexdigest(),
+          "size_bytes": 52_480}  # fmt: skip
+
+
 def _at(day: int, hour: int) -> datetime:
     return datetime(2025, 3, day, hour, tzinfo=VN)
 
@@ -51,7 +61,7 @@ def desk_dossier(dossier_id: str) -> list[dict[str, Any]]:
                                           "method": "POSTAL"}),
         (_at(6, 16), "DossierReceivedByAgency", {"agency_code": "SXD"}),
         (_at(7, 8), "ProcessingStepRecorded", {"kind": "HANDLED", "content": "Thẩm định"}),
-        (_at(10, 8), "ResultReady", {"decision_number": "15/QĐ-SXD", "documents": [],
+        (_at(10, 8), "ResultReady", {"decision_number": "15/QĐ-SXD", "documents": [PERMIT],
                                      "return_channel": "DESK"}),
         (_at(10, 14), "ResultForwarded", {"agency_code": "SXD", "desk_code": "MC-CHOMOI",
                                           "method": "POSTAL"}),
@@ -73,15 +83,13 @@ def show_desks(settings: Settings, registry: RegistryClient, run_id: str) -> Non
     serde = serde_for(DOSSIER_EVENTS, prefix, registry)
     topic = DOSSIER_EVENTS.name(prefix)
     dossier_id = f"HS-DESK-{run_id}"
-    producer = kafka.make_producer(section)
-    try:
-        for record in desk_dossier(dossier_id):
-            producer.send(topic, serde.encode(record), key=dossier_id.encode()).get(timeout=30)
-    finally:
-        producer.close()
+    with portal_connector(section, login=None, desks=DESKS_FILE) as portal:
+        sent = portal.client.push_events([portal_item(e) for e in desk_dossier(dossier_id)])
+        _show_refusal(portal.client, dossier_id)
     events = [DossierEvent.from_record(serde.decode(m.value))
               for m in kafka.read_to_end(section, topic)]  # fmt: skip
-    console.print(f"{len(events)} events of {dossier_id} written to {topic} and read back")
+    console.print(f"{sent.accepted} events of {dossier_id} accepted by the portal, "
+                  f"{len(events)} read back from {topic}")  # fmt: skip
     desks = DeskDirectory.load(DESKS_FILE)
     _show_route(events, desks)
     calendar, deadlines = WorkingCalendar(), TransferSettings().deadlines()
@@ -105,6 +113,18 @@ def show_desks(settings: Settings, registry: RegistryClient, run_id: str) -> Non
         [[r.desk_name, r.kind, *(str(n) for n in (r.received, r.forwarded, r.forwarded_on_time,
           r.results_received, r.returned, r.returned_on_time))] for r in report]))  # fmt: skip
     kafka.delete_prefixed(section)
+
+
+def _show_refusal(client: PortalClient, dossier_id: str) -> None:
+    """A forward from a desk the submission does not name, refused before anything is produced."""
+    events = desk_dossier(f"{dossier_id}-X")
+    submitted, forwarded = portal_item(events[0]), portal_item(events[2])
+    forwarded["payload"] = {"desk_code": "TTHCC", "agency_code": "SXD", "method": "POSTAL"}
+    try:
+        client.push_events([submitted, forwarded])
+    except PortalError as refused:
+        console.print(f"a forward from TTHCC of a dossier filed at MC-CHOMOI -> {refused.status}: "
+                      + ", ".join(refused.paths))  # fmt: skip
 
 
 def _show_route(events: list[DossierEvent], desks: DeskDirectory) -> None:

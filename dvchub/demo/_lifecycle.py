@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypedDict, cast
 
 import httpx
@@ -52,12 +53,15 @@ class RunningPortal:
 
 
 @contextmanager
-def portal_connector(settings: Settings) -> Iterator[RunningPortal]:
-    """The portal connector on loopback over HTTPS, with a one-off API key."""
+def portal_connector(
+    settings: Settings, *, login: str | None = "portal", desks: Path | None = None
+) -> Iterator[RunningPortal]:
+    """The portal connector on loopback over HTTPS, with a one-off API key, logged in to Kafka
+    as ``login`` (None: as ``settings`` say, for a demo part's own topic prefix, which the
+    services' ACLs do not cover) and checking desk codes against ``desks``."""
     key = secrets.token_urlsafe(16)
-    app = create_app(
-        as_service(settings, "portal"), PortalConfig(api_keys=f"PROVINCIAL_PORTAL:{key}")
-    )
+    config = PortalConfig(api_keys=f"PROVINCIAL_PORTAL:{key}", desk_directory=desks)
+    app = create_app(settings if login is None else as_service(settings, login), config)
     pki = demo_pki()
     with (
         serving(app, "portal", pki.tls()) as url,

@@ -25,16 +25,13 @@ from typing import Any, TypeVar, cast
 from fastapi import FastAPI
 from rich.table import Table
 
-from connectors.bank import BankSimulator
 from connectors.common import (
     AckedPublisher,
     Event,
 )
-from connectors.notify import NotifySimulator
 from connectors.partners import all_specs
 from connectors.portal.client import portal_item
 from dvchub.demo._chain import READY_TIMEOUT_S, Shown, start_chain
-from dvchub.demo._citizen import show_citizen_story
 from dvchub.demo._console import console
 from dvchub.demo._evidence import evidence_recorded, show_evidence
 from dvchub.demo._lifecycle import RunningPortal
@@ -219,11 +216,6 @@ class Topics:
         states = [s for s in decoded if s["dossier_id"] == dossier_id]
         return states[-1]["payments"][-1] if states and states[-1]["payments"] else None
 
-    def payment_reference(self, dossier_id: str) -> str | None:
-        """The dossier's last payment's reference, once the provider gave its link."""
-        payment = self.payment(dossier_id)
-        return payment["payment_reference"] if payment and payment["payment_url"] else None
-
 
 @dataclass
 class DemoStage:
@@ -293,9 +285,6 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
         for s in shown:
             if s.part.story is not None:
                 s.part.story(stage, s.sim)
-        sim = {s.spec.name: s.sim for s in shown}
-        show_citizen_story(stage, NotifySimulator.of(sim["notify"]),
-                           BankSimulator.of(sim["bank"]), topics.payment_reference)  # fmt: skip
         _wait(lambda: _settled(topics), READY_TIMEOUT_S, "every command's outcome")
         _show_counts(topics, shown)
         show_evidence(ps, evidence)

@@ -234,18 +234,17 @@ class _Letters:
 @contextmanager
 def _apology_letters(settings: Settings, registry: RegistryClient) -> Iterator[_Letters]:
     """``signing._apology_worker`` in a thread, its key and TSA a throwaway test PKI's."""
-    from signing import LocalDocumentStore, SigningConfig, SigningService, TimestampConfig
-    from signing._apology import ApologyWriter
-    from signing._apology_worker import ApologyProcessor
+    import signing
     from signing.testing import running_test_pki
 
     with tempfile.TemporaryDirectory() as temp, running_test_pki(Path(temp)) as pki:
-        store = LocalDocumentStore(DEMO_DIR / "documents")
-        config = SigningConfig(pki.pkcs12_key_source(), pki.trust_config(),
-                               TimestampConfig(pki.tsa_url))  # fmt: skip
-        writer = ApologyWriter(SigningService(config, store), store, timestamped=True)
+        store = signing.LocalDocumentStore(DEMO_DIR / "documents")
+        config = signing.SigningConfig(pki.pkcs12_key_source(), pki.trust_config(),
+                                       signing.TimestampConfig(pki.tsa_url))  # fmt: skip
+        service = signing.SigningService(config, store)
+        writer = signing.ApologyWriter(service, store, timestamped=True)
         options = LoopOptions(group_id=f"dvchub-demo-apology-{uuid.uuid4().hex}")
-        processor = ApologyProcessor(settings, writer, registry, options=options)
+        processor = signing.ApologyProcessor(settings, writer, registry, options=options)
         thread = threading.Thread(target=processor.run, name="apology-letters")
         thread.start()
         try:

@@ -75,7 +75,7 @@ def new_dossier(dossier_id: str) -> KpiDossier:
         "fee_requested_at": None, "paid_online": False, "result_documents": [],
         "signed_documents": [], "results_signed": False, "dossier_digitised": False,
         "pickup_ordered_at": None, "picked_up": False, "delivery_ordered_at": None,
-        "cod_amount_vnd": 0, "returned_by_post": False, "rating": None,
+        "cod_amount_vnd": 0, "returned_by_post": False, "rating": None, "office_waybills": [],
         "deadline": new_record(dossier_id), "seen_events": b"", "version": 0,
     }  # fmt: skip
 

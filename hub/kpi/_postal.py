@@ -11,17 +11,27 @@ is done, in the period it was done in:
 On time: done no later than the postal deadline, that many working days (``PostalDeadlines``,
 the SLA's working calendar) after the order was registered. A leg done with no order seen is
 late: nothing shows when its deadline started.
+
+Only the applicant's legs count. A dossier filed at another desk of the province travels between
+offices by post too (``DESK_TO_AGENCY``, ``AGENCY_TO_AGENCY``, ``AGENCY_TO_DESK``, docs/desks.md),
+and VNPost reports those consignments as pickups (its callbacks name the service, not the leg):
+their waybills, from their ``PostalOrderCreated``, are kept in ``office_waybills`` so their
+statuses are told apart and never counted as the applicant's intake or return.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from hub.dossier import DossierEvent
 from hub.kpi._config import PostalDeadlines
 from hub.kpi._counts import Counted
 from hub.records import KpiDossier, PostalOrderCreated, PostalStatusChanged
 from hub.sla import WorkingCalendar
+
+#: A receiving desk's office-to-office legs (``hub.routing``'s transfer orders).
+OFFICE_LEGS: Final = frozenset({"DESK_TO_AGENCY", "AGENCY_TO_AGENCY", "AGENCY_TO_DESK"})
 
 
 def postal(
@@ -31,7 +41,9 @@ def postal(
     at = event.occurred_at
     if event.event_type == "POSTAL_ORDER_CREATED":
         order = event.payload_as(PostalOrderCreated)
-        if order["direction"] == "INTAKE_PICKUP" and r["pickup_ordered_at"] is None:
+        if order["direction"] in OFFICE_LEGS:
+            r["office_waybills"] = [*r.get("office_waybills", []), order["waybill_number"]]
+        elif order["direction"] == "INTAKE_PICKUP" and r["pickup_ordered_at"] is None:
             r["pickup_ordered_at"] = at
         elif order["direction"] == "RESULT_DELIVERY" and r["delivery_ordered_at"] is None:
             r["delivery_ordered_at"] = at
@@ -40,6 +52,8 @@ def postal(
     if event.event_type != "POSTAL_STATUS_CHANGED":
         return []
     change = event.payload_as(PostalStatusChanged)
+    if change["waybill_number"] in r.get("office_waybills", []):
+        return []
     leg, status = change["direction"], change["status"]
     if leg == "INTAKE_PICKUP" and status == "COLLECTED" and not r["picked_up"]:
         r["picked_up"] = True

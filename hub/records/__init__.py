@@ -124,6 +124,7 @@ from hub.records._reports import (
     KpiSnapshot,
     KpiSource,
     OfficialSatisfaction,
+    OpenTransfer,
     SatisfactionTotals,
     SlaAlert,
 )
@@ -184,6 +185,7 @@ __all__ = [
     "NotificationStep",
     "NotifyChannel",
     "OfficialSatisfaction",
+    "OpenTransfer",
     "PartnerCommand",
     "PartnerCommandPayload",
     "PartnerCommandPayloadRecord",

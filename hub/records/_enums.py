@@ -17,6 +17,7 @@ AlertKind = Literal[
     "OVERDUE_WITHOUT_APOLOGY",
     "REAPPOINTMENT_MISSED",
     "EXPLANATION_OVERDUE",
+    "TRANSFER_OVERDUE",
 ]
 
 ApplicantKind = Literal["UNKNOWN", "CITIZEN", "ORGANIZATION"]
@@ -161,7 +162,14 @@ PaymentStatus = Literal[
     "REFUNDED",
 ]
 
-PostalDirection = Literal["UNKNOWN", "INTAKE_PICKUP", "RESULT_DELIVERY"]
+PostalDirection = Literal[
+    "UNKNOWN",
+    "INTAKE_PICKUP",
+    "RESULT_DELIVERY",
+    "DESK_TO_AGENCY",
+    "AGENCY_TO_AGENCY",
+    "AGENCY_TO_DESK",
+]
 
 PostalStatus = Literal[
     "UNKNOWN",

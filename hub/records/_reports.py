@@ -20,6 +20,7 @@ from hub.records._enums import (
     ServiceLevel,
     SlaClock,
     SupplementPolicy,
+    TransferMethod,
 )
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class DossierDeadline(TypedDict):
     explanation_due_at: NotRequired[datetime | None]
     explanation_recorded_at: NotRequired[datetime | None]
     explanation: NotRequired[ExplanationRecorded | None]
+    transfer: NotRequired[OpenTransfer | None]
 
 
 class KpiDossier(TypedDict):
@@ -99,6 +101,7 @@ class KpiDossier(TypedDict):
     deadline: DossierDeadline
     seen_events: NotRequired[bytes]
     version: NotRequired[int]
+    office_waybills: NotRequired[list[str]]
 
 
 class KpiFact(TypedDict):
@@ -186,6 +189,18 @@ class OfficialSatisfaction(TypedDict):
     totals: SatisfactionTotals
 
 
+class OpenTransfer(TypedDict):
+    """``vn.dvchub.OpenTransfer``."""
+
+    receiving_desk: str
+    competent_agency: str
+    where: str
+    step: NotRequired[str | None]
+    method: NotRequired[TransferMethod]
+    started_at: NotRequired[datetime | None]
+    due_at: NotRequired[datetime | None]
+
+
 class SatisfactionTotals(TypedDict):
     """``vn.dvchub.SatisfactionTotals``."""
 
@@ -211,3 +226,5 @@ class SlaAlert(TypedDict):
     working_minutes_left: NotRequired[int | None]
     handler: NotRequired[Actor | None]
     proposed_appointment_at: NotRequired[datetime | None]
+    transfer_step: NotRequired[str | None]
+    receiving_desk: NotRequired[str | None]

@@ -118,6 +118,15 @@ def applicant_party(state: RoutingState) -> Party | None:
             "email": state["applicant_email"]}  # fmt: skip
 
 
+#: What a postal order's note says it carries (VNPost prints it on the waybill).
+_NOTES: Final[Mapping[str, str]] = {
+    "INTAKE_PICKUP": "Thu hồ sơ TTHC",
+    "DESK_TO_AGENCY": "Chuyển hồ sơ TTHC từ Bộ phận Một cửa",
+    "AGENCY_TO_AGENCY": "Chuyển hồ sơ TTHC sang cơ quan có thẩm quyền",
+    "AGENCY_TO_DESK": "Chuyển kết quả TTHC về Bộ phận Một cửa",
+}
+
+
 def postal_order(
     state: RoutingState,
     direction: PostalDirection,
@@ -125,14 +134,16 @@ def postal_order(
     receiver: Party,
     cod_amount_vnd: int = 0,
 ) -> PostalOrder:
-    note = "Thu hồ sơ TTHC" if direction == "INTAKE_PICKUP" else "Phát kết quả TTHC"
+    note = _NOTES.get(direction, "Phát kết quả TTHC")
     return {"direction": direction, "order_number": state["dossier_id"], "sender": sender.copy(),
             "receiver": receiver.copy(), "cod_amount_vnd": cod_amount_vnd,
             "note": f"{note} {state['procedure_code']}"}  # fmt: skip
 
 
-def postal_cancel(state: RoutingState, reason: str) -> PostalCancel:
-    return {"direction": "INTAKE_PICKUP", "order_number": state["dossier_id"], "reason": reason}
+def postal_cancel(
+    state: RoutingState, reason: str, direction: PostalDirection = "INTAKE_PICKUP"
+) -> PostalCancel:
+    return {"direction": direction, "order_number": state["dossier_id"], "reason": reason}
 
 
 def fee_lines(state: RoutingState) -> list[FeeLine]:

@@ -5,20 +5,20 @@ dossier for another agency, forwards it, and returns the result the agency sends
 travels by VNPost only when it must: the step's ``method`` is POSTAL *and* the two ends are in
 different places (province and district, ``PostalContact.place``, of the desk and of the agency
 directory's entry); a desk and an agency in the same district hand it over themselves. The
-orders reuse VNPost's two services, which is what they are: a pickup (``INTAKE_PICKUP``,
-collected at the sender, delivered to the agency: VNPost's DELIVERED_TO_AGENCY ends it) carries
-the dossier desk -> agency; a delivery (``RESULT_DELIVERY``) carries the result agency -> desk,
-without cash on delivery (fees are paid at the desk that returns it). Their order number is the
-dossier's, as every order of the hub, so a dossier whose applicant asked for postal intake (the
-pickup then goes straight to the agency) or postal return (the agency delivers to the applicant)
-has no desk leg by post.
+orders are office-to-office legs of their own ``PostalDirection`` (``DESK_TO_AGENCY``,
+``AGENCY_TO_AGENCY``, ``AGENCY_TO_DESK``), never the applicant's intake or return that QĐ 45
+counts; VNPost carries each as a consignment collected at one office and delivered to the other,
+without cash on delivery (fees are paid at the desk that returns the result). Their order number
+is the dossier's, as every order of the hub, so a dossier whose applicant asked for postal intake
+(the pickup then goes straight to the agency) or postal return (the agency delivers to the
+applicant) has no desk leg by post.
 
-* ``DossierForwarded`` (POSTAL, places differ) -> a pickup desk -> agency;
+* ``DossierForwarded`` (POSTAL, places differ) -> ``DESK_TO_AGENCY``;
 * ``AgencyTransferred`` -> the new agency in the state (DonViXuLy re-synced to the national
-  portal by ``_rules``); an open pickup carrying the dossier (``forward_by_post``) is cancelled
+  portal by ``_rules``); an open desk leg carrying the dossier (``forward_by_post``) is cancelled
   and ordered again from the receiving desk to the new agency; a dossier already at the old agency
-  travels old agency -> new agency by post when the step says POSTAL and the places differ;
-* ``ResultForwarded`` (POSTAL, places differ) -> a delivery agency -> desk.
+  travels ``AGENCY_TO_AGENCY`` when the step says POSTAL and the places differ;
+* ``ResultForwarded`` (POSTAL, places differ) -> ``AGENCY_TO_DESK``.
 
 A desk the directory does not list cannot be given an order: the outcome says
 ``postal_unaddressed`` and the other commands still flow, as for an applicant without address.
@@ -33,6 +33,7 @@ from hub.records import (
     AgencyTransferred,
     DossierForwarded,
     Party,
+    PostalDirection,
     ResultForwarded,
     RoutingState,
 )
@@ -79,11 +80,12 @@ class TransferPostal:
         return self.agencies.contact(str(state["agency_code"]))
 
     def _forward(self, new: RoutingState, method: str, sender: Party | None = None) -> Orders:
-        """A pickup to the competent agency from ``sender`` (None: from the receiving desk, when
-        the two are in different places)."""
+        """A leg to the competent agency from ``sender``, the old agency (None: from the
+        receiving desk, when the two are in different places)."""
         if method != "POSTAL" or new["postal_intake"]:
             return NO_ORDERS
         agency = self._agency(new)
+        direction: PostalDirection = "DESK_TO_AGENCY"
         if sender is None:
             desk = self.desks.get(new["receiving_desk"])
             if desk is None:
@@ -91,8 +93,10 @@ class TransferPostal:
             if desk.contact.place == agency.place:
                 return NO_ORDERS
             sender = desk.contact.party()
+        else:
+            direction = "AGENCY_TO_AGENCY"
         new["pickup_ordered"] = new["pickup_open"] = new["forward_by_post"] = True
-        order = postal_order(new, "INTAKE_PICKUP", sender, agency.party(new["agency_name"]))
+        order = postal_order(new, direction, sender, agency.party(new["agency_name"]))
         return (Command("postal-forward", order),), None
 
     def _retarget(self, before: RoutingState, new: RoutingState, step: AgencyTransferred) -> Orders:
@@ -102,7 +106,10 @@ class TransferPostal:
             new["pickup_open"] = new["forward_by_post"] = False
             reason = f"Chuyển cơ quan giải quyết: {step['reason']}"
             again, why = self._forward(new, "POSTAL")
-            return (Command("postal-cancel-forward", postal_cancel(new, reason)), *again), why
+            # VNPost cancels by order number and service: either office leg to an agency
+            # (DESK_TO_AGENCY or AGENCY_TO_AGENCY, both its pickups) names the same order
+            cancel = postal_cancel(new, reason, "DESK_TO_AGENCY")
+            return (Command("postal-cancel-forward", cancel), *again), why
         if step["method"] != "POSTAL":
             return NO_ORDERS
         old = self.agencies.contact(step["from_agency_code"])
@@ -120,6 +127,6 @@ class TransferPostal:
         if desk.contact.place == agency.place:
             return NO_ORDERS
         new["result_forward_ordered"] = True
-        order = postal_order(new, "RESULT_DELIVERY", agency.party(new["agency_name"]),
+        order = postal_order(new, "AGENCY_TO_DESK", agency.party(new["agency_name"]),
                              desk.contact.party())  # fmt: skip
         return (Command("postal-result-forward", order),), None

@@ -12,6 +12,7 @@ from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.sla._config import SlaSettings
 from hub.sla._processor import SlaProcessor
+from hub.sla._transfers import TransferSettings
 from hub.topics import CATALOG_PROCEDURES, DOSSIER_EVENTS, SLA_ALERTS, SLA_DEADLINES
 
 ALERTS = Counter("dvchub_sla_alerts_total", "Deadline alerts raised, by kind.", ["kind"])
@@ -38,6 +39,7 @@ def live_processor(
         side_inputs=catalog_input(catalog),
         on_alert=count,
         reappointment=sla.reappointment(),
+        transfers=TransferSettings().deadlines(),
     )
 
 
@@ -46,5 +48,5 @@ SPEC = processing.ProcessorSpec(
     live_processor,
     side_topics=(CATALOG_PROCEDURES,),
     honours=frozenset({processing.Option.CATALOG_GRACE, processing.Option.CLOCK}),
-    environment=("DVC_SLA_*",),
+    environment=("DVC_SLA_*",),  # DVC_SLA_TRANSFER_* too
 )

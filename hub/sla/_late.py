@@ -132,6 +132,8 @@ class LateDossier:
     explanation_recorded_at: datetime | None = None
     #: the unit that explained (its name, else its code)
     explanation_unit: str | None = None
+    #: the desk that received it when not the agency's own (acceptance anywhere, docs/desks.md)
+    receiving_desk: str | None = None
 
     @property
     def apology(self) -> str:
@@ -304,7 +306,13 @@ def _entry(record: Mapping[str, object], kind: str, days: float, cutoff: datetim
         explanation_due_at=_moment(record, "explanation_due_at"),
         explanation_recorded_at=explained_at,
         explanation_unit=explained_by,
+        receiving_desk=_receiving_desk(record),
     )
+
+
+def _receiving_desk(record: Mapping[str, object]) -> str | None:
+    transfer = record.get("transfer")
+    return _text(transfer, "receiving_desk") if isinstance(transfer, Mapping) else None
 
 
 def publication_order(entry: LateDossier) -> tuple[str, str, str, str]:

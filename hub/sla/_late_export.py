@@ -25,6 +25,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "kind",
     "agency_code",
     "agency_name",
+    "receiving_desk",
     "department",
     "official_name",
     "dossier_id",

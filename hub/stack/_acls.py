@@ -199,9 +199,14 @@ SERVICE_GRANTS: Mapping[str, tuple[Grant, ...]] = {
         *writes(DOSSIER_EVENTS, DEADLETTER),
         *creates(DOSSIER_EVENTS, DEADLETTER),
         *group("signing"),  # <prefix>signing (signing.group_for)
-        # the apology letters (signing._apology_worker): SLA alerts in, with two views
+    ),
+    # the apology letters (signing._apology_worker): SLA alerts in, with two views; its
+    # ApologyIssued events out. A principal of its own: it holds the agency's key, as signing
+    # does, but reads what signing has no need of.
+    "apology": (
         *reads(SLA_ALERTS, DOSSIER_STATE, SLA_DEADLINES),
-        *creates(SLA_ALERTS, DOSSIER_STATE, SLA_DEADLINES),
+        *writes(DOSSIER_EVENTS, DEADLETTER),
+        *creates(SLA_ALERTS, DOSSIER_STATE, SLA_DEADLINES, DOSSIER_EVENTS, DEADLETTER),
         *group("apology"),
     ),
     # `dvchub evidence stamp|archive`: reads the chains, appends their timestamps.

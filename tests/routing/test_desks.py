@@ -75,7 +75,7 @@ def test_a_district_desk_forwards_by_post_to_a_provincial_department_and_gets_th
     assert (sync["agency_code"], sync["receiving_unit"]) == ("SXD", "MC-CHOMOI")
     forwarded = routed(desk_rig, story, "DOSSIER_ACCEPTED", "DOSSIER_FORWARDED",
                        desk_code="MC-CHOMOI", agency_code="SXD", method="POSTAL")  # fmt: skip
-    assert kinds(forwarded) == ["POSTAL_ORDER:INTAKE_PICKUP", "NATIONAL_PROGRESS_UPDATE"]
+    assert kinds(forwarded) == ["POSTAL_ORDER:DESK_TO_AGENCY", "NATIONAL_PROGRESS_UPDATE"]
     order = payloads(forwarded, "POSTAL_ORDER")[0]
     assert (order["sender"]["name"], order["receiver"]["name"]) == (
         "Bộ phận Một cửa huyện Chợ Mới", "Sở Xây dựng")  # fmt: skip
@@ -89,7 +89,7 @@ def test_a_district_desk_forwards_by_post_to_a_provincial_department_and_gets_th
     assert desk_rig.feed(*story.events[-3:]).outcomes == {"routed": 3}
     back = routed(desk_rig, story, "RESULT_FORWARDED", agency_code="SXD",
                   desk_code="MC-CHOMOI", method="POSTAL")  # fmt: skip
-    assert kinds(back) == ["POSTAL_ORDER:RESULT_DELIVERY", "NATIONAL_PROGRESS_UPDATE"]
+    assert kinds(back) == ["POSTAL_ORDER:AGENCY_TO_DESK", "NATIONAL_PROGRESS_UPDATE"]
     delivery = payloads(back, "POSTAL_ORDER")[0]
     assert (delivery["sender"]["name"], delivery["receiver"]["name"]) == (
         "Sở Xây dựng", "Bộ phận Một cửa huyện Chợ Mới")  # fmt: skip
@@ -112,10 +112,10 @@ def test_an_agency_transfer_re_targets_the_open_pickup_and_re_syncs_the_national
     moved = routed(desk_rig, story, "AGENCY_TRANSFERRED", from_agency_code="SXD",
                    to_agency_code="STP", reason="Thuộc thẩm quyền Sở Tư pháp",
                    method="POSTAL")  # fmt: skip
-    assert kinds(moved) == ["POSTAL_CANCEL", "POSTAL_ORDER:INTAKE_PICKUP",
+    assert kinds(moved) == ["POSTAL_CANCEL", "POSTAL_ORDER:DESK_TO_AGENCY",
                             "NATIONAL_DOSSIER_SYNC", "NATIONAL_PROGRESS_UPDATE"]  # fmt: skip
     cancel = payloads(moved, "POSTAL_CANCEL")[0]
-    assert (cancel["direction"], cancel["order_number"]) == ("INTAKE_PICKUP", "HS-DESK-3")
+    assert (cancel["direction"], cancel["order_number"]) == ("DESK_TO_AGENCY", "HS-DESK-3")
     again = payloads(moved, "POSTAL_ORDER")[0]
     assert again["sender"]["name"] == "Bộ phận Một cửa huyện Chợ Mới"
     assert again["receiver"]["name"] == STP.name
@@ -131,7 +131,7 @@ def test_a_dossier_at_a_department_transferred_to_a_district_travels_by_post_bet
     moved = routed(desk_rig, story, "AGENCY_TRANSFERRED", from_agency_code="SXD",
                    to_agency_code="UBND-CM", reason="Thẩm quyền cấp huyện",
                    method="POSTAL")  # fmt: skip
-    assert kinds(moved) == ["POSTAL_ORDER:INTAKE_PICKUP", "NATIONAL_DOSSIER_SYNC",
+    assert kinds(moved) == ["POSTAL_ORDER:AGENCY_TO_AGENCY", "NATIONAL_DOSSIER_SYNC",
                             "NATIONAL_PROGRESS_UPDATE"]  # fmt: skip
     order = payloads(moved, "POSTAL_ORDER")[0]
     assert (order["sender"]["name"], order["receiver"]["name"]) == (

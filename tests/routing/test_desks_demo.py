@@ -1,4 +1,5 @@
-"""The demo's acceptance-anywhere part on the real stack: its dossier through Kafka and back."""
+"""The demo's acceptance-anywhere part on the real stack: its dossier through the portal
+connector to Kafka and back."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ def test_the_demo_shows_a_desk_dossier_end_to_end(
 ) -> None:
     show_desks(settings, registry, "t1")
     out = capsys.readouterr().out
-    assert "9 events of HS-DESK-t1 written to" in out
+    assert "9 events of HS-DESK-t1 accepted by the portal, 9 read back from" in out
+    assert (
+        "a forward from TTHCC of a dossier filed at MC-CHOMOI -> 422: events[1].payload.desk_code"
+    ) in out
     # the national portal's two units, VNPost both ways between Chợ Mới and Long Xuyên
     assert "DonViXuLy SXD, DonViTiepNhan MC-CHOMOI" in out
-    assert "INTAKE_PICKUP: Bộ phận Một cửa huyện Chợ Mới -> Sở Xây dựng tỉnh An Giang" in out
-    assert "RESULT_DELIVERY: Sở Xây dựng tỉnh An Giang -> Bộ phận Một cửa huyện Chợ Mới" in out
+    assert "DESK_TO_AGENCY: Bộ phận Một cửa huyện Chợ Mới -> Sở Xây dựng tỉnh An Giang" in out
+    assert "AGENCY_TO_DESK: Sở Xây dựng tỉnh An Giang -> Bộ phận Một cửa huyện Chợ Mới" in out
     # received Thu 6 16:00, due Wed 5 16:00 (2 working days by post after Mon 3 16:00)
     assert "TO_AGENCY (POSTAL), agency SXD, desk MC-CHOMOI: 1.0 working day(s)" in out

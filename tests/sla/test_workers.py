@@ -76,7 +76,7 @@ class Rig:
 
     def assert_alerts_once(self, kinds: set[str]) -> list[dict[str, Any]]:
         expected = DOSSIERS * len(kinds)
-        wait_until(lambda: len(self.alerts()) >= expected, timeout_s=90)
+        wait_until(lambda: len(self.alerts()) >= expected, timeout_s=180)
         time.sleep(2)  # anything fired twice would show up by now
         alerts = self.alerts()
         assert len(alerts) == expected
@@ -121,7 +121,7 @@ def test_killed_between_scheduling_and_firing_the_alert_still_fires_once(rig: Ri
     assert second.metric(FIRED) >= 1
     rig.clock.set(vn(2025, 3, 6, 10))  # and the next timers, on the survivor alone
     # (the first alerts stay; the overdue pair joins them)
-    wait_until(lambda: len(rig.alerts()) >= DOSSIERS * 4, timeout_s=90)
+    wait_until(lambda: len(rig.alerts()) >= DOSSIERS * 4, timeout_s=180)
     time.sleep(2)
     assert len(rig.alerts()) == len({a["alert_id"] for a in rig.alerts()}) == DOSSIERS * 4
 

@@ -37,6 +37,7 @@ ONE_SHOTS = {"kafka-secrets", "kafka-provision"}
 SERVICE_PRINCIPALS = {
     "schemas": "admin",  # it creates every hub topic
     "lifecycle": "lifecycle", "api": "api", "portal": "portal", "signing": "signing",
+    "apology": "apology",
     "sla": "sla", "kpi-dossiers": "kpi", "kpi": "kpi", "kpi-procedures": "kpi",
     "routing": "routing", "payments": "payments", "outbox-vnpost": "outbox",
     "outbox-national": "outbox", "outbox-emc": "outbox", "outbox-bank": "outbox",

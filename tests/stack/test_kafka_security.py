@@ -378,14 +378,15 @@ def test_a_longer_prefix_is_granted_and_revoked_without_touching_the_stack_s(
         granted = {acl_key(acl) for acl in all_acls(run_prefix)}
         # Absolute names (the signing group) are every prefix's: revoking a run keeps them.
         under_run = {key for key in granted if key[5].startswith(run_prefix)}
-        assert granted <= _service_acls(admin)
+        # ACL changes reach the broker from the KRaft controller a moment later: poll
+        assert wait_until(lambda: granted <= _service_acls(admin), timeout_s=30)
         stack.kafka.provision()  # the stack's reconciliation keeps the run's grants
-        assert granted <= _service_acls(admin)
+        assert wait_until(lambda: granted <= _service_acls(admin), timeout_s=30)
         ensure_topics(as_principal(stack, "admin").model_copy(update={"topic_prefix": run_prefix}))
         portal = as_principal(stack, "portal")
         assert _send(portal, DOSSIER_EVENTS.name(run_prefix), b"in the run") >= 0
         revoke_prefix(stack.settings, run_prefix)
-        assert not under_run & _service_acls(admin)
+        assert wait_until(lambda: not under_run & _service_acls(admin), timeout_s=30)
         assert {acl_key(acl) for acl in all_acls(PREFIX)} <= _service_acls(admin)
         with pytest.raises(TopicAuthorizationFailedError):
             _send(portal, DOSSIER_EVENTS.name(run_prefix), b"after the run")

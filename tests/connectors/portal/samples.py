@@ -132,6 +132,17 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "official_id": "cb-0031",
         "comment": None,
     },
+    # the transfer steps of the DossierSubmitted above (filed at MC-CHOMOI for UBND-LX)
+    "DossierForwarded": {"desk_code": "MC-CHOMOI", "agency_code": "UBND-LX", "method": "POSTAL"},
+    "DossierReceivedByAgency": {"agency_code": "UBND-LX"},
+    "AgencyTransferred": {
+        "from_agency_code": "UBND-LX",
+        "to_agency_code": "SXD",
+        "reason": "Công trình cấp II thuộc thẩm quyền Sở Xây dựng",
+        "method": "POSTAL",
+    },
+    "ResultForwarded": {"agency_code": "SXD", "desk_code": "MC-CHOMOI", "method": "ELECTRONIC"},
+    "ResultReceivedByDesk": {"desk_code": "MC-CHOMOI"},
 }
 TIME_FIELDS = {
     "occurred_at",

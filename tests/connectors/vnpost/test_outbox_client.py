@@ -44,10 +44,16 @@ def test_the_client_is_the_vnpost_partner(client: VnpostClient) -> None:
     assert client.command_types == frozenset({POSTAL_ORDER, POSTAL_CANCEL})
 
 
-@pytest.mark.parametrize(("direction", "cod"), [("INTAKE_PICKUP", 0), ("RESULT_DELIVERY", 75_000)])
+@pytest.mark.parametrize(
+    ("direction", "cod", "service"),
+    [("INTAKE_PICKUP", 0, "PICKUP"), ("RESULT_DELIVERY", 75_000, "DELIVERY"),
+     # a desk's office-to-office legs: collected at one office, delivered to the other
+     ("DESK_TO_AGENCY", 0, "PICKUP"), ("AGENCY_TO_AGENCY", 0, "PICKUP"),
+     ("AGENCY_TO_DESK", 0, "PICKUP")],
+)  # fmt: skip
 def test_a_postal_order_is_accepted_with_its_waybill_and_event(
     client: VnpostClient, sim: VnpostSimulator, settings: Settings, registry: RegistryClient,
-    direction: str, cod: int,
+    direction: str, cod: int, service: str,
 ) -> None:  # fmt: skip
     payload = samples.order_payload(direction, cod_amount_vnd=cod)
     command = decoded(settings, registry, POSTAL_ORDER, "PostalOrder", payload)
@@ -67,6 +73,7 @@ def test_a_postal_order_is_accepted_with_its_waybill_and_event(
         ),
     )
     assert order.idempotency_key == command.idempotency_key
+    assert (order.service_type, order.cod_amount_vnd) == (service, cod)
     # The outbox redelivers the command (a crash before its offset was committed).
     assert client.call(command, attempt=2) == accepted
     assert (sim.orders_created, sim.duplicates) == (1, 1)
@@ -93,6 +100,9 @@ def test_commands_it_cannot_send_are_permanent(client: VnpostClient, sim: Vnpost
     )
     with pytest.raises(Permanent, match="INVALID_COMMAND"):
         client.call(unknown, 1)
+    with_cod = samples.order_payload(direction="AGENCY_TO_DESK", cod_amount_vnd=75_000)
+    with pytest.raises(Permanent, match="AGENCY_TO_DESK: an office-to-office consignment"):
+        client.call(samples.command(POSTAL_ORDER, "PostalOrder", with_cod), 1)
     broken = samples.command(POSTAL_ORDER, "PostalOrder", {"order_number": "X-1"})
     with pytest.raises(Permanent, match="INVALID_COMMAND"):
         client.call(broken, 1)

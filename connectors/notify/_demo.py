@@ -1,26 +1,26 @@
-"""The partners section's last story: a late dossier's citizen told at each step.
+"""The notifications' demo story: a late dossier's citizen told at each step.
 
-Dossier 4 is received, asked for a missing paper, asked to pay its fee (paid at paygov, through
-the bank's simulator), is late (the agency apologises with a new date), and its result is made
-ready and returned. Each of those steps is one ``CitizenNotification`` command of the routing
-worker, sent by the notify outbox through the gateways' simulators; the story prints what the
-citizen received, step by step, matched to the commands by the id each gateway deduped on
-(``message_id`` of the command's idempotency key). The citizen's name is masked in what is
-printed: the console is a log too.
+Dossier 4 is received, asked for a missing paper, asked to pay its fee (the citizen follows the
+payment link of the message and pays on the provider's page), is late (the agency apologises
+with a new date), and its result is made ready and returned. Each of those steps is one
+``CitizenNotification`` command of the routing worker, sent by the notify outbox through the
+gateways' simulators; the story prints what the citizen received, step by step, matched to the
+commands by the id each gateway deduped on (``message_id`` of the command's idempotency key).
+The citizen's name is masked in what is printed: the console is a log too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from connectors.bank import BankSimulator
+import httpx
+
 from connectors.common.demo import Stage
-from connectors.notify import NotifySimulator
 from connectors.notify._gateways import message_id
 from connectors.notify._ledger import Delivered
+from connectors.notify._sim import NotifySimulator
 from hub.records import CitizenNotification, PartnerCommand
 from hub.topics import PARTNER_COMMANDS
 
@@ -38,21 +38,21 @@ class Sent:
     key: str
     name: str
     delivered: Delivered | None
+    #: The fee step's payment link, as the message gave it.
+    payment_url: str | None = None
 
 
-def show_citizen_story(
-    stage: Stage, sim: NotifySimulator, bank: BankSimulator, reference: Callable[[str], str | None]
-) -> None:
-    """Dossier 4, late, with a message to its citizen at each of its six steps; ``reference``
-    gives a dossier's payment reference once its payment link is known."""
+def demo_story(stage: Stage, sim: NotifySimulator) -> None:
+    """Dossier 4, late, with a message to its citizen at each of its six steps."""
     sample, late = stage.sample, stage.sample.dossier_id(LATE)
     stage.push(sample.submitted(LATE, "ONLINE", postal=False), sample.accepted(LATE),
                sample.step(LATE), sample.supplement_requested(LATE),
                sample.supplement_received(LATE), sample.fee_requested(LATE))  # fmt: skip
-    # the fee's message carries the payment link, so it waits for the bank's payment request
-    paying = stage.wait(lambda: reference(late), 90, f"{late}'s payment link")
-    stage.wait(lambda: _sent(stage, sim, late, "FEE_REQUESTED"), 90, f"{late}'s fee message")
-    bank.pay(paying)
+    # the fee's message carries the payment link (the provider's, once it made the request)
+    fee = stage.wait(lambda: _sent(stage, sim, late, "FEE_REQUESTED"), 90, f"{late}'s fee message")
+    link = next(s.payment_url for s in fee if s.payment_url)
+    # the citizen follows it and pays on the provider's page (the simulator's, over HTTP)
+    httpx.post(link, data={"action": "pay"}, timeout=10).raise_for_status()
     stage.wait(lambda: stage.events(late, "FEE_PAID"), 60, f"{late}'s FeePaid")
     stage.push(sample.apology(LATE), sample.result_ready(LATE, "ONLINE"))
     stage.publish(sample.result_signed(LATE))
@@ -75,9 +75,9 @@ def _sent(stage: Stage, sim: NotifySimulator, dossier_id: str, last: str) -> lis
             continue
         payload: CitizenNotification = record["payload"][1]
         key = message_id(command["idempotency_key"])
-        sent.setdefault(
-            payload["step"], Sent(payload["step"], key, payload["contact"]["name"], by_key.get(key))
-        )
+        data, name = payload["data"], payload["contact"]["name"]
+        step = Sent(payload["step"], key, name, by_key.get(key), data["payment_url"])
+        sent.setdefault(payload["step"], step)
     if last not in sent or any(s.delivered is None for s in sent.values()):
         return None
     return sorted(sent.values(), key=lambda s: s.delivered.seq if s.delivered else 0)

@@ -1,0 +1,131 @@
+"""The event log against itself and against the lifecycle's published states.
+
+``events``: every event id once on ``dossier.events``; the same id again with the same content
+is a producer's double, with other content a disagreement.
+
+``states``: every dossier's events folded again by the lifecycle's own fold (the kernel's status
+machine, its dedupe and the catalogue, on the in-memory runner), compared with the latest
+``dossier.state`` record: a dossier missing there is lost, one there but not in the log or with
+another status or version disagrees. An event the fold refuses must have been dead-lettered by
+the lifecycle, and an event the lifecycle dead-lettered is left out of the fold: the dead-letter
+record (processor, source topic, partition, offset) is its only excuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from hub.audit._log import LogReader
+from hub.audit._model import CheckResult, Finding, result
+from hub.lifecycle import LifecycleProcessor
+from hub.processing import InMemoryRunner, Message
+from hub.records import DossierState
+from hub.serde import DecodeError
+from hub.topics import CATALOG_PROCEDURES, DEADLETTER, DOSSIER_EVENTS, DOSSIER_STATE
+
+EVENTS, STATES = "events", "states"
+
+#: (partition, offset) of a record of one topic.
+Position = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """The lifecycle's fold of the whole log: each dossier's state as the log says it is."""
+
+    states: Mapping[str, DossierState]
+    #: events left out of the fold because a dead letter of the lifecycle names them
+    excused: int = 0
+
+
+def check_events(reader: LogReader) -> CheckResult:
+    serde = reader.serde(DOSSIER_EVENTS)
+    first: dict[str, tuple[object, ...]] = {}
+    findings: list[Finding] = []
+    undecodable = 0
+    messages = reader.messages(DOSSIER_EVENTS)
+    for message in messages:
+        try:
+            event = serde.decode(message.value)
+        except DecodeError:
+            undecodable += 1  # the states check wants its dead letter
+            continue
+        event_id = str(event["event_id"])
+        content = (event["event_type"], event["dossier_id"], event["payload"])
+        where = f"{message.topic}[{message.partition}]@{message.offset}"
+        if event_id not in first:
+            first[event_id] = content
+        elif first[event_id] == content:
+            findings.append(Finding(EVENTS, "duplicated", event_id, f"published again at {where}"))
+        else:
+            findings.append(
+                Finding(EVENTS, "disagreeing", event_id, f"another content under the id at {where}")
+            )
+    notes = [f"{undecodable} undecodable (see states)"] if undecodable else []
+    return result(EVENTS, len(messages), findings, notes)
+
+
+def lifecycle_letters(reader: LogReader, processor: str, topic: str) -> set[Position]:
+    """Where the dead letters of ``processor`` about ``topic`` say their records were."""
+    return {
+        (int(str(v["source_partition"])), int(str(v["source_offset"])))
+        for stored in reader.records(DEADLETTER)
+        if (v := stored.value) is not None
+        and v["processor"] == processor
+        and v["source_topic"] == topic
+        and v["source_partition"] is not None
+        and v["source_offset"] is not None
+    }
+
+
+def _kept(messages: list[Message], excused: set[Position]) -> Iterator[Message]:
+    return (m for m in messages if (m.partition or 0, m.offset or 0) not in excused)
+
+
+def replay_states(reader: LogReader) -> tuple[Replayed, list[Finding]]:
+    """The lifecycle's fold of every event not excused by a dead letter, and a finding for each
+    event it refuses that no dead letter names (the lifecycle lost it silently)."""
+    catalogue = reader.latest(CATALOG_PROCEDURES)
+    processor = LifecycleProcessor(
+        reader.serde(DOSSIER_EVENTS), reader.serde(DOSSIER_STATE), catalogue.get
+    )
+    topic = reader.name(DOSSIER_EVENTS)
+    excused = lifecycle_letters(reader, processor.name, topic)
+    run = InMemoryRunner(processor).run(_kept(reader.messages(DOSSIER_EVENTS), excused))
+    lost = [
+        Finding(
+            STATES,
+            "lost",
+            f"{topic}[{letter.source_partition}]@{letter.source_offset}",
+            f"refused ({letter.reason_code}) with no dead letter of the lifecycle",
+        )
+        for letter in run.letters
+    ]
+    kept = {k.decode(): s for k, s in run.states.items()}
+    return Replayed(kept, len(excused)), lost
+
+
+def check_states(reader: LogReader, replayed: Replayed, refused: list[Finding]) -> CheckResult:
+    if not reader.exists(DOSSIER_STATE):
+        return CheckResult(STATES, 0, skipped=f"no {reader.name(DOSSIER_STATE)} (no lifecycle)")
+    live = reader.latest(DOSSIER_STATE)
+    findings = list(refused)
+    for dossier_id in sorted(replayed.states.keys() | live.keys()):
+        want, have = replayed.states.get(dossier_id), live.get(dossier_id)
+        if have is None:
+            findings.append(Finding(STATES, "lost", dossier_id, "in the log, no state"))
+        elif want is None:
+            findings.append(Finding(STATES, "disagreeing", dossier_id, "a state, not in the log"))
+        elif (want["status"], want["version"]) != (have["status"], have["version"]):
+            findings.append(
+                Finding(
+                    STATES,
+                    "disagreeing",
+                    dossier_id,
+                    f"status/version {have['status']}/{have['version']}, the log "
+                    f"says {want['status']}/{want['version']}",
+                )
+            )
+    notes = [f"{replayed.excused} events excused by a dead letter"] if replayed.excused else []
+    return result(STATES, len(replayed.states.keys() | live.keys()), findings, notes)
