@@ -5,11 +5,13 @@ partner chain of the demo (``dvchub.demo._chain``: every partner's simulator and
 endpoint, routing, payments and an outbox worker per partner) plus the lifecycle and SLA
 workers, the national portal's intake polling its simulator, and the portal connector with the
 province's catalogue. Every process reads one clock: a ``file:`` clock (``hub.processing``)
-the runner moves ``speed`` times faster than real time once everything is ready, so the minute
-the workers take to start costs no simulated time. The scripts are fed as it passes
-(``_feed``), what the hub writes is followed (``_tail``), a progress bar and a live summary are
-refreshed every second; at the end, once every dossier reached its script's final state and
-every command has its outcome, the figures, then the audit (``run_audit``).
+the runner moves at most ``speed`` times faster than real time once everything is ready (so the
+minute the workers take to start costs no simulated time), and never ahead of the workers that
+judge time (``_pace``): the achieved speed follows the hub. The simulators act on the same
+simulated time (``_feed.PartnerClock``). The scripts are fed as it passes (``_feed``), what the
+hub writes is followed (``_tail``), a progress bar and a live summary are refreshed every
+second; at the end, once every dossier reached its script's final state and every command has
+its outcome, the figures, then the audit (``run_audit``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Group
@@ -38,7 +40,8 @@ from connectors.vnpost import VnpostSimulator
 from dvchub.demo._chain import Chain, start_chain
 from dvchub.demo._console import console
 from dvchub.demo._servers import demo_pki, serving
-from dvchub.simulate._feed import Feed, Partners
+from dvchub.simulate._feed import Feed, PartnerClock, Partners
+from dvchub.simulate._pace import ClockStalled, Pacer
 from dvchub.simulate._province import Province
 from dvchub.simulate._script import Script, scripts
 from dvchub.simulate._tail import Summary, Tail
@@ -72,7 +75,7 @@ class Figures:
     dossiers: int
     events: int
     real_s: float
-    speed: float
+    speed: float  # the target: simulated seconds per real second
     per_partner: Mapping[str, Counter[str]]
     received: Mapping[str, Received]
     to_state_ms: tuple[float, float] | None  # p50, p99
@@ -84,6 +87,8 @@ class Figures:
     without_outcome: tuple[str, ...]
     #: the audit's verdict; None: not run (no ``hub.audit`` in this tree)
     audit_clean: bool | None = None
+    #: the speed the clock achieved while the scripts were fed (it waits for the hub)
+    achieved_speed: float = 0.0
 
     @property
     def events_per_s(self) -> float:
@@ -121,27 +126,34 @@ def run_simulation(
             hub_workers={name: {"DVC_CLOCK": clock.spec} for name in HUB_WORKERS},
             catalogue=((p.code, province.catalog_entry(p)) for p in province.catalogue),
         )  # fmt: skip
-        partners = Partners(VnpostSimulator.of(chain.sim("vnpost")),
-                            PaygovSimulator.of(chain.sim("bank")),
-                            NationalPortalSimulator.of(chain.sim("national")))  # fmt: skip
-        # The payer pays at the simulated instant: the IPN's and the status query's paid time
-        # is the FeePaid's, which resumes the SLA clock the fee step paused. (VNPost's
-        # callbacks still carry wall time: only the postal legs' own times show it.)
-        partners.bank._clock = clock.now  # the simulator takes a clock only when built
+        vnpost = VnpostSimulator.of(chain.sim("vnpost"))
+        bank = PaygovSimulator.of(chain.sim("bank"))
+        # the partners act on the simulated clock: a payment's paid time (the FeePaid's, which
+        # resumes the SLA clock a fee paused), a postal order's statuses (VNPost's callbacks)
+        vnpost.clock = bank.clock = partner_clock = PartnerClock(clock.now)
+        partners = Partners(vnpost, bank, NationalPortalSimulator.of(chain.sim("national")),
+                            partner_clock)  # fmt: skip
         _serve_intake(stack, ps, registry, partners.national)
         signer = AckedPublisher(ps, registry, client_id="dvchub-simulate-signing")
         stack.callback(signer.close)
         tail = Tail(ps, registry, partner_of)
         tail.start()
         stack.callback(tail.stop)
+        pacer = Pacer(ps, clock, tail.lagging, speed)
+        stack.callback(pacer.close)
         pool = stack.enter_context(ThreadPoolExecutor(PARTNER_THREADS, "simulate-partner"))
         feed = Feed(found, chain.portal, signer, partners, tail, pool)
         started = time.monotonic()
-        _drive(feed, tail, clock, (first, last), speed, province, live=live)
-        _settle(found, feed, tail, clock, first, speed, started)
+        try:
+            _drive(feed, tail, pacer, (first, last), province, live=live)
+            achieved = pacer.achieved()
+            _settle(found, feed, tail, pacer)
+        except ClockStalled as exc:
+            raise SimulationFailed(str(exc)) from exc
         if on_settled is not None:
             on_settled(chain, tail, found)
-        figures = _figures(found, tail, chain, time.monotonic() - started, speed)
+        figures = replace(_figures(found, tail, chain, time.monotonic() - started, speed),
+                          achieved_speed=achieved)  # fmt: skip
         show_figures(figures)
         for code, reason in tail.dead_letter_reasons().items():
             console.print(f"dead letter {code}, the first: {reason}")
@@ -158,38 +170,38 @@ def _serve_intake(stack: ExitStack, ps: Settings, registry: RegistryClient,
     stack.enter_context(serving(app, "national-intake", demo_pki().tls()))
 
 
-def _drive(feed: Feed, tail: Tail, clock: FileClock, span_of: tuple[datetime, datetime],
-           speed: float, province: Province, *, live: bool) -> None:  # fmt: skip
+def _drive(feed: Feed, tail: Tail, pacer: Pacer, span_of: tuple[datetime, datetime],
+           province: Province, *, live: bool) -> None:  # fmt: skip
     first, last = span_of
     tz = province.office_hours.tz
     span = (last - first).total_seconds()
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
         "{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=console)  # fmt: skip
     task = progress.add_task("simulated time", total=span)
-    origin = time.monotonic()
     shown = 0.0
     display = Live(console=console, auto_refresh=False) if live else nullcontext()
     with display as screen:
         while not feed.done:
-            now = min(first + timedelta(seconds=(time.monotonic() - origin) * speed), last)
-            clock.set(now)
-            feed.tick(now)
+            target = pacer.target(until=last)
+            feed.tick(target)
+            pacer.step(target, feed.horizon)
             if tail.error is not None:
                 raise SimulationFailed("the tail of the run's topics failed") from tail.error
             if screen is not None and (feed.done or time.monotonic() - shown >= 1.0):
                 shown = time.monotonic()
+                now = pacer.now
                 progress.update(task, completed=(now - first).total_seconds(),
-                                description=f"{now.astimezone(tz):%Y-%m-%d %H:%M}")  # fmt: skip
+                                description=f"{now.astimezone(tz):%Y-%m-%d %H:%M} "
+                                            f"({pacer.achieved():,.0f}x)")  # fmt: skip
                 screen.update(Group(progress, summary_table(tail.summary(), feed)), refresh=True)
             time.sleep(TICK_S)
     if live:
         console.line()  # the live display's last line has no newline of its own
 
 
-def _settle(found: Sequence[Script], feed: Feed, tail: Tail, clock: FileClock,
-            first: datetime, speed: float, started: float) -> None:  # fmt: skip
-    """Wait (the clock running on) until every dossier is in its final state and every command
-    has its outcome."""
+def _settle(found: Sequence[Script], feed: Feed, tail: Tail, pacer: Pacer) -> None:
+    """Wait (the clock running on, behind the workers) until every dossier is in its final
+    state and every command has its outcome."""
     deadline = time.monotonic() + SETTLE_S
     while True:
         wrong = _wrong_final(found, tail)
@@ -202,8 +214,8 @@ def _settle(found: Sequence[Script], feed: Feed, tail: Tail, clock: FileClock,
                 f"(e.g. {dict(list(wrong.items())[:5])}), {len(missing)} commands without an "
                 f"outcome (e.g. {missing[:5]}); unfinished scripts: {feed.waiting()[:5]}"
             )  # fmt: skip
-        clock.set(first + timedelta(seconds=(time.monotonic() - started) * speed))
-        time.sleep(1.0)
+        pacer.step(pacer.target(), feed.horizon)
+        time.sleep(TICK_S)
 
 
 def _wrong_final(found: Sequence[Script], tail: Tail) -> dict[str, tuple[str, str | None]]:
@@ -245,7 +257,8 @@ def _figures(found: Sequence[Script], tail: Tail, chain: Chain, real_s: float,
 
 def show_figures(f: Figures) -> None:
     console.print(f"{f.dossiers:,} dossiers, {f.events:,} events in {f.real_s:,.0f} s "
-                  f"({f.events_per_s:,.0f} events/s) at {f.speed:,.0f}x")  # fmt: skip
+                  f"({f.events_per_s:,.0f} events/s); simulated time at {f.achieved_speed:,.0f}x "
+                  f"real time (target {f.speed:,.0f}x, the clock waiting for the hub)")  # fmt: skip
     if f.to_state_ms is not None:
         console.print(f"produce -> state: p50 {f.to_state_ms[0]:,.0f} ms, "
                       f"p99 {f.to_state_ms[1]:,.0f} ms")  # fmt: skip

@@ -4,6 +4,11 @@ The runner reads it to feed the scripts (a dossier's payment reference, its VNPo
 whether the hub wrote the event a step waits for) and for the live summary and the figures
 (dossiers filed, their states, late ones, commands and outcomes per partner, dead letters, the
 time from an event's produce to the state that applied it, from the brokers' timestamps).
+
+It also reads the changelogs of the workers that judge time (``JUDGES``: the lifecycle and the
+SLA worker) for their next-offset marks, which each writes after a batch's states and timers
+(``hub.processing``): ``lagging(ends)`` says whether one has not yet applied the event log up
+to ``ends``, what the clock waits for (``_pace``).
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from hub import kafka
 from hub.dossier import TERMINAL
+from hub.lifecycle import LifecycleProcessor
+from hub.processing import is_mark, partition_of_mark
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import Settings
+from hub.sla import SlaProcessor
 from hub.topics import (
     DEADLETTER,
     DOSSIER_EVENTS,
@@ -35,6 +43,14 @@ from hub.topics import (
 POLL_MS = 200
 FOLLOWED = (DOSSIER_EVENTS, DOSSIER_STATE, PARTNER_COMMANDS, PARTNER_OUTCOMES, PAYMENTS,
             SLA_ALERTS, DEADLETTER)  # fmt: skip
+#: The workers whose view of the log the clock waits for: (processor name, table).
+JUDGES = ((LifecycleProcessor.name, LifecycleProcessor.table),
+          (SlaProcessor.name, SlaProcessor.table))  # fmt: skip
+
+
+def changelog(prefix: str, name: str, table: str) -> str:
+    """A fold's table changelog as faust names it (``hub.processing.changelog_for``)."""
+    return f"{prefix}{name}-{table}-changelog"
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,10 @@ class Tail(threading.Thread):
         self._partner_of = partner_of
         self._serdes: dict[str, tuple[TopicSpec, AvroSerde]] = {
             spec.name(prefix): (spec, serde_for(spec, prefix, registry)) for spec in FOLLOWED
+        }
+        #: changelog topic -> (worker, its marks: input partition -> next offset applied)
+        self._marks: dict[str, tuple[str, dict[int, int]]] = {
+            changelog(prefix, name, table): (name, {}) for name, table in JUDGES
         }
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -100,6 +120,15 @@ class Tail(threading.Thread):
     def waybill(self, dossier_id: str, direction: str) -> str | None:
         with self._lock:
             return self._waybill.get((dossier_id, direction))
+
+    def lagging(self, ends: Mapping[int, int]) -> str | None:
+        """A worker of ``JUDGES`` that has not applied ``dossier.events`` up to ``ends``
+        (partition -> end offset), or None when all have."""
+        with self._lock:
+            for name, marks in self._marks.values():
+                if any(marks.get(p, 0) < end for p, end in ends.items() if end):
+                    return name
+        return None
 
     def statuses(self) -> dict[str, str]:
         """Each dossier's status on ``dossier.state``, now."""
@@ -147,12 +176,15 @@ class Tail(threading.Thread):
     def run(self) -> None:
         consumer = kafka.make_consumer(self._settings, group_id=None, max_poll_records=5000)
         try:
-            partitions = [tp for topic in self._serdes
+            partitions = [tp for topic in (*self._serdes, *self._marks)
                           for tp in kafka.partitions_of(consumer, topic, timeout_s=30)]  # fmt: skip
             consumer.assign(partitions)
             consumer.seek_to_beginning(*partitions)
             while not self._stopping.is_set():
                 for tp, records in consumer.poll(timeout_ms=POLL_MS).items():
+                    if tp.topic in self._marks:
+                        self._marked(self._marks[tp.topic][1], records)
+                        continue
                     spec, serde = self._serdes[tp.topic]
                     apply = self._apply[spec.suffix]
                     with self._lock:
@@ -163,6 +195,13 @@ class Tail(threading.Thread):
             self.error = exc
         finally:
             consumer.close()
+
+    def _marked(self, marks: dict[int, int], records: list[ConsumerRecord]) -> None:
+        """A changelog's records: only the marks count (the states are the worker's)."""
+        with self._lock:
+            for record in records:
+                if record.key is not None and is_mark(record.key) and record.value:
+                    marks[partition_of_mark(record.key)] = int(record.value)
 
     def _event(self, event: dict[str, Any], record: ConsumerRecord) -> None:
         self.events += 1
