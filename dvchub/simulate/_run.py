@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack, closing, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -139,8 +139,7 @@ def run_simulation(
         tail = Tail(ps, registry, partner_of)
         tail.start()
         stack.callback(tail.stop)
-        pacer = Pacer(ps, clock, tail.lagging, speed)
-        stack.callback(pacer.close)
+        pacer = stack.enter_context(closing(Pacer(ps, clock, tail.lagging, speed)))
         pool = stack.enter_context(ThreadPoolExecutor(PARTNER_THREADS, "simulate-partner"))
         feed = Feed(found, chain.portal, signer, partners, tail, pool)
         started = time.monotonic()
@@ -150,6 +149,8 @@ def run_simulation(
             _settle(found, feed, tail, pacer)
         except ClockStalled as exc:
             raise SimulationFailed(str(exc)) from exc
+        finally:
+            pacer.close()  # idle from here on: its client would only log its metadata refreshes
         if on_settled is not None:
             on_settled(chain, tail, found)
         figures = replace(_figures(found, tail, chain, time.monotonic() - started, speed),
