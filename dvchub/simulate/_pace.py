@@ -5,9 +5,9 @@ outran them at high speed: the SLA worker's timer fired (OVERDUE) before it had 
 ResultReady that, in simulated time, came before the deadline, which no replay of the log does.
 So the clock moves in steps, each a barrier:
 
-1. the feed is given a ``target``: the clock plus ``speed`` times the real time since the clock
-   last moved (so the achieved speed follows the hub: it is ``speed`` only while the barriers
-   cost nothing), and feeds every step due by then;
+1. the feed is given a ``target``: the clock plus ``speed`` times the real time since the last
+   barrier was set (at most ``MAX_STEP_S``: a hub slower than the feed makes the clock slower,
+   never the steps ever larger), and feeds every step due by then;
 2. ``dossier.events``' end offsets are taken then (everything fed is on the broker: the portal
    answers once its events are acknowledged), with the feed's horizon (its earliest office step
    not fed yet);
@@ -35,6 +35,8 @@ from hub.topics import DOSSIER_EVENTS
 BELOW_HORIZON = timedelta(milliseconds=1)
 #: Real seconds a barrier may wait on a worker before the run fails (it died or stalled).
 STALL_S = 180.0
+#: The most real time one step of the clock stands for: the achieved speed follows the hub.
+MAX_STEP_S = 2.0
 
 
 class ClockStalled(RuntimeError):
@@ -64,7 +66,7 @@ class Pacer:
         self._consumer = kafka.make_consumer(settings, group_id=None)
         self._partitions = kafka.partitions_of(self._consumer, self._topic, timeout_s=30)
         self.now = clock.now()
-        self._moved = time.monotonic()
+        self._set = time.monotonic()  # when the last barrier was set
         self._barrier: _Barrier | None = None
         #: the clock's first move (real, simulated), for the achieved speed
         self._origin: tuple[float, datetime] | None = None
@@ -77,7 +79,8 @@ class Pacer:
         (capped at ``until``)."""
         if self._barrier is not None:
             return self._barrier.target
-        ahead = self.now + timedelta(seconds=(time.monotonic() - self._moved) * self._speed)
+        real = min(time.monotonic() - self._set, MAX_STEP_S)
+        ahead = self.now + timedelta(seconds=real * self._speed)
         return ahead if until is None else max(self.now, min(ahead, until))
 
     def step(self, target: datetime, horizon: Callable[[], datetime | None]) -> bool:
@@ -85,11 +88,12 @@ class Pacer:
         workers reached it (True: it moved)."""
         if self._barrier is None:
             ends = self._consumer.end_offsets(self._partitions)
+            if self._origin is None:
+                self._origin = (self._set, self.now)
+            self._set = time.monotonic()
             self._barrier = _Barrier(target, horizon(), {tp.partition: int(e)
                                                          for tp, e in ends.items()},
-                                     time.monotonic())  # fmt: skip
-            if self._origin is None:
-                self._origin = (self._moved, self.now)
+                                     self._set)  # fmt: skip
         behind = self._lagging(self._barrier.ends)
         if behind is not None:
             if time.monotonic() - self._barrier.since > STALL_S:
@@ -99,7 +103,6 @@ class Pacer:
         moved = barrier.target
         if barrier.horizon is not None:
             moved = min(moved, barrier.horizon - BELOW_HORIZON)
-        self._moved = time.monotonic()
         if moved > self.now:
             self.now = moved
             self._clock.set(moved)

@@ -19,11 +19,11 @@ from __future__ import annotations
 import importlib
 import statistics
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, closing, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -45,6 +45,7 @@ from dvchub.simulate._pace import ClockStalled, Pacer
 from dvchub.simulate._province import Province
 from dvchub.simulate._script import Script, scripts
 from dvchub.simulate._tail import Summary, Tail
+from hub.dossier import REFUSED, RESULT_RETURNED
 from hub.kpi import PROCESSORS as KPI_PROCESSORS
 from hub.processing import FileClock
 from hub.serde import RegistryClient
@@ -89,6 +90,8 @@ class Figures:
     audit_clean: bool | None = None
     #: the speed the clock achieved while the scripts were fed (it waits for the hub)
     achieved_speed: float = 0.0
+    #: per agency (its name): dossiers filed, returned, refused, planned late, judged late
+    per_agency: Mapping[str, Counter[str]] = field(default_factory=dict)
 
     @property
     def events_per_s(self) -> float:
@@ -153,8 +156,10 @@ def run_simulation(
             pacer.close()  # idle from here on: its client would only log its metadata refreshes
         if on_settled is not None:
             on_settled(chain, tail, found)
+        names = {a.code: a.name for a in province.agencies}
         figures = replace(_figures(found, tail, chain, time.monotonic() - started, speed),
-                          achieved_speed=achieved)  # fmt: skip
+                          achieved_speed=achieved,
+                          per_agency=_per_agency(found, tail, names))  # fmt: skip
         show_figures(figures)
         for code, reason in tail.dead_letter_reasons().items():
             console.print(f"dead letter {code}, the first: {reason}")
@@ -250,10 +255,23 @@ def _figures(found: Sequence[Script], tail: Tail, chain: Chain, real_s: float,
         per_partner=tail.per_partner(),
         received={s.spec.name: s.spec.workload.received(s.sim) for s in chain.shown},
         to_state_ms=quantiles, planned_late=sum(s.late for s in found),
-        observed_late=late, callbacks=dict(callbacks), dead_letters=dead_letters,
+        observed_late=len(late), callbacks=dict(callbacks), dead_letters=dead_letters,
         wrong_final=_wrong_final(found, tail),
         without_outcome=tuple(tail.without_outcome()),
     )  # fmt: skip
+
+
+def _per_agency(found: Sequence[Script], tail: Tail,
+                names: Mapping[str, str]) -> dict[str, Counter[str]]:  # fmt: skip
+    status, late = tail.statuses(), tail.figures()[1]
+    rows: dict[str, Counter[str]] = defaultdict(Counter)
+    for s in found:
+        row = rows[names.get(s.agency_code, s.agency_code)]
+        row["filed"] += 1
+        row[str(status.get(s.dossier_id))] += 1
+        row["planned late"] += s.late
+        row["judged late"] += s.dossier_id in late
+    return dict(rows)
 
 
 def show_figures(f: Figures) -> None:
@@ -271,6 +289,12 @@ def show_figures(f: Figures) -> None:
                       received.detail if received else "-",
                       "; ".join(received.problems) if received else "-")  # fmt: skip
     console.print(table)
+    agencies = Table("agency", "filed", "returned", "refused", "late (planned)",
+                     "late (judged by the SLA)", title="by agency")  # fmt: skip
+    columns = ("filed", RESULT_RETURNED, REFUSED, "planned late", "judged late")
+    for name, row in sorted(f.per_agency.items()):
+        agencies.add_row(name, *(f"{row[k]:,}" for k in columns))
+    console.print(agencies)
     paid = ", ".join(f"{k} {v:,}" for k, v in sorted(f.callbacks.items()))
     console.print(f"online payments by IPN fate: {paid or 'none'}; late dossiers planned "
                   f"{f.planned_late:,}, judged late by the SLA {f.observed_late:,}; dead letters "

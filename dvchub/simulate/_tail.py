@@ -135,10 +135,10 @@ class Tail(threading.Thread):
         with self._lock:
             return dict(self.status)
 
-    def figures(self) -> tuple[list[int], int, dict[str, int]]:
+    def figures(self) -> tuple[list[int], frozenset[str], dict[str, int]]:
         """Produce -> state milliseconds, dossiers judged late, dead letters by reason."""
         with self._lock:
-            return list(self.to_state_ms), len(self.late), dict(self.dead_letters)
+            return list(self.to_state_ms), frozenset(self.late), dict(self.dead_letters)
 
     def dead_letter_reasons(self) -> dict[str, str]:
         with self._lock:
