@@ -145,10 +145,13 @@ class _Writer:
         refused = rng.random() < shares.refused
         postal = not (national or refused or direct) and rng.random() < shares.postal
         notify = rng.random() < shares.notify
-        late = procedure.deadline_days > 0 and rng.random() < shares.late
+        # a procedure of 0 working days is handled on the spot: the SLA's appointment is the
+        # acceptance itself (``hub.sla``), so its result is ready then, with no pause before it
+        immediate = procedure.deadline_days == 0
+        late = not immediate and rng.random() < shares.late
         # a supplement moves the appointment by the SLA's policy: a late dossier's apology must
         # name a date after the appointment, so late ones get none (their date is known here)
-        supplement = not late and rng.random() < shares.supplement
+        supplement = not (late or immediate) and rng.random() < shares.supplement
         fee_online = procedure.fee_vnd > 0 and not direct and rng.random() < shares.fee_online
         draw = rng.random()
         callback = None if not fee_online else (
@@ -171,7 +174,7 @@ class _Writer:
                                    "deadline_working_days": procedure.deadline_days},
                at=accepted)  # fmt: skip
         deadline = self.calendar.add_working_days(accepted, procedure.deadline_days)
-        started = b.working(timedelta(minutes=rng.uniform(5, 60)))
+        started = accepted if immediate else b.working(timedelta(minutes=rng.uniform(5, 60)))
         b.push("ProcessingStepRecorded", {"kind": "STARTED", "content": "Thụ lý hồ sơ",
                "to_department": _HANDLER["department"], "to_agency_code": None,
                "step_due_at": None}, at=started)  # fmt: skip
@@ -202,6 +205,8 @@ class _Writer:
                    callback=callback, awaits="FEE_PAID")  # fmt: skip
         if late:
             ready = self.calendar.add_working_days(max(deadline, b.last), 1)
+        elif immediate:
+            ready = b.last
         else:
             left = self.calendar.working_time_between(b.last, deadline)
             ready = b.working(max(left * rng.uniform(0.2, 0.8), 10 * _MINUTE))

@@ -47,13 +47,13 @@ def test_shares_match_the_configuration(province: Province) -> None:
     tolerance = 0.03
     assert _share(sum(s.final_status == "REFUSED" for s in found), n) == pytest.approx(
         shares.refused, abs=tolerance)  # fmt: skip
-    assert _share(sum(s.supplement for s in found if s.final_status != "REFUSED" and not s.late),
-                  sum(s.final_status != "REFUSED" and not s.late for s in found)) == pytest.approx(
+    timed = [s for s in found if s.final_status != "REFUSED" and s.procedure.deadline_days]
+    assert _share(sum(s.supplement for s in timed if not s.late),
+                  sum(not s.late for s in timed)) == pytest.approx(
         shares.supplement, abs=tolerance)  # fmt: skip
     online = [s for s in found if s.procedure.level != "DIRECT_ONLY"]
     assert _share(sum(s.national for s in online), len(online)) == pytest.approx(
         shares.national_portal, abs=tolerance)  # fmt: skip
-    timed = [s for s in found if s.final_status != "REFUSED" and s.procedure.deadline_days]
     assert _share(sum(s.late for s in timed), len(timed)) == pytest.approx(
         shares.late, abs=tolerance)  # fmt: skip
     paid = [s for s in found if s.fee_online]
@@ -118,3 +118,14 @@ def test_an_automatic_start_leaves_room_for_the_handling() -> None:
     start = automatic_start(30, date(2026, 12, 7))
     assert start.weekday() == 0
     assert (date(2026, 12, 7) - start).days >= 30 + TAIL_DAYS
+
+
+def test_a_procedure_of_no_working_day_has_its_result_at_acceptance(province: Province) -> None:
+    """The SLA's appointment of a 0-day procedure is its acceptance: ready then is on time."""
+    found = [s for s in scripts(province.overridden(days=2, dossiers_per_day=100))
+             if s.procedure.deadline_days == 0 and s.final_status != "REFUSED"]  # fmt: skip
+    assert found
+    for s in found:
+        at = {e["event_type"]: step.at for step in s.steps for e in step.events}
+        assert at["RESULT_READY"] == at["DOSSIER_ACCEPTED"], s.dossier_id
+        assert (s.late, s.supplement) == (False, False), s.dossier_id
