@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 #: Dossiers per working day and the real time aimed at: a month in a few minutes here (the
 #: clock waits for the hub, so a loaded machine takes longer; README "Simulating a province").
-DEMO_PER_DAY = 40
-DEMO_REAL_S = 180.0
+DEMO_PER_DAY = 30
+DEMO_REAL_S = 150.0
 LOG_ROOT = REPO_ROOT / ".cache" / "demo" / "simulate"
 
 
