@@ -191,9 +191,13 @@ class _Writer:
         # fee step (6) but not of its payment (no official acts), so a later supplement (5)
         # would reach it as a step back (its simulator's order check)
         if supplement:
+            # asked while the deadline runs, halfway at the latest (a short procedure's day
+            # would otherwise be over before the request: late before the pause)
+            left = self.calendar.working_time_between(b.last, deadline)
+            asked = min(timedelta(hours=rng.uniform(1, 8)), left / 2)
             b.push("SupplementRequested", {"reason": "Thiếu bản sao giấy tờ",
                    "requested_documents": ["Bản sao CCCD"], "respond_by": None},
-                   at=b.working(timedelta(hours=rng.uniform(1, 8))))  # fmt: skip
+                   at=b.working(max(asked, _MINUTE)))  # fmt: skip
             b.push("SupplementReceived", {"documents": [_document(dossier_id, "bo-sung")]},
                    at=b.working(timedelta(hours=rng.uniform(4, 24))))  # fmt: skip
         if fee_online:

@@ -19,6 +19,7 @@ from dvchub.simulate._province import (
     load_province,
 )
 from dvchub.simulate._script import Action, Callback, scripts
+from hub.sla import SlaSettings
 
 #: Enough dossiers for the shares to be within a few points of the configuration's.
 DAYS, PER_DAY = 10, 300
@@ -129,3 +130,14 @@ def test_a_procedure_of_no_working_day_has_its_result_at_acceptance(province: Pr
         at = {e["event_type"]: step.at for step in s.steps for e in step.events}
         assert at["RESULT_READY"] == at["DOSSIER_ACCEPTED"], s.dossier_id
         assert (s.late, s.supplement) == (False, False), s.dossier_id
+
+
+def test_a_supplement_is_asked_before_the_deadline(province: Province) -> None:
+    """Else the dossier is late before its pause, whatever the script plans."""
+    calendar = SlaSettings().calendar()
+    found = [s for s in scripts(province.overridden(days=3, dossiers_per_day=150)) if s.supplement]
+    assert any(s.procedure.deadline_days == 1 for s in found)
+    for s in found:
+        at = {e["event_type"]: step.at for step in s.steps for e in step.events}
+        deadline = calendar.add_working_days(at["DOSSIER_ACCEPTED"], s.procedure.deadline_days)
+        assert at["SUPPLEMENT_REQUESTED"] < deadline, s.dossier_id
