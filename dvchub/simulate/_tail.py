@@ -36,13 +36,14 @@ from hub.topics import (
     PARTNER_OUTCOMES,
     PAYMENTS,
     SLA_ALERTS,
+    SLA_DEADLINES,
     TopicSpec,
 )
 
 #: How long a poll waits for records when there are none.
 POLL_MS = 200
 FOLLOWED = (DOSSIER_EVENTS, DOSSIER_STATE, PARTNER_COMMANDS, PARTNER_OUTCOMES, PAYMENTS,
-            SLA_ALERTS, DEADLETTER)  # fmt: skip
+            SLA_ALERTS, SLA_DEADLINES, DEADLETTER)  # fmt: skip
 #: The workers whose view of the log the clock waits for: (processor name, table).
 JUDGES = ((LifecycleProcessor.name, LifecycleProcessor.table),
           (SlaProcessor.name, SlaProcessor.table))  # fmt: skip
@@ -105,6 +106,7 @@ class Tail(threading.Thread):
             DOSSIER_EVENTS.suffix: self._event, DOSSIER_STATE.suffix: self._state,
             PARTNER_COMMANDS.suffix: self._command, PARTNER_OUTCOMES.suffix: self._outcome,
             PAYMENTS.suffix: self._payments, SLA_ALERTS.suffix: self._alert,
+            SLA_DEADLINES.suffix: self._deadline,
             DEADLETTER.suffix: self._dead_letter,
         }  # fmt: skip
 
@@ -234,6 +236,11 @@ class Tail(threading.Thread):
     def _alert(self, alert: dict[str, Any], _: ConsumerRecord) -> None:
         if alert["kind"] in ("OVERDUE", "REAPPOINTMENT_MISSED"):
             self.late.add(str(alert["dossier_id"]))
+
+    def _deadline(self, deadline: dict[str, Any], _: ConsumerRecord) -> None:
+        # judged late by an event too (a result after the deadline), not only by an alert
+        if deadline["late"]:
+            self.late.add(str(deadline["dossier_id"]))
 
     def _dead_letter(self, letter: dict[str, Any], _: ConsumerRecord) -> None:
         code = str(letter["reason_code"])
