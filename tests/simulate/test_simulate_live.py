@@ -40,7 +40,7 @@ def test_a_short_province_ends_as_its_scripts_say(
     settings: Settings, registry: RegistryClient, tmp_path: Path
 ) -> None:
     base = load_province()
-    province = base.overridden(days=2, dossiers_per_day=25, target_real_s=45.0,
+    province = base.overridden(days=2, dossiers_per_day=28, target_real_s=45.0,
                                shares=replace(base.shares, **SHARES))  # fmt: skip
     planned = scripts(province)
     # the test means something only if every kind of script is in the run
