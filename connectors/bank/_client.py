@@ -152,7 +152,9 @@ class BankClient:
                 provider.dialect, reference, reply.transaction_id, reply.amount_vnd
             )
             event_id = fee_paid_event_id(reference, reply.transaction_id)
-            return Accepted(reply.payment_id, (EventDraft("FeePaid", paid, SOURCE, event_id),))
+            # paid when the provider says, as the callback's FeePaid (the same fact, the same id)
+            draft = EventDraft("FeePaid", paid, SOURCE, event_id, reply.paid_at)
+            return Accepted(reply.payment_id, (draft,))
         if reply.status is Status.FAILED:
             transaction = reply.transaction_id or reply.payment_id or reference
             failed = payment_failed_payload(reference, "DECLINED", f"{name}: payment declined")

@@ -84,7 +84,10 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
         self.ipn_url = ipn_url
         self.faults = SimulatorFaults()
         self.ledger = Ledger(self.provider)
-        self._clock = clock
+        #: the provider's business clock (payments, transactions: their paid time); public so a
+        #: run that did not build the simulator (``dvchub simulate``) gives it its simulated
+        #: time. The callbacks' send time stays on wall time: the hub judges their freshness.
+        self.clock: Callable[[], datetime] = clock
         # ipn_tls: how the IPN client trusts the hub (and presents the provider's certificate
         # for mutual TLS); None: the system's CAs.
         self._http = httpx.Client(timeout=10.0, verify=True if ipn_tls is None else ipn_tls)
@@ -131,7 +134,7 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
             number = self.ledger.next_number()
             payment = SimPayment(
                 self._payment_id(number), payment_reference, amount_vnd, "unknown",
-                f"foreign-{number}", self._clock(), requested=False,
+                f"foreign-{number}", self.clock(), requested=False,
             )  # fmt: skip
             tx = self._new_transaction(amount_vnd)
             payment.payments.append(tx)
@@ -175,7 +178,7 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
     def _new_transaction(self, amount_vnd: int) -> Transaction:
         number = self.ledger.next_number()
         tx_id = f"PG{number:012d}" if self.provider == "paygov" else f"{14_000_000 + number}"
-        return Transaction(tx_id, amount_vnd, self._clock())
+        return Transaction(tx_id, amount_vnd, self.clock())
 
     def _settle(self, payment: SimPayment, success: bool) -> None:
         amount = payment.amount_vnd + self.faults.callback_amount_delta_vnd
@@ -199,7 +202,7 @@ class BankSimulator(ProviderCallbacks, SimulatorServer):
             payment_id = self._payment_id(ledger.next_number())
             payment = SimPayment(
                 payment_id, request.payment_reference, request.amount_vnd, request.description,
-                request.request_id, self._clock(),
+                request.request_id, self.clock(),
             )  # fmt: skip
             ledger.payments[payment.payment_reference] = payment
             ledger.by_payment_id[payment_id] = payment

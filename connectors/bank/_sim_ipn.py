@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -55,7 +55,7 @@ class ProviderCallbacks:
     ipn_url: str | None
     faults: SimulatorFaults
     ledger: Ledger
-    _clock: Callable[[], datetime]
+    clock: Callable[[], datetime]
     _http: httpx.Client
     _senders: ThreadPoolExecutor
 
@@ -91,7 +91,8 @@ class ProviderCallbacks:
         self, payment: SimPayment, tx: Transaction, status: Status, faults: SimulatorFaults
     ) -> dict[str, str]:
         shift = timedelta(seconds=faults.callback_time_offset_s)
-        now = self._clock()
+        # when this copy is sent: wall time, what the hub's freshness check compares with
+        now = datetime.now(UTC)
         callback = Callback(
             payment_reference=payment.payment_reference,
             payment_id=payment.payment_id,

@@ -64,7 +64,7 @@ def event_record(command: Command, draft: EventDraft, when: datetime, tag: str) 
         draft.payload_name,
         draft.payload,
         source=draft.source,
-        occurred_at=when,
+        occurred_at=draft.occurred_at or when,
         recorded_at=when,
         correlation_id=command.correlation_id,
         causation_id=command.command_id,

@@ -84,6 +84,9 @@ class EventDraft:
     #: Set only when another path may produce the same fact (FeePaid from a callback and from a
     #: status query): both derive this id from the fact, so consumers dedupe them.
     event_id: str | None = None
+    #: When the fact happened, if the partner says (a payment's paid time); None: when the
+    #: outbox recorded it.
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)

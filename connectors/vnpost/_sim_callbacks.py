@@ -7,7 +7,7 @@ from __future__ import annotations
 import ssl
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -31,6 +31,10 @@ PATHS: Final = {
     "DELIVERY": ("COLLECTED", "IN_TRANSIT", "DELIVERED_TO_CITIZEN"),
 }
 FINAL: Final = frozenset({"DELIVERED_TO_AGENCY", "DELIVERED_TO_CITIZEN", "RETURNED", "CANCELLED"})
+
+
+def _wall() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -95,15 +99,25 @@ class SimulatorCallbacks:
     #: Added to the Created of the callbacks' UsernameTokens (negative: an old token).
     callback_clock_offset_s: float
     duplicate_callbacks: bool
+    #: The postal clock: when the orders' statuses happen (their history and the callbacks'
+    #: EventTime), wall time unless given (``dvchub simulate`` gives its simulated time). The
+    #: callbacks' UsernameToken Created stays on wall time: the hub judges its freshness.
+    clock: Callable[[], datetime]
     callbacks: list[SentCallback]
     _orders: dict[str, SimOrder]
     _lock: threading.RLock
     _http: httpx.Client
 
     def _init_callbacks(
-        self, url: str | None, username: str, password: str, tls: ssl.SSLContext | None
+        self,
+        url: str | None,
+        username: str,
+        password: str,
+        tls: ssl.SSLContext | None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.callback_url = url
+        self.clock = clock or _wall
         self.callback_username = username
         self.callback_password = password
         self.callback_clock_offset_s = 0.0
@@ -139,7 +153,7 @@ class SimulatorCallbacks:
         The order's current status becomes ``status`` unless an event later than
         ``event_time`` is already recorded (an out-of-order notification).
         """
-        moment = event_time or datetime.now(UTC).replace(microsecond=0)
+        moment = event_time or self.clock().replace(microsecond=0)
         with self._lock:
             order = self._orders.get(waybill_number)
             if order is not None:
@@ -166,7 +180,7 @@ class SimulatorCallbacks:
         An unknown waybill is allowed with ``order_number`` (a callback about an order this
         simulator never created, e.g. a bad waybill).
         """
-        moment = event_time or datetime.now(UTC).replace(microsecond=0)
+        moment = event_time or self.clock().replace(microsecond=0)
         order = self.move(waybill_number, status, event_time=moment, location=location, note=note)
         number = order_number or (order.order_number if order else None)
         if number is None:

@@ -31,6 +31,7 @@ import logging
 import ssl
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Final, Literal
 
@@ -86,8 +87,11 @@ class VnpostSimulator(SimulatorCallbacks, SimulatorServer):
         timeout_sleep_s: float = 3.0,
         first_serial: int = 10_000_000,
         callback_tls: ssl.SSLContext | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self._init_callbacks(callback_url, callback_username, callback_password, callback_tls)
+        self._init_callbacks(
+            callback_url, callback_username, callback_password, callback_tls, clock
+        )
         self.latency_s = 0.0
         self.timeout_sleep_s = timeout_sleep_s
         self.requests: list[ReceivedRequest] = []
@@ -251,7 +255,7 @@ class VnpostSimulator(SimulatorCallbacks, SimulatorServer):
                 self._record(operation, key, order_number, "duplicate")
                 return _order_reply(operation, order, duplicate=True)
             waybill = new_waybill(next(self._serials), SERVICE_LETTERS[service_type])
-            now = datetime.now(UTC).replace(microsecond=0)
+            now = self.clock().replace(microsecond=0)
             order = SimOrder(
                 waybill_number=waybill,
                 order_number=order_number,
@@ -294,7 +298,7 @@ class VnpostSimulator(SimulatorCallbacks, SimulatorServer):
                     "collected can be cancelled",
                     error_code="NOT_CANCELLABLE",
                 )
-            now = datetime.now(UTC).replace(microsecond=0)
+            now = self.clock().replace(microsecond=0)
             order.status = "CANCELLED"
             order.history.append(("CANCELLED", now, None, text(payload, "Reason")))
             self._by_key[key] = ("CancelOrder", digest, order.waybill_number)

@@ -24,6 +24,7 @@ from dvchub.cli import (
     _report,
     _schemas,
     _signing,
+    _simulate,
     _stack,
     _verify,
     _workers,
@@ -62,6 +63,7 @@ _report.register(app)  # dvchub report late, full-online, 766, online
 _partners.register(app)  # dvchub outbox worker, vnpost-callbacks, bank-ipn
 _evidence.register(app)  # dvchub evidence stamp|archive|verify
 _publish.register(app)  # dvchub publish build|run|serve: the public pages
+_simulate.register(app)  # dvchub simulate: a province on every part, accelerated
 _audit.register(app)  # dvchub audit: anything lost or doubled anywhere?
 
 

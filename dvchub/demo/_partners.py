@@ -16,8 +16,8 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -27,22 +27,17 @@ from rich.table import Table
 
 from connectors.common import (
     AckedPublisher,
-    Calls,
-    DemoPart,
     Event,
-    PartnerSpec,
-    SimulatorServer,
 )
 from connectors.partners import all_specs
 from connectors.portal.client import portal_item
+from dvchub.demo._chain import READY_TIMEOUT_S, Shown, start_chain
 from dvchub.demo._console import console
 from dvchub.demo._evidence import evidence_recorded, show_evidence
-from dvchub.demo._lifecycle import RunningPortal, portal_connector
-from dvchub.demo._servers import demo_pki, outbox_process, partner_pki, serving, worker_process
+from dvchub.demo._lifecycle import RunningPortal
+from dvchub.demo._servers import demo_pki, serving
 from hub import kafka
 from hub.events import new_event
-from hub.kafka import ensure_topics
-from hub.processing import WorkerProcess
 from hub.records import PartnerOutcome, Payment, PaymentState
 from hub.sample import PROCEDURES, catalog_entry
 from hub.serde import AvroSerde, RegistryClient, serde_for
@@ -53,8 +48,6 @@ from hub.topics import DOSSIER_EVENTS, PARTNER_OUTCOMES, PAYMENTS, TopicSpec
 DEMO_DIR = REPO_ROOT / ".cache" / "demo"
 #: Seconds after a payment request the payments worker asks the provider, if no callback came.
 QUERY_AFTER_S = 15
-#: How long the section waits for each partner's part of the hub to be ready.
-READY_TIMEOUT_S = 120
 T = TypeVar("T")
 
 _BUILDING = next(p for p in PROCEDURES if p.code == "1.001612")  # 75,000 VND, full online
@@ -269,72 +262,19 @@ class DemoStage:
         console.print(table)
 
 
-@dataclass(frozen=True)
-class Shown:
-    """A partner of the section: its spec, its demo part and its simulator, started."""
-
-    spec: PartnerSpec
-    part: DemoPart[Any]
-    sim: SimulatorServer
-
-
-def _stopped_with(stack: ExitStack, process: WorkerProcess) -> WorkerProcess:
-    """``process``, stopped when ``stack`` closes."""
-    stack.callback(process.stop)
-    return process
-
-
-def _start_partners(stack: ExitStack, ps: Settings, registry: RegistryClient) -> list[Shown]:
-    """Each spec's demo part: the endpoint its simulator calls, then the simulator."""
-    pki = demo_pki()
-    shown: list[Shown] = []
-    for spec in all_specs():
-        part = spec.demo
-        if part is None:
-            continue
-        calls = None
-        if part.calls is not None:
-            # mutual TLS: the simulator presents a certificate of the partner's own CA
-            own = partner_pki(spec.name)
-            app = part.calls.app(as_service(ps, part.calls.inbound), registry)
-            base = stack.enter_context(serving(app, part.calls.inbound, pki.tls(own.ca)))
-            calls = Calls(base + part.calls.path, pki.client(own.client))
-            console.print(f"over HTTPS (CA {pki.hub.ca_file}): {part.calls.inbound} {base}, "
-                          f"mutual TLS ({spec.name}'s client CA)")  # fmt: skip
-        shown.append(Shown(spec, part, stack.enter_context(_started(part.simulator(calls)))))
-    return shown
-
-
 def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> None:
     parts = [s.demo.title for s in all_specs() if s.demo is not None]
     console.rule(f"[bold]Partners: {', '.join(parts)}, via the outbox")
     prefix = f"{settings.topic_prefix}partners-demo.{run_id}."
     ps = settings.model_copy(update={"topic_prefix": prefix})
-    ensure_topics(ps)
     with ExitStack() as stack:
         # The services' ACLs cover the stack's prefix; this section's is granted for its run.
         stack.enter_context(services_granted(settings, prefix))
         evidence = stack.enter_context(evidence_recorded(run_id))  # before anything records
-        shown = _start_partners(stack, ps, registry)
-        # each partner's outbox worker pointed at its simulator by its spec's workload
-        env: dict[str, str] = {}
-        for s in shown:
-            env.update(s.spec.workload.env(s.spec.workload.url(s.sim)))
-        workers = [
-            _stopped_with(stack, worker_process("routing", ps, DEMO_DIR / "routing-worker.log")),
-            # status queries QUERY_AFTER_S after a request with no callback (15 min in life)
-            _stopped_with(stack, worker_process(
-                "payments", ps, DEMO_DIR / "payments-worker.log",
-                env={"DVC_PAYMENT_QUERY_AFTER": str(QUERY_AFTER_S)})),
-            *(_stopped_with(stack, outbox_process(s.spec.name, ps,
-                                                  DEMO_DIR / f"outbox-{s.spec.name}.log", env=env))
-              for s in shown),
-        ]  # fmt: skip
-        portal = stack.enter_context(portal_connector(ps))
-        for procedure in PROCEDURES:
-            portal.client.put_procedure(procedure.code, catalog_entry(procedure))
-        for process in workers:
-            process.wait_ready(READY_TIMEOUT_S)
+        # status queries QUERY_AFTER_S after a request with no callback (15 min in life)
+        chain = start_chain(stack, ps, registry, DEMO_DIR, query_after_s=QUERY_AFTER_S,
+                            catalogue=((p.code, catalog_entry(p)) for p in PROCEDURES))  # fmt: skip
+        shown, portal = chain.shown, chain.portal
         sims = ", ".join(f"{s.part.title} {s.sim.url}" for s in shown)
         console.print(f"simulators: {sims}; routing, payments, an outbox per partner "
                       f"(logs in {DEMO_DIR})")  # fmt: skip
@@ -348,15 +288,6 @@ def show_partners(settings: Settings, registry: RegistryClient, run_id: str) -> 
         _wait(lambda: _settled(topics), READY_TIMEOUT_S, "every command's outcome")
         _show_counts(topics, shown)
         show_evidence(ps, evidence)
-
-
-@contextmanager
-def _started(simulator: SimulatorServer) -> Iterator[SimulatorServer]:
-    simulator.start()
-    try:
-        yield simulator
-    finally:
-        simulator.stop()
 
 
 def _settled(topics: Topics) -> bool:

@@ -1,7 +1,8 @@
 """The event log against itself and against the lifecycle's published states.
 
 ``events``: every event id once on ``dossier.events``; the same id again with the same content
-is a producer's double, with other content a disagreement.
+is a producer's double (unless it is one fact reported by two paths: ``judge_events``), with
+other content a disagreement.
 
 ``states``: every dossier's events folded again by the lifecycle's own fold (the kernel's status
 machine, its dedupe and the catalogue, on the in-memory runner), compared with the latest
@@ -13,7 +14,7 @@ record (processor, source topic, partition, offset) is its only excuse.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from hub.audit._log import LogReader
@@ -41,8 +42,7 @@ class Replayed:
 
 def check_events(reader: LogReader) -> CheckResult:
     serde = reader.serde(DOSSIER_EVENTS)
-    first: dict[str, tuple[object, ...]] = {}
-    findings: list[Finding] = []
+    decoded: list[tuple[str, Mapping[str, object]]] = []
     undecodable = 0
     messages = reader.messages(DOSSIER_EVENTS)
     for message in messages:
@@ -51,19 +51,41 @@ def check_events(reader: LogReader) -> CheckResult:
         except DecodeError:
             undecodable += 1  # the states check wants its dead letter
             continue
+        decoded.append((f"{message.topic}[{message.partition}]@{message.offset}", event))
+    findings, two_paths = judge_events(decoded)
+    notes = [f"{undecodable} undecodable (see states)"] if undecodable else []
+    if two_paths:
+        notes.append(f"{two_paths} facts from two paths under one id (deduplicated)")
+    return result(EVENTS, len(messages), findings, notes)
+
+
+def judge_events(events: Iterable[tuple[str, Mapping[str, object]]]) -> tuple[list[Finding], int]:
+    """The findings about ``events`` ((where, decoded DossierEvent), in log order), and how many
+    repeats were one fact reached by two paths.
+
+    A fact that two paths may report (a payment: its callback and the status query the hub
+    sends when the callback is late) gets an id derived from the fact on both, so the consumers
+    keep one (``connectors.outbox.EventDraft.event_id``); the two race by design, so that repeat,
+    from another cause (``causation_id``: the query command, none for the callback), is no
+    double. The same id again from the same cause is a producer's double."""
+    first: dict[str, tuple[tuple[object, ...], object]] = {}
+    findings: list[Finding] = []
+    two_paths = 0
+    for where, event in events:
         event_id = str(event["event_id"])
         content = (event["event_type"], event["dossier_id"], event["payload"])
-        where = f"{message.topic}[{message.partition}]@{message.offset}"
+        cause = event.get("causation_id")
         if event_id not in first:
-            first[event_id] = content
-        elif first[event_id] == content:
-            findings.append(Finding(EVENTS, "duplicated", event_id, f"published again at {where}"))
-        else:
+            first[event_id] = (content, cause)
+        elif first[event_id][0] != content:
             findings.append(
                 Finding(EVENTS, "disagreeing", event_id, f"another content under the id at {where}")
             )
-    notes = [f"{undecodable} undecodable (see states)"] if undecodable else []
-    return result(EVENTS, len(messages), findings, notes)
+        elif first[event_id][1] != cause:
+            two_paths += 1
+        else:
+            findings.append(Finding(EVENTS, "duplicated", event_id, f"published again at {where}"))
+    return findings, two_paths
 
 
 def lifecycle_letters(reader: LogReader, processor: str, topic: str) -> set[Position]:

@@ -16,6 +16,7 @@ from hub.audit._kpi import compare
 from hub.audit._log import Stored
 from hub.audit._partners import check_partner
 from hub.audit._sla import judge_alerts
+from hub.audit._states import judge_events
 from hub.processing import Message
 from hub.records import DossierState
 from hub.sla import alert_id
@@ -130,3 +131,20 @@ def test_an_alert_is_judged_by_its_id_and_by_when_the_dossier_ended() -> None:
     forged = _alert("OVERDUE", earlier, given="7b0d5c4e-0000-5000-8000-000000000000")
     assert [f.kind for f in judge_alerts([forged], ready)] == ["disagreeing"]
     assert [f.kind for f in judge_alerts([_alert("OVERDUE", earlier)], {})] == ["disagreeing"]
+
+
+def _fee_paid(cause: str | None, amount: int = 150_000) -> tuple[str, dict[str, object]]:
+    event: dict[str, object] = {"event_id": "fee-paid-1", "event_type": "FEE_PAID", "dossier_id": D,
+             "payload": {"payment_reference": f"{D}-F1", "amount_vnd": amount},
+             "causation_id": cause}  # fmt: skip
+    return "dossier.events[0]@0", event
+
+
+def test_one_fact_from_two_paths_is_no_double_the_same_cause_again_is() -> None:
+    callback, query = _fee_paid(None), _fee_paid("query-command-1")
+    assert judge_events([callback, query]) == ([], 1)
+    assert judge_events([query, callback]) == ([], 1)
+    twice, repeats = judge_events([callback, callback])
+    assert ([f.kind for f in twice], repeats) == (["duplicated"], 0)
+    other, _ = judge_events([callback, _fee_paid("query-command-1", amount=1)])
+    assert [f.kind for f in other] == ["disagreeing"]

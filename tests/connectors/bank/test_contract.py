@@ -167,11 +167,14 @@ class ProviderContract:
         reference = new_reference()
         client.call(command(PAYMENT_REQUEST, self.request(reference)), 1)
         assert client.call(self.query(reference), 1).events == ()  # pending
+        paid_at = datetime(2026, 3, 2, 2, 15, 30, tzinfo=UTC)  # the provider's clock, not ours
+        sim.clock = lambda: paid_at
         sim.pay(reference, notify=False)
         (paid,) = client.call(self.query(reference), 1).events
         tx = sim.ledger.payment(reference).payments[0].transaction_id
         assert paid.payload_name == "FeePaid"
         assert paid.event_id == fee_paid_event_id(reference, tx)
+        assert paid.occurred_at == paid_at  # as the callback's FeePaid: the same fact
         assert paid.payload == {
             "payment_reference": reference,
             "amount_vnd": 150_000,
