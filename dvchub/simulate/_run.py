@@ -38,6 +38,8 @@ from connectors.vnpost import VnpostSimulator
 from dvchub.demo._chain import Chain, start_chain
 from dvchub.demo._console import console
 from dvchub.demo._servers import demo_pki, serving
+from dvchub.simulate._faults import FaultPlan
+from dvchub.simulate._faults_run import FaultInjector, FaultReport
 from dvchub.simulate._feed import Feed, Partners
 from dvchub.simulate._province import Province
 from dvchub.simulate._script import Script, scripts
@@ -46,7 +48,7 @@ from hub.kpi import PROCESSORS as KPI_PROCESSORS
 from hub.processing import FileClock
 from hub.serde import RegistryClient
 from hub.settings import Settings
-from hub.stack import as_service, services_granted
+from hub.stack import LocalStack, as_service, services_granted
 
 #: The hub's folds beyond the partner chain, each a worker on the run's clock: every part, so
 #: the audit finds each derived topic kept (the KPI folds too).
@@ -84,6 +86,8 @@ class Figures:
     without_outcome: tuple[str, ...]
     #: the audit's verdict; None: not run (no ``hub.audit`` in this tree)
     audit_clean: bool | None = None
+    #: the faults injected (``--faults``), measured; None: a run without faults
+    faults: FaultReport | None = None
 
     @property
     def events_per_s(self) -> float:
@@ -99,9 +103,12 @@ def run_simulation(
     *,
     live: bool = True,
     on_settled: Callable[[Chain, Tail, Sequence[Script]], None] | None = None,
+    faults: FaultPlan | None = None,
+    local_stack: LocalStack | None = None,
 ) -> Figures:
     """Run ``province`` on ``<prefix>sim.<run_id>.``; the figures (``SimulationFailed`` if a
-    dossier or a command did not end as its script says)."""
+    dossier or a command did not end as its script says). ``faults``: injected while it runs
+    (``_faults_run``), the registry and broker faults on ``local_stack``."""
     found = scripts(province)
     first, last = province.opening, max(s.ends_at for s in found)
     speed = province.speed or (last - first).total_seconds() / province.target_real_s
@@ -116,10 +123,13 @@ def run_simulation(
     partner_of = {kind: spec.name for spec in all_specs() for kind in spec.command_types}
     with ExitStack() as stack:
         stack.enter_context(services_granted(settings, prefix))
+        injector = None if faults is None else FaultInjector(faults, ps, registry, local_stack,
+                                                              stack)  # fmt: skip
         chain = start_chain(
             stack, ps, registry, log_dir, query_after_s=QUERY_AFTER_S,
             hub_workers={name: {"DVC_CLOCK": clock.spec} for name in HUB_WORKERS},
             catalogue=((p.code, province.catalog_entry(p)) for p in province.catalogue),
+            route=None if injector is None else injector.route,
         )  # fmt: skip
         partners = Partners(VnpostSimulator.of(chain.sim("vnpost")),
                             PaygovSimulator.of(chain.sim("bank")),
@@ -137,8 +147,12 @@ def run_simulation(
         pool = stack.enter_context(ThreadPoolExecutor(PARTNER_THREADS, "simulate-partner"))
         feed = Feed(found, chain.portal, signer, partners, tail, pool)
         started = time.monotonic()
-        _drive(feed, tail, clock, (first, last), speed, province, live=live)
-        _settle(found, feed, tail, clock, first, speed, started)
+        if injector is not None:
+            injector.started(chain, tail, (first, last))
+        on_tick = None if injector is None else injector.tick
+        _drive(feed, tail, clock, (first, last), speed, province, live=live, on_tick=on_tick)
+        _settle(found, feed, tail, clock, first, speed, started, on_tick=on_tick)
+        report = None if injector is None else injector.finish()
         if on_settled is not None:
             on_settled(chain, tail, found)
         figures = _figures(found, tail, chain, time.monotonic() - started, speed)
@@ -146,7 +160,7 @@ def run_simulation(
         for code, reason in tail.dead_letter_reasons().items():
             console.print(f"dead letter {code}, the first: {reason}")
         clean = run_audit(ps, registry, chain)
-    return replace(figures, audit_clean=clean)
+    return replace(figures, audit_clean=clean, faults=report)
 
 
 def _serve_intake(stack: ExitStack, ps: Settings, registry: RegistryClient,
@@ -159,7 +173,8 @@ def _serve_intake(stack: ExitStack, ps: Settings, registry: RegistryClient,
 
 
 def _drive(feed: Feed, tail: Tail, clock: FileClock, span_of: tuple[datetime, datetime],
-           speed: float, province: Province, *, live: bool) -> None:  # fmt: skip
+           speed: float, province: Province, *, live: bool,
+           on_tick: Callable[[datetime], None] | None = None) -> None:  # fmt: skip
     first, last = span_of
     tz = province.office_hours.tz
     span = (last - first).total_seconds()
@@ -174,6 +189,8 @@ def _drive(feed: Feed, tail: Tail, clock: FileClock, span_of: tuple[datetime, da
             now = min(first + timedelta(seconds=(time.monotonic() - origin) * speed), last)
             clock.set(now)
             feed.tick(now)
+            if on_tick is not None:
+                on_tick(now)
             if tail.error is not None:
                 raise SimulationFailed("the tail of the run's topics failed") from tail.error
             if screen is not None and (feed.done or time.monotonic() - shown >= 1.0):
@@ -187,7 +204,8 @@ def _drive(feed: Feed, tail: Tail, clock: FileClock, span_of: tuple[datetime, da
 
 
 def _settle(found: Sequence[Script], feed: Feed, tail: Tail, clock: FileClock,
-            first: datetime, speed: float, started: float) -> None:  # fmt: skip
+            first: datetime, speed: float, started: float,
+            on_tick: Callable[[datetime], None] | None = None) -> None:  # fmt: skip
     """Wait (the clock running on) until every dossier is in its final state and every command
     has its outcome."""
     deadline = time.monotonic() + SETTLE_S
@@ -202,7 +220,10 @@ def _settle(found: Sequence[Script], feed: Feed, tail: Tail, clock: FileClock,
                 f"(e.g. {dict(list(wrong.items())[:5])}), {len(missing)} commands without an "
                 f"outcome (e.g. {missing[:5]}); unfinished scripts: {feed.waiting()[:5]}"
             )  # fmt: skip
-        clock.set(first + timedelta(seconds=(time.monotonic() - started) * speed))
+        now = first + timedelta(seconds=(time.monotonic() - started) * speed)
+        clock.set(now)
+        if on_tick is not None:
+            on_tick(now)
         time.sleep(1.0)
 
 

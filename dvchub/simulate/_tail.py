@@ -18,7 +18,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from hub import kafka
 from hub.dossier import TERMINAL
-from hub.serde import AvroSerde, RegistryClient, serde_for
+from hub.serde import AvroSerde, DecodeError, RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import (
     DEADLETTER,
@@ -158,7 +158,11 @@ class Tail(threading.Thread):
                     with self._lock:
                         for record in records:
                             if record.value:
-                                apply(serde.decode(record.value), record)
+                                try:
+                                    value = serde.decode(record.value)
+                                except DecodeError:
+                                    continue  # poison: the processors dead-letter it
+                                apply(value, record)
         except BaseException as exc:  # the runner reports it and stops: never silently stale
             self.error = exc
         finally:
