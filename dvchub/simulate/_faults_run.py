@@ -83,7 +83,7 @@ class FaultInjector:
         self._registry = registry
         self._local = local_stack
         self._stack = stack
-        self.proxies: dict[str, PartnerProxy] = {}
+        self.proxies: dict[str, list[PartnerProxy]] = {}
         self._pending = list(plan.faults)
         self._watches: list[Watch] = []
         self._threads: list[threading.Thread] = []
@@ -97,14 +97,21 @@ class FaultInjector:
         self._tail: Tail | None = None
         self._origin = time.monotonic()
         self._finishing = threading.Event()
+        # a run that fails mid-fault still waits for the broker or registry it is restarting:
+        # whoever stops the stack after the run must not race a restart in flight
+        stack.callback(self._wait_for_faults)
 
     # -- the runner's hooks ----------------------------------------------------------------------
     def route(self, partner: str, url: str) -> str:
-        """``url`` of ``partner``'s simulator through a proxy of the run (closed with it)."""
-        proxy, through = PartnerProxy.before(partner, url)
-        self._stack.callback(proxy.close)
-        self.proxies[partner] = proxy
-        return through
+        """``url`` of ``partner``'s simulator through proxies of the run (closed with it): one
+        per address of a ``;``-separated list (the notification gateway's HTTP and SMTP)."""
+        routed = []
+        for address in url.split(";"):
+            proxy, through = PartnerProxy.before(partner, address)
+            self._stack.callback(proxy.close)
+            self.proxies.setdefault(partner, []).append(proxy)
+            routed.append(through)
+        return ";".join(routed)
 
     def started(self, chain: Chain, tail: Tail, span: tuple[datetime, datetime]) -> None:
         for scheduled in self._pending:
@@ -132,10 +139,7 @@ class FaultInjector:
         assert self._tail is not None, "started() first"
         while self._pending:
             self._inject(self._pending.pop(0).fault)
-        self._finishing.set()
-        deadline = time.monotonic() + FINISH_WAIT_S
-        for thread in self._threads:
-            thread.join(timeout=max(deadline - time.monotonic(), 0.0))
+        deadline = self._wait_for_faults()
         self._poison_until = 0.0
         poison = None
         if self._poisoner is not None:
@@ -150,6 +154,14 @@ class FaultInjector:
         report = FaultReport(self.plan.name, tuple(w.result() for w in self._watches), poison)
         show_report(report)
         return report
+
+    def _wait_for_faults(self) -> float:
+        """End the poison window, join the faults' threads (bounded); the deadline used."""
+        self._finishing.set()
+        deadline = time.monotonic() + FINISH_WAIT_S
+        for thread in self._threads:
+            thread.join(timeout=max(deadline - time.monotonic(), 0.0))
+        return deadline
 
     # -- injecting ---------------------------------------------------------------------------------
     def _known(self, fault: Fault, chain: Chain) -> None:
@@ -193,7 +205,7 @@ class FaultInjector:
             for worker in workers:
                 worker.wait_ready(READY_TIMEOUT_S)
         elif isinstance(fault, PartnerDown | PartnerSlow):
-            proxies = [self.proxies[p] for p in fault.partners]
+            proxies = [proxy for p in fault.partners for proxy in self.proxies[p]]
             down = isinstance(fault, PartnerDown)
             _each(proxies, PartnerProxy.down if down else PartnerProxy.slow)
             time.sleep(fault.for_s)
