@@ -21,6 +21,7 @@ intake, the portal connector) are not killed: they are not processes of their ow
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from connectors.partners import all_specs
 
@@ -40,23 +41,22 @@ class KillWorkers:
 
 
 @dataclass(frozen=True)
-class PartnerDown:
+class _PartnerFault:
     partners: tuple[str, ...]
     for_s: float
+    what: ClassVar[str]
 
     @property
     def label(self) -> str:
-        return f"{', '.join(self.partners)} down {self.for_s:.0f} s"
+        return f"{', '.join(self.partners)} {self.what} {self.for_s:.0f} s"
 
 
-@dataclass(frozen=True)
-class PartnerSlow:
-    partners: tuple[str, ...]
-    for_s: float
+class PartnerDown(_PartnerFault):
+    what = "down"
 
-    @property
-    def label(self) -> str:
-        return f"{', '.join(self.partners)} slower than the timeout {self.for_s:.0f} s"
+
+class PartnerSlow(_PartnerFault):
+    what = "slower than the timeout for"
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,8 @@ class FaultReport:
     plan: str
     results: tuple[FaultResult, ...]
     poison: PoisonCheck | None
+    #: (worker, exit code) of the processes that ended on their own and were restarted
+    unplanned: tuple[tuple[str, int | None], ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -87,6 +89,10 @@ class FaultInjector:
         self._pending = list(plan.faults)
         self._watches: list[Watch] = []
         self._threads: list[threading.Thread] = []
+        #: workers a fault or the supervisor is restarting (the supervisor leaves them alone)
+        self._restarting: set[str] = set()
+        #: (worker, exit code) of each process that ended on its own, restarted
+        self.unplanned: list[tuple[str, int | None]] = []
         self._poisoner: Poisoner | None = None
         self._poison_until = 0.0
         self._poison_from = (0, 0)  # the tail's events and the poison sent at its start
@@ -97,9 +103,6 @@ class FaultInjector:
         self._tail: Tail | None = None
         self._origin = time.monotonic()
         self._finishing = threading.Event()
-        # a run that fails mid-fault still waits for the broker or registry it is restarting:
-        # whoever stops the stack after the run must not race a restart in flight
-        stack.callback(self._wait_for_faults)
 
     # -- the runner's hooks ----------------------------------------------------------------------
     def route(self, partner: str, url: str) -> str:
@@ -117,6 +120,9 @@ class FaultInjector:
         for scheduled in self._pending:
             self._known(scheduled.fault, chain)
         self._chain, self._tail, self._span = chain, tail, span
+        # a run that fails mid-fault still waits for the restarts in flight (a worker, the
+        # registry, a broker) before its chain stops and whoever stops the stack after it
+        self._stack.callback(self._wait_for_faults)
         self._origin = time.monotonic()
         console.print(f"faults ({self.plan.name}): {len(self._pending)} scheduled")
 
@@ -132,6 +138,40 @@ class FaultInjector:
             self._checked = time.monotonic()
             for watch in self._watches:
                 watch.check(self._tail)
+            self._supervise()
+
+    def _supervise(self) -> None:
+        """Start again any worker that ended on its own (systemd's ``Restart=on-failure``)."""
+        assert self._chain is not None
+        for name, worker in self._chain.workers.items():
+            if name in self._restarting or worker.alive():
+                continue
+            code = worker.proc.returncode
+            console.print(f"[yellow]supervisor[/]: {name} exited (code {code}), restarting it")
+            self.unplanned.append((name, code))
+            self._restarting.add(name)
+            thread = threading.Thread(target=self._restart, args=((name,), False),
+                                      name="simulate-supervisor", daemon=True)  # fmt: skip
+            self._threads.append(thread)
+            thread.start()
+
+    def _restart(self, names: tuple[str, ...], kill: bool) -> None:
+        """kill -9 (``kill``) then, after the supervisor's pause, start ``names`` again and
+        wait until they are ready."""
+        assert self._chain is not None
+        workers = [self._chain.workers[name] for name in names]
+        self._restarting.update(names)
+        try:
+            for worker in workers:
+                if kill:
+                    worker.kill()
+            time.sleep(RESTART_PAUSE_S)
+            for worker in workers:
+                worker.restart()
+            for worker in workers:
+                worker.wait_ready(READY_TIMEOUT_S)
+        finally:
+            self._restarting.difference_update(names)
 
     def finish(self) -> FaultReport:
         """Inject what is left, wait for every fault to heal and recover (bounded), check the
@@ -151,7 +191,8 @@ class FaultInjector:
             for watch in self._watches:
                 watch.check(self._tail, settling=True)
             time.sleep(CHECK_EVERY_S)
-        report = FaultReport(self.plan.name, tuple(w.result() for w in self._watches), poison)
+        report = FaultReport(self.plan.name, tuple(w.result() for w in self._watches), poison,
+                             tuple(self.unplanned))  # fmt: skip
         show_report(report)
         return report
 
@@ -196,14 +237,7 @@ class FaultInjector:
         """Break it, and block until it is back."""
         assert self._chain is not None
         if isinstance(fault, KillWorkers):
-            workers = [self._chain.workers[name] for name in fault.names]
-            for worker in workers:
-                worker.kill()
-            time.sleep(RESTART_PAUSE_S)
-            for worker in workers:
-                worker.restart()
-            for worker in workers:
-                worker.wait_ready(READY_TIMEOUT_S)
+            self._restart(fault.names, kill=True)
         elif isinstance(fault, PartnerDown | PartnerSlow):
             proxies = [proxy for p in fault.partners for proxy in self.proxies[p]]
             down = isinstance(fault, PartnerDown)
@@ -287,6 +321,8 @@ def show_report(report: FaultReport) -> None:
                       f"{poison.planted - len(poison.missing):,} dead-lettered by the lifecycle "
                       f"with their bytes; dead letters by processor: {by or 'none'}; "
                       f"reasons: {reasons or 'none'}")  # fmt: skip
+    for name, code in report.unplanned:
+        console.print(f"[yellow]supervisor[/]: {name} ended on its own (code {code}), restarted")
     console.print(f"faults: {'all recovered' if report.clean else 'NOT all recovered'}")
 
 
