@@ -168,10 +168,28 @@ class FaultInjector:
             time.sleep(RESTART_PAUSE_S)
             for worker in workers:
                 worker.restart()
-            for worker in workers:
-                worker.wait_ready(READY_TIMEOUT_S)
+            for name in names:
+                self._until_ready(name)
         finally:
             self._restarting.difference_update(names)
+
+    def _until_ready(self, name: str) -> None:
+        """Wait until worker ``name`` is ready, starting it again if it ends meanwhile (another
+        fault, a broker kill, may take it down while it starts)."""
+        assert self._chain is not None
+        worker = self._chain.workers[name]
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not worker.ready():
+            if not worker.alive():
+                code = worker.proc.returncode
+                console.print(f"[yellow]supervisor[/]: {name} exited (code {code}) while "
+                              "starting, restarting it")  # fmt: skip
+                self.unplanned.append((name, code))
+                time.sleep(RESTART_PAUSE_S)
+                worker.restart()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} not ready {READY_TIMEOUT_S:.0f} s after its restart")
+            time.sleep(CHECK_EVERY_S)
 
     def finish(self) -> FaultReport:
         """Inject what is left, wait for every fault to heal and recover (bounded), check the
@@ -230,7 +248,8 @@ class FaultInjector:
         try:
             self._act(fault)
         except Exception as exc:  # the table reports it; the audit judges the run
-            watch.failed(f"{type(exc).__name__}: {exc}")
+            first = (str(exc).splitlines() or [""])[0]  # a worker's error carries its log tail
+            watch.failed(f"{type(exc).__name__}: {first}")
         watch.healed()
 
     def _act(self, fault: Fault) -> None:

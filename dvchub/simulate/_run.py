@@ -88,6 +88,8 @@ class Figures:
     audit_clean: bool | None = None
     #: the faults injected (``--faults``), measured; None: a run without faults
     faults: FaultReport | None = None
+    #: the audit's findings, check -> kind (lost, duplicated, disagreeing) -> count
+    audit_counts: Mapping[str, Mapping[str, int]] | None = None
 
     @property
     def events_per_s(self) -> float:
@@ -159,8 +161,9 @@ def run_simulation(
         show_figures(figures)
         for code, reason in tail.dead_letter_reasons().items():
             console.print(f"dead letter {code}, the first: {reason}")
-        clean = run_audit(ps, registry, chain)
-    return replace(figures, audit_clean=clean, faults=report)
+        counts: dict[str, dict[str, int]] = {}
+        clean = run_audit(ps, registry, chain, counts)
+    return replace(figures, audit_clean=clean, faults=report, audit_counts=counts)
 
 
 def _serve_intake(stack: ExitStack, ps: Settings, registry: RegistryClient,
@@ -284,11 +287,13 @@ def show_figures(f: Figures) -> None:
                   f"{sum(f.dead_letters.values()):,} {dict(f.dead_letters) or ''}")  # fmt: skip
 
 
-def run_audit(settings: Settings, registry: RegistryClient, chain: Chain) -> bool | None:
+def run_audit(settings: Settings, registry: RegistryClient, chain: Chain,
+              findings: dict[str, dict[str, int]] | None = None) -> bool | None:  # fmt: skip
     """The audit of the run (issue #23 item 2, ``hub.audit``: the log reconciled with every
     derived topic and each simulator's ledger), once the hub settled; whether it is clean, or
     None while this tree has no ``hub.audit`` (it came to main with the audit's branch: this
-    hook calls it through ``importlib`` until both meet)."""
+    hook calls it through ``importlib`` until both meet). ``findings`` gets each check's
+    findings by kind."""
     try:
         audit = importlib.import_module("hub.audit")
         partner_ledgers = importlib.import_module("connectors.common.audit").ledgers
@@ -304,6 +309,8 @@ def run_audit(settings: Settings, registry: RegistryClient, chain: Chain) -> boo
         counts = ["-"] * len(audit.KINDS) if row.skipped else [str(row.count(k))
                                                                 for k in audit.KINDS]  # fmt: skip
         table.add_row(row.check, str(row.examined), *counts, row.detail(1))
+        if findings is not None:
+            findings[row.check] = {k: row.count(k) for k in audit.KINDS}
     console.print(table)
     console.print(f"audit: {'clean' if report.clean else dict(report.totals())}")
     return bool(report.clean)
