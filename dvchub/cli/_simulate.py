@@ -67,6 +67,11 @@ def register(app: typer.Typer) -> None:
             # development-secret notices are known: DVC_DEV_SECRETS=1 is required above)
             configure_logging("ERROR")
             logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
+            if faults is not None:
+                # a broker killed, partners cut: the runner's own clients log the connection
+                # errors they recover from; the fault table and the audit say what happened
+                for noisy in ("kafka", "uvicorn.error"):
+                    logging.getLogger(noisy).setLevel(logging.CRITICAL)
         try:
             province = load_province(config or DEFAULT_CONFIG)
             if short:
