@@ -31,7 +31,8 @@ os.environ.setdefault("DVC_KAFKA_USERNAME", "admin")
 
 #: Tests that stop, restart or reconfigure the shared stack (the broker, the registry, its
 #: Prometheus): another test running at the same time would see its broker vanish.
-_EXCLUSIVE = ("tests/stack/", "tests/monitoring/", "tests/lifecycle/test_chaos.py")
+_EXCLUSIVE = ("tests/stack/", "tests/monitoring/", "tests/lifecycle/test_chaos.py",
+              "tests/faults/test_fault_suite.py")  # fmt: skip
 
 
 #: Tests that kill and restart worker processes, run the whole demo, a province's workers or a

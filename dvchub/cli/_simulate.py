@@ -39,11 +39,21 @@ def register(app: typer.Typer) -> None:
         short: Annotated[
             bool, typer.Option(help="A few hundred dossiers, about two minutes.")
         ] = False,
+        faults: Annotated[
+            str | None,
+            typer.Option(
+                help="Inject faults while it runs: short (each kind once, a few "
+                "minutes) or long (each kind several times, about half an hour)."
+            ),
+        ] = None,
     ) -> None:
         """Simulate the province: its dossiers through the portal connector, the national
         portal's intake and the partner simulators, every worker on one accelerated clock;
-        a progress bar and a live summary, then the figures and the audit."""
+        a progress bar and a live summary, then the figures and the audit. With ``--faults``,
+        also the table of the faults injected (their recovery and effect on latency); the
+        registry restart and the broker kill only on a local stack of three brokers."""
         from dvchub.simulate import DEFAULT_CONFIG, ProvinceError, load_province
+        from dvchub.simulate._faults_cli import fault_plan
         from dvchub.simulate._run import SimulationFailed, run_simulation
         from hub.serde import RegistryClient
         from hub.settings import REPO_ROOT, get_settings
@@ -57,6 +67,11 @@ def register(app: typer.Typer) -> None:
             # development-secret notices are known: DVC_DEV_SECRETS=1 is required above)
             configure_logging("ERROR")
             logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
+            if faults is not None:
+                # a broker killed, partners cut: the runner's own clients log the connection
+                # errors they recover from; the fault table and the audit say what happened
+                for noisy in ("kafka", "uvicorn.error"):
+                    logging.getLogger(noisy).setLevel(logging.CRITICAL)
         try:
             province = load_province(config or DEFAULT_CONFIG)
             if short:
@@ -68,13 +83,19 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"province: {exc}", err=True)
             raise typer.Exit(2) from exc
         settings = get_settings()
+        plan, local_stack = fault_plan(faults, settings)
+        if plan is not None and speed is None:
+            province = province.overridden(target_real_s=plan.target_real_s)
         run_id = uuid.uuid4().hex[:8]
         log_dir = REPO_ROOT / ".cache" / "simulate" / run_id
         with RegistryClient(settings.schema_registry_url) as registry:
             try:
-                figures = run_simulation(settings, registry, province, run_id, log_dir)
+                figures = run_simulation(settings, registry, province, run_id, log_dir,
+                                         faults=plan, local_stack=local_stack)  # fmt: skip
             except SimulationFailed as exc:
                 typer.echo(f"simulation failed: {exc}", err=True)
                 raise typer.Exit(1) from exc
         if figures.audit_clean is False:
             raise typer.Exit(1)  # the audit found something lost, doubled or disagreeing
+        if figures.faults is not None and not figures.faults.clean:
+            raise typer.Exit(1)  # a fault not recovered from, or poison not dead-lettered

@@ -12,7 +12,7 @@ once: one by one they take long).
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,16 +63,20 @@ def start_chain(
     query_after_s: float,
     hub_workers: Mapping[str, Mapping[str, str]] | None = None,
     catalogue: Iterable[tuple[str, Mapping[str, object]]] = (),
+    route: Callable[[str, str], str] | None = None,
 ) -> Chain:
     """The chain on ``settings``' topic prefix (its services granted by the caller): the
     payments worker asks the provider ``query_after_s`` after a request with no callback;
-    ``hub_workers`` maps more processors (``dvchub worker --list``) to their extra variables."""
+    ``hub_workers`` maps more processors (``dvchub worker --list``) to their extra variables;
+    ``route(partner, url)`` gives the address its outbox uses instead of its simulator's ``url``
+    (the fault suite's proxy)."""
     ensure_topics(settings)
     shown = tuple(_start_partners(stack, settings, registry))
     # each partner's outbox worker pointed at its simulator by its spec's workload
     env: dict[str, str] = {}
     for s in shown:
-        env.update(s.spec.workload.env(s.spec.workload.url(s.sim)))
+        url = s.spec.workload.url(s.sim)
+        env.update(s.spec.workload.env(url if route is None else route(s.spec.name, url)))
     named: dict[str, Mapping[str, str] | None] = {
         "routing": None,
         "payments": {"DVC_PAYMENT_QUERY_AFTER": str(query_after_s)},

@@ -40,7 +40,7 @@ MAX_STEP_S = 2.0
 
 
 class ClockStalled(RuntimeError):
-    """A judging worker did not apply the log up to a barrier within ``STALL_S``."""
+    """A judging worker did not apply the log up to a barrier within its time (``STALL_S``)."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,11 @@ class Pacer:
         clock: FileClock,
         lagging: Callable[[Mapping[int, int]], str | None],
         speed: float,
+        *,
+        stall_s: float = STALL_S,
     ) -> None:
         self._clock, self._lagging, self._speed = clock, lagging, speed
+        self._stall_s = stall_s
         self._topic = DOSSIER_EVENTS.name(settings.topic_prefix)
         self._consumer = kafka.make_consumer(settings, group_id=None)
         self._partitions = kafka.partitions_of(self._consumer, self._topic, timeout_s=30)
@@ -96,8 +99,8 @@ class Pacer:
                                      self._set)  # fmt: skip
         behind = self._lagging(self._barrier.ends)
         if behind is not None:
-            if time.monotonic() - self._barrier.since > STALL_S:
-                raise ClockStalled(f"the {behind} worker applied nothing for {STALL_S:.0f} s")
+            if time.monotonic() - self._barrier.since > self._stall_s:
+                raise ClockStalled(f"the {behind} worker applied nothing for {self._stall_s:.0f} s")
             return False
         barrier, self._barrier = self._barrier, None
         moved = barrier.target

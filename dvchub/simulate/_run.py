@@ -40,8 +40,10 @@ from connectors.vnpost import VnpostSimulator
 from dvchub.demo._chain import Chain, start_chain
 from dvchub.demo._console import console
 from dvchub.demo._servers import demo_pki, serving
+from dvchub.simulate._faults import FaultPlan
+from dvchub.simulate._faults_run import FaultInjector, FaultReport
 from dvchub.simulate._feed import Feed, PartnerClock, Partners
-from dvchub.simulate._pace import ClockStalled, Pacer
+from dvchub.simulate._pace import STALL_S, ClockStalled, Pacer
 from dvchub.simulate._province import Province
 from dvchub.simulate._script import Script, scripts
 from dvchub.simulate._tail import Summary, Tail
@@ -50,7 +52,7 @@ from hub.kpi import PROCESSORS as KPI_PROCESSORS
 from hub.processing import FileClock
 from hub.serde import RegistryClient
 from hub.settings import Settings
-from hub.stack import as_service, services_granted
+from hub.stack import LocalStack, as_service, services_granted
 
 #: The hub's folds beyond the partner chain, each a worker on the run's clock: every part, so
 #: the audit finds each derived topic kept (the KPI folds too).
@@ -63,6 +65,9 @@ INTAKE_POLL_S = 0.5
 TICK_S = 0.1
 #: Real seconds the hub has, after the last step, to reach every final state and outcome.
 SETTLE_S = 120.0
+#: Real seconds a barrier may wait on a judging worker under faults (a restart after a broker
+#: kill, with the group's rebalance, took up to 157 s on a loaded machine).
+FAULT_STALL_S = 600.0
 #: Threads for the partners' slow steps (VNPost's callbacks, IPNs with retries).
 PARTNER_THREADS = 4
 
@@ -92,6 +97,10 @@ class Figures:
     achieved_speed: float = 0.0
     #: per agency (its name): dossiers filed, returned, refused, planned late, judged late
     per_agency: Mapping[str, Counter[str]] = field(default_factory=dict)
+    #: the faults injected (``--faults``), measured; None: a run without faults
+    faults: FaultReport | None = None
+    #: the audit's findings, check -> kind (lost, duplicated, disagreeing) -> count
+    audit_counts: Mapping[str, Mapping[str, int]] | None = None
 
     @property
     def events_per_s(self) -> float:
@@ -107,9 +116,12 @@ def run_simulation(
     *,
     live: bool = True,
     on_settled: Callable[[Chain, Tail, Sequence[Script]], None] | None = None,
+    faults: FaultPlan | None = None,
+    local_stack: LocalStack | None = None,
 ) -> Figures:
     """Run ``province`` on ``<prefix>sim.<run_id>.``; the figures (``SimulationFailed`` if a
-    dossier or a command did not end as its script says)."""
+    dossier or a command did not end as its script says). ``faults``: injected while it runs
+    (``_faults_run``), the registry and broker faults on ``local_stack``."""
     found = scripts(province)
     first, last = province.opening, max(s.ends_at for s in found)
     speed = province.speed or (last - first).total_seconds() / province.target_real_s
@@ -124,10 +136,13 @@ def run_simulation(
     partner_of = {kind: spec.name for spec in all_specs() for kind in spec.command_types}
     with ExitStack() as stack:
         stack.enter_context(services_granted(settings, prefix))
+        injector = None if faults is None else FaultInjector(faults, ps, registry, local_stack,
+                                                              stack)  # fmt: skip
         chain = start_chain(
             stack, ps, registry, log_dir, query_after_s=QUERY_AFTER_S,
             hub_workers={name: {"DVC_CLOCK": clock.spec} for name in HUB_WORKERS},
             catalogue=((p.code, province.catalog_entry(p)) for p in province.catalogue),
+            route=None if injector is None else injector.route,
         )  # fmt: skip
         vnpost = VnpostSimulator.of(chain.sim("vnpost"))
         bank = PaygovSimulator.of(chain.sim("bank"))
@@ -142,18 +157,25 @@ def run_simulation(
         tail = Tail(ps, registry, partner_of)
         tail.start()
         stack.callback(tail.stop)
-        pacer = stack.enter_context(closing(Pacer(ps, clock, tail.lagging, speed)))
+        # under faults a judging worker may be down (killed, its broker gone) for minutes
+        stall_s = STALL_S if injector is None else FAULT_STALL_S
+        pacer = stack.enter_context(closing(Pacer(ps, clock, tail.lagging, speed,
+                                                  stall_s=stall_s)))  # fmt: skip
         pool = stack.enter_context(ThreadPoolExecutor(PARTNER_THREADS, "simulate-partner"))
         feed = Feed(found, chain.portal, signer, partners, tail, pool)
         started = time.monotonic()
+        if injector is not None:
+            injector.started(chain, tail, (first, last))
+        on_tick = None if injector is None else injector.tick
         try:
-            _drive(feed, tail, pacer, (first, last), province, live=live)
+            _drive(feed, tail, pacer, (first, last), province, live=live, on_tick=on_tick)
             achieved = pacer.achieved()
-            _settle(found, feed, tail, pacer)
+            _settle(found, feed, tail, pacer, on_tick=on_tick)
         except ClockStalled as exc:
             raise SimulationFailed(str(exc)) from exc
         finally:
             pacer.close()  # idle from here on: its client would only log its metadata refreshes
+        report = None if injector is None else injector.finish()
         if on_settled is not None:
             on_settled(chain, tail, found)
         names = {a.code: a.name for a in province.agencies}
@@ -163,8 +185,9 @@ def run_simulation(
         show_figures(figures)
         for code, reason in tail.dead_letter_reasons().items():
             console.print(f"dead letter {code}, the first: {reason}")
-        clean = run_audit(ps, registry, chain)
-    return replace(figures, audit_clean=clean)
+        counts: dict[str, dict[str, int]] = {}
+        clean = run_audit(ps, registry, chain, counts)
+    return replace(figures, audit_clean=clean, faults=report, audit_counts=counts)
 
 
 def _serve_intake(stack: ExitStack, ps: Settings, registry: RegistryClient,
@@ -177,7 +200,8 @@ def _serve_intake(stack: ExitStack, ps: Settings, registry: RegistryClient,
 
 
 def _drive(feed: Feed, tail: Tail, pacer: Pacer, span_of: tuple[datetime, datetime],
-           province: Province, *, live: bool) -> None:  # fmt: skip
+           province: Province, *, live: bool,
+           on_tick: Callable[[datetime], None] | None = None) -> None:  # fmt: skip
     first, last = span_of
     tz = province.office_hours.tz
     span = (last - first).total_seconds()
@@ -191,6 +215,8 @@ def _drive(feed: Feed, tail: Tail, pacer: Pacer, span_of: tuple[datetime, dateti
             target = pacer.target(until=last)
             feed.tick(target)
             pacer.step(target, feed.horizon)
+            if on_tick is not None:
+                on_tick(pacer.now)
             if tail.error is not None:
                 raise SimulationFailed("the tail of the run's topics failed") from tail.error
             if screen is not None and (feed.done or time.monotonic() - shown >= 1.0):
@@ -205,7 +231,8 @@ def _drive(feed: Feed, tail: Tail, pacer: Pacer, span_of: tuple[datetime, dateti
         console.line()  # the live display's last line has no newline of its own
 
 
-def _settle(found: Sequence[Script], feed: Feed, tail: Tail, pacer: Pacer) -> None:
+def _settle(found: Sequence[Script], feed: Feed, tail: Tail, pacer: Pacer,
+            on_tick: Callable[[datetime], None] | None = None) -> None:  # fmt: skip
     """Wait (the clock running on, behind the workers) until every dossier is in its final
     state and every command has its outcome."""
     deadline = time.monotonic() + SETTLE_S
@@ -221,6 +248,8 @@ def _settle(found: Sequence[Script], feed: Feed, tail: Tail, pacer: Pacer) -> No
                 f"outcome (e.g. {missing[:5]}); unfinished scripts: {feed.waiting()[:5]}"
             )  # fmt: skip
         pacer.step(pacer.target(), feed.horizon)
+        if on_tick is not None:
+            on_tick(pacer.now)
         time.sleep(TICK_S)
 
 
@@ -301,11 +330,13 @@ def show_figures(f: Figures) -> None:
                   f"{sum(f.dead_letters.values()):,} {dict(f.dead_letters) or ''}")  # fmt: skip
 
 
-def run_audit(settings: Settings, registry: RegistryClient, chain: Chain) -> bool | None:
+def run_audit(settings: Settings, registry: RegistryClient, chain: Chain,
+              findings: dict[str, dict[str, int]] | None = None) -> bool | None:  # fmt: skip
     """The audit of the run (issue #23 item 2, ``hub.audit``: the log reconciled with every
     derived topic and each simulator's ledger), once the hub settled; whether it is clean, or
     None while this tree has no ``hub.audit`` (it came to main with the audit's branch: this
-    hook calls it through ``importlib`` until both meet)."""
+    hook calls it through ``importlib`` until both meet). ``findings`` gets each check's
+    findings by kind."""
     try:
         audit = importlib.import_module("hub.audit")
         partner_ledgers = importlib.import_module("connectors.common.audit").ledgers
@@ -321,6 +352,8 @@ def run_audit(settings: Settings, registry: RegistryClient, chain: Chain) -> boo
         counts = ["-"] * len(audit.KINDS) if row.skipped else [str(row.count(k))
                                                                 for k in audit.KINDS]  # fmt: skip
         table.add_row(row.check, str(row.examined), *counts, row.detail(1))
+        if findings is not None:
+            findings[row.check] = {k: row.count(k) for k in audit.KINDS}
     console.print(table)
     console.print(f"audit: {'clean' if report.clean else dict(report.totals())}")
     return bool(report.clean)

@@ -25,7 +25,7 @@ from hub import kafka
 from hub.dossier import TERMINAL
 from hub.lifecycle import LifecycleProcessor
 from hub.processing import is_mark, partition_of_mark
-from hub.serde import AvroSerde, RegistryClient, serde_for
+from hub.serde import AvroSerde, DecodeError, RegistryClient, RegistryError, serde_for
 from hub.settings import Settings
 from hub.sla import SlaProcessor
 from hub.topics import (
@@ -42,6 +42,8 @@ from hub.topics import (
 
 #: How long a poll waits for records when there are none.
 POLL_MS = 200
+#: How long the tail waits for the registry between two tries while it is down.
+REGISTRY_RETRY_S = 0.5
 FOLLOWED = (DOSSIER_EVENTS, DOSSIER_STATE, PARTNER_COMMANDS, PARTNER_OUTCOMES, PAYMENTS,
             SLA_ALERTS, SLA_DEADLINES, DEADLETTER)  # fmt: skip
 #: The workers whose view of the log the clock waits for: (processor name, table).
@@ -189,10 +191,12 @@ class Tail(threading.Thread):
                         continue
                     spec, serde = self._serdes[tp.topic]
                     apply = self._apply[spec.suffix]
+                    # decoded outside the lock: a registry outage must not block the runner
+                    decoded = [(self._decoded(serde, r.value), r) for r in records if r.value]
                     with self._lock:
-                        for record in records:
-                            if record.value:
-                                apply(serde.decode(record.value), record)
+                        for value, record in decoded:
+                            if value is not None:
+                                apply(value, record)
         except BaseException as exc:  # the runner reports it and stops: never silently stale
             self.error = exc
         finally:
@@ -204,6 +208,18 @@ class Tail(threading.Thread):
             for record in records:
                 if record.key is not None and is_mark(record.key) and record.value:
                     marks[partition_of_mark(record.key)] = int(record.value)
+
+    def _decoded(self, serde: AvroSerde, data: bytes) -> dict[str, Any] | None:
+        """The record, or None for poison (the processors dead-letter it); a registry outage
+        (the fault suite restarts it) is waited out, as the hub's processors do."""
+        while True:
+            try:
+                return dict(serde.decode(data))
+            except DecodeError:
+                return None
+            except RegistryError:
+                if self._stopping.wait(REGISTRY_RETRY_S):
+                    raise
 
     def _event(self, event: dict[str, Any], record: ConsumerRecord) -> None:
         self.events += 1

@@ -54,6 +54,15 @@ from hub.topics import DEADLETTER
 
 log = logging.getLogger("hub.processing.loop")
 T = TypeVar("T")
+#: Commits refused this long in a row end the worker (``GroupStuck``), so that its supervisor
+#: starts a fresh group member: the fault suite saw kafka-python 3.0.12's consumer stay in a
+#: rebalance for minutes after its group coordinator's broker was kill -9'd (elected leader,
+#: the assignment never synced), every commit refused. A normal rebalance takes seconds.
+STUCK_AFTER_S = 60.0
+
+
+class GroupStuck(RuntimeError):
+    """The consumer's group membership did not recover within ``STUCK_AFTER_S``."""
 
 
 class ConsumeLoop:
@@ -77,6 +86,7 @@ class ConsumeLoop:
         self._generation: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         self._joined = self._running = self._paused = False
+        self._refused_since: float | None = None  # first commit refused since the last accepted
         self._web: WebServer | None = None
         if options.web_port is not None:
             self._web = WebServer(options.web_host, options.web_port, self.status,
@@ -142,6 +152,10 @@ class ConsumeLoop:
                 self._commit(consumer)
                 self._tick(consumer)
                 last_tick = time.monotonic()
+                refused = self._refused_since
+                if refused is not None and last_tick - refused > STUCK_AFTER_S:
+                    raise GroupStuck(f"{self.name}: every commit refused for "
+                                     f"{last_tick - refused:.0f} s, leaving the group")  # fmt: skip
 
     def _retry_registry(self, action: Callable[[], T], what: str) -> T | None:
         """``action()``, waiting out a registry outage (None if stopped meanwhile)."""
@@ -252,13 +266,17 @@ class ConsumeLoop:
             if position is not None and position != self._committed.get(tp):
                 offsets[tp] = OffsetAndMetadata(position, "", -1)
         if not offsets:
+            if only is None:
+                self._refused_since = None  # nothing waits to be committed: nothing refused
             return
         try:
             consumer.commit(offsets)
         except (CommitFailedError, KafkaError) as exc:  # a rebalance: the new owner redoes it
             log.warning("%s: commit failed (%s): those messages will be redelivered",
                         self.name, exc)  # fmt: skip
+            self._refused_since = self._refused_since or time.monotonic()
             return
+        self._refused_since = None
         for tp, meta in offsets.items():
             self._committed[tp] = meta.offset
 

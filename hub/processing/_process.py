@@ -56,12 +56,26 @@ class WorkerProcess:
             # the table's local data next to the log, not in the working directory
             "DVC_STATE_DIR": str(log_path.parent / f"{log_path.stem}-state"), **(env or {}),
         }  # fmt: skip
-        self._log = log_path.open("ab")
+        self._argv = [sys.executable, "-m", module, "worker", *([] if name is None else [name]),
+                      "--web-port", str(self.port), *args]  # fmt: skip
+        self._environment = environment
+        self._spawn()
+
+    def _spawn(self) -> None:
+        self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", module, "worker", *([] if name is None else [name]),
-             "--web-port", str(self.port), *args],
-            cwd=REPO_ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT,
+            self._argv, cwd=REPO_ROOT, env=self._environment, stdout=self._log,
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
+
+    def restart(self) -> None:
+        """Start the same command again once the process ended (after ``kill``): what a
+        supervisor (systemd, Kubernetes) does. Same port, log, state folder and environment, so
+        whoever holds this object keeps reaching (and finally stopping) the new process."""
+        if self.alive():
+            raise RuntimeError(f"worker on port {self.port} is still running")
+        self._log.close()
+        self._spawn()
 
     @property
     def pid(self) -> int:
