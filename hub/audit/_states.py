@@ -1,8 +1,11 @@
 """The event log against itself and against the lifecycle's published states.
 
-``events``: every event id once on ``dossier.events``; the same id again with the same content
-is a producer's double (unless it is one fact reported by two paths: ``judge_events``), with
-other content a disagreement.
+``events``: every event id on ``dossier.events`` names one content; the same id with other
+content is a disagreement. The same id again with the same content is a redelivery, counted in
+the notes: the hub publishes at least once (a producer killed between its publish and its
+offset commit publishes again on restart, under the same deterministic id) and every consumer
+deduplicates by event id, which the ``states``, KPI and partner checks prove (a fact applied
+twice would show there). Exactly-once publication (Kafka transactions) is not used.
 
 ``states``: every dossier's events folded again by the lifecycle's own fold (the kernel's status
 machine, its dedupe and the catalogue, on the in-memory runner), compared with the latest
@@ -52,25 +55,37 @@ def check_events(reader: LogReader) -> CheckResult:
             undecodable += 1  # the states check wants its dead letter
             continue
         decoded.append((f"{message.topic}[{message.partition}]@{message.offset}", event))
-    findings, two_paths = judge_events(decoded)
+    judged = judge_events(decoded)
     notes = [f"{undecodable} undecodable (see states)"] if undecodable else []
-    if two_paths:
-        notes.append(f"{two_paths} facts from two paths under one id (deduplicated)")
-    return result(EVENTS, len(messages), findings, notes)
+    if judged.two_paths:
+        notes.append(f"{judged.two_paths} facts from two paths under one id (deduplicated)")
+    if judged.redelivered:
+        notes.append(f"{judged.redelivered} redelivered under their id (deduplicated)")
+    return result(EVENTS, len(messages), judged.findings, notes)
 
 
-def judge_events(events: Iterable[tuple[str, Mapping[str, object]]]) -> tuple[list[Finding], int]:
-    """The findings about ``events`` ((where, decoded DossierEvent), in log order), and how many
-    repeats were one fact reached by two paths.
+@dataclass(frozen=True)
+class JudgedEvents:
+    findings: list[Finding]
+    #: repeats that were one fact reached by two paths (another ``causation_id``)
+    two_paths: int
+    #: repeats of the same event from the same cause: a publisher's redelivery
+    redelivered: int
+
+
+def judge_events(events: Iterable[tuple[str, Mapping[str, object]]]) -> JudgedEvents:
+    """The findings about ``events`` ((where, decoded DossierEvent), in log order), and how the
+    repeats under one id came about.
 
     A fact that two paths may report (a payment: its callback and the status query the hub
     sends when the callback is late) gets an id derived from the fact on both, so the consumers
     keep one (``connectors.outbox.EventDraft.event_id``); the two race by design, so that repeat,
     from another cause (``causation_id``: the query command, none for the callback), is no
-    double. The same id again from the same cause is a producer's double."""
+    double. The same event again from the same cause is a redelivery (at least once, see the
+    module's docstring); only another content under an id is a finding here."""
     first: dict[str, tuple[tuple[object, ...], object]] = {}
     findings: list[Finding] = []
-    two_paths = 0
+    two_paths = redelivered = 0
     for where, event in events:
         event_id = str(event["event_id"])
         content = (event["event_type"], event["dossier_id"], event["payload"])
@@ -84,8 +99,8 @@ def judge_events(events: Iterable[tuple[str, Mapping[str, object]]]) -> tuple[li
         elif first[event_id][1] != cause:
             two_paths += 1
         else:
-            findings.append(Finding(EVENTS, "duplicated", event_id, f"published again at {where}"))
-    return findings, two_paths
+            redelivered += 1
+    return JudgedEvents(findings, two_paths, redelivered)
 
 
 def lifecycle_letters(reader: LogReader, processor: str, topic: str) -> set[Position]:

@@ -16,7 +16,7 @@ from hub.audit._kpi import compare
 from hub.audit._log import Stored
 from hub.audit._partners import check_partner
 from hub.audit._sla import judge_alerts
-from hub.audit._states import judge_events
+from hub.audit._states import JudgedEvents, judge_events
 from hub.processing import Message
 from hub.records import DossierState
 from hub.sla import alert_id
@@ -140,11 +140,13 @@ def _fee_paid(cause: str | None, amount: int = 150_000) -> tuple[str, dict[str, 
     return "dossier.events[0]@0", event
 
 
-def test_one_fact_from_two_paths_is_no_double_the_same_cause_again_is() -> None:
+def test_one_fact_from_two_paths_is_no_double_the_same_event_again_is_a_redelivery() -> None:
     callback, query = _fee_paid(None), _fee_paid("query-command-1")
-    assert judge_events([callback, query]) == ([], 1)
-    assert judge_events([query, callback]) == ([], 1)
-    twice, repeats = judge_events([callback, callback])
-    assert ([f.kind for f in twice], repeats) == (["duplicated"], 0)
-    other, _ = judge_events([callback, _fee_paid("query-command-1", amount=1)])
-    assert [f.kind for f in other] == ["disagreeing"]
+    assert judge_events([callback, query]) == JudgedEvents([], 1, 0)
+    assert judge_events([query, callback]) == JudgedEvents([], 1, 0)
+    # a publisher killed between its publish and its commit publishes the same event again
+    assert judge_events([callback, callback, callback]) == JudgedEvents([], 0, 2)
+    other = judge_events([callback, _fee_paid("query-command-1", amount=1)])
+    assert [f.kind for f in other.findings] == ["disagreeing"]
+    again = judge_events([callback, _fee_paid(None, amount=1)])
+    assert [f.kind for f in again.findings] == ["disagreeing"]
