@@ -41,7 +41,7 @@ class Ticks:
 
 
 def _expired(name: str) -> float:
-    return metrics.TIMER_HOLDS_EXPIRED.labels(name)._value.get()
+    return float(metrics.TIMER_HOLDS_EXPIRED.labels(name)._value.get())
 
 
 def test_the_gate_holds_until_read_then_releases_and_expires_once() -> None:
