@@ -5,10 +5,12 @@ any lag) the input partition may still hold unread events, and one of them may c
 whose instant has passed (a result returned before the deadline): firing first would raise an
 alert that a replay of the log never raises. So the faust runner fires a partition's due timers
 only once the partition's end offset (the latest reading) minus its next offset to apply is at
-most ``hold_lag`` records (default: one batch, what is in flight anyway). An end never read
-counts as not read. A partition held longer than ``hold_max_s`` (a worker that never catches
-up) fires anyway, with a warning and ``dvchub_processor_timer_holds_expired_total``: a late
-alert that may be wrong beats none.
+most ``hold_lag`` records (default 0: the cancelling events of a backlog are often its last
+records, so tolerating even one batch unread fires the wrong alerts). An end never read counts
+as not read. Under steady traffic this still opens: the reading is up to ``refresh_s`` old, so
+the worker soon applies past it. A partition held longer than ``hold_max_s`` (a worker that
+never catches up) fires anyway, with a warning and ``dvchub_processor_timer_holds_expired_total``:
+a late alert that may be wrong beats none.
 
 The end offsets come from the watchdog's reading (``record``), or the scan reads them itself
 when that reading is older than ``refresh_s`` (at start, or while the watchdog fails).

@@ -36,12 +36,12 @@ ENV_TIMER_HOLD_MAX = "DVC_TIMER_HOLD_MAX_S"
 DEFAULT_TIMER_HOLD_MAX_S = 300.0
 
 
-def _hold_lag() -> int | None:
-    """DVC_TIMER_HOLD_LAG: records a partition may have unread with its due timers firing (0:
-    none; unset: the batch size)."""
+def _hold_lag() -> int:
+    """DVC_TIMER_HOLD_LAG: records a partition may have unread with its due timers firing
+    (unset: 0, every record the reading counted must be applied first)."""
     raw = os.environ.get(ENV_TIMER_HOLD_LAG, "").strip()
     if not raw:
-        return None
+        return 0
     if not raw.isdigit():
         raise ValueError(f"{ENV_TIMER_HOLD_LAG} must be a non-negative integer, not {raw!r}")
     return int(raw)
@@ -82,8 +82,8 @@ class RunnerOptions:
     clock: str | None = None  # a ``clock_from_spec`` spec; default: $DVC_CLOCK, else wall time
     timer_interval_s: float = 0.2  # how often due timers are looked for
     #: unread records a partition may have while its due timers fire (DVC_TIMER_HOLD_LAG;
-    #: None: ``batch_max``, what is in flight anyway): ``hub.processing._hold``
-    timer_hold_lag: int | None = field(default_factory=_hold_lag)
+    #: default 0: any unread record may be the one cancelling a timer): ``hub.processing._hold``
+    timer_hold_lag: int = field(default_factory=_hold_lag)
     #: seconds due timers wait for their partition's backlog before firing anyway
     #: (DVC_TIMER_HOLD_MAX_S)
     timer_hold_max_s: float = field(

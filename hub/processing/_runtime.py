@@ -82,8 +82,7 @@ class Runtime(Generic[S]):
         # due timers wait for their partition's backlog (hub.processing._hold); the watchdog
         # shares its offsets reading, so the scan reads them only when that one is old
         self.backlog = BacklogGate(
-            self.name, hold_lag=options.batch_max if options.timer_hold_lag is None
-            else options.timer_hold_lag, hold_max_s=options.timer_hold_max_s,
+            self.name, hold_lag=options.timer_hold_lag, hold_max_s=options.timer_hold_max_s,
             refresh_s=2 * options.watchdog_s,
         )  # fmt: skip
 
@@ -340,6 +339,9 @@ class Runtime(Generic[S]):
                 timers.drop(gone)
             missing = assigned - timers.partitions
             if missing:
+                # the last batch's commit may still be writing timer entries of these partitions
+                # (the fold skips the index of a partition not built): the build must see them
+                await self.settle()
                 await self._build_timers(missing)
             metrics.TIMERS_ACTIVE.labels(self.name).set(len(timers))
             read = self.backlog.open(assigned, self.fold.next_offset)
