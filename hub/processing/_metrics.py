@@ -84,3 +84,14 @@ TIMER_LAG = Histogram(
     ["processor"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
+TIMER_PARTITIONS_HELD = Gauge(
+    "dvchub_processor_timer_partitions_held",
+    "Assigned partitions whose due timers wait until their backlog is read (DVC_TIMER_HOLD_LAG).",
+    ["processor"],
+)
+TIMER_HOLDS_EXPIRED = Counter(
+    "dvchub_processor_timer_holds_expired_total",
+    "Partitions whose due timers fired with a backlog still unread: held past "
+    "DVC_TIMER_HOLD_MAX_S.",
+    ["processor"],
+)

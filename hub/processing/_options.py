@@ -30,6 +30,21 @@ ENV_MALLOC_TRIM = "DVC_MALLOC_TRIM_S"
 #: glibc's free memory given back every this many seconds (``hub.processing._malloc``): a walk
 #: over the heap of a few milliseconds, against tens of MiB kept otherwise
 DEFAULT_MALLOC_TRIM_S = 30.0
+ENV_TIMER_HOLD_LAG = "DVC_TIMER_HOLD_LAG"
+ENV_TIMER_HOLD_MAX = "DVC_TIMER_HOLD_MAX_S"
+#: how long due timers wait for a backlog before firing anyway (``hub.processing._hold``)
+DEFAULT_TIMER_HOLD_MAX_S = 300.0
+
+
+def _hold_lag() -> int:
+    """DVC_TIMER_HOLD_LAG: records a partition may have unread with its due timers firing
+    (unset: 0, every record the reading counted must be applied first)."""
+    raw = os.environ.get(ENV_TIMER_HOLD_LAG, "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit():
+        raise ValueError(f"{ENV_TIMER_HOLD_LAG} must be a non-negative integer, not {raw!r}")
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,14 @@ class RunnerOptions:
     standby_replicas: int = 0
     clock: str | None = None  # a ``clock_from_spec`` spec; default: $DVC_CLOCK, else wall time
     timer_interval_s: float = 0.2  # how often due timers are looked for
+    #: unread records a partition may have while its due timers fire (DVC_TIMER_HOLD_LAG;
+    #: default 0: any unread record may be the one cancelling a timer): ``hub.processing._hold``
+    timer_hold_lag: int = field(default_factory=_hold_lag)
+    #: seconds due timers wait for their partition's backlog before firing anyway
+    #: (DVC_TIMER_HOLD_MAX_S)
+    timer_hold_max_s: float = field(
+        default_factory=lambda: float(os.environ.get(ENV_TIMER_HOLD_MAX, DEFAULT_TIMER_HOLD_MAX_S))
+    )
 
 
 def app_id_for(processor: Processor[S], settings: Settings) -> str:

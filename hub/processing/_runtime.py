@@ -39,6 +39,7 @@ from hub.processing import _metrics as metrics
 from hub.processing._clock import Clock, clock_from_spec
 from hub.processing._events import in_partition, in_partition_of, message_of
 from hub.processing._fold import Batch, Fold, mark_key
+from hub.processing._hold import BacklogGate
 from hub.processing._options import RunnerOptions
 from hub.processing._store import PendingStates, timer_entries
 from hub.processing._types import Message, Processor, S
@@ -78,6 +79,12 @@ class Runtime(Generic[S]):
         # one batch, timer scan or catch-up at a time: all fold and write through the same Fold
         self.busy = asyncio.Lock()
         self._commit: asyncio.Future[None] | None = None  # the last batch's commit, in flight
+        # due timers wait for their partition's backlog (hub.processing._hold); the watchdog
+        # shares its offsets reading, so the scan reads them only when that one is old
+        self.backlog = BacklogGate(
+            self.name, hold_lag=options.timer_hold_lag, hold_max_s=options.timer_hold_max_s,
+            refresh_s=2 * options.watchdog_s,
+        )  # fmt: skip
 
     @property
     def store(self) -> StoreT[bytes, bytes]:
@@ -317,25 +324,31 @@ class Runtime(Generic[S]):
     # -- durable timers --------------------------------------------------------------------------
 
     async def scan_timers(self) -> None:
-        """Fire what is due on the clock, in batches of at most ``batch_max`` keys."""
+        """Fire what is due on the clock, in batches of at most ``batch_max`` keys, in the
+        partitions whose backlog is read (``hub.processing._hold``)."""
         if not self.started or self.app.rebalancing or self.app.in_recovery:
             return
         assert self.fold is not None
         timers = self.fold.timers
         if timers is None:
             return
+        await self.backlog.refresh(self.settings, self.source)
         async with self.busy:
             assigned = set(self.assigned())
             for gone in timers.partitions - assigned:
                 timers.drop(gone)
             missing = assigned - timers.partitions
             if missing:
+                # the last batch's commit may still be writing timer entries of these partitions
+                # (the fold skips the index of a partition not built): the build must see them
+                await self.settle()
                 await self._build_timers(missing)
             metrics.TIMERS_ACTIVE.labels(self.name).set(len(timers))
+            read = self.backlog.open(assigned, self.fold.next_offset)
             while True:
                 now = self.clock.now()
                 now_ms = int(now.timestamp() * 1000)
-                due = timers.pop_due(now_ms, assigned, self.options.batch_max)
+                due = timers.pop_due(now_ms, read, self.options.batch_max)
                 if not due:
                     return
                 started = time.perf_counter()

@@ -61,6 +61,7 @@ class Watchdog(Generic[S]):
             # raised here would crash the worker that the consumer and producer ride it out with
             log.warning("watchdog: offsets of %s unavailable: %s", runtime.source, exc)
             return
+        runtime.backlog.record(ranges)  # the timer scan's reading too
         for partition, tp in assigned.items():
             begin, end = ranges.get(partition, (0, 0))
             stored = runtime.fold.next_offset(partition)

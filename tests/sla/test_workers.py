@@ -26,7 +26,7 @@ from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
 from hub.topics import CATALOG_PROCEDURES, SLA_ALERTS, SLA_DEADLINES
 from tests.lifecycle._support import EventProducer, read_all, wait_until
-from tests.sla._support import CATALOG, accepted, vn
+from tests.sla._support import CATALOG, accepted, event, vn
 
 FIRED = 'dvchub_processor_timers_fired_total{processor="sla"}'
 DOSSIERS = 24
@@ -193,3 +193,29 @@ def test_killed_round_after_round_every_alert_fires_once(rig: Rig) -> None:
     for alert in alerts:
         by_dossier.setdefault(alert["dossier_id"], []).append(alert["kind"])
     assert {d: sorted(k) for d, k in by_dossier.items()} == {d: every for d in dossiers}
+
+
+FILLER = 4000  # records ahead of the cancelling events: the backlog a restarted worker reads
+
+
+def test_a_restarted_worker_reads_its_backlog_before_firing_due_timers(rig: Rig) -> None:
+    """While the worker is down, half the dossiers get their result (a backlog behind
+    thousands of other records) and the clock passes their appointment: once restarted, it
+    fires the uncancelled half's timers, and none of the half whose result its backlog holds
+    (firing before reading them is the wrong OVERDUE a replay of the log never raises)."""
+    worker = rig.start("w1")
+    rig.accept_dossiers()
+    worker.kill()
+    returned = [f"HS-T{n:03d}" for n in range(0, DOSSIERS, 2)]
+    waiting = [f"HS-T{n:03d}" for n in range(1, DOSSIERS, 2)]
+    rig.events.send(event(f"HS-F{n:05d}", "DOSSIER_SUBMITTED", vn(2025, 3, 3, 10))
+                    for n in range(FILLER))  # fmt: skip
+    rig.events.send(e for d in returned for e in (
+        event(d, "PROCESSING_STEP_RECORDED", vn(2025, 3, 3, 10)),
+        event(d, "RESULT_READY", vn(2025, 3, 4, 9)),
+    ))  # fmt: skip
+    rig.clock.set(vn(2025, 3, 6, 10))  # past every appointment
+    rig.start("w2")
+    wait_until(partial(_fired, rig, {(d, "OVERDUE") for d in waiting}), timeout_s=180)
+    time.sleep(2)  # a wrong alert would show up by now
+    assert not [a for a in rig.alerts() if a["dossier_id"] in returned]
