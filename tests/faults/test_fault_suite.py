@@ -10,8 +10,9 @@ restarted. The fault table (recovery, p99 before/after) is printed (``-s``), not
 
 Asserted: every fault injected and recovered from, every poison record dead-lettered by the
 lifecycle with its bytes, every dossier in its final state and every command with its outcome,
-and no audit finding beyond the two ``KNOWN`` ones this suite found in the hub (the full
-``test_the_audit_is_clean`` is an expected failure until they are fixed).
+and the audit clean: no check finds anything lost, doubled or disagreeing. (An outbox killed
+between its publish and its commit publishes its events again under their ids: the audit counts
+those redeliveries in its notes, every fold deduplicates them.)
 
 The long form (each kind several times, each worker and partner on its own, about 40 minutes):
 ``DVC_FAULTS_LONG=1``.
@@ -90,24 +91,6 @@ def _run(cluster: LocalStack, tmp_path: Path, plan: FaultPlan, days: int, per_da
                               faults=plan, local_stack=cluster)  # fmt: skip
 
 
-#: What the fault runs found and the hub does not fix yet (issue #23): the audit's findings the
-#: test expects, by check and kind; every other count must be zero.
-KNOWN = {
-    # the outbox republishes a result event (same id, same content) for a command redelivered
-    # after a kill -9 or a group stuck by a broker kill: at least once, deduplicated by every
-    # fold (the states check is clean), a double on the log all the same
-    ("events", "duplicated"),
-    # the SLA worker, restarted after a kill -9, fires deadlines that passed while it was down
-    # before it has read the backlog holding the results that came in time
-    ("alerts", "disagreeing"),
-}
-KNOWN_REASON = (
-    "issue #23, found by this suite: events republished by an outbox after a kill "
-    "-9 (duplicated ids on dossier.events), and OVERDUE alerts of an SLA worker "
-    "that fires the deadlines passed while it was down before reading its backlog"
-)
-
-
 @pytest.fixture(scope="module")
 def short_run(cluster: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Figures:
     """The short plan on a short province, once for the module's checks."""
@@ -135,9 +118,9 @@ def _check_nothing_lost(figures: Figures) -> None:
     assert not figures.without_outcome
     counts = figures.audit_counts
     assert counts, "the audit did not run"
-    unexpected = {(check, kind): n for check, kinds in counts.items()
-                  for kind, n in kinds.items() if n and (check, kind) not in KNOWN}  # fmt: skip
-    assert unexpected == {}
+    found = {(check, kind): n for check, kinds in counts.items()
+             for kind, n in kinds.items() if n}  # fmt: skip
+    assert found == {}
 
 
 @pytest.mark.slow
@@ -154,7 +137,6 @@ def test_nothing_is_lost_and_each_partner_applies_each_command_once(short_run: F
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason=KNOWN_REASON, strict=False)
 def test_the_audit_is_clean(short_run: Figures) -> None:
     assert short_run.audit_clean is True, short_run.audit_counts
 
