@@ -272,7 +272,8 @@ class NationalPortalContract:
         self, simulator: NationalPortalSimulator
     ) -> None:
         client = self.make_client(simulator)
-        for i, code in enumerate((1, 6, 2, 4, 5, 4, 9, 10)):  # legal, with the ways back
+        # legal, with the ways back (6 -> 5: the fee paid sent nothing, then a supplement)
+        for i, code in enumerate((1, 6, 2, 4, 6, 5, 4, 9, 10)):
             client.call(sync(code, key=f"ok{i}"), attempt=1)
         assert simulator.order_violations == []
         other = "HS-2"
