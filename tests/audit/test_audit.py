@@ -141,7 +141,9 @@ def test_a_state_disagreeing_with_the_log_is_found(rig: Rig, settled: Report) ->
     assert change(before, rig.audit()) == {("states", "disagreeing"): 1}
 
 
-def test_an_alert_raised_twice_is_a_duplicate(rig: Rig, settled: Report) -> None:
+def test_an_alert_raised_again_is_a_redelivery_under_another_id_a_finding(
+    rig: Rig, settled: Report
+) -> None:
     dossier = rig.events.dossier_id(2)
     due = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
     alert = {
@@ -155,8 +157,13 @@ def test_an_alert_raised_twice_is_a_duplicate(rig: Rig, settled: Report) -> None
     rig.plant(SLA_ALERTS, dossier, value)
     once = rig.audit()
     assert change(before, once) == {}, "one alert under its own id is no finding"
-    rig.plant(SLA_ALERTS, dossier, value)
-    assert change(once, rig.audit()) == {("alerts", "duplicated"): 1}
+    rig.plant(SLA_ALERTS, dossier, value)  # a worker killed before its timer's fold was kept
+    again = rig.audit()
+    assert change(once, again) == {}
+    assert "1 redelivered under their id (deduplicated)" in again.check("alerts").notes
+    other = rig.encode(SLA_ALERTS, {**alert, "alert_id": str(uuid.uuid4())})
+    rig.plant(SLA_ALERTS, dossier, other)  # the same alert under an id not its own
+    assert change(again, rig.audit()) == {("alerts", "disagreeing"): 1}
 
 
 def test_a_dead_letter_without_its_bytes_is_lost(rig: Rig, settled: Report) -> None:

@@ -127,7 +127,7 @@ def test_an_alert_is_judged_by_its_id_and_by_when_the_dossier_ended() -> None:
         "disagreeing"
     ]
     twice = [_alert("OVERDUE", earlier), _alert("OVERDUE", earlier, offset=1)]
-    assert [f.kind for f in judge_alerts(twice, ready)] == ["duplicated"]
+    assert judge_alerts(twice, ready) == [], "the same alert again: a redelivery"
     forged = _alert("OVERDUE", earlier, given="7b0d5c4e-0000-5000-8000-000000000000")
     assert [f.kind for f in judge_alerts([forged], ready)] == ["disagreeing"]
     assert [f.kind for f in judge_alerts([_alert("OVERDUE", earlier)], {})] == ["disagreeing"]
