@@ -17,13 +17,13 @@ STACK_ADMIN := DVC_KAFKA_USERNAME=admin
 run: install stack-up
 	$(DEV_SECRETS) $(STACK_ADMIN) $(DVCHUB) demo run
 
-# The tests that stop, restart or reconfigure the shared stack run alone first, then the others
-# on TEST_WORKERS processes (pytest-xdist, default 1: with 2 the last rehearsal had two tests time
-# out under the load; each test has its own topics; the kill tests and the
-# demo one after another on one of them: tests/conftest.py). Exit status 5 is
+# The tests that stop, restart or reconfigure the shared stack (and the fault suite, on a stack
+# of its own) run alone first, then the others on TEST_WORKERS processes (pytest-xdist, default
+# 2; each test has its own topics; the kill tests, the demo and the other heavy ones one after
+# another on one of them: tests/conftest.py). Exit status 5 is
 # "nothing collected", as when PYTEST_ARGS names files of only one of the two kinds; the second
 # part runs even when the first failed, so one run reports every failure.
-TEST_WORKERS ?= 1
+TEST_WORKERS ?= 2
 test: install stack-up lint
 	@failed=0; \
 	$(PY) -m pytest -m exclusive $(PYTEST_ARGS) || [ $$? -eq 5 ] || failed=1; \
