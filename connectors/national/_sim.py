@@ -9,9 +9,10 @@ logins.
 Order check (on by default): for each MaHoSo and service, a TrangThai lower than the previous
 one is recorded in ``order_violations`` unless it is a legal way back (5 -> 4 supplement
 received, 6 -> 2 or 6 -> 4 fee paid, 6 -> 5 fee paid then a supplement asked: routing sends no
-progress for a FeePaid no official handled, so the portal's next code is the supplement's); so is a progress update whose ThoiDiemXuLy is earlier
-than the previous one's. ``expect_order(ma_ho_so, codes)`` makes the check exact for a dossier:
-any code arriving after one that comes later in ``codes`` is a violation.
+progress for a FeePaid no official handled, so the portal's next code is the supplement's); so
+is a progress update whose ThoiDiemXuLy is earlier than the previous one's.
+``expect_order(ma_ho_so, codes)`` makes the check exact for a dossier: any code arriving after
+one that comes later in ``codes`` is a violation.
 """
 
 from __future__ import annotations
