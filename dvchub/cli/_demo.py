@@ -10,7 +10,11 @@ app = typer.Typer(help="Demonstrations on the local stack.")
 
 
 @app.command()
-def run(dossiers: int = typer.Option(5, help="How many sample dossiers to drive.")) -> None:
+def run(
+    dossiers: int = typer.Option(5, help="How many sample dossiers to drive."),
+    month_per_day: int = typer.Option(30, help="The simulated month's dossiers per working day."),
+    month_seconds: float = typer.Option(150.0, help="Real seconds the simulated month aims at."),
+) -> None:
     """Drive sample dossiers through the portal connector, the lifecycle worker and the signing
     processor, and show the events, signatures and states; then deadlines on a simulated clock
     and the KPIs of a sample year."""
@@ -26,5 +30,6 @@ def run(dossiers: int = typer.Option(5, help="How many sample dossiers to drive.
     console.print(f"[dim]the demo's own log: {LOG_PATH} (each worker's beside it)")
     with failures_reported(LOG_PATH):
         from dvchub.demo._run import run_demo
+        from dvchub.demo._simulate import MonthSize
 
-        run_demo(dossiers)
+        run_demo(dossiers, MonthSize(month_per_day, month_seconds))

@@ -18,7 +18,7 @@ from dvchub.demo._partners import show_partners
 from dvchub.demo._public import show_public_pages
 from dvchub.demo._servers import lifecycle_worker
 from dvchub.demo._signing import attach_result_pdfs, sign_and_verify
-from dvchub.demo._simulate import show_simulated_month
+from dvchub.demo._simulate import DEMO_MONTH, MonthSize, show_simulated_month
 from dvchub.demo._sla import show_sla
 from hub.events import payload_name_of
 from hub.sample import sample_events
@@ -28,7 +28,7 @@ from hub.stack import services_granted
 from hub.topics import DOSSIER_EVENTS
 
 
-def run_demo(dossiers: int = 5) -> None:
+def run_demo(dossiers: int = 5, month: MonthSize = DEMO_MONTH) -> None:
     """Drive ``dossiers`` sample dossiers through the hub on the local stack and show them."""
     settings = get_settings()
     # The workers log in as their services, whose ACLs the stack gives for its own prefix; a
@@ -70,4 +70,4 @@ def run_demo(dossiers: int = 5) -> None:
             show_public_pages(settings, registry)
         show_partners(settings, registry, run_id)
         show_desks(settings, registry, run_id)
-        show_simulated_month(settings, registry)
+        show_simulated_month(settings, registry, month)

@@ -11,6 +11,7 @@ that did not end as its scripts say, ends the demo with exit status 1.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,19 +30,34 @@ DEMO_REAL_S = 150.0
 LOG_ROOT = REPO_ROOT / ".cache" / "demo" / "simulate"
 
 
-def demo_province(path: Path | None = None) -> Province:
+@dataclass(frozen=True)
+class MonthSize:
+    """How big the demo's month is: dossiers per working day, and the real time aimed at (the
+    suite's demo test runs a smaller one: ``dvchub demo run --month-per-day``)."""
+
+    per_day: int = DEMO_PER_DAY
+    real_s: float = DEMO_REAL_S
+
+
+#: ``make run``'s month.
+DEMO_MONTH = MonthSize()
+
+
+def demo_province(path: Path | None = None, size: MonthSize = DEMO_MONTH) -> Province:
     """The configured province (``infra/province.toml``) at the demo's volume and pace."""
     base = load_province() if path is None else load_province(path)
-    return base.overridden(dossiers_per_day=DEMO_PER_DAY, target_real_s=DEMO_REAL_S)
+    return base.overridden(dossiers_per_day=size.per_day, target_real_s=size.real_s)
 
 
-def show_simulated_month(settings: Settings, registry: RegistryClient) -> Figures:
+def show_simulated_month(
+    settings: Settings, registry: RegistryClient, size: MonthSize = DEMO_MONTH
+) -> Figures:
     """Simulate the month, show it; ``SystemExit(1)`` unless it ended as its scripts say and
     the audit is clean."""
     # here, not at the top: the runner starts the demo's partner chain (``dvchub.demo``)
     from dvchub.simulate._run import SimulationFailed, run_simulation
 
-    province = demo_province()
+    province = demo_province(size=size)
     console.rule(f"A month of {province.name}, simulated on every part (dvchub simulate)")
     run_id = uuid.uuid4().hex[:8]
     try:
