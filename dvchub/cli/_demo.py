@@ -23,13 +23,12 @@ def run(
     if not dev_secrets_allowed():
         typer.echo(f"the demo uses development secrets: `make run`, or {DEV_FLAG}=1", err=True)
         raise typer.Exit(2)
-    from dvchub.demo._console import LOG_PATH, console, failures_reported, log_to_file
+    from dvchub.demo import LOG_PATH, console, failures_reported, log_to_file
 
     # Before the sections are imported: their libraries' warnings go to the log too.
     log_to_file(LOG_PATH)
     console.print(f"[dim]the demo's own log: {LOG_PATH} (each worker's beside it)")
     with failures_reported(LOG_PATH):
-        from dvchub.demo._run import run_demo
-        from dvchub.demo._simulate import MonthSize
+        from dvchub.demo import MonthSize, run_demo
 
         run_demo(dossiers, MonthSize(month_per_day, month_seconds))

@@ -52,9 +52,14 @@ def register(app: typer.Typer) -> None:
         a progress bar and a live summary, then the figures and the audit. With ``--faults``,
         also the table of the faults injected (their recovery and effect on latency); the
         registry restart and the broker kill only on a local stack of three brokers."""
-        from dvchub.simulate import DEFAULT_CONFIG, ProvinceError, load_province
-        from dvchub.simulate._faults_cli import fault_plan
-        from dvchub.simulate._run import SimulationFailed, run_simulation
+        from dvchub.simulate import (
+            DEFAULT_CONFIG,
+            ProvinceError,
+            SimulationFailed,
+            fault_plan,
+            load_province,
+            run_simulation,
+        )
         from hub.serde import RegistryClient
         from hub.settings import REPO_ROOT, get_settings
 

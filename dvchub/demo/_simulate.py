@@ -21,7 +21,7 @@ from hub.serde import RegistryClient
 from hub.settings import REPO_ROOT, Settings
 
 if TYPE_CHECKING:
-    from dvchub.simulate._run import Figures
+    from dvchub.simulate import Figures
 
 #: Dossiers per working day and the real time aimed at: a month in a few minutes here (the
 #: clock waits for the hub, so a loaded machine takes longer; README "Simulating a province").
@@ -55,7 +55,7 @@ def show_simulated_month(
     """Simulate the month, show it; ``SystemExit(1)`` unless it ended as its scripts say and
     the audit is clean."""
     # here, not at the top: the runner starts the demo's partner chain (``dvchub.demo``)
-    from dvchub.simulate._run import SimulationFailed, run_simulation
+    from dvchub.simulate import SimulationFailed, run_simulation
 
     province = demo_province(size=size)
     console.rule(f"A month of {province.name}, simulated on every part (dvchub simulate)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dvchub.demo._console import console
+from dvchub.demo import console
 from dvchub.simulate._faults import PLANS, FaultPlan
 from hub.settings import Settings
 from hub.stack import LocalStack, running_brokers

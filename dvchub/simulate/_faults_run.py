@@ -26,8 +26,7 @@ from datetime import datetime
 
 from rich.table import Table
 
-from dvchub.demo._chain import Chain
-from dvchub.demo._console import console
+from dvchub.demo import Chain, console
 from dvchub.simulate._faults import (
     RESTART_PAUSE_S,
     BrokerKill,

@@ -31,7 +31,7 @@ from connectors.common import AckedPublisher
 from connectors.national import NationalPortalSimulator
 from connectors.portal.client import portal_item
 from connectors.vnpost import VnpostSimulator
-from dvchub.demo._lifecycle import RunningPortal
+from dvchub.demo import RunningPortal
 from dvchub.simulate._script import Action, Callback, Event, Script, Step
 from dvchub.simulate._tail import Tail
 from hub.topics import DOSSIER_EVENTS

@@ -37,9 +37,7 @@ from connectors.common import AckedPublisher, Received
 from connectors.national import NationalConfig, NationalPortalSimulator
 from connectors.partners import all_specs
 from connectors.vnpost import VnpostSimulator
-from dvchub.demo._chain import Chain, start_chain
-from dvchub.demo._console import console
-from dvchub.demo._servers import demo_pki, serving
+from dvchub.demo import Chain, console, demo_pki, serving, start_chain
 from dvchub.simulate._faults import FaultPlan
 from dvchub.simulate._faults_run import FaultInjector, FaultReport
 from dvchub.simulate._feed import Feed, PartnerClock, Partners
@@ -192,7 +190,7 @@ def run_simulation(
 
 def _serve_intake(stack: ExitStack, ps: Settings, registry: RegistryClient,
                   national: NationalPortalSimulator) -> None:  # fmt: skip
-    from connectors.national._serve import create_intake_app
+    from connectors.national import create_intake_app
 
     config = NationalConfig(url=national.url, poll_interval_s=INTAKE_POLL_S)
     app = create_intake_app(as_service(ps, "national-intake"), config, registry=registry)
