@@ -24,7 +24,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from hub import kafka
 from hub.dossier import TERMINAL
 from hub.lifecycle import LifecycleProcessor
-from hub.processing import is_mark, partition_of_mark
+from hub.processing import Processor, changelog_for, is_mark, partition_of_mark
 from hub.serde import AvroSerde, DecodeError, RegistryClient, RegistryError, serde_for
 from hub.settings import Settings
 from hub.sla import SlaProcessor
@@ -46,14 +46,8 @@ POLL_MS = 200
 REGISTRY_RETRY_S = 0.5
 FOLLOWED = (DOSSIER_EVENTS, DOSSIER_STATE, PARTNER_COMMANDS, PARTNER_OUTCOMES, PAYMENTS,
             SLA_ALERTS, SLA_DEADLINES, DEADLETTER)  # fmt: skip
-#: The workers whose view of the log the clock waits for: (processor name, table).
-JUDGES = ((LifecycleProcessor.name, LifecycleProcessor.table),
-          (SlaProcessor.name, SlaProcessor.table))  # fmt: skip
-
-
-def changelog(prefix: str, name: str, table: str) -> str:
-    """A fold's table changelog as faust names it (``hub.processing.changelog_for``)."""
-    return f"{prefix}{name}-{table}-changelog"
+#: The workers whose view of the log the clock waits for.
+JUDGES: tuple[type[Processor[Any]], ...] = (LifecycleProcessor, SlaProcessor)
 
 
 @dataclass(frozen=True)
@@ -86,7 +80,7 @@ class Tail(threading.Thread):
         }
         #: changelog topic -> (worker, its marks: input partition -> next offset applied)
         self._marks: dict[str, tuple[str, dict[int, int]]] = {
-            changelog(prefix, name, table): (name, {}) for name, table in JUDGES
+            changelog_for(judge, settings): (judge.name, {}) for judge in JUDGES
         }
         self._stopping = threading.Event()
         self._lock = threading.Lock()

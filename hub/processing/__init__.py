@@ -49,7 +49,7 @@ from hub.processing._handler import LoopHandler, LoopOptions
 from hub.processing._loop import ConsumeLoop, run_until_signalled
 from hub.processing._marks import PartitionOffsets, Ticket
 from hub.processing._memory import InMemoryRunner, RunResult
-from hub.processing._options import RunnerOptions, app_id_for
+from hub.processing._options import RunnerOptions, app_id_for, changelog_for
 from hub.processing._process import WorkerProcess
 from hub.processing._spec import Factory, LoopSpec, ProcessorSpec
 from hub.processing._timers import encode_due, timer_key
@@ -121,6 +121,7 @@ __all__ = [
     "WallClock",
     "WorkerProcess",
     "app_id_for",
+    "changelog_for",
     "clock_from_spec",
     "create_app",
     "decode_as",

@@ -91,14 +91,17 @@ class RunnerOptions:
     )
 
 
-def app_id_for(processor: Processor[S], settings: Settings) -> str:
+def app_id_for(processor: Processor[S] | type[Processor[S]], settings: Settings) -> str:
     return f"{settings.topic_prefix}{processor.name}"
 
 
 def changelog_for(
-    processor: Processor[S], settings: Settings, options: RunnerOptions | None = None
+    processor: Processor[S] | type[Processor[S]],
+    settings: Settings,
+    options: RunnerOptions | None = None,
 ) -> str:
-    """The table's changelog topic, as faust names it: ``<app id>-<table>-changelog``."""
+    """The table's changelog topic, as faust names it: ``<app id>-<table>-changelog`` (of a
+    processor, or of its class: both name and table are the class's)."""
     app_id = (options.app_id if options is not None else None) or app_id_for(processor, settings)
     return f"{app_id}-{processor.table}-changelog"
 
