@@ -213,7 +213,15 @@ def demo_app(settings: Settings, registry: RegistryClient) -> FastAPI:
 DEMO = DemoPart(
     title="payments (paygov IPN)",
     simulator=demo_simulator,
-    calls=CallsHub("bank-ipn", demo_app, f"/v1/ipn/{PROVIDER}"),  # the route of _ipn.build_app
+    # the route of _ipn.build_app; the variables of connectors.bank._serve
+    calls=CallsHub(
+        "bank-ipn",
+        demo_app,
+        f"/v1/ipn/{PROVIDER}",
+        "DVC_BANK_HOST",
+        "DVC_BANK_PORT",
+        "DVC_BANK_CLIENT_CA_FILE",
+    ),
     story=demo_story,
 )
 

@@ -114,6 +114,12 @@ class CallsHub:
     app: Callable[[Settings, RegistryClient], FastAPI]
     #: The path the simulator calls, after the endpoint's base URL.
     path: str
+    #: The variables ``dvchub <inbound>`` binds by and takes the partner's client CA from: the
+    #: chain serves it as a process of its own with them (``dvchub simulate``, whose fault
+    #: suite kills it).
+    host_variable: str
+    port_variable: str
+    client_ca_variable: str
 
 
 @dataclass(frozen=True)

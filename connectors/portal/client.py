@@ -4,7 +4,9 @@
         result = portal.push_events([portal_item(e) for e in sample_events(10)])
 
 A 503 is retried after its ``Retry-After`` (resending a batch is always safe: event ids dedupe);
-any other refusal raises ``PortalError`` with the status and the connector's JSON answer.
+with ``retry_for_s``, so is a request the connector never answered (refused while it restarts,
+reset, timed out), with backoff, for that long. Any other refusal raises ``PortalError`` with the
+status and the connector's JSON answer.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from connectors.common import JsonValue
 from hub.events import payload_name_of
 
 DEFAULT_URL = "http://127.0.0.1:8088"
+#: The first pause before a request the connector never answered is sent again; it doubles up
+#: to ``RETRY_PAUSE_MAX_S``.
+RETRY_PAUSE_S = 0.5
+RETRY_PAUSE_MAX_S = 5.0
 
 
 class PortalError(Exception):
@@ -89,6 +95,7 @@ class PortalClient:
         max_retries: int = 3,
         transport: httpx.BaseTransport | None = None,
         verify: ssl.SSLContext | bool = True,
+        retry_for_s: float = 0.0,
     ) -> None:
         # verify: the connector's CA when it serves a certificate of the province's own CA
         # (True: the system's CAs).
@@ -100,6 +107,7 @@ class PortalClient:
             verify=verify,
         )
         self.max_retries = max_retries
+        self.retry_for_s = retry_for_s
 
     def close(self) -> None:
         self._http.close()
@@ -142,8 +150,17 @@ class PortalClient:
             return False
 
     def _send(self, method: str, path: str, body: Mapping[str, object]) -> JsonValue:
+        deadline, pause = time.monotonic() + self.retry_for_s, RETRY_PAUSE_S
         for attempt in range(self.max_retries + 1):
-            response = self._http.request(method, path, json=body)
+            while True:
+                try:
+                    response = self._http.request(method, path, json=body)
+                    break
+                except httpx.TransportError:  # not answered: it may have taken it (ids dedupe)
+                    if time.monotonic() + pause > deadline:
+                        raise
+                    time.sleep(pause)
+                    pause = min(pause * 2, RETRY_PAUSE_MAX_S)
             if response.status_code == 503 and attempt < self.max_retries:
                 time.sleep(float(response.headers.get("Retry-After", "1")))
                 continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,12 @@ PATHS: Final = {
     "DELIVERY": ("COLLECTED", "IN_TRANSIT", "DELIVERED_TO_CITIZEN"),
 }
 FINAL: Final = frozenset({"DELIVERED_TO_AGENCY", "DELIVERED_TO_CITIZEN", "RETURNED", "CANCELLED"})
+#: How long a callback is sent again while the hub cannot take it (no answer, a 5xx without a
+#: SOAP fault, a Server fault: "retry"), as a partner does; a Client fault is final.
+CALLBACK_RETRY_FOR_S: Final = 180.0
+#: The pause before the first retry; it doubles up to ``CALLBACK_BACKOFF_MAX_S``.
+CALLBACK_BACKOFF_S: Final = 0.5
+CALLBACK_BACKOFF_MAX_S: Final = 5.0
 
 
 def _wall() -> datetime:
@@ -87,6 +94,8 @@ class SentCallback:
     note: str | None
     body: bytes
     result: CallbackResult
+    #: sends it took (more than one: the hub could not take it at first)
+    attempts: int = 1
 
 
 class SimulatorCallbacks:
@@ -99,6 +108,8 @@ class SimulatorCallbacks:
     #: Added to the Created of the callbacks' UsernameTokens (negative: an old token).
     callback_clock_offset_s: float
     duplicate_callbacks: bool
+    #: How long a callback the hub cannot take is sent again (0: sent once).
+    callback_retry_for_s: float
     #: The postal clock: when the orders' statuses happen (their history and the callbacks'
     #: EventTime), wall time unless given (``dvchub simulate`` gives its simulated time). The
     #: callbacks' UsernameToken Created stays on wall time: the hub judges its freshness.
@@ -122,6 +133,7 @@ class SimulatorCallbacks:
         self.callback_password = password
         self.callback_clock_offset_s = 0.0
         self.duplicate_callbacks = False
+        self.callback_retry_for_s = CALLBACK_RETRY_FOR_S
         self.callbacks = []
         self._orders = {}
         self._lock = threading.RLock()
@@ -216,10 +228,10 @@ class SimulatorCallbacks:
             optional("Location", location),
             optional("Note", note),
         )
-        body = envelope(payload, [self._security()])
+        body, result, attempts = self._post_until_taken(payload)
         sent = SentCallback(
             callback_id, waybill, order_number, service_type, status, event_time, location,
-            note, body, self._post(body),
+            note, body, result, attempts,
         )  # fmt: skip
         with self._lock:
             self.callbacks.append(sent)
@@ -228,6 +240,27 @@ class SimulatorCallbacks:
     def _security(self) -> etree._Element:
         created = datetime.now(UTC) + timedelta(seconds=self.callback_clock_offset_s)
         return security_header(self.callback_username, self.callback_password, created=created)
+
+    def _post_until_taken(self, payload: etree._Element) -> tuple[bytes, CallbackResult, int]:
+        """Post ``payload`` signed afresh each time (a UsernameToken's nonce is used once) until
+        the hub takes it or gives a final answer, for ``callback_retry_for_s``: the last body,
+        the hub's answer and the sends it took. No answer after that raises ``httpx``'s
+        error."""
+        deadline = time.monotonic() + self.callback_retry_for_s
+        pause, attempts = CALLBACK_BACKOFF_S, 0
+        while True:
+            attempts += 1
+            body = envelope(payload, [self._security()])
+            try:
+                result = self._post(body)
+            except httpx.TransportError:  # refused, reset, timed out: the hub is not there
+                if time.monotonic() + pause > deadline:
+                    raise
+            else:
+                if not _retried(result) or time.monotonic() + pause > deadline:
+                    return body, result, attempts
+            time.sleep(pause)
+            pause = min(pause * 2, CALLBACK_BACKOFF_MAX_S)
 
     def _post(self, body: bytes) -> CallbackResult:
         if self.callback_url is None:
@@ -247,7 +280,7 @@ class SimulatorCallbacks:
 
     def resend(self, sent: SentCallback, *, replay: bool = False) -> CallbackResult:
         """Send ``sent`` again: re-signed (a partner's retry) or, with ``replay``, byte for byte."""
-        if replay:
+        if replay:  # sent once: what the hub answers to the very bytes is the point
             return self._post(sent.body)
         again = self._send_callback(
             sent.callback_id, sent.waybill_number, sent.order_number, sent.service_type,
@@ -290,3 +323,11 @@ class SimulatorCallbacks:
     def iter_callbacks(self, status: str | None = None) -> Iterator[SentCallback]:
         with self._lock:
             return iter([c for c in self.callbacks if status is None or c.status == status])
+
+
+def _retried(result: CallbackResult) -> bool:
+    """Whether a partner sends the callback again: the hub could not take it (a Server fault,
+    "retry"; a 5xx from something in front of it), not that it refused it (a Client fault)."""
+    if result.fault is not None:
+        return result.fault.code.rpartition(":")[2] == "Server"
+    return result.http_status >= 500

@@ -142,7 +142,14 @@ def demo_app(settings: Settings, registry: RegistryClient) -> FastAPI:
 DEMO = DemoPart(
     title="VNPost (SOAP)",
     simulator=demo_simulator,
-    calls=CallsHub("vnpost-callbacks", demo_app, CALLBACK_PATH),
+    calls=CallsHub(
+        "vnpost-callbacks",
+        demo_app,
+        CALLBACK_PATH,
+        "DVC_VNPOST_HOST",
+        "DVC_VNPOST_PORT",
+        "DVC_VNPOST_CLIENT_CA_FILE",
+    ),
     story=demo_story,
 )
 

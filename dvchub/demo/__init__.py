@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dvchub.demo._chain import Chain, Shown, start_chain
     from dvchub.demo._console import LOG_PATH, console, failures_reported, log_to_file
+    from dvchub.demo._endpoints import EndpointProcess, endpoint_process
     from dvchub.demo._lifecycle import RunningPortal
     from dvchub.demo._run import run_demo
     from dvchub.demo._servers import demo_pki, serving
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 _HOME = {
     "Chain": "_chain", "Shown": "_chain", "start_chain": "_chain",
     "LOG_PATH": "_console", "console": "_console", "failures_reported": "_console",
-    "log_to_file": "_console", "RunningPortal": "_lifecycle", "run_demo": "_run",
+    "log_to_file": "_console", "EndpointProcess": "_endpoints",
+    "endpoint_process": "_endpoints", "RunningPortal": "_lifecycle", "run_demo": "_run",
     "demo_pki": "_servers", "serving": "_servers", "DEMO_MONTH": "_simulate",
     "MonthSize": "_simulate",
 }  # fmt: skip
@@ -37,6 +39,6 @@ def __getattr__(name: str) -> object:
     return getattr(importlib.import_module(f"{__name__}.{home}"), name)
 
 
-__all__ = ["DEMO_MONTH", "LOG_PATH", "Chain", "MonthSize", "RunningPortal", "Shown", "console",
-           "demo_pki", "failures_reported", "log_to_file", "run_demo", "serving",
-           "start_chain"]  # fmt: skip
+__all__ = ["DEMO_MONTH", "LOG_PATH", "Chain", "EndpointProcess", "MonthSize", "RunningPortal",
+           "Shown", "console", "demo_pki", "endpoint_process", "failures_reported", "log_to_file",
+           "run_demo", "serving", "start_chain"]  # fmt: skip

@@ -13,9 +13,11 @@ A ``FaultPlan`` is a schedule of faults over the run, each at a share of its sim
                      replication 3, ``min.insync.replicas`` 2, the hub's producers acks=all)
 
 ``_faults_run.FaultInjector`` injects them while the run drives the province, measures each
-one's effect and recovery, and checks the poison reached the dead-letter topic. The endpoints
-the chain serves in threads of the runner (VNPost's callbacks, the bank's IPN, the national
-intake, the portal connector) are not killed: they are not processes of their own here.
+one's effect and recovery, and checks the poison reached the dead-letter topic. Killed workers
+are processors, outboxes and the HTTP endpoints (the portal connector, VNPost's callbacks, the
+bank's IPN, the national portal's intake), each a process of its own: who calls an endpoint
+while it is down sends again (the one-stop system its batch, VNPost its callback, the bank its
+IPN, then the payments worker's status query), as they do in life.
 """
 
 from __future__ import annotations
@@ -121,12 +123,21 @@ def partners() -> tuple[str, ...]:
     return tuple(spec.name for spec in all_specs() if spec.demo is not None)
 
 
-def worker_groups() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """The run's worker processes in three groups: the folds of the log, the processors that
-    write commands, the partners' outboxes (``dvchub.demo._chain`` names them)."""
+def endpoints() -> tuple[str, ...]:
+    """The run's HTTP endpoints, by their commands: the portal connector, each partner's callback
+    endpoint (``dvchub.demo._chain``), the national portal's intake (``_run``)."""
+    calls = [spec.demo.calls.inbound for spec in all_specs()
+             if spec.demo is not None and spec.demo.calls is not None]  # fmt: skip
+    return ("portal", *calls, "national-intake")
+
+
+def worker_groups() -> tuple[tuple[str, ...], ...]:
+    """The run's processes in four groups: the folds of the log, the processors that write
+    commands, the partners' outboxes (``dvchub.demo._chain`` names them), the endpoints."""
     from dvchub.simulate._run import HUB_WORKERS  # the runner imports this module
 
-    return HUB_WORKERS, ("routing", "payments"), tuple(f"outbox-{p}" for p in partners())
+    outboxes = tuple(f"outbox-{p}" for p in partners())
+    return HUB_WORKERS, ("routing", "payments"), outboxes, endpoints()
 
 
 #: Seconds a partner stays down or slow, the registry and a broker down, in the short form.
@@ -139,14 +150,15 @@ LONG_REAL_S_PER_FAULT = 25.0
 
 
 def short_plan() -> FaultPlan:
-    """Each kind once, over a few minutes; the worker kinds in three waves."""
-    folds, commands, outboxes = worker_groups()
+    """Each kind once, over a few minutes; the processes in four waves."""
+    folds, commands, outboxes, served = worker_groups()
     every = partners()
     faults = (
         Scheduled(0.05, Poison(for_s=SHORT_REAL_S * 0.8)),
         Scheduled(0.12, KillWorkers(folds)),
         Scheduled(0.25, PartnerDown(every, SHORT_OUTAGE_S)),
         Scheduled(0.38, KillWorkers(commands + outboxes)),
+        Scheduled(0.44, KillWorkers(served)),
         Scheduled(0.50, RegistryRestart(SHORT_OUTAGE_S)),
         Scheduled(0.62, PartnerSlow(every, SHORT_OUTAGE_S)),
         Scheduled(0.75, BrokerKill(2, SHORT_OUTAGE_S)),
@@ -155,10 +167,9 @@ def short_plan() -> FaultPlan:
 
 
 def long_plan(rounds: int = LONG_ROUNDS) -> FaultPlan:
-    """Every kind ``rounds`` times: each worker, each partner down and slow on its own, the
-    registry, each broker in turn; poison all along."""
-    folds, commands, outboxes = worker_groups()
-    one_round: list[Fault] = [KillWorkers((name,)) for name in (*folds, *commands, *outboxes)]
+    """Every kind ``rounds`` times: each worker and endpoint, each partner down and slow on its
+    own, the registry, each broker in turn; poison all along."""
+    one_round: list[Fault] = [KillWorkers((name,)) for group in worker_groups() for name in group]
     for partner in partners():
         one_round += [PartnerDown((partner,), SHORT_OUTAGE_S * 2),
                       PartnerSlow((partner,), SHORT_OUTAGE_S * 2)]  # fmt: skip
@@ -187,6 +198,7 @@ __all__ = [
     "Poison",
     "RegistryRestart",
     "Scheduled",
+    "endpoints",
     "long_plan",
     "short_plan",
 ]

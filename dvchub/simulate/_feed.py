@@ -172,10 +172,11 @@ class Feed:
             results = list(self._portal.client.push_all(portal_item(e) for e in events))
         except Exception as exc:  # the client's error carries the portal's answer
             raise FeedError(f"the portal refused a batch: {getattr(exc, 'body', exc)}") from exc
-        accepted = sum(r.accepted for r in results)
-        if accepted != len(events):
-            raise FeedError(f"the portal accepted {accepted} of {len(events)} events: {results}")
-        self.pushed += accepted
+        # a batch sent again after the connector died with it may come back duplicate
+        taken = sum(r.accepted + r.duplicates for r in results)
+        if taken != len(events):
+            raise FeedError(f"the portal took {taken} of {len(events)} events: {results}")
+        self.pushed += taken
 
     def _act(self, cursor: _Cursor, step: Step) -> None:
         """Start a partner's step if what it needs is there; else the dossier waits."""

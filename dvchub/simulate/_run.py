@@ -34,10 +34,10 @@ from rich.table import Table
 
 from connectors.bank import PaygovSimulator
 from connectors.common import AckedPublisher, Received
-from connectors.national import NationalConfig, NationalPortalSimulator
+from connectors.national import NationalPortalSimulator
 from connectors.partners import all_specs
 from connectors.vnpost import VnpostSimulator
-from dvchub.demo import Chain, console, demo_pki, serving, start_chain
+from dvchub.demo import Chain, console, endpoint_process, start_chain
 from dvchub.simulate._faults import FaultPlan
 from dvchub.simulate._faults_run import FaultInjector, FaultReport
 from dvchub.simulate._feed import Feed, PartnerClock, Partners
@@ -47,10 +47,10 @@ from dvchub.simulate._script import Script, scripts
 from dvchub.simulate._tail import Summary, Tail
 from hub.dossier import REFUSED, RESULT_RETURNED
 from hub.kpi import PROCESSORS as KPI_PROCESSORS
-from hub.processing import FileClock
+from hub.processing import FileClock, free_port
 from hub.serde import RegistryClient
 from hub.settings import Settings
-from hub.stack import LocalStack, as_service, services_granted
+from hub.stack import LocalStack, services_granted
 
 #: The hub's folds beyond the partner chain, each a worker on the run's clock: every part, so
 #: the audit finds each derived topic kept (the KPI folds too).
@@ -140,7 +140,7 @@ def run_simulation(
             stack, ps, registry, log_dir, query_after_s=QUERY_AFTER_S,
             hub_workers={name: {"DVC_CLOCK": clock.spec} for name in HUB_WORKERS},
             catalogue=((p.code, province.catalog_entry(p)) for p in province.catalogue),
-            route=None if injector is None else injector.route,
+            route=None if injector is None else injector.route, endpoint_processes=True,
         )  # fmt: skip
         vnpost = VnpostSimulator.of(chain.sim("vnpost"))
         bank = PaygovSimulator.of(chain.sim("bank"))
@@ -149,7 +149,7 @@ def run_simulation(
         vnpost.clock = bank.clock = partner_clock = PartnerClock(clock.now)
         partners = Partners(vnpost, bank, NationalPortalSimulator.of(chain.sim("national")),
                             partner_clock)  # fmt: skip
-        _serve_intake(stack, ps, registry, partners.national)
+        _intake_process(stack, chain, ps, log_dir, partners.national)
         signer = AckedPublisher(ps, registry, client_id="dvchub-simulate-signing")
         stack.callback(signer.close)
         tail = Tail(ps, registry, partner_of)
@@ -188,13 +188,22 @@ def run_simulation(
     return replace(figures, audit_clean=clean, faults=report, audit_counts=counts)
 
 
-def _serve_intake(stack: ExitStack, ps: Settings, registry: RegistryClient,
-                  national: NationalPortalSimulator) -> None:  # fmt: skip
-    from connectors.national import create_intake_app
-
-    config = NationalConfig(url=national.url, poll_interval_s=INTAKE_POLL_S)
-    app = create_intake_app(as_service(ps, "national-intake"), config, registry=registry)
-    stack.enter_context(serving(app, "national-intake", demo_pki().tls()))
+def _intake_process(stack: ExitStack, chain: Chain, ps: Settings, log_dir: Path,
+                    national: NationalPortalSimulator) -> None:  # fmt: skip
+    """``dvchub national-intake`` polling the simulator, a process among the chain's workers
+    (a fault may kill it: its cursor and markers are on its topic); ready before the run."""
+    port = free_port()
+    env = {
+        "DVC_NATIONAL_URL": national.url,
+        "DVC_NATIONAL_POLL_INTERVAL_S": str(INTAKE_POLL_S),
+        "DVC_NATIONAL_INTAKE_HOST": "127.0.0.1",
+        "DVC_NATIONAL_INTAKE_PORT": str(port),
+    }
+    intake = endpoint_process("national-intake", ("national-intake",), ps, log_dir, env,
+                              port=port)  # fmt: skip
+    stack.callback(intake.stop)
+    chain.workers["national-intake"] = intake
+    intake.wait_ready()
 
 
 def _drive(feed: Feed, tail: Tail, pacer: Pacer, span_of: tuple[datetime, datetime],

@@ -12,7 +12,10 @@ message not done (``PartitionOffsets``), so a crash or a rebalance redelivers fr
 least once, and a handler derives its outputs' ids from its input so a repeat is recognised.
 
 Rebalances (cooperative-sticky: only the partitions that change owner move). A revoked
-partition's finished offsets are committed, its tickets become stale (``current`` false,
+partition's finished offsets are sent to be committed (kafka-python 3 calls the rebalance
+listener on its IO thread, where a blocking commit raises: the commit is not waited for, and
+what it would have covered is redelivered to the new owner if it does not land), its tickets
+become stale (``current`` false,
 ``done`` changes nothing): the new owner redoes them. Over ``max_pending`` messages not done,
 the consumer pauses.
 
@@ -59,6 +62,14 @@ T = TypeVar("T")
 #: rebalance for minutes after its group coordinator's broker was kill -9'd (elected leader,
 #: the assignment never synced), every commit refused. A normal rebalance takes seconds.
 STUCK_AFTER_S = 60.0
+
+
+#: The group's rebalance timeout (kafka-python's ``max_poll_interval_ms``, default 5 min): how
+#: long a rebalance waits for members that do not rejoin, a killed worker among them after its
+#: group's coordinator moved (the fault suite saw the outboxes wait 5 min after a broker kill).
+#: The loop polls every ``poll_timeout_s`` and never blocks between polls for longer than a
+#: commit's request timeout (30 s), so a live member always rejoins in time.
+REBALANCE_TIMEOUT_MS = 60_000
 
 
 class GroupStuck(RuntimeError):
@@ -113,6 +124,7 @@ class ConsumeLoop:
                 max_poll_records=self.options.max_poll_records, metadata_max_age_ms=10_000,
                 session_timeout_ms=session_ms, heartbeat_interval_ms=min(3_000, session_ms // 3),
                 partition_assignment_strategy=(CooperativeStickyAssignor,),
+                max_poll_interval_ms=REBALANCE_TIMEOUT_MS,
             )  # fmt: skip
             # a group joined before its metadata has a new topic is assigned nothing for minutes
             partitions_of(consumer, self.topic, timeout_s=60.0)
@@ -255,8 +267,9 @@ class ConsumeLoop:
         m.READY.labels(self.name).set(1 if self._running and self._joined else 0)
 
     def _commit(
-        self, consumer: KafkaConsumer, only: Iterable[TopicPartition] | None = None
-    ) -> None:
+        self, consumer: KafkaConsumer, only: Iterable[TopicPartition] | None = None,
+        *, wait: bool = True,
+    ) -> None:  # fmt: skip
         with self._lock:
             tracked = dict(self._offsets)
         wanted = set(only) if only is not None else set(tracked)
@@ -269,6 +282,9 @@ class ConsumeLoop:
             if only is None:
                 self._refused_since = None  # nothing waits to be committed: nothing refused
             return
+        if not wait:
+            consumer.commit_async(offsets, callback=self._commit_answered)
+            return
         try:
             consumer.commit(offsets)
         except (CommitFailedError, KafkaError) as exc:  # a rebalance: the new owner redoes it
@@ -280,6 +296,13 @@ class ConsumeLoop:
         for tp, meta in offsets.items():
             self._committed[tp] = meta.offset
 
+    def _commit_answered(self, offsets: Mapping[TopicPartition, OffsetAndMetadata],
+                         answer: object) -> None:  # fmt: skip
+        """A commit sent without waiting (a revocation's), answered: only a failure matters."""
+        if isinstance(answer, Exception):
+            log.warning("%s: commit of revoked partitions %s failed (%s): the new owner "
+                        "redelivers them", self.name, _numbers(offsets), answer)  # fmt: skip
+
     def _assigned(self, partitions: Sequence[TopicPartition]) -> None:
         log.info("%s: assigned partitions %s", self.name, _numbers(partitions))
         with self._lock:
@@ -290,7 +313,7 @@ class ConsumeLoop:
 
     def _revoked(self, consumer: KafkaConsumer, partitions: Sequence[TopicPartition]) -> None:
         log.info("%s: partitions %s revoked", self.name, _numbers(partitions))
-        self._commit(consumer, only=partitions)
+        self._commit(consumer, only=partitions, wait=False)  # on kafka-python's IO thread
         with self._lock:
             for tp in partitions:
                 self._offsets.pop(tp, None)

@@ -29,7 +29,9 @@ class WorkerProcess:
     ``worker_main`` on its own registry) or without (``None``: the outbox's, which has none).
 
     ``principal`` logs the worker in to the local stack as that service (its password file
-    is the stack's), instead of as whoever this process is."""
+    is the stack's), instead of as whoever this process is. ``command``: another program's
+    arguments after the interpreter instead (an HTTP endpoint's ``-m dvchub bank-ipn``), which
+    serves its ``/ready`` on ``port`` as its environment says."""
 
     def __init__(
         self,
@@ -41,8 +43,10 @@ class WorkerProcess:
         env: Mapping[str, str] | None = None,
         principal: str | None = None,
         module: str = "hub.processing",
+        port: int | None = None,
+        command: Sequence[str] | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = free_port() if port is None else port
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         inherited = dict(os.environ)
@@ -56,8 +60,9 @@ class WorkerProcess:
             # the table's local data next to the log, not in the working directory
             "DVC_STATE_DIR": str(log_path.parent / f"{log_path.stem}-state"), **(env or {}),
         }  # fmt: skip
-        self._argv = [sys.executable, "-m", module, "worker", *([] if name is None else [name]),
-                      "--web-port", str(self.port), *args]  # fmt: skip
+        self._argv = [sys.executable, *command] if command is not None else [
+            sys.executable, "-m", module, "worker", *([] if name is None else [name]),
+            "--web-port", str(self.port), *args]  # fmt: skip
         self._environment = environment
         self._spawn()
 
