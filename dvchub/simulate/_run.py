@@ -16,7 +16,6 @@ its outcome, the figures, then the audit (``run_audit``).
 
 from __future__ import annotations
 
-import importlib
 import statistics
 import time
 from collections import Counter, defaultdict
@@ -34,6 +33,7 @@ from rich.table import Table
 
 from connectors.bank import PaygovSimulator
 from connectors.common import AckedPublisher, Received
+from connectors.common.audit import ledgers as partner_ledgers
 from connectors.national import NationalPortalSimulator
 from connectors.partners import all_specs
 from connectors.vnpost import VnpostSimulator
@@ -45,6 +45,7 @@ from dvchub.simulate._pace import STALL_S, ClockStalled, Pacer
 from dvchub.simulate._province import Province
 from dvchub.simulate._script import Script, scripts
 from dvchub.simulate._tail import Summary, Tail
+from hub import audit
 from hub.dossier import REFUSED, RESULT_RETURNED
 from hub.kpi import PROCESSORS as KPI_PROCESSORS
 from hub.processing import FileClock, free_port
@@ -89,7 +90,7 @@ class Figures:
     dead_letters: Mapping[str, int]
     wrong_final: Mapping[str, tuple[str, str | None]]  # dossier -> (expected, found)
     without_outcome: tuple[str, ...]
-    #: the audit's verdict; None: not run (no ``hub.audit`` in this tree)
+    #: the audit's verdict (None until it ran: ``run_simulation`` sets it)
     audit_clean: bool | None = None
     #: the speed the clock achieved while the scripts were fed (it waits for the hub)
     achieved_speed: float = 0.0
@@ -338,19 +339,10 @@ def show_figures(f: Figures) -> None:
 
 
 def run_audit(settings: Settings, registry: RegistryClient, chain: Chain,
-              findings: dict[str, dict[str, int]] | None = None) -> bool | None:  # fmt: skip
+              findings: dict[str, dict[str, int]] | None = None) -> bool:  # fmt: skip
     """The audit of the run (issue #23 item 2, ``hub.audit``: the log reconciled with every
-    derived topic and each simulator's ledger), once the hub settled; whether it is clean, or
-    None while this tree has no ``hub.audit`` (it came to main with the audit's branch: this
-    hook calls it through ``importlib`` until both meet). ``findings`` gets each check's
-    findings by kind."""
-    try:
-        audit = importlib.import_module("hub.audit")
-        partner_ledgers = importlib.import_module("connectors.common.audit").ledgers
-    except ModuleNotFoundError:
-        console.print("[yellow]audit: hub.audit is not in this tree yet; "
-                      "dvchub.simulate._run.run_audit calls it once it is")  # fmt: skip
-        return None
+    derived topic and each simulator's ledger), once the hub settled; whether it is clean.
+    ``findings`` gets each check's findings by kind."""
     sims = {s.spec.name: s.sim for s in chain.shown}
     ledgers = partner_ledgers([s.spec for s in chain.shown], sims)
     report = audit.audit_settled(settings, registry, partners=ledgers)

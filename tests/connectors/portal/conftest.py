@@ -56,10 +56,10 @@ class RunningPortal:
 
 
 def start_portal(
-    settings: Settings, registry: RegistryClient, config: PortalConfig
+    settings: Settings, registry: RegistryClient, config: PortalConfig, *, port: int | None = None
 ) -> RunningPortal:
     app = create_app(settings, config, registry=registry)
-    port = free_port()
+    port = free_port() if port is None else port
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name=f"portal-{port}", daemon=True)
     thread.start()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from connectors.portal import EVENT_TYPES, accepted_ids_topic
+from connectors.portal import EVENT_TYPES, PortalConfig, accepted_ids_topic
 from connectors.portal.client import PortalClient, PortalError, portal_item
 from hub.events import event_type_of
+from hub.processing import free_port
 from hub.sample import sample_events
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
@@ -21,6 +23,7 @@ from tests.connectors.portal.conftest import (
     RunningPortal,
     read_back,
     records_in,
+    start_portal,
 )
 from tests.connectors.portal.samples import TIME_FIELDS, item, procedure
 
@@ -195,4 +198,30 @@ def test_client_pushes_the_sample_lifecycles(portal: RunningPortal, hub_topics: 
     assert set(again[0].statuses.values()) == {"duplicate"}
     assert refused.value.status == 422
     assert refused.value.paths[0] == "events[0].dossier_id"
+    assert records_in(hub_topics, DOSSIER_EVENTS.name(hub_topics.topic_prefix)) == len(items)
+
+
+def test_client_sends_again_while_the_connector_is_not_there(
+    hub_topics: Settings, registry: RegistryClient, portal_config: PortalConfig
+) -> None:
+    """With ``retry_for_s``, a request nobody answers (the connector restarting) is sent again
+    with backoff until it is back; without, the error is the caller's."""
+    items = [portal_item(event) for event in sample_events(5, seed=13)]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with PortalClient(url, api_key=PORTAL_KEY) as impatient, pytest.raises(httpx.ConnectError):
+        impatient.push_events(items)
+    started: list[RunningPortal] = []
+    later = threading.Timer(
+        2.0, lambda: started.append(start_portal(hub_topics, registry, portal_config, port=port))
+    )
+    later.start()
+    try:
+        with PortalClient(url, api_key=PORTAL_KEY, retry_for_s=60.0) as client:
+            result = client.push_events(items)
+    finally:
+        later.join()
+        for running in started:
+            running.stop()
+    assert (result.accepted, result.duplicates) == (len(items), 0)
     assert records_in(hub_topics, DOSSIER_EVENTS.name(hub_topics.topic_prefix)) == len(items)

@@ -97,9 +97,9 @@ class RunningEndpoint:
 
 
 def start_endpoint(
-    settings: Settings, registry: RegistryClient, config: VnpostConfig
+    settings: Settings, registry: RegistryClient, config: VnpostConfig, *, port: int | None = None
 ) -> RunningEndpoint:
-    port = free_port()
+    port = free_port() if port is None else port
     if config.public_url is None:  # the address the served WSDL publishes
         config = config.model_copy(update={"public_url": f"http://127.0.0.1:{port}{CALLBACK_PATH}"})
     app = create_callback_app(settings, config, registry=registry)
