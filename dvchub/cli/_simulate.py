@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 help="Inject faults while it runs: short (each kind once, a few "
-                "minutes) or long (each kind several times, about half an hour)."
+                "minutes) or long (each kind several times, about 45 minutes)."
             ),
         ] = None,
     ) -> None:

@@ -3,10 +3,11 @@ at zero lost, zero duplicated, every poison record dead-lettered with its origin
 
 On a three-broker stack of its own (ports 29252-29274 and 28252, a tmp stack home: the broker
 kill and the registry restart touch nobody else), the run's workers and partner simulators
-(``dvchub.simulate``) with the short plan (``dvchub.simulate._faults.short_plan``): every worker
-kind kill -9'd and restarted by the supervisor, every partner down then back and slowed past its
-timeout, 1% poison on ``dossier.events``, the registry restarted, a broker kill -9'd and
-restarted. The fault table (recovery, p99 before/after) is printed (``-s``), not asserted.
+(``dvchub.simulate``) with the short plan (``dvchub.simulate._faults.short_plan``): every process
+(folds, routing, payments, outboxes, the HTTP endpoints) kill -9'd and restarted by the
+supervisor, every partner down then back and slowed past its timeout, 1% poison on
+``dossier.events``, the registry restarted, a broker kill -9'd and restarted. The fault table
+(recovery, p99 before/after) is printed (``-s``), not asserted.
 
 Asserted: every fault injected and recovered from, every poison record dead-lettered by the
 lifecycle with its bytes, every dossier in its final state and every command with its outcome,
@@ -14,7 +15,7 @@ and the audit clean: no check finds anything lost, doubled or disagreeing. (An o
 between its publish and its commit publishes its events again under their ids: the audit counts
 those redeliveries in its notes, every fold deduplicates them.)
 
-The long form (each kind several times, each worker and partner on its own, about 40 minutes):
+The long form (each kind several times, each process and partner on its own, about 45 minutes):
 ``DVC_FAULTS_LONG=1``.
 """
 
@@ -49,7 +50,7 @@ PORT = 29252  # nodes on 29252-29254, 29262-29264, 29272-29274
 REGISTRY_PORT = 28252
 PARTITIONS = 3
 LONG = os.environ.get("DVC_FAULTS_LONG") == "1"
-LONG_HOW = ("the long fault run (each kind several times, about 40 minutes): "
+LONG_HOW = ("the long fault run (each kind several times, about 45 minutes): "
             "DVC_FAULTS_LONG=1 pytest tests/faults/test_fault_suite.py")  # fmt: skip
 #: The variables the run's processes read from the environment: this stack's, not the shared
 #: stack's (every other DVC_ variable is removed for the module).
