@@ -7,6 +7,8 @@ RequestRefused    a request refused before validation, with its HTTP status
 read_capped       a request body, refused with 413 as soon as it exceeds a limit
 require_json      415 unless the body is declared application/json
 runtime_in_threads  an endpoint's lifespan: the blocking runtime started and stopped in threads
+Backoff           pauses doubling up to a ceiling within a time budget: sending again while
+                  the other side does not take it (the portal's client, VNPost's callbacks)
 
 The inbound shell (``_inbound``, ``_dedupe``), every endpoint a partner pushes to::
 
@@ -46,6 +48,7 @@ SimulatorLedger   what a simulator applied, for ``dvchub audit`` (``Workload.led
                   ``ledgers``: those of the simulators at hand
 """
 
+from connectors.common._backoff import Backoff
 from connectors.common._body import RequestRefused, read_capped, require_json
 from connectors.common._dedupe import Claim, ClaimedIds, DedupeSpec, IdConflict, Marker
 from connectors.common._faults import FAULT_KINDS, FaultKind, FaultSwitches
@@ -80,6 +83,7 @@ __all__ = [
     "VIETNAM",
     "AckedPublisher",
     "AvroRecord",
+    "Backoff",
     "Calls",
     "CallsHub",
     "Claim",

@@ -21,7 +21,7 @@ from typing import TypedDict, cast
 
 import httpx
 
-from connectors.common import JsonValue
+from connectors.common import Backoff, JsonValue
 from hub.events import payload_name_of
 
 DEFAULT_URL = "http://127.0.0.1:8088"
@@ -150,17 +150,15 @@ class PortalClient:
             return False
 
     def _send(self, method: str, path: str, body: Mapping[str, object]) -> JsonValue:
-        deadline, pause = time.monotonic() + self.retry_for_s, RETRY_PAUSE_S
+        unanswered = Backoff(self.retry_for_s, RETRY_PAUSE_S, RETRY_PAUSE_MAX_S)
         for attempt in range(self.max_retries + 1):
             while True:
                 try:
                     response = self._http.request(method, path, json=body)
                     break
                 except httpx.TransportError:  # not answered: it may have taken it (ids dedupe)
-                    if time.monotonic() + pause > deadline:
+                    if not unanswered.wait():
                         raise
-                    time.sleep(pause)
-                    pause = min(pause * 2, RETRY_PAUSE_MAX_S)
             if response.status_code == 503 and attempt < self.max_retries:
                 time.sleep(float(response.headers.get("Retry-After", "1")))
                 continue

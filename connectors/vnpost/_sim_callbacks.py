@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ssl
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Final
 import httpx
 from lxml import etree
 
+from connectors.common import Backoff
 from connectors.vnpost._soap import (
     CONTENT_TYPE,
     ParsedFault,
@@ -246,21 +246,19 @@ class SimulatorCallbacks:
         the hub takes it or gives a final answer, for ``callback_retry_for_s``: the last body,
         the hub's answer and the sends it took. No answer after that raises ``httpx``'s
         error."""
-        deadline = time.monotonic() + self.callback_retry_for_s
-        pause, attempts = CALLBACK_BACKOFF_S, 0
+        backoff = Backoff(self.callback_retry_for_s, CALLBACK_BACKOFF_S, CALLBACK_BACKOFF_MAX_S)
+        attempts = 0
         while True:
             attempts += 1
             body = envelope(payload, [self._security()])
             try:
                 result = self._post(body)
             except httpx.TransportError:  # refused, reset, timed out: the hub is not there
-                if time.monotonic() + pause > deadline:
+                if not backoff.wait():
                     raise
             else:
-                if not _retried(result) or time.monotonic() + pause > deadline:
+                if not _retried(result) or not backoff.wait():
                     return body, result, attempts
-            time.sleep(pause)
-            pause = min(pause * 2, CALLBACK_BACKOFF_MAX_S)
 
     def _post(self, body: bytes) -> CallbackResult:
         if self.callback_url is None:

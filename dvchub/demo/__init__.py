@@ -9,8 +9,9 @@ public name is imported from its module when first used (PEP 562).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from dvchub._lazy import lazy_names
 
 if TYPE_CHECKING:
     from dvchub.demo._chain import Chain, Shown, start_chain
@@ -32,11 +33,7 @@ _HOME = {
 }  # fmt: skip
 
 
-def __getattr__(name: str) -> object:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy_names(__name__, _HOME)
 
 
 __all__ = ["DEMO_MONTH", "LOG_PATH", "Chain", "EndpointProcess", "MonthSize", "RunningPortal",

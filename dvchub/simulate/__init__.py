@@ -9,9 +9,9 @@ chain (``dvchub.demo``), whose month section imports this package.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from dvchub._lazy import lazy_names
 from dvchub.simulate._province import DEFAULT_CONFIG, Province, ProvinceError, load_province
 from dvchub.simulate._script import Action, Callback, Script, Step, scripts
 
@@ -24,11 +24,7 @@ _HOME = {"Figures": "_run", "SimulationFailed": "_run", "run_simulation": "_run"
          "fault_plan": "_faults_cli"}  # fmt: skip
 
 
-def __getattr__(name: str) -> object:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy_names(__name__, _HOME)
 
 
 __all__ = ["DEFAULT_CONFIG", "Action", "Callback", "Figures", "Province", "ProvinceError",
