@@ -48,20 +48,22 @@ class EndpointProcess(WorkerProcess):
     def url(self) -> str:
         return f"https://{HOST}:{self.port}"
 
-    def _get(self, path: str, timeout_s: float) -> bytes:
-        """The page (``/ready`` answers 503 with what it waits for); ``OSError`` while the
-        server does not answer."""
+    def _answer(self, path: str, timeout_s: float) -> httpx.Response:
+        """Its answer to ``GET path``; ``OSError`` while it does not answer (refused, a
+        handshake while it starts)."""
         try:
-            return httpx.get(self.url + path, timeout=timeout_s, verify=self._probe).content
+            return httpx.get(self.url + path, timeout=timeout_s, verify=self._probe)
         except httpx.TransportError as exc:
             raise OSError(str(exc)) from exc
 
+    def _get(self, path: str, timeout_s: float) -> bytes:
+        return self._answer(path, timeout_s).content  # /ready's 503 says what it waits for
+
     def ready(self) -> bool:
         try:
-            answer = httpx.get(self.url + "/ready", timeout=2.0, verify=self._probe)
-        except httpx.TransportError:  # refused, a handshake while it starts
+            return self._answer("/ready", 2.0).status_code == 200
+        except OSError:
             return False
-        return answer.status_code == 200
 
 
 def _tls_env(client_ca: tuple[str, Path] | None = None) -> dict[str, str]:
