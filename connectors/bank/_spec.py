@@ -28,6 +28,7 @@ from connectors.bank._client import (
 from connectors.bank._config import BankConfig
 from connectors.bank._ipn import create_ipn_app
 from connectors.bank._messages import QueryPayment
+from connectors.bank._serve import CLIENT_CA_VARIABLE
 from connectors.bank._sim import PaygovSimulator
 from connectors.common import (
     VIETNAM,
@@ -213,14 +214,15 @@ def demo_app(settings: Settings, registry: RegistryClient) -> FastAPI:
 DEMO = DemoPart(
     title="payments (paygov IPN)",
     simulator=demo_simulator,
-    # the route of _ipn.build_app; the variables of connectors.bank._serve
+    # the route of _ipn.build_app
     calls=CallsHub(
         "bank-ipn",
         demo_app,
         f"/v1/ipn/{PROVIDER}",
-        "DVC_BANK_HOST",
-        "DVC_BANK_PORT",
-        "DVC_BANK_CLIENT_CA_FILE",
+        # what `dvchub bank-ipn` binds by (its config) and takes the client CA from
+        BankConfig.model_config["env_prefix"] + "HOST",
+        BankConfig.model_config["env_prefix"] + "PORT",
+        CLIENT_CA_VARIABLE,
     ),
     story=demo_story,
 )

@@ -18,6 +18,7 @@ from connectors.outbox import PartnerClient
 from connectors.vnpost._app import create_callback_app
 from connectors.vnpost._client import PARTNER, POSTAL_CANCEL, POSTAL_ORDER, VnpostClient
 from connectors.vnpost._config import CALLBACK_PATH, VnpostConfig
+from connectors.vnpost._serve import CLIENT_CA_VARIABLE
 from connectors.vnpost._simulator import VnpostSimulator
 from hub.serde import RegistryClient
 from hub.settings import Settings
@@ -146,9 +147,10 @@ DEMO = DemoPart(
         "vnpost-callbacks",
         demo_app,
         CALLBACK_PATH,
-        "DVC_VNPOST_HOST",
-        "DVC_VNPOST_PORT",
-        "DVC_VNPOST_CLIENT_CA_FILE",
+        # what `dvchub vnpost-callbacks` binds by (its config) and takes the client CA from
+        VnpostConfig.model_config["env_prefix"] + "HOST",
+        VnpostConfig.model_config["env_prefix"] + "PORT",
+        CLIENT_CA_VARIABLE,
     ),
     story=demo_story,
 )
