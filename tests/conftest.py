@@ -44,6 +44,7 @@ _HEAVY = (
     "kill", "rebalance", "tests/hub/test_demo.py", "tests/audit/test_audit.py",
     "tests/bench/test_load.py", "tests/e2e/test_partners_e2e.py",
     "tests/routing/test_desks_demo.py", "tests/demo_console/test_console.py",
+    "tests/simulate/test_simulate_live.py",
 )  # fmt: skip
 
 
