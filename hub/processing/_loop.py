@@ -98,6 +98,7 @@ class ConsumeLoop:
         self._committed: dict[TopicPartition, int] = {}
         self._joined = self._running = self._paused = False
         self._refused_since: float | None = None  # first commit refused since the last accepted
+        self._behind: list[int] = []  # partitions with records not read yet, at the last tick
         self._web: WebServer | None = None
         if options.web_port is not None:
             self._web = WebServer(options.web_host, options.web_port, self.status,
@@ -253,7 +254,7 @@ class ConsumeLoop:
         now = time.monotonic()
         with self._lock:
             tracked = dict(self._offsets)
-        idle = {}
+        idle, behind_partitions = {}, []
         for tp, offsets in tracked.items():
             highwater = consumer.highwater(tp)
             try:
@@ -262,6 +263,9 @@ class ConsumeLoop:
                 position = None
             behind = highwater is not None and position is not None and position < highwater
             idle[tp.partition] = offsets.idle_s(behind=behind, now=now)
+            if highwater is None or position is None or position < highwater:
+                behind_partitions.append(tp.partition)  # or not fetched yet: not known caught up
+        self._behind = sorted(behind_partitions)
         self.handler.tick(idle)
         # in the group and consuming; not the handler's own state (a partner down has its alert)
         m.READY.labels(self.name).set(1 if self._running and self._joined else 0)
@@ -336,7 +340,8 @@ class ConsumeLoop:
             assigned = sorted(f"{tp.topic}:{tp.partition}" for tp in self._offsets)
         return {
             "ready": self.ready, "processor": self.name, "group": self.options.group_id,
-            "assigned": assigned, "pending": self.pending, "paused": self._paused,
+            "assigned": assigned, "pending": self.pending, "behind": self._behind,
+            "paused": self._paused,
             **self.handler.details(),
         }  # fmt: skip
 
