@@ -50,6 +50,7 @@ from hub.processing._avro import decode_message
 from hub.processing._handler import LoopHandler, LoopOptions
 from hub.processing._http import WebServer
 from hub.processing._marks import PartitionOffsets, Ticket
+from hub.processing._orphaned_join import rejoin_if_orphaned
 from hub.processing._types import Message, Reject
 from hub.serde import RegistryClient, RegistryError, serde_for
 from hub.settings import Settings
@@ -59,8 +60,9 @@ log = logging.getLogger("hub.processing.loop")
 T = TypeVar("T")
 #: Commits refused this long in a row end the worker (``GroupStuck``), so that its supervisor
 #: starts a fresh group member: the fault suite saw kafka-python 3.0.12's consumer stay in a
-#: rebalance for minutes after its group coordinator's broker was kill -9'd (elected leader,
-#: the assignment never synced), every commit refused. A normal rebalance takes seconds.
+#: rebalance for minutes after a broker kill (elected leader, the assignment never synced),
+#: every commit refused; ``_orphaned_join`` now puts that case right after one poll, and this
+#: stays the way out of any other. A normal rebalance takes seconds.
 STUCK_AFTER_S = 60.0
 
 
@@ -150,6 +152,8 @@ class ConsumeLoop:
         last_tick = 0.0
         while not self.stopping.is_set():
             batch = consumer.poll(timeout_ms=int(self.options.poll_timeout_s * 1000))
+            if rejoin_if_orphaned(consumer, self.name):
+                m.REJOINS.labels(self.name).inc()
             if batch:
                 started, handed = time.monotonic(), 0
                 for tp, records in batch.items():

@@ -95,3 +95,9 @@ TIMER_HOLDS_EXPIRED = Counter(
     "DVC_TIMER_HOLD_MAX_S.",
     ["processor"],
 )
+REJOINS = Counter(
+    "dvchub_processor_orphaned_rejoins_total",
+    "Group memberships found rebalancing with no join to finish it (kafka-python's leader "
+    "rejoin after a metadata change) and made to join again.",
+    ["processor"],
+)
