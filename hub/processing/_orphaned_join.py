@@ -42,7 +42,7 @@ def rejoin_if_orphaned(consumer: KafkaConsumer, name: str) -> bool:
     """Ask an orphaned member to rejoin (True if it was one); the next ``poll`` joins."""
     if not orphaned(consumer):
         return False
-    log.warning("%s: the group membership was left rebalancing without a join in progress "
-                "(kafka-python's leader rejoin): joining again", name)  # fmt: skip
+    log.warning("%s: rebalancing with nothing to take the join's result (kafka-python's "
+                "leader rejoin after a metadata change): joining again", name)  # fmt: skip
     consumer._coordinator.request_rejoin()
     return True
