@@ -35,7 +35,7 @@ from bench._report import percentile, process_memory_mib
 from hub import kafka
 from hub.dossier import CatalogEntry
 from hub.lifecycle import LifecycleProcessor, replay
-from hub.processing import InMemoryRunner, Message, WorkerProcess
+from hub.processing import InMemoryRunner, Message, WorkerProcess, rejoin_if_orphaned
 from hub.sample import VN_TZ, publish_catalog, sample_events
 from hub.serde import RegistryClient, serde_for
 from hub.settings import Settings
@@ -105,7 +105,9 @@ class StateWatcher(threading.Thread):
                                        max_poll_records=5000)  # fmt: skip
         try:
             while not self.stop.is_set():
-                for records in consumer.poll(timeout_ms=200).values():
+                batch = consumer.poll(timeout_ms=200)
+                rejoin_if_orphaned(consumer, "state watcher")  # else it may never be assigned
+                for records in batch.values():
                     for r in records:
                         self.records += 1
                         for entry in self.serde.decode(r.value)["history"]:

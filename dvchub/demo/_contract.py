@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -11,7 +10,7 @@ from rich.table import Table
 from dvchub.demo._console import console
 from hub import kafka
 from hub.events import payload_name_of
-from hub.kafka import ensure_topics, make_consumer
+from hub.kafka import ensure_topics, make_consumer, partitions_of
 from hub.sample import VN_TZ
 from hub.serde import AvroSerde, DecodeError, RegistryClient, register_topic_schemas
 from hub.settings import Settings
@@ -36,9 +35,9 @@ def show_decoded(
 ) -> None:
     console.rule("[bold]Read back and decoded (Confluent wire format)")
     topic = DOSSIER_EVENTS.name(settings.topic_prefix)
-    consumer = make_consumer(
-        settings, topic, group_id=f"dvchub-demo-{uuid.uuid4().hex}", consumer_timeout_ms=5000
-    )
+    # no group: kafka-python 3.0.12 can leave a lone group leader unassigned (_orphaned_join)
+    consumer = make_consumer(settings, group_id=None, consumer_timeout_ms=5000)
+    consumer.assign(partitions_of(consumer, topic, timeout_s=30))
     wanted = {e["event_id"] for e in events}
     keys = {str(e["dossier_id"]).encode() for e in events}
     table = Table("dossier", "event", "occurred (Asia/Ho_Chi_Minh)", "source", "actor", "p/offset")

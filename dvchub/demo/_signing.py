@@ -17,7 +17,7 @@ from rich.table import Table
 
 from dvchub.demo._console import console
 from hub.events import payload_name_of
-from hub.kafka import make_consumer
+from hub.kafka import make_consumer, partitions_of
 from hub.sample import VN_TZ
 from hub.serde import AvroSerde, RegistryClient
 from hub.settings import REPO_ROOT, Settings
@@ -123,12 +123,10 @@ def sign_and_verify(
 def _read_outcomes(
     settings: Settings, serde: AvroSerde, dossiers: set[str], expected: int
 ) -> list[dict[str, Any]]:
-    consumer = make_consumer(
-        settings,
-        DOSSIER_EVENTS.name(settings.topic_prefix),
-        group_id=f"dvchub-demo-{uuid.uuid4().hex}",
-        consumer_timeout_ms=120_000,
-    )
+    # no group: kafka-python 3.0.12 can leave a lone group leader unassigned (_orphaned_join)
+    consumer = make_consumer(settings, group_id=None, consumer_timeout_ms=120_000)
+    topic = DOSSIER_EVENTS.name(settings.topic_prefix)
+    consumer.assign(partitions_of(consumer, topic, timeout_s=30))
     found: list[dict[str, Any]] = []
     for message in consumer:
         event = serde.decode(message.value)

@@ -24,7 +24,8 @@ A processor that is not a fold (a partner call, a signature: neither pure nor qu
 ``ConsumeLoop`` instead: a ``LoopHandler`` gets each decoded message and a ``Ticket`` it marks
 done once its outputs are acknowledged; the loop has the runner's dead letters, metrics, commit
 marks (the first message not done per partition), rebalances and stop. Its package exports a
-``LoopSpec`` (name, how it runs).
+``LoopSpec`` (name, how it runs). ``rejoin_if_orphaned`` is the loop's answer to kafka-python
+3.0.12 leaving a group leader rebalancing for good; any other group consumer polls it too.
 
 Each processor package exports a ``ProcessorSpec`` (its name, the factory of its live fold, its
 side-input topics, the options it honours); ``hub.processors.HUB_PROCESSORS`` lists them by name,
@@ -50,6 +51,7 @@ from hub.processing._loop import ConsumeLoop, run_until_signalled
 from hub.processing._marks import PartitionOffsets, Ticket
 from hub.processing._memory import InMemoryRunner, RunResult
 from hub.processing._options import RunnerOptions, app_id_for, changelog_for
+from hub.processing._orphaned_join import rejoin_if_orphaned
 from hub.processing._process import WorkerProcess
 from hub.processing._spec import Factory, LoopSpec, ProcessorSpec
 from hub.processing._timers import encode_due, timer_key
@@ -132,6 +134,7 @@ __all__ = [
     "is_mark",
     "mark_key",
     "partition_of_mark",
+    "rejoin_if_orphaned",
     "run_spec",
     "run_until_signalled",
     "run_worker",
