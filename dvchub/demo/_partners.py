@@ -38,12 +38,12 @@ from dvchub.demo._lifecycle import RunningPortal
 from dvchub.demo._servers import demo_pki, serving
 from hub import kafka
 from hub.events import new_event
-from hub.records import PartnerOutcome
+from hub.records import PartnerOutcome, Payment, PaymentState
 from hub.sample import PROCEDURES, catalog_entry
 from hub.serde import AvroSerde, RegistryClient, serde_for
 from hub.settings import REPO_ROOT, Settings
 from hub.stack import as_service, services_granted
-from hub.topics import DOSSIER_EVENTS, PARTNER_OUTCOMES, TopicSpec
+from hub.topics import DOSSIER_EVENTS, PARTNER_OUTCOMES, PAYMENTS, TopicSpec
 
 DEMO_DIR = REPO_ROOT / ".cache" / "demo"
 #: Seconds after a payment request the payments worker asks the provider, if no callback came.
@@ -210,6 +210,11 @@ class Topics:
         return [str(o["partner_reference"]) for o in self.outcome_records()
                 if o["dossier_id"] == dossier_id and o["command_type"] == "POSTAL_ORDER"
                 and o["partner"] == "vnpost" and o["outcome"] == "ACCEPTED"]  # fmt: skip
+
+    def payment(self, dossier_id: str) -> Payment | None:
+        decoded = cast(list[PaymentState], self.read(PAYMENTS))
+        states = [s for s in decoded if s["dossier_id"] == dossier_id]
+        return states[-1]["payments"][-1] if states and states[-1]["payments"] else None
 
 
 @dataclass
