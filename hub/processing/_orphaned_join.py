@@ -8,8 +8,10 @@ assignment snapshot to the metadata's, so the next ``poll`` sees no need to rejo
 takes the join's result. The member stays ``REBALANCING`` for good: its heartbeats stay off,
 so the coordinator expels it after the session timeout; it goes on fetching the partitions it
 had (another member now owns them too) and every commit is refused ("not part of an active
-group"). Seen after a broker kill (the partitions' leaders change) and, rarely, when a second
-worker joins (``tests/processing/test_orphaned_join.py`` makes it happen at will).
+group"). Seen in the loop's kill test when a second worker joined, in a fresh worker alone in
+its group, and in a lone consumer whose topic appeared after it subscribed; the fault suite's
+outbox stuck after a broker kill had the same signature. ``tests/processing/
+test_orphaned_join.py`` makes it happen at will.
 
 ``rejoin_if_orphaned`` puts such a member back: asked to rejoin, its next ``poll`` joins again
 (as a new member if it was expelled) and this time takes the result. Before it, the consume
